@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { ArtifactRef, SourceUri, StoreUri } from './artifact';
+import { BenchmarkFormat, TrainKnobs } from './recipe';
+
+// Payloads of the activities the Python runners serve. Every input names `output_prefix`, the
+// deterministic store prefix derived from the stage key: outputs and checkpoints go below it, so a
+// retry finds what an earlier attempt left.
+
+const Common = z.object({
+  stage_key: z.string().regex(/^[0-9a-f]{64}$/),
+  output_prefix: StoreUri,
+});
+
+export const CompressTeacherInput = Common.extend({
+  model: SourceUri,
+  scheme: z.enum(['FP8_DYNAMIC']),
+  ignore: z.array(z.string()),
+});
+export const CompressTeacherOutput = z.object({
+  model: ArtifactRef,
+  quantized_linear_layers: z.number().int().nonnegative(),
+  ignored: z.array(z.string()),
+  seconds: z.number().nonnegative(),
+});
+
+/** Input shard: parquet with columns `id` (string) and `text` (string). */
+export const TranslateShardInput = Common.extend({
+  model: SourceUri,
+  shard: ArtifactRef,
+  engine: z.enum(['auto', 'vllm', 'transformers']),
+  batch_size: z.number().int().positive(),
+  max_new_tokens: z.number().int().positive(),
+  /** Already formatted with the target language; `{text}` is the only placeholder left. */
+  prompt_template: z.string(),
+});
+/** Output shard: parquet with columns `id`, `text`, `translation`. */
+export const TranslateShardOutput = z.object({
+  translations: ArtifactRef,
+  rows: z.number().int().nonnegative(),
+  generated_tokens: z.number().int().nonnegative(),
+  seconds: z.number().nonnegative(),
+  tokens_per_second: z.number().nonnegative(),
+  engine: z.enum(['vllm', 'transformers']),
+  resumed_rows: z.number().int().nonnegative().describe('rows taken from an earlier attempt'),
+});
+
+/** Dataset: parquet with column `messages` (list of {role, content}), the chat layout TRL reads. */
+export const TrainSftInput = Common.extend({
+  dataset: ArtifactRef,
+  seed: z.number().int().nonnegative(),
+  knobs: TrainKnobs,
+});
+export const TrainSftOutput = z.object({
+  model: ArtifactRef,
+  steps: z.number().int().nonnegative(),
+  final_loss: z.number(),
+  resumed_from_step: z.number().int().nonnegative(),
+  seconds: z.number().nonnegative(),
+});
+
+export const MergeSlerpInput = Common.extend({
+  base: SourceUri,
+  tuned: ArtifactRef,
+  t: z.union([z.number().min(0).max(1), z.array(z.number().min(0).max(1)).min(1)]),
+  colinear_threshold: z.number().min(0).max(1),
+});
+export const MergeSlerpOutput = z.object({
+  model: ArtifactRef,
+  tensors: z.number().int().nonnegative(),
+  linear_fallbacks: z.number().int().nonnegative(),
+});
+
+export const EvaluateBenchmarksInput = Common.extend({
+  model: SourceUri,
+  benchmarks: z.array(z.object({ name: z.string(), uri: SourceUri, format: BenchmarkFormat })).min(1),
+  batch_size: z.number().int().positive(),
+});
+export const EvaluateBenchmarksOutput = z.object({
+  /** acc_norm per benchmark, in percent. */
+  scores: z.record(z.string(), z.number()),
+  average: z.number(),
+  report: ArtifactRef,
+});
+
+/** Hypotheses: parquet `id`, `translation`; references: parquet `id`, `reference`. */
+export const ScoreTranslationInput = Common.extend({
+  hypotheses: ArtifactRef,
+  references: ArtifactRef,
+  tokenize: z.enum(['intl', '13a', 'flores200']),
+});
+export const ScoreTranslationOutput = z.object({
+  bleu: z.number(),
+  chrf: z.number().describe('chrF++ (word order 2)'),
+  rows: z.number().int().nonnegative(),
+  tokenize: z.string(),
+});
+
+export type CompressTeacherInput = z.infer<typeof CompressTeacherInput>;
+export type CompressTeacherOutput = z.infer<typeof CompressTeacherOutput>;
+export type TranslateShardInput = z.infer<typeof TranslateShardInput>;
+export type TranslateShardOutput = z.infer<typeof TranslateShardOutput>;
+export type TrainSftInput = z.infer<typeof TrainSftInput>;
+export type TrainSftOutput = z.infer<typeof TrainSftOutput>;
+export type MergeSlerpInput = z.infer<typeof MergeSlerpInput>;
+export type MergeSlerpOutput = z.infer<typeof MergeSlerpOutput>;
+export type EvaluateBenchmarksInput = z.infer<typeof EvaluateBenchmarksInput>;
+export type EvaluateBenchmarksOutput = z.infer<typeof EvaluateBenchmarksOutput>;
+export type ScoreTranslationInput = z.infer<typeof ScoreTranslationInput>;
+export type ScoreTranslationOutput = z.infer<typeof ScoreTranslationOutput>;
+
+/** activity name -> [input schema, output schema]; exported for the Python side. */
+export const GpuActivitySchemas = {
+  compress_teacher: [CompressTeacherInput, CompressTeacherOutput],
+  translate_shard: [TranslateShardInput, TranslateShardOutput],
+  train_sft: [TrainSftInput, TrainSftOutput],
+  merge_slerp: [MergeSlerpInput, MergeSlerpOutput],
+  evaluate_benchmarks: [EvaluateBenchmarksInput, EvaluateBenchmarksOutput],
+  score_translation: [ScoreTranslationInput, ScoreTranslationOutput],
+} as const;

@@ -1,0 +1,178 @@
+import { z } from 'zod';
+import { SourceUri, StoreUri } from './artifact';
+import { DefaultQueues } from './queues';
+
+// Every knob of a campaign, declared once with its unit and default. Recipes are YAML with the
+// same snake_case keys. Knobs the Hala report does not publish carry our documented defaults.
+
+const positiveInt = () => z.number().int().positive();
+const fraction = () => z.number().min(0).max(1);
+
+/** Generation settings shared by every translation pass (teacher and translator). */
+export const GenerationKnobs = z.object({
+  engine: z
+    .enum(['auto', 'vllm', 'transformers'])
+    .default('auto')
+    .describe('auto = vLLM when importable and a GPU is present, else transformers generate()'),
+  batch_size: positiveInt().default(32).describe('prompts per generation batch'),
+  max_new_tokens: positiveInt().default(512).describe('tokens generated per segment at most'),
+  prompt_template: z
+    .string()
+    .refine((t) => t.includes('{text}'), 'must contain {text}')
+    .default('Translate everything that follows into {target_name}:\n\n{text}')
+    .describe("single user turn; the report's translator prompt; greedy decoding always"),
+});
+
+/** Supervised fine-tuning knobs (TRL SFTConfig fields of the same names). */
+export const TrainKnobs = z.object({
+  base: SourceUri.describe('model to fine-tune, e.g. hf://LiquidAI/LFM2-1.2B'),
+  learning_rate: z.number().positive().default(2e-5).describe('peak learning rate'),
+  epochs: z.number().positive().default(1).describe('passes over the training set'),
+  per_device_batch_size: positiveInt().default(8).describe('sequences per step per device'),
+  gradient_accumulation_steps: positiveInt().default(1),
+  max_seq_len: positiveInt().default(2048).describe('tokens; longer conversations are truncated'),
+  warmup_ratio: fraction().default(0.03),
+  weight_decay: z.number().min(0).default(0),
+  lr_scheduler: z.enum(['cosine', 'linear', 'constant']).default('cosine'),
+  save_every_steps: positiveInt().default(500).describe('checkpoint interval in optimizer steps'),
+  dtype: z.enum(['bfloat16', 'float32']).default('bfloat16'),
+});
+
+export const Student = TrainKnobs.extend({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
+});
+
+export const BenchmarkFormat = z.enum([
+  'alghafa',
+  'arabic_mmlu',
+  'exams',
+  'madinah_qa',
+  'aratrust',
+  'arbmmlu_ht',
+]);
+
+export const Benchmark = z.object({
+  name: z.string().min(1),
+  uri: SourceUri.describe('parquet in the OALL task format'),
+  format: BenchmarkFormat,
+});
+
+export const InstructionSet = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
+  uri: SourceUri,
+  format: z.enum(['open_orca', 'sharegpt']).describe('column layout of the source parquet'),
+  max_rows: positiveInt().optional().describe('take at most this many rows (all when absent)'),
+  drop_code: z.boolean().default(false).describe('drop rows that contain code (Hermes-3 in the report)'),
+});
+
+export const Recipe = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
+    description: z.string().default(''),
+    seed: z.number().int().nonnegative().default(0),
+    language: z
+      .object({
+        source: z.string().min(2).default('en'),
+        target: z.string().min(2).default('ar'),
+        target_name: z.string().min(1).default('Arabic').describe('language name used in prompts'),
+        target_script: z
+          .enum(['arabic', 'latin', 'cyrillic', 'devanagari', 'cjk', 'any'])
+          .default('arabic'),
+      })
+      .prefault({}),
+    store: z
+      .object({
+        root: StoreUri.default('file://.hala/store').describe('relative file:// roots resolve against the repo'),
+        s3_endpoint: z.string().url().optional().describe('S3-compatible endpoint (SeaweedFS, MinIO)'),
+        s3_region: z.string().default('us-east-1'),
+      })
+      .prefault({}),
+    queues: z
+      .object({
+        cpu: z.string().default(DefaultQueues.cpu),
+        quantize: z.string().default(DefaultQueues.quantize),
+        infer: z.string().default(DefaultQueues.infer),
+        train: z.string().default(DefaultQueues.train),
+        eval: z.string().default(DefaultQueues.eval),
+      })
+      .prefault({}),
+    inputs: z.object({
+      teacher: SourceUri.describe('hf://CohereLabs/command-a-translate-08-2025 in the report'),
+      opus: SourceUri.describe('OPUS-100 pairs parquet, column `translation` {<source>, <target>}'),
+      open_orca: SourceUri.describe('Open-Orca parquet: id, system_prompt, question, response'),
+      translation_dev: SourceUri.describe('held-out pairs for BLEU / chrF++ (OPUS-100 layout)'),
+      instruction_sets: z.array(InstructionSet).min(1),
+      benchmarks: z.array(Benchmark).min(1),
+    }),
+    stages: z.object({
+      compress_teacher: z
+        .object({
+          scheme: z.enum(['FP8_DYNAMIC']).default('FP8_DYNAMIC'),
+          ignore: z.array(z.string()).default(['lm_head']).describe('modules left in bf16; embeddings are never Linear'),
+          check_rows: positiveInt().default(64).describe('dev pairs translated by BF16 and FP8 teachers'),
+          max_chrf_drop: z.number().min(0).default(2).describe('chrF++ points FP8 may lose vs BF16'),
+        })
+        .prefault({}),
+      filter_opus: z
+        .object({
+          max_rows: positiveInt().optional().describe('read at most this many pairs'),
+          min_chars: z.number().int().nonnegative().default(1),
+          max_chars: positiveInt().default(1000).describe('per side, in characters'),
+          max_length_ratio: z.number().min(1).default(3).describe('longer side / shorter side, in characters'),
+          min_script_fraction: fraction().default(0.5).describe('share of letters in the expected script per side'),
+          dedup: z.enum(['none', 'exact', 'near']).default('near'),
+        })
+        .prefault({}),
+      build_bilingual_corpus: z
+        .object({
+          open_orca_rows: positiveInt().default(1000).describe('Open-Orca rows the teacher translates'),
+          translate_responses: z.boolean().default(true),
+          max_segment_chars: positiveInt().default(2000).describe('longer segments are left out and counted'),
+          both_directions: z.boolean().default(true).describe('emit source->target and target->source prompts'),
+          shard_rows: positiveInt().default(512).describe('segments per translation shard'),
+          generation: GenerationKnobs.prefault({}),
+        })
+        .prefault({}),
+      train_translator: TrainKnobs,
+      translate_instructions: z
+        .object({
+          shard_rows: positiveInt().default(2048).describe('segments per shard activity'),
+          window: positiveInt().default(8).describe('shards in flight at once'),
+          shards_per_run: positiveInt().default(200).describe('continue-as-new after this many shards'),
+          max_segment_chars: positiveInt().default(4000),
+          generation: GenerationKnobs.prefault({}),
+        })
+        .prefault({}),
+      sft: z.object({ students: z.array(Student).min(1) }),
+      merge: z
+        .object({
+          t: z
+            .union([fraction(), z.array(fraction()).min(1)])
+            .default(0.5)
+            .describe('0 = base, 1 = fine-tuned; a list gives one t per layer, interpolated'),
+          colinear_threshold: fraction().default(0.9995).describe('|cos| above this falls back to lerp'),
+        })
+        .prefault({}),
+      evaluate: z
+        .object({
+          batch_size: positiveInt().default(16),
+          translation_rows: positiveInt().default(200).describe('dev pairs scored for the translator'),
+          bleu_tokenize: z.enum(['intl', '13a', 'flores200']).default('intl'),
+        })
+        .prefault({}),
+    }),
+  })
+  .superRefine((recipe, ctx) => {
+    const seen = new Set<string>();
+    recipe.stages.sft.students.forEach((s, i) => {
+      if (seen.has(s.name)) {
+        ctx.addIssue({ code: 'custom', path: ['stages', 'sft', 'students', i, 'name'], message: `duplicates student "${s.name}"` });
+      }
+      seen.add(s.name);
+    });
+  });
+export type Recipe = z.infer<typeof Recipe>;
+export type RecipeInput = z.input<typeof Recipe>;
+export type TrainKnobs = z.infer<typeof TrainKnobs>;
+export type Student = z.infer<typeof Student>;
+export type GenerationKnobs = z.infer<typeof GenerationKnobs>;

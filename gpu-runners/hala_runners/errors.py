@@ -1,0 +1,43 @@
+"""The closed set of failure types shared with TypeScript (contracts/errors.ts).
+
+A runner raises HalaError; the activity turns it into an ApplicationError with the same `type`,
+non-retryable for bad input, retryable for transient trouble.
+"""
+from __future__ import annotations
+
+NON_RETRYABLE = ("BadRecipe", "BadInput", "ArtifactCorrupt")
+RETRYABLE = ("Preempted", "OutOfMemory", "StorageUnavailable")
+
+
+class HalaError(Exception):
+    def __init__(self, type: str, message: str):
+        if type not in NON_RETRYABLE + RETRYABLE:
+            raise ValueError(f"unknown Hala error type {type!r}")
+        super().__init__(message)
+        self.type = type
+        self.message = message
+
+    @property
+    def non_retryable(self) -> bool:
+        return self.type in NON_RETRYABLE
+
+
+def bad_input(message: str) -> HalaError:
+    return HalaError("BadInput", message)
+
+
+def artifact_corrupt(message: str) -> HalaError:
+    return HalaError("ArtifactCorrupt", message)
+
+
+def classify(exc: BaseException) -> HalaError:
+    """Map an arbitrary exception from heavy libraries onto the shared types."""
+    if isinstance(exc, HalaError):
+        return exc
+    text = f"{type(exc).__name__}: {exc}"
+    if "out of memory" in text.lower() or type(exc).__name__ == "OutOfMemoryError":
+        return HalaError("OutOfMemory", text)
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return HalaError("StorageUnavailable", text)
+    # Unknown failures are treated as transient: Temporal's retry policy bounds them.
+    return HalaError("Preempted", text)

@@ -1,0 +1,220 @@
+"""The artifact store seen from Python: the same file:// and s3:// URIs as the TypeScript side.
+
+Rules shared with activities/store (TypeScript):
+- a file artifact's sha256 is the digest of its bytes;
+- a directory artifact's sha256 is the digest of its manifest: the lines
+  "<file sha256>  <posix relative path>\\n" of every file, sorted by path, excluding the manifest;
+- the manifest is written last as `_hala_manifest.txt`: a directory without it is unfinished;
+- writes are atomic (temp file + rename locally; S3 puts are atomic per object).
+S3 credentials come from the usual AWS environment; HALA_S3_ENDPOINT points at SeaweedFS or MinIO.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+from .errors import HalaError, artifact_corrupt, bad_input
+
+MANIFEST = "_hala_manifest.txt"
+
+
+# ---- URIs ---------------------------------------------------------------------------------------
+
+def split(uri: str) -> tuple[str, str, str]:
+    """(scheme, bucket or '', path) of a store URI; rejects '..' and unknown schemes."""
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("file", "s3"):
+        raise bad_input(f"{uri!r}: the store serves file:// and s3:// URIs only")
+    path = parsed.path
+    if ".." in path.split("/"):
+        raise bad_input(f"{uri!r}: '..' segments are not allowed in artifact URIs")
+    if parsed.scheme == "file":
+        if parsed.netloc:
+            raise bad_input(f"{uri!r}: use file:///absolute/path (three slashes)")
+        return "file", "", path
+    return "s3", parsed.netloc, path.lstrip("/")
+
+
+def join(prefix: str, *parts: str) -> str:
+    return "/".join([prefix.rstrip("/"), *[p.strip("/") for p in parts]])
+
+
+def local_path(uri: str) -> Path:
+    scheme, _, path = split(uri)
+    if scheme != "file":
+        raise bad_input(f"{uri!r} is not a local file:// URI")
+    return Path(path)
+
+
+# ---- digests ------------------------------------------------------------------------------------
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def manifest_text(directory: Path) -> str:
+    files = sorted(p for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST)
+    return "".join(f"{file_sha256(p)}  {p.relative_to(directory).as_posix()}\n" for p in files)
+
+
+def dir_stats(directory: Path) -> tuple[int, int]:
+    files = [p for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+# ---- S3 -----------------------------------------------------------------------------------------
+
+def _s3():
+    import boto3  # heavy, and only needed for s3:// stores
+
+    return boto3.client("s3", endpoint_url=os.environ.get("HALA_S3_ENDPOINT") or None,
+                        region_name=os.environ.get("AWS_REGION", "us-east-1"))
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("HALA_CACHE", Path.home() / ".cache" / "hala-flow")) / "s3-objects"
+
+
+# ---- publishing (local work -> store) -----------------------------------------------------------
+
+def publish_file(src: Path, uri: str, kind: str, rows: int | None = None) -> dict:
+    """Copy a finished local file to `uri` atomically and return its ArtifactRef."""
+    digest, size = file_sha256(src), src.stat().st_size
+    scheme, bucket, key = split(uri)
+    if scheme == "file":
+        dest = Path(key)
+        if dest.resolve() != src.resolve():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+    else:
+        _s3().upload_file(str(src), bucket, key)
+    ref = {"uri": uri, "sha256": digest, "kind": kind, "bytes": size}
+    if rows is not None:
+        ref["rows"] = rows
+    return ref
+
+
+def publish_dir(src: Path, uri: str, kind: str) -> dict:
+    """Publish a finished local directory at `uri` (manifest last) and return its ArtifactRef."""
+    manifest = manifest_text(src)
+    files, size = dir_stats(src)
+    scheme, bucket, key = split(uri)
+    if scheme == "file":
+        dest = Path(key)
+        if dest.resolve() != src.resolve():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
+            shutil.copytree(src, tmp)
+            (tmp / MANIFEST).write_text(manifest)
+            if dest.exists():  # an earlier attempt finished too: same content by construction
+                shutil.rmtree(dest)
+            os.replace(tmp, dest)
+        else:
+            _write_atomic(dest / MANIFEST, manifest.encode())
+    else:
+        client = _s3()
+        for p in sorted(src.rglob("*")):
+            if p.is_file() and p.name != MANIFEST:
+                client.upload_file(str(p), bucket, f"{key.rstrip('/')}/{p.relative_to(src).as_posix()}")
+        client.put_object(Bucket=bucket, Key=f"{key.rstrip('/')}/{MANIFEST}", Body=manifest.encode())
+    return {"uri": uri, "sha256": hashlib.sha256(manifest.encode()).hexdigest(), "kind": kind,
+            "bytes": size, "files": files}
+
+
+def _write_atomic(dest: Path, data: bytes) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, dest)
+
+
+def write_bytes(uri: str, data: bytes) -> None:
+    scheme, bucket, key = split(uri)
+    if scheme == "file":
+        _write_atomic(Path(key), data)
+    else:
+        _s3().put_object(Bucket=bucket, Key=key, Body=data)
+
+
+def exists(uri: str) -> bool:
+    scheme, bucket, key = split(uri)
+    if scheme == "file":
+        return Path(key).exists()
+    try:
+        _s3().head_object(Bucket=bucket, Key=key)
+        return True
+    except Exception:
+        return False
+
+
+def is_complete_dir(uri: str) -> bool:
+    return exists(join(uri, MANIFEST))
+
+
+# ---- fetching (store -> local path) -------------------------------------------------------------
+
+def fetch(ref_or_uri: dict | str) -> Path:
+    """A local path holding the artifact. With an ArtifactRef, the digest is verified."""
+    ref = ref_or_uri if isinstance(ref_or_uri, dict) else None
+    uri = ref["uri"] if ref else ref_or_uri
+    scheme, bucket, key = split(uri)
+    if scheme == "file":
+        path = Path(key)
+        if not path.exists():
+            raise bad_input(f"artifact {uri} does not exist: was the store root moved or cleaned?")
+    else:
+        path = _cache_dir() / bucket / key
+        _download_s3(bucket, key, path)
+    if ref:
+        verify(path, ref)
+    return path
+
+
+def verify(path: Path, ref: dict) -> None:
+    if path.is_dir():
+        if not (path / MANIFEST).exists():
+            raise artifact_corrupt(f"{ref['uri']} has no {MANIFEST}: it was never finished; rerun its stage")
+        actual = hashlib.sha256(manifest_text(path).encode()).hexdigest()
+    else:
+        actual = file_sha256(path)
+    if actual != ref["sha256"]:
+        raise artifact_corrupt(f"{ref['uri']}: sha256 {actual[:12]}… does not match the reference "
+                               f"{ref['sha256'][:12]}…; the artifact changed after it was produced")
+
+
+def _download_s3(bucket: str, key: str, dest: Path) -> None:
+    client = _s3()
+    try:
+        client.head_object(Bucket=bucket, Key=key)
+        is_file = True
+    except Exception:
+        is_file = False
+    if is_file:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
+        client.download_file(bucket, key, str(tmp))
+        os.replace(tmp, dest)
+        return
+    prefix = key.rstrip("/") + "/"
+    paginator = client.get_paginator("list_objects_v2")
+    found = False
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            found = True
+            target = dest / obj["Key"][len(prefix):]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            client.download_file(bucket, obj["Key"], str(target))
+    if not found:
+        raise HalaError("BadInput", f"s3://{bucket}/{key} does not exist")
