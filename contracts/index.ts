@@ -13,3 +13,4 @@ export {
   InstructionSet,
 } from './recipe';
 export * from './gpu-activities';
+export * from './cpu-activities';

@@ -8,6 +8,10 @@ import { DefaultQueues } from './queues';
 const positiveInt = () => z.number().int().positive();
 const fraction = () => z.number().min(0).max(1);
 
+export const Script = z
+  .enum(['arabic', 'latin', 'cyrillic', 'devanagari', 'cjk', 'any'])
+  .describe('writing system a side of a pair must mostly use (any = no check)');
+
 /** Generation settings shared by every translation pass (teacher and translator). */
 export const GenerationKnobs = z.object({
   engine: z
@@ -72,12 +76,12 @@ export const Recipe = z
     seed: z.number().int().nonnegative().default(0),
     language: z
       .object({
-        source: z.string().min(2).default('en'),
-        target: z.string().min(2).default('ar'),
+        source: z.string().min(2).default('en').describe('language code; OPUS column name'),
+        target: z.string().min(2).default('ar').describe('language code; OPUS column name'),
+        source_name: z.string().min(1).default('English').describe('language name used in prompts'),
         target_name: z.string().min(1).default('Arabic').describe('language name used in prompts'),
-        target_script: z
-          .enum(['arabic', 'latin', 'cyrillic', 'devanagari', 'cjk', 'any'])
-          .default('arabic'),
+        source_script: Script.default('latin'),
+        target_script: Script.default('arabic'),
       })
       .prefault({}),
     store: z

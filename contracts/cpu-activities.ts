@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { ArtifactRef, SourceUri, StoreUri } from './artifact';
+import { Recipe } from './recipe';
+
+// Payloads of the TypeScript activities on the CPU queue (the data plane).
+// Segment shards are parquet `id, text`; translated shards add `translation`.
+// Conversation datasets are parquet with one column `messages`: list<struct<role, content>>.
+
+const Common = z.object({
+  stage_key: z.string().regex(/^[0-9a-f]{64}$/),
+  output_prefix: StoreUri,
+});
+const Language = Recipe.shape.language.unwrap();
+const FilterKnobs = Recipe.shape.stages.shape.filter_opus.unwrap();
+
+export const FilterOpusInput = Common.extend({
+  opus: SourceUri,
+  language: Language,
+  filters: FilterKnobs,
+});
+/** Every pair read lands in exactly one bucket: kept, or the first filter that rejected it. */
+export const FilterCounts = z.object({
+  read: z.number().int(),
+  kept: z.number().int(),
+  empty: z.number().int(),
+  identical: z.number().int(),
+  too_short: z.number().int(),
+  too_long: z.number().int(),
+  length_ratio: z.number().int(),
+  source_script: z.number().int(),
+  target_script: z.number().int(),
+  exact_duplicate: z.number().int(),
+  near_duplicate: z.number().int(),
+});
+export const FilterOpusOutput = z.object({
+  /** parquet: id, source, target */
+  pairs: ArtifactRef,
+  counts: FilterCounts,
+});
+
+/** Turns source rows into translation segments, sharded. */
+export const PrepareSegmentsInput = Common.extend({
+  source: SourceUri,
+  format: z.enum(['open_orca', 'sharegpt']),
+  max_rows: z.number().int().positive().optional(),
+  translate_responses: z.boolean(),
+  drop_code: z.boolean(),
+  max_segment_chars: z.number().int().positive(),
+  shard_rows: z.number().int().positive(),
+});
+export const PrepareSegmentsOutput = z.object({
+  /** parquet: row_id, turn, role, content, segment_id (null when the turn is kept as is) */
+  rows: ArtifactRef,
+  shards: z.array(ArtifactRef),
+  row_count: z.number().int(),
+  segment_count: z.number().int(),
+  /** rows left out, by reason; written to quarantine.parquet under the prefix when non-zero */
+  quarantined: z.record(z.string(), z.number().int()),
+});
+
+export const AssembleConversationsInput = Common.extend({
+  rows: ArtifactRef,
+  translations: z.array(ArtifactRef),
+});
+export const AssembleConversationsOutput = z.object({
+  /** parquet: id, messages */
+  dataset: ArtifactRef,
+  conversations: z.number().int(),
+  /** conversations dropped because a segment had no translation */
+  missing_translations: z.number().int(),
+});
+
+export const AssembleBilingualInput = Common.extend({
+  opus_pairs: ArtifactRef,
+  /** teacher-translated Open-Orca segments: parquet id, text, translation */
+  teacher_translations: z.array(ArtifactRef),
+  language: Language,
+  both_directions: z.boolean(),
+  prompt_template: z.string(),
+  seed: z.number().int(),
+});
+export const AssembleBilingualOutput = z.object({
+  /** parquet: id, messages (one user prompt, one assistant translation), shuffled with the seed */
+  dataset: ArtifactRef,
+  pairs: z.number().int(),
+  examples: z.number().int(),
+  by_origin: z.record(z.string(), z.number().int()),
+});
+
+export const PrepareTranslationDevInput = Common.extend({
+  dev: SourceUri,
+  language: Language,
+  rows: z.number().int().positive(),
+});
+export const PrepareTranslationDevOutput = z.object({
+  /** parquet: id, text (source side) */
+  segments: ArtifactRef,
+  /** parquet: id, reference (target side) */
+  references: ArtifactRef,
+  rows: z.number().int(),
+});
+
+export type FilterOpusInput = z.infer<typeof FilterOpusInput>;
+export type FilterOpusOutput = z.infer<typeof FilterOpusOutput>;
+export type FilterCounts = z.infer<typeof FilterCounts>;
+export type PrepareSegmentsInput = z.infer<typeof PrepareSegmentsInput>;
+export type PrepareSegmentsOutput = z.infer<typeof PrepareSegmentsOutput>;
+export type AssembleConversationsInput = z.infer<typeof AssembleConversationsInput>;
+export type AssembleConversationsOutput = z.infer<typeof AssembleConversationsOutput>;
+export type AssembleBilingualInput = z.infer<typeof AssembleBilingualInput>;
+export type AssembleBilingualOutput = z.infer<typeof AssembleBilingualOutput>;
+export type PrepareTranslationDevInput = z.infer<typeof PrepareTranslationDevInput>;
+export type PrepareTranslationDevOutput = z.infer<typeof PrepareTranslationDevOutput>;
