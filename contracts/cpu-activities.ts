@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ArtifactRef, SourceUri, StoreUri } from './artifact';
-import { Recipe } from './recipe';
+import { ColumnMapping, InstructionFormat, Recipe } from './recipe';
 
 // Payloads of the TypeScript activities on the CPU queue (the data plane).
 // Segment shards are parquet `id, text`; translated shards add `translation`.
@@ -41,7 +41,8 @@ export const FilterOpusOutput = z.object({
 /** Turns source rows into translation segments, sharded. */
 export const PrepareSegmentsInput = Common.extend({
   source: SourceUri,
-  format: z.enum(['open_orca', 'sharegpt']),
+  format: InstructionFormat,
+  columns: ColumnMapping.optional(),
   max_rows: z.number().int().positive().optional(),
   translate_responses: z.boolean(),
   drop_code: z.boolean(),

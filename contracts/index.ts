@@ -11,6 +11,10 @@ export {
   Benchmark,
   BenchmarkFormat,
   InstructionSet,
+  InstructionFormat,
+  ColumnMapping,
 } from './recipe';
 export * from './gpu-activities';
 export * from './cpu-activities';
+export * from './campaign';
+export { CODE_VERSION } from './version';

@@ -13,7 +13,7 @@ export const Script = z
   .describe('writing system a side of a pair must mostly use (any = no check)');
 
 /** Generation settings shared by every translation pass (teacher and translator). */
-export const GenerationKnobs = z.object({
+export const GenerationKnobs = z.strictObject({
   engine: z
     .enum(['auto', 'vllm', 'transformers'])
     .default('auto')
@@ -28,7 +28,7 @@ export const GenerationKnobs = z.object({
 });
 
 /** Supervised fine-tuning knobs (TRL SFTConfig fields of the same names). */
-export const TrainKnobs = z.object({
+export const TrainKnobs = z.strictObject({
   base: SourceUri.describe('model to fine-tune, e.g. hf://LiquidAI/LFM2-1.2B'),
   learning_rate: z.number().positive().default(2e-5).describe('peak learning rate'),
   epochs: z.number().positive().default(1).describe('passes over the training set'),
@@ -55,27 +55,42 @@ export const BenchmarkFormat = z.enum([
   'arbmmlu_ht',
 ]);
 
-export const Benchmark = z.object({
+export const Benchmark = z.strictObject({
   name: z.string().min(1),
   uri: SourceUri.describe('parquet in the OALL task format'),
   format: BenchmarkFormat,
 });
 
-export const InstructionSet = z.object({
+/**
+ * Column layouts of instruction sets: open_orca (system_prompt, question, response), sharegpt
+ * (`conversations` of {from, value}), messages (`messages` of {role, content}, Tulu-3), columns
+ * (one user/assistant exchange from named columns: SCP-116K, ReAlign-Alpaca, Dahoas, LaMini).
+ */
+export const InstructionFormat = z.enum(['open_orca', 'sharegpt', 'messages', 'columns']);
+export const ColumnMapping = z.strictObject({
+  system: z.string().optional(),
+  user: z.string(),
+  /** appended to the user turn after a blank line (Alpaca's `input`) */
+  input: z.string().optional(),
+  assistant: z.string(),
+});
+
+export const InstructionSet = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
   uri: SourceUri,
-  format: z.enum(['open_orca', 'sharegpt']).describe('column layout of the source parquet'),
+  format: InstructionFormat,
+  columns: ColumnMapping.optional().describe('required when format is columns'),
   max_rows: positiveInt().optional().describe('take at most this many rows (all when absent)'),
   drop_code: z.boolean().default(false).describe('drop rows that contain code (Hermes-3 in the report)'),
 });
 
 export const Recipe = z
-  .object({
+  .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
     description: z.string().default(''),
     seed: z.number().int().nonnegative().default(0),
     language: z
-      .object({
+      .strictObject({
         source: z.string().min(2).default('en').describe('language code; OPUS column name'),
         target: z.string().min(2).default('ar').describe('language code; OPUS column name'),
         source_name: z.string().min(1).default('English').describe('language name used in prompts'),
@@ -85,14 +100,14 @@ export const Recipe = z
       })
       .prefault({}),
     store: z
-      .object({
+      .strictObject({
         root: StoreUri.default('file://.hala/store').describe('relative file:// roots resolve against the repo'),
         s3_endpoint: z.string().url().optional().describe('S3-compatible endpoint (SeaweedFS, MinIO)'),
         s3_region: z.string().default('us-east-1'),
       })
       .prefault({}),
     queues: z
-      .object({
+      .strictObject({
         cpu: z.string().default(DefaultQueues.cpu),
         quantize: z.string().default(DefaultQueues.quantize),
         infer: z.string().default(DefaultQueues.infer),
@@ -100,7 +115,7 @@ export const Recipe = z
         eval: z.string().default(DefaultQueues.eval),
       })
       .prefault({}),
-    inputs: z.object({
+    inputs: z.strictObject({
       teacher: SourceUri.describe('hf://CohereLabs/command-a-translate-08-2025 in the report'),
       opus: SourceUri.describe('OPUS-100 pairs parquet, column `translation` {<source>, <target>}'),
       open_orca: SourceUri.describe('Open-Orca parquet: id, system_prompt, question, response'),
@@ -108,9 +123,9 @@ export const Recipe = z
       instruction_sets: z.array(InstructionSet).min(1),
       benchmarks: z.array(Benchmark).min(1),
     }),
-    stages: z.object({
+    stages: z.strictObject({
       compress_teacher: z
-        .object({
+        .strictObject({
           scheme: z.enum(['FP8_DYNAMIC']).default('FP8_DYNAMIC'),
           ignore: z.array(z.string()).default(['lm_head']).describe('modules left in bf16; embeddings are never Linear'),
           check_rows: positiveInt().default(64).describe('dev pairs translated by BF16 and FP8 teachers'),
@@ -118,7 +133,7 @@ export const Recipe = z
         })
         .prefault({}),
       filter_opus: z
-        .object({
+        .strictObject({
           max_rows: positiveInt().optional().describe('read at most this many pairs'),
           min_chars: z.number().int().nonnegative().default(1),
           max_chars: positiveInt().default(1000).describe('per side, in characters'),
@@ -128,7 +143,7 @@ export const Recipe = z
         })
         .prefault({}),
       build_bilingual_corpus: z
-        .object({
+        .strictObject({
           open_orca_rows: positiveInt().default(1000).describe('Open-Orca rows the teacher translates'),
           translate_responses: z.boolean().default(true),
           max_segment_chars: positiveInt().default(2000).describe('longer segments are left out and counted'),
@@ -139,7 +154,7 @@ export const Recipe = z
         .prefault({}),
       train_translator: TrainKnobs,
       translate_instructions: z
-        .object({
+        .strictObject({
           shard_rows: positiveInt().default(2048).describe('segments per shard activity'),
           window: positiveInt().default(8).describe('shards in flight at once'),
           shards_per_run: positiveInt().default(200).describe('continue-as-new after this many shards'),
@@ -147,9 +162,9 @@ export const Recipe = z
           generation: GenerationKnobs.prefault({}),
         })
         .prefault({}),
-      sft: z.object({ students: z.array(Student).min(1) }),
+      sft: z.strictObject({ students: z.array(Student).min(1) }),
       merge: z
-        .object({
+        .strictObject({
           t: z
             .union([fraction(), z.array(fraction()).min(1)])
             .default(0.5)
@@ -158,7 +173,7 @@ export const Recipe = z
         })
         .prefault({}),
       evaluate: z
-        .object({
+        .strictObject({
           batch_size: positiveInt().default(16),
           translation_rows: positiveInt().default(200).describe('dev pairs scored for the translator'),
           bleu_tokenize: z.enum(['intl', '13a', 'flores200']).default('intl'),
@@ -168,6 +183,15 @@ export const Recipe = z
   })
   .superRefine((recipe, ctx) => {
     const seen = new Set<string>();
+    recipe.inputs.instruction_sets.forEach((set, i) => {
+      if ((set.format === 'columns') !== (set.columns !== undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['inputs', 'instruction_sets', i, 'columns'],
+          message: set.format === 'columns' ? 'is required when format is columns ({user, assistant})' : `only applies to format columns (format is ${set.format})`,
+        });
+      }
+    });
     recipe.stages.sft.students.forEach((s, i) => {
       if (seen.has(s.name)) {
         ctx.addIssue({ code: 'custom', path: ['stages', 'sft', 'students', i, 'name'], message: `duplicates student "${s.name}"` });

@@ -1,0 +1,43 @@
+// The TypeScript activities on the CPU queue, declared for workflows (types only).
+// workers/cpu-worker.ts registers an object checked against this interface.
+import type {
+  AssembleBilingualInput,
+  AssembleBilingualOutput,
+  AssembleConversationsInput,
+  AssembleConversationsOutput,
+  FilterOpusInput,
+  FilterOpusOutput,
+  PrepareSegmentsInput,
+  PrepareSegmentsOutput,
+  PrepareTranslationDevInput,
+  PrepareTranslationDevOutput,
+} from '../contracts/cpu-activities';
+import type { CloseStageInput, OpenStageInput, OpenStageOutput } from '../contracts/campaign';
+import type { ArtifactRef } from '../contracts/artifact';
+
+export interface ConcatConversationsInput {
+  stage_key: string;
+  output_prefix: string;
+  parts: ArtifactRef[];
+}
+export interface ConcatConversationsOutput {
+  dataset: ArtifactRef;
+  conversations: number;
+}
+export interface WriteCampaignReportInput {
+  store_root: string;
+  campaign_id: string;
+  report: unknown;
+}
+
+export interface CpuActivityFns {
+  openStage(input: OpenStageInput): Promise<OpenStageOutput>;
+  closeStage(input: CloseStageInput): Promise<void>;
+  filterOpus(input: FilterOpusInput): Promise<FilterOpusOutput>;
+  prepareSegments(input: PrepareSegmentsInput): Promise<PrepareSegmentsOutput>;
+  assembleConversations(input: AssembleConversationsInput): Promise<AssembleConversationsOutput>;
+  assembleBilingual(input: AssembleBilingualInput): Promise<AssembleBilingualOutput>;
+  prepareTranslationDev(input: PrepareTranslationDevInput): Promise<PrepareTranslationDevOutput>;
+  concatConversations(input: ConcatConversationsInput): Promise<ConcatConversationsOutput>;
+  writeCampaignReport(input: WriteCampaignReportInput): Promise<ArtifactRef>;
+}

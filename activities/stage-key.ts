@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * JSON with object keys sorted at every depth, so that two equal configs always hash equally,
+ * whatever order a recipe wrote them in. `undefined` members are dropped, as JSON.stringify does.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export interface StageKeyParts {
+  stage: string;
+  config: unknown;
+  /** Digests of the input artifacts (or stable ids of external sources), in the stage's order. */
+  inputs: string[];
+  runner_version: string;
+}
+
+/** sha256(stage name, resolved config, input digests, runner version): the identity of a stage's work. */
+export function stageKey(parts: StageKeyParts): string {
+  return createHash('sha256').update(canonicalJson(parts)).digest('hex');
+}
+
+/** Where a stage writes: readable by a person, unique by key. */
+export function stagePrefix(root: string, stage: string, key: string): string {
+  return `${root.replace(/\/+$/, '')}/stages/${stage}/${key.slice(0, 16)}`;
+}
+
+/** The manifest that marks a stage finished; it outlives Temporal's history retention. */
+export function manifestUri(root: string, key: string): string {
+  return `${root.replace(/\/+$/, '')}/cache/${key}.json`;
+}

@@ -1,0 +1,34 @@
+// Reads and validates a recipe file. Every problem is reported at once, one line each, before
+// anything starts.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { describeIssues } from '../contracts/issues';
+import { Recipe } from '../contracts/recipe';
+import { canonicalJson } from '../activities/stage-key';
+
+export type RecipeLoad =
+  | { ok: true; recipe: Recipe; sha256: string }
+  | { ok: false; problems: string[] };
+
+export function parseRecipeText(text: string, file: string): RecipeLoad {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    return { ok: false, problems: doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`) };
+  }
+  const raw: unknown = doc.toJS();
+  const parsed = Recipe.safeParse(raw);
+  if (!parsed.success) return { ok: false, problems: describeIssues(parsed.error.issues, raw) };
+  const sha256 = createHash('sha256').update(canonicalJson(parsed.data)).digest('hex');
+  return { ok: true, recipe: parsed.data, sha256 };
+}
+
+export function loadRecipe(file: string): RecipeLoad {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return { ok: false, problems: [`${file}: recipe file not found (see recipes/ for examples)`] };
+  }
+  return parseRecipeText(text, file);
+}

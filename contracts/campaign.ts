@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { ArtifactRef, StoreUri } from './artifact';
+import { Recipe } from './recipe';
+
+/** What `hala run` starts: the parsed recipe plus where and how to run it. */
+export const CampaignInput = z.object({
+  campaign_id: z.string().min(1),
+  recipe: Recipe,
+  recipe_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** The recipe's store root made absolute by the CLI (file:///abs/path or s3://...). */
+  store_root: StoreUri,
+  /** Finished stages are taken from their manifests instead of being run again. */
+  use_cache: z.boolean().default(true),
+  /** Stage names to run again even when a manifest exists. */
+  rerun: z.array(z.string()).default([]),
+  code_version: z.string(),
+});
+export type CampaignInput = z.infer<typeof CampaignInput>;
+
+export const StageStatus = z.enum(['pending', 'running', 'cached', 'completed', 'failed']);
+
+/** One row of the progress query and of the final summary. */
+export const StageReport = z.object({
+  stage: z.string(),
+  workflow_id: z.string(),
+  status: StageStatus,
+  stage_key: z.string().optional(),
+  artifacts: z.array(ArtifactRef).default([]),
+  metrics: z.record(z.string(), z.number()).default({}),
+  started_at: z.string().optional(),
+  ended_at: z.string().optional(),
+  error: z.string().optional(),
+});
+export type StageReport = z.infer<typeof StageReport>;
+export type StageStatus = z.infer<typeof StageStatus>;
+
+export const CampaignProgress = z.object({
+  campaign_id: z.string(),
+  state: z.enum(['running', 'paused', 'completed', 'failed']),
+  stages: z.array(StageReport),
+});
+export type CampaignProgress = z.infer<typeof CampaignProgress>;
+
+/** Every stage runs inside a child workflow that opens and closes its stage through these. */
+export const OpenStageInput = z.object({
+  store_root: StoreUri,
+  stage: z.string(),
+  /** The stage's resolved knobs: part of the key. */
+  config: z.unknown(),
+  /** Digests (or stable ids such as hf:// URIs) of everything the stage reads. */
+  inputs: z.array(z.string()),
+  runner_version: z.string(),
+  use_cache: z.boolean(),
+});
+export const OpenStageOutput = z.object({
+  stage_key: z.string(),
+  output_prefix: StoreUri,
+  /** The finished stage's output when a manifest exists and the cache is on. */
+  cached_output: z.unknown().optional(),
+});
+export const CloseStageInput = z.object({
+  store_root: StoreUri,
+  stage: z.string(),
+  stage_key: z.string(),
+  config: z.unknown(),
+  inputs: z.array(z.string()),
+  output: z.unknown(),
+  campaign_id: z.string(),
+  workflow_id: z.string(),
+  run_id: z.string(),
+  code_version: z.string(),
+  started_at: z.string(),
+});
+export type OpenStageInput = z.infer<typeof OpenStageInput>;
+export type OpenStageOutput = z.infer<typeof OpenStageOutput>;
+export type CloseStageInput = z.infer<typeof CloseStageInput>;

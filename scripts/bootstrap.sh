@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Usage: bash scripts/bootstrap.sh   (npm start and npm test call it first)
+# Idempotent set-up of everything a fresh clone needs; a second run takes about a second.
+#   1. npm dependencies        (skipped while package-lock.json is unchanged)
+#   2. the Python runner venv  (scripts/python-env.sh, cached outside the clone by lock hash)
+#   3. the tiny world fixtures (scripts/fixtures.sh, cached outside the clone by generator hash)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+lock_hash="$(sha256sum package-lock.json | cut -c1-16)"
+if [ "$(cat node_modules/.hala-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
+  echo "hala: installing npm dependencies" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "$lock_hash" > node_modules/.hala-lock-hash
+fi
+
+bash scripts/python-env.sh >/dev/null
+if [ -f scripts/fixtures.sh ]; then bash scripts/fixtures.sh >/dev/null; fi

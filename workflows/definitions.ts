@@ -1,0 +1,10 @@
+// Signals and queries of the campaign workflow, defined once by name.
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { CampaignProgress } from '../contracts/campaign';
+
+/** Stop starting new stages and new translation shards; running activities finish. */
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const progressQuery = defineQuery<CampaignProgress>('progress');
+/** Children ask whether the campaign is paused (sent to them by the campaign). */
+export const pausedQuery = defineQuery<boolean>('paused');

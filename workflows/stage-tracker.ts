@@ -1,0 +1,50 @@
+// The campaign's view of its stages, for the progress query and the final summary.
+import type { CampaignProgress, StageReport } from '../contracts/campaign';
+import type { StageOutcome } from './stage';
+
+export class StageTracker {
+  private readonly stages = new Map<string, StageReport>();
+
+  constructor(private readonly campaignId: string) {}
+
+  workflowId(stage: string): string {
+    return `${this.campaignId}/${stage}`;
+  }
+
+  planned(stage: string): void {
+    this.stages.set(stage, { stage, workflow_id: this.workflowId(stage), status: 'pending', artifacts: [], metrics: {} });
+  }
+
+  started(stage: string): void {
+    this.update(stage, { status: 'running', started_at: new Date().toISOString() });
+  }
+
+  finished(stage: string, outcome: StageOutcome<unknown>): void {
+    this.update(stage, {
+      status: outcome.cached ? 'cached' : 'completed',
+      stage_key: outcome.stage_key,
+      artifacts: outcome.artifacts,
+      metrics: outcome.metrics,
+      ended_at: new Date().toISOString(),
+    });
+  }
+
+  failed(stage: string, error: unknown): void {
+    const message = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+    this.update(stage, { status: 'failed', error: message, ended_at: new Date().toISOString() });
+  }
+
+  running(): string[] {
+    return [...this.stages.values()].filter((s) => s.status === 'running').map((s) => s.workflow_id);
+  }
+
+  snapshot(state: CampaignProgress['state']): CampaignProgress {
+    return { campaign_id: this.campaignId, state, stages: [...this.stages.values()] };
+  }
+
+  private update(stage: string, patch: Partial<StageReport>): void {
+    const current = this.stages.get(stage);
+    if (!current) this.planned(stage);
+    this.stages.set(stage, { ...this.stages.get(stage)!, ...patch });
+  }
+}
