@@ -1,0 +1,47 @@
+// Starting a campaign from a validated recipe: the one place that turns a recipe into the
+// workflow's input (absolute store root, recipe digest, cache flags, deterministic child ids).
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { CampaignInput } from '../contracts/campaign';
+import type { Recipe } from '../contracts/recipe';
+import { CODE_VERSION } from '../contracts/version';
+import { normalizeRootUri } from '../activities/store';
+import type { campaign } from '../workflows/campaign';
+import { repoRoot } from '../workers/python-env';
+
+export interface StartOptions {
+  id?: string;
+  useCache?: boolean;
+  rerun?: string[];
+}
+
+export function defaultCampaignId(recipe: Recipe, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `${recipe.name}-${stamp}`;
+}
+
+export function campaignInput(recipe: Recipe, sha256: string, options: StartOptions = {}): CampaignInput {
+  return {
+    campaign_id: options.id ?? defaultCampaignId(recipe),
+    recipe,
+    recipe_sha256: sha256,
+    store_root: normalizeRootUri(recipe.store.root, repoRoot),
+    use_cache: options.useCache ?? true,
+    rerun: options.rerun ?? [],
+    code_version: CODE_VERSION,
+  };
+}
+
+export async function startCampaign(
+  client: Client,
+  recipe: Recipe,
+  sha256: string,
+  options: StartOptions = {},
+): Promise<WorkflowHandle<typeof campaign>> {
+  const input = campaignInput(recipe, sha256, options);
+  return client.workflow.start<typeof campaign>('campaign', {
+    taskQueue: recipe.queues.cpu,
+    workflowId: input.campaign_id,
+    args: [input],
+    memo: { recipe: recipe.name, recipe_sha256: sha256 },
+  });
+}

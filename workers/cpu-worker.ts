@@ -1,0 +1,69 @@
+// The CPU worker: every workflow, and the TypeScript activities (data plane, stage cache, reports).
+// Run alone:  npx tsx workers/cpu-worker.ts [--address localhost:7233] [--namespace default]
+//             [--task-queue hala-cpu] [--store file://.hala/store]
+// `hala up` runs it in its own process together with the dev server and the Python workers.
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { DefaultQueues } from '../contracts/queues';
+import { createCampaignOutputActivities } from '../activities/campaign-outputs';
+import { createCpuActivities } from '../activities/cpu';
+import type { CpuActivityFns } from '../activities/cpu-api';
+import { createStageCacheActivities } from '../activities/stage-cache';
+import { createStore, type ArtifactStore } from '../activities/store';
+import { repoRoot } from './python-env';
+
+export interface CpuWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue?: string;
+  /** Every campaign this worker serves writes below this root. */
+  storeRoot: string;
+  /** A prebuilt workflow bundle (tests build it once); by default the worker bundles workflows/. */
+  workflowBundle?: WorkflowBundleOption;
+}
+
+export function cpuActivitiesFor(store: ArtifactStore): CpuActivityFns {
+  return {
+    ...createCpuActivities({ store }),
+    ...createStageCacheActivities({ store }),
+    ...createCampaignOutputActivities({ store }),
+  };
+}
+
+export function s3OptionsFromEnv() {
+  const endpoint = process.env.HALA_S3_ENDPOINT;
+  return endpoint ? { endpoint, region: process.env.AWS_REGION ?? 'us-east-1' } : undefined;
+}
+
+export async function createCpuWorker(options: CpuWorkerOptions): Promise<Worker> {
+  const store = createStore(options.storeRoot, { baseDir: repoRoot, s3: s3OptionsFromEnv() });
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: options.taskQueue ?? DefaultQueues.cpu,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    activities: cpuActivitiesFor(store),
+  });
+}
+
+async function main() {
+  const arg = (flag: string, fallback: string) => {
+    const i = process.argv.indexOf(flag);
+    return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+  };
+  const connection = await NativeConnection.connect({ address: arg('--address', 'localhost:7233') });
+  const worker = await createCpuWorker({
+    connection,
+    namespace: arg('--namespace', 'default'),
+    taskQueue: arg('--task-queue', DefaultQueues.cpu),
+    storeRoot: arg('--store', process.env.HALA_STORE_ROOT ?? 'file://.hala/store'),
+  });
+  console.log(`hala worker ready queue=${arg('--task-queue', DefaultQueues.cpu)}`);
+  await worker.run();
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

