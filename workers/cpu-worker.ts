@@ -2,6 +2,7 @@
 // Run alone:  npx tsx workers/cpu-worker.ts [--address localhost:7233] [--namespace default]
 //             [--task-queue hala-cpu] [--store file://.hala/store]
 // `hala up` runs it in its own process together with the dev server and the Python workers.
+import path from 'node:path';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { DefaultQueues } from '../contracts/queues';
 import { createCampaignOutputActivities } from '../activities/campaign-outputs';
@@ -40,7 +41,7 @@ export async function createCpuWorker(options: CpuWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? DefaultQueues.cpu,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: path.join(__dirname, '../workflows/index.ts') }),
     activities: cpuActivitiesFor(store),
   });
 }

@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { BadCorpusInput } from './bad-corpus-input';
+import { type ParquetSource, loadParquet, withCorpusDb } from './corpus-db';
+import type { LanguagePair } from './opus-pairs';
+import { blankSql } from './text-sql';
+import { loadTranslatedSegments } from './translated-segments';
+
+export interface AssembleBilingualResult {
+  /** parquet: id, messages [user prompt, assistant translation], shuffled with the seed */
+  datasetPath: string;
+  /** usable pairs, before directions */
+  pairs: number;
+  examples: number;
+  /** pairs by origin (`opus`, `open_orca`); sums to `pairs` */
+  byOrigin: Record<string, number>;
+  /** teacher segments left out because their translation was blank */
+  untranslated: number;
+}
+
+/** The user turn for one direction: `{target_name}` (and `{source_name}`) filled now, `{text}` in SQL. */
+function directionTemplate(template: string, fromName: string, toName: string): string {
+  return template.replaceAll('{target_name}', toName).replaceAll('{source_name}', fromName);
+}
+
+/**
+ * The translator's training set: OPUS pairs and teacher-translated Open-Orca segments, each a
+ * one-turn chat (user = prompt_template around the source text, assistant = the translation). With
+ * `bothDirections` every pair also yields the reverse prompt (target text → source language).
+ * Ids are `<origin>:<pair id>:<from>-<to>`; the order is md5(seed:id), stable across runs and engines.
+ */
+export async function assembleBilingualCorpus(args: {
+  opusPairs: ParquetSource;
+  teacherTranslations: ParquetSource[];
+  language: LanguagePair;
+  bothDirections: boolean;
+  promptTemplate: string;
+  seed: number;
+  workDir: string;
+}): Promise<AssembleBilingualResult> {
+  const { language } = args;
+  if (!args.promptTemplate.includes('{text}')) {
+    throw new BadCorpusInput(
+      `prompt_template ${JSON.stringify(args.promptTemplate)} has no {text} placeholder; add one where the text goes`,
+    );
+  }
+  return withCorpusDb(args.workDir, async (db) => {
+    await loadParquet(db, [args.opusPairs], 'opus', [
+      { name: 'id', expected: 'pair id' },
+      { name: 'source', expected: `${language.source_name} text` },
+      { name: 'target', expected: `${language.target_name} text` },
+    ]);
+    await loadTranslatedSegments(db, args.teacherTranslations);
+    await db.run(
+      `CREATE TEMP TABLE bilingual AS
+       SELECT 'opus' AS origin, CAST(id AS VARCHAR) AS id, CAST(source AS VARCHAR) AS source, CAST(target AS VARCHAR) AS target
+       FROM opus WHERE NOT ${blankSql('source')} AND NOT ${blankSql('target')}
+       UNION ALL
+       SELECT 'open_orca', id, text, translation
+       FROM translated WHERE NOT ${blankSql('text')} AND NOT ${blankSql('translation')}`,
+    );
+    const forward = { from: language.source, to: language.target, fromName: language.source_name, toName: language.target_name, user: 'source', answer: 'target' };
+    const reverse = { from: language.target, to: language.source, fromName: language.target_name, toName: language.source_name, user: 'target', answer: 'source' };
+    const params: Record<string, string> = {};
+    const selects = (args.bothDirections ? [forward, reverse] : [forward]).map((d, i) => {
+      params[`prompt${i}`] = directionTemplate(args.promptTemplate, d.fromName, d.toName);
+      params[`suffix${i}`] = `:${d.from}-${d.to}`;
+      return `SELECT origin, origin || ':' || id || $suffix${i} AS id,
+                [struct_pack(role := 'user', content := replace($prompt${i}, '{text}', ${d.user})),
+                 struct_pack(role := 'assistant', content := ${d.answer})] AS messages
+              FROM bilingual`;
+    });
+    await db.run(`CREATE TEMP TABLE examples AS ${selects.join(' UNION ALL ')}`, params);
+
+    const datasetPath = path.join(args.workDir, 'bilingual.parquet');
+    const examples = await db.writeParquet(
+      `SELECT id, messages FROM examples ORDER BY md5($seed || ':' || id), id`,
+      datasetPath,
+      { seed: String(args.seed) },
+    );
+    const byOrigin: Record<string, number> = {};
+    for (const row of await db.rows('SELECT origin, count(*) AS n FROM bilingual GROUP BY 1 ORDER BY 1')) {
+      byOrigin[String(row.origin)] = Number(row.n);
+    }
+    const pairs = await db.count('SELECT id FROM bilingual');
+    const untranslated = await db.count(`SELECT id FROM translated WHERE ${blankSql('translation')}`);
+    return { datasetPath, pairs, examples, byOrigin, untranslated };
+  });
+}

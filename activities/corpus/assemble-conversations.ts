@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { type ParquetSource, loadParquet, withCorpusDb } from './corpus-db';
+import { blankSql } from './text-sql';
+import { loadTranslatedSegments } from './translated-segments';
+
+export interface AssembleConversationsResult {
+  /** parquet: id, messages list<struct<role, content>>, in the order of the rows file */
+  datasetPath: string;
+  conversations: number;
+  /** conversations dropped because a segment had no (or a blank) translation */
+  missingTranslations: number;
+}
+
+/**
+ * Puts translated segments back into their conversations: each turn with a segment_id takes its
+ * translation, the others (system prompts, untranslated answers) keep their content. A conversation
+ * with any segment untranslated is dropped whole and counted, never patched with the source text.
+ */
+export async function assembleTranslatedConversations(args: {
+  rows: ParquetSource;
+  translations: ParquetSource[];
+  workDir: string;
+}): Promise<AssembleConversationsResult> {
+  return withCorpusDb(args.workDir, async (db) => {
+    await loadParquet(db, [args.rows], 'turns', [
+      { name: 'row_id', expected: 'conversation id' },
+      { name: 'turn', expected: 'turn number' },
+      { name: 'role', expected: 'system / user / assistant' },
+      { name: 'content', expected: 'the source text' },
+      { name: 'segment_id', expected: 'segment id or null' },
+    ]);
+    await loadTranslatedSegments(db, args.translations);
+    await db.run(
+      `CREATE TEMP TABLE assembled AS
+       SELECT t.row_id, min(t.ord) AS first_ord,
+              bool_or(t.segment_id IS NOT NULL AND ${blankSql('s.translation')}) AS missing,
+              list(struct_pack(role := t.role, content := CASE WHEN t.segment_id IS NULL THEN t.content ELSE s.translation END)
+                   ORDER BY t.turn) AS messages
+       FROM turns t LEFT JOIN translated s ON s.id = t.segment_id
+       GROUP BY t.row_id`,
+    );
+    const datasetPath = path.join(args.workDir, 'conversations.parquet');
+    const conversations = await db.writeParquet(
+      'SELECT row_id AS id, messages FROM assembled WHERE NOT missing ORDER BY first_ord',
+      datasetPath,
+    );
+    const missingTranslations = await db.count('SELECT row_id FROM assembled WHERE missing');
+    return { datasetPath, conversations, missingTranslations };
+  });
+}

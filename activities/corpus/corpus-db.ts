@@ -1,0 +1,145 @@
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { BadCorpusInput } from './bad-corpus-input';
+
+// One in-memory DuckDB per corpus job: DuckDB reads, filters, joins and writes the parquet; the
+// TypeScript around it only decides what to ask. Spills go to the job's work dir, not /tmp.
+
+/** A parquet input: `path` is what DuckDB reads (local file or directory, or hf://…); `label` (the URI) is what errors name. */
+export interface ParquetSource {
+  path: string;
+  label: string;
+}
+
+type Params = DuckDBValue[] | Record<string, DuckDBValue>;
+
+export class CorpusDb {
+  private constructor(private readonly connection: DuckDBConnection) {}
+
+  static async open(workDir: string): Promise<CorpusDb> {
+    const instance = await DuckDBInstance.create(':memory:', { temp_directory: path.join(workDir, '.duckdb-spill') });
+    return new CorpusDb(await instance.connect());
+  }
+
+  async run(sql: string, params?: Params): Promise<void> {
+    await this.connection.run(sql, params);
+  }
+
+  /** Rows as plain JSON values (BIGINT arrives as a string: wrap counts in Number()). */
+  async rows(sql: string, params?: Params): Promise<Record<string, unknown>[]> {
+    return (await this.connection.runAndReadAll(sql, params)).getRowObjectsJson();
+  }
+
+  async count(sql: string, params?: Params): Promise<number> {
+    const [row] = await this.rows(`SELECT count(*) AS n FROM (${sql})`, params);
+    return Number(row?.n ?? 0);
+  }
+
+  /** Writes the result of `select` to a parquet file; returns its row count. */
+  async writeParquet(select: string, dest: string, params?: Params): Promise<number> {
+    const result = await this.connection.run(
+      `COPY (${select}) TO ${sqlString(dest)} (FORMAT parquet, COMPRESSION zstd)`,
+      params,
+    );
+    return Number(result.rowsChanged);
+  }
+
+  close(): void {
+    this.connection.closeSync();
+  }
+}
+
+export async function withCorpusDb<T>(workDir: string, work: (db: CorpusDb) => Promise<T>): Promise<T> {
+  const db = await CorpusDb.open(workDir);
+  try {
+    return await work(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** A SQL string literal; used where DuckDB takes no bound parameter (COPY targets, table functions). */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** The parquet files behind a source: a local directory means every *.parquet below it, in path order. */
+async function parquetFiles(source: ParquetSource): Promise<string[]> {
+  if (/^[a-z0-9]+:\/\//i.test(source.path)) return [source.path]; // hf:// and friends: DuckDB's business
+  const info = await stat(source.path).catch(() => undefined);
+  if (!info) throw new BadCorpusInput(`${source.label}: no file at ${source.path}; check the URI or rerun the stage that writes it`);
+  if (!info.isDirectory()) return [source.path];
+  const entries = await readdir(source.path, { recursive: true, withFileTypes: true });
+  const files = entries
+    .filter((e) => e.isFile() && e.name.endsWith('.parquet'))
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+  if (files.length === 0) throw new BadCorpusInput(`${source.label}: directory ${source.path} holds no .parquet files`);
+  return files;
+}
+
+/** Column names and DuckDB types of a source; unreadable files become BadCorpusInput naming the URI. */
+export async function describeParquet(db: CorpusDb, source: ParquetSource): Promise<Map<string, string>> {
+  const files = await parquetFiles(source);
+  try {
+    const rows = await db.rows(`DESCRIBE SELECT * FROM read_parquet([${files.map(sqlString).join(', ')}])`);
+    return new Map(rows.map((r) => [String(r.column_name), String(r.column_type)]));
+  } catch (error) {
+    throw new BadCorpusInput(
+      `${source.label} is not a readable parquet file (${firstLine(error)}); re-export it as parquet or fix the URI`,
+    );
+  }
+}
+
+export interface RequiredColumn {
+  name: string;
+  /** What the column should hold, for the error message. */
+  expected: string;
+}
+
+/**
+ * Loads `sources` (one logical table, possibly many files) into temp table `table` with a 0-based
+ * `ord` in file order (files sorted by path, rows in file order): the order every id and shard
+ * derives from, so reruns give identical outputs. `limit` keeps the first rows only.
+ */
+export async function loadParquet(
+  db: CorpusDb,
+  sources: ParquetSource[],
+  table: string,
+  required: RequiredColumn[],
+  limit?: number,
+): Promise<Map<string, string>> {
+  let columns = new Map<string, string>();
+  const files: string[] = [];
+  for (const source of sources) {
+    columns = await describeParquet(db, source);
+    const absent = required.filter((c) => !columns.has(c.name));
+    if (absent.length > 0) {
+      throw new BadCorpusInput(
+        `${source.label} lacks column${absent.length > 1 ? 's' : ''} ${absent.map((c) => `\`${c.name}\` (${c.expected})`).join(', ')}; ` +
+          `it has ${[...columns.keys()].join(', ') || 'no columns'}: convert the file to that layout`,
+      );
+    }
+    files.push(...(await parquetFiles(source)));
+  }
+  if (files.length === 0) throw new Error(`loadParquet(${table}): no sources given`);
+  const scan = `read_parquet([${files.map(sqlString).join(', ')}], filename = 'hala_source_file', file_row_number = true, union_by_name = true)`;
+  await db.run(
+    `CREATE OR REPLACE TEMP TABLE ${table} AS
+     SELECT (row_number() OVER (ORDER BY hala_source_file, file_row_number) - 1) AS ord,
+            * EXCLUDE (hala_source_file, file_row_number)
+     FROM ${scan}
+     ORDER BY ord ${limit === undefined ? '' : `LIMIT ${Math.floor(limit)}`}`,
+  );
+  return columns;
+}
+
+export function firstLine(error: unknown): string {
+  return String(error instanceof Error ? error.message : error).split('\n')[0] ?? '';
+}
+
+/** A SQL identifier (column name from a recipe), quoted. */
+export function sqlIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

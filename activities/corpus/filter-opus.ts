@@ -1,0 +1,98 @@
+import path from 'node:path';
+import type { FilterCounts, FilterOpusInput } from '../../contracts/cpu-activities';
+import { type CorpusDb, type ParquetSource, withCorpusDb } from './corpus-db';
+import { type LanguagePair, loadOpusPairs } from './opus-pairs';
+import { blankSql, nearDuplicateKeySql, scriptShareSql, trimmedSql } from './text-sql';
+
+export type OpusFilterKnobs = FilterOpusInput['filters'];
+
+export interface FilterOpusResult {
+  /** parquet: id, source, target (trimmed), in source order */
+  pairsPath: string;
+  counts: FilterCounts;
+}
+
+/** Buckets in the order the filters run; a pair lands in the first that rejects it, else `kept`. */
+const REJECTIONS = [
+  'empty',
+  'identical',
+  'too_short',
+  'too_long',
+  'length_ratio',
+  'source_script',
+  'target_script',
+  'exact_duplicate',
+  'near_duplicate',
+] as const;
+
+/**
+ * Filters OPUS pairs (column `translation` {<source>, <target>}) and writes the survivors to
+ * `<workDir>/pairs.parquet`. Every pair read is counted in exactly one bucket of FilterCounts.
+ * Dedup keeps the first occurrence in source order; `near` dedup runs after `exact`.
+ */
+export async function filterOpusPairs(args: {
+  opus: ParquetSource;
+  language: LanguagePair;
+  filters: OpusFilterKnobs;
+  workDir: string;
+}): Promise<FilterOpusResult> {
+  const { language, filters } = args;
+  return withCorpusDb(args.workDir, async (db) => {
+    await loadOpusPairs(db, args.opus, language, filters.max_rows);
+
+    const sourceShare = scriptShareSql('source', language.source_script);
+    const targetShare = scriptShareSql('target', language.target_script);
+    await db.run(
+      `CREATE TEMP TABLE judged AS
+       WITH measured AS (
+         SELECT ord, id, ${trimmedSql('source')} AS source, ${trimmedSql('target')} AS target,
+                ${blankSql('source')} OR ${blankSql('target')} AS is_empty
+         FROM pairs),
+       sized AS (SELECT *, length(source) AS source_len, length(target) AS target_len FROM measured)
+       SELECT ord, id, source, target,
+         CASE
+           WHEN is_empty THEN 'empty'
+           -- untranslated copies often differ from their source only in case
+           WHEN lower(source) = lower(target) THEN 'identical'
+           WHEN least(source_len, target_len) < $min_chars THEN 'too_short'
+           WHEN greatest(source_len, target_len) > $max_chars THEN 'too_long'
+           WHEN greatest(source_len, target_len) > $max_ratio * least(source_len, target_len) THEN 'length_ratio'
+           ${sourceShare ? `WHEN ${sourceShare} < $min_script THEN 'source_script'` : ''}
+           ${targetShare ? `WHEN ${targetShare} < $min_script THEN 'target_script'` : ''}
+         END AS rejected_by
+       FROM sized`,
+      {
+        min_chars: filters.min_chars,
+        max_chars: filters.max_chars,
+        max_ratio: filters.max_length_ratio,
+        min_script: filters.min_script_fraction,
+      },
+    );
+
+    if (filters.dedup !== 'none') await markDuplicates(db, 'source, target', 'exact_duplicate');
+    if (filters.dedup === 'near') {
+      await markDuplicates(db, `${nearDuplicateKeySql('source')}, ${nearDuplicateKeySql('target')}`, 'near_duplicate');
+    }
+
+    const pairsPath = path.join(args.workDir, 'pairs.parquet');
+    await db.writeParquet('SELECT id, source, target FROM judged WHERE rejected_by IS NULL ORDER BY ord', pairsPath);
+
+    const counts: FilterCounts = { read: 0, kept: 0, ...Object.fromEntries(REJECTIONS.map((r) => [r, 0])) } as FilterCounts;
+    for (const row of await db.rows(`SELECT coalesce(rejected_by, 'kept') AS bucket, count(*) AS n FROM judged GROUP BY 1`)) {
+      counts[row.bucket as keyof FilterCounts] = Number(row.n);
+      counts.read += Number(row.n);
+    }
+    return { pairsPath, counts };
+  });
+}
+
+/** Marks every surviving pair whose `key` was already seen earlier (in source order) as `bucket`. */
+async function markDuplicates(db: CorpusDb, key: string, bucket: string): Promise<void> {
+  await db.run(
+    `UPDATE judged SET rejected_by = '${bucket}' WHERE ord IN (
+       SELECT ord FROM (
+         SELECT ord, row_number() OVER (PARTITION BY ${key} ORDER BY ord) AS seen
+         FROM judged WHERE rejected_by IS NULL)
+       WHERE seen > 1)`,
+  );
+}

@@ -1,0 +1,45 @@
+import type { Recipe } from '../../contracts/recipe';
+import { BadCorpusInput } from './bad-corpus-input';
+import { type CorpusDb, type ParquetSource, loadParquet } from './corpus-db';
+
+export type LanguagePair = Recipe['language'];
+
+/** Language codes are spliced into SQL as struct field names: keep them to what OPUS uses. */
+function languageField(code: string, knob: string): string {
+  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(code)) {
+    throw new BadCorpusInput(`language.${knob} ${JSON.stringify(code)} is not a language code (letters, digits, '-' or '_')`);
+  }
+  return code;
+}
+
+/**
+ * Loads OPUS-layout pairs (`translation` struct {<source>, <target>}) into temp table `pairs`:
+ * ord, id (the 0-based position in the source, as text: OPUS rows carry no id), source, target.
+ */
+export async function loadOpusPairs(db: CorpusDb, opus: ParquetSource, language: LanguagePair, limit?: number): Promise<void> {
+  const source = languageField(language.source, 'source');
+  const target = languageField(language.target, 'target');
+  const columns = await loadParquet(
+    db,
+    [opus],
+    'opus_raw',
+    [{ name: 'translation', expected: `struct {${language.source}, ${language.target}}` }],
+    limit,
+  );
+  try {
+    await db.run(
+      `CREATE OR REPLACE TEMP TABLE pairs AS
+       SELECT ord, CAST(ord AS VARCHAR) AS id,
+              CAST(struct_extract(translation, '${source}') AS VARCHAR) AS source,
+              CAST(struct_extract(translation, '${target}') AS VARCHAR) AS target
+       FROM opus_raw ORDER BY ord`,
+    );
+  } catch {
+    throw new BadCorpusInput(
+      `${opus.label}: column \`translation\` is ${columns.get('translation')}, without the fields ` +
+        `${language.source} and ${language.target}; set recipe language.source / language.target to codes it has`,
+    );
+  }
+  await db.run('DROP TABLE opus_raw');
+}
+

@@ -1,0 +1,48 @@
+import type { Recipe } from '../../contracts/recipe';
+
+// SQL expressions over text columns (RE2 regular expressions, as DuckDB runs them).
+
+export type Script = Recipe['language']['source_script'];
+
+/** Characters of each script, as an RE2 class body. CJK covers Han, kana and Hangul. */
+const SCRIPT_CLASS: Record<Exclude<Script, 'any'>, string> = {
+  arabic: '\\p{Arabic}',
+  latin: '\\p{Latin}',
+  cyrillic: '\\p{Cyrillic}',
+  devanagari: '\\p{Devanagari}',
+  cjk: '\\p{Han}\\p{Hiragana}\\p{Katakana}\\p{Hangul}',
+};
+
+/** Whitespace including Unicode spaces (RE2's \s is ASCII only). */
+const SPACE = '[\\s\\p{Z}]';
+
+export function trimmedSql(column: string): string {
+  return `regexp_replace(${column}, '^${SPACE}+|${SPACE}+$', '', 'g')`;
+}
+
+/**
+ * Share of the letters in `column` that belong to `script` (0 when there are no letters at all:
+ * a side made only of digits and punctuation gives no evidence of its language). Digits, marks and
+ * punctuation are not letters, so "٣ كتب" and "3 books" are judged on their words alone.
+ * Returns null for `any` (no check).
+ */
+export function scriptShareSql(column: string, script: Script): string | null {
+  if (script === 'any') return null;
+  const letters = `regexp_replace(${column}, '\\P{L}', '', 'g')`;
+  const inScript = `regexp_replace(${letters}, '[^${SCRIPT_CLASS[script]}]', '', 'g')`;
+  return `coalesce(length(${inScript}) / nullif(length(${letters}), 0), 0)`;
+}
+
+/**
+ * The key of near-duplicate detection: lower case, punctuation and digits removed, whitespace
+ * collapsed. "Hello, world! (2)" and "hello world" share a key.
+ */
+export function nearDuplicateKeySql(column: string): string {
+  const stripped = `regexp_replace(lower(${column}), '[\\p{P}\\p{N}]', '', 'g')`;
+  return trimmedSql(`regexp_replace(${stripped}, '${SPACE}+', ' ', 'g')`);
+}
+
+/** True when `column` is null or only whitespace. */
+export function blankSql(column: string): string {
+  return `(${column} IS NULL OR ${trimmedSql(column)} = '')`;
+}

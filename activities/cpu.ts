@@ -1,0 +1,187 @@
+// The TypeScript activities of the CPU queue (contracts/cpu-activities.ts): the data plane.
+// Each one parses its input, resolves sources to local files, runs a pure corpus function
+// (activities/corpus) and publishes what it wrote under `output_prefix`. Registered by the CPU worker:
+//   Worker.create({ activities: createCpuActivities({ store }), taskQueue: 'hala-cpu', ... })
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { ArtifactRef } from '../contracts/artifact';
+import {
+  AssembleBilingualInput,
+  type AssembleBilingualOutput,
+  AssembleConversationsInput,
+  type AssembleConversationsOutput,
+  FilterOpusInput,
+  type FilterOpusOutput,
+  PrepareSegmentsInput,
+  type PrepareSegmentsOutput,
+  PrepareTranslationDevInput,
+  type PrepareTranslationDevOutput,
+} from '../contracts/cpu-activities';
+import { nonRetryableErrorTypes } from '../contracts/errors';
+import type { Progress } from '../contracts/progress';
+import {
+  type ParquetSource,
+  assembleBilingualCorpus,
+  assembleTranslatedConversations,
+  filterOpusPairs,
+  prepareSegmentShards,
+  prepareTranslationDevSet,
+} from './corpus';
+import { parseOrBadInput } from './parse-input';
+import { type ArtifactStore, joinUri, resolveSource } from './store';
+
+export interface CpuActivityDeps {
+  store: ArtifactStore;
+  /** Where scratch dirs go (removed after each activity); default the OS temp dir. */
+  workRoot?: string;
+  /** Local hub mirror for hf:// sources; default $HALA_HUB_MIRROR. */
+  hubMirror?: string;
+}
+
+export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityDeps) {
+  const fromSource = async (uri: string): Promise<ParquetSource> => ({
+    path: await resolveSource(uri, store, hubMirror ?? (process.env.HALA_HUB_MIRROR || undefined)),
+    label: uri,
+  });
+  // Artifacts from earlier stages are verified against their sha256 on the way in.
+  const fromRef = async (ref: ArtifactRef): Promise<ParquetSource> => ({ path: await store.fetchToLocal(ref), label: ref.uri });
+  const publish = (localPath: string, prefix: string, rows: number, under = '') =>
+    store.putFile(localPath, joinUri(prefix, ...(under ? [under] : []), path.basename(localPath)), 'dataset', rows);
+
+  return {
+    async filterOpus(raw: FilterOpusInput): Promise<FilterOpusOutput> {
+      const input = parseOrBadInput(FilterOpusInput, raw, 'filterOpus');
+      return runInWorkDir('filterOpus', workRoot, async (workDir) => {
+        const opus = await fromSource(input.opus);
+        const result = await filterOpusPairs({ opus, language: input.language, filters: input.filters, workDir });
+        const pairs = await publish(result.pairsPath, input.output_prefix, result.counts.kept);
+        return { pairs, counts: result.counts };
+      });
+    },
+
+    async prepareSegments(raw: PrepareSegmentsInput): Promise<PrepareSegmentsOutput> {
+      const input = parseOrBadInput(PrepareSegmentsInput, raw, 'prepareSegments');
+      return runInWorkDir('prepareSegments', workRoot, async (workDir) => {
+        const result = await prepareSegmentShards({
+          source: await fromSource(input.source),
+          workDir,
+          format: input.format,
+          columns: input.columns,
+          maxRows: input.max_rows,
+          translateResponses: input.translate_responses,
+          dropCode: input.drop_code,
+          maxSegmentChars: input.max_segment_chars,
+          shardRows: input.shard_rows,
+        });
+        const rows = await publish(result.rowsPath, input.output_prefix, result.turnCount);
+        const shards: ArtifactRef[] = [];
+        for (const shard of result.shards) shards.push(await publish(shard.path, input.output_prefix, shard.rows, 'shards'));
+        if (result.quarantinePath) await publish(result.quarantinePath, input.output_prefix, sum(result.quarantined));
+        return {
+          rows,
+          shards,
+          row_count: result.rowCount,
+          segment_count: result.segmentCount,
+          quarantined: result.quarantined,
+        };
+      });
+    },
+
+    async assembleConversations(raw: AssembleConversationsInput): Promise<AssembleConversationsOutput> {
+      const input = parseOrBadInput(AssembleConversationsInput, raw, 'assembleConversations');
+      return runInWorkDir('assembleConversations', workRoot, async (workDir) => {
+        const translations: ParquetSource[] = [];
+        for (const ref of input.translations) translations.push(await fromRef(ref));
+        const result = await assembleTranslatedConversations({ rows: await fromRef(input.rows), translations, workDir });
+        return {
+          dataset: await publish(result.datasetPath, input.output_prefix, result.conversations),
+          conversations: result.conversations,
+          missing_translations: result.missingTranslations,
+        };
+      });
+    },
+
+    async assembleBilingual(raw: AssembleBilingualInput): Promise<AssembleBilingualOutput> {
+      const input = parseOrBadInput(AssembleBilingualInput, raw, 'assembleBilingual');
+      return runInWorkDir('assembleBilingual', workRoot, async (workDir) => {
+        const teacherTranslations: ParquetSource[] = [];
+        for (const ref of input.teacher_translations) teacherTranslations.push(await fromRef(ref));
+        const result = await assembleBilingualCorpus({
+          opusPairs: await fromRef(input.opus_pairs),
+          teacherTranslations,
+          language: input.language,
+          bothDirections: input.both_directions,
+          promptTemplate: input.prompt_template,
+          seed: input.seed,
+          workDir,
+        });
+        if (result.untranslated > 0) {
+          Context.current().log.warn('teacher segments with a blank translation were left out', { count: result.untranslated });
+        }
+        return {
+          dataset: await publish(result.datasetPath, input.output_prefix, result.examples),
+          pairs: result.pairs,
+          examples: result.examples,
+          by_origin: result.byOrigin,
+        };
+      });
+    },
+
+    async prepareTranslationDev(raw: PrepareTranslationDevInput): Promise<PrepareTranslationDevOutput> {
+      const input = parseOrBadInput(PrepareTranslationDevInput, raw, 'prepareTranslationDev');
+      return runInWorkDir('prepareTranslationDev', workRoot, async (workDir) => {
+        const result = await prepareTranslationDevSet({ dev: await fromSource(input.dev), language: input.language, rows: input.rows, workDir });
+        return {
+          segments: await publish(result.segmentsPath, input.output_prefix, result.rows),
+          references: await publish(result.referencesPath, input.output_prefix, result.rows),
+          rows: result.rows,
+        };
+      });
+    },
+  };
+}
+
+export type CpuActivities = ReturnType<typeof createCpuActivities>;
+
+/**
+ * Runs one activity body in a scratch dir that is always removed, heartbeating while it works
+ * (DuckDB queries cannot heartbeat themselves), and maps typed errors (store, corpus) onto
+ * non-retryable ApplicationFailures. Untyped errors stay retryable: storage hiccups heal.
+ */
+async function runInWorkDir<T>(activity: string, workRoot: string | undefined, body: (workDir: string) => Promise<T>): Promise<T> {
+  const workDir = await mkdtemp(path.join(workRoot ?? os.tmpdir(), `hala-${activity}-`));
+  const stopHeartbeat = keepHeartbeating(activity);
+  try {
+    return await body(workDir);
+  } catch (error) {
+    throw asFailure(activity, error);
+  } finally {
+    stopHeartbeat();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function asFailure(activity: string, error: unknown): unknown {
+  const type = (error as { halaType?: string } | undefined)?.halaType;
+  if (error instanceof Error && type && nonRetryableErrorTypes.includes(type)) {
+    return ApplicationFailure.create({ type, nonRetryable: true, message: `${activity}: ${error.message}`, cause: error });
+  }
+  return error;
+}
+
+const HEARTBEAT_EVERY_MS = 5000;
+
+function keepHeartbeating(phase: string): () => void {
+  const context = Context.current();
+  const progress: Progress = { phase, done: 0, total: 0, checkpoint_uri: null, metrics: {} };
+  context.heartbeat(progress);
+  const timer = setInterval(() => context.heartbeat(progress), HEARTBEAT_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+function sum(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}

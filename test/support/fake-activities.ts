@@ -1,0 +1,65 @@
+// Recording stand-ins for the data-plane and GPU activities, for workflow tests only: they let a
+// test see what the workflows ask for, in which order and how concurrently, in milliseconds.
+// The real activities are exercised by their own suites and by test/e2e.
+import { createHash } from 'node:crypto';
+import type { ArtifactRef } from '../../contracts/artifact';
+import type { GpuActivityFns } from '../../activities/gpu';
+import type { CpuActivityFns } from '../../activities/cpu-api';
+
+export interface Call {
+  name: string;
+  input: Record<string, unknown>;
+  start: number;
+  end?: number;
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const ref = (uri: string, kind: ArtifactRef['kind'] = 'dataset', rows = 10): ArtifactRef => ({ uri, sha256: sha(uri), kind, bytes: 100, rows });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function recordingActivities(opts: { delayMs?: number; shards?: number } = {}) {
+  const calls: Call[] = [];
+  const delay = opts.delayMs ?? 50;
+  const record = <I extends object, O>(name: string, body: (input: I) => O) =>
+    async (input: I): Promise<O> => {
+      const call: Call = { name, input: input as Record<string, unknown>, start: Date.now() };
+      calls.push(call);
+      await sleep(delay);
+      call.end = Date.now();
+      return body(input);
+    };
+
+  type DataPlane = Omit<CpuActivityFns, 'openStage' | 'closeStage' | 'writeCampaignReport'>;
+  const cpu: DataPlane = {
+    filterOpus: record('filterOpus', (i) => ({
+      pairs: ref(`${i.output_prefix}/pairs.parquet`),
+      counts: { read: 10, kept: 8, empty: 1, identical: 1, too_short: 0, too_long: 0, length_ratio: 0, source_script: 0, target_script: 0, exact_duplicate: 0, near_duplicate: 0 },
+    })),
+    prepareSegments: record('prepareSegments', (i) => ({
+      rows: ref(`${i.output_prefix}/rows.parquet`),
+      shards: Array.from({ length: opts.shards ?? 3 }, (_, k) => ref(`${i.output_prefix}/shard-${k}.parquet`)),
+      row_count: 10,
+      segment_count: 20,
+      quarantined: {},
+    })),
+    assembleConversations: record('assembleConversations', (i) => ({ dataset: ref(`${i.output_prefix}/c.parquet`), conversations: 10, missing_translations: 0 })),
+    assembleBilingual: record('assembleBilingual', (i) => ({ dataset: ref(`${i.output_prefix}/b.parquet`), pairs: 10, examples: 20, by_origin: { opus: 8, open_orca: 2 } })),
+    prepareTranslationDev: record('prepareTranslationDev', (i) => ({ segments: ref(`${i.output_prefix}/s.parquet`), references: ref(`${i.output_prefix}/r.parquet`), rows: 5 })),
+    concatConversations: record('concatConversations', (i) => ({ dataset: ref(`${i.output_prefix}/all.parquet`), conversations: 20 })),
+  };
+  const gpu: GpuActivityFns = {
+    compress_teacher: record('compress_teacher', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), quantized_linear_layers: 7, ignored: ['lm_head'], seconds: 1 })),
+    translate_shard: record('translate_shard', (i) => ({
+      translations: ref(`${i.output_prefix}/translations.parquet`),
+      rows: 10, generated_tokens: 100, seconds: 1, tokens_per_second: String(i.model).includes('fp8') ? 200 : 100, engine: 'transformers' as const, resumed_rows: 0,
+    })),
+    train_sft: record('train_sft', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), steps: 10, final_loss: 0.5, resumed_from_step: 0, seconds: 1 })),
+    merge_slerp: record('merge_slerp', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), tensors: 20, linear_fallbacks: 1 })),
+    evaluate_benchmarks: record('evaluate_benchmarks', (i) => ({ scores: { AlGhafa: 50 }, average: 50, report: ref(`${i.output_prefix}/report.json`, 'report') })),
+    score_translation: record('score_translation', (i) => ({ bleu: String((i.hypotheses as ArtifactRef).uri).includes('base') ? 1 : 40, chrf: String((i.hypotheses as ArtifactRef).uri).includes('base') ? 5 : 60, rows: 5, tokenize: 'intl' })),
+  };
+  return { calls, cpu, gpu };
+}
+
+/** True when the two calls' [start, end] intervals overlap. */
+export const overlapped = (a: Call, b: Call) => a.start < (b.end ?? Infinity) && b.start < (a.end ?? Infinity);

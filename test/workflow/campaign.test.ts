@@ -1,0 +1,116 @@
+// The campaign DAG on the real Temporal dev server: child workflow ids and parentage,
+// concurrency of independent stages, the stage cache, pause/resume and the progress query.
+// Data-plane and GPU activities are recording stand-ins (test/support/fake-activities.ts);
+// the stage cache and report activities are the real ones over a temporary FileStore.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCampaignOutputActivities } from '../../activities/campaign-outputs';
+import { createStageCacheActivities } from '../../activities/stage-cache';
+import { FileStore } from '../../activities/store';
+import type { Recipe } from '../../contracts/recipe';
+import { campaignInput } from '../../cli/start-campaign';
+import { loadRecipe } from '../../cli/recipe-file';
+import { pauseSignal, progressQuery, resumeSignal } from '../../workflows/definitions';
+import type { campaign } from '../../workflows/campaign';
+import { overlapped, recordingActivities } from '../support/fake-activities';
+import { createLocalEnv, workflowBundle } from '../support/temporal-env';
+
+const gpuNames = ['compress_teacher', 'translate_shard', 'train_sft', 'merge_slerp', 'evaluate_benchmarks', 'score_translation'];
+
+describe('campaign workflow', () => {
+  let env: TestWorkflowEnvironment;
+  let storeDir: string;
+  let recipe: Recipe;
+  let sha: string;
+  const fakes = recordingActivities();
+  const workers: Worker[] = [];
+  let running: Promise<void>[] = [];
+
+  beforeAll(async () => {
+    env = await createLocalEnv();
+    storeDir = mkdtempSync(path.join(tmpdir(), 'hala-wf-'));
+    const loaded = loadRecipe(path.join(__dirname, '../../recipes/tiny.yaml'));
+    if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
+    recipe = { ...loaded.recipe, store: { ...loaded.recipe.store, root: `file://${storeDir}` } };
+    sha = loaded.sha256;
+    const store = new FileStore(`file://${storeDir}`);
+    const connection = env.nativeConnection;
+    workers.push(
+      await Worker.create({
+        connection,
+        taskQueue: recipe.queues.cpu,
+        workflowBundle: await workflowBundle(),
+        activities: { ...createStageCacheActivities({ store }), ...createCampaignOutputActivities({ store }), ...fakes.cpu },
+      }),
+    );
+    for (const role of ['quantize', 'infer', 'train', 'eval'] as const) {
+      workers.push(await Worker.create({ connection, taskQueue: recipe.queues[role], activities: fakes.gpu }));
+    }
+    running = workers.map((w) => w.run());
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const w of workers) w.shutdown();
+    await Promise.all(running);
+    await env?.teardown();
+    rmSync(storeDir, { recursive: true, force: true });
+  });
+
+  const start = (id: string, r: Recipe = recipe) =>
+    env.client.workflow.start<typeof campaign>('campaign', { taskQueue: r.queues.cpu, workflowId: id, args: [campaignInput(r, sha, { id })] });
+
+  it('runs every stage as a child workflow of the campaign, independent stages at once', async () => {
+    const handle = await start('wf-first');
+    const result = await handle.result();
+    const stages = result.progress.stages;
+    expect(stages.map((s) => s.status)).toEqual(stages.map(() => 'completed'));
+    expect(stages.map((s) => s.stage)).toContain('merge-hala-700m');
+
+    const child = await env.client.workflow.getHandle('wf-first/compress-teacher').describe();
+    expect(child.parentExecution?.workflowId).toBe('wf-first');
+    const fanOut = await env.client.workflow.getHandle('wf-first/build-bilingual-corpus/translate').describe();
+    expect(fanOut.parentExecution?.workflowId).toBe('wf-first/build-bilingual-corpus');
+
+    const first = (name: string) => fakes.calls.find((c) => c.name === name)!;
+    expect(overlapped(first('compress_teacher'), first('filterOpus'))).toBe(true);
+    const sfts = fakes.calls.filter((c) => c.name === 'train_sft' && String(c.input.output_prefix).includes('/sft-'));
+    expect(sfts).toHaveLength(3);
+    expect(overlapped(sfts[0]!, sfts[1]!) && overlapped(sfts[1]!, sfts[2]!)).toBe(true);
+  });
+
+  it('answers a rerun of the same recipe from stage manifests, without a GPU activity', async () => {
+    const before = fakes.calls.length;
+    const result = await (await start('wf-cached')).result();
+    const newCalls = fakes.calls.slice(before).map((c) => c.name);
+    expect(newCalls.filter((n) => gpuNames.includes(n))).toEqual([]);
+    expect(result.progress.stages.every((s) => s.status === 'cached')).toBe(true);
+  });
+
+  it("re-runs only one student's sft, merge and evaluate when its learning rate changes", async () => {
+    const students = recipe.stages.sft.students.map((s, i) => (i === 1 ? { ...s, learning_rate: s.learning_rate * 2 } : s));
+    const changed: Recipe = { ...recipe, stages: { ...recipe.stages, sft: { students } } };
+    const result = await (await start('wf-one-knob', changed)).result();
+    const ran = result.progress.stages.filter((s) => s.status === 'completed').map((s) => s.stage);
+    expect(ran.sort()).toEqual(['evaluate-hala-700m', 'merge-hala-700m', 'sft-hala-700m']);
+  });
+
+  it('holds new stages while paused and finishes after resume', async () => {
+    const noCache = { ...recipe, seed: 99 }; // a new seed: every stage has a new key
+    const handle = await start('wf-paused', noCache);
+    await handle.signal(pauseSignal);
+    await new Promise((r) => setTimeout(r, 1500));
+    const paused = await handle.query(progressQuery);
+    expect(paused.state).toBe('paused');
+    const callsWhilePaused = fakes.calls.length;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(fakes.calls.length).toBe(callsWhilePaused);
+    expect(paused.stages.some((s) => s.status === 'pending')).toBe(true);
+    await handle.signal(resumeSignal);
+    const result = await handle.result();
+    expect(result.progress.state).toBe('completed');
+  });
+});
