@@ -125,6 +125,7 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
           pairs: result.pairs,
           examples: result.examples,
           by_origin: result.byOrigin,
+          untranslated: result.untranslated,
         };
       });
     },

@@ -86,6 +86,8 @@ export const AssembleBilingualOutput = z.object({
   pairs: z.number().int(),
   examples: z.number().int(),
   by_origin: z.record(z.string(), z.number().int()),
+  /** teacher segments left out because the teacher returned a blank translation */
+  untranslated: z.number().int(),
 });
 
 export const PrepareTranslationDevInput = Common.extend({

@@ -73,6 +73,7 @@ export async function buildBilingualCorpus(
           pairs: corpus.pairs,
           examples: corpus.examples,
           teacher_segments: translated.rows,
+          teacher_untranslated: corpus.untranslated,
           teacher_tokens: translated.generated_tokens,
           ...Object.fromEntries(Object.entries(corpus.by_origin).map(([k, v]) => [`pairs_${k}`, v])),
         },

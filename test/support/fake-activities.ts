@@ -43,7 +43,7 @@ export function recordingActivities(opts: { delayMs?: number; shards?: number } 
       quarantined: {},
     })),
     assembleConversations: record('assembleConversations', (i) => ({ dataset: ref(`${i.output_prefix}/c.parquet`), conversations: 10, missing_translations: 0 })),
-    assembleBilingual: record('assembleBilingual', (i) => ({ dataset: ref(`${i.output_prefix}/b.parquet`), pairs: 10, examples: 20, by_origin: { opus: 8, open_orca: 2 } })),
+    assembleBilingual: record('assembleBilingual', (i) => ({ dataset: ref(`${i.output_prefix}/b.parquet`), pairs: 10, examples: 20, by_origin: { opus: 8, open_orca: 2 }, untranslated: 0 })),
     prepareTranslationDev: record('prepareTranslationDev', (i) => ({ segments: ref(`${i.output_prefix}/s.parquet`), references: ref(`${i.output_prefix}/r.parquet`), rows: 5 })),
     concatConversations: record('concatConversations', (i) => ({ dataset: ref(`${i.output_prefix}/all.parquet`), conversations: 20 })),
   };
