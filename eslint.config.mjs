@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['vitest.config.ts', 'node_modules/**', '.hala/**', 'gpu-runners/**', 'contracts/json-schema/**', '**/*.mjs'] },
+  { ignores: ['node_modules/**', '.hala/**', 'gpu-runners/**', 'contracts/json-schema/**', '**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

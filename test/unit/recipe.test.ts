@@ -1,0 +1,99 @@
+// Recipes: the shipped ones validate; a bad one fails with one line per problem naming its path.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadRecipe, parseRecipeText } from '../../cli/recipe-file';
+
+const root = path.join(__dirname, '../..');
+const tiny = readFileSync(path.join(root, 'recipes/tiny.yaml'), 'utf8');
+const problems = (text: string) => {
+  const r = parseRecipeText(text, 'bad.yaml');
+  if (r.ok) throw new Error('expected the recipe to be rejected');
+  return r.problems;
+};
+
+describe('recipes', () => {
+  it.each(['tiny.yaml', 'hala-paper.yaml'])('%s validates', (file) => {
+    const r = loadRecipe(path.join(root, 'recipes', file));
+    expect(r.ok ? [] : r.problems).toEqual([]);
+  });
+
+  it('paper recipe carries the report ids and figures', () => {
+    const r = loadRecipe(path.join(root, 'recipes/hala-paper.yaml'));
+    if (!r.ok) throw new Error(r.problems.join('\n'));
+    expect(r.recipe.inputs.teacher).toBe('hf://CohereLabs/command-a-translate-08-2025');
+    expect(r.recipe.stages.train_translator.base).toBe('hf://LiquidAI/LFM2-1.2B');
+    expect(r.recipe.stages.sft.students.map((s) => s.base)).toEqual([
+      'hf://LiquidAI/LFM2-350M', 'hf://LiquidAI/LFM2-700M', 'hf://LiquidAI/LFM2-1.2B', 'hf://QCRI/Fanar-1-9B-Instruct',
+    ]);
+    expect(r.recipe.stages.merge.t).toBe(0.5);
+    expect(r.recipe.stages.compress_teacher.scheme).toBe('FP8_DYNAMIC');
+    expect(r.recipe.inputs.benchmarks.map((b) => b.format)).toEqual(['alghafa', 'arabic_mmlu', 'exams', 'madinah_qa', 'aratrust', 'arbmmlu_ht']);
+  });
+
+  it('fills documented defaults', () => {
+    const r = parseRecipeText(tiny, 'tiny.yaml');
+    if (!r.ok) throw new Error(r.problems.join('\n'));
+    expect(r.recipe.queues.train).toBe('hala-gpu-train');
+    expect(r.recipe.stages.merge.colinear_threshold).toBe(0.9995);
+    expect(r.recipe.stages.translate_instructions.generation.prompt_template).toBe('Translate everything that follows into {target_name}:\n\n{text}');
+  });
+
+  it('names the path, the rule and the value of a bad knob', () => {
+    const bad = tiny.replace('{ name: hala-700m, base: hf://hala-tiny/lfm2-700m, learning_rate: 0.002', '{ name: hala-700m, base: hf://hala-tiny/lfm2-700m, learning_rate: -1');
+    expect(problems(bad)).toEqual(['stages.sft.students[1].learning_rate must be > 0 (got -1)']);
+  });
+
+  it('reports every problem at once: types, enums, unknown keys, missing fields, bad URIs', () => {
+    const bad = tiny
+      .replace('window: 2', 'window: "two"\n    windw: 3')
+      .replace('format: alghafa', 'format: alghafa2')
+      .replace('teacher: hf://hala-tiny/command-a-translate', 'teacher: ftp://x/y')
+      .replace('  merge: { t: 0.5 }\n', '  merge: { t: 1.5 }\n')
+      .replace(/ {2}translation_dev: .*\n/, '');
+    expect(problems(bad).sort()).toEqual([
+      'inputs.benchmarks[0].format must be one of "alghafa", "arabic_mmlu", "exams", "madinah_qa", "aratrust", "arbmmlu_ht" (got "alghafa2")',
+      'inputs.teacher must be an hf://, file:// or s3:// URI (got "ftp://x/y")',
+      'inputs.translation_dev is required (expected string)',
+      'stages.merge.t must be <= 1 (got 1.5)',
+      'stages.translate_instructions.window must be number (got "two")',
+      'stages.translate_instructions.windw is not a known setting (check its spelling)',
+    ].sort());
+  });
+
+  it('rejects a columns instruction set without its column mapping, and duplicate students', () => {
+    const bad = tiny
+      .replace('format: open_orca }', 'format: columns }')
+      .replace('name: hala-700m', 'name: hala-350m');
+    expect(problems(bad)).toEqual([
+      'inputs.instruction_sets[0].columns is required when format is columns ({user, assistant}) (missing)',
+      'stages.sft.students[1].name duplicates student "hala-350m" (got "hala-350m")',
+    ]);
+  });
+
+  it('reports YAML syntax errors with the file name', () => {
+    expect(problems('name: [unclosed')[0]).toMatch(/^bad\.yaml: /);
+  });
+
+  it('`hala run` on a malformed recipe exits 2, names every bad field and starts nothing', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hala-recipe-'));
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, tiny.replace('learning_rate: 0.003', 'learning_rate: 0').replace('epochs: 3', 'epochs: -2'));
+    let status = 0;
+    let stderr = '';
+    try {
+      // An address where nothing listens: a run that got as far as connecting would exit 1, not 2.
+      execFileSync('npx', ['tsx', 'cli/hala.ts', 'run', file, '--address', '127.0.0.1:1'], { cwd: root, stdio: 'pipe' });
+    } catch (err) {
+      const e = err as { status: number; stderr: Buffer };
+      status = e.status;
+      stderr = e.stderr.toString();
+    }
+    expect(status).toBe(2);
+    expect(stderr).toContain('stages.train_translator.learning_rate must be > 0 (got 0)');
+    expect(stderr).toContain('stages.train_translator.epochs must be > 0 (got -2)');
+    expect(stderr).toContain('nothing was started');
+  });
+});

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, manifestUri, stageKey, stagePrefix } from '../../activities/stage-key';
+
+const parts = { stage: 'sft-hala-350m', config: { lr: 1e-3, epochs: 1 }, inputs: ['a'.repeat(64)], runner_version: '0.1.0' };
+
+describe('stage keys', () => {
+  it('ignore key order in configs', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"y":2,"z":1}]},"b":1}');
+    expect(stageKey({ ...parts, config: { epochs: 1, lr: 1e-3 } })).toBe(stageKey(parts));
+  });
+
+  it('change with the config, the inputs, the stage and the runner version', () => {
+    const key = stageKey(parts);
+    expect(stageKey({ ...parts, config: { lr: 2e-3, epochs: 1 } })).not.toBe(key);
+    expect(stageKey({ ...parts, inputs: ['b'.repeat(64)] })).not.toBe(key);
+    expect(stageKey({ ...parts, stage: 'sft-hala-700m' })).not.toBe(key);
+    expect(stageKey({ ...parts, runner_version: '0.2.0' })).not.toBe(key);
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('place outputs and manifests under the store root', () => {
+    const key = stageKey(parts);
+    expect(stagePrefix('s3://b/camp/', 'sft-x', key)).toBe(`s3://b/camp/stages/sft-x/${key.slice(0, 16)}`);
+    expect(manifestUri('file:///r', key)).toBe(`file:///r/cache/${key}.json`);
+  });
+});
