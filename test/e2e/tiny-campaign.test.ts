@@ -1,0 +1,88 @@
+// The walking skeleton end to end: the real local stack (dev server, CPU worker, four Python
+// workers on CPU) runs recipes/tiny.yaml on the generated tiny world. Several minutes on 2 cores.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRecipe } from '../../cli/recipe-file';
+import { startCampaign } from '../../cli/start-campaign';
+import type { Recipe } from '../../contracts/recipe';
+import type { CampaignResult } from '../../workflows/campaign';
+import { startLocalStack, type LocalStack } from '../../workers/local-stack';
+import { pythonWorkerEnv } from '../../workers/python-workers';
+import { venvBin } from '../../workers/python-env';
+import { freePort } from '../support/ports';
+
+const minutes = 60_000;
+
+describe('tiny campaign, end to end', () => {
+  let stack: LocalStack;
+  let stateDir: string;
+  let client: Client;
+  let result: CampaignResult;
+  let wallSeconds: number;
+
+  beforeAll(async () => {
+    stateDir = mkdtempSync(path.join(tmpdir(), 'hala-e2e-'));
+    stack = await startLocalStack({ stateDir, ephemeral: true, port: await freePort(), uiPort: await freePort() });
+    client = new Client({ connection: await Connection.connect({ address: stack.address }) });
+    const loaded = loadRecipe(path.join(__dirname, '../../recipes/tiny.yaml'));
+    if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
+    const recipe: Recipe = { ...loaded.recipe, store: { ...loaded.recipe.store, root: stack.storeRoot } };
+    const t0 = Date.now();
+    const handle = await startCampaign(client, recipe, loaded.sha256, { id: 'e2e-tiny' });
+    result = await handle.result();
+    wallSeconds = (Date.now() - t0) / 1000;
+    console.log(`tiny campaign wall time: ${wallSeconds.toFixed(0)} s`);
+  }, 30 * minutes);
+
+  afterAll(async () => {
+    await stack?.stop();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  }, 2 * minutes);
+
+  const metrics = (stage: string) => result.progress.stages.find((s) => s.stage === stage)!.metrics;
+
+  it('completes every stage, each a child workflow of the campaign', async () => {
+    expect(result.progress.stages.map((s) => `${s.stage}:${s.status}`)).toEqual(result.progress.stages.map((s) => `${s.stage}:completed`));
+    for (const s of result.progress.stages) {
+      const child = await client.workflow.getHandle(s.workflow_id).describe();
+      expect(child.parentExecution?.workflowId).toBe('e2e-tiny');
+    }
+  });
+
+  it('trains a translator that beats its untrained base by at least 15 chrF++ points', () => {
+    const m = metrics('evaluate-translator');
+    console.log(`translator chrF++ ${m.base_chrf?.toFixed(1)} -> ${m.chrf?.toFixed(1)}, BLEU ${m.base_bleu?.toFixed(1)} -> ${m.bleu?.toFixed(1)}`);
+    expect(m.chrf_gain).toBeGreaterThanOrEqual(15);
+  });
+
+  it('keeps the FP8 teacher within 2 chrF++ points of the BF16 teacher', () => {
+    const m = metrics('compress-teacher');
+    console.log(`teacher chrF++ bf16 ${m.bf16_chrf?.toFixed(1)} fp8 ${m.fp8_chrf?.toFixed(1)}, fp8/bf16 throughput x${m.fp8_speedup?.toFixed(2)}`);
+    expect(Math.abs(m.bf16_chrf! - m.fp8_chrf!)).toBeLessThanOrEqual(2);
+    expect(m.bf16_chrf).toBeGreaterThan(50);
+  });
+
+  it('writes an FP8 checkpoint: float8_e4m3fn Linear weights, per-channel scales, bf16 embeddings and lm_head', () => {
+    const model = result.progress.stages.find((s) => s.stage === 'compress-teacher')!.artifacts[0]!;
+    const report = JSON.parse(
+      execFileSync(venvBin('python'), ['-m', 'hala_runners.inspect_fp8', model.uri.replace(/^file:\/\//, '')], { env: pythonWorkerEnv(), encoding: 'utf8' }),
+    ) as { float8_linear_weights: number; per_channel_scales: number; unquantized: string[]; reloads: boolean };
+    expect(report.float8_linear_weights).toBeGreaterThan(0);
+    expect(report.per_channel_scales).toBe(report.float8_linear_weights);
+    expect(report.unquantized.some((n) => n.includes('embed_tokens'))).toBe(true);
+    expect(report.reloads).toBe(true);
+  });
+
+  it('translates every instruction set, merges and evaluates every student', () => {
+    expect(metrics('translate-instructions').conversations).toBeGreaterThan(0);
+    for (const student of ['hala-350m', 'hala-700m', 'hala-1-2b']) {
+      expect(metrics(`merge-${student}`).tensors).toBeGreaterThan(0);
+      const scores = metrics(`evaluate-${student}`);
+      expect(Object.keys(scores).sort()).toEqual(['AlGhafa', 'AraTrust', 'ArabicMMLU', 'ArbMMLU-HT', 'EXAMS', 'MadinahQA', 'average'].sort());
+    }
+  });
+});
