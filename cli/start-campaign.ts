@@ -4,6 +4,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { CampaignInput } from '../contracts/campaign';
 import type { Recipe } from '../contracts/recipe';
 import { CODE_VERSION } from '../contracts/version';
+import { HalaCampaign, HalaRecipeHash } from '../contracts/search-attributes';
 import { normalizeRootUri } from '../activities/store';
 import type { campaign } from '../workflows/campaign';
 import { repoRoot } from '../workers/python-env';
@@ -42,6 +43,10 @@ export async function startCampaign(
     taskQueue: recipe.queues.cpu,
     workflowId: input.campaign_id,
     args: [input],
-    memo: { recipe: recipe.name, recipe_sha256: sha256 },
+    memo: { recipe: recipe.name, recipe_sha256: sha256, store_root: input.store_root },
+    typedSearchAttributes: [
+      { key: HalaCampaign, value: input.campaign_id },
+      { key: HalaRecipeHash, value: sha256 },
+    ],
   });
 }

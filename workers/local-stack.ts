@@ -4,6 +4,7 @@ import path from 'node:path';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Recipe } from '../contracts/recipe';
 import { DefaultQueues } from '../contracts/queues';
+import { halaSearchAttributes } from '../contracts/search-attributes';
 import { createCpuWorker } from './cpu-worker';
 import { startDevServer, type RunningDevServer } from './dev-server';
 import { gpuRoles, startPythonWorker, stopPythonWorkers, type PythonWorker } from './python-workers';
@@ -39,6 +40,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     uiPort: options.uiPort ?? 8233,
     dbFile: options.ephemeral ? undefined : path.join(stateDir, 'temporal.db'),
     logFile: path.join(logDir, 'temporal.log'),
+    searchAttributes: Object.fromEntries(halaSearchAttributes.map((k) => [k.name, 'Keyword'])),
   });
   const started: PythonWorker[] = [];
   try {

@@ -9,6 +9,7 @@ import {
   type Workflow,
 } from '@temporalio/workflow';
 import type { CampaignInput, CampaignProgress } from '../contracts/campaign';
+import { HalaCampaign, HalaModel, HalaRecipeHash, HalaStage } from '../contracts/search-attributes';
 import { cpuActivities } from './activity-proxies';
 import { buildBilingualCorpus } from './build-bilingual-corpus';
 import { compressTeacher } from './compress-teacher';
@@ -37,6 +38,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     use_cache: input.use_cache,
     rerun: input.rerun,
     code_version: input.code_version,
+    recipe_sha256: input.recipe_sha256,
   };
   const tracker = new StageTracker(input.campaign_id);
   const students = recipe.stages.sft.students;
@@ -64,13 +66,25 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   /** Run one stage workflow: wait while paused, track it, fail the campaign with its name. */
   async function stage<A extends unknown[], O>(
     name: string,
+    model: string,
     workflow: Workflow & ((...args: A) => Promise<StageOutcome<O>>),
     ...args: A
   ): Promise<StageOutcome<O>> {
     await condition(() => !paused);
     tracker.started(name);
     try {
-      const outcome = await executeChild(workflow, { workflowId: tracker.workflowId(name), args });
+      const outcome = await executeChild(workflow, {
+        workflowId: tracker.workflowId(name),
+        args,
+        // What an operator filters on in the UI: `HalaCampaign = "…" AND HalaStage = "…"`.
+        typedSearchAttributes: [
+          { key: HalaCampaign, value: input.campaign_id },
+          { key: HalaStage, value: name },
+          { key: HalaRecipeHash, value: input.recipe_sha256 },
+          { key: HalaModel, value: model },
+        ],
+        memo: { campaign: input.campaign_id, stage: name, recipe: recipe.name },
+      });
       tracker.finished(name, outcome);
       return outcome;
     } catch (err) {
@@ -82,28 +96,28 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
 
   // 1–2. Compress the teacher to FP8 (and check it), while OPUS-100 is filtered.
   const [teacher, opus] = await Promise.all([
-    stage('compress-teacher', compressTeacher, ctx),
-    stage('filter-opus', filterOpus, ctx),
+    stage('compress-teacher', recipe.inputs.teacher, compressTeacher, ctx),
+    stage('filter-opus', recipe.inputs.opus, filterOpus, ctx),
   ]);
   // 3. The FP8 teacher translates Open-Orca; with OPUS this is the bilingual corpus.
-  const corpus = await stage('build-bilingual-corpus', buildBilingualCorpus, {
+  const corpus = await stage('build-bilingual-corpus', recipe.inputs.teacher, buildBilingualCorpus, {
     ctx,
     teacher: teacher.output.compressed.model,
     opus_pairs: opus.output.pairs,
   });
   // 4. Fine-tune the translator on it.
-  const translator = await stage('train-translator', trainTranslator, { ctx, corpus: corpus.output.dataset });
+  const translator = await stage('train-translator', recipe.stages.train_translator.base, trainTranslator, { ctx, corpus: corpus.output.dataset });
   // 5. The translator translates the instruction sets; meanwhile it is scored against its base.
   const [instructions] = await Promise.all([
-    stage('translate-instructions', translateInstructions, { ctx, translator: translator.output.model }),
-    stage('evaluate-translator', evaluateTranslator, { ctx, translator: translator.output.model }),
+    stage('translate-instructions', recipe.stages.train_translator.base, translateInstructions, { ctx, translator: translator.output.model }),
+    stage('evaluate-translator', recipe.stages.train_translator.base, evaluateTranslator, { ctx, translator: translator.output.model }),
   ]);
   // 6–8. Every student at once: SFT on the translated corpus, slerp with its base, benchmarks.
   await Promise.all(
     students.map(async (student) => {
-      const tuned = await stage(`sft-${student.name}`, sft, { ctx, student, corpus: instructions.output.dataset });
-      const merged = await stage(`merge-${student.name}`, merge, { ctx, student, tuned: tuned.output.model });
-      await stage(`evaluate-${student.name}`, evaluate, { ctx, student, model: merged.output.model });
+      const tuned = await stage(`sft-${student.name}`, student.base, sft, { ctx, student, corpus: instructions.output.dataset });
+      const merged = await stage(`merge-${student.name}`, student.base, merge, { ctx, student, tuned: tuned.output.model });
+      await stage(`evaluate-${student.name}`, student.base, evaluate, { ctx, student, model: merged.output.model });
     }),
   );
 

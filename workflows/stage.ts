@@ -1,5 +1,6 @@
 // The shape every stage child workflow shares: open (key + cache lookup), work, close (manifest).
-import { workflowInfo } from '@temporalio/workflow';
+import { upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { HalaStageKey } from '../contracts/search-attributes';
 import type { ArtifactRef } from '../contracts/artifact';
 import type { Recipe } from '../contracts/recipe';
 import { cpuActivities } from './activity-proxies';
@@ -12,6 +13,7 @@ export interface StageContext {
   use_cache: boolean;
   rerun: string[];
   code_version: string;
+  recipe_sha256: string;
 }
 
 /** What a stage's work returns: its payload, the artifacts to show, the figures to report. */
@@ -50,10 +52,15 @@ export async function runStage<O>(
     runner_version: ctx.code_version,
     use_cache: ctx.use_cache && !ctx.rerun.includes(spec.stage),
   });
+  upsertSearchAttributes([{ key: HalaStageKey, value: opened.stage_key }]);
   if (opened.cached_output !== undefined) {
-    return { ...(opened.cached_output as StageWork<O>), stage: spec.stage, stage_key: opened.stage_key, cached: true };
+    const cached = opened.cached_output as StageWork<O>;
+    upsertMemo({ stage_key: opened.stage_key, cached: true, artifacts: digests(cached), metrics: cached.metrics });
+    return { ...cached, stage: spec.stage, stage_key: opened.stage_key, cached: true };
   }
   const result = await work(opened);
+  // The summary an operator sees on the workflow's page, without opening any payload.
+  upsertMemo({ stage_key: opened.stage_key, cached: false, artifacts: digests(result), metrics: result.metrics });
   const info = workflowInfo();
   await cpu.closeStage({
     store_root: ctx.store_root,
@@ -70,6 +77,8 @@ export async function runStage<O>(
   });
   return { ...result, stage: spec.stage, stage_key: opened.stage_key, cached: false };
 }
+
+const digests = (work: StageWork<unknown>) => work.artifacts.map((a) => `${a.sha256.slice(0, 16)} ${a.uri}`);
 
 /** The prompt with the language filled in; `{text}` stays for the runner. */
 export function promptFor(template: string, languageName: string): string {

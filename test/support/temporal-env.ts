@@ -4,10 +4,11 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { venvBin } from '../../workers/python-env';
+import { halaSearchAttributes } from '../../contracts/search-attributes';
 
 export async function createLocalEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: venvBin('temporal') }, ip: '127.0.0.1' },
+    server: { executable: { type: 'existing-path', path: venvBin('temporal') }, ip: '127.0.0.1', searchAttributes: halaSearchAttributes },
   });
 }
 

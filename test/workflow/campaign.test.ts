@@ -75,6 +75,12 @@ describe('campaign workflow', () => {
     const fanOut = await env.client.workflow.getHandle('wf-first/build-bilingual-corpus/translate').describe();
     expect(fanOut.parentExecution?.workflowId).toBe('wf-first/build-bilingual-corpus');
 
+    const found: string[] = [];
+    for await (const wf of env.client.workflow.list({ query: 'HalaCampaign = "wf-first" AND HalaStage = "merge-hala-700m"' })) found.push(wf.workflowId);
+    expect(found).toEqual(['wf-first/merge-hala-700m']);
+    const merged = await env.client.workflow.getHandle('wf-first/merge-hala-700m').describe();
+    expect(merged.memo?.stage_key).toBe(stages.find((s) => s.stage === 'merge-hala-700m')!.stage_key);
+
     const first = (name: string) => fakes.calls.find((c) => c.name === name)!;
     expect(overlapped(first('compress_teacher'), first('filterOpus'))).toBe(true);
     const sfts = fakes.calls.filter((c) => c.name === 'train_sft' && String(c.input.output_prefix).includes('/sft-'));
