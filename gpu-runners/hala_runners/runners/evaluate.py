@@ -1,0 +1,246 @@
+"""Zero-shot multiple-choice benchmarks (OALL v2 layouts) scored by normalised log-likelihood.
+
+    python -m hala_runners.runners.evaluate --config config.json
+
+Input: contracts/gpu-activities.ts EvaluateBenchmarksInput — `model`, `benchmarks` ({name, uri,
+format}: parquet in one of the layouts of hala_runners/oall_formats.py), `batch_size`.
+For each row and each choice: log P(choice | prompt), summed over the choice's tokens.
+  acc      = the choice with the highest log-likelihood is the gold one
+  acc_norm = the same after dividing by the choice's length in characters (lighteval's
+             LogProbCharNorm, the leaderboard's metric), so long choices are not penalised
+Scores are percentages. `<output_prefix>/report.json` holds rows, acc and acc_norm per benchmark;
+each finished benchmark is also kept under `<output_prefix>/benchmarks/` so a retry skips it.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from .. import hub, progress, store
+from ..errors import bad_input
+from ..oall_formats import McqDoc, check_columns, to_doc
+from . import run, save_config, scratch_dir
+
+METRIC = "acc_norm: argmax of log P(choice | prompt) / len(choice) in characters (lighteval LogProbCharNorm)"
+
+
+@dataclass(kw_only=True)
+class Config:
+    stage_key: str
+    output_prefix: str
+    model: str
+    benchmarks: list[dict]
+    batch_size: int = 16
+    resume: dict | None = None  # finished benchmarks are found under output_prefix instead
+    max_length: int | None = None  # tokens per sequence; default: the model's max positions
+
+
+@dataclass(frozen=True)
+class Request:
+    doc: int  # index of the row
+    choice: int
+    context: list[int]
+    continuation: list[int]
+
+
+# ---- tokenisation -----------------------------------------------------------------------------
+
+def build_requests(docs: Sequence[McqDoc], encode: Callable[..., list[int]], max_length: int) -> list[Request]:
+    """One request per (row, choice). `encode(text, add_special_tokens=True)` is the tokenizer.
+
+    The continuation's tokens are those that encoding prompt + choice adds after the prompt's own
+    encoding (as lighteval does), so the choice is scored the way the model reads it in context;
+    when the tokenizer merges across the boundary, the choice is encoded on its own instead.
+    A prompt too long for `max_length` loses its left end (the question stays next to the answer)."""
+    requests = []
+    for d, doc in enumerate(docs):
+        context = encode(doc.query)
+        for c, choice in enumerate(doc.choices):
+            whole = encode(doc.query + choice)
+            if whole[: len(context)] == context and len(whole) > len(context):
+                cont = whole[len(context):]
+            else:
+                cont = encode(choice, add_special_tokens=False)
+            keep = max_length - len(cont)
+            if keep < 1:
+                raise bad_input(f"choice {choice!r:.80} is {len(cont)} tokens, over max_length {max_length}")
+            requests.append(Request(d, c, context[-keep:], cont))
+    return requests
+
+
+# ---- scoring ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Row:
+    """One sequence the model reads, and the requests scored from its last logits."""
+    tokens: list[int]
+    reads: list[tuple[int, int]]  # (request index, lag): lag 1 = continuation is the tail of
+    #                               `tokens`; lag 0 = one-token continuation predicted after it
+
+
+def _rows(requests: Sequence[Request]) -> list[_Row]:
+    """Choices of one prompt that are single tokens (letter labels, digits) share one sequence:
+    one forward pass scores them all. Longer choices each get their own sequence."""
+    by_context: dict[tuple[int, ...], list[int]] = {}
+    for i, r in enumerate(requests):
+        by_context.setdefault(tuple(r.context), []).append(i)
+    rows = []
+    for context, members in by_context.items():
+        if len(members) > 1 and all(len(requests[i].continuation) == 1 for i in members):
+            rows.append(_Row(list(context), [(i, 0) for i in members]))
+        else:
+            rows += [_Row(requests[i].context + requests[i].continuation, [(i, 1)]) for i in members]
+    return sorted(rows, key=lambda row: -len(row.tokens))  # similar lengths batch together
+
+
+def score_requests(model, requests: Sequence[Request], batch_size: int, pad_id: int,
+                   on_batch: Callable[[int], None] = lambda n: None) -> list[float]:
+    """Summed log-probabilities of each request's continuation, in request order.
+
+    Batches are left-padded so every continuation ends at the last position: the model computes
+    logits for the last few positions only, never a seq x vocab tensor. Position ids skip the
+    padding, so a padded row scores as it would alone."""
+    import torch
+
+    device = next(model.parameters()).device
+    rows = _rows(requests)
+    out = [0.0] * len(requests)
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start:start + batch_size]
+        width = max(len(row.tokens) for row in batch)
+        ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for b, row in enumerate(batch):
+            ids[b, width - len(row.tokens):] = torch.tensor(row.tokens)
+            mask[b, width - len(row.tokens):] = 1
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        keep = max(len(requests[i].continuation) + lag for row in batch for i, lag in row.reads)
+        with torch.inference_mode():
+            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device),
+                           position_ids=positions.to(device), logits_to_keep=keep).logits
+        logprobs = torch.log_softmax(logits[:, -keep:, :].float(), dim=-1)
+        for b, row in enumerate(batch):
+            for i, lag in row.reads:
+                cont = requests[i].continuation
+                # The logit at position p predicts token p + 1, so a continuation of n tokens that
+                # ends `lag` positions before the end is predicted by the n positions before that.
+                preds = logprobs[b, keep - len(cont) - lag: keep - lag, :]
+                target = torch.tensor(cont, device=preds.device)
+                out[i] = float(preds.gather(-1, target[:, None]).sum())
+        on_batch(sum(len(row.reads) for row in batch))
+    return out
+
+
+def accuracy(docs: Sequence[McqDoc], requests: Sequence[Request], logprobs: Sequence[float]) -> dict[str, float]:
+    """acc and acc_norm in percent. Ties go to the first choice (no credit for a flat model)."""
+    per_doc: dict[int, list[float]] = {}
+    for r, lp in zip(requests, logprobs):
+        per_doc.setdefault(r.doc, [0.0] * len(docs[r.doc].choices))[r.choice] = lp
+    acc = acc_norm = 0
+    for d, doc in enumerate(docs):
+        lps = per_doc[d]
+        normed = [lp / max(1, len(choice)) for lp, choice in zip(lps, doc.choices)]
+        acc += int(max(range(len(lps)), key=lps.__getitem__) == doc.gold_index)
+        acc_norm += int(max(range(len(normed)), key=normed.__getitem__) == doc.gold_index)
+    n = max(1, len(docs))
+    return {"rows": len(docs), "acc": 100.0 * acc / n, "acc_norm": 100.0 * acc_norm / n}
+
+
+# ---- the run ----------------------------------------------------------------------------------
+
+def load_docs(bench: dict) -> list[McqDoc]:
+    import pyarrow.parquet as pq
+
+    path = hub.resolve(bench["uri"])
+    where = f"benchmark {bench['name']!r} ({bench['uri']})"
+    table = pq.read_table(path)
+    check_columns(bench["format"], table.column_names, where)
+    docs = [to_doc(bench["format"], row, where) for row in table.to_pylist()]
+    if not docs:
+        raise bad_input(f"{where} has no rows")
+    return docs
+
+
+def _load_model(uri: str):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = hub.resolve(uri)
+    cuda = torch.cuda.is_available()
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.bfloat16 if cuda else torch.float32)
+    model.to("cuda" if cuda else "cpu").eval()
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    return model, tokenizer
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+
+
+def _score(cfg: Config, todo: list[tuple[int, dict, list[McqDoc], str]]) -> dict[str, dict[str, Any]]:
+    """Load the model once and score each (index, benchmark, rows, result URI) still to do."""
+    results: dict[str, dict[str, Any]] = {}
+    model, tokenizer = _load_model(cfg.model)
+    limit = cfg.max_length or min(getattr(model.config, "max_position_embeddings", None) or 4096,
+                                  tokenizer.model_max_length or 4096)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+    def encode(text: str, add_special_tokens: bool = True) -> list[int]:
+        return tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"]
+
+    for i, bench, docs, saved in todo:
+        requests = build_requests(docs, encode, limit)
+        done = [0]
+
+        def tick(n: int, i: int = i) -> None:
+            done[0] += n
+            progress.emit_progress("evaluate", i, len(cfg.benchmarks), None,
+                                   requests_done=done[0], requests_total=len(requests))
+
+        logprobs = score_requests(model, requests, cfg.batch_size, pad_id, tick)
+        results[bench["name"]] = {"format": bench["format"], "uri": bench["uri"],
+                                  **accuracy(docs, requests, logprobs)}
+        store.write_bytes(saved, json.dumps(results[bench["name"]], indent=2).encode())
+    return results
+
+
+def _run(cfg: Config) -> dict:
+    started = time.time()
+    save_config(cfg)
+    names = [b["name"] for b in cfg.benchmarks]
+    if len(set(names)) != len(names):
+        raise bad_input(f"evaluate.benchmarks names must be unique (got {names})")
+    results: dict[str, dict[str, Any]] = {}
+    todo: list[tuple[int, dict, list[McqDoc], str]] = []
+    for i, bench in enumerate(cfg.benchmarks):
+        saved = store.join(cfg.output_prefix, "benchmarks", f"{_slug(bench['name'])}.json")
+        if store.exists(saved):  # an earlier attempt finished it: same prefix means same inputs
+            results[bench["name"]] = json.loads(store.fetch(saved).read_text())
+        else:  # read every file before the (slow) model load, so a bad one fails fast
+            todo.append((i, bench, load_docs(bench), saved))
+
+    progress.emit_progress("load", len(results), len(cfg.benchmarks))
+    if todo:
+        results.update(_score(cfg, todo))
+    results = {b["name"]: results[b["name"]] for b in cfg.benchmarks}  # the recipe's order
+    scores = {name: r["acc_norm"] for name, r in results.items()}
+    average = sum(scores.values()) / len(scores)
+    report = {"model": cfg.model, "metric": METRIC, "prompts": "lighteval OALL v2 prompt functions, zero-shot",
+              "benchmarks": results, "average_acc_norm": average, "seconds": round(time.time() - started, 3)}
+    local = scratch_dir(cfg.stage_key) / "report.json"
+    local.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    ref = store.publish_file(local, store.join(cfg.output_prefix, "report.json"), "report")
+    progress.emit_progress("evaluate", len(cfg.benchmarks), len(cfg.benchmarks), None, average=average)
+    return {"scores": scores, "average": average, "report": ref}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(Config, _run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""Slerp-merge a fine-tuned model with its base, streaming one tensor at a time.
+
+    python -m hala_runners.runners.merge --config config.json
+
+Input: contracts/gpu-activities.ts MergeSlerpInput — `base` (hf://, file:// or s3://), `tuned`
+(ArtifactRef of the SFT model), `t` (0 = base, 1 = tuned; a list = anchors over depth, see
+hala_runners/slerp.py), `colinear_threshold`. The math lives in hala_runners/slerp.py; this file
+only plumbs tensors. Memory stays bounded by one tensor pair plus one output shard: both models
+are memory-mapped with safe_open and never loaded whole, so a 9B merge fits a small CPU box.
+Config, tokenizer and generation settings come from the tuned model (its chat template is the
+one the merged model will be prompted with). Output: `<output_prefix>/model`.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .. import hub, progress, store
+from ..errors import bad_input
+from ..slerp import slerp, t_for_tensor
+from . import run, save_config, scratch_dir
+
+INDEX = "model.safetensors.index.json"
+SINGLE = "model.safetensors"
+# Files of the tuned model that are not copied: weights are rewritten, the rest describe training.
+_NOT_COPIED = {INDEX, SINGLE, store.MANIFEST, "hala_run_config.json", "training_args.bin"}
+
+
+@dataclass(kw_only=True)
+class Config:
+    stage_key: str
+    output_prefix: str
+    base: str
+    tuned: dict
+    t: float | list[float] = 0.5
+    colinear_threshold: float = 0.9995
+    resume: dict | None = None  # unused: a merge is one streaming pass, rerun whole on retry
+    max_shard_bytes: int = 2 << 30  # output shard size; bounds the writer's memory (2 GiB)
+
+
+class Weights:
+    """The tensors of a safetensors checkpoint (one file or sharded with an index), opened lazily."""
+
+    def __init__(self, directory: Path, label: str):
+        self.directory, self.label = directory, label
+        if (directory / INDEX).exists():
+            weight_map = json.loads((directory / INDEX).read_text())["weight_map"]
+        elif (directory / SINGLE).exists():
+            weight_map = None
+        else:
+            raise bad_input(f"{label} model {directory} has neither {SINGLE} nor {INDEX}: "
+                            "merge needs safetensors weights (re-save with safe_serialization=True)")
+        self._handles: dict[str, object] = {}
+        if weight_map is None:
+            self.file_of = {name: SINGLE for name in self._open(SINGLE).keys()}
+        else:
+            self.file_of = dict(weight_map)
+
+    def _open(self, filename: str):
+        from safetensors import safe_open
+
+        if filename not in self._handles:
+            self._handles[filename] = safe_open(str(self.directory / filename), framework="pt", device="cpu")
+        return self._handles[filename]
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        return tuple(self._open(self.file_of[name]).get_slice(name).get_shape())
+
+    def tensor(self, name: str):
+        return self._open(self.file_of[name]).get_tensor(name)
+
+
+def check_compatible(base: Weights, tuned: Weights) -> list[str]:
+    """Tensor names in merge order; BadInput naming the first tensors that differ."""
+    only_base = sorted(set(base.file_of) - set(tuned.file_of))
+    only_tuned = sorted(set(tuned.file_of) - set(base.file_of))
+    if only_base or only_tuned:
+        raise bad_input(f"merge.base and merge.tuned have different tensors: only in base {only_base[:5]}, "
+                        f"only in tuned {only_tuned[:5]}; slerp needs the same architecture "
+                        "(was the tuned model trained from this base?)")
+    names = sorted(tuned.file_of, key=lambda n: (tuned.file_of[n], n))  # file order: sequential reads
+    for name in names:
+        if base.shape(name) != tuned.shape(name):
+            raise bad_input(f"tensor {name}: shape {base.shape(name)} in base but {tuned.shape(name)} in tuned; "
+                            "slerp needs identical shapes (a resized vocabulary must be resized in both)")
+    return names
+
+
+class ShardWriter:
+    """Write tensors into safetensors shards as they come, never holding more than one shard."""
+
+    def __init__(self, directory: Path, max_bytes: int):
+        self.directory, self.max_bytes = directory, max_bytes
+        self.pending: dict = {}
+        self.pending_bytes = 0
+        self.shards: list[tuple[str, list[str]]] = []  # (temporary file name, tensor names)
+        self.total_bytes = 0
+
+    def add(self, name: str, tensor) -> None:
+        size = tensor.numel() * tensor.element_size()
+        if self.pending and self.pending_bytes + size > self.max_bytes:
+            self._flush()
+        self.pending[name] = tensor.contiguous()
+        self.pending_bytes += size
+        self.total_bytes += size
+
+    def _flush(self) -> None:
+        from safetensors.torch import save_file
+
+        filename = f"shard-{len(self.shards):05d}.tmp"
+        save_file(self.pending, str(self.directory / filename), metadata={"format": "pt"})
+        self.shards.append((filename, list(self.pending)))
+        self.pending, self.pending_bytes = {}, 0
+
+    def close(self) -> None:
+        """Give the shards their transformers names, with an index when there is more than one."""
+        if self.pending or not self.shards:
+            self._flush()
+        if len(self.shards) == 1:
+            (self.directory / self.shards[0][0]).rename(self.directory / SINGLE)
+            return
+        weight_map = {}
+        for i, (tmp, names) in enumerate(self.shards, start=1):
+            final = f"model-{i:05d}-of-{len(self.shards):05d}.safetensors"
+            (self.directory / tmp).rename(self.directory / final)
+            weight_map.update({name: final for name in names})
+        index = {"metadata": {"total_size": self.total_bytes}, "weight_map": dict(sorted(weight_map.items()))}
+        (self.directory / INDEX).write_text(json.dumps(index, indent=2))
+
+
+def _run(cfg: Config) -> dict:
+    save_config(cfg)
+    progress.emit_progress("load", 0, 1)
+    base_dir = hub.resolve(cfg.base)
+    tuned_dir = store.fetch(cfg.tuned)
+    base, tuned = Weights(base_dir, "base"), Weights(tuned_dir, "tuned")
+    names = check_compatible(base, tuned)
+    config = json.loads((tuned_dir / "config.json").read_text())
+    num_layers = int(config.get("num_hidden_layers") or config.get("text_config", {}).get("num_hidden_layers", 0))
+    if isinstance(cfg.t, list) and num_layers < 1:
+        raise bad_input(f"merge.t is a per-layer list but {tuned_dir}/config.json has no num_hidden_layers")
+
+    out = scratch_dir(cfg.stage_key) / "merged"
+    shutil.rmtree(out, ignore_errors=True)  # a retry starts clean: the merge is cheap to redo
+    out.mkdir(parents=True)
+    writer = ShardWriter(out, cfg.max_shard_bytes)
+    fallbacks: list[str] = []
+    for i, name in enumerate(names, start=1):
+        v1 = tuned.tensor(name)
+        merged, linear = slerp(base.tensor(name), v1, t_for_tensor(name, cfg.t, num_layers),
+                               cfg.colinear_threshold)
+        writer.add(name, merged.to(v1.dtype))  # keep the tuned model's storage dtype
+        if linear:
+            fallbacks.append(name)
+        progress.emit_progress("merge", i, len(names), None, linear_fallbacks=len(fallbacks))
+    writer.close()
+
+    for item in tuned_dir.iterdir():
+        if item.is_file() and item.name not in _NOT_COPIED and not item.name.endswith(".safetensors"):
+            shutil.copy2(item, out / item.name)
+    (out / "hala_merge.json").write_text(json.dumps(
+        {"runner": asdict(cfg), "base_path": str(base_dir), "tensors": len(names),
+         "linear_fallbacks": fallbacks}, indent=2, default=str))
+    progress.emit_progress("save", len(names), len(names))
+    model = store.publish_dir(out, store.join(cfg.output_prefix, "model"), "model")
+    return {"model": model, "tensors": len(names), "linear_fallbacks": len(fallbacks)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(Config, _run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""Supervised fine-tuning of a causal LM on chat data with TRL's SFTTrainer, resumable.
+
+    python -m hala_runners.runners.train --config config.json
+
+Input: contracts/gpu-activities.ts TrainSftInput — `dataset` (parquet, column `messages` =
+list<struct<role, content>>), `seed`, `knobs` (contracts/recipe.ts TrainKnobs: the base model and
+the hyperparameters). Loss is on assistant tokens only (the chat template's {% generation %} spans).
+
+Layout below `output_prefix`:
+  checkpoints/checkpoint-<step>/   every `save_every_steps` and at the end (optimizer, scheduler,
+                                    RNG and data position included); complete once its manifest exists
+  checkpoints/latest.json          {"step", "uri"} of the newest complete checkpoint
+  model/                           final weights + tokenizer + hala_run_config.json
+With an s3:// prefix the Trainer writes into a local scratch dir and each checkpoint is uploaded
+when saved. A retry resumes from `resume.checkpoint_uri` (the last heartbeat), else latest.json.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import hub, progress, store
+from ..errors import bad_input
+from . import run, save_config, scratch_dir
+
+
+@dataclass(kw_only=True)
+class Config:
+    stage_key: str
+    output_prefix: str
+    dataset: dict  # ArtifactRef of the training parquet
+    seed: int
+    knobs: dict  # TrainKnobs, defaults already applied by the recipe parser
+    resume: dict | None = None
+    logging_steps: int = 10  # optimizer steps between progress events (each one is a heartbeat)
+    save_total_limit: int = 2  # local checkpoints kept; >= 2 so the one latest.json names survives
+    gradient_checkpointing: bool = True  # trade compute for activation memory (TRL's default)
+
+
+# ---- pure helpers -----------------------------------------------------------------------------
+
+# TrainKnobs fields (contracts/recipe.ts, where each is documented with its default). The recipe
+# parser fills the defaults, so every one must be present: no second set of defaults here.
+KNOBS = ("base", "learning_rate", "epochs", "per_device_batch_size", "gradient_accumulation_steps",
+         "max_seq_len", "warmup_ratio", "weight_decay", "lr_scheduler", "save_every_steps", "dtype")
+
+
+def sft_args(cfg: Config, output_dir: Path, use_cpu: bool) -> dict[str, Any]:
+    """TrainKnobs -> SFTConfig keyword arguments (TRL's names on the left)."""
+    k = cfg.knobs
+    missing = [name for name in KNOBS if name not in k]
+    if missing:
+        raise bad_input(f"train knobs {missing} missing: pass the TrainKnobs parsed by contracts/recipe.ts "
+                        "(it fills every default)")
+    if not 0.0 <= k["warmup_ratio"] < 1.0:
+        # transformers 5 reads warmup_steps in [0, 1) as a ratio and >= 1 as a step count.
+        raise bad_input(f"knobs.warmup_ratio must be in [0, 1) (got {k['warmup_ratio']}); use a smaller ratio")
+    bf16 = k["dtype"] == "bfloat16"
+    return dict(
+        output_dir=str(output_dir),
+        learning_rate=float(k["learning_rate"]),
+        num_train_epochs=float(k["epochs"]),
+        per_device_train_batch_size=int(k["per_device_batch_size"]),
+        gradient_accumulation_steps=int(k["gradient_accumulation_steps"]),
+        max_length=int(k["max_seq_len"]),
+        warmup_steps=float(k["warmup_ratio"]),
+        weight_decay=float(k["weight_decay"]),
+        lr_scheduler_type=k["lr_scheduler"],
+        save_strategy="steps",
+        save_steps=int(k["save_every_steps"]),
+        save_total_limit=cfg.save_total_limit,
+        # Weights are loaded in the knob's dtype and trained in it (TRL's usual bf16 recipe).
+        bf16=bf16,
+        model_init_kwargs={"dtype": "bfloat16" if bf16 else "float32"},
+        assistant_only_loss=True,
+        gradient_checkpointing=cfg.gradient_checkpointing,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        logging_steps=cfg.logging_steps,
+        report_to="none",
+        disable_tqdm=True,
+        use_cpu=use_cpu,
+    )
+
+
+def checkpoint_step(uri_or_path: str) -> int:
+    name = str(uri_or_path).rstrip("/").rsplit("/", 1)[-1]
+    if not name.startswith("checkpoint-") or not name[len("checkpoint-"):].isdigit():
+        raise bad_input(f"resume.checkpoint_uri {uri_or_path!r} does not end in checkpoint-<step>")
+    return int(name[len("checkpoint-"):])
+
+
+def _check_dataset(path: Path, uri: str) -> None:
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    layout = "parquet column `messages` = list<struct<role: string, content: string>>"
+    if "messages" not in schema.names:
+        raise bad_input(f"dataset {uri}: no column `messages` (found {schema.names}); expected {layout}")
+    kind = schema.field("messages").type
+    item = getattr(kind, "value_type", None)  # list<item>; item must be a struct with role, content
+    fields = {item.field(i).name for i in range(item.num_fields)} if hasattr(item, "num_fields") else set()
+    if not {"role", "content"} <= fields:
+        raise bad_input(f"dataset {uri}: column `messages` has type {kind}; expected {layout}")
+
+
+# ---- checkpoints in the store -----------------------------------------------------------------
+
+def _resume_from(cfg: Config, ckpt_prefix: str) -> str | None:
+    """The newest complete checkpoint URI: the heartbeat's if it is complete, else latest.json."""
+    hinted = (cfg.resume or {}).get("checkpoint_uri")
+    if hinted and store.is_complete_dir(hinted):
+        return hinted
+    if hinted:
+        print(f"train: heartbeat checkpoint {hinted} is incomplete; using latest.json", file=sys.stderr)
+    pointer = store.join(ckpt_prefix, "latest.json")
+    if not store.exists(pointer):
+        return None
+    uri = json.loads(store.fetch(pointer).read_text())["uri"]
+    return uri if store.is_complete_dir(uri) else None
+
+
+def _progress_callback(ckpt_prefix: str):
+    from transformers import TrainerCallback
+
+    class StoreProgress(TrainerCallback):
+        """Publish each checkpoint to the store, then report it (never name an unfinished one)."""
+
+        def __init__(self) -> None:
+            self.checkpoint_uri: str | None = None
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            logs = logs or {}
+            metrics = {k: logs[k] for k in ("loss", "learning_rate", "grad_norm") if k in logs}
+            if metrics:
+                progress.emit_progress("train", state.global_step, state.max_steps, self.checkpoint_uri, **metrics)
+
+        def on_save(self, args, state, control, **kwargs):
+            local = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            uri = store.join(ckpt_prefix, local.name)
+            store.publish_dir(local, uri, "checkpoint")
+            store.write_bytes(store.join(ckpt_prefix, "latest.json"),
+                              json.dumps({"step": state.global_step, "uri": uri}).encode())
+            self.checkpoint_uri = uri
+            progress.emit_progress("save", state.global_step, state.max_steps, uri)
+
+    return StoreProgress()
+
+
+# ---- the run ----------------------------------------------------------------------------------
+
+@dataclass
+class Prepared:
+    trainer: Any  # trl.SFTTrainer
+    resume_uri: str | None  # the checkpoint training continues from, None for a fresh start
+    resume_path: str | None  # its local copy
+
+
+def build_trainer(cfg: Config, extra_callbacks: tuple = ()) -> Prepared:
+    """Everything up to trainer.train(): inputs fetched and checked, resume point found."""
+    import torch
+    from datasets import Dataset
+    from transformers import AutoTokenizer
+    from transformers.trainer_callback import PrinterCallback
+    from trl import SFTConfig, SFTTrainer
+
+    data_path = store.fetch(cfg.dataset)
+    _check_dataset(data_path, cfg.dataset["uri"])
+    base = hub.resolve(cfg.knobs["base"])
+    work = scratch_dir(cfg.stage_key)
+
+    ckpt_prefix = store.join(cfg.output_prefix, "checkpoints")
+    # A file:// store is a local directory: checkpoint in place instead of copying every save.
+    in_place = store.split(cfg.output_prefix)[0] == "file"
+    output_dir = store.local_path(ckpt_prefix) if in_place else work / "checkpoints"
+    resume_uri = _resume_from(cfg, ckpt_prefix)
+
+    dataset = Dataset.from_parquet(str(data_path), cache_dir=str(work / "hf-datasets"))
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    args = SFTConfig(**sft_args(cfg, output_dir, use_cpu=not torch.cuda.is_available()))
+    callback = _progress_callback(ckpt_prefix)
+    callback.checkpoint_uri = resume_uri
+    trainer = SFTTrainer(model=str(base), args=args, train_dataset=dataset, processing_class=tokenizer,
+                         callbacks=[callback, *extra_callbacks])
+    # stdout is the progress protocol: drop the Trainer's dict printer (our callback reports instead).
+    trainer.remove_callback(PrinterCallback)
+    return Prepared(trainer, resume_uri, str(store.fetch(resume_uri)) if resume_uri else None)
+
+
+def _run(cfg: Config, extra_callbacks: tuple = ()) -> dict:
+    started = time.time()
+    save_config(cfg)
+    progress.emit_progress("load", 0, 1)
+    prep = build_trainer(cfg, extra_callbacks)
+    trainer = prep.trainer
+    # Trainer restores weights, optimizer, scheduler, RNG and skips the batches already seen.
+    trainer.train(resume_from_checkpoint=prep.resume_path)
+
+    progress.emit_progress("save", trainer.state.global_step, trainer.state.max_steps)
+    final = scratch_dir(cfg.stage_key) / "model"
+    shutil.rmtree(final, ignore_errors=True)  # nothing stale from an earlier attempt
+    trainer.save_model(str(final))  # weights, config.json, tokenizer
+    (final / "hala_run_config.json").write_text(json.dumps(
+        {"runner": asdict(cfg), "sft_config": trainer.args.to_dict()}, indent=2, sort_keys=True, default=str))
+    model_ref = store.publish_dir(final, store.join(cfg.output_prefix, "model"), "model")
+    # The last logged step loss; Trainer's run average when no step was logged (short runs).
+    history = trainer.state.log_history
+    losses = [e["loss"] for e in history if "loss" in e] or [e["train_loss"] for e in history if "train_loss" in e]
+    return {
+        "model": model_ref,
+        "steps": int(trainer.state.global_step),
+        "final_loss": float(losses[-1]) if losses else 0.0,
+        "resumed_from_step": checkpoint_step(prep.resume_uri) if prep.resume_uri else 0,
+        "seconds": round(time.time() - started, 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(Config, _run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Spherical linear interpolation of two weight tensors, and the per-tensor choice of t.
+
+Pure functions: no I/O, no model classes. runners/merge.py only plumbs tensors through them.
+
+Convention (the recipe's): t = 0 gives the base model's tensor (v0), t = 1 the fine-tuned one (v1).
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Sequence
+
+import torch
+
+# Below this norm a tensor has no direction, so there is no angle to interpolate along.
+_EPS = 1e-8
+
+# Tensors that belong to decoder layer i: `model.layers.<i>.…` (LFM2, Llama, Cohere2, …),
+# `transformer.h.<i>.…` (GPT-2 style), `….blocks.<i>.…`.
+_LAYER = re.compile(r"(?:^|\.)(?:layers|h|blocks)\.(\d+)\.")
+# Input-side tensors outside the layers: they sit "before layer 0".
+_INPUT_SIDE = re.compile(r"embed_tokens|word_embeddings|tok_embeddings|(?:^|\.)wte\.")
+
+
+def lerp(v0: torch.Tensor, v1: torch.Tensor, t: float) -> torch.Tensor:
+    return (1.0 - t) * v0 + t * v1
+
+
+def slerp(v0: torch.Tensor, v1: torch.Tensor, t: float,
+          colinear_threshold: float = 0.9995) -> tuple[torch.Tensor, bool]:
+    """Interpolate v0 -> v1 along the great circle between them; returns (merged, used_linear).
+
+    The whole tensor is treated as one flattened vector (as MergeKit does), not row by row.
+    The result has v0's shape and the wider of the two dtypes; the arithmetic runs in float32
+    (float64 for the angle) so that bfloat16 weights do not lose the small differences a
+    fine-tune makes.
+    """
+    if v0.shape != v1.shape:
+        raise ValueError(f"slerp needs equal shapes, got {tuple(v0.shape)} and {tuple(v1.shape)}")
+    if not 0.0 <= t <= 1.0:
+        raise ValueError(f"t must be in [0, 1] (got {t})")
+    out_dtype = torch.promote_types(v0.dtype, v1.dtype)
+    a = v0.detach().to(torch.float32).flatten()
+    b = v1.detach().to(torch.float32).flatten()
+
+    # Step 1: the angle. Normalise *copies* of both vectors to unit length; their dot product is
+    # cos(theta), theta being the angle between the two weight vectors. The originals are kept:
+    # the interpolation below runs on them, so their magnitudes still matter.
+    na, nb = a.norm().item(), b.norm().item()
+    if na < _EPS or nb < _EPS:
+        # A zero tensor has no direction: the angle is undefined, the straight line is the only
+        # meaningful path (and equals the great circle when one end is the origin).
+        return lerp(a, b, t).reshape(v0.shape).to(out_dtype), True
+    cos = float(torch.dot(a.double() / na, b.double() / nb).clamp(-1.0, 1.0))
+
+    # Step 2: nearly colinear vectors. When |cos| is close to 1, sin(theta) -> 0 and the weights
+    # below divide by almost zero; the arc is then indistinguishable from the chord, so the
+    # linear interpolation is both exact enough and numerically safe. (A fine-tune that barely
+    # moved a tensor lands here, which is why merge.py counts these fallbacks.)
+    if abs(cos) > colinear_threshold:
+        return lerp(a, b, t).reshape(v0.shape).to(out_dtype), True
+
+    # Step 3: the sin-weighted combination. A point at fraction t of the arc from v0 to v1 is
+    #   sin((1 - t) * theta) / sin(theta) * v0  +  sin(t * theta) / sin(theta) * v1,
+    # which gives v0 at t = 0, v1 at t = 1, and keeps a unit-norm input on the unit sphere.
+    # Applied to the ORIGINAL (unnormalised) tensors, as in MergeKit: for vectors of equal norm the
+    # result keeps that norm, where plain lerp would shrink it by cos(theta / 2) at t = 0.5.
+    theta = math.acos(cos)
+    sin_theta = math.sin(theta)
+    w0 = math.sin((1.0 - t) * theta) / sin_theta
+    w1 = math.sin(t * theta) / sin_theta
+    return (w0 * a + w1 * b).reshape(v0.shape).to(out_dtype), False
+
+
+def layer_index(name: str) -> int | None:
+    """Decoder layer a tensor belongs to, or None for tensors outside the layers."""
+    m = _LAYER.search(name)
+    return int(m.group(1)) if m else None
+
+
+def t_for_tensor(name: str, t: float | Sequence[float], num_layers: int) -> float:
+    """The interpolation factor for one tensor.
+
+    - A scalar t applies to every tensor.
+    - A list of anchors is a gradient over depth: the anchors are spread evenly from the first
+      layer (position 0) to the last (position 1), and layer i at position i / (num_layers - 1)
+      takes the piecewise-linear interpolation between its two neighbouring anchors. So [0, 1]
+      moves from all-base at the bottom to all-tuned at the top; [a] is the same as a.
+    - Tensors outside the layers take the value of the end of the stack they feed: input-side
+      tensors (token embeddings) the first anchor, everything else (the final norm — which LFM2
+      calls `embedding_norm` — and an untied lm_head) the last anchor. MergeKit does the same.
+    """
+    if isinstance(t, (int, float)):
+        return float(t)
+    anchors = [float(x) for x in t]
+    if not anchors:
+        raise ValueError("t must be a number or a non-empty list of numbers")
+    if len(anchors) == 1:
+        return anchors[0]
+    idx = layer_index(name)
+    if idx is None:
+        return anchors[0] if _INPUT_SIDE.search(name) else anchors[-1]
+    if num_layers < 1 or idx >= num_layers:
+        raise ValueError(f"{name}: layer {idx} is outside a model of {num_layers} layers")
+    position = idx / (num_layers - 1) if num_layers > 1 else 0.0
+    # Anchor k sits at k / (n - 1); find the segment holding `position` and interpolate within it.
+    scaled = position * (len(anchors) - 1)
+    k = min(int(scaled), len(anchors) - 2)
+    frac = scaled - k
+    return anchors[k] * (1.0 - frac) + anchors[k + 1] * frac

@@ -1,0 +1,214 @@
+"""runners/evaluate.py + oall_formats.py: log-likelihood multiple choice on every OALL layout.
+
+A model that knows the answer must score 100%, a model that does not must score near chance.
+"Knows the answer" is made literal: each question leaks its own answer ("الإجابة:<label>") and a
+stand-in model copies whatever followed the longest earlier match of the current text (an ideal
+induction head), so it strongly prefers the gold label exactly when the format's gold index and
+the prompt's labels agree. Chance level comes from a real, random tiny LFM2.
+"""
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from hala_runners import contract, progress, store
+from hala_runners.oall_formats import LAYOUTS, McqDoc
+from hala_runners.runners import evaluate
+
+ARABIC = ["أ", "ب", "ج", "د", "هـ"]
+WORDS = ["قمر", "بحر", "شمس", "جبل", "نهر", "كتاب", "قلم", "باب", "نجم", "ورد", "سماء", "طريق"]
+# How many options a row of each format has (alghafa and ArabicMMLU vary, with null cells).
+OPTIONS = {"alghafa": [2, 3, 4, 5], "arabic_mmlu": [4, 5], "madinah_qa": [4], "exams": [4],
+           "aratrust": [3], "arbmmlu_ht": [4]}
+
+
+def label(fmt: str, k: int) -> str:
+    """The text the prompt shows for option k, written out independently of oall_formats."""
+    return {"alghafa": str(k), "arbmmlu_ht": str(k + 1)}.get(fmt, ARABIC[k])
+
+
+def make_row(fmt: str, question: str, options: list[str], gold: int, i: int) -> dict:
+    """One row in the benchmark's own column layout and answer encoding."""
+    if fmt == "alghafa":
+        return {"query": question, **{f"sol{k + 1}": options[k] if k < len(options) else None for k in range(5)},
+                "label": str(gold)}
+    if fmt in ("arabic_mmlu", "madinah_qa"):
+        return {"Question": question, "Context": None if i % 2 else "سياق قصير",
+                **{f"Option {k + 1}": options[k] if k < len(options) else None for k in range(5)},
+                "Answer Key": "ABCDE"[gold]}
+    if fmt == "exams":
+        return {"question": question, "subject": "Islamic_Studies", **dict(zip("ABCD", options)),
+                "answer": "ABCD"[gold]}
+    if fmt == "aratrust":  # the answer letter comes in either script
+        return {"Question": question, **{L: f"{ARABIC[k]}) {o}" for k, (L, o) in enumerate(zip("ABC", options))},
+                "Answer": ARABIC[gold] if i % 2 else "ABC"[gold]}
+    return {"question": question, "choices": options, "answer": gold}
+
+
+def rows(fmt: str, n: int, leak: bool) -> list[dict]:
+    out = []
+    for i in range(n):
+        k = OPTIONS[fmt][i % len(OPTIONS[fmt])]
+        gold = (i * 7) % k  # every position is gold equally often
+        options = [WORDS[(i + 3 * j) % len(WORDS)] + f" {j}" for j in range(k)]
+        question = f"ما الكلمة رقم {i}؟" + (f" الإجابة:{label(fmt, gold)} ." if leak else "")
+        out.append(make_row(fmt, question, options, gold, i))
+    return out
+
+
+class SuffixCopyLM(torch.nn.Module):
+    """Puts logit 20 on the token that followed the longest earlier match of the text so far."""
+
+    def __init__(self, vocab: int):
+        super().__init__()
+        self.vocab = vocab
+        self.config = SimpleNamespace(max_position_embeddings=1024)
+        self.anchor = torch.nn.Parameter(torch.zeros(1))  # so the runner can find a device
+
+    def forward(self, input_ids, attention_mask, position_ids=None, logits_to_keep=0):
+        b, n = input_ids.shape
+        real = attention_mask.bool()
+        eq = (input_ids[:, :, None] == input_ids[:, None, :]) & real[:, :, None] & real[:, None, :]
+        # match[:, i, j] = length of the common suffix of the texts ending at i and at j.
+        match = torch.zeros(b, n, n, dtype=torch.long)
+        for i in range(n):
+            match[:, i, 0] = eq[:, i, 0]
+            if i:
+                match[:, i, 1:] = eq[:, i, 1:] * (match[:, i - 1, :-1] + 1)
+        match = match * torch.ones(n, n, dtype=torch.long).tril(-1)  # only earlier positions j < i
+        best = (match * (n + 1) + torch.arange(n)).argmax(-1)  # longest match, latest on ties
+        found = match.gather(-1, best[..., None])[..., 0] > 0
+        nxt = input_ids.gather(1, (best + 1).clamp(max=n - 1))
+        logits = torch.zeros(b, n, self.vocab)
+        logits.scatter_(-1, nxt[..., None], 20.0 * found[..., None].float())
+        return SimpleNamespace(logits=logits[:, -logits_to_keep:] if logits_to_keep else logits)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    from hala_runners.tiny_world.models import save_model, tiny_lfm2
+    from hala_runners.tiny_world.tokenizer import build_tokenizer
+
+    root = tmp_path_factory.mktemp("eval-model")
+    tok = build_tokenizer()
+    save_model(tiny_lfm2(tok, "350m", seed=3), tok, root / "lfm2")
+    return SimpleNamespace(tokenizer=tok, model_uri=f"file://{root}/lfm2")
+
+
+def _benchmarks(tmp_path, n, leak):
+    out = []
+    for fmt in LAYOUTS:
+        path = tmp_path / f"{fmt}.parquet"
+        pq.write_table(pa.Table.from_pylist(rows(fmt, n, leak)), path)
+        out.append({"name": f"tiny-{fmt}", "uri": f"file://{path}", "format": fmt})
+    return out
+
+
+def _evaluate(tmp_path, capsys, model_uri, benchmarks, batch_size=8):
+    cfg = {"stage_key": "e" * 64, "output_prefix": f"file://{tmp_path}/store/eval", "model": model_uri,
+           "benchmarks": benchmarks, "batch_size": batch_size}
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg))
+    code = evaluate.main(["--config", str(tmp_path / "cfg.json")])
+    return code, [e for e in map(progress.parse_line, capsys.readouterr().out.splitlines()) if e]
+
+
+def test_a_model_that_knows_the_answers_scores_100_on_every_format(tiny, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
+    monkeypatch.setattr(evaluate, "_load_model", lambda uri: (SuffixCopyLM(len(tiny.tokenizer)), tiny.tokenizer))
+    code, events = _evaluate(tmp_path, capsys, "hf://stand-in/copy", _benchmarks(tmp_path, 12, leak=True))
+    assert code == 0, events[-1]
+    result = events[-1]["result"]
+    contract.validate_output("evaluate_benchmarks", result)
+    assert result["scores"] == {f"tiny-{fmt}": 100.0 for fmt in LAYOUTS} and result["average"] == 100.0
+
+    report = json.loads(store.fetch(result["report"]).read_text())
+    assert report["benchmarks"]["tiny-exams"] == {"format": "exams", "uri": f"file://{tmp_path}/exams.parquet",
+                                                  "rows": 12, "acc": 100.0, "acc_norm": 100.0}
+    assert "LogProbCharNorm" in report["metric"]
+
+    # A retry finds every benchmark finished under the prefix and never loads the model again.
+    monkeypatch.setattr(evaluate, "_load_model", lambda uri: pytest.fail("model loaded on a retry"))
+    code, events = _evaluate(tmp_path, capsys, "hf://stand-in/copy", _benchmarks(tmp_path, 12, leak=True))
+    assert code == 0 and events[-1]["result"]["scores"] == result["scores"]
+
+
+ROWS = 24  # per format: enough to tell chance from knowledge, cheap on 2 CPU cores
+
+
+def test_a_model_that_does_not_know_scores_near_chance(tiny, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
+    code, events = _evaluate(tmp_path, capsys, tiny.model_uri, _benchmarks(tmp_path, ROWS, leak=False), batch_size=16)
+    assert code == 0, events[-1]
+    for fmt, score in ((b.removeprefix("tiny-"), s) for b, s in events[-1]["result"]["scores"].items()):
+        chance = 100.0 * sum(1 / OPTIONS[fmt][i % len(OPTIONS[fmt])] for i in range(ROWS)) / ROWS
+        assert abs(score - chance) <= 20.0, (fmt, score, chance)
+
+
+@pytest.mark.parametrize("fmt", ["arabic_mmlu", "alghafa"])  # multi-token and shared one-token choices
+def test_batched_left_padded_scores_equal_a_plain_forward_of_each_choice(tiny, fmt):
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(store.local_path(tiny.model_uri)).eval()
+    docs = [evaluate.to_doc(fmt, r, "test") for r in rows(fmt, 6, leak=False)]
+    requests = evaluate.build_requests(docs, lambda text, add_special_tokens=True: tiny.tokenizer(
+        text, add_special_tokens=add_special_tokens)["input_ids"], max_length=1024)
+    batched = evaluate.score_requests(model, requests, 16, tiny.tokenizer.pad_token_id)
+
+    def plain(r):  # no padding, full logits: log P(continuation | context) by the book
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([r.context + r.continuation])).logits[0]
+        logprobs = torch.log_softmax(logits, -1)
+        n = len(r.context)
+        return sum(float(logprobs[n - 1 + k, t]) for k, t in enumerate(r.continuation))
+
+    assert batched == pytest.approx([plain(r) for r in requests], abs=1e-4)
+
+
+def test_acc_norm_divides_by_characters_where_acc_does_not():
+    docs = [McqDoc("q", ["ab", "abcdefgh"], gold_index=1)]
+    requests = [evaluate.Request(0, 0, [1], [2]), evaluate.Request(0, 1, [1], [3])]
+    # Total log-likelihood favours the short choice; per character the long one wins.
+    assert evaluate.accuracy(docs, requests, [-4.0, -6.0]) == {"rows": 1, "acc": 0.0, "acc_norm": 100.0}
+
+
+def test_formats_keep_option_letters_and_reject_impossible_answers():
+    from hala_runners.errors import HalaError
+    from hala_runners.oall_formats import to_doc
+
+    row = {"Question": "q", "Context": None, "Option 1": "x", "Option 2": "y", "Option 3": None,
+           "Option 4": "z", "Option 5": None, "Answer Key": "D"}
+    doc = to_doc("arabic_mmlu", row, "mmlu.parquet")
+    assert (doc.choices, doc.gold_index) == (["أ", "ب", "د"], 2)  # a null option keeps later letters
+    assert doc.query.endswith("أ. x\nب. y\nد. z\nالإجابة:")
+    with pytest.raises(HalaError, match=r"trust.parquet: row .* Answer='X' is not a letter"):
+        to_doc("aratrust", {"Question": "q", "A": "a", "B": "b", "C": "c", "Answer": "X"}, "trust.parquet")
+    with pytest.raises(HalaError, match="names an option the row does not have"):
+        to_doc("arabic_mmlu", {**row, "Answer Key": "C"}, "mmlu.parquet")
+
+
+def test_a_missing_column_is_bad_input_naming_file_column_and_layout(tiny, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
+    path = tmp_path / "exams.parquet"
+    pq.write_table(pa.Table.from_pylist([{"question": "q", "A": "a", "B": "b", "C": "c", "D": "d"}]), path)
+    code, events = _evaluate(tmp_path, capsys, tiny.model_uri,
+                             [{"name": "ex", "uri": f"file://{path}", "format": "exams"}])
+    assert code == 1
+    message = events[-1]["message"]
+    assert events[-1]["type"] == "BadInput" and "exams.parquet" in message and "['answer']" in message
+    assert "answer = a letter A-D" in message
+
+
+def test_the_tiny_world_benchmarks_evaluate_in_every_format(hub_mirror, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
+    benchmarks = [{"name": fmt, "uri": f"hf://datasets/hala-tiny/oall/{fmt}/test.parquet", "format": fmt}
+                  for fmt in LAYOUTS]
+    code, events = _evaluate(tmp_path, capsys, "hf://hala-tiny/lfm2-350m", benchmarks, batch_size=16)
+    assert code == 0, events[-1]
+    result = events[-1]["result"]
+    assert set(result["scores"]) == set(LAYOUTS)
+    assert all(0.0 <= s <= 100.0 for s in result["scores"].values())

@@ -1,0 +1,116 @@
+"""runners/merge.py: streaming slerp of two tiny LFM2 checkpoints into a loadable model."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from hala_runners import contract, progress, store
+from hala_runners.runners import merge
+from hala_runners.slerp import slerp, t_for_tensor
+
+NUM_LAYERS = 4  # tiny_lfm2 "1.2b"
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """A base LFM2 (one safetensors file) and a 'fine-tuned' one (sharded, with an index):
+    half of its matrices moved a lot (slerp), the rest barely (colinear -> linear fallback)."""
+    from hala_runners.tiny_world.models import save_model, tiny_lfm2
+    from hala_runners.tiny_world.tokenizer import build_tokenizer
+
+    root = tmp_path_factory.mktemp("merge-models")
+    tok = build_tokenizer()
+    base = tiny_lfm2(tok, "1.2b", seed=0)
+    save_model(base, tok, root / "base")
+    tuned = tiny_lfm2(tok, "1.2b", seed=0)
+    g = torch.Generator().manual_seed(7)
+    with torch.no_grad():
+        for i, (name, p) in enumerate(sorted(tuned.named_parameters())):
+            scale = 0.5 if i % 2 else 1e-4
+            p.add_(scale * p.abs().mean() * torch.randn(p.shape, generator=g))
+    tuned.save_pretrained(root / "tuned", max_shard_size="200KB")
+    tok.save_pretrained(root / "tuned")
+    assert (root / "tuned" / merge.INDEX).exists()
+    return root
+
+
+def _events(capsys):
+    return [e for e in map(progress.parse_line, capsys.readouterr().out.splitlines()) if e]
+
+
+def _merge(tmp_path, models, capsys, **overrides):
+    tuned_ref = store.publish_dir(models / "tuned", store.join(f"file://{tmp_path}/store", "tuned"), "model")
+    cfg = {"stage_key": "b" * 64, "output_prefix": f"file://{tmp_path}/store/merge",
+           "base": f"file://{models}/base", "tuned": tuned_ref, "t": 0.5, "colinear_threshold": 0.9995,
+           **overrides}
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg))
+    code = merge.main(["--config", str(tmp_path / "cfg.json")])
+    return code, _events(capsys)
+
+
+def _tensors(directory):
+    w = merge.Weights(directory, "test")
+    return {name: w.tensor(name) for name in w.file_of}
+
+
+def test_merge_streams_a_loadable_model_equal_to_slerp_of_its_inputs(tmp_path, models, capsys, monkeypatch):
+    from transformers import AutoModelForCausalLM
+
+    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
+    code, events = _merge(tmp_path, models, capsys, max_shard_bytes=150_000)
+    assert code == 0, events[-1]
+    result = events[-1]["result"]
+    contract.validate_output("merge_slerp", result)
+    out = store.fetch(result["model"])  # digest verified
+
+    base, tuned, merged = _tensors(models / "base"), _tensors(models / "tuned"), _tensors(out)
+    assert set(merged) == set(base) and result["tensors"] == len(base)
+    fallbacks = 0
+    for name in base:
+        expected, linear = slerp(base[name], tuned[name], 0.5)
+        fallbacks += linear
+        assert torch.equal(merged[name], expected), name
+    assert result["linear_fallbacks"] == fallbacks > 0
+    assert fallbacks < len(base)  # the strongly moved half really went through slerp
+
+    assert (out / merge.INDEX).exists() and len(list(out.glob("model-*.safetensors"))) > 1
+    assert (out / "tokenizer.json").exists() and json.loads((out / "hala_merge.json").read_text())["tensors"] == len(base)
+    model = AutoModelForCausalLM.from_pretrained(out)
+    logits = model(input_ids=torch.tensor([[5, 6, 7]])).logits
+    assert torch.isfinite(logits).all()
+    per_tensor = [e for e in events if e.get("phase") == "merge"]
+    assert [e["done"] for e in per_tensor] == list(range(1, len(base) + 1))
+
+
+def test_per_layer_t_list_is_applied_by_depth(tmp_path, models, capsys, monkeypatch):
+    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
+    anchors = [0.0, 1.0]
+    code, events = _merge(tmp_path, models, capsys, t=anchors)
+    assert code == 0, events[-1]
+    out = store.fetch(events[-1]["result"]["model"])
+    base, tuned, merged = _tensors(models / "base"), _tensors(models / "tuned"), _tensors(out)
+    assert (out / "model.safetensors").exists()  # small enough for one shard: no index
+    for name in base:
+        t = t_for_tensor(name, anchors, NUM_LAYERS)
+        assert torch.equal(merged[name], slerp(base[name], tuned[name], t)[0]), name
+    assert torch.equal(merged["model.embed_tokens.weight"], base["model.embed_tokens.weight"])  # t = 0
+    layer3 = next(n for n in base if n.startswith("model.layers.3."))
+    assert torch.allclose(merged[layer3], tuned[layer3], atol=1e-6)  # top layer: t = 1
+
+
+def test_a_tensor_whose_shape_differs_is_bad_input_naming_it(tmp_path, models, capsys, monkeypatch):
+    from safetensors.torch import save_file
+    import shutil
+
+    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
+    odd = tmp_path / "odd"
+    shutil.copytree(models / "base", odd)
+    tensors = _tensors(models / "base")
+    tensors["model.layers.2.feed_forward.w1.weight"] = torch.zeros(3, 3)
+    save_file(tensors, str(odd / "model.safetensors"), metadata={"format": "pt"})
+    code, events = _merge(tmp_path, models, capsys, base=f"file://{odd}")
+    assert code == 1
+    assert events[-1]["type"] == "BadInput"
+    assert "model.layers.2.feed_forward.w1.weight" in events[-1]["message"]

@@ -1,0 +1,157 @@
+"""runners/train.py: TRL SFT on a tiny LFM2 — checkpoints, assistant-only loss, exact resume."""
+from __future__ import annotations
+
+import json
+import random
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from hala_runners import contract, progress, store
+from hala_runners.runners import train
+
+STEPS, SAVE_EVERY = 8, 4
+COLOURS = ["red", "green", "blue", "black"]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A tiny base model and a learnable chat set: "colour of item k" -> a fixed colour per k."""
+    from hala_runners.tiny_world.models import save_model, tiny_lfm2
+    from hala_runners.tiny_world.tokenizer import build_tokenizer
+
+    root = tmp_path_factory.mktemp("train-world")
+    tok = build_tokenizer()
+    save_model(tiny_lfm2(tok, "350m", seed=0), tok, root / "base")
+    rng = random.Random(0)
+    rows = []
+    for _ in range(STEPS * 4):
+        k = rng.randrange(len(COLOURS))
+        rows.append({"messages": [{"role": "user", "content": f"What colour is item {k}?"},
+                                  {"role": "assistant", "content": f"Item {k} is {COLOURS[k]}."}]})
+    pq.write_table(pa.Table.from_pylist(rows), root / "chat.parquet")
+    dataset = store.publish_file(root / "chat.parquet", f"file://{root}/store/chat.parquet", "dataset", rows=len(rows))
+    return {"root": root, "dataset": dataset, "base": f"file://{root}/base"}
+
+
+def _config(world, prefix, **extra):
+    knobs = {"base": world["base"], "learning_rate": 3e-3, "epochs": 1, "per_device_batch_size": 4,
+             "gradient_accumulation_steps": 1, "max_seq_len": 64, "warmup_ratio": 0.1, "weight_decay": 0.0,
+             "lr_scheduler": "cosine", "save_every_steps": SAVE_EVERY, "dtype": "float32"}
+    return train.Config(stage_key="d" * 64, output_prefix=prefix, dataset=world["dataset"], seed=7,
+                        knobs=knobs, logging_steps=1, gradient_checkpointing=False, **extra)
+
+
+def _main(cfg, root, capsys):
+    code = train.main(["--config", _write(root, cfg)])
+    events = [e for e in map(progress.parse_line, capsys.readouterr().out.splitlines()) if e]
+    assert code == 0, events[-1]
+    return events
+
+
+def _weights(ref):
+    from safetensors.torch import load_file
+
+    return load_file(str(store.fetch(ref) / "model.safetensors"))
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(world, tmp_path_factory):
+    """One full run, shared by the tests below (capsys is function-scoped, so capture by hand)."""
+    import contextlib
+    import io
+
+    root = tmp_path_factory.mktemp("train-a")
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
+        mp.setenv("HALA_WORK_DIR", str(root / "work"))
+        code = train.main(["--config", _write(root, _config(world, f"file://{root}/store/sft"))])
+    events = [e for e in map(progress.parse_line, out.getvalue().splitlines()) if e]
+    assert code == 0, events[-1]
+    return {"events": events, "result": events[-1]["result"], "prefix": f"file://{root}/store/sft"}
+
+
+def _write(root, cfg):
+    from dataclasses import asdict
+
+    (root / "cfg.json").write_text(json.dumps(asdict(cfg)))
+    return str(root / "cfg.json")
+
+
+def test_training_checkpoints_reports_progress_and_learns(uninterrupted):
+    result, events = uninterrupted["result"], uninterrupted["events"]
+    contract.validate_output("train_sft", result)
+    assert result["steps"] == STEPS and result["resumed_from_step"] == 0
+
+    steps = [e for e in events if e.get("phase") == "train"]
+    assert [e["done"] for e in steps] == list(range(1, STEPS + 1))
+    assert all(e["total"] == STEPS and "learning_rate" in e["metrics"] for e in steps)
+    first, last = steps[0]["metrics"]["loss"], steps[-1]["metrics"]["loss"]
+    assert last < 0.85 * first, (first, last)  # 8 steps from random init: ~7.7 -> ~6.0
+    assert result["final_loss"] == pytest.approx(last)
+
+    ckpts = store.join(uninterrupted["prefix"], "checkpoints")
+    for step in range(SAVE_EVERY, STEPS + 1, SAVE_EVERY):
+        assert store.is_complete_dir(store.join(ckpts, f"checkpoint-{step}"))
+    saves = [e["checkpoint_uri"] for e in events if e.get("phase") == "save" and e["checkpoint_uri"]]
+    assert saves[0].endswith(f"checkpoint-{SAVE_EVERY}")
+    assert steps[SAVE_EVERY]["checkpoint_uri"] == saves[0]  # later heartbeats carry the checkpoint
+    model_dir = store.fetch(result["model"])
+    assert (model_dir / "tokenizer.json").exists() and (model_dir / "hala_run_config.json").exists()
+
+
+def test_loss_is_on_assistant_tokens_only(world, tmp_path, monkeypatch):
+    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
+    trainer = train.build_trainer(_config(world, f"file://{tmp_path}/store/sft")).trainer
+    assert trainer.args.assistant_only_loss
+    batch = trainer.data_collator([trainer.train_dataset[0]])
+    tok = trainer.processing_class
+    ids, labels = batch["input_ids"][0].tolist(), batch["labels"][0].tolist()
+    trained = tok.decode([i for i, l in zip(ids, labels) if l != -100])
+    masked = tok.decode([i for i, l in zip(ids, labels) if l == -100])
+    assert trained.startswith("Item ") and trained.endswith(".<|im_end|>")  # the answer and its stop token
+    assert "What colour is item" in masked and "<|im_start|>user" in masked
+
+
+def test_resume_after_a_crash_continues_from_the_checkpoint_with_identical_weights(
+        world, uninterrupted, tmp_path, capsys, monkeypatch):
+    from transformers import TrainerCallback
+
+    class Crash(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            raise RuntimeError("worker lost")  # after the checkpoint was published
+
+    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
+    prefix = f"file://{tmp_path}/store/sft"
+    with pytest.raises(RuntimeError, match="worker lost"):
+        train._run(_config(world, prefix), extra_callbacks=(Crash(),))
+    capsys.readouterr()
+
+    # The heartbeat names a checkpoint that never completed: the newest complete one is used.
+    stale = {"phase": "train", "done": 6, "total": STEPS, "metrics": {},
+             "checkpoint_uri": store.join(prefix, "checkpoints", f"checkpoint-{STEPS}")}
+    events = _main(_config(world, prefix, resume=stale), tmp_path, capsys)
+    result = events[-1]["result"]
+    assert result["resumed_from_step"] == SAVE_EVERY and result["steps"] == STEPS
+    assert [e["done"] for e in events if e.get("phase") == "train"] == list(range(SAVE_EVERY + 1, STEPS + 1))
+
+    # Same seed, same data order, optimizer and RNG restored: bit-identical on CPU.
+    resumed, straight = _weights(result["model"]), _weights(uninterrupted["result"]["model"])
+    assert resumed.keys() == straight.keys()
+    for name in straight:
+        assert torch.equal(resumed[name], straight[name]), name
+    assert result["final_loss"] == pytest.approx(uninterrupted["result"]["final_loss"], rel=1e-6)
+
+
+def test_a_dataset_without_messages_is_bad_input_naming_the_layout(world, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
+    pq.write_table(pa.Table.from_pylist([{"text": "hello"}]), tmp_path / "bad.parquet")
+    bad = store.publish_file(tmp_path / "bad.parquet", f"file://{tmp_path}/store/bad.parquet", "dataset")
+    cfg = _config(world, f"file://{tmp_path}/store/sft")
+    cfg.dataset = bad
+    assert train.main(["--config", _write(tmp_path, cfg)]) == 1
+    error = progress.parse_line(capsys.readouterr().out.splitlines()[-1])
+    assert error["type"] == "BadInput" and "bad.parquet" in error["message"]
+    assert "list<struct<role: string, content: string>>" in error["message"]
