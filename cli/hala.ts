@@ -14,6 +14,7 @@ import { loadRecipe } from './recipe-file';
 import { startCampaign } from './start-campaign';
 import { renderSummary } from './summary';
 import { watchCampaign } from './watch';
+import { dataConverterFromEnv } from '../security/data-converter';
 
 const program = new Command('hala').description('Hala Flow: the translate-and-tune recipe as durable Temporal workflows');
 const defaultAddress = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
@@ -30,7 +31,7 @@ function validRecipe(file: string) {
 }
 
 async function client(address: string): Promise<Client> {
-  return new Client({ connection: await Connection.connect({ address }) });
+  return new Client({ connection: await Connection.connect({ address }), dataConverter: dataConverterFromEnv() });
 }
 
 interface RunFlags { id?: string; watch?: boolean; cache: boolean; rerun?: string[]; address: string }

@@ -11,6 +11,7 @@ import type { CpuActivityFns } from '../activities/cpu-api';
 import { createStageCacheActivities } from '../activities/stage-cache';
 import { createStore, type ArtifactStore } from '../activities/store';
 import { repoRoot } from './python-env';
+import { dataConverterFromEnv } from '../security/data-converter';
 
 export interface CpuWorkerOptions {
   connection: NativeConnection;
@@ -43,6 +44,8 @@ export async function createCpuWorker(options: CpuWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue ?? DefaultQueues.cpu,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: path.join(__dirname, '../workflows/index.ts') }),
     activities: cpuActivitiesFor(store),
+    // Encrypts payloads (rows, configs) in history when HALA_CODEC_KEY is set.
+    dataConverter: dataConverterFromEnv(),
   });
 }
 
