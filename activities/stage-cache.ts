@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { CloseStageInput, OpenStageInput, type OpenStageOutput } from '../contracts/campaign';
 import type { ArtifactStore } from './store';
 import { manifestUri, stageKey, stagePrefix } from './stage-key';
+import { lineageRecords, lineageUri } from './lineage-records';
 import { parseOrBadInput } from './parse-input';
 
 export interface StageManifest {
@@ -51,6 +52,10 @@ export function createStageCacheActivities({ store }: { store: ArtifactStore }) 
         started_at: input.started_at,
         ended_at: new Date().toISOString(),
       };
+      // Lineage first, manifest last: a manifest (the cache entry) never exists without its lineage.
+      for (const record of lineageRecords(input, manifest.ended_at)) {
+        await store.putBytes(lineageUri(input.store_root, record.artifact.sha256), JSON.stringify(record, null, 2));
+      }
       await store.putBytes(manifestUri(input.store_root, input.stage_key), JSON.stringify(manifest, null, 2));
     },
   };

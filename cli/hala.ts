@@ -15,6 +15,10 @@ import { startCampaign } from './start-campaign';
 import { renderSummary } from './summary';
 import { watchCampaign } from './watch';
 import { dataConverterFromEnv } from '../security/data-converter';
+import { loadCodecKeys } from '../security/codec-key';
+import { startCodecServer } from './codec-server';
+import { lineageOf } from './lineage-source';
+import { toDot, toMermaid, toText } from './lineage';
 
 const program = new Command('hala').description('Hala Flow: the translate-and-tune recipe as durable Temporal workflows');
 const defaultAddress = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
@@ -102,6 +106,29 @@ program
     const c = await client(flags.address);
     const progress = await c.workflow.getHandle(id).query(progressQuery);
     console.log(flags.json ? JSON.stringify(progress, null, 2) : renderSummary(progress, uiUrl));
+  });
+
+program
+  .command('lineage <campaign-or-artifact>')
+  .description('walk from a campaign\'s final models (or one artifact sha256) back to the raw sources')
+  .option('--json', 'the graph as JSON (nodes, edges)')
+  .option('--mermaid', 'the graph as a Mermaid flowchart')
+  .option('--dot', 'the graph as Graphviz dot')
+  .option('--store <uri>', 'artifact store root', process.env.HALA_STORE_ROOT ?? 'file://.hala/store')
+  .action(async (target: string, flags: { json?: boolean; mermaid?: boolean; dot?: boolean; store: string }) => {
+    const graph = await lineageOf(target, flags.store);
+    console.log(flags.json ? JSON.stringify(graph, null, 2) : flags.mermaid ? toMermaid(graph) : flags.dot ? toDot(graph) : toText(graph));
+  });
+
+program
+  .command('codec-server')
+  .description('serve the payload codec to the Temporal UI (needs HALA_CODEC_KEY)')
+  .option('--port <port>', 'loopback port', '8888')
+  .action(async (flags: { port: string }) => {
+    const keys = loadCodecKeys(process.env);
+    if (!keys) throw new Error('set HALA_CODEC_KEY (base64 of 32 bytes) or HALA_CODEC_KEY_FILE first');
+    await startCodecServer({ port: Number(flags.port), keys, corsOrigin: uiUrl });
+    console.log(`hala: codec server on http://127.0.0.1:${flags.port} (set it as the codec endpoint in the Temporal UI)`);
   });
 
 program.parseAsync().catch((err: Error) => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ArtifactRef, StoreUri } from './artifact';
 import { Recipe } from './recipe';
+import { SourceDigest } from './lineage';
 
 /** What `hala run` starts: the parsed recipe plus where and how to run it. */
 export const CampaignInput = z.object({
@@ -65,6 +66,10 @@ export const CloseStageInput = z.object({
   config: z.unknown(),
   inputs: z.array(z.string()),
   output: z.unknown(),
+  /** The stage's artifacts: each gets a lineage record. */
+  artifacts: z.array(ArtifactRef).default([]),
+  /** Digests of the raw sources the stage read (hub datasets, the teacher), for lineage. */
+  sources: z.array(SourceDigest).default([]),
   campaign_id: z.string(),
   workflow_id: z.string(),
   run_id: z.string(),

@@ -17,4 +17,5 @@ export {
 export * from './gpu-activities';
 export * from './cpu-activities';
 export * from './campaign';
+export * from './lineage';
 export { CODE_VERSION } from './version';

@@ -2,6 +2,7 @@
 import { upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { HalaStageKey } from '../contracts/search-attributes';
 import type { ArtifactRef } from '../contracts/artifact';
+import type { SourceDigest } from '../contracts/lineage';
 import type { Recipe } from '../contracts/recipe';
 import { cpuActivities } from './activity-proxies';
 
@@ -21,6 +22,8 @@ export interface StageWork<O> {
   output: O;
   artifacts: ArtifactRef[];
   metrics: Record<string, number>;
+  /** Digests of raw sources read (for lineage), when the activities report them. */
+  sources?: SourceDigest[];
 }
 
 export interface StageOutcome<O> extends StageWork<O> {
@@ -69,6 +72,8 @@ export async function runStage<O>(
     config: spec.config,
     inputs: spec.inputs,
     output: result,
+    artifacts: result.artifacts,
+    sources: result.sources ?? [],
     campaign_id: ctx.campaign_id,
     workflow_id: info.workflowId,
     run_id: info.runId,

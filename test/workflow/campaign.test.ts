@@ -17,6 +17,8 @@ import { loadRecipe } from '../../cli/recipe-file';
 import { pauseSignal, progressQuery, resumeSignal } from '../../workflows/definitions';
 import type { campaign } from '../../workflows/campaign';
 import { overlapped, recordingActivities } from '../support/fake-activities';
+import { lineageOf } from '../../cli/lineage-source';
+import { toDot, toMermaid } from '../../cli/lineage';
 import { createLocalEnv, workflowBundle } from '../support/temporal-env';
 
 const gpuNames = ['compress_teacher', 'translate_shard', 'train_sft', 'merge_slerp', 'evaluate_benchmarks', 'score_translation'];
@@ -86,6 +88,19 @@ describe('campaign workflow', () => {
     const sfts = fakes.calls.filter((c) => c.name === 'train_sft' && String(c.input.output_prefix).includes('/sft-'));
     expect(sfts).toHaveLength(3);
     expect(overlapped(sfts[0]!, sfts[1]!) && overlapped(sfts[1]!, sfts[2]!)).toBe(true);
+  });
+
+  it('records lineage from every merged model back to the teacher, OPUS-100 and Open-Orca', async () => {
+    const graph = await lineageOf('wf-first', `file://${storeDir}`);
+    const sources = graph.nodes.filter((n) => n.kind === 'source').map((n) => n.uri);
+    expect(sources).toEqual(expect.arrayContaining([recipe.inputs.teacher, recipe.inputs.opus, recipe.inputs.open_orca]));
+    expect(graph.nodes.filter((n) => n.kind === 'unknown')).toEqual([]);
+    const stages = new Set(graph.nodes.map((n) => n.stage));
+    for (const s of ['compress-teacher', 'filter-opus', 'build-bilingual-corpus', 'train-translator', 'translate-instructions', 'sft-hala-350m', 'merge-hala-350m']) {
+      expect(stages.has(s)).toBe(true);
+    }
+    expect(toMermaid(graph)).toMatch(/^graph LR\n/);
+    expect(toDot(graph)).toContain('shape=cylinder');
   });
 
   it('answers a rerun of the same recipe from stage manifests, without a GPU activity', async () => {

@@ -1,0 +1,105 @@
+// `hala lineage`: walk lineage records from artifacts back to the raw sources, and render the
+// graph as JSON, Mermaid or Graphviz dot.
+import type { LineageRecord } from '../contracts/lineage';
+
+export interface LineageNode {
+  id: string;
+  kind: 'artifact' | 'source' | 'unknown';
+  uri?: string;
+  sha256?: string;
+  stage?: string;
+  campaign_id?: string;
+  workflow_id?: string;
+}
+export interface LineageGraph {
+  nodes: LineageNode[];
+  /** parent -> child */
+  edges: { from: string; to: string }[];
+}
+
+/** Breadth-first from `start` digests; `load` returns the record of a digest or undefined. */
+export async function walkLineage(
+  start: string[],
+  load: (sha256: string) => Promise<LineageRecord | undefined>,
+): Promise<LineageGraph> {
+  const nodes = new Map<string, LineageNode>();
+  const edges = new Set<string>();
+  const queue = [...start];
+  while (queue.length > 0) {
+    const sha = queue.shift()!;
+    if (nodes.has(sha)) continue;
+    const record = await load(sha);
+    if (!record) {
+      nodes.set(sha, { id: sha, kind: 'unknown', sha256: sha });
+      continue;
+    }
+    nodes.set(sha, {
+      id: sha,
+      kind: 'artifact',
+      uri: record.artifact.uri,
+      sha256: sha,
+      stage: record.stage,
+      campaign_id: record.producer.campaign_id,
+      workflow_id: record.producer.workflow_id,
+    });
+    for (const parent of record.parents) {
+      if (parent.kind === 'artifact') {
+        edges.add(`${parent.sha256}\n${sha}`);
+        queue.push(parent.sha256);
+      } else {
+        const id = `source:${parent.uri}`;
+        if (!nodes.has(id)) nodes.set(id, { id, kind: 'source', uri: parent.uri, sha256: parent.sha256 });
+        edges.add(`${id}\n${sha}`);
+      }
+    }
+  }
+  return {
+    nodes: [...nodes.values()],
+    edges: [...edges].map((e) => {
+      const [from, to] = e.split('\n');
+      return { from: from!, to: to! };
+    }),
+  };
+}
+
+const label = (n: LineageNode) =>
+  n.kind === 'source'
+    ? `${n.uri}${n.sha256 ? ` ${n.sha256.slice(0, 12)}` : ''}`
+    : n.kind === 'unknown'
+      ? `unknown ${n.id.slice(0, 12)}`
+      : `${n.stage}: ${n.uri!.split('/').slice(-2).join('/')} ${n.sha256!.slice(0, 12)}`;
+
+export function toMermaid(graph: LineageGraph): string {
+  const ids = new Map(graph.nodes.map((n, i) => [n.id, `n${i}`]));
+  const lines = ['graph LR'];
+  for (const n of graph.nodes) {
+    const text = label(n).replace(/"/g, "'");
+    lines.push(n.kind === 'source' ? `  ${ids.get(n.id)}[("${text}")]` : `  ${ids.get(n.id)}["${text}"]`);
+  }
+  for (const e of graph.edges) lines.push(`  ${ids.get(e.from)} --> ${ids.get(e.to)}`);
+  return lines.join('\n');
+}
+
+export function toDot(graph: LineageGraph): string {
+  const lines = ['digraph lineage {', '  rankdir=LR;'];
+  for (const n of graph.nodes) {
+    lines.push(`  ${JSON.stringify(n.id)} [label=${JSON.stringify(label(n))}${n.kind === 'source' ? ', shape=cylinder' : ''}];`);
+  }
+  for (const e of graph.edges) lines.push(`  ${JSON.stringify(e.from)} -> ${JSON.stringify(e.to)};`);
+  lines.push('}');
+  return lines.join('\n');
+}
+
+export function toText(graph: LineageGraph): string {
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  const parents = (id: string) => graph.edges.filter((e) => e.to === id).map((e) => e.from);
+  const children = new Set(graph.edges.map((e) => e.from));
+  const roots = graph.nodes.filter((n) => !children.has(n.id));
+  const out: string[] = [];
+  const visit = (id: string, depth: number) => {
+    out.push(`${'  '.repeat(depth)}${label(byId.get(id)!)}`);
+    for (const p of parents(id)) visit(p, depth + 1);
+  };
+  for (const r of roots) visit(r.id, 0);
+  return out.join('\n');
+}
