@@ -2,64 +2,39 @@
 // concurrency of independent stages, the stage cache, pause/resume and the progress query.
 // Data-plane and GPU activities are recording stand-ins (test/support/fake-activities.ts);
 // the stage cache and report activities are the real ones over a temporary FileStore.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCampaignOutputActivities } from '../../activities/campaign-outputs';
-import { createStageCacheActivities } from '../../activities/stage-cache';
-import { FileStore } from '../../activities/store';
 import type { Recipe } from '../../contracts/recipe';
 import { campaignInput } from '../../cli/start-campaign';
-import { loadRecipe } from '../../cli/recipe-file';
 import { pauseSignal, progressQuery, resumeSignal } from '../../workflows/definitions';
 import type { campaign } from '../../workflows/campaign';
-import { overlapped, recordingActivities } from '../support/fake-activities';
+import { overlapped } from '../support/fake-activities';
+import { startCampaignHarness, type CampaignHarness } from '../support/campaign-harness';
 import { lineageOf } from '../../cli/lineage-source';
 import { toDot, toMermaid } from '../../cli/lineage';
-import { createLocalEnv, workflowBundle } from '../support/temporal-env';
+import { createLocalEnv } from '../support/temporal-env';
 
 const gpuNames = ['compress_teacher', 'translate_shard', 'train_sft', 'merge_slerp', 'evaluate_benchmarks', 'score_translation'];
 
 describe('campaign workflow', () => {
   let env: TestWorkflowEnvironment;
+  let harness: CampaignHarness;
   let storeDir: string;
   let recipe: Recipe;
   let sha: string;
-  const fakes = recordingActivities();
-  const workers: Worker[] = [];
-  let running: Promise<void>[] = [];
+  let fakes: CampaignHarness['fakes'];
 
   beforeAll(async () => {
     env = await createLocalEnv();
-    storeDir = mkdtempSync(path.join(tmpdir(), 'hala-wf-'));
-    const loaded = loadRecipe(path.join(__dirname, '../../recipes/tiny.yaml'));
-    if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
-    recipe = { ...loaded.recipe, store: { ...loaded.recipe.store, root: `file://${storeDir}` } };
-    sha = loaded.sha256;
-    const store = new FileStore(`file://${storeDir}`);
-    const connection = env.nativeConnection;
-    workers.push(
-      await Worker.create({
-        connection,
-        taskQueue: recipe.queues.cpu,
-        workflowBundle: await workflowBundle(),
-        activities: { ...createStageCacheActivities({ store }), ...createCampaignOutputActivities({ store }), ...fakes.cpu },
-      }),
-    );
-    for (const role of ['quantize', 'infer', 'train', 'eval'] as const) {
-      workers.push(await Worker.create({ connection, taskQueue: recipe.queues[role], activities: fakes.gpu }));
-    }
-    running = workers.map((w) => w.run());
+    harness = await startCampaignHarness(env);
+    ({ recipe, sha, storeDir, fakes } = harness);
   }, 120_000);
 
   afterAll(async () => {
-    for (const w of workers) w.shutdown();
-    await Promise.all(running);
+    await harness?.stop();
     await env?.teardown();
-    rmSync(storeDir, { recursive: true, force: true });
+    if (storeDir) rmSync(storeDir, { recursive: true, force: true });
   });
 
   const start = (id: string, r: Recipe = recipe) =>
