@@ -1,0 +1,38 @@
+// Usage: npx tsx bench/filter-opus.ts [pairs=1000000]
+// Throughput of the OPUS filters (all of them, near dedup on) over a synthetic OPUS-100-shaped
+// parquet of N pairs. Prints figures; asserts nothing.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { filterOpusPairs } from '../activities/corpus';
+import { Recipe } from '../contracts/recipe';
+
+async function main() {
+  const n = Number(process.argv[2] ?? 1_000_000);
+  const dir = mkdtempSync(path.join(tmpdir(), 'hala-bench-'));
+  const file = path.join(dir, 'opus.parquet');
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  // Arabic side from a fixed alphabet, English from words; every 50th row duplicated, as real data is.
+  await conn.run(`COPY (
+    SELECT {'en': 'the word ' || regexp_replace(md5(k::varchar), '[0-9]', 'x', 'g') || ' is about cats and dogs',
+            'ar': 'الكلمة ' || translate(md5(k::varchar), '0123456789abcdef', 'ابتثجحخدذرزسشصضط') || ' عن القطط والكلاب'} AS translation
+    FROM (SELECT i % (${n} - ${n} / 50) AS k FROM range(${n}) t(i))) TO '${file}' (FORMAT parquet)`);
+  conn.closeSync();
+
+  const language = Recipe.shape.language.parse({});
+  const filters = Recipe.shape.stages.shape.filter_opus.parse({});
+  const rss0 = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const result = await filterOpusPairs({ opus: { path: file, label: 'bench' }, language, filters, workDir: dir });
+  const secs = (performance.now() - t0) / 1000;
+  console.log(`filter-opus: ${n} pairs in ${secs.toFixed(1)} s = ${Math.round(n / secs)} pairs/s; kept ${result.counts.kept}, ` +
+    `exact dup ${result.counts.exact_duplicate}, near dup ${result.counts.near_duplicate}; node rss +${Math.round((process.memoryUsage().rss - rss0) / 2 ** 20)} MiB`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
