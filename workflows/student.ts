@@ -18,12 +18,13 @@ export async function sft(input: SftInput): Promise<StageOutcome<TrainSftOutput>
     ctx,
     { stage: `sft-${student.name}`, config: { student, seed: ctx.recipe.seed }, inputs: [corpus.sha256, student.base] },
     async ({ stage_key, output_prefix }) => {
+      const { name: _name, ...knobs } = student; // the runner takes training knobs only
       const out = await gpuActivities(ctx.recipe).train_sft({
         stage_key,
         output_prefix,
         dataset: corpus,
         seed: ctx.recipe.seed,
-        knobs: student,
+        knobs,
       });
       return {
         output: out,

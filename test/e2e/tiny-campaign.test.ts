@@ -14,6 +14,7 @@ import { startLocalStack, type LocalStack } from '../../workers/local-stack';
 import { pythonWorkerEnv } from '../../workers/python-workers';
 import { venvBin } from '../../workers/python-env';
 import { freePort } from '../support/ports';
+import { watchCampaign } from '../../cli/watch';
 
 const minutes = 60_000;
 
@@ -33,14 +34,18 @@ describe('tiny campaign, end to end', () => {
     const recipe: Recipe = { ...loaded.recipe, store: { ...loaded.recipe.store, root: stack.storeRoot } };
     const t0 = Date.now();
     const handle = await startCampaign(client, recipe, loaded.sha256, { id: 'e2e-tiny' });
+    const watching = watchCampaign(handle, (line) => console.log(`e2e ${line}`), 5000);
     result = await handle.result();
+    await watching;
     wallSeconds = (Date.now() - t0) / 1000;
     console.log(`tiny campaign wall time: ${wallSeconds.toFixed(0)} s`);
   }, 30 * minutes);
 
   afterAll(async () => {
     await stack?.stop();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    // Keep the logs of a failed run for whoever reads the CI output.
+    if (stateDir && result) rmSync(stateDir, { recursive: true, force: true });
+    else if (stateDir) console.error(`e2e: campaign failed; logs kept in ${stateDir}/logs`);
   }, 2 * minutes);
 
   const metrics = (stage: string) => result.progress.stages.find((s) => s.stage === stage)!.metrics;
