@@ -1,0 +1,66 @@
+"""The Python activities, one per contract name (contracts/gpu-activities.ts), built by a factory.
+
+Each activity is thin: validate the payload against the exported JSON Schema, run the stage in a
+subprocess (activity_process.run_runner, or the long-lived engine for translate_shard), validate
+the result, return it. Payloads are plain dicts with snake_case keys.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from . import contract
+from .activity_process import run_runner
+from .engines.service import EngineService
+from .errors import HalaError
+
+# activity name -> runner module in hala_runners.runners
+RUNNERS = {
+    "compress_teacher": "compress",
+    "translate_shard": "translate",
+    "train_sft": "train",
+    "merge_slerp": "merge",
+    "evaluate_benchmarks": "evaluate",
+    "score_translation": "score",
+}
+
+
+def _validated_input(name: str, payload: Any) -> dict:
+    try:
+        return contract.validate_input(name, payload)
+    except HalaError as e:  # bad input never heals by retrying
+        raise ApplicationError(e.message, type=e.type, non_retryable=True) from None
+
+
+def _runner_activity(name: str, runner: str) -> Callable:
+    @activity.defn(name=name)
+    async def run_stage(payload: dict) -> dict:
+        return contract.validate_output(name, await run_runner(runner, _validated_input(name, payload)))
+
+    return run_stage
+
+
+def _translate_activity(engines: EngineService) -> Callable:
+    @activity.defn(name="translate_shard")
+    async def translate_shard(payload: dict) -> dict:
+        result = await engines.translate(_validated_input("translate_shard", payload))
+        return contract.validate_output("translate_shard", result)
+
+    return translate_shard
+
+
+def create_activities(engines: EngineService | None = None) -> dict[str, Callable]:
+    """activity name -> activity function; `engines` holds the infer worker's loaded models."""
+    missing = set(contract.activity_names()) ^ set(RUNNERS)
+    if missing:
+        raise RuntimeError(f"activities.RUNNERS and the contract disagree on {sorted(missing)}")
+    acts = {name: _runner_activity(name, runner) for name, runner in RUNNERS.items()}
+    acts["translate_shard"] = _translate_activity(engines or EngineService())
+    return acts
+
+
+def activities_for_role(role: str, engines: EngineService | None = None) -> list[Callable]:
+    """The activities a worker of queue role `role` serves (contract.queue_role)."""
+    return [fn for name, fn in sorted(create_activities(engines).items()) if contract.queue_role(name) == role]

@@ -1,0 +1,225 @@
+"""Run a stage runner for the current activity: a subprocess in its own process group.
+
+    result = await run_runner("compress", payload)   # python -m hala_runners.runners.compress --config ...
+
+Why a subprocess: CUDA, NCCL and vLLM cannot be torn down reliably inside a process, and a hung
+kernel cannot be interrupted from Python. A process group can always be killed, so cancellation and
+worker shutdown free the GPU at once. The runner talks back over stdout (hala_runners.progress):
+every progress event becomes a heartbeat `{phase, done, total, checkpoint_uri, metrics}`; between
+events the last details are re-sent, so a long quiet step (loading 200 GB of weights) neither times
+out nor loses the resume point. On a retry the last heartbeat goes to the runner as config["resume"].
+
+The building blocks (ChildProcess, Heartbeater, read_until_terminal, supervise) are shared with the
+long-lived engine subprocess of the infer queue (hala_runners.engines.service).
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Awaitable
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from . import progress
+from .errors import NON_RETRYABLE
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # gpu-runners/, put on the child's PYTHONPATH
+KILL_GRACE_S = float(os.environ.get("HALA_KILL_GRACE_S", "10"))  # SIGTERM -> SIGKILL
+QUIET_HEARTBEAT_S = float(os.environ.get("HALA_QUIET_HEARTBEAT_S", "10"))
+STDERR_TAIL_LINES = 40
+LINE_LIMIT = 16 << 20  # a result or error event is one line; asyncio's 64 KiB default is too small
+
+
+def runner_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH")) if p)
+    env["PYTHONUNBUFFERED"] = "1"  # progress must arrive when emitted, not when a buffer fills
+    env["HALA_PARENT_PID"] = str(os.getpid())  # the runner exits if the worker dies (runners.run)
+    return env
+
+
+def runner_module(name: str) -> str:
+    """'translate' -> 'hala_runners.runners.translate'; a dotted name is taken as is (tests)."""
+    return name if "." in name else f"hala_runners.runners.{name}"
+
+
+class ChildProcess:
+    """A subprocess leading its own process group; stderr is forwarded to the worker's stderr."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, label: str):
+        self.proc, self.label = proc, label
+        self.pgid = proc.pid  # start_new_session=True: the child leads a new session and group
+        self.tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+        self._stderr_task = asyncio.create_task(self._forward_stderr())
+
+    @classmethod
+    async def start(cls, argv: list[str], label: str, stdin: bool = False) -> "ChildProcess":
+        proc = await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            env=runner_env(), start_new_session=True, limit=LINE_LIMIT)
+        return cls(proc, label)
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.returncode is None
+
+    async def _forward_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        async for raw in self.proc.stderr:
+            line = raw.decode(errors="replace").rstrip("\n")
+            self.tail.append(line)
+            sys.stderr.write(f"[{self.label}] {line}\n")
+
+    def stderr_tail(self, lines: int = 15) -> str:
+        return "\n".join(list(self.tail)[-lines:])
+
+    async def wait(self, timeout: float | None = None) -> int | None:
+        """Exit code, or None if still running after `timeout` seconds."""
+        try:
+            rc = await asyncio.wait_for(self.proc.wait(), timeout)
+        except asyncio.TimeoutError:
+            return None
+        # Let the forwarder drain, so the tail holds the last words before the exit.
+        await asyncio.wait({self._stderr_task}, timeout=2)
+        return rc
+
+    async def kill(self, grace_s: float = KILL_GRACE_S) -> None:
+        """SIGTERM the whole group, SIGKILL whatever is left after `grace_s`."""
+        _signal_group(self.pgid, signal.SIGTERM)
+        if self.alive:
+            await self.wait(grace_s)
+        # Grandchildren (vLLM workers, dataloaders) may outlive the leader: always sweep the group.
+        _signal_group(self.pgid, signal.SIGKILL)
+        await self.wait(5)
+        self._stderr_task.cancel()
+        await _group_gone(self.pgid, timeout=5)
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is gone already
+
+
+async def _group_gone(pgid: int, timeout: float) -> None:
+    """Wait until no process of the group is left (orphans are reaped by init, not by us)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        await asyncio.sleep(0.05)
+    sys.stderr.write(f"hala: process group {pgid} still has members {timeout:.0f}s after SIGKILL\n")
+
+
+class Heartbeater:
+    """Turns progress events into heartbeats; re-sends the last one while the runner is quiet."""
+
+    def __init__(self, resume: dict | None):
+        # Until the runner reports, keep heartbeating the resume point: a crash during model
+        # loading must not wipe the details the next attempt resumes from.
+        self.last: dict[str, Any] = resume or {"phase": "start", "done": 0, "total": 0,
+                                               "checkpoint_uri": None, "metrics": {}}
+
+    def progress(self, event: dict) -> None:
+        self.last = {"phase": event.get("phase", ""), "done": int(event.get("done", 0)),
+                     "total": int(event.get("total", 0)), "checkpoint_uri": event.get("checkpoint_uri"),
+                     "metrics": dict(event.get("metrics") or {})}
+        activity.heartbeat(self.last)
+
+    async def quiet_loop(self) -> None:
+        timeout = activity.info().heartbeat_timeout
+        every = min(QUIET_HEARTBEAT_S, timeout.total_seconds() / 3) if timeout else QUIET_HEARTBEAT_S
+        while True:
+            activity.heartbeat(self.last)
+            await asyncio.sleep(every)
+
+
+def resume_details() -> dict | None:
+    """The last heartbeat of the previous attempt, passed to the runner as config["resume"]."""
+    info = activity.info()
+    if info.attempt > 1 and info.heartbeat_details:
+        details = info.heartbeat_details[0]
+        return details if isinstance(details, dict) else None
+    return None
+
+
+async def read_until_terminal(child: ChildProcess, beat: Heartbeater) -> dict | None:
+    """Heartbeat progress events until a result or error event; None if stdout closes first."""
+    assert child.proc.stdout is not None
+    while True:
+        raw = await child.proc.stdout.readline()
+        if not raw:
+            return None
+        line = raw.decode(errors="replace")
+        event = progress.parse_line(line)
+        if event is None:
+            sys.stderr.write(f"[{child.label}] {line.rstrip()}\n")  # a log line on stdout
+        elif event["event"] == "progress":
+            beat.progress(event)
+        else:
+            return event
+
+
+def result_of(event: dict | None, child: ChildProcess, rc: int | None) -> dict:
+    """The runner's result, or the ApplicationError that its error event or silent exit means."""
+    if event is not None and event["event"] == "result":
+        return event["result"]
+    if event is not None:
+        kind = str(event.get("type") or "Preempted")
+        raise ApplicationError(str(event.get("message", "")), type=kind, non_retryable=kind in NON_RETRYABLE)
+    tail = child.stderr_tail()
+    # -9 with no event is almost always the kernel's OOM killer; both are retryable.
+    kind = "OutOfMemory" if rc == -signal.SIGKILL or "out of memory" in tail.lower() else "Preempted"
+    raise ApplicationError(f"{child.label} exited with code {rc} without a result event; "
+                           f"stderr tail:\n{tail}", type=kind)
+
+
+async def supervise(child: ChildProcess, beat: Heartbeater, work: Awaitable[Any]) -> Any:
+    """Await `work` while heartbeating; on cancellation or worker shutdown kill the child's group."""
+    tasks = [asyncio.create_task(beat.quiet_loop()), asyncio.create_task(activity.wait_for_worker_shutdown())]
+    work_task = asyncio.ensure_future(work)
+    try:
+        await asyncio.wait({work_task, tasks[1]}, return_when=asyncio.FIRST_COMPLETED)
+        if work_task.done():
+            return work_task.result()
+        await child.kill()
+        raise ApplicationError(f"worker shutting down: {child.label} (pid {child.pgid}) was stopped; "
+                               "the retry resumes from the last heartbeat", type="Preempted")
+    except asyncio.CancelledError:
+        # Cancellation (or the SDK cancelling us at the end of graceful shutdown): free the GPU now.
+        await child.kill()
+        raise
+    finally:
+        for task in (*tasks, work_task):
+            task.cancel()
+
+
+async def run_runner(name: str, config: dict) -> dict:
+    """Run runner `name` on `config` (the contract input) for the current activity; return its result."""
+    config = {**config, "resume": resume_details()}
+    beat = Heartbeater(config["resume"])
+    with tempfile.TemporaryDirectory(prefix=f"hala-{name.rsplit('.', 1)[-1]}-") as tmp:
+        path = Path(tmp) / "config.json"
+        path.write_text(json.dumps(config))
+        child = await ChildProcess.start([sys.executable, "-m", runner_module(name), "--config", str(path)],
+                                         label=name)
+        try:
+            event = await supervise(child, beat, read_until_terminal(child, beat))
+            # stdout closed or the last event came: the runner is exiting; don't wait forever on it.
+            rc = await child.wait(timeout=60)
+            return result_of(event, child, rc)
+        finally:
+            if child.alive:
+                await child.kill()
+            _signal_group(child.pgid, signal.SIGKILL)  # no stray grandchildren after a normal exit

@@ -1,0 +1,109 @@
+"""Long-lived engine subprocesses of the infer worker: one per (model, engine), reused across shards.
+
+    result = await ENGINES.translate(payload)   # inside the translate_shard activity
+
+Loading the 111B teacher takes minutes; a shard takes seconds to minutes. So the first shard for a
+model starts `python -m hala_runners.runners.translate --serve --model M --engine E` in its own
+process group and later shards reuse it: one JSON request line on stdin, progress events and one
+result/error event back on stdout (the runner protocol). A dead process is restarted on next use.
+Cancellation or worker shutdown during a shard kills the engine's process group (nothing else can
+interrupt a running generate), so the next shard pays one reload.
+At most HALA_MAX_ENGINES (default 1: one GPU holds one model) stay loaded; the least recently used
+idle one is stopped to make room.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections import OrderedDict
+
+from ..activity_process import ChildProcess, Heartbeater, read_until_terminal, result_of, resume_details, supervise
+
+MAX_ENGINES = int(os.environ.get("HALA_MAX_ENGINES", "1"))
+
+
+class _Engine:
+    def __init__(self, key: tuple[str, str]):
+        self.key = key
+        self.lock = asyncio.Lock()  # one shard at a time per engine process
+        self.child: ChildProcess | None = None
+
+    @property
+    def label(self) -> str:
+        return f"engine {self.key[1]} {self.key[0]}"
+
+    async def ensure_started(self) -> ChildProcess:
+        if self.child is None or not self.child.alive:
+            if self.child is not None:
+                await self.child.kill(grace_s=1)  # sweep leftovers of the dead one
+            model, engine = self.key
+            argv = [sys.executable, "-m", "hala_runners.runners.translate", "--serve",
+                    "--model", model, "--engine", engine]
+            self.child = await ChildProcess.start(argv, label=self.label, stdin=True)
+        return self.child
+
+    async def stop(self) -> None:
+        if self.child is not None:
+            if self.child.alive and self.child.proc.stdin is not None:
+                self.child.proc.stdin.close()  # EOF: the server exits on its own
+                await self.child.wait(timeout=5)
+            await self.child.kill()
+            self.child = None
+
+
+class EngineService:
+    def __init__(self, max_engines: int = MAX_ENGINES):
+        self.max_engines = max(1, max_engines)
+        self._engines: OrderedDict[tuple[str, str], _Engine] = OrderedDict()
+
+    async def translate(self, payload: dict) -> dict:
+        """Run one translate_shard payload on the engine for its model, for the current activity."""
+        config = {**payload, "resume": resume_details()}
+        engine = await self._engine_for((payload["model"], payload["engine"]))
+        async with engine.lock:
+            child = await engine.ensure_started()
+            beat = Heartbeater(config["resume"])
+
+            async def request() -> dict | None:
+                assert child.proc.stdin is not None
+                child.proc.stdin.write((json.dumps(config) + "\n").encode())
+                await child.proc.stdin.drain()
+                return await read_until_terminal(child, beat)
+
+            try:
+                event = await supervise(child, beat, request())
+            except BaseException:
+                await engine.stop()  # killed or unusable: the next shard starts a fresh one
+                raise
+            if event is None:  # the engine died mid-shard (OOM killer, segfault)
+                rc = await child.wait(timeout=10)
+                await engine.stop()
+                return result_of(None, child, rc)
+            if event["event"] == "error" and await child.wait(timeout=1.0) is not None:
+                await engine.stop()  # the server gave up (failed load, OOM): restart on next use
+            return result_of(event, child, None)
+
+    async def _engine_for(self, key: tuple[str, str]) -> _Engine:
+        if key in self._engines:
+            self._engines.move_to_end(key)
+            return self._engines[key]
+        # Make room: stop idle engines, least recently used first (GPU memory holds one model).
+        for other in list(self._engines.values()):
+            if len(self._engines) < self.max_engines:
+                break
+            if not other.lock.locked():
+                await other.stop()
+                del self._engines[other.key]
+        engine = self._engines[key] = _Engine(key)
+        return engine
+
+    async def close(self) -> None:
+        """Stop every engine process (worker shutdown)."""
+        for engine in list(self._engines.values()):
+            await engine.stop()
+        self._engines.clear()
+
+
+ENGINES = EngineService()  # one per worker process: the models it has loaded

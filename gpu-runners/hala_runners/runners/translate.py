@@ -1,0 +1,186 @@
+"""Translate one shard of texts with the teacher or the translator (activity translate_shard).
+
+    python -m hala_runners.runners.translate --config config.json
+        one shard, engine loaded for it (debugging, one-off runs)
+    python -m hala_runners.runners.translate --serve --model hf://org/name --engine auto
+        long-lived engine process of the infer worker: loads the model once, then reads one Config
+        JSON object per stdin line and answers each with progress events and one result/error event
+
+Input shard parquet: `id`, `text`. Output: `<output_prefix>/translations.parquet` with `id`, `text`,
+`translation`, and `<output_prefix>/config.json`.
+Resume: every `batch_size` rows form a chunk, written when finished to
+`<output_prefix>/partial/chunk-NNNNN.parquet` (atomic). A retry reuses every finished chunk (reported
+as `resumed_rows`) and translates only the rest; greedy decoding makes mixed attempts consistent.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import hub, progress, store
+from ..errors import bad_input, classify
+from . import config_from_dict, exit_with_parent, run, save_config, scratch_dir
+
+TOKENS_KEY = b"hala_generated_tokens"  # parquet metadata of a chunk: tokens generated for it
+
+
+@dataclass(kw_only=True)
+class Config:
+    stage_key: str
+    output_prefix: str
+    model: str              # hf://, file:// or s3:// model directory
+    shard: dict             # ArtifactRef of the input parquet (id, text)
+    engine: str             # auto | vllm | transformers
+    batch_size: int         # rows per engine call and per resume chunk
+    max_new_tokens: int     # cap on generated tokens per row
+    prompt_template: str    # single user turn; `{text}` is replaced by the source text
+    resume: dict | None = None  # last heartbeat of a previous attempt (informational: chunks rule)
+
+
+def chunk_uri(cfg: Config, k: int) -> str:
+    return store.join(cfg.output_prefix, "partial", f"chunk-{k:05d}.parquet")
+
+
+def read_shard(cfg: Config) -> tuple[list[str], list[str]]:
+    import pyarrow.parquet as pq
+
+    path = store.fetch(cfg.shard)  # verifies the digest against the reference
+    names = pq.read_schema(path).names
+    missing = [c for c in ("id", "text") if c not in names]
+    if missing:
+        raise bad_input(f"translate_shard.shard {cfg.shard['uri']} lacks column(s) {missing} "
+                        f"(has {names}); shards are parquet with string columns id, text")
+    table = pq.read_table(path, columns=["id", "text"])
+    return [str(v) for v in table.column("id").to_pylist()], [v or "" for v in table.column("text").to_pylist()]
+
+
+def load_chunk(cfg: Config, k: int, ids: list[str]) -> tuple[list[str], int] | None:
+    """Translations and token count of finished chunk k, or None if absent or not for these rows."""
+    import pyarrow.parquet as pq
+
+    uri = chunk_uri(cfg, k)
+    if not store.exists(uri):
+        return None
+    table = pq.read_table(store.fetch(uri))
+    if table.column("id").to_pylist() != ids:  # never expected: the stage key pins shard and batch size
+        print(f"translate: {uri} holds other rows; translating the chunk again", file=sys.stderr)
+        return None
+    tokens = int((table.schema.metadata or {}).get(TOKENS_KEY, b"0"))
+    return table.column("translation").to_pylist(), tokens
+
+
+def save_chunk(cfg: Config, k: int, ids: list[str], translations: list[str], tokens: int) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"id": ids, "translation": translations}).replace_schema_metadata({TOKENS_KEY: str(tokens)})
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    store.write_bytes(chunk_uri(cfg, k), buf.getvalue())
+
+
+def translate_shard(cfg: Config, engine) -> dict:
+    """Translate the shard with a loaded engine, reusing finished chunks; return TranslateShardOutput."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ..engines import check_template
+
+    started = time.monotonic()
+    check_template(cfg.prompt_template)
+    if cfg.batch_size < 1 or cfg.max_new_tokens < 1:
+        raise bad_input(f"translate_shard.batch_size and max_new_tokens must be >= 1 "
+                        f"(got {cfg.batch_size}, {cfg.max_new_tokens})")
+    save_config(cfg)
+    ids, texts = read_shard(cfg)
+    total, bs = len(ids), cfg.batch_size
+    translations: list[str] = []
+    tokens_total = resumed = tokens_now = 0
+    gen_seconds = 0.0
+    for k in range(math.ceil(total / bs)):
+        rows = slice(k * bs, (k + 1) * bs)
+        done = load_chunk(cfg, k, ids[rows])
+        if done is not None:
+            out, tokens = done
+            resumed += len(out)
+        else:
+            t0 = time.monotonic()
+            out, tokens = engine.translate(texts[rows], bs, cfg.max_new_tokens, cfg.prompt_template)
+            gen_seconds += time.monotonic() - t0
+            tokens_now += tokens
+            save_chunk(cfg, k, ids[rows], out, tokens)
+        translations += out
+        tokens_total += tokens
+        progress.emit_progress("translate", len(translations), total,
+                               checkpoint_uri=store.join(cfg.output_prefix, "partial"),
+                               tokens_per_second=tokens_now / gen_seconds if gen_seconds else 0.0)
+
+    local = scratch_dir(cfg.stage_key) / "translations.parquet"
+    pq.write_table(pa.table({"id": ids, "text": texts, "translation": translations}), local)
+    ref = store.publish_file(local, store.join(cfg.output_prefix, "translations.parquet"), "dataset", rows=total)
+    return {"translations": ref, "rows": total, "generated_tokens": tokens_total,
+            "seconds": round(time.monotonic() - started, 3),
+            "tokens_per_second": round(tokens_now / gen_seconds, 3) if gen_seconds else 0.0,
+            "engine": engine.name, "resumed_rows": resumed}
+
+
+def open_engine(model: str, engine: str):
+    from ..engines import load_engine, select_engine
+
+    name = select_engine(engine)
+    model_dir = hub.resolve(model)
+    progress.emit_progress("load", 0, 1)
+    loaded = load_engine(name, Path(model_dir))
+    progress.emit_progress("load", 1, 1)
+    return loaded
+
+
+def _run(cfg: Config) -> dict:
+    return translate_shard(cfg, open_engine(cfg.model, cfg.engine))
+
+
+def serve(argv: list[str]) -> int:
+    """Load the engine once, then answer one shard config per stdin line until stdin closes."""
+    parser = argparse.ArgumentParser(description="long-lived translation engine (JSON lines on stdin)")
+    parser.add_argument("--serve", action="store_true", required=True)
+    parser.add_argument("--model", required=True, help="hf://, file:// or s3:// model directory")
+    parser.add_argument("--engine", default="auto", help="auto | vllm | transformers")
+    args = parser.parse_args(argv)
+    exit_with_parent()
+    engine = None
+    for line in sys.stdin:  # EOF: the worker closed our stdin (or died): exit and free the GPU
+        if not line.strip():
+            continue
+        try:
+            if engine is None:  # loaded on the first request, so its failure is that request's error
+                engine = open_engine(args.model, args.engine)
+            cfg = config_from_dict(Config, json.loads(line), "the engine request on stdin")
+            if (cfg.model, cfg.engine) != (args.model, args.engine):
+                raise bad_input(f"this engine serves {args.model} ({args.engine}); got a shard for "
+                                f"{cfg.model} ({cfg.engine}): route it to its own engine process")
+            progress.emit_result(translate_shard(cfg, engine))
+        except Exception as e:  # noqa: BLE001 - one bad shard must not take the loaded model down
+            traceback.print_exc(file=sys.stderr)
+            err = classify(e)
+            progress.emit_error(err.type, err.message)
+            if engine is None or err.type == "OutOfMemory":
+                return 1  # a half-loaded model or a poisoned CUDA context: let the worker restart us
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--serve" in argv:
+        return serve(argv)
+    return run(Config, _run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

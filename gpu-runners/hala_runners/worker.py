@@ -1,0 +1,81 @@
+"""A Python Temporal worker for one GPU queue role.
+
+    PYTHONPATH=gpu-runners python -m hala_runners.worker --queue-role infer \\
+        [--task-queue hala-gpu-infer] [--address localhost:7233] [--namespace default] [--max-concurrent 1]
+
+Serves only the activities of its role (quantize: compress_teacher; infer: translate_shard;
+train: train_sft, merge_slerp; eval: evaluate_benchmarks, score_translation), on the role's default
+task queue from the contract unless --task-queue says otherwise. One activity at a time by default:
+one GPU. Prints "hala worker ready queue=<q> activities=[...]" once polling, for launchers to wait on.
+SIGTERM / SIGINT shut down gracefully: running stages are stopped (their process groups killed, the
+retry resumes from the last heartbeat), engine processes are closed, then the worker exits.
+Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (flag defaults); TEMPORAL_API_KEY (Temporal Cloud,
+turns on TLS).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from datetime import timedelta
+
+from . import contract
+from .activities import activities_for_role
+from .engines.service import EngineService
+
+ROLES = ("quantize", "infer", "train", "eval")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m hala_runners.worker", description=__doc__.split("\n")[0])
+    parser.add_argument("--queue-role", required=True, choices=ROLES)
+    parser.add_argument("--task-queue", help="default: the role's queue in the contract (hala-gpu-<role>)")
+    parser.add_argument("--address", default=os.environ.get("TEMPORAL_ADDRESS", "localhost:7233"))
+    parser.add_argument("--namespace", default=os.environ.get("TEMPORAL_NAMESPACE", "default"))
+    parser.add_argument("--max-concurrent", type=int, default=1, help="activities at once (default 1: one GPU)")
+    parser.add_argument("--graceful-shutdown-s", type=float, default=30.0,
+                        help="how long running activities get to stop after SIGTERM")
+    args = parser.parse_args(argv)
+    if args.max_concurrent < 1:
+        parser.error(f"--max-concurrent must be >= 1 (got {args.max_concurrent})")
+    return args
+
+
+async def serve(args: argparse.Namespace) -> None:
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+    api_key = os.environ.get("TEMPORAL_API_KEY")
+    client = await Client.connect(args.address, namespace=args.namespace, api_key=api_key, tls=bool(api_key))
+    queue = args.task_queue or contract.default_queue(args.queue_role)
+    engines = EngineService()
+    acts = activities_for_role(args.queue_role, engines)
+    names = [a.__temporal_activity_definition.name for a in acts]
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    worker = Worker(client, task_queue=queue, activities=acts, max_concurrent_activities=args.max_concurrent,
+                    graceful_shutdown_timeout=timedelta(seconds=args.graceful_shutdown_s))
+    try:
+        async with worker:  # polls until the block exits, then shuts down (activities see it)
+            print(f"hala worker ready queue={queue} activities=[{','.join(names)}]", flush=True)
+            await stop.wait()
+            logging.info("hala worker: shutting down queue=%s", queue)
+    finally:
+        await engines.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(serve(parse_args(argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

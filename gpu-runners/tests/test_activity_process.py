@@ -1,0 +1,124 @@
+"""activity_process: a runner subprocess seen from its activity (heartbeats, errors, cancellation)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import pytest
+from temporalio.exceptions import ApplicationError
+
+from hala_runners import activity_process
+from hala_runners.activity_process import run_runner
+
+
+def _work_beats(beats):
+    return [b for b in beats if b and b["phase"] == "work"]
+
+
+def test_progress_events_become_heartbeats_and_the_result_is_returned(activity_env, fake_runner):
+    result = activity_env.run(run_runner, fake_runner, {"mode": "ok", "steps": 3})
+
+    assert result == {"done": 3, "resumed_from": 0}
+    beats = _work_beats(activity_env.heartbeats)
+    assert [b["done"] for b in beats] == [1, 2, 3]
+    assert beats[-1] == {"phase": "work", "done": 3, "total": 3, "checkpoint_uri": "file:///ckpt/3",
+                         "metrics": {"loss": pytest.approx(1 / 3)}}
+
+
+def test_a_retry_passes_the_last_heartbeat_as_resume_and_keeps_beating_it(activity_env, fake_runner):
+    last = {"phase": "work", "done": 2, "total": 3, "checkpoint_uri": "file:///ckpt/2", "metrics": {}}
+    activity_env.retry_with(last)
+
+    result = activity_env.run(run_runner, fake_runner, {"mode": "ok", "steps": 3})
+
+    assert result == {"done": 3, "resumed_from": 2}
+    # Until the runner reports, the resume point is what gets heartbeated, never a blank.
+    assert activity_env.heartbeats[0] == last
+    assert [b["done"] for b in _work_beats(activity_env.heartbeats)][-1] == 3
+
+
+def test_a_quiet_runner_is_still_heartbeated(activity_env, fake_runner, monkeypatch):
+    monkeypatch.setattr(activity_process, "QUIET_HEARTBEAT_S", 0.1)
+
+    activity_env.run(run_runner, fake_runner, {"mode": "ok", "steps": 1, "quiet_s": 1.0})
+
+    quiet = [b for b in activity_env.heartbeats if b["phase"] == "start"]
+    assert len(quiet) >= 5
+
+
+def test_an_error_event_is_a_typed_non_retryable_application_error(activity_env, fake_runner):
+    with pytest.raises(ApplicationError) as info:
+        activity_env.run(run_runner, fake_runner, {"mode": "error"})
+
+    assert info.value.type == "BadInput"
+    assert info.value.non_retryable
+    assert "fake.steps must be > 0 (got -1)" in info.value.message
+
+
+def test_a_config_key_the_runner_does_not_know_is_bad_input(activity_env, fake_runner):
+    with pytest.raises(ApplicationError) as info:
+        activity_env.run(run_runner, fake_runner, {"mode": "ok", "stpes": 3})
+
+    assert info.value.type == "BadInput" and info.value.non_retryable
+    assert "'stpes'" in info.value.message
+
+
+def test_an_exit_without_an_event_is_retryable_and_carries_the_stderr_tail(activity_env, fake_runner):
+    with pytest.raises(ApplicationError) as info:
+        activity_env.run(run_runner, fake_runner, {"mode": "crash"})
+
+    assert not info.value.non_retryable
+    assert info.value.type == "Preempted"
+    assert "exited with code 3" in info.value.message and "about to crash" in info.value.message
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+async def _start_hanging(activity_env, fake_runner, pid_file):
+    task = asyncio.ensure_future(activity_env.env.run(run_runner, fake_runner,
+                                                      {"mode": "hang", "pid_file": str(pid_file)}))
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "the fake runner never started"
+        await asyncio.sleep(0.05)
+    leader, grandchild = map(int, pid_file.read_text().split())
+    assert _group_alive(leader)
+    return task, leader, grandchild
+
+
+def test_cancellation_kills_the_whole_process_group(activity_env, fake_runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(activity_process, "KILL_GRACE_S", 2.0)
+
+    async def scenario():
+        task, leader, grandchild = await _start_hanging(activity_env, fake_runner, tmp_path / "pids")
+        activity_env.env.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return leader, grandchild
+
+    pgid, grandchild = asyncio.run(scenario())
+    assert not _group_alive(pgid), "processes of the runner's group survived cancellation"
+    with pytest.raises(ProcessLookupError):
+        os.kill(grandchild, 0)
+
+
+def test_worker_shutdown_kills_the_group_and_fails_retryably(activity_env, fake_runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(activity_process, "KILL_GRACE_S", 2.0)
+
+    async def scenario():
+        task, leader, _ = await _start_hanging(activity_env, fake_runner, tmp_path / "pids")
+        activity_env.env.worker_shutdown()
+        with pytest.raises(ApplicationError) as info:
+            await task
+        return leader, info.value
+
+    pgid, error = asyncio.run(scenario())
+    assert error.type == "Preempted" and not error.non_retryable
+    assert not _group_alive(pgid)

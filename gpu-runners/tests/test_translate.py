@@ -1,0 +1,166 @@
+"""Translation: the transformers engine with the tiny teacher, shard resume, the long-lived engine."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from temporalio.exceptions import ApplicationError
+
+from hala_runners import store
+from hala_runners.engines.service import EngineService
+from hala_runners.runners.translate import Config, translate_shard
+
+TEACHER = "hf://hala-tiny/command-a-translate"
+KEY = "b" * 64
+
+
+def _template() -> str:
+    from hala_runners.tiny_world.language import TARGET_NAME
+    from hala_runners.tiny_world.tokenizer import PROMPT_TEMPLATE
+
+    return PROMPT_TEMPLATE.replace("{target}", TARGET_NAME)
+
+
+def _held_out(n: int) -> tuple[list[str], list[str]]:
+    """The first n held-out sentences the tiny-world build scored the teacher on, with references."""
+    from hala_runners.tiny_world import grammar, teacher
+    from hala_runners.tiny_world.language import translate
+
+    texts = teacher.held_out(0, grammar.World.make(0), n)  # seed 0: the build's default
+    return texts, [translate(t) for t in texts]
+
+
+def _shard(root, texts: list[str], name: str = "shard.parquet") -> dict:
+    path = root / name
+    pq.write_table(pa.table({"id": [f"row-{i}" for i in range(len(texts))], "text": texts}), path)
+    return store.publish_file(path, f"file://{root}/store/in/{name}", "dataset", rows=len(texts))
+
+
+def _payload(root, shard: dict, batch_size: int = 4, engine: str = "transformers") -> dict:
+    return {"stage_key": KEY, "output_prefix": f"file://{root}/store/out", "model": TEACHER, "shard": shard,
+            "engine": engine, "batch_size": batch_size, "max_new_tokens": 48, "prompt_template": _template()}
+
+
+class StubEngine:
+    """Upper-cases texts and records what it was asked, so a test sees which rows were redone."""
+    name = "transformers"
+
+    def __init__(self, fail_after_calls: int | None = None):
+        self.seen: list[str] = []
+        self.fail_after_calls = fail_after_calls
+
+    def translate(self, texts, batch_size, max_new_tokens, prompt_template):
+        if self.fail_after_calls is not None and len(self.seen) >= self.fail_after_calls * batch_size:
+            raise RuntimeError("preempted")
+        self.seen += texts
+        return [t.upper() for t in texts], 2 * len(texts)
+
+
+def test_a_retry_translates_only_the_rows_an_earlier_attempt_did_not_finish(work_dir):
+    texts = [f"sentence number {i}" for i in range(10)]
+    cfg = Config(**_payload(work_dir, _shard(work_dir, texts), batch_size=4))
+
+    with pytest.raises(RuntimeError, match="preempted"):
+        translate_shard(cfg, StubEngine(fail_after_calls=1))  # chunk 0 done, dies in chunk 1
+    retry = StubEngine()
+    out = translate_shard(cfg, retry)
+
+    assert retry.seen == texts[4:]  # rows 0-3 were not redone
+    assert out["resumed_rows"] == 4 and out["rows"] == 10
+    assert out["generated_tokens"] == 20  # tokens of resumed chunks are remembered
+    table = pq.read_table(store.fetch(out["translations"]))
+    assert table.column_names == ["id", "text", "translation"]
+    assert table.column("translation").to_pylist() == [t.upper() for t in texts]
+    assert table.column("id").to_pylist() == [f"row-{i}" for i in range(10)]
+    assert (work_dir / "store" / "out" / "config.json").exists()
+
+
+def test_a_template_without_the_text_placeholder_is_bad_input(work_dir):
+    from hala_runners.errors import HalaError
+
+    payload = {**_payload(work_dir, _shard(work_dir, ["hi"])), "prompt_template": "Translate into Arabic:"}
+    with pytest.raises(HalaError, match=r"prompt_template must contain \{text\}") as info:
+        translate_shard(Config(**payload), StubEngine())
+    assert info.value.type == "BadInput"
+
+
+def test_the_transformers_engine_translates_held_out_text_well(hub_mirror):
+    from hala_runners.engines.transformers_engine import TransformersEngine
+    from hala_runners.tiny_world.teacher import chrf_pp
+
+    built = json.loads((hub_mirror / "MANIFEST.json").read_text())["models"]["hala-tiny/command-a-translate"]
+    texts, refs = _held_out(16)
+    engine = TransformersEngine(hub_mirror / "hala-tiny" / "command-a-translate")
+    hyps, tokens = engine.translate(texts, batch_size=8, max_new_tokens=96, prompt_template=_template())
+    score = chrf_pp(hyps, refs)
+
+    assert 0 < tokens <= 16 * 96
+    # The engine (chat template, left padding, stop tokens) must reproduce the build's own measurement...
+    assert score >= built["chrf_pp_held_out"] - 10, (score, built["chrf_pp_held_out"], hyps[:2], refs[:2])
+    # ...and the teacher must actually translate.
+    assert score > 60, f"tiny teacher chrF++ {score} on held-out text; the build measured {built['chrf_pp_held_out']}"
+
+
+def test_the_engine_process_loads_once_and_serves_many_shards(activity_env, hub_mirror, work_dir):
+    texts, _ = _held_out(6)
+    engines = EngineService()
+
+    async def scenario():
+        first = await activity_env.env.run(engines.translate, _payload(work_dir, _shard(work_dir, texts[:3], "a.parquet")))
+        pid = engines._engines[(TEACHER, "transformers")].child.pgid
+        payload = _payload(work_dir, _shard(work_dir, texts[3:], "b.parquet"))
+        payload["output_prefix"] += "-b"
+        second = await activity_env.env.run(engines.translate, payload)
+        assert engines._engines[(TEACHER, "transformers")].child.pgid == pid  # same loaded model
+        await engines.close()
+        return first, second, pid
+
+    first, second, pid = asyncio.run(scenario())
+    for out in (first, second):
+        assert out["engine"] == "transformers" and out["rows"] == 3 and out["resumed_rows"] == 0
+        assert out["generated_tokens"] > 0 and out["tokens_per_second"] > 0
+    assert [b["phase"] for b in activity_env.heartbeats if b["phase"] != "start"][:2] == ["load", "load"]
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pid, 0)
+
+
+def test_a_bad_model_uri_fails_the_shard_as_bad_input(activity_env, hub_mirror, work_dir):
+    payload = {**_payload(work_dir, _shard(work_dir, ["the dog"])), "model": "hf://hala-tiny/no-such-model"}
+    engines = EngineService()
+
+    async def scenario():
+        try:
+            await activity_env.env.run(engines.translate, payload)
+        finally:
+            await engines.close()
+
+    with pytest.raises(ApplicationError) as info:
+        asyncio.run(scenario())
+    assert info.value.type == "BadInput" and info.value.non_retryable
+    assert "hala-tiny/no-such-model" in info.value.message
+
+
+def test_cancelling_a_shard_kills_the_engine_process_group(activity_env, hub_mirror, work_dir):
+    texts, _ = _held_out(8)
+    engines = EngineService()
+    payload = _payload(work_dir, _shard(work_dir, texts), batch_size=2)
+
+    async def scenario():
+        task = asyncio.ensure_future(activity_env.env.run(engines.translate, payload))
+        while not any(b["phase"] == "load" and b["done"] == 1 for b in activity_env.heartbeats):  # generating
+            assert not task.done(), task.result()
+            await asyncio.sleep(0.05)
+        pgid = engines._engines[(TEACHER, "transformers")].child.pgid
+        activity_env.env.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return pgid, engines._engines[(TEACHER, "transformers")].child
+
+    pgid, child_after = asyncio.run(scenario())
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pgid, 0)
+    assert child_after is None  # the next shard starts a fresh engine

@@ -1,0 +1,142 @@
+"""The worker process end to end: a real Temporal dev server, `python -m hala_runners.worker` for the
+infer queue, and a tiny workflow (on a separate test worker) that executes translate_shard."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from runner_fixtures import free_port
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from hala_runners import contract, store
+from hala_runners.activities import activities_for_role
+
+TEMPORAL = Path(sys.executable).parent / "temporal"
+
+
+@workflow.defn(name="TranslateOneShard")
+class TranslateOneShard:
+    @workflow.run
+    async def run(self, payload: dict) -> dict:
+        return await workflow.execute_activity(
+            "translate_shard", payload, task_queue=contract.default_queue("infer"),
+            start_to_close_timeout=timedelta(minutes=3), heartbeat_timeout=timedelta(seconds=60),
+            retry_policy=RetryPolicy(maximum_attempts=1))
+
+
+def test_each_role_serves_exactly_its_contract_activities():
+    served = {role: sorted(a.__temporal_activity_definition.name for a in activities_for_role(role))
+              for role in ("quantize", "infer", "train", "eval")}
+    assert served == {"quantize": ["compress_teacher"], "infer": ["translate_shard"],
+                      "train": ["merge_slerp", "train_sft"], "eval": ["evaluate_benchmarks", "score_translation"]}
+
+
+def test_an_unknown_queue_role_is_refused_with_the_choices():
+    out = subprocess.run([sys.executable, "-m", "hala_runners.worker", "--queue-role", "gpu"],
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.returncode == 2
+    assert "invalid choice: 'gpu'" in out.stderr and "quantize" in out.stderr
+
+
+def _wait_for_line(proc: subprocess.Popen, prefix: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith(prefix):
+            return line.strip()
+        if not line and proc.poll() is not None:
+            raise AssertionError(f"process exited with {proc.returncode} before printing {prefix!r}")
+    raise AssertionError(f"no {prefix!r} line within {timeout}s")
+
+
+def _children(pid: int) -> list[int]:
+    """Direct children of `pid` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.fixture
+def dev_server():
+    """An in-memory Temporal dev server on free ports; yields its address."""
+    if not TEMPORAL.exists():
+        pytest.skip(f"no Temporal CLI at {TEMPORAL}")
+    port = free_port()
+    proc = subprocess.Popen([str(TEMPORAL), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
+                             "--port", str(port), "--log-level", "error"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    yield f"127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+async def _connect(address: str, timeout: float = 30):
+    from temporalio.client import Client
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await Client.connect(address)
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.3)
+
+
+def test_the_infer_worker_runs_translate_shard_for_a_workflow(dev_server, hub_mirror, work_dir):
+    from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+    shard_path = work_dir / "shard.parquet"
+    pq.write_table(pa.table({"id": ["a", "b"], "text": ["the dog eats the fish.", "my friend sings."]}), shard_path)
+    shard = store.publish_file(shard_path, f"file://{work_dir}/store/in/shard.parquet", "dataset", rows=2)
+    payload = {"stage_key": "c" * 64, "output_prefix": f"file://{work_dir}/store/out", "shard": shard,
+               "model": "hf://hala-tiny/command-a-translate", "engine": "auto", "batch_size": 2,
+               "max_new_tokens": 32, "prompt_template": "Translate everything that follows into Arabic:\n\n{text}"}
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    worker = subprocess.Popen([sys.executable, "-m", "hala_runners.worker", "--queue-role", "infer",
+                               "--address", dev_server], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        ready = _wait_for_line(worker, "hala worker ready", timeout=60)
+        assert ready == "hala worker ready queue=hala-gpu-infer activities=[translate_shard]"
+
+        async def execute():
+            client = await _connect(dev_server)
+            async with Worker(client, task_queue="test-workflows", workflows=[TranslateOneShard],
+                              workflow_runner=UnsandboxedWorkflowRunner()):
+                return await client.execute_workflow(TranslateOneShard.run, payload, id=f"t-{uuid.uuid4()}",
+                                                     task_queue="test-workflows")
+
+        result = asyncio.run(execute())
+        contract.validate_output("translate_shard", result)
+        assert result["rows"] == 2 and result["engine"] == "transformers" and result["resumed_rows"] == 0
+        table = pq.read_table(store.fetch(result["translations"]))
+        assert all(table.column("translation").to_pylist())
+
+        engine_pids = _children(worker.pid)
+        assert engine_pids, "the engine process should stay loaded between shards"
+        worker.send_signal(signal.SIGTERM)  # graceful shutdown closes the engine process too
+        assert worker.wait(timeout=30) == 0
+        for pid in engine_pids:
+            with pytest.raises(ProcessLookupError):
+                os.killpg(pid, 0)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
