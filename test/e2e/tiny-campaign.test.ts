@@ -24,6 +24,8 @@ describe('tiny campaign, end to end', () => {
   let client: Client;
   let result: CampaignResult;
   let wallSeconds: number;
+  let recipe: Recipe;
+  let sha256: string;
 
   beforeAll(async () => {
     stateDir = mkdtempSync(path.join(tmpdir(), 'hala-e2e-'));
@@ -31,9 +33,10 @@ describe('tiny campaign, end to end', () => {
     client = new Client({ connection: await Connection.connect({ address: stack.address }) });
     const loaded = loadRecipe(path.join(__dirname, '../../recipes/tiny.yaml'));
     if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
-    const recipe: Recipe = { ...loaded.recipe, store: { ...loaded.recipe.store, root: stack.storeRoot } };
+    recipe = { ...loaded.recipe, store: { ...loaded.recipe.store, root: stack.storeRoot } };
+    sha256 = loaded.sha256;
     const t0 = Date.now();
-    const handle = await startCampaign(client, recipe, loaded.sha256, { id: 'e2e-tiny' });
+    const handle = await startCampaign(client, recipe, sha256, { id: 'e2e-tiny' });
     const watching = watchCampaign(handle, (line) => console.log(`e2e ${line}`), 5000);
     result = await handle.result();
     await watching;
@@ -81,6 +84,24 @@ describe('tiny campaign, end to end', () => {
     expect(report.unquantized.some((n) => n.includes('embed_tokens'))).toBe(true);
     expect(report.reloads).toBe(true);
   });
+
+  it('runs the same recipe again from the stage cache: no GPU activity, a fraction of the time', async () => {
+    const t0 = Date.now();
+    const again = await (await startCampaign(client, recipe, sha256, { id: 'e2e-tiny-again' })).result();
+    const secs = (Date.now() - t0) / 1000;
+    console.log(`second run: ${secs.toFixed(1)} s (${((100 * secs) / wallSeconds).toFixed(1)}% of the first)`);
+    expect(again.progress.stages.every((s) => s.status === 'cached')).toBe(true);
+    const gpuActivities: string[] = [];
+    for await (const wf of client.workflow.list({ query: 'WorkflowId STARTS_WITH "e2e-tiny-again"' })) {
+      const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+      for (const e of history.events ?? []) {
+        const queue = e.activityTaskScheduledEventAttributes?.taskQueue?.name;
+        if (queue && queue !== recipe.queues.cpu) gpuActivities.push(`${wf.workflowId}: ${e.activityTaskScheduledEventAttributes?.activityType?.name}`);
+      }
+    }
+    expect(gpuActivities).toEqual([]);
+    expect(secs).toBeLessThan(wallSeconds * 0.1);
+  }, 5 * minutes);
 
   it('translates every instruction set, merges and evaluates every student', () => {
     expect(metrics('translate-instructions').conversations).toBeGreaterThan(0);
