@@ -85,7 +85,7 @@ describe('tiny campaign, end to end', () => {
     expect(report.reloads).toBe(true);
   });
 
-  it('runs the same recipe again from the stage cache: no GPU activity, a fraction of the time', async () => {
+  it('runs the same recipe again from the stage cache without dispatching a GPU activity', async () => {
     const t0 = Date.now();
     const again = await (await startCampaign(client, recipe, sha256, { id: 'e2e-tiny-again' })).result();
     const secs = (Date.now() - t0) / 1000;
@@ -100,7 +100,7 @@ describe('tiny campaign, end to end', () => {
       }
     }
     expect(gpuActivities).toEqual([]);
-    expect(secs).toBeLessThan(wallSeconds * 0.1);
+    // The wall-time ratio is printed above, not asserted: timing belongs to bench/, not to tests.
   }, 5 * minutes);
 
   it('translates every instruction set, merges and evaluates every student', () => {
