@@ -49,7 +49,14 @@ async def serve(args: argparse.Namespace) -> None:
     from temporalio.worker import Worker
 
     api_key = os.environ.get("TEMPORAL_API_KEY")
-    client = await Client.connect(args.address, namespace=args.namespace, api_key=api_key, tls=bool(api_key))
+    from temporalio.converter import DataConverter
+
+    from .payload_codec import data_converter_from_env
+
+    # Same AES-256-GCM codec as the TypeScript side when HALA_CODEC_KEY is set: payloads encrypted in history.
+    converter = data_converter_from_env() or DataConverter.default
+    client = await Client.connect(args.address, namespace=args.namespace, api_key=api_key, tls=bool(api_key),
+                                  data_converter=converter)
     queue = args.task_queue or contract.default_queue(args.queue_role)
     engines = EngineService()
     acts = activities_for_role(args.queue_role, engines)

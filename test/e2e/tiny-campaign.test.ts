@@ -1,6 +1,7 @@
 // The walking skeleton end to end: the real local stack (dev server, CPU worker, four Python
 // workers on CPU) runs recipes/tiny.yaml on the generated tiny world. Several minutes on 2 cores.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import { pythonWorkerEnv } from '../../workers/python-workers';
 import { venvBin } from '../../workers/python-env';
 import { freePort } from '../support/ports';
 import { watchCampaign } from '../../cli/watch';
+import { dataConverterFromEnv } from '../../security/data-converter';
 
 const minutes = 60_000;
 
@@ -29,8 +31,10 @@ describe('tiny campaign, end to end', () => {
 
   beforeAll(async () => {
     stateDir = mkdtempSync(path.join(tmpdir(), 'hala-e2e-'));
+    // Encrypted payloads end to end: the CPU worker, the Python workers and this client share the key.
+    process.env.HALA_CODEC_KEY = randomBytes(32).toString('base64');
     stack = await startLocalStack({ stateDir, ephemeral: true, port: await freePort(), uiPort: await freePort() });
-    client = new Client({ connection: await Connection.connect({ address: stack.address }) });
+    client = new Client({ connection: await Connection.connect({ address: stack.address }), dataConverter: dataConverterFromEnv() });
     const loaded = loadRecipe(path.join(__dirname, '../../recipes/tiny.yaml'));
     if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
     recipe = { ...loaded.recipe, store: { ...loaded.recipe.store, root: stack.storeRoot } };
@@ -83,6 +87,13 @@ describe('tiny campaign, end to end', () => {
     expect(report.per_channel_scales).toBe(report.float8_linear_weights);
     expect(report.unquantized.some((n) => n.includes('embed_tokens'))).toBe(true);
     expect(report.reloads).toBe(true);
+  });
+
+  it('keeps prompts and configs out of Temporal history in clear (codec on)', () => {
+    const shown = execFileSync(venvBin('temporal'), ['workflow', 'show', '--address', stack.address, '-w', 'e2e-tiny/build-bilingual-corpus', '--output', 'json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    expect(shown).toContain('encryption-key-id'); // the payloads are there, encrypted
+    expect(shown).not.toContain('Translate everything that follows');
+    expect(shown).not.toContain('hala-tiny/OpenOrca');
   });
 
   it('runs the same recipe again from the stage cache without dispatching a GPU activity', async () => {
