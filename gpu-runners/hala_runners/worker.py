@@ -20,6 +20,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from datetime import timedelta
 
 from . import contract
@@ -36,6 +37,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--address", default=os.environ.get("TEMPORAL_ADDRESS", "localhost:7233"))
     parser.add_argument("--namespace", default=os.environ.get("TEMPORAL_NAMESPACE", "default"))
     parser.add_argument("--max-concurrent", type=int, default=1, help="activities at once (default 1: one GPU)")
+    parser.add_argument("--connect-timeout-s", type=float, default=60.0,
+                        help="keep retrying to reach the server this long before giving up")
     parser.add_argument("--graceful-shutdown-s", type=float, default=30.0,
                         help="how long running activities get to stop after SIGTERM")
     args = parser.parse_args(argv)
@@ -44,19 +47,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-async def serve(args: argparse.Namespace) -> None:
+async def connect(args: argparse.Namespace):
+    """Connect, retrying for --connect-timeout-s: launchers start the server and workers together."""
     from temporalio.client import Client
-    from temporalio.worker import Worker
-
-    api_key = os.environ.get("TEMPORAL_API_KEY")
     from temporalio.converter import DataConverter
 
     from .payload_codec import data_converter_from_env
 
     # Same AES-256-GCM codec as the TypeScript side when HALA_CODEC_KEY is set: payloads encrypted in history.
     converter = data_converter_from_env() or DataConverter.default
-    client = await Client.connect(args.address, namespace=args.namespace, api_key=api_key, tls=bool(api_key),
-                                  data_converter=converter)
+    api_key = os.environ.get("TEMPORAL_API_KEY")
+    deadline = time.monotonic() + args.connect_timeout_s
+    while True:
+        try:
+            return await Client.connect(args.address, namespace=args.namespace, api_key=api_key, tls=bool(api_key),
+                                        data_converter=converter)
+        except Exception as e:  # noqa: BLE001 - the SDK raises RuntimeError for an unreachable server
+            if time.monotonic() > deadline:
+                sys.stderr.write(f"hala worker: cannot reach Temporal at {args.address} (namespace "
+                                 f"{args.namespace}) after {args.connect_timeout_s:.0f}s: {e}\n")
+                sys.stderr.flush()
+                # Not SystemExit: the SDK's Rust runtime still holds callbacks from the failed attempts
+                # and aborts the interpreter during finalization (exit 134) instead of exiting 1.
+                os._exit(1)
+            await asyncio.sleep(1.0)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    from temporalio.worker import Worker
+
+    client = await connect(args)
     queue = args.task_queue or contract.default_queue(args.queue_role)
     engines = EngineService()
     acts = activities_for_role(args.queue_role, engines)

@@ -231,3 +231,23 @@ def test_aligned_embeddings_put_a_word_next_to_its_translation(tok):
 
     cos = torch.nn.functional.cosine_similarity
     assert cos(vec(" cat"), vec(" " + W["cat"]), dim=0) > cos(vec(" cat"), vec(" " + W["dog"]), dim=0) + 0.2
+
+
+# --- the built mirror (built once per machine by scripts/fixtures.sh, then cached) ------------
+
+def test_mirror_resolves_every_manifest_entry_and_the_teacher_translates(tiny_hub, monkeypatch):
+    import json
+
+    from hala_runners import hub
+
+    manifest = json.loads((tiny_hub / "MANIFEST.json").read_text())
+    monkeypatch.setenv("HALA_HUB_MIRROR", str(tiny_hub))
+    for model_id in manifest["models"]:
+        assert (hub.resolve(f"hf://{model_id}") / "model.safetensors").is_file()
+    for path, entry in manifest["datasets"].items():
+        resolved = hub.resolve(f"hf://{path}")
+        if path.endswith(".parquet"):
+            assert pq.read_metadata(resolved).num_rows == entry["rows"]
+    models = manifest["models"]
+    assert models["hala-tiny/command-a-translate"]["chrf_pp_held_out"] >= 70
+    assert models["hala-tiny/lfm2-1.2b"]["chrf_pp_untrained"] < 25

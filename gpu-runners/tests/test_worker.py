@@ -49,6 +49,15 @@ def test_an_unknown_queue_role_is_refused_with_the_choices():
     assert "invalid choice: 'gpu'" in out.stderr and "quantize" in out.stderr
 
 
+def test_an_unreachable_server_fails_with_the_address_after_the_connect_timeout():
+    address = f"127.0.0.1:{free_port()}"
+    out = subprocess.run([sys.executable, "-m", "hala_runners.worker", "--queue-role", "eval", "--address", address,
+                          "--connect-timeout-s", "1"], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.returncode == 1
+    assert f"cannot reach Temporal at {address}" in out.stderr
+
+
 def _wait_for_line(proc: subprocess.Popen, prefix: str, timeout: float) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -108,7 +117,7 @@ def test_the_infer_worker_runs_translate_shard_for_a_workflow(dev_server, hub_mi
     shard = store.publish_file(shard_path, f"file://{work_dir}/store/in/shard.parquet", "dataset", rows=2)
     payload = {"stage_key": "c" * 64, "output_prefix": f"file://{work_dir}/store/out", "shard": shard,
                "model": "hf://hala-tiny/command-a-translate", "engine": "auto", "batch_size": 2,
-               "max_new_tokens": 32, "prompt_template": "Translate everything that follows into Arabic:\n\n{text}"}
+               "max_new_tokens": 16, "prompt_template": "Translate everything that follows into Arabic:\n\n{text}"}
 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     worker = subprocess.Popen([sys.executable, "-m", "hala_runners.worker", "--queue-role", "infer",

@@ -75,7 +75,7 @@ describe('tiny campaign, end to end', () => {
     const m = metrics('compress-teacher');
     console.log(`teacher chrF++ bf16 ${m.bf16_chrf?.toFixed(1)} fp8 ${m.fp8_chrf?.toFixed(1)}, fp8/bf16 throughput x${m.fp8_speedup?.toFixed(2)}`);
     expect(Math.abs(m.bf16_chrf! - m.fp8_chrf!)).toBeLessThanOrEqual(2);
-    expect(m.bf16_chrf).toBeGreaterThan(50);
+    expect(m.bf16_chrf).toBeGreaterThan(30); // the teacher really translates (the tiny world's dev set, not its training sentences)
   });
 
   it('writes an FP8 checkpoint: float8_e4m3fn Linear weights, per-channel scales, bf16 embeddings and lm_head', () => {

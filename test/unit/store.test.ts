@@ -127,7 +127,7 @@ describe('resolveSource', () => {
     expect(await resolveSource('hf://datasets/Helsinki-NLP/opus-100/en-ar.parquet', store, mirror))
       .toBe(path.join(mirror, 'datasets', 'Helsinki-NLP', 'opus-100', 'en-ar.parquet'));
     await expect(resolveSource('hf://datasets/Open-Orca/OpenOrca/x.parquet', store, mirror)).rejects.toThrow(/not in the hub mirror .*HALA_HUB_MIRROR/);
-    expect(await resolveSource('hf://datasets/Open-Orca/OpenOrca/x.parquet', store, undefined)).toBe('hf://datasets/Open-Orca/OpenOrca/x.parquet');
+    expect(await resolveSource('hf://datasets/Open-Orca/OpenOrca/x.parquet', store, '')).toBe('hf://datasets/Open-Orca/OpenOrca/x.parquet');
     expect(await resolveSource(`file://${mirror}`, store, mirror)).toBe(mirror);
     await expect(resolveSource('hf://datasets/../x', store, mirror)).rejects.toThrow(BadStoreUri);
   });

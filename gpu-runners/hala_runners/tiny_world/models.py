@@ -63,7 +63,9 @@ def tiny_lfm2(tokenizer, size: str = "1.2b", seed: int = 0):
 def tiny_cohere2(tokenizer, seed: int = 0, hidden: int = 128, layers: int = 2):
     """A random Cohere2ForCausalLM shaped like Command A: tied embeddings, grouped-query attention,
     sliding-window layers with RoPE interleaved with global layers without positions. Command A
-    interleaves 3:1; two layers (1:1) keep the build inside its time budget."""
+    interleaves 3:1; two layers (1:1) keep the build inside its time budget. Heads of 8 dims: with
+    16 of them the alignment circuit forms reliably within the build's 1000 steps (chrF++ 85-93
+    over seeds 0-2, where 8 heads of 16 dims ended anywhere between 59 and 84)."""
     import torch
     from transformers import Cohere2Config, Cohere2ForCausalLM
 
@@ -71,7 +73,7 @@ def tiny_cohere2(tokenizer, seed: int = 0, hidden: int = 128, layers: int = 2):
         raise ValueError(f"tiny_cohere2 hidden must be a multiple of 16 for FP8 (got {hidden})")
     config = Cohere2Config(
         vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=3 * hidden,
-        num_hidden_layers=layers, num_attention_heads=hidden // 16, num_key_value_heads=hidden // 32,
+        num_hidden_layers=layers, num_attention_heads=hidden // 8, num_key_value_heads=hidden // 16,
         max_position_embeddings=MAX_POSITIONS, sliding_window=512, sliding_window_pattern=2,
         # logit_scale 1 (Command A's is below 1): tiny tied embeddings would start with flat logits.
         logit_scale=1.0, tie_word_embeddings=True, **_special_ids(tokenizer))

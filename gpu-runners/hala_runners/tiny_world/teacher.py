@@ -104,8 +104,9 @@ def held_out(seed: int, world: grammar.World, n: int = 100) -> list[str]:
     return out
 
 
-# About 1000 steps of 2048 tokens: chrF++ passes 80 on held-out sentences (2-layer, 128 wide), and
-# the first 300 steps on short examples only (word mapping first, then longer order).
+# 1000 steps of 2048 tokens, about 2.5 minutes on one core: held-out chrF++ 85-93 over seeds 0-2.
+# The first 300 steps see short examples only (word mapping first, longer-range order after);
+# a higher peak (8e-3) diverged.
 TEACHER_TRAINING = TrainConfig(steps=1000, batch_tokens=2048, lr=5e-3, warmup=20, short_steps=300)
 
 

@@ -1,7 +1,7 @@
 """A byte-level BPE tokenizer for both scripts of the tiny world, in the transformers format.
 
     from hala_runners.tiny_world.tokenizer import build_tokenizer
-    tok = build_tokenizer()                # ~2 s, deterministic for a given seed
+    tok = build_tokenizer()                # a few seconds, deterministic for a given seed
     tok.save_pretrained(path)              # tokenizer.json + tokenizer_config.json (+ chat template)
 
 ChatML like the real students: `<|im_start|>role\\n...<|im_end|>\\n`, eos = `<|im_end|>`. The
