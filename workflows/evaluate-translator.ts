@@ -1,8 +1,8 @@
 // Translation quality of the fine-tuned translator against its untrained base, on held-out
 // pairs, with the report's prompt and greedy decoding (BLEU and chrF++, sacrebleu `intl`).
 import type { ArtifactRef } from '../contracts/artifact';
-import { cpuActivities, gpuActivities } from './activity-proxies';
-import { promptFor, runStage, type StageContext, type StageOutcome } from './stage';
+import { runStage, type StageContext, type StageOutcome } from './stage';
+import { measureTranslation, prepareDevSet } from './translation-quality';
 
 export interface EvaluateTranslatorInput {
   ctx: StageContext;
@@ -31,35 +31,12 @@ export async function evaluateTranslator(
       inputs: [translator.sha256, base, recipe.inputs.translation_dev],
     },
     async ({ stage_key, output_prefix }) => {
-      const cpu = cpuActivities(recipe);
-      const gpu = gpuActivities(recipe);
-      const dev = await cpu.prepareTranslationDev({
-        stage_key,
-        output_prefix: `${output_prefix}/dev`,
-        dev: recipe.inputs.translation_dev,
-        language: recipe.language,
-        rows: knobs.translation_rows,
-      });
-      const measure = async (model: string, name: string) => {
-        const translated = await gpu.translate_shard({
-          stage_key,
-          output_prefix: `${output_prefix}/${name}`,
-          model,
-          shard: dev.segments,
-          engine: generation.engine,
-          batch_size: generation.batch_size,
-          max_new_tokens: generation.max_new_tokens,
-          prompt_template: promptFor(generation.prompt_template, recipe.language.target_name),
-        });
-        return gpu.score_translation({
-          stage_key,
-          output_prefix: `${output_prefix}/${name}-score`,
-          hypotheses: translated.translations,
-          references: dev.references,
-          tokenize: knobs.bleu_tokenize,
-        });
-      };
-      const [before, after] = await Promise.all([measure(base, 'base'), measure(translator.uri, 'tuned')]);
+      const dev = await prepareDevSet(recipe, stage_key, output_prefix, knobs.translation_rows);
+      const opened = { stage_key, output_prefix };
+      const [before, after] = await Promise.all([
+        measureTranslation(recipe, opened, dev, generation, base, 'base'),
+        measureTranslation(recipe, opened, dev, generation, translator.uri, 'tuned'),
+      ]);
       return {
         output: {
           base: { bleu: before.bleu, chrf: before.chrf },

@@ -5,6 +5,7 @@ import type { EvaluateBenchmarksOutput, MergeSlerpOutput, TrainSftOutput } from 
 import type { Student } from '../contracts/recipe';
 import { gpuActivities } from './activity-proxies';
 import { runStage, type StageContext, type StageOutcome } from './stage';
+import { trainOn } from './train-translator';
 
 export interface SftInput {
   ctx: StageContext;
@@ -17,20 +18,9 @@ export async function sft(input: SftInput): Promise<StageOutcome<TrainSftOutput>
   return runStage(
     ctx,
     { stage: `sft-${student.name}`, config: { student, seed: ctx.recipe.seed }, inputs: [corpus.sha256, student.base] },
-    async ({ stage_key, output_prefix }) => {
+    (opened) => {
       const { name: _name, ...knobs } = student; // the runner takes training knobs only
-      const out = await gpuActivities(ctx.recipe).train_sft({
-        stage_key,
-        output_prefix,
-        dataset: corpus,
-        seed: ctx.recipe.seed,
-        knobs,
-      });
-      return {
-        output: out,
-        artifacts: [out.model],
-        metrics: { steps: out.steps, final_loss: out.final_loss, resumed_from_step: out.resumed_from_step },
-      };
+      return trainOn(ctx, opened, corpus, knobs);
     },
   );
 }
