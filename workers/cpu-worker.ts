@@ -19,13 +19,15 @@ export interface CpuWorkerOptions {
   taskQueue?: string;
   /** Every campaign this worker serves writes below this root. */
   storeRoot: string;
+  /** Offline hub mirror for hf:// sources (the local stack passes the tiny world's); default $HALA_HUB_MIRROR. */
+  hubMirror?: string;
   /** A prebuilt workflow bundle (tests build it once); by default the worker bundles workflows/. */
   workflowBundle?: WorkflowBundleOption;
 }
 
-export function cpuActivitiesFor(store: ArtifactStore): CpuActivityFns {
+export function cpuActivitiesFor(store: ArtifactStore, hubMirror?: string): CpuActivityFns {
   return {
-    ...createCpuActivities({ store }),
+    ...createCpuActivities({ store, hubMirror }),
     ...createStageCacheActivities({ store }),
     ...createCampaignOutputActivities({ store }),
   };
@@ -43,7 +45,7 @@ export async function createCpuWorker(options: CpuWorkerOptions): Promise<Worker
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? DefaultQueues.cpu,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: path.join(__dirname, '../workflows/index.ts') }),
-    activities: cpuActivitiesFor(store),
+    activities: cpuActivitiesFor(store, options.hubMirror),
     // Encrypts payloads (rows, configs) in history when HALA_CODEC_KEY is set.
     dataConverter: dataConverterFromEnv(),
   });

@@ -8,7 +8,7 @@ import { halaSearchAttributes } from '../contracts/search-attributes';
 import { createCpuWorker } from './cpu-worker';
 import { startDevServer, type RunningDevServer } from './dev-server';
 import { gpuRoles, startPythonWorker, stopPythonWorkers, type PythonWorker } from './python-workers';
-import { repoRoot } from './python-env';
+import { hubMirror, repoRoot } from './python-env';
 
 export interface LocalStackOptions {
   /** Where the SQLite history, logs and the default store live. */
@@ -48,7 +48,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const pythonWorkers = await Promise.all(gpuRoles.map((role) => startPythonWorker(role, queues[role], server.address, logDir)));
     started.push(...pythonWorkers);
     const connection = await NativeConnection.connect({ address: server.address });
-    const cpuWorker = await createCpuWorker({ connection, taskQueue: queues.cpu, storeRoot });
+    // The same offline hub the Python workers read (pythonWorkerEnv), so hf:// ids agree on both sides.
+    const cpuWorker = await createCpuWorker({ connection, taskQueue: queues.cpu, storeRoot, hubMirror: hubMirror() });
     const running = cpuWorker.run();
     return {
       address: server.address,

@@ -31,6 +31,8 @@ describe('tiny campaign, end to end', () => {
 
   beforeAll(async () => {
     stateDir = mkdtempSync(path.join(tmpdir(), 'hala-e2e-'));
+    // Like `npm start`: the stack itself finds the tiny world (no HALA_HUB_MIRROR from the test runner).
+    delete process.env.HALA_HUB_MIRROR;
     // Encrypted payloads end to end: the CPU worker, the Python workers and this client share the key.
     process.env.HALA_CODEC_KEY = randomBytes(32).toString('base64');
     stack = await startLocalStack({ stateDir, ephemeral: true, port: await freePort(), uiPort: await freePort() });
