@@ -4,7 +4,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -15,6 +14,7 @@ import { createStageCacheActivities } from '../../activities/stage-cache';
 import { FileStore } from '../../activities/store';
 import { parseRecipeText } from '../../cli/recipe-file';
 import { Recipe } from '../../contracts/recipe';
+import { sql } from '../support/duckdb-sql';
 
 const STAGE_KEY = 'c'.repeat(64);
 const language = Recipe.shape.language.parse({});
@@ -29,14 +29,6 @@ let store: FileStore;
 let acts: ReturnType<typeof createCpuActivities>;
 let stageCache: ReturnType<typeof createStageCacheActivities>;
 
-async function sql(query: string): Promise<void> {
-  const db = await (await DuckDBInstance.create(':memory:')).connect();
-  try {
-    await db.run(query);
-  } finally {
-    db.closeSync();
-  }
-}
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
   const error = await promise.then(() => undefined, (e: unknown) => e);

@@ -1,7 +1,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -16,6 +15,7 @@ import {
   PrepareTranslationDevOutput,
 } from '../../contracts/cpu-activities';
 import { Recipe } from '../../contracts/recipe';
+import { sql } from '../support/duckdb-sql';
 
 const STAGE_KEY = 'a'.repeat(64);
 const language = Recipe.shape.language.parse({});
@@ -30,14 +30,6 @@ const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('
 /** env.run with the activity's own input and output types. */
 const run = <I, O>(activity: (input: I) => Promise<O>, input: I): Promise<O> => env.run(activity, input) as Promise<O>;
 
-async function sql(query: string): Promise<Record<string, unknown>[]> {
-  const db = await (await DuckDBInstance.create(':memory:')).connect();
-  try {
-    return (await db.runAndReadAll(query)).getRowObjectsJson();
-  } finally {
-    db.closeSync();
-  }
-}
 
 /** A hub mirror laid out like hf://datasets/<org>/<name>/<file>, with OPUS and Open-Orca samples. */
 async function writeMirror(): Promise<void> {

@@ -1,10 +1,10 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Recipe } from '../../contracts/recipe';
 import { BadCorpusInput, assembleBilingualCorpus, prepareTranslationDevSet } from '../../activities/corpus';
+import { sql } from '../support/duckdb-sql';
 
 const language = Recipe.shape.language.parse({}); // en → ar, English / Arabic
 const template = 'Translate everything that follows into {target_name}:\n\n{text}';
@@ -15,14 +15,6 @@ beforeEach(async () => {
 });
 afterEach(async () => rm(dir, { recursive: true, force: true }));
 
-async function sql(query: string): Promise<Record<string, unknown>[]> {
-  const db = await (await DuckDBInstance.create(':memory:')).connect();
-  try {
-    return (await db.runAndReadAll(query)).getRowObjectsJson();
-  } finally {
-    db.closeSync();
-  }
-}
 
 async function writeInputs(): Promise<{ opus: string; teacher: string }> {
   const opus = path.join(dir, 'pairs.parquet');

@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BadCorpusInput, assembleTranslatedConversations, prepareSegmentShards } from '../../activities/corpus';
+import { sql } from '../support/duckdb-sql';
 
 let dir: string;
 beforeEach(async () => {
@@ -11,14 +11,6 @@ beforeEach(async () => {
 });
 afterEach(async () => rm(dir, { recursive: true, force: true }));
 
-async function sql(query: string): Promise<Record<string, unknown>[]> {
-  const db = await (await DuckDBInstance.create(':memory:')).connect();
-  try {
-    return (await db.runAndReadAll(query)).getRowObjectsJson();
-  } finally {
-    db.closeSync();
-  }
-}
 const read = (file: string, order = '') => sql(`SELECT * FROM read_parquet('${file}') ${order}`);
 
 async function writeOpenOrca(file: string): Promise<void> {
