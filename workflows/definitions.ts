@@ -6,5 +6,3 @@ import type { CampaignProgress } from '../contracts/campaign';
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const progressQuery = defineQuery<CampaignProgress>('progress');
-/** Children ask whether the campaign is paused (sent to them by the campaign). */
-export const pausedQuery = defineQuery<boolean>('paused');
