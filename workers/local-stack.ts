@@ -44,9 +44,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
   const started: PythonWorker[] = [];
   try {
-    // Python workers import torch (seconds each): start them together.
-    const pythonWorkers = await Promise.all(gpuRoles.map((role) => startPythonWorker(role, queues[role], server.address, logDir)));
-    started.push(...pythonWorkers);
+    // Python workers import torch (seconds each): start them together, and keep track of every one
+    // that came up so that a failure of another never leaves it running.
+    const results = await Promise.allSettled(gpuRoles.map((role) => startPythonWorker(role, queues[role], server.address, logDir)));
+    for (const r of results) if (r.status === 'fulfilled') started.push(r.value);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const pythonWorkers = [...started];
     const connection = await NativeConnection.connect({ address: server.address });
     // The same offline hub the Python workers read (pythonWorkerEnv), so hf:// ids agree on both sides.
     const cpuWorker = await createCpuWorker({ connection, taskQueue: queues.cpu, storeRoot, hubMirror: hubMirror() });
