@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ArtifactRef, StoreUri } from './artifact';
 import { Recipe } from './recipe';
-import { SourceDigest } from './lineage';
+import { ActivitySummary, SourceDigest } from './lineage';
 
 /** What `hala run` starts: the parsed recipe plus where and how to run it. */
 export const CampaignInput = z.object({
@@ -48,7 +48,10 @@ export const OpenStageInput = z.object({
   stage: z.string(),
   /** The stage's resolved knobs: part of the key. */
   config: z.unknown(),
-  /** Digests (or stable ids such as hf:// URIs) of everything the stage reads. */
+  /**
+   * Digests of the store artifacts the stage reads, and the URIs (hf://, file://) of raw sources:
+   * openStage resolves a digest for each source, and those digests enter the key.
+   */
   inputs: z.array(z.string()),
   runner_version: z.string(),
   use_cache: z.boolean(),
@@ -56,6 +59,8 @@ export const OpenStageInput = z.object({
 export const OpenStageOutput = z.object({
   stage_key: z.string(),
   output_prefix: StoreUri,
+  /** One digest per distinct source URI of `inputs`, in their order; absent from histories older than the field. */
+  sources: z.array(SourceDigest).optional(),
   /** The finished stage's output when a manifest exists and the cache is on. */
   cached_output: z.unknown().optional(),
 });
@@ -70,6 +75,8 @@ export const CloseStageInput = z.object({
   artifacts: z.array(ArtifactRef).default([]),
   /** Digests of the raw sources the stage read (hub datasets, the teacher), for lineage. */
   sources: z.array(SourceDigest).default([]),
+  /** The GPU activities the stage ran, folded by name, for the lineage record's producer. */
+  activities: z.array(ActivitySummary).default([]),
   campaign_id: z.string(),
   workflow_id: z.string(),
   run_id: z.string(),

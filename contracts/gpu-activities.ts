@@ -6,6 +6,25 @@ import { BenchmarkFormat, TrainKnobs } from './recipe';
 // deterministic store prefix derived from the stage key: outputs and checkpoints go below it, so a
 // retry finds what an earlier attempt left.
 
+/**
+ * How one Python activity ran: added by the activity wrapper (gpu-runners activities.py) to every
+ * output, absent when a runner CLI runs alone. Feeds lineage (producer, GPU-seconds) and rework figures.
+ */
+export const ActivityRun = z.object({
+  activity: z.string(),
+  activity_id: z.string(),
+  attempt: z.number().int().positive().describe('1 on a first try; a retry after preemption counts up'),
+  worker: z.string().describe('worker identity (pid@host)'),
+  device: z.string().describe('cuda (with the GPU count) or cpu'),
+  gpus: z.number().int().nonnegative(),
+  started_at: z.string(),
+  ended_at: z.string(),
+  seconds: z.number().nonnegative().describe('wall time of this attempt'),
+  gpu_seconds: z.number().nonnegative().describe('seconds x GPUs held; 0 on CPU'),
+});
+export type ActivityRun = z.infer<typeof ActivityRun>;
+const run = ActivityRun.optional();
+
 const Common = z.object({
   stage_key: z.string().regex(/^[0-9a-f]{64}$/),
   output_prefix: StoreUri,
@@ -21,6 +40,7 @@ export const CompressTeacherOutput = z.object({
   quantized_linear_layers: z.number().int().nonnegative(),
   ignored: z.array(z.string()),
   seconds: z.number().nonnegative(),
+  run,
 });
 
 /** Input shard: parquet with columns `id` (string) and `text` (string). */
@@ -42,6 +62,7 @@ export const TranslateShardOutput = z.object({
   tokens_per_second: z.number().nonnegative(),
   engine: z.enum(['vllm', 'transformers']),
   resumed_rows: z.number().int().nonnegative().describe('rows taken from an earlier attempt'),
+  run,
 });
 
 /** Dataset: parquet with column `messages` (list of {role, content}), the chat layout TRL reads. */
@@ -56,6 +77,7 @@ export const TrainSftOutput = z.object({
   final_loss: z.number(),
   resumed_from_step: z.number().int().nonnegative(),
   seconds: z.number().nonnegative(),
+  run,
 });
 
 export const MergeSlerpInput = Common.extend({
@@ -68,6 +90,7 @@ export const MergeSlerpOutput = z.object({
   model: ArtifactRef,
   tensors: z.number().int().nonnegative(),
   linear_fallbacks: z.number().int().nonnegative(),
+  run,
 });
 
 export const EvaluateBenchmarksInput = Common.extend({
@@ -80,6 +103,7 @@ export const EvaluateBenchmarksOutput = z.object({
   scores: z.record(z.string(), z.number()),
   average: z.number(),
   report: ArtifactRef,
+  run,
 });
 
 /** Hypotheses: parquet `id`, `translation`; references: parquet `id`, `reference`. */
@@ -93,6 +117,7 @@ export const ScoreTranslationOutput = z.object({
   chrf: z.number().describe('chrF++ (word order 2)'),
   rows: z.number().int().nonnegative(),
   tokenize: z.string(),
+  run,
 });
 
 export type CompressTeacherInput = z.infer<typeof CompressTeacherInput>;

@@ -1,14 +1,41 @@
 import { z } from 'zod';
 import { ArtifactRef } from './artifact';
 
-/** A raw input read from outside the store (a hub dataset or model), with the digest of what was read. */
-export const SourceDigest = z.object({ uri: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+/**
+ * A raw input read from outside the store (a hub dataset or model, a shared file), with the digest of
+ * what was read. For a local file it is the sha256 of its bytes, for a directory the store's manifest
+ * digest; for a hub repo read online it is sha256("hf-revision:<repo>@<commit>:<path>"), and `revision`
+ * names the commit, because the hub serves one commit's files and we do not download them to hash.
+ */
+export const SourceDigest = z.object({
+  uri: z.string(),
+  sha256: Sha256,
+  revision: z.string().optional().describe('hub commit sha the digest stands for (hf:// read online)'),
+});
 export type SourceDigest = z.infer<typeof SourceDigest>;
+
+/**
+ * What the activities of one name cost a stage, folded over all their calls: a fan-out of thousands of
+ * shards stays one row. `attempts` counts every try (a call's final attempt number), `retries` the calls
+ * that needed more than one; `seconds` and `gpu_seconds` cover the attempt that succeeded, since a
+ * failed attempt reports nothing.
+ */
+export const ActivitySummary = z.object({
+  activity: z.string(),
+  count: z.number().int().nonnegative(),
+  attempts: z.number().int().nonnegative(),
+  retries: z.number().int().nonnegative(),
+  seconds: z.number().nonnegative(),
+  gpu_seconds: z.number().nonnegative(),
+});
+export type ActivitySummary = z.infer<typeof ActivitySummary>;
 
 export const LineageParent = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('artifact'), sha256: z.string() }),
-  /** sha256 is absent when the stage did not report the digest of the source it read */
-  z.object({ kind: z.literal('source'), uri: z.string(), sha256: z.string().optional() }),
+  /** sha256 is absent only in records written before openStage resolved source digests */
+  z.object({ kind: z.literal('source'), uri: z.string(), sha256: z.string().optional(), revision: z.string().optional() }),
 ]);
 
 /**
@@ -24,7 +51,11 @@ export const LineageRecord = z.object({
     workflow_id: z.string(),
     run_id: z.string(),
     code_version: z.string(),
+    /** The GPU activities the stage ran, by name; absent in records older than the field. */
+    activities: z.array(ActivitySummary).optional(),
   }),
+  /** Sum of the producer's activities' GPU-seconds: what the artifact cost. */
+  gpu_seconds: z.number().nonnegative().optional(),
   parents: z.array(LineageParent),
   config: z.unknown(),
   started_at: z.string(),

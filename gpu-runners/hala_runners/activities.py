@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 from . import contract
 from .activity_process import run_runner
+from .activity_run import AttemptClock
 from .engines.service import EngineService
 from .errors import HalaError
 
@@ -37,7 +38,9 @@ def _validated_input(name: str, payload: Any) -> dict:
 def _runner_activity(name: str, runner: str) -> Callable:
     @activity.defn(name=name)
     async def run_stage(payload: dict) -> dict:
-        return contract.validate_output(name, await run_runner(runner, _validated_input(name, payload)))
+        clock = AttemptClock()
+        result = await run_runner(runner, _validated_input(name, payload))
+        return contract.validate_output(name, {**result, "run": clock.record()})
 
     return run_stage
 
@@ -45,8 +48,9 @@ def _runner_activity(name: str, runner: str) -> Callable:
 def _translate_activity(engines: EngineService) -> Callable:
     @activity.defn(name="translate_shard")
     async def translate_shard(payload: dict) -> dict:
+        clock = AttemptClock()
         result = await engines.translate(_validated_input("translate_shard", payload))
-        return contract.validate_output("translate_shard", result)
+        return contract.validate_output("translate_shard", {**result, "run": clock.record()})
 
     return translate_shard
 

@@ -193,9 +193,15 @@ async def supervise(child: ChildProcess, beat: Heartbeater, work: Awaitable[Any]
         await asyncio.wait({work_task, tasks[1]}, return_when=asyncio.FIRST_COMPLETED)
         if work_task.done():
             return work_task.result()
+        # SIGTERM to the group is the preemption notice: a runner that can (train) checkpoints now
+        # and says so in an error event; progress read meanwhile still becomes heartbeats.
         await child.kill()
-        raise ApplicationError(f"worker shutting down: {child.label} (pid {child.pgid}) was stopped; "
-                               "the retry resumes from the last heartbeat", type="Preempted")
+        await asyncio.wait({work_task}, timeout=2)
+        last_words = _error_event(work_task)
+        message = (last_words or {}).get("message") or (
+            f"worker shutting down: {child.label} (pid {child.pgid}) was stopped; "
+            "the retry resumes from the last heartbeat")
+        raise ApplicationError(str(message), type="Preempted")
     except asyncio.CancelledError:
         # Cancellation (or the SDK cancelling us at the end of graceful shutdown): free the GPU now.
         await child.kill()
@@ -203,6 +209,14 @@ async def supervise(child: ChildProcess, beat: Heartbeater, work: Awaitable[Any]
     finally:
         for task in (*tasks, work_task):
             task.cancel()
+
+
+def _error_event(task: asyncio.Future) -> dict | None:
+    """The error event a finished reader returned, if any (a runner's last words before exiting)."""
+    if not task.done() or task.cancelled() or task.exception() is not None:
+        return None
+    event = task.result()
+    return event if isinstance(event, dict) and event.get("event") == "error" else None
 
 
 async def run_runner(name: str, config: dict) -> dict:

@@ -35,6 +35,17 @@ def _run(cfg):
     if cfg.mode == "crash":
         print("about to crash", file=sys.stderr, flush=True)
         os._exit(3)
+    if cfg.mode == "checkpoint_on_sigterm":  # like train: SIGTERM means "checkpoint and stop"
+        from hala_runners.runners import preemption
+        preemption.watch()
+        open(cfg.pid_file, "w").write(f"{os.getpid()} 0")
+        step = 0
+        while not preemption.requested():
+            step += 1
+            progress.emit_progress("work", step, 10**6)
+            time.sleep(0.05)
+        progress.emit_progress("save", step, 10**6, checkpoint_uri=f"file:///ckpt/{step}")
+        raise preemption.preempted(step, f"file:///ckpt/{step}")
     if cfg.mode == "hang":
         child = subprocess.Popen(["sleep", "600"])  # a grandchild in our process group
         open(cfg.pid_file, "w").write(f"{os.getpid()} {child.pid}")

@@ -122,3 +122,30 @@ def test_worker_shutdown_kills_the_group_and_fails_retryably(activity_env, fake_
     pgid, error = asyncio.run(scenario())
     assert error.type == "Preempted" and not error.non_retryable
     assert not _group_alive(pgid)
+
+
+def test_worker_shutdown_lets_a_runner_checkpoint_and_reports_its_words(activity_env, fake_runner, tmp_path, monkeypatch):
+    """SIGTERM (preemption notice) reaches the runner; it saves, and the failure says where, at once."""
+    monkeypatch.setattr(activity_process, "KILL_GRACE_S", 20.0)
+    pid_file = tmp_path / "pids"
+
+    async def scenario():
+        task = asyncio.ensure_future(activity_env.env.run(
+            run_runner, fake_runner, {"mode": "checkpoint_on_sigterm", "pid_file": str(pid_file)}))
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline, "the fake runner never started"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        t0 = time.monotonic()
+        activity_env.env.worker_shutdown()
+        with pytest.raises(ApplicationError) as info:
+            await task
+        return info.value, time.monotonic() - t0
+
+    error, seconds = asyncio.run(scenario())
+    assert error.type == "Preempted" and not error.non_retryable
+    assert "preempted by SIGTERM at step" in str(error) and "file:///ckpt/" in str(error)
+    assert seconds < 10, "the runner's own exit ends the attempt, not the SIGKILL grace period"
+    saved = [b for b in activity_env.heartbeats if b and b.get("phase") == "save"]
+    assert saved and saved[-1]["checkpoint_uri"] in str(error), "the checkpoint is heartbeated for the retry"

@@ -145,6 +145,47 @@ def test_resume_after_a_crash_continues_from_the_checkpoint_with_identical_weigh
     assert result["final_loss"] == pytest.approx(uninterrupted["result"]["final_loss"], rel=1e-6)
 
 
+def test_sigterm_checkpoints_at_once_and_the_resume_redoes_no_step(world, uninterrupted, tmp_path):
+    """A preemption notice mid-training: checkpoint at the current step, typed Preempted error, and a
+    retry that continues from exactly that step to the same weights as an undisturbed run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    prefix = f"file://{tmp_path}/store/sft"
+    env = {**os.environ, "HALA_WORK_DIR": str(tmp_path / "work")}
+    proc = subprocess.Popen([sys.executable, "-m", "hala_runners.runners.train", "--config",
+                             _write(tmp_path, _config(world, prefix))],
+                            stdout=subprocess.PIPE, text=True, env=env)
+    events = []
+    for line in proc.stdout:
+        event = progress.parse_line(line)
+        if event:
+            events.append(event)
+            if event.get("phase") == "train" and event["done"] == SAVE_EVERY + 1:  # between two saves
+                proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 1
+    error = events[-1]
+    assert error["event"] == "error" and error["type"] == "Preempted", error
+    stopped_at = max(e["done"] for e in events if e.get("phase") == "train")
+    assert SAVE_EVERY < stopped_at < STEPS
+    assert f"checkpoint-{stopped_at}" in error["message"]
+    assert store.is_complete_dir(store.join(prefix, "checkpoints", f"checkpoint-{stopped_at}"))
+
+    retry = subprocess.run([sys.executable, "-m", "hala_runners.runners.train", "--config",
+                            _write(tmp_path, _config(world, prefix, resume=events[-2]))],
+                           capture_output=True, text=True, env=env, timeout=300)
+    result = [e for e in map(progress.parse_line, retry.stdout.splitlines()) if e][-1]["result"]
+    assert result["resumed_from_step"] == stopped_at, "rework after a preemption notice is zero steps"
+    resumed, straight = _weights(result["model"]), _weights(uninterrupted["result"]["model"])
+    for name in straight:
+        assert torch.equal(resumed[name], straight[name]), name
+    # The model card holds no trace of the interruption (the store prefix differs between the two runs).
+    card = json.loads((store.fetch(result["model"]) / "hala_run_config.json").read_text())
+    assert "resume" not in card["runner"]
+
+
 def test_a_dataset_without_messages_is_bad_input_naming_the_layout(world, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
     pq.write_table(pa.Table.from_pylist([{"text": "hello"}]), tmp_path / "bad.parquet")

@@ -102,6 +102,13 @@ def save_config(cfg: Any, output_prefix: str | None = None) -> str:
     return uri
 
 
+def reproducible_config(cfg: Any) -> dict:
+    """The config as written into an artifact (model cards, merge notes): without `resume`, which
+    differs between an interrupted-and-resumed attempt and an undisturbed one, so both write
+    byte-identical artifacts (same digest)."""
+    return {k: v for k, v in dataclasses.asdict(cfg).items() if k != "resume"}
+
+
 def scratch_dir(stage_key: str) -> Path:
     """A local work directory for one stage, stable across attempts on this machine."""
     cache = Path(os.environ.get("HALA_CACHE", Path.home() / ".cache" / "hala-flow"))

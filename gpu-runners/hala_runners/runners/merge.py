@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import hub, progress, store
 from ..errors import bad_input
 from ..slerp import slerp, t_for_tensor
-from . import run, save_config, scratch_dir
+from . import reproducible_config, run, save_config, scratch_dir
 
 INDEX = "model.safetensors.index.json"
 SINGLE = "model.safetensors"
@@ -162,7 +162,7 @@ def _run(cfg: Config) -> dict:
         if item.is_file() and item.name not in _NOT_COPIED and not item.name.endswith(".safetensors"):
             shutil.copy2(item, out / item.name)
     (out / "hala_merge.json").write_text(json.dumps(
-        {"runner": asdict(cfg), "base_path": str(base_dir), "tensors": len(names),
+        {"runner": reproducible_config(cfg), "base_path": str(base_dir), "tensors": len(names),
          "linear_fallbacks": fallbacks}, indent=2, default=str))
     progress.emit_progress("save", len(names), len(names))
     model = store.publish_dir(out, store.join(cfg.output_prefix, "model"), "model")

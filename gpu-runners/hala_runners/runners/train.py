@@ -20,13 +20,13 @@ import json
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import hub, progress, store
 from ..errors import bad_input
-from . import run, save_config, scratch_dir
+from . import preemption, reproducible_config, run, save_config, scratch_dir
 
 
 @dataclass(kw_only=True)
@@ -140,6 +140,13 @@ def _progress_callback(ckpt_prefix: str):
             if metrics:
                 progress.emit_progress("train", state.global_step, state.max_steps, self.checkpoint_uri, **metrics)
 
+        def on_step_end(self, args, state, control, **kwargs):
+            # A preemption notice: checkpoint this step (saved before the loop checks for a stop).
+            if preemption.requested():
+                control.should_save = True
+                control.should_training_stop = True
+            return control
+
         def on_save(self, args, state, control, **kwargs):
             local = Path(args.output_dir) / f"checkpoint-{state.global_step}"
             uri = store.join(ckpt_prefix, local.name)
@@ -157,6 +164,7 @@ def _progress_callback(ckpt_prefix: str):
 @dataclass
 class Prepared:
     trainer: Any  # trl.SFTTrainer
+    progress: Any  # the StoreProgress callback: the newest published checkpoint
     resume_uri: str | None  # the checkpoint training continues from, None for a fresh start
     resume_path: str | None  # its local copy
 
@@ -189,24 +197,27 @@ def build_trainer(cfg: Config, extra_callbacks: tuple = ()) -> Prepared:
                          callbacks=[callback, *extra_callbacks])
     # stdout is the progress protocol: drop the Trainer's dict printer (our callback reports instead).
     trainer.remove_callback(PrinterCallback)
-    return Prepared(trainer, resume_uri, str(store.fetch(resume_uri)) if resume_uri else None)
+    return Prepared(trainer, callback, resume_uri, str(store.fetch(resume_uri)) if resume_uri else None)
 
 
 def _run(cfg: Config, extra_callbacks: tuple = ()) -> dict:
     started = time.time()
+    preemption.watch()
     save_config(cfg)
     progress.emit_progress("load", 0, 1)
     prep = build_trainer(cfg, extra_callbacks)
     trainer = prep.trainer
     # Trainer restores weights, optimizer, scheduler, RNG and skips the batches already seen.
     trainer.train(resume_from_checkpoint=prep.resume_path)
+    if preemption.requested():
+        raise preemption.preempted(trainer.state.global_step, prep.progress.checkpoint_uri)
 
     progress.emit_progress("save", trainer.state.global_step, trainer.state.max_steps)
     final = scratch_dir(cfg.stage_key) / "model"
     shutil.rmtree(final, ignore_errors=True)  # nothing stale from an earlier attempt
     trainer.save_model(str(final))  # weights, config.json, tokenizer
     (final / "hala_run_config.json").write_text(json.dumps(
-        {"runner": asdict(cfg), "sft_config": trainer.args.to_dict()}, indent=2, sort_keys=True, default=str))
+        {"runner": reproducible_config(cfg), "sft_config": trainer.args.to_dict()}, indent=2, sort_keys=True, default=str))
     model_ref = store.publish_dir(final, store.join(cfg.output_prefix, "model"), "model")
     # The last logged step loss; Trainer's run average when no step was logged (short runs).
     history = trainer.state.log_history
