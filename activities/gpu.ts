@@ -41,12 +41,13 @@ const timeouts: Record<GpuActivityName, { startToClose: Duration; heartbeat: Dur
   score_translation: { startToClose: '1h', heartbeat: '2m' },
 };
 
-export function gpuActivityOptions(name: GpuActivityName, taskQueue: string): ActivityOptions {
+/** `heartbeatSeconds` overrides the default (recipe `timeouts.heartbeat_s`). */
+export function gpuActivityOptions(name: GpuActivityName, taskQueue: string, heartbeatSeconds?: number): ActivityOptions {
   const t = timeouts[name];
   return {
     taskQueue,
     startToCloseTimeout: t.startToClose,
-    heartbeatTimeout: t.heartbeat,
+    heartbeatTimeout: heartbeatSeconds !== undefined ? `${heartbeatSeconds}s` : t.heartbeat,
     // Preemptions and OOMs heal with time; bad input never does (contracts/errors.ts).
     retry: {
       initialInterval: '5s',

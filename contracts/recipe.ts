@@ -115,6 +115,13 @@ export const Recipe = z
         eval: z.string().default(DefaultQueues.eval),
       })
       .prefault({}),
+    timeouts: z
+      .strictObject({
+        heartbeat_s: positiveInt()
+          .optional()
+          .describe('heartbeat timeout of every activity, in seconds: how soon a dead worker is noticed and its work retried elsewhere. Default: 2 min for CPU and translation activities, 5 min for the other GPU activities (loading 100 GB of weights is quiet but still heartbeated). Tiny runs and the chaos suite use ~15.'),
+      })
+      .prefault({}),
     inputs: z.strictObject({
       teacher: SourceUri.describe('hf://CohereLabs/command-a-translate-08-2025 in the report'),
       opus: SourceUri.describe('OPUS-100 pairs parquet, column `translation` {<source>, <target>}'),

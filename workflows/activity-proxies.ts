@@ -6,11 +6,14 @@ import { gpuActivityOptions, type GpuActivityFns } from '../activities/gpu';
 import { GpuActivities, type GpuActivityName } from '../contracts/queues';
 import { nonRetryableErrorTypes } from '../contracts/errors';
 
+// `recipe.timeouts` is optional chained: campaigns started before the knob existed carry recipes without it.
+const heartbeatSeconds = (recipe: Recipe): number | undefined => recipe.timeouts?.heartbeat_s;
+
 export function cpuActivities(recipe: Recipe): CpuActivityFns {
   return proxyActivities<CpuActivityFns>({
     taskQueue: recipe.queues.cpu,
     startToCloseTimeout: '2h',
-    heartbeatTimeout: '2m',
+    heartbeatTimeout: `${heartbeatSeconds(recipe) ?? 120}s`,
     retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes },
   });
 }
@@ -18,7 +21,7 @@ export function cpuActivities(recipe: Recipe): CpuActivityFns {
 /** One proxy per Python activity, each on the queue of its role (quantize, infer, train, eval). */
 export function gpuActivities(recipe: Recipe): GpuActivityFns {
   const proxy = <N extends GpuActivityName>(name: N): GpuActivityFns[N] =>
-    proxyActivities<GpuActivityFns>(gpuActivityOptions(name, recipe.queues[GpuActivities[name]]))[name];
+    proxyActivities<GpuActivityFns>(gpuActivityOptions(name, recipe.queues[GpuActivities[name]], heartbeatSeconds(recipe)))[name];
   return {
     compress_teacher: proxy('compress_teacher'),
     translate_shard: proxy('translate_shard'),

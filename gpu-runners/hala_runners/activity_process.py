@@ -34,6 +34,8 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # gpu-runners/, put on the c
 KILL_GRACE_S = float(os.environ.get("HALA_KILL_GRACE_S", "10"))  # SIGTERM -> SIGKILL
 QUIET_HEARTBEAT_S = float(os.environ.get("HALA_QUIET_HEARTBEAT_S", "10"))
 STDERR_TAIL_LINES = 40
+TAIL_CHARS, LINE_CHARS = 700, 160  # of the stderr tail quoted in a failure message
+MESSAGE_CHARS = 1000  # of a runner's error message passed on in a failure
 LINE_LIMIT = 16 << 20  # a result or error event is one line; asyncio's 64 KiB default is too small
 
 
@@ -78,8 +80,12 @@ class ChildProcess:
             self.tail.append(line)
             sys.stderr.write(f"[{self.label}] {line}\n")
 
-    def stderr_tail(self, lines: int = 15) -> str:
-        return "\n".join(list(self.tail)[-lines:])
+    def stderr_tail(self, lines: int = 8, max_chars: int = TAIL_CHARS) -> str:
+        """The last words on stderr, short enough for a failure Temporal keeps whole (the server
+        truncates a retryable activity failure over 2 KB, message and stack trace together).
+        Progress bars redraw with \r, so only the end of each line counts; the worker log has all."""
+        last = [line.rsplit("\r", 1)[-1][-LINE_CHARS:] for line in list(self.tail)[-lines:]]
+        return "\n".join(last)[-max_chars:]
 
     async def wait(self, timeout: float | None = None) -> int | None:
         """Exit code, or None if still running after `timeout` seconds."""
@@ -177,12 +183,15 @@ def result_of(event: dict | None, child: ChildProcess, rc: int | None) -> dict:
         return event["result"]
     if event is not None:
         kind = str(event.get("type") or "Preempted")
-        raise ApplicationError(str(event.get("message", "")), type=kind, non_retryable=kind in NON_RETRYABLE)
+        message = str(event.get("message", ""))
+        if len(message) > MESSAGE_CHARS:  # keep the failure under Temporal's 2 KB; the log has the rest
+            message = message[:MESSAGE_CHARS] + " … (cut; the worker log has the full message)"
+        raise ApplicationError(message, type=kind, non_retryable=kind in NON_RETRYABLE)
     tail = child.stderr_tail()
     # -9 with no event is almost always the kernel's OOM killer; both are retryable.
     kind = "OutOfMemory" if rc == -signal.SIGKILL or "out of memory" in tail.lower() else "Preempted"
-    raise ApplicationError(f"{child.label} exited with code {rc} without a result event; "
-                           f"stderr tail:\n{tail}", type=kind)
+    raise ApplicationError(f"{child.label} exited with code {rc} without a result event (full stderr in the "
+                           f"worker log); stderr tail:\n{tail}", type=kind)
 
 
 async def supervise(child: ChildProcess, beat: Heartbeater, work: Awaitable[Any]) -> Any:

@@ -186,8 +186,15 @@ class EncryptionCodec(PayloadCodec):
 
 
 def data_converter_from_env(env: Optional[Mapping[str, str]] = None) -> Optional[DataConverter]:
-    """Temporal's default converter plus the encryption codec, or None when no key is set."""
+    """Temporal's default converter plus the encryption codec, or None when no key is set.
+
+    Failure messages and stack traces are encrypted as well (a runner's error may quote a corpus
+    row or its stderr tail), exactly as the TypeScript side does.
+    """
+    from temporalio.converter import DefaultFailureConverterWithEncodedAttributes
+
     keyring = load_codec_keys(env)
     if keyring is None:
         return None
-    return dataclasses.replace(DataConverter.default, payload_codec=EncryptionCodec(keyring))
+    return dataclasses.replace(DataConverter.default, payload_codec=EncryptionCodec(keyring),
+                               failure_converter_class=DefaultFailureConverterWithEncodedAttributes)

@@ -41,6 +41,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="keep retrying to reach the server this long before giving up")
     parser.add_argument("--graceful-shutdown-s", type=float, default=30.0,
                         help="how long running activities get to stop after SIGTERM")
+    throttle = os.environ.get("HALA_HEARTBEAT_THROTTLE_S")
+    parser.add_argument("--heartbeat-throttle-s", type=float, default=float(throttle) if throttle else None,
+                        help="send heartbeats (progress in the UI, resume points) at most this often; default: "
+                             "Temporal's, 0.8 x the heartbeat timeout up to 60 s (env HALA_HEARTBEAT_THROTTLE_S)")
     args = parser.parse_args(argv)
     if args.max_concurrent < 1:
         parser.error(f"--max-concurrent must be >= 1 (got {args.max_concurrent})")
@@ -87,8 +91,12 @@ async def serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
+    throttle = {}
+    if args.heartbeat_throttle_s is not None:
+        interval = timedelta(seconds=args.heartbeat_throttle_s)
+        throttle = {"max_heartbeat_throttle_interval": interval, "default_heartbeat_throttle_interval": interval}
     worker = Worker(client, task_queue=queue, activities=acts, max_concurrent_activities=args.max_concurrent,
-                    graceful_shutdown_timeout=timedelta(seconds=args.graceful_shutdown_s))
+                    graceful_shutdown_timeout=timedelta(seconds=args.graceful_shutdown_s), **throttle)
     try:
         async with worker:  # polls until the block exits, then shuts down (activities see it)
             print(f"hala worker ready queue={queue} activities=[{','.join(names)}]", flush=True)

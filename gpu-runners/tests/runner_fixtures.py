@@ -32,6 +32,11 @@ class Config:
 def _run(cfg):
     if cfg.mode == "error":
         raise bad_input("fake.steps must be > 0 (got -1)")
+    if cfg.mode == "crash_noisy":  # progress bars redrawn with CR, then a long last line
+        for i in range(50):
+            print("\\r".join(f"bar {j} {'#' * 200}" for j in range(20)), file=sys.stderr)
+        print("the real cause " + "x" * 5000, file=sys.stderr, flush=True)
+        os._exit(3)
     if cfg.mode == "crash":
         print("about to crash", file=sys.stderr, flush=True)
         os._exit(3)

@@ -73,6 +73,15 @@ def test_an_exit_without_an_event_is_retryable_and_carries_the_stderr_tail(activ
     assert "exited with code 3" in info.value.message and "about to crash" in info.value.message
 
 
+def test_a_noisy_crash_still_fits_a_failure_temporal_keeps_whole(activity_env, fake_runner):
+    """The server truncates a retryable activity failure over 2 KB: the quoted tail stays well below."""
+    with pytest.raises(ApplicationError) as info:
+        activity_env.run(run_runner, fake_runner, {"mode": "crash_noisy"})
+
+    assert len(info.value.message) < 1200
+    assert "exited with code 3" in info.value.message and "xxxx" in info.value.message
+
+
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)

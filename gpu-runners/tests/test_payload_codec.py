@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 
 from hala_runners.payload_codec import (
     CodecKeyError,
@@ -119,7 +119,8 @@ def test_data_converter_from_env():
     assert isinstance(converter.payload_codec, EncryptionCodec)
     # Everything else stays Temporal's default, so JSON/dataclass handling is unchanged.
     assert converter.payload_converter_class is DataConverter.default.payload_converter_class
-    assert converter.failure_converter_class is DataConverter.default.failure_converter_class
+    # Failures too are encrypted (message and stack trace), as on the TypeScript side.
+    assert converter.failure_converter_class is DefaultFailureConverterWithEncodedAttributes
 
 
 def test_key_file_and_key_id(tmp_path):
@@ -179,3 +180,17 @@ def test_live_round_trip_with_the_typescript_codec(tmp_path):
     result = json.loads(out.stdout)
     assert [from_json(p) for p in result["decoded"]] == [json_payload("secret corpus row, from Python")]
     assert run(codec.decode([from_json(p) for p in result["encoded"]])) == [json_payload("from TypeScript")]
+
+
+def test_failure_messages_are_encrypted_and_read_back_with_the_key():
+    """A runner's error may quote a corpus row: with the codec on, history holds no clear message."""
+    from temporalio.api.failure.v1 import Failure
+    from temporalio.exceptions import ApplicationError
+
+    converter = data_converter_from_env({"HALA_CODEC_KEY": base64.b64encode(os.urandom(32)).decode()})
+    secret = "secret corpus row"
+    failure = Failure()
+    asyncio.run(converter.encode_failure(ApplicationError(f"bad row: {secret}", type="BadInput"), failure))
+    assert failure.message == "Encoded failure" and secret not in failure.SerializeToString().decode("latin1")
+    decoded = asyncio.run(converter.decode_failure(failure))
+    assert isinstance(decoded, ApplicationError) and decoded.message == f"bad row: {secret}"

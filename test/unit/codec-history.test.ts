@@ -12,10 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import vectors from '../../contracts/codec-vectors.json';
 import { dataConverterFromEnv } from '../../security/data-converter';
 import { venvBin } from '../../workers/python-env';
-import type { codecEcho } from '../support/codec-echo-workflow';
+import type { codecEcho, codecFailure } from '../support/codec-echo-workflow';
 
 const secret = 'secret corpus row';
-const activities = { echo: async (text: string) => text };
+const activities = {
+  echo: async (text: string) => text,
+  fail: async (text: string): Promise<string> => {
+    throw new Error(`bad row: ${text}`);
+  },
+};
 
 /** True if the secret occurs in any string of the JSON, as is or inside base64 (payload data is base64). */
 function containsSecret(value: unknown): boolean {
@@ -68,6 +73,14 @@ describe('payload encryption in workflow history', () => {
 
     // A client without the key sees the encrypted payload and cannot turn it into the result.
     await expect(new Client({ connection: env.connection }).workflow.getHandle('codec-encrypted').result()).rejects.toThrow(/binary\/encrypted/);
+  });
+
+  it('encrypts failure messages too, and a client with the key reads them', async () => {
+    const result = await env.client.workflow.execute<typeof codecFailure>('codecFailure', { taskQueue: 'codec-encrypted', workflowId: 'codec-failure', args: [secret] });
+    expect(result).toBe(`caught: bad row: ${secret}`);
+    const history = await historyJson('codec-failure');
+    expect(JSON.stringify(history)).toContain('Encoded failure'); // the message placeholder Temporal shows without the key
+    expect(containsSecret(history)).toBe(false);
   });
 
   it('control: without the codec the same scan finds the secret', async () => {

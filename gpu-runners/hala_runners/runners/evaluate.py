@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -209,7 +208,6 @@ def _score(cfg: Config, todo: list[tuple[int, dict, list[McqDoc], str]]) -> dict
 
 
 def _run(cfg: Config) -> dict:
-    started = time.time()
     save_config(cfg)
     names = [b["name"] for b in cfg.benchmarks]
     if len(set(names)) != len(names):
@@ -229,8 +227,10 @@ def _run(cfg: Config) -> dict:
     results = {b["name"]: results[b["name"]] for b in cfg.benchmarks}  # the recipe's order
     scores = {name: r["acc_norm"] for name, r in results.items()}
     average = sum(scores.values()) / len(scores)
+    # No timings in the report: a re-run (or a resumed one) must write the same bytes; the
+    # activity's `run` carries the seconds.
     report = {"model": cfg.model, "metric": METRIC, "prompts": "lighteval OALL v2 prompt functions, zero-shot",
-              "benchmarks": results, "average_acc_norm": average, "seconds": round(time.time() - started, 3)}
+              "benchmarks": results, "average_acc_norm": average}
     local = scratch_dir(cfg.stage_key) / "report.json"
     local.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     ref = store.publish_file(local, store.join(cfg.output_prefix, "report.json"), "report")
