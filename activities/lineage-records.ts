@@ -1,19 +1,25 @@
 import type { CloseStageInput } from '../contracts/campaign';
 import type { LineageParent, LineageRecord } from '../contracts/lineage';
-
-const isDigest = (s: string) => /^[0-9a-f]{64}$/.test(s);
+import { isArtifactDigest } from './source-digests';
 
 /** `lineage/<sha256>.json` below the store root. */
 export function lineageUri(root: string, sha256: string): string {
   return `${root.replace(/\/+$/, '')}/lineage/${sha256}.json`;
 }
 
-/** One record per artifact a stage produced; its parents are the stage's inputs. */
+/**
+ * One record per artifact a stage produced; its parents are the stage's inputs, each source with the
+ * digest openStage resolved for it. The producer's activities are the stage's, so every artifact of a
+ * stage carries the stage's whole GPU cost (they were made together).
+ */
 export function lineageRecords(input: CloseStageInput, endedAt: string): LineageRecord[] {
-  const sourceDigest = new Map(input.sources.map((s) => [s.uri, s.sha256]));
-  const parents: LineageParent[] = input.inputs.map((i) =>
-    isDigest(i) ? { kind: 'artifact', sha256: i } : { kind: 'source', uri: i, sha256: sourceDigest.get(i) },
-  );
+  const sources = new Map(input.sources.map((s) => [s.uri, s]));
+  const parents: LineageParent[] = input.inputs.map((i) => {
+    if (isArtifactDigest(i)) return { kind: 'artifact', sha256: i };
+    const found = sources.get(i);
+    return { kind: 'source', uri: i, sha256: found?.sha256, ...(found?.revision ? { revision: found.revision } : {}) };
+  });
+  const gpuSeconds = input.activities.reduce((sum, a) => sum + a.gpu_seconds, 0);
   return input.artifacts.map((artifact) => ({
     artifact,
     stage: input.stage,
@@ -23,7 +29,9 @@ export function lineageRecords(input: CloseStageInput, endedAt: string): Lineage
       workflow_id: input.workflow_id,
       run_id: input.run_id,
       code_version: input.code_version,
+      activities: input.activities,
     },
+    gpu_seconds: gpuSeconds,
     parents,
     config: input.config,
     started_at: input.started_at,

@@ -2,10 +2,12 @@
 // A cache hit is answered here, on the CPU queue, so a finished stage never wakes a GPU queue.
 import { ApplicationFailure } from '@temporalio/activity';
 import { CloseStageInput, OpenStageInput, type OpenStageOutput } from '../contracts/campaign';
-import type { ArtifactStore } from './store';
+import { nonRetryableErrorTypes } from '../contracts/errors';
+import type { SourceDigest } from '../contracts/lineage';
 import { manifestUri, stageKey, stagePrefix } from './stage-key';
 import { lineageRecords, lineageUri } from './lineage-records';
 import { parseOrBadInput } from './parse-input';
+import { createSourceDigests, isArtifactDigest, type SourceDigestDeps } from './source-digests';
 
 export interface StageManifest {
   stage_key: string;
@@ -18,11 +20,18 @@ export interface StageManifest {
   ended_at: string;
 }
 
-export function createStageCacheActivities({ store }: { store: ArtifactStore }) {
+/** `store` holds manifests and lineage; the other deps say how raw sources are digested (hub mirror, hub API). */
+export type StageCacheDeps = SourceDigestDeps;
+
+export function createStageCacheActivities(deps: StageCacheDeps) {
+  const { store } = deps;
+  const digestSource = createSourceDigests(deps);
+
   return {
     async openStage(raw: OpenStageInput): Promise<OpenStageOutput> {
       const input = parseOrBadInput(OpenStageInput, raw, 'openStage');
-      const key = stageKey({ stage: input.stage, config: input.config, inputs: input.inputs, runner_version: input.runner_version });
+      const sources = await resolveSources(input.stage, input.inputs, digestSource);
+      const key = stageKey({ stage: input.stage, config: input.config, inputs: input.inputs, sources, runner_version: input.runner_version });
       const output_prefix = stagePrefix(input.store_root, input.stage, key);
       const manifest = manifestUri(input.store_root, key);
       if (input.use_cache && (await store.exists(manifest))) {
@@ -30,9 +39,9 @@ export function createStageCacheActivities({ store }: { store: ArtifactStore }) 
         if (found.stage_key !== key) {
           throw ApplicationFailure.nonRetryable(`${manifest} names stage key ${found.stage_key}: the cache is corrupt; delete the file`, 'ArtifactCorrupt');
         }
-        return { stage_key: key, output_prefix, cached_output: found.output };
+        return { stage_key: key, output_prefix, sources, cached_output: found.output };
       }
-      return { stage_key: key, output_prefix };
+      return { stage_key: key, output_prefix, sources };
     },
 
     async closeStage(raw: CloseStageInput): Promise<void> {
@@ -59,4 +68,20 @@ export function createStageCacheActivities({ store }: { store: ArtifactStore }) 
       await store.putBytes(manifestUri(input.store_root, input.stage_key), JSON.stringify(manifest, null, 2));
     },
   };
+}
+
+/**
+ * One digest per distinct source URI among `inputs`, in their order. Typed errors become failures of
+ * their type (bad input stops the stage, a hub outage is retried), named after the stage.
+ */
+async function resolveSources(stage: string, inputs: string[], digestSource: (uri: string) => Promise<SourceDigest>): Promise<SourceDigest[]> {
+  const uris = [...new Set(inputs.filter((i) => !isArtifactDigest(i)))];
+  try {
+    return await Promise.all(uris.map(digestSource));
+  } catch (error) {
+    const type = (error as { halaType?: string } | undefined)?.halaType;
+    if (!(error instanceof Error) || !type) throw error;
+    const message = `openStage ${stage}: ${error.message}`;
+    throw ApplicationFailure.create({ type, nonRetryable: nonRetryableErrorTypes.includes(type), message, cause: error });
+  }
 }

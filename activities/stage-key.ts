@@ -16,14 +16,22 @@ export function canonicalJson(value: unknown): string {
 export interface StageKeyParts {
   stage: string;
   config: unknown;
-  /** Digests of the input artifacts (or stable ids of external sources), in the stage's order. */
+  /** Digests of the input artifacts and URIs of external sources, in the stage's order. */
   inputs: string[];
+  /**
+   * The digest of what each source URI in `inputs` holds now: a URI alone names a place, not
+   * content, so without this a changed upstream dataset or a new hub commit would hit the cache.
+   */
+  sources?: { uri: string; sha256: string }[];
   runner_version: string;
 }
 
-/** sha256(stage name, resolved config, input digests, runner version): the identity of a stage's work. */
+/** sha256(stage name, resolved config, input and source digests, runner version): the identity of a stage's work. */
 export function stageKey(parts: StageKeyParts): string {
-  return createHash('sha256').update(canonicalJson(parts)).digest('hex');
+  const { stage, config, inputs, runner_version } = parts;
+  // Only uri and sha256 of a source count: other facts (a hub revision) are already in the digest.
+  const sources = parts.sources?.map(({ uri, sha256 }) => ({ uri, sha256 }));
+  return createHash('sha256').update(canonicalJson({ stage, config, inputs, sources, runner_version })).digest('hex');
 }
 
 /** Where a stage writes: readable by a person, unique by key. */

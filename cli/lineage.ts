@@ -1,15 +1,20 @@
 // `hala lineage`: walk lineage records from artifacts back to the raw sources, and render the
 // graph as JSON, Mermaid or Graphviz dot.
-import type { LineageRecord } from '../contracts/lineage';
+import type { ActivitySummary, LineageRecord } from '../contracts/lineage';
 
 export interface LineageNode {
   id: string;
   kind: 'artifact' | 'source' | 'unknown';
   uri?: string;
   sha256?: string;
+  /** Hub commit a source's digest stands for (hf:// read online). */
+  revision?: string;
   stage?: string;
   campaign_id?: string;
   workflow_id?: string;
+  /** The producing stage's GPU activities, and their GPU-seconds summed (artifacts only). */
+  activities?: ActivitySummary[];
+  gpu_seconds?: number;
 }
 export interface LineageGraph {
   nodes: LineageNode[];
@@ -41,6 +46,8 @@ export async function walkLineage(
       stage: record.stage,
       campaign_id: record.producer.campaign_id,
       workflow_id: record.producer.workflow_id,
+      ...(record.producer.activities ? { activities: record.producer.activities } : {}),
+      ...(record.gpu_seconds !== undefined ? { gpu_seconds: record.gpu_seconds } : {}),
     });
     for (const parent of record.parents) {
       if (parent.kind === 'artifact') {
@@ -48,7 +55,8 @@ export async function walkLineage(
         queue.push(parent.sha256);
       } else {
         const id = `source:${parent.uri}`;
-        if (!nodes.has(id)) nodes.set(id, { id, kind: 'source', uri: parent.uri, sha256: parent.sha256 });
+        // Campaigns may have read different contents of one URI; the first digest met is shown.
+        if (!nodes.has(id)) nodes.set(id, { id, kind: 'source', uri: parent.uri, sha256: parent.sha256, revision: parent.revision });
         edges.add(`${id}\n${sha}`);
       }
     }
@@ -62,12 +70,29 @@ export async function walkLineage(
   };
 }
 
+const short = (sha: string) => sha.slice(0, 12);
+
+/** A source shows the short form of its digest (and of the hub commit it stands for), or says it has none. */
 const label = (n: LineageNode) =>
   n.kind === 'source'
-    ? `${n.uri}${n.sha256 ? ` ${n.sha256.slice(0, 12)}` : ''}`
+    ? `${n.uri} ${n.sha256 ? `sha256:${short(n.sha256)}` : 'sha256 unknown'}${n.revision ? ` @${n.revision.slice(0, 7)}` : ''}`
     : n.kind === 'unknown'
-      ? `unknown ${n.id.slice(0, 12)}`
-      : `${n.stage}: ${n.uri!.split('/').slice(-2).join('/')} ${n.sha256!.slice(0, 12)}`;
+      ? `unknown ${short(n.id)}`
+      : `${n.stage}: ${n.uri!.split('/').slice(-2).join('/')} ${short(n.sha256!)}`;
+
+const round = (x: number) => (Math.round(x * 10) / 10).toString();
+
+/**
+ * `compress_teacher ×1, translate_shard ×3 (4 attempts, 1 retried); 12.5 GPU-s`: who made an artifact
+ * and at what cost, for the text view. Undefined when the record predates producer activities.
+ */
+export function producerLine(n: LineageNode): string | undefined {
+  if (!n.activities) return undefined;
+  const each = n.activities.map(
+    (a) => `${a.activity} ×${a.count}${a.attempts > a.count ? ` (${a.attempts} attempts, ${a.retries} retried)` : ''}`,
+  );
+  return `${each.length > 0 ? each.join(', ') : 'no GPU activities'}; ${round(n.gpu_seconds ?? 0)} GPU-s`;
+}
 
 export function toMermaid(graph: LineageGraph): string {
   const ids = new Map(graph.nodes.map((n, i) => [n.id, `n${i}`]));
@@ -97,7 +122,9 @@ export function toText(graph: LineageGraph): string {
   const roots = graph.nodes.filter((n) => !children.has(n.id));
   const out: string[] = [];
   const visit = (id: string, depth: number) => {
-    out.push(`${'  '.repeat(depth)}${label(byId.get(id)!)}`);
+    const node = byId.get(id)!;
+    const producer = producerLine(node);
+    out.push(`${'  '.repeat(depth)}${label(node)}${producer ? `  [${producer}]` : ''}`);
     for (const p of parents(id)) visit(p, depth + 1);
   };
   for (const r of roots) visit(r.id, 0);

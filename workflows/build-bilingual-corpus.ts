@@ -4,7 +4,7 @@ import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { ArtifactRef } from '../contracts/artifact';
 import type { AssembleBilingualOutput } from '../contracts/cpu-activities';
 import { cpuActivities } from './activity-proxies';
-import { promptFor, runStage, type StageContext, type StageOutcome } from './stage';
+import { combineActivities, promptFor, runStage, type StageContext, type StageOutcome } from './stage';
 import { translateCorpus } from './translate-corpus';
 
 export interface BuildBilingualCorpusInput {
@@ -77,6 +77,8 @@ export async function buildBilingualCorpus(
           teacher_tokens: translated.generated_tokens,
           ...Object.fromEntries(Object.entries(corpus.by_origin).map(([k, v]) => [`pairs_${k}`, v])),
         },
+        // Through combineActivities: a child result from before the field has none.
+        activities: combineActivities(translated.activities),
       };
     },
   );

@@ -2,7 +2,7 @@
 // BF16 quality (chrF++ within `max_chrf_drop`) and record both throughputs.
 import type { CompressTeacherOutput } from '../contracts/gpu-activities';
 import { gpuActivities } from './activity-proxies';
-import { runStage, type StageContext, type StageOutcome } from './stage';
+import { combineActivities, runStage, summarizeRuns, type StageContext, type StageOutcome } from './stage';
 import { measureTranslation, prepareDevSet } from './translation-quality';
 
 export interface TeacherCheck {
@@ -60,6 +60,7 @@ export async function compressTeacher(ctx: StageContext): Promise<StageOutcome<C
           fp8_speedup: check.speedup,
           quantized_linear_layers: compressed.quantized_linear_layers,
         },
+        activities: combineActivities(summarizeRuns([compressed]), bf16.activities, fp8.activities),
       };
     },
   );

@@ -1,7 +1,7 @@
 // Translation quality of the fine-tuned translator against its untrained base, on held-out
 // pairs, with the report's prompt and greedy decoding (BLEU and chrF++, sacrebleu `intl`).
 import type { ArtifactRef } from '../contracts/artifact';
-import { runStage, type StageContext, type StageOutcome } from './stage';
+import { combineActivities, runStage, type StageContext, type StageOutcome } from './stage';
 import { measureTranslation, prepareDevSet } from './translation-quality';
 
 export interface EvaluateTranslatorInput {
@@ -52,6 +52,7 @@ export async function evaluateTranslator(
           chrf: after.chrf,
           chrf_gain: after.chrf - before.chrf,
         },
+        activities: combineActivities(before.activities, after.activities),
       };
     },
   );

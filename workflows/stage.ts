@@ -2,7 +2,8 @@
 import { upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { HalaStageKey } from '../contracts/search-attributes';
 import type { ArtifactRef } from '../contracts/artifact';
-import type { SourceDigest } from '../contracts/lineage';
+import type { ActivityRun } from '../contracts/gpu-activities';
+import type { ActivitySummary, SourceDigest } from '../contracts/lineage';
 import type { Recipe } from '../contracts/recipe';
 import { cpuActivities } from './activity-proxies';
 
@@ -24,6 +25,8 @@ export interface StageWork<O> {
   metrics: Record<string, number>;
   /** Digests of raw sources read (for lineage), when the activities report them. */
   sources?: SourceDigest[];
+  /** The GPU activities the work ran, folded by name (summarizeRuns): lineage's producer and GPU cost. */
+  activities?: ActivitySummary[];
 }
 
 export interface StageOutcome<O> extends StageWork<O> {
@@ -61,7 +64,11 @@ export async function runStage<O>(
     upsertMemo({ stage_key: opened.stage_key, cached: true, artifacts: digests(cached), metrics: cached.metrics });
     return { ...cached, stage: spec.stage, stage_key: opened.stage_key, cached: true };
   }
-  const result = await work(opened);
+  const worked = await work(opened);
+  // The sources openStage digested (they are in the key), then any the work itself reported.
+  const sources = mergeSources(opened.sources ?? [], worked.sources ?? []);
+  const activities = worked.activities ?? [];
+  const result: StageWork<O> = { ...worked, sources, activities };
   // The summary an operator sees on the workflow's page, without opening any payload.
   upsertMemo({ stage_key: opened.stage_key, cached: false, artifacts: digests(result), metrics: result.metrics });
   const info = workflowInfo();
@@ -73,7 +80,8 @@ export async function runStage<O>(
     inputs: spec.inputs,
     output: result,
     artifacts: result.artifacts,
-    sources: result.sources ?? [],
+    sources,
+    activities,
     campaign_id: ctx.campaign_id,
     workflow_id: info.workflowId,
     run_id: info.runId,
@@ -82,6 +90,56 @@ export async function runStage<O>(
   });
   return { ...result, stage: spec.stage, stage_key: opened.stage_key, cached: false };
 }
+
+/** One digest per URI; a digest the work reported for what it actually read wins over openStage's. */
+function mergeSources(opened: SourceDigest[], reported: SourceDigest[]): SourceDigest[] {
+  const byUri = new Map<string, SourceDigest>();
+  for (const s of [...opened, ...reported]) byUri.set(s.uri, s);
+  return [...byUri.values()];
+}
+
+/**
+ * Folds the `run` that GPU activity outputs carry into one row per activity name, sorted by name, added
+ * to `into` (not modified). Outputs without a run (a runner that predates the field) are skipped.
+ */
+export function summarizeRuns(outputs: readonly { run?: ActivityRun }[], into: readonly ActivitySummary[] = []): ActivitySummary[] {
+  const rows = new Map(into.map((a) => [a.activity, { ...a }]));
+  for (const { run } of outputs) {
+    if (!run) continue;
+    const row = rows.get(run.activity) ?? { activity: run.activity, count: 0, attempts: 0, retries: 0, seconds: 0, gpu_seconds: 0 };
+    row.count += 1;
+    row.attempts += run.attempt;
+    row.retries += run.attempt > 1 ? 1 : 0;
+    row.seconds += run.seconds;
+    row.gpu_seconds += run.gpu_seconds;
+    rows.set(run.activity, row);
+  }
+  return sorted(rows);
+}
+
+/** Adds summaries of the same activities up (child workflows, several measurements of one stage). */
+export function combineActivities(...lists: readonly (readonly ActivitySummary[] | undefined)[]): ActivitySummary[] {
+  const rows = new Map<string, ActivitySummary>();
+  for (const a of lists.flatMap((l) => l ?? [])) {
+    const row = rows.get(a.activity);
+    rows.set(
+      a.activity,
+      row
+        ? {
+            activity: a.activity,
+            count: row.count + a.count,
+            attempts: row.attempts + a.attempts,
+            retries: row.retries + a.retries,
+            seconds: row.seconds + a.seconds,
+            gpu_seconds: row.gpu_seconds + a.gpu_seconds,
+          }
+        : { ...a },
+    );
+  }
+  return sorted(rows);
+}
+
+const sorted = (rows: Map<string, ActivitySummary>) => [...rows.values()].sort((a, b) => (a.activity < b.activity ? -1 : a.activity > b.activity ? 1 : 0));
 
 const digests = (work: StageWork<unknown>) => work.artifacts.map((a) => `${a.sha256.slice(0, 16)} ${a.uri}`);
 

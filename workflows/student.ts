@@ -4,7 +4,7 @@ import type { ArtifactRef } from '../contracts/artifact';
 import type { EvaluateBenchmarksOutput, MergeSlerpOutput, TrainSftOutput } from '../contracts/gpu-activities';
 import type { Student } from '../contracts/recipe';
 import { gpuActivities } from './activity-proxies';
-import { runStage, type StageContext, type StageOutcome } from './stage';
+import { runStage, summarizeRuns, type StageContext, type StageOutcome } from './stage';
 import { trainOn } from './train-translator';
 
 export interface SftInput {
@@ -50,6 +50,7 @@ export async function merge(input: MergeInput): Promise<StageOutcome<MergeSlerpO
         output: out,
         artifacts: [out.model],
         metrics: { tensors: out.tensors, linear_fallbacks: out.linear_fallbacks },
+        activities: summarizeRuns([out]),
       };
     },
   );
@@ -79,7 +80,7 @@ export async function evaluate(input: EvaluateInput): Promise<StageOutcome<Evalu
         benchmarks: recipe.inputs.benchmarks,
         batch_size: recipe.stages.evaluate.batch_size,
       });
-      return { output: out, artifacts: [out.report], metrics: { ...out.scores, average: out.average } };
+      return { output: out, artifacts: [out.report], metrics: { ...out.scores, average: out.average }, activities: summarizeRuns([out]) };
     },
   );
 }

@@ -3,7 +3,7 @@ import type { ArtifactRef } from '../contracts/artifact';
 import type { TrainKnobs } from '../contracts/recipe';
 import type { TrainSftOutput } from '../contracts/gpu-activities';
 import { gpuActivities } from './activity-proxies';
-import { runStage, type StageContext, type StageOutcome, type StageWork } from './stage';
+import { runStage, summarizeRuns, type StageContext, type StageOutcome, type StageWork } from './stage';
 
 export interface TrainTranslatorInput {
   ctx: StageContext;
@@ -32,5 +32,6 @@ export async function trainOn(
     output: out,
     artifacts: [out.model],
     metrics: { steps: out.steps, final_loss: out.final_loss, resumed_from_step: out.resumed_from_step },
+    activities: summarizeRuns([out]),
   };
 }

@@ -3,8 +3,10 @@
 import { condition, continueAsNew, defineSignal, setHandler } from '@temporalio/workflow';
 import type { ArtifactRef } from '../contracts/artifact';
 import type { TranslateShardOutput } from '../contracts/gpu-activities';
+import type { ActivitySummary } from '../contracts/lineage';
 import type { GenerationKnobs, Recipe } from '../contracts/recipe';
 import { gpuActivities } from './activity-proxies';
+import { summarizeRuns } from './stage';
 
 export const translatePauseSignal = defineSignal<[boolean]>('translate-paused');
 
@@ -22,6 +24,8 @@ export interface TranslateCorpusInput {
   /** Set by continue-as-new: the first shard of this run and what earlier runs produced. */
   start?: number;
   done?: TranslateShardOutput[];
+  /** How earlier runs' activities went, already folded: per-shard run records would grow without bound. */
+  activities?: ActivitySummary[];
   paused?: boolean;
 }
 
@@ -30,6 +34,8 @@ export interface TranslateCorpusOutput {
   rows: number;
   generated_tokens: number;
   resumed_rows: number;
+  /** Every shard's activity, folded into one row (count, attempts, retries, seconds, GPU-seconds). */
+  activities: ActivitySummary[];
 }
 
 export async function translateCorpus(input: TranslateCorpusInput): Promise<TranslateCorpusOutput> {
@@ -42,6 +48,7 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
   const start = input.start ?? 0;
   const end = Math.min(input.shards.length, start + input.shards_per_run);
   const results: TranslateShardOutput[] = [];
+  let activities = input.activities ?? [];
   const inFlight = new Map<number, Promise<void>>();
   let next = start;
 
@@ -57,8 +64,10 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
         max_new_tokens: input.generation.max_new_tokens,
         prompt_template: input.prompt_template,
       })
-      .then((out) => {
+      .then(({ run, ...out }) => {
+        // The run goes into the summary, not into `done`, which continue-as-new carries forward.
         results[index - start] = out;
+        activities = summarizeRuns([{ run }], activities);
         inFlight.delete(index);
       });
 
@@ -73,12 +82,13 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
 
   const done = [...(input.done ?? []), ...results];
   if (end < input.shards.length) {
-    await continueAsNew<typeof translateCorpus>({ ...input, start: end, done, paused });
+    await continueAsNew<typeof translateCorpus>({ ...input, start: end, done, activities, paused });
   }
   return {
     shards: done,
     rows: done.reduce((n, s) => n + s.rows, 0),
     generated_tokens: done.reduce((n, s) => n + s.generated_tokens, 0),
     resumed_rows: done.reduce((n, s) => n + s.resumed_rows, 0),
+    activities,
   };
 }

@@ -4,7 +4,7 @@ import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { ArtifactRef } from '../contracts/artifact';
 import type { ConcatConversationsOutput } from '../activities/cpu-api';
 import { cpuActivities } from './activity-proxies';
-import { promptFor, runStage, type StageContext, type StageOutcome } from './stage';
+import { combineActivities, promptFor, runStage, type StageContext, type StageOutcome } from './stage';
 import { translateCorpus } from './translate-corpus';
 
 export interface TranslateInstructionsInput {
@@ -81,7 +81,8 @@ export async function translateInstructions(
         metrics[`${p.set}_missing`] = p.assembled.missing_translations;
         for (const [reason, n] of Object.entries(p.segments.quarantined)) metrics[`${p.set}_quarantined_${reason}`] = n;
       }
-      return { output: merged, artifacts: [merged.dataset], metrics };
+      const activities = combineActivities(...perSet.map((p) => p.translated.activities));
+      return { output: merged, artifacts: [merged.dataset], metrics, activities };
     },
   );
 }

@@ -1,9 +1,10 @@
 // How well a model translates the held-out pairs: the same greedy prompt as production, scored
 // with BLEU and chrF++. Shared by the teacher's FP8 check and the translator's evaluation.
 import type { ArtifactRef } from '../contracts/artifact';
+import type { ActivitySummary } from '../contracts/lineage';
 import type { GenerationKnobs, Recipe } from '../contracts/recipe';
 import { cpuActivities, gpuActivities } from './activity-proxies';
-import { promptFor } from './stage';
+import { promptFor, summarizeRuns } from './stage';
 
 export interface TranslationQuality {
   bleu: number;
@@ -11,6 +12,8 @@ export interface TranslationQuality {
   tokens_per_second: number;
   rows: number;
   tokenize: string;
+  /** The translate and score activities of this measurement, for the stage's lineage. */
+  activities: ActivitySummary[];
 }
 
 export interface DevSet {
@@ -55,5 +58,12 @@ export async function measureTranslation(
     references: dev.references,
     tokenize: recipe.stages.evaluate.bleu_tokenize,
   });
-  return { bleu: score.bleu, chrf: score.chrf, tokens_per_second: translated.tokens_per_second, rows: score.rows, tokenize: score.tokenize };
+  return {
+    bleu: score.bleu,
+    chrf: score.chrf,
+    tokens_per_second: translated.tokens_per_second,
+    rows: score.rows,
+    tokenize: score.tokenize,
+    activities: summarizeRuns([translated, score]),
+  };
 }

@@ -2,7 +2,9 @@
 // test see what the workflows ask for, in which order and how concurrently, in milliseconds.
 // The real activities are exercised by their own suites and by test/e2e.
 import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import type { ArtifactRef } from '../../contracts/artifact';
+import type { ActivityRun } from '../../contracts/gpu-activities';
 import type { GpuActivityFns } from '../../activities/gpu';
 import type { CpuActivityFns } from '../../activities/cpu-api';
 
@@ -17,17 +19,49 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const ref = (uri: string, kind: ArtifactRef['kind'] = 'dataset', rows = 10): ArtifactRef => ({ uri, sha256: sha(uri), kind, bytes: 100, rows });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function recordingActivities(opts: { delayMs?: number; shards?: number } = {}) {
+/**
+ * What the Python activity wrapper would attach to an output: identity and attempt from the Temporal
+ * context the fake runs in, one GPU held for the call's wall time.
+ */
+function fakeRun(name: string, start: number, end: number): ActivityRun {
+  const info = Context.current().info;
+  const seconds = (end - start) / 1000;
+  return {
+    activity: name,
+    activity_id: info.activityId,
+    attempt: info.attempt,
+    worker: `${process.pid}@fake-gpu`,
+    device: 'cuda x1',
+    gpus: 1,
+    started_at: new Date(start).toISOString(),
+    ended_at: new Date(end).toISOString(),
+    seconds,
+    gpu_seconds: seconds,
+  };
+}
+
+export interface RecordingOptions {
+  delayMs?: number;
+  shards?: number;
+  /** Calls for which this returns true fail on their first attempt (a preempted GPU), then succeed. */
+  flaky?: (name: string, input: Record<string, unknown>) => boolean;
+}
+
+export function recordingActivities(opts: RecordingOptions = {}) {
   const calls: Call[] = [];
   const delay = opts.delayMs ?? 50;
-  const record = <I extends object, O>(name: string, body: (input: I) => O) =>
+  const record = <I extends object, O>(name: string, body: (input: I, call: Call) => O) =>
     async (input: I): Promise<O> => {
       const call: Call = { name, input: input as Record<string, unknown>, start: Date.now() };
       calls.push(call);
       await sleep(delay);
       call.end = Date.now();
-      return body(input);
+      if (opts.flaky?.(name, call.input) && Context.current().info.attempt === 1) throw new Error(`${name}: preempted (fake)`);
+      return body(input, call);
     };
+  // GPU stand-ins also report how they ran, as every Python activity does.
+  const gpuRecord = <I extends object, O extends object>(name: string, body: (input: I) => O) =>
+    record<I, O & { run: ActivityRun }>(name, (input, call) => ({ ...body(input), run: fakeRun(name, call.start, call.end!) }));
 
   type DataPlane = Omit<CpuActivityFns, 'openStage' | 'closeStage' | 'writeCampaignReport'>;
   const cpu: DataPlane = {
@@ -48,15 +82,15 @@ export function recordingActivities(opts: { delayMs?: number; shards?: number } 
     concatConversations: record('concatConversations', (i) => ({ dataset: ref(`${i.output_prefix}/all.parquet`), conversations: 20 })),
   };
   const gpu: GpuActivityFns = {
-    compress_teacher: record('compress_teacher', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), quantized_linear_layers: 7, ignored: ['lm_head'], seconds: 1 })),
-    translate_shard: record('translate_shard', (i) => ({
+    compress_teacher: gpuRecord('compress_teacher', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), quantized_linear_layers: 7, ignored: ['lm_head'], seconds: 1 })),
+    translate_shard: gpuRecord('translate_shard', (i) => ({
       translations: ref(`${i.output_prefix}/translations.parquet`),
       rows: 10, generated_tokens: 100, seconds: 1, tokens_per_second: String(i.model).includes('fp8') ? 200 : 100, engine: 'transformers' as const, resumed_rows: 0,
     })),
-    train_sft: record('train_sft', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), steps: 10, final_loss: 0.5, resumed_from_step: 0, seconds: 1 })),
-    merge_slerp: record('merge_slerp', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), tensors: 20, linear_fallbacks: 1 })),
-    evaluate_benchmarks: record('evaluate_benchmarks', (i) => ({ scores: { AlGhafa: 50 }, average: 50, report: ref(`${i.output_prefix}/report.json`, 'report') })),
-    score_translation: record('score_translation', (i) => ({ bleu: String((i.hypotheses as ArtifactRef).uri).includes('base') ? 1 : 40, chrf: String((i.hypotheses as ArtifactRef).uri).includes('base') ? 5 : 60, rows: 5, tokenize: 'intl' })),
+    train_sft: gpuRecord('train_sft', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), steps: 10, final_loss: 0.5, resumed_from_step: 0, seconds: 1 })),
+    merge_slerp: gpuRecord('merge_slerp', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), tensors: 20, linear_fallbacks: 1 })),
+    evaluate_benchmarks: gpuRecord('evaluate_benchmarks', (i) => ({ scores: { AlGhafa: 50 }, average: 50, report: ref(`${i.output_prefix}/report.json`, 'report') })),
+    score_translation: gpuRecord('score_translation', (i) => ({ bleu: String((i.hypotheses as ArtifactRef).uri).includes('base') ? 1 : 40, chrf: String((i.hypotheses as ArtifactRef).uri).includes('base') ? 5 : 60, rows: 5, tokenize: 'intl' })),
   };
   return { calls, cpu, gpu };
 }

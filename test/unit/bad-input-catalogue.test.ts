@@ -40,7 +40,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'hala-bad-input-'));
   store = new FileStore(`file://${dir}/store`);
   acts = createCpuActivities({ store, hubMirror: path.join(dir, 'mirror'), workRoot: dir });
-  stageCache = createStageCacheActivities({ store });
+  stageCache = createStageCacheActivities({ store, hubMirror: path.join(dir, 'mirror') });
   await mkdir(path.join(dir, 'data'), { recursive: true });
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
@@ -146,6 +146,14 @@ describe('bad artifacts: never taken for whole', () => {
     await writeFile(path.join(model, 'model.safetensors'), 'partial');
     const ref = { uri: `file://${model}`, sha256: 'b'.repeat(64), kind: 'model' as const, bytes: 7 };
     await expect(store.fetchToLocal(ref)).rejects.toThrow(/half-written-model/);
+  });
+
+  it('an unknown model (no such hub repo) stops its stage at open, before any GPU queue is woken', async () => {
+    const f = await failureOf(
+      run(stageCache.openStage, { store_root: store.rootUri, stage: 'sft-x', config: {}, inputs: ['hf://hala-tiny/lfm2-9b-typo'], runner_version: '0', use_cache: true }),
+    );
+    expect(f).toMatchObject({ type: 'BadInput', nonRetryable: true });
+    expect(f.message).toContain('hf://hala-tiny/lfm2-9b-typo');
   });
 
   it('a corrupt stage manifest is refused instead of being served from the cache', async () => {

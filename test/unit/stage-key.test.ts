@@ -18,6 +18,15 @@ describe('stage keys', () => {
     expect(key).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('change with the content behind a source URI, not with facts already in its digest', () => {
+    const withSources = { ...parts, inputs: ['a'.repeat(64), 'hf://datasets/o/n/x.parquet'] };
+    const v1 = stageKey({ ...withSources, sources: [{ uri: 'hf://datasets/o/n/x.parquet', sha256: '1'.repeat(64) }] });
+    expect(stageKey({ ...withSources, sources: [{ uri: 'hf://datasets/o/n/x.parquet', sha256: '2'.repeat(64) }] })).not.toBe(v1);
+    const sameContent = { uri: 'hf://datasets/o/n/x.parquet', sha256: '1'.repeat(64), revision: 'f'.repeat(40) };
+    expect(stageKey({ ...withSources, sources: [sameContent] })).toBe(v1);
+    expect(stageKey(withSources)).not.toBe(v1);
+  });
+
   it('place outputs and manifests under the store root', () => {
     const key = stageKey(parts);
     expect(stagePrefix('s3://b/camp/', 'sft-x', key)).toBe(`s3://b/camp/stages/sft-x/${key.slice(0, 16)}`);

@@ -3,6 +3,7 @@
 // Data-plane and GPU activities are recording stand-ins (test/support/fake-activities.ts);
 // the stage cache and report activities are the real ones over a temporary FileStore.
 import { rmSync } from 'node:fs';
+import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Recipe } from '../../contracts/recipe';
@@ -14,6 +15,8 @@ import { startCampaignHarness, type CampaignHarness } from '../support/campaign-
 import { lineageOf } from '../../cli/lineage-source';
 import { toDot, toMermaid } from '../../cli/lineage';
 import { createLocalEnv } from '../support/temporal-env';
+import { directoryManifest } from '../../activities/store';
+import { hubMirror } from '../../workers/python-env';
 
 const gpuNames = ['compress_teacher', 'translate_shard', 'train_sft', 'merge_slerp', 'evaluate_benchmarks', 'score_translation'];
 
@@ -26,6 +29,8 @@ describe('campaign workflow', () => {
   let fakes: CampaignHarness['fakes'];
 
   beforeAll(async () => {
+    // openStage digests the recipe's hf:// sources: from the tiny world's offline mirror, never the network.
+    process.env.HALA_HUB_MIRROR ||= hubMirror();
     env = await createLocalEnv();
     harness = await startCampaignHarness(env);
     ({ recipe, sha, storeDir, fakes } = harness);
@@ -76,6 +81,23 @@ describe('campaign workflow', () => {
     }
     expect(toMermaid(graph)).toMatch(/^graph LR\n/);
     expect(toDot(graph)).toContain('shape=cylinder');
+  });
+
+  it('gives every source parent its digest and every producer its GPU activities', async () => {
+    const graph = await lineageOf('wf-first', `file://${storeDir}`);
+    const sources = graph.nodes.filter((n) => n.kind === 'source');
+    expect(sources.filter((n) => !/^[0-9a-f]{64}$/.test(n.sha256 ?? ''))).toEqual([]);
+    // The teacher is a model repo: its digest is the store's directory manifest digest of the mirror copy.
+    const teacher = await directoryManifest(path.join(process.env.HALA_HUB_MIRROR!, 'hala-tiny', 'command-a-translate'));
+    expect(sources.find((n) => n.uri === recipe.inputs.teacher)?.sha256).toBe(teacher.sha256);
+
+    const byStage = (stage: string) => graph.nodes.find((n) => n.stage === stage)!;
+    const summary = (stage: string) => byStage(stage).activities?.map((a) => `${a.activity} ${a.count} ${a.attempts}`);
+    expect(summary('compress-teacher')).toEqual(['compress_teacher 1 1', 'score_translation 2 2', 'translate_shard 2 2']);
+    expect(summary('build-bilingual-corpus')).toEqual(['translate_shard 3 3']); // one per fake shard
+    expect(summary('merge-hala-350m')).toEqual(['merge_slerp 1 1']);
+    expect(summary('filter-opus')).toEqual([]); // CPU only
+    expect(byStage('compress-teacher').gpu_seconds).toBeGreaterThan(0);
   });
 
   it('answers a rerun of the same recipe from stage manifests, without a GPU activity', async () => {

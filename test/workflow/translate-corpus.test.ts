@@ -11,7 +11,8 @@ import { createLocalEnv, workflowBundle } from '../support/temporal-env';
 describe('translateCorpus', () => {
   let env: TestWorkflowEnvironment;
   let recipe: Recipe;
-  const fakes = recordingActivities({ delayMs: 100 });
+  // One shard of the second test is preempted once: the fold must count its retry.
+  const fakes = recordingActivities({ delayMs: 100, flaky: (name, input) => name === 'translate_shard' && input.output_prefix === 'file:///flaky/shard-00001' });
   const workers: Worker[] = [];
   let running: Promise<void>[] = [];
 
@@ -44,6 +45,10 @@ describe('translateCorpus', () => {
     const result = await handle.result();
     expect(result.shards).toHaveLength(7);
     expect(result.rows).toBe(70);
+    // Runs are folded across continue-as-new into one row; shard outputs carry none forward.
+    expect(result.activities).toEqual([expect.objectContaining({ activity: 'translate_shard', count: 7, attempts: 7, retries: 0 })]);
+    expect(result.activities[0]!.gpu_seconds).toBeGreaterThan(0);
+    expect(result.shards.filter((s) => s.run !== undefined)).toEqual([]);
 
     const calls = fakes.calls.filter((c) => c.name === 'translate_shard');
     const prefixes = calls.map((c) => String(c.input.output_prefix)).sort();
@@ -54,4 +59,17 @@ describe('translateCorpus', () => {
     const runs = await env.client.workflow.getHandle('tc-window').describe();
     expect(runs.runId).not.toBe(handle.firstExecutionRunId); // 7 shards at 3 per run: continued as new twice
   });
+
+  it('counts the attempts of a shard that was retried, across continue-as-new', async () => {
+    const shards = Array.from({ length: 4 }, (_, i) => ({ uri: `file:///f/${i}.parquet`, sha256: 'a'.repeat(64), kind: 'dataset' as const, bytes: 1 }));
+    const result = await env.client.workflow.execute<typeof translateCorpus>('translateCorpus', {
+      taskQueue: recipe.queues.cpu,
+      workflowId: 'tc-flaky',
+      args: [{
+        recipe, stage_key: 'b'.repeat(64), output_prefix: 'file:///flaky', model: 'hf://x/y', shards,
+        generation: recipe.stages.translate_instructions.generation, prompt_template: 'T {text}', window: 2, shards_per_run: 2,
+      }],
+    });
+    expect(result.activities).toEqual([expect.objectContaining({ activity: 'translate_shard', count: 4, attempts: 5, retries: 1 })]);
+  }, 60_000);
 });

@@ -1,0 +1,143 @@
+// Digests of raw sources: files and model directories in a hub mirror or behind file://, with the
+// per-(path, size, mtime) cache, and hub revisions through an injected fetch (never the network).
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createSourceDigests, type HubFetch, parseHubId } from '../../activities/source-digests';
+import { FileStore } from '../../activities/store';
+
+const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
+const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+
+let dir: string;
+let mirror: string;
+let store: FileStore;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'hala-sources-'));
+  mirror = path.join(dir, 'mirror');
+  store = new FileStore(`file://${dir}/store`);
+  await mkdir(path.join(mirror, 'datasets', 'org', 'opus', 'en-ar'), { recursive: true });
+  await writeFile(path.join(mirror, 'datasets', 'org', 'opus', 'en-ar', 'train.parquet'), 'pairs v1');
+  await mkdir(path.join(mirror, 'org', 'teacher', 'sub'), { recursive: true });
+  await writeFile(path.join(mirror, 'org', 'teacher', 'config.json'), '{}');
+  await writeFile(path.join(mirror, 'org', 'teacher', 'sub', 'model.safetensors'), 'weights');
+});
+
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('source digests from a hub mirror and file://', () => {
+  it('hash a dataset file by its bytes and a model repo by the store manifest digest', async () => {
+    const digest = createSourceDigests({ store, hubMirror: mirror });
+    const file = await digest('hf://datasets/org/opus/en-ar/train.parquet');
+    expect(file).toEqual({ uri: 'hf://datasets/org/opus/en-ar/train.parquet', sha256: sha('pairs v1') });
+
+    // The same digest the store gives a published directory (and Python's store.py computes).
+    const published = await store.publishDir(path.join(mirror, 'org', 'teacher'), store.uri('copy'), 'model');
+    expect((await digest('hf://org/teacher')).sha256).toBe(published.sha256);
+  });
+
+  it('reuse a digest while size and mtime hold, and see any change of them', async () => {
+    const digest = createSourceDigests({ store, hubMirror: mirror });
+    const file = path.join(mirror, 'datasets', 'org', 'opus', 'en-ar', 'train.parquet');
+    const uri = 'hf://datasets/org/opus/en-ar/train.parquet';
+    const then = new Date('2026-01-01T00:00:00Z'); // whole seconds: utimes cannot restore sub-ms mtimes
+    await utimes(file, then, then);
+    expect((await digest(uri)).sha256).toBe(sha('pairs v1'));
+
+    // Same size, same mtime, same inode: the cached digest answers (proof that nothing was re-read).
+    await writeFile(file, 'pairs v2');
+    await utimes(file, then, then);
+    expect((await digest(uri)).sha256).toBe(sha('pairs v1'));
+
+    await utimes(file, then, new Date(then.getTime() + 5000));
+    expect((await digest(uri)).sha256).toBe(sha('pairs v2'));
+  });
+
+  it('re-hash a model directory when a file below it changes', async () => {
+    const digest = createSourceDigests({ store, hubMirror: mirror });
+    const first = await digest('hf://org/teacher');
+    await writeFile(path.join(mirror, 'org', 'teacher', 'sub', 'model.safetensors'), 'weights, retrained');
+    expect((await digest('hf://org/teacher')).sha256).not.toBe(first.sha256);
+  });
+
+  it('hash a file:// source outside the store, and name a missing one with its fix', async () => {
+    const digest = createSourceDigests({ store, hubMirror: mirror });
+    const outside = path.join(dir, 'shared', 'dev.parquet');
+    await mkdir(path.dirname(outside), { recursive: true });
+    await writeFile(outside, 'dev rows');
+    expect(await digest(`file://${outside}`)).toEqual({ uri: `file://${outside}`, sha256: sha('dev rows') });
+    await expect(digest(`file://${dir}/nowhere.parquet`)).rejects.toMatchObject({
+      halaType: 'BadInput',
+      message: expect.stringMatching(/nowhere\.parquet does not exist; fix the recipe input/),
+    });
+  });
+
+  it('refuse an hf:// id missing from the mirror, naming the id and the mirror', async () => {
+    const digest = createSourceDigests({ store, hubMirror: mirror });
+    await expect(digest('hf://datasets/org/absent/x.parquet')).rejects.toMatchObject({
+      halaType: 'BadInput',
+      message: expect.stringMatching(/hf:\/\/datasets\/org\/absent\/x\.parquet is not in the hub mirror .*HALA_HUB_MIRROR/),
+    });
+  });
+});
+
+describe('source digests from the hub API (no mirror)', () => {
+  beforeEach(() => vi.stubEnv('HALA_HUB_MIRROR', ''));
+
+  const answering = (status: number, body: unknown) => {
+    const seen: { url: string; headers: Record<string, string> }[] = [];
+    const fetch: HubFetch = async (url, init) => {
+      seen.push({ url, headers: init.headers });
+      return { ok: status < 300, status, json: async () => body };
+    };
+    return { fetch, seen };
+  };
+
+  it('digest a dataset file as sha256(hf-revision:<repo>@<commit>:<path>) and record the commit', async () => {
+    const hub = answering(200, { id: 'org/opus', sha: COMMIT });
+    const digest = createSourceDigests({ store, fetch: hub.fetch, hfToken: 'hf_secret', hubEndpoint: 'https://hub.test/' });
+    const got = await digest('hf://datasets/org/opus/en-ar/train.parquet');
+    expect(got).toEqual({
+      uri: 'hf://datasets/org/opus/en-ar/train.parquet',
+      sha256: sha(`hf-revision:org/opus@${COMMIT}:en-ar/train.parquet`),
+      revision: COMMIT,
+    });
+    expect(hub.seen).toEqual([{ url: 'https://hub.test/api/datasets/org/opus/revision/main', headers: { authorization: 'Bearer hf_secret' } }]);
+  });
+
+  it('ask the models API for a model repo, without a token when none is set', async () => {
+    vi.stubEnv('HF_TOKEN', '');
+    const hub = answering(200, { sha: COMMIT });
+    const got = await createSourceDigests({ store, fetch: hub.fetch, hubEndpoint: 'https://hub.test' })('hf://CohereLabs/command-a');
+    expect(got.sha256).toBe(sha(`hf-revision:CohereLabs/command-a@${COMMIT}:`));
+    expect(hub.seen).toEqual([{ url: 'https://hub.test/api/models/CohereLabs/command-a/revision/main', headers: {} }]);
+  });
+
+  it('fail for good on a refused or unknown repo, and retryably when the hub is down', async () => {
+    const digestWith = (status: number, body: unknown = {}) => createSourceDigests({ store, fetch: answering(status, body).fetch, hfToken: '' })('hf://org/gated');
+    await expect(digestWith(401)).rejects.toMatchObject({ halaType: 'BadInput', message: expect.stringMatching(/hf:\/\/org\/gated: .*HTTP 401.*set HF_TOKEN/) });
+    await expect(digestWith(404)).rejects.toMatchObject({ halaType: 'BadInput', message: expect.stringMatching(/no model repo org\/gated.*fix the recipe input/) });
+    await expect(digestWith(200, { sha: 'not-a-commit' })).rejects.toMatchObject({ halaType: 'BadInput', message: expect.stringMatching(/without a commit sha/) });
+    await expect(digestWith(503)).rejects.toMatchObject({ halaType: 'StorageUnavailable' });
+
+    const unreachable: HubFetch = async () => {
+      throw new Error('getaddrinfo ENOTFOUND');
+    };
+    await expect(createSourceDigests({ store, fetch: unreachable })('hf://org/x')).rejects.toMatchObject({
+      halaType: 'StorageUnavailable',
+      message: expect.stringMatching(/hf:\/\/org\/x: the hub did not answer .*HALA_HUB_MIRROR/),
+    });
+  });
+
+  it('split hub ids the way the API names repos', () => {
+    expect(parseHubId('hf://datasets/a/b/c/d.parquet')).toEqual({ kind: 'datasets', repo: 'a/b', path: 'c/d.parquet' });
+    expect(parseHubId('hf://a/b')).toEqual({ kind: 'models', repo: 'a/b', path: '' });
+    expect(() => parseHubId('hf://datasets/a')).toThrow(/not a hub id/);
+  });
+});

@@ -1,0 +1,79 @@
+// openStage digests every raw source into the stage key and hands the digests back; closeStage
+// writes lineage records whose source parents carry them and whose producer carries the activities.
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createStageCacheActivities } from '../../activities/stage-cache';
+import { FileStore } from '../../activities/store';
+import type { CloseStageInput, OpenStageInput } from '../../contracts/campaign';
+import { LineageRecord } from '../../contracts/lineage';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const ARTIFACT = 'c'.repeat(64);
+const DATASET = 'hf://datasets/org/opus/train.parquet';
+
+let dir: string;
+let mirror: string;
+let root: string;
+let acts: ReturnType<typeof createStageCacheActivities>;
+
+const open = (inputs: string[], extra: Partial<OpenStageInput> = {}) =>
+  acts.openStage({ store_root: root, stage: 'filter-opus', config: { max_chars: 400 }, inputs, runner_version: '0.1.0', use_cache: true, ...extra });
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'hala-stage-cache-'));
+  mirror = path.join(dir, 'mirror');
+  root = `file://${dir}/store`;
+  await mkdir(path.join(mirror, 'datasets', 'org', 'opus'), { recursive: true });
+  await writeFile(path.join(mirror, 'datasets', 'org', 'opus', 'train.parquet'), 'v1');
+  acts = createStageCacheActivities({ store: new FileStore(root), hubMirror: mirror });
+});
+
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+describe('openStage', () => {
+  it('returns one digest per distinct source and keys the stage by it', async () => {
+    const opened = await open([ARTIFACT, DATASET, DATASET]);
+    expect(opened.sources).toEqual([{ uri: DATASET, sha256: sha('v1') }]);
+    expect((await open([ARTIFACT, DATASET, DATASET])).stage_key).toBe(opened.stage_key);
+
+    // New upstream content under the same URI is new work (the file changed size, so no stale cache).
+    await writeFile(path.join(mirror, 'datasets', 'org', 'opus', 'train.parquet'), 'v2, more rows');
+    expect((await open([ARTIFACT, DATASET, DATASET])).stage_key).not.toBe(opened.stage_key);
+  });
+
+  it('stops the stage with a non-retryable BadInput naming an input it cannot resolve', async () => {
+    const failure = await open([DATASET, 'hf://datasets/org/missing/x.parquet']).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: 'BadInput', nonRetryable: true });
+    expect((failure as Error).message).toMatch(/^openStage filter-opus: hf:\/\/datasets\/org\/missing\/x\.parquet is not in the hub mirror/);
+  });
+});
+
+describe('closeStage lineage', () => {
+  it('gives every source parent its digest and the producer its activities and GPU-seconds', async () => {
+    const opened = await open([ARTIFACT, DATASET]);
+    const artifact = { uri: `${opened.output_prefix}/pairs.parquet`, sha256: 'd'.repeat(64), kind: 'dataset' as const, bytes: 10 };
+    const activities = [
+      { activity: 'score_translation', count: 2, attempts: 2, retries: 0, seconds: 3, gpu_seconds: 3 },
+      { activity: 'translate_shard', count: 5, attempts: 7, retries: 1, seconds: 40, gpu_seconds: 80 },
+    ];
+    const close: CloseStageInput = {
+      store_root: root, stage: 'filter-opus', stage_key: opened.stage_key, config: {}, inputs: [ARTIFACT, DATASET], output: {},
+      artifacts: [artifact], sources: opened.sources ?? [], activities,
+      campaign_id: 'c1', workflow_id: 'c1/filter-opus', run_id: 'r1', code_version: '0.1.0', started_at: '2026-01-01T00:00:00Z',
+    };
+    await acts.closeStage(close);
+    const text = await readFile(path.join(dir, 'store', 'lineage', `${artifact.sha256}.json`), 'utf8');
+    const record = LineageRecord.parse(JSON.parse(text));
+    expect(record.parents).toEqual([
+      { kind: 'artifact', sha256: ARTIFACT },
+      { kind: 'source', uri: DATASET, sha256: sha('v1') },
+    ]);
+    expect(record.producer.activities).toEqual(activities);
+    expect(record.gpu_seconds).toBe(83);
+  });
+});
