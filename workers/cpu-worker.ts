@@ -28,7 +28,7 @@ export interface CpuWorkerOptions {
 export function cpuActivitiesFor(store: ArtifactStore, hubMirror?: string): CpuActivityFns {
   return {
     ...createCpuActivities({ store, hubMirror }),
-    ...createStageCacheActivities({ store }),
+    ...createStageCacheActivities({ store, hubMirror }),
     ...createCampaignOutputActivities({ store }),
   };
 }

@@ -1,32 +1,38 @@
-// The whole local stack `hala up` and the end-to-end tests run: Temporal dev server, the CPU
-// worker (in this process) and the four Python runner workers (on CPU here, on GPUs in production).
+// The whole local stack `hala up` and the end-to-end tests run: the Temporal dev server, the CPU
+// worker and the four Python runner workers (on CPU here, on GPUs in production), each worker a
+// supervised child process that is restarted when it dies — as a Deployment would in production.
 import path from 'node:path';
-import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Recipe } from '../contracts/recipe';
-import { DefaultQueues } from '../contracts/queues';
+import { DefaultQueues, type QueueRole } from '../contracts/queues';
 import { halaSearchAttributes } from '../contracts/search-attributes';
-import { createCpuWorker } from './cpu-worker';
-import { startDevServer, type RunningDevServer } from './dev-server';
-import { gpuRoles, startPythonWorker, stopPythonWorkers, type PythonWorker } from './python-workers';
+import { startDevServer, type DevServerOptions, type RunningDevServer } from './dev-server';
+import { gpuRoles, pythonWorkerEnv, startPythonWorker } from './python-workers';
 import { hubMirror, repoRoot } from './python-env';
+import { supervise, type SupervisedProcess } from './supervisor';
+import { startWorkerProcess } from './worker-process';
 
 export interface LocalStackOptions {
   /** Where the SQLite history, logs and the default store live. */
   stateDir?: string;
   port?: number;
   uiPort?: number;
-  /** In-memory server (tests) instead of the SQLite file. */
+  /** In-memory server instead of the SQLite file (its history does not survive a server restart). */
   ephemeral?: boolean;
   queues?: Recipe['queues'];
   storeRoot?: string;
+  /** Extra environment for every worker (e.g. HALA_WORK_DIR for a test's own scratch space). */
+  workerEnv?: Record<string, string>;
 }
 
 export interface LocalStack {
   address: string;
   uiUrl: string;
   storeRoot: string;
-  cpuWorker: Worker;
-  pythonWorkers: PythonWorker[];
+  logDir: string;
+  /** One supervised process per queue role: `cpu` (TypeScript) and the four Python roles. */
+  workers: Record<QueueRole, SupervisedProcess>;
+  /** Stops the dev server and starts it again on the same port and SQLite file. */
+  restartServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -35,43 +41,71 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const queues = options.queues ?? DefaultQueues;
   const logDir = path.join(stateDir, 'logs');
   const storeRoot = options.storeRoot ?? `file://${path.join(stateDir, 'store')}`;
-  const server: RunningDevServer = await startDevServer({
+  const serverOptions: DevServerOptions = {
     port: options.port ?? 7233,
     uiPort: options.uiPort ?? 8233,
     dbFile: options.ephemeral ? undefined : path.join(stateDir, 'temporal.db'),
     logFile: path.join(logDir, 'temporal.log'),
     searchAttributes: Object.fromEntries(halaSearchAttributes.map((k) => [k.name, 'Keyword'])),
-  });
-  const started: PythonWorker[] = [];
-  try {
-    // Python workers import torch (seconds each): start them together, and keep track of every one
-    // that came up so that a failure of another never leaves it running.
-    const results = await Promise.allSettled(gpuRoles.map((role) => startPythonWorker(role, queues[role], server.address, logDir)));
-    for (const r of results) if (r.status === 'fulfilled') started.push(r.value);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    const pythonWorkers = [...started];
-    const connection = await NativeConnection.connect({ address: server.address });
-    // The same offline hub the Python workers read (pythonWorkerEnv), so hf:// ids agree on both sides.
-    const cpuWorker = await createCpuWorker({ connection, taskQueue: queues.cpu, storeRoot, hubMirror: hubMirror() });
-    const running = cpuWorker.run();
-    return {
-      address: server.address,
-      uiUrl: server.uiUrl,
-      storeRoot,
-      cpuWorker,
-      pythonWorkers,
-      async stop() {
-        cpuWorker.shutdown();
-        await running.catch(() => undefined);
-        await connection.close();
-        await stopPythonWorkers(pythonWorkers);
-        await server.stop();
-      },
-    };
-  } catch (err) {
-    await stopPythonWorkers(started);
+  };
+  let server: RunningDevServer = await startDevServer(serverOptions);
+  const address = server.address;
+  const extraEnv = options.workerEnv ?? {};
+
+  const starters: Record<QueueRole, () => Promise<SupervisedProcess>> = {
+    cpu: () =>
+      supervise({
+        label: 'cpu worker',
+        start: () =>
+          startWorkerProcess({
+            label: 'cpu worker',
+            command: process.execPath,
+            args: ['--import', 'tsx', path.join(__dirname, 'cpu-worker.ts'), '--address', address, '--task-queue', queues.cpu, '--store', storeRoot],
+            // The same offline hub the Python workers read, so hf:// ids agree on both sides.
+            env: { ...process.env, HALA_HUB_MIRROR: hubMirror(), ...extraEnv },
+            logDir,
+            logName: 'worker-cpu.log',
+          }),
+      }),
+    ...Object.fromEntries(
+      gpuRoles.map((role) => [
+        role,
+        () =>
+          supervise({
+            label: `python worker ${role}`,
+            start: async () => (await startPythonWorker(role, queues[role], address, logDir, pythonWorkerEnv(extraEnv))).process,
+          }),
+      ]),
+    ),
+  } as Record<QueueRole, () => Promise<SupervisedProcess>>;
+
+  // Python workers import torch (seconds each): start all workers together, and keep track of every
+  // one that came up so that a failure of another never leaves it running.
+  const roles = Object.keys(starters) as QueueRole[];
+  const results = await Promise.allSettled(roles.map((role) => starters[role]()));
+  const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((w) => w.stop()));
     await server.stop();
-    throw err;
+    throw failed.reason;
   }
+  const workers = Object.fromEntries(roles.map((role, i) => [role, (results[i] as PromiseFulfilledResult<SupervisedProcess>).value])) as Record<QueueRole, SupervisedProcess>;
+
+  return {
+    address,
+    uiUrl: server.uiUrl,
+    storeRoot,
+    logDir,
+    workers,
+    async restartServer() {
+      if (!serverOptions.dbFile) throw new Error('an ephemeral (in-memory) dev server loses every campaign on restart; start the stack without ephemeral');
+      await server.stop();
+      server = await startDevServer(serverOptions);
+    },
+    async stop() {
+      await Promise.all(Object.values(workers).map((w) => w.stop()));
+      await server.stop();
+    },
+  };
 }

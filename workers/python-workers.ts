@@ -1,11 +1,9 @@
 // The Python runner workers, one process (and process group) per GPU queue role.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { QueueRole } from '../contracts/queues';
-import { stopGroup } from './dev-server';
 import { hubMirror, repoRoot, venvBin } from './python-env';
+import { startWorkerProcess } from './worker-process';
 
 export type GpuRole = Exclude<QueueRole, 'cpu'>;
 export const gpuRoles: GpuRole[] = ['quantize', 'infer', 'train', 'eval'];
@@ -33,31 +31,14 @@ export function pythonWorkerEnv(extra: Record<string, string> = {}): NodeJS.Proc
 }
 
 /** Starts one worker and resolves once it polls its queue (it prints "hala worker ready"). */
-export async function startPythonWorker(role: GpuRole, queue: string, address: string, logDir: string): Promise<PythonWorker> {
-  mkdirSync(logDir, { recursive: true });
-  const logFile = path.join(logDir, `worker-${role}.log`);
-  const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(
-    venvBin('python'),
-    ['-m', 'hala_runners.worker', '--queue-role', role, '--task-queue', queue, '--address', address],
-    { env: pythonWorkerEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
-  child.stderr!.pipe(log);
-  const lines = createInterface({ input: child.stdout! });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`python worker ${role} not ready after 180 s; see ${logFile}`)), 180_000);
-    child.once('exit', (code) => reject(new Error(`python worker ${role} exited (${code}); see ${logFile}`)));
-    lines.on('line', (line) => {
-      log.write(line + '\n');
-      if (line.startsWith('hala worker ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
+export async function startPythonWorker(role: GpuRole, queue: string, address: string, logDir: string, env = pythonWorkerEnv()): Promise<PythonWorker> {
+  const process = await startWorkerProcess({
+    label: `python worker ${role}`,
+    command: venvBin('python'),
+    args: ['-m', 'hala_runners.worker', '--queue-role', role, '--task-queue', queue, '--address', address],
+    env,
+    logDir,
+    logName: `worker-${role}.log`,
   });
-  return { role, queue, process: child };
-}
-
-export async function stopPythonWorkers(workers: PythonWorker[]): Promise<void> {
-  await Promise.all(workers.map((w) => stopGroup(w.process, 15_000)));
+  return { role, queue, process };
 }

@@ -1,12 +1,13 @@
 // The walking skeleton end to end: the real local stack (dev server, CPU worker, four Python
 // workers on CPU) runs recipes/tiny.yaml on the generated tiny world. Several minutes on 2 cores.
+// Then the chaos suite runs the same campaign again under five faults and compares digests with it.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadRecipe } from '../../cli/recipe-file';
 import { startCampaign } from '../../cli/start-campaign';
 import type { Recipe } from '../../contracts/recipe';
@@ -17,12 +18,27 @@ import { venvBin } from '../../workers/python-env';
 import { freePort } from '../support/ports';
 import { watchCampaign } from '../../cli/watch';
 import { dataConverterFromEnv } from '../../security/data-converter';
+import { describeChaos, type UndisturbedRun } from './chaos/chaos-suite';
+import { lineageOf } from '../../cli/lineage-source';
+import { producerLine } from '../../cli/lineage';
 
 const minutes = 60_000;
 
+// Shared by the two suites: the undisturbed run's result, and its state directory.
+const stateDir = mkdtempSync(path.join(tmpdir(), 'hala-e2e-'));
+let undisturbed: UndisturbedRun | undefined;
+let keepLogs = false;
+afterEach((context) => {
+  if (context.task.result?.state === 'fail') keepLogs = true;
+});
+afterAll(() => {
+  // Keep the logs of a failed run for whoever reads the CI output.
+  if (keepLogs || !undisturbed) console.error(`e2e: logs kept in ${stateDir}/logs`);
+  else rmSync(stateDir, { recursive: true, force: true });
+});
+
 describe('tiny campaign, end to end', () => {
   let stack: LocalStack;
-  let stateDir: string;
   let client: Client;
   let result: CampaignResult;
   let wallSeconds: number;
@@ -30,12 +46,11 @@ describe('tiny campaign, end to end', () => {
   let sha256: string;
 
   beforeAll(async () => {
-    stateDir = mkdtempSync(path.join(tmpdir(), 'hala-e2e-'));
     // Like `npm start`: the stack itself finds the tiny world (no HALA_HUB_MIRROR from the test runner).
     delete process.env.HALA_HUB_MIRROR;
     // Encrypted payloads end to end: the CPU worker, the Python workers and this client share the key.
     process.env.HALA_CODEC_KEY = randomBytes(32).toString('base64');
-    stack = await startLocalStack({ stateDir, ephemeral: true, port: await freePort(), uiPort: await freePort() });
+    stack = await startLocalStack({ stateDir, ephemeral: true, port: await freePort(), uiPort: await freePort(), workerEnv: { HALA_WORK_DIR: path.join(stateDir, 'work') } });
     client = new Client({ connection: await Connection.connect({ address: stack.address }), dataConverter: dataConverterFromEnv() });
     const loaded = loadRecipe(path.join(__dirname, '../../recipes/tiny.yaml'));
     if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
@@ -52,9 +67,10 @@ describe('tiny campaign, end to end', () => {
 
   afterAll(async () => {
     await stack?.stop();
-    // Keep the logs of a failed run for whoever reads the CI output.
-    if (stateDir && result) rmSync(stateDir, { recursive: true, force: true });
-    else if (stateDir) console.error(`e2e: campaign failed; logs kept in ${stateDir}/logs`);
+    if (!result) return;
+    // The chaos run writes a fresh store at the same path (artifact digests may depend on it).
+    renameSync(path.join(stateDir, 'store'), path.join(stateDir, 'store-undisturbed'));
+    undisturbed = { result, stateDir };
   }, 2 * minutes);
 
   const metrics = (stage: string) => result.progress.stages.find((s) => s.stage === stage)!.metrics;
@@ -116,6 +132,20 @@ describe('tiny campaign, end to end', () => {
     // The wall-time ratio is printed above, not asserted: timing belongs to bench/, not to tests.
   }, 5 * minutes);
 
+  it('traces every merged model back to the teacher, OPUS-100 and Open-Orca, with digests (hala lineage)', async () => {
+    const graph = await lineageOf('e2e-tiny', stack.storeRoot);
+    const sources = graph.nodes.filter((n) => n.kind === 'source');
+    for (const uri of [recipe.inputs.teacher, recipe.inputs.opus, recipe.inputs.open_orca]) {
+      expect(sources.find((n) => n.uri === uri)?.sha256, uri).toMatch(/^[0-9a-f]{64}$/);
+    }
+    expect(graph.nodes.filter((n) => n.kind === 'unknown')).toEqual([]);
+    const merged = graph.nodes.filter((n) => n.stage?.startsWith('merge-'));
+    expect(merged).toHaveLength(3);
+    const train = graph.nodes.find((n) => n.stage === 'train-translator')!;
+    expect(train.activities?.map((a) => a.activity)).toEqual(['train_sft']);
+    console.log(`lineage: ${graph.nodes.length} nodes, ${graph.edges.length} edges; translator: ${producerLine(train)}`);
+  });
+
   it('translates every instruction set, merges and evaluates every student', () => {
     expect(metrics('translate-instructions').conversations).toBeGreaterThan(0);
     for (const student of ['hala-350m', 'hala-700m', 'hala-1-2b']) {
@@ -125,3 +155,5 @@ describe('tiny campaign, end to end', () => {
     }
   });
 });
+
+describeChaos(() => undisturbed);

@@ -1,0 +1,189 @@
+// The chaos suite: the tiny campaign again (one student), on a fresh store at the same path as the
+// undisturbed run, while five faults strike in turn — kill -9 the TypeScript worker, kill -9 the
+// infer worker mid-translate, kill -9 the train runner mid-train, restart the dev server, SIGTERM
+// the train worker mid-sft. The campaign must complete with the undisturbed run's digests, every
+// source row translated exactly once, and each fault's rework within its bound (printed).
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRecipe } from '../../../cli/recipe-file';
+import { startCampaign } from '../../../cli/start-campaign';
+import type { Recipe } from '../../../contracts/recipe';
+import type { campaign, CampaignResult } from '../../../workflows/campaign';
+import { startLocalStack, type LocalStack } from '../../../workers/local-stack';
+import { freePort } from '../../support/ports';
+import { sql } from '../../support/duckdb-sql';
+import { campaignFaults, unleash, type Strike } from './faults';
+import { lineageOf } from '../../../cli/lineage-source';
+import { producerLine } from '../../../cli/lineage';
+import { activityOutcome, retriedActivities } from './observe';
+
+const minutes = 60_000;
+const CAMPAIGN = 'chaos-tiny';
+
+export interface UndisturbedRun {
+  result: CampaignResult;
+  /** Its store was `<stateDir>/store`; the chaos run writes a fresh store at the same path. */
+  stateDir: string;
+}
+
+/** Waits for the campaign's result across a server restart (the long poll fails while it is down). */
+async function resultAcrossOutages(handle: WorkflowHandle<typeof campaign>): Promise<CampaignResult> {
+  for (;;) {
+    try {
+      return await handle.result();
+    } catch (err) {
+      const text = String((err as Error).message ?? err);
+      if (!/unavailable|connect|ECONNREFUSED|deadline|transport|14 /i.test(text)) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+/** Files named `name` anywhere below `dir`. */
+function filesNamed(dir: string, test: (file: string) => boolean): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && test(e.name))
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
+const list = (files: string[]) => `[${files.map((f) => `'${f}'`).join(', ')}]`;
+
+export function describeChaos(undisturbed: () => UndisturbedRun | undefined) {
+  describe('chaos: the same campaign survives five faults', () => {
+    let stack: LocalStack;
+    let client: Client;
+    let recipe: Recipe;
+    let reference: UndisturbedRun;
+    let result: CampaignResult;
+    let strikes: Strike[] = [];
+
+    beforeAll(async () => {
+      const ref = undisturbed();
+      if (!ref) throw new Error('the undisturbed run did not finish: nothing to compare the chaos run with');
+      reference = ref;
+      // Plain payloads, so the suite can read heartbeats from describe(); the codec has its own test.
+      delete process.env.HALA_CODEC_KEY;
+      stack = await startLocalStack({
+        stateDir: ref.stateDir,
+        port: await freePort(),
+        uiPort: await freePort(),
+        // Heartbeats reach the server every second, so the faults can strike mid-shard and mid-epoch.
+        workerEnv: { HALA_WORK_DIR: path.join(ref.stateDir, 'work-chaos'), HALA_HEARTBEAT_THROTTLE_S: '1' },
+      });
+      client = new Client({ connection: await Connection.connect({ address: stack.address }) });
+      const loaded = loadRecipe(path.join(__dirname, '../../../recipes/tiny.yaml'));
+      if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
+      // One student keeps the run short; the stage keys of what it runs equal the undisturbed run's.
+      // A short heartbeat timeout makes a dead worker's activity move on in seconds.
+      recipe = {
+        ...loaded.recipe,
+        store: { ...loaded.recipe.store, root: stack.storeRoot },
+        timeouts: { heartbeat_s: 20 },
+        stages: { ...loaded.recipe.stages, sft: { students: loaded.recipe.stages.sft.students.slice(0, 1) } },
+      };
+      const t0 = Date.now();
+      const handle = await startCampaign(client, recipe, loaded.sha256, { id: CAMPAIGN });
+      let finished = false;
+      const faults = unleash(client, stack, CAMPAIGN, campaignFaults(recipe.stages.train_translator.save_every_steps), () => finished, (line) => console.log(line));
+      faults.catch(() => undefined);
+      result = await resultAcrossOutages(handle);
+      finished = true;
+      console.log(`chaos campaign wall time: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      strikes = await faults;
+    }, 40 * minutes);
+
+    afterAll(async () => {
+      await stack?.stop();
+      if (!result) console.error(`chaos: campaign failed; logs kept in ${stack?.logDir}`);
+    }, 2 * minutes);
+
+    const strike = (prefix: string) => {
+      const s = strikes.find((x) => x.scenario.startsWith(prefix));
+      if (!s) throw new Error(`the fault "${prefix}" never struck`);
+      return s;
+    };
+
+    it('completes every stage after every fault struck', () => {
+      expect(strikes.map((s) => s.scenario)).toHaveLength(5);
+      expect(result.progress.stages.filter((s) => s.status !== 'completed').map((s) => s.stage)).toEqual([]);
+      for (const s of strikes) console.log(`chaos: ${s.scenario}: survived`);
+    });
+
+    it('writes artifacts byte-identical to the undisturbed run (same stage keys, same digests)', () => {
+      const differing: string[] = [];
+      for (const s of result.progress.stages) {
+        const before = reference.result.progress.stages.find((r) => r.stage === s.stage);
+        expect(before?.stage_key, `stage ${s.stage} has the undisturbed run's key`).toBe(s.stage_key);
+        const now = s.artifacts.map((a) => a.sha256);
+        const then = before!.artifacts.map((a) => a.sha256);
+        if (JSON.stringify(now) !== JSON.stringify(then)) differing.push(`${s.stage}: ${then.join(',')} -> ${now.join(',')}`);
+      }
+      console.log(`chaos: ${result.progress.stages.length - differing.length}/${result.progress.stages.length} stages byte-identical to the undisturbed run`);
+      expect(differing).toEqual([]);
+    });
+
+    it('translates every source row exactly once', async () => {
+      const storeDir = path.join(reference.stateDir, 'store', 'stages');
+      for (const stage of ['build-bilingual-corpus', 'translate-instructions']) {
+        const shards = filesNamed(path.join(storeDir, stage), (f) => /^shard-.*\.parquet$/.test(f));
+        const outputs = filesNamed(path.join(storeDir, stage), (f) => f === 'translations.parquet');
+        expect(shards.length, `${stage} shards`).toBeGreaterThan(0);
+        const [row] = await sql(`
+          WITH src AS (SELECT id FROM read_parquet(${list(shards)})),
+               out AS (SELECT id FROM read_parquet(${list(outputs)}))
+          SELECT (SELECT count(*) FROM src) AS source_rows,
+                 (SELECT count(*) FROM out) AS translated_rows,
+                 (SELECT count(DISTINCT id) FROM out) AS distinct_ids,
+                 (SELECT count(*) FROM (SELECT id FROM src EXCEPT SELECT id FROM out)) AS missing`);
+        console.log(`chaos: ${stage}: ${row!.source_rows} source rows, ${row!.translated_rows} translated, ${row!.distinct_ids} distinct, ${row!.missing} missing`);
+        expect(Number(row!.missing)).toBe(0);
+        expect(Number(row!.translated_rows)).toBe(Number(row!.source_rows));
+        expect(Number(row!.distinct_ids)).toBe(Number(row!.source_rows));
+      }
+    });
+
+    it('kill -9 mid-train: the retry resumes from the last checkpoint (rework at most one checkpoint interval)', async () => {
+      const s = strike('kill -9 the Python train runner');
+      const outcome = await activityOutcome(client, s.victim.workflowId, s.victim.activityId);
+      const resumedFrom = Number(outcome.result?.resumed_from_step);
+      const rework = s.victim.progress!.done - resumedFrom;
+      const interval = recipe.stages.train_translator.save_every_steps;
+      console.log(`chaos: kill -9 mid-train: killed at step >= ${s.victim.progress!.done}/${s.victim.progress!.total}, attempt ${outcome.attempt} (after ${outcome.lastFailure}) resumed from step ${resumedFrom}: ${rework} steps redone (checkpoint interval ${interval})`);
+      expect(outcome.attempt).toBeGreaterThanOrEqual(2);
+      expect(rework).toBeLessThanOrEqual(interval);
+      // Lineage keeps the retry: the translator's producer shows more attempts than calls.
+      const train = (await lineageOf(CAMPAIGN, stack.storeRoot)).nodes.find((n) => n.stage === 'train-translator');
+      console.log(`chaos: lineage of the translator: ${producerLine(train!)}`);
+      expect(train?.activities?.find((a) => a.activity === 'train_sft')?.retries).toBeGreaterThanOrEqual(1);
+    });
+
+    it('kill -9 the infer worker mid-translate: the retry reuses every finished chunk', async () => {
+      const s = strike('kill -9 the Python infer worker');
+      const outcome = await activityOutcome(client, s.victim.workflowId, s.victim.activityId);
+      const reused = Number(outcome.result?.resumed_rows);
+      const batch = recipe.stages.translate_instructions.generation.batch_size;
+      console.log(`chaos: kill -9 infer worker: killed with >= ${s.victim.progress!.done}/${s.victim.progress!.total} rows done; attempt ${outcome.attempt} (after ${outcome.lastFailure}) reused ${reused} rows; at most one chunk (${batch} rows) redone`);
+      expect(outcome.attempt).toBeGreaterThanOrEqual(2);
+      expect(reused).toBeGreaterThanOrEqual(s.victim.progress!.done);
+    });
+
+    it('SIGTERM mid-sft: the runner checkpoints at once and the retry redoes no step', async () => {
+      const s = strike('SIGTERM the Python train worker');
+      const outcome = await activityOutcome(client, s.victim.workflowId, s.victim.activityId);
+      const resumedFrom = Number(outcome.result?.resumed_from_step);
+      console.log(`chaos: SIGTERM mid-sft: signalled at step >= ${s.victim.progress!.done}/${s.victim.progress!.total}; attempt ${outcome.attempt} (after ${outcome.lastFailure}) resumed from step ${resumedFrom}: 0 steps redone before the signal`);
+      expect(outcome.lastFailure).toBe('Preempted'); // failed at once, not by a heartbeat timeout
+      expect(resumedFrom).toBeGreaterThanOrEqual(s.victim.progress!.done);
+    });
+
+    it('kill -9 the TypeScript worker and a server restart lose nothing: workflows replay, activities retry', async () => {
+      const retried = await retriedActivities(client, CAMPAIGN);
+      console.log(`chaos: ${retried.length} activities needed a retry:\n  ${retried.join('\n  ')}`);
+      expect(strike('kill -9 the TypeScript worker').victim.activityType).toBe('compress_teacher');
+      expect(strike('restart the Temporal dev server').victim.activityType).toBe('train_sft');
+      expect(stack.workers.cpu.restarts()).toBeGreaterThanOrEqual(1);
+    });
+  });
+}

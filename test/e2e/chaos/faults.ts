@@ -1,0 +1,116 @@
+// The faults the chaos suite injects into a running local stack, each when the campaign reaches
+// the moment it is meant for. One observer loop reads the pending activities (with their last
+// heartbeat) and fires every fault whose moment has come; each strike records what its victim had
+// reported just before, so the suite can measure the rework after the campaign ends.
+import { execFileSync } from 'node:child_process';
+import type { Client } from '@temporalio/client';
+import type { LocalStack } from '../../../workers/local-stack';
+import { pendingActivities, type PendingActivity } from './observe';
+
+export interface Fault {
+  scenario: string;
+  /** Workflow id prefix (below the campaign) whose pending activities can trigger the fault. */
+  under: string;
+  /** Is this the moment? */
+  when: (a: PendingActivity) => boolean;
+  strike: (stack: LocalStack) => Promise<void>;
+}
+
+export interface Strike {
+  scenario: string;
+  victim: PendingActivity;
+  /** ms since the campaign started */
+  at: number;
+}
+
+const checkpointStep = (uri: string | null | undefined) => Number(/checkpoint-(\d+)\/?$/.exec(uri ?? '')?.[1] ?? 0);
+const midway = (a: PendingActivity) => !!a.progress && a.progress.done > 0 && a.progress.done < a.progress.total;
+
+/** The stage runner subprocess a Python worker started (its child running hala_runners.runners.*). */
+function runnerPid(workerPid: number): number {
+  const children = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(workerPid)], { encoding: 'utf8' });
+  const line = children.split('\n').find((l) => l.includes('hala_runners.runners.'));
+  if (!line) throw new Error(`chaos: worker ${workerPid} runs no stage runner now:\n${children}`);
+  return Number(line.trim().split(/\s+/)[0]);
+}
+
+const kill = (pid: number | undefined, signal: NodeJS.Signals) => {
+  if (pid === undefined) throw new Error('chaos: the process to signal has no pid');
+  process.kill(pid, signal);
+};
+
+/** The five faults, in the order the campaign meets them. */
+export function campaignFaults(translatorSaveEvery: number): Fault[] {
+  return [
+    {
+      // All workflows and CPU activities live in this process.
+      scenario: 'kill -9 the TypeScript worker',
+      under: 'compress-teacher',
+      when: (a) => a.activityType === 'compress_teacher',
+      strike: async (stack) => kill(stack.workers.cpu.current().pid, 'SIGKILL'),
+    },
+    {
+      // The runner process only, as the OOM killer would; once training went past a checkpoint.
+      scenario: 'kill -9 the Python train runner mid-train',
+      under: 'train-translator',
+      when: (a) => {
+        const p = a.progress;
+        if (a.activityType !== 'train_sft' || p?.phase !== 'train') return false;
+        return p.total > translatorSaveEvery ? p.done > translatorSaveEvery && p.done > checkpointStep(p.checkpoint_uri) : p.done >= p.total / 2;
+      },
+      strike: async (stack) => kill(runnerPid(stack.workers.train.current().pid!), 'SIGKILL'),
+    },
+    {
+      // The server goes away under a GPU activity in full flight; the runner keeps training.
+      scenario: 'restart the Temporal dev server (SQLite)',
+      under: 'train-translator',
+      when: (a) => a.activityType === 'train_sft' && a.progress?.phase === 'train' && a.progress.done >= a.progress.total / 2,
+      strike: (stack) => stack.restartServer(),
+    },
+    {
+      // The whole worker, as a lost VM: its engine process dies with it (parent watchdog). The
+      // instruction shards are the longest translations of the tiny campaign (~2 s each).
+      scenario: 'kill -9 the Python infer worker mid-translate',
+      under: 'translate-instructions',
+      when: (a) => a.activityType === 'translate_shard' && a.progress?.phase === 'translate' && midway(a),
+      strike: async (stack) => kill(stack.workers.infer.current().pid, 'SIGKILL'),
+    },
+    {
+      // A preemption notice: the worker passes it on, the runner checkpoints and the attempt fails at once.
+      scenario: 'SIGTERM the Python train worker mid-sft (preemption notice)',
+      under: 'sft-',
+      when: (a) => a.activityType === 'train_sft' && a.progress?.phase === 'train' && midway(a),
+      strike: async (stack) => kill(stack.workers.train.current().pid, 'SIGTERM'),
+    },
+  ];
+}
+
+/**
+ * Watches campaign `campaign` until `done()` and fires each fault once, at its moment. Errors while
+ * the server or a worker is down (other faults cause them) are part of the weather: keep watching.
+ */
+export async function unleash(client: Client, stack: LocalStack, campaign: string, faults: Fault[], done: () => boolean, log: (line: string) => void): Promise<Strike[]> {
+  const t0 = Date.now();
+  const struck: Strike[] = [];
+  const waiting = [...faults];
+  while (waiting.length > 0 && !done()) {
+    let pending: PendingActivity[] = [];
+    try {
+      pending = await pendingActivities(client, `${campaign}/`);
+    } catch {
+      /* the server is restarting */
+    }
+    for (const fault of [...waiting]) {
+      const victim = pending.find((a) => a.workflowId.startsWith(`${campaign}/${fault.under}`) && fault.when(a));
+      if (!victim) continue;
+      await fault.strike(stack);
+      const strike = { scenario: fault.scenario, victim, at: Date.now() - t0 };
+      log(`chaos: +${(strike.at / 1000).toFixed(0)} s ${fault.scenario} (${victim.workflowId} ${victim.activityType} at ${victim.progress?.done ?? 0}/${victim.progress?.total ?? '?'})`);
+      struck.push(strike);
+      waiting.splice(waiting.indexOf(fault), 1);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  for (const fault of waiting) log(`chaos: never struck: ${fault.scenario}`);
+  return struck;
+}
