@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { HalaErrorType } from '../contracts/errors';
 import type { SourceDigest } from '../contracts/lineage';
 import { type ArtifactStore, directoryManifest, fileSha256, resolveSource, sha256Hex } from './store';
+import { expandLocalGlob, isGlob } from './store/hub-source';
 import { listFilesRecursive } from './store/digest';
 
 /** A stage input that is already a store artifact's digest, as opposed to a source URI. */
@@ -55,6 +56,7 @@ export function createSourceDigests(deps: SourceDigestDeps): DigestSource {
     if (uri.startsWith('hf://') && !mirror) return hubRevisionDigest(uri, deps);
     // The same mapping (hub id -> mirror path, file:// -> path, s3:// -> local copy) the data plane reads through.
     const where = await resolveSource(uri, deps.store, mirror);
+    if (isGlob(where)) return { uri, sha256: await globDigest(uri, where, local) };
     return { uri, sha256: await local(uri, where) };
   };
 }
@@ -79,6 +81,13 @@ function localDigestCache() {
     void digest.catch(() => cache.get(localPath)?.digest === digest && cache.delete(localPath));
     return digest;
   };
+}
+
+/** A sharded split read through a glob: the digest of its files' names and digests, in name order. */
+async function globDigest(uri: string, pattern: string, local: (uri: string, localPath: string) => Promise<string>): Promise<string> {
+  const files = await expandLocalGlob(pattern);
+  const lines = await Promise.all(files.map(async (f) => `${path.basename(f)}\0${await local(uri, f)}`));
+  return sha256Hex(lines.join('\n'));
 }
 
 /** Size, mtime and inode of every file below `dir`, folded into one short string. */

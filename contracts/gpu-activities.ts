@@ -90,6 +90,7 @@ export const MergeSlerpOutput = z.object({
   model: ArtifactRef,
   tensors: z.number().int().nonnegative(),
   linear_fallbacks: z.number().int().nonnegative(),
+  resumed_tensors: z.number().int().nonnegative().optional().describe('tensors in output shards an earlier attempt finished'),
   run,
 });
 

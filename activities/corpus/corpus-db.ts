@@ -2,6 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { BadCorpusInput } from './bad-corpus-input';
+import { expandLocalGlob, isGlob } from '../store/hub-source';
 
 // One in-memory DuckDB per corpus job: DuckDB reads, filters, joins and writes the parquet; the
 // TypeScript around it only decides what to ask. Spills go to the job's work dir, not /tmp.
@@ -64,9 +65,17 @@ export function sqlString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-/** The parquet files behind a source: a local directory means every *.parquet below it, in path order. */
+/**
+ * The parquet files behind a source: a local directory means every *.parquet below it, a glob
+ * (`train-*.parquet`) every file it matches, both in path order.
+ */
 async function parquetFiles(source: ParquetSource): Promise<string[]> {
   if (/^[a-z0-9]+:\/\//i.test(source.path)) return [source.path]; // hf:// and friends: DuckDB's business
+  if (isGlob(source.path)) {
+    const matched = await expandLocalGlob(source.path);
+    if (matched.length === 0) throw new BadCorpusInput(`${source.label}: ${source.path} matches no file; check the pattern`);
+    return matched;
+  }
   const info = await stat(source.path).catch(() => undefined);
   if (!info) throw new BadCorpusInput(`${source.label}: no file at ${source.path}; check the URI or rerun the stage that writes it`);
   if (!info.isDirectory()) return [source.path];

@@ -2,12 +2,15 @@
 
 hf://org/name                      -> a model repo snapshot
 hf://datasets/org/name/path.parquet -> one file of a dataset repo
+hf://datasets/org/name/data/test-*.parquet -> every file the pattern matches (resolve_files only;
+    * and ? in the last path segment, as the hub lays out its parquet shards)
 With HALA_HUB_MIRROR set (tests, air-gapped clusters) the same ids are read from that directory,
 laid out as <mirror>/<org>/<name> and <mirror>/datasets/<org>/<name>/<path>; otherwise the real
 Hugging Face hub is used through huggingface_hub.
 """
 from __future__ import annotations
 
+import fnmatch
 import os
 from pathlib import Path
 
@@ -43,3 +46,38 @@ def resolve(uri: str) -> Path:
     if len(parts) != 2:
         raise bad_input(f"{uri}: model URIs are hf://<org>/<name>")
     return Path(snapshot_download(rest))
+
+
+def is_glob(uri: str) -> bool:
+    return any(c in uri for c in "*?")
+
+
+def resolve_files(uri: str) -> list[Path]:
+    """The local files of a dataset source, in name order: one for a plain URI, every match of a
+    glob in the last path segment (hf://datasets/org/name/data/test-*.parquet)."""
+    if not is_glob(uri):
+        return [resolve(uri)]
+    directory, pattern = uri.rstrip("/").rsplit("/", 1)
+    if is_glob(directory):
+        raise bad_input(f"{uri}: only the file name may hold * or ? (e.g. data/train-*.parquet)")
+    if directory.startswith("hf://") and _mirror() is None:
+        matches = _hub_glob(uri)
+    else:  # a local folder: the mirror's copy, a file:// directory, an s3:// prefix fetched whole
+        folder = resolve(directory)
+        matches = sorted(p for p in folder.iterdir() if p.is_file() and fnmatch.fnmatch(p.name, pattern))
+    if not matches:
+        raise bad_input(f"{uri} matches no file; check the pattern against the repo's file list")
+    return matches
+
+
+def _hub_glob(uri: str) -> list[Path]:
+    from huggingface_hub import HfFileSystem, hf_hub_download
+
+    rest = uri[len("hf://"):].strip("/")
+    parts = rest.split("/")
+    if parts[0] != "datasets" or len(parts) < 4:
+        raise bad_input(f"{uri}: globs are for dataset files, hf://datasets/<org>/<name>/<pattern>")
+    repo = f"{parts[1]}/{parts[2]}"
+    found = sorted(HfFileSystem().glob(rest))  # "datasets/org/name/data/test-*.parquet"
+    prefix = f"datasets/{repo}/"
+    return [Path(hf_hub_download(repo, f[len(prefix):], repo_type="dataset")) for f in found]

@@ -212,3 +212,18 @@ def test_the_tiny_world_benchmarks_evaluate_in_every_format(hub_mirror, tmp_path
     result = events[-1]["result"]
     assert set(result["scores"]) == set(LAYOUTS)
     assert all(0.0 <= s <= 100.0 for s in result["scores"].values())
+
+
+def test_a_split_sharded_over_several_files_is_named_by_a_glob(tiny, tmp_path, capsys, monkeypatch):
+    """Hub benchmarks ship as test-0000k-of-0000n.parquet: one benchmark reads every shard."""
+    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
+    data = rows("exams", 8, leak=True)
+    split = tmp_path / "split"
+    split.mkdir()
+    pq.write_table(pa.Table.from_pylist(data[:5]), split / "test-00000-of-00002.parquet")
+    pq.write_table(pa.Table.from_pylist(data[5:]), split / "test-00001-of-00002.parquet")
+    code, events = _evaluate(tmp_path, capsys, tiny.model_uri,
+                             [{"name": "ex", "uri": f"file://{split}/test-*.parquet", "format": "exams"}])
+    assert code == 0, events[-1]
+    report = json.loads(store.fetch(events[-1]["result"]["report"]).read_text())
+    assert report["benchmarks"]["ex"]["rows"] == 8

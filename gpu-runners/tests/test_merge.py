@@ -114,3 +114,38 @@ def test_a_tensor_whose_shape_differs_is_bad_input_naming_it(tmp_path, models, c
     assert code == 1
     assert events[-1]["type"] == "BadInput"
     assert "model.layers.2.feed_forward.w1.weight" in events[-1]["message"]
+
+
+def test_a_retry_adopts_finished_shards_and_writes_the_same_bytes(tmp_path, models, capsys, monkeypatch):
+    """A merge killed after some output shards resumes from them (they are not merged again) and
+    publishes a model byte-identical to an undisturbed merge."""
+    import shutil
+
+    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
+    calls = {"n": 0}
+    real_slerp = merge.slerp
+
+    def dies_midway(*args):
+        calls["n"] += 1
+        if calls["n"] > 20:
+            raise RuntimeError("worker lost")
+        return real_slerp(*args)
+
+    monkeypatch.setattr(merge, "slerp", dies_midway)
+    code, events = _merge(tmp_path, models, capsys, max_shard_bytes=150_000)
+    assert code == 1 and events[-1]["type"] == "Preempted"
+    finished = len(list((tmp_path / "store" / "merge" / "partial").glob("*.json")))
+    assert finished >= 1
+
+    monkeypatch.setattr(merge, "slerp", real_slerp)
+    calls["n"] = 0
+    code, events = _merge(tmp_path, models, capsys, max_shard_bytes=150_000)
+    resumed = events[-1]["result"]
+    assert code == 0 and 0 < resumed["resumed_tensors"] < resumed["tensors"]
+
+    shutil.rmtree(tmp_path / "store" / "merge")  # the same merge, undisturbed, at the same place
+    code, events = _merge(tmp_path, models, capsys, max_shard_bytes=150_000)
+    straight = events[-1]["result"]
+    assert straight["resumed_tensors"] == 0
+    assert resumed["model"]["sha256"] == straight["model"]["sha256"]
+    assert resumed["linear_fallbacks"] == straight["linear_fallbacks"]

@@ -100,6 +100,21 @@ describe('CPU activities', () => {
     expect(broken.message).toContain(`file://${dir}/broken.parquet is not a readable parquet file`);
   });
 
+  it('reads a split sharded over several files through a glob, as the hub lays them out', async () => {
+    const orcaDir = path.join(mirror, 'datasets', 'Open-Orca', 'OpenOrca');
+    await sql(`COPY (SELECT 'niv.3' AS id, '' AS system_prompt, 'Count to two.' AS question, 'One, two.' AS response) TO '${orcaDir}/part-1.parquet' (FORMAT parquet)`);
+    const prepared = await run(activities.prepareSegments, {
+      stage_key: STAGE_KEY, output_prefix: store.uri('glob', STAGE_KEY), source: 'hf://datasets/Open-Orca/OpenOrca/part-*.parquet', format: 'open_orca',
+      translate_responses: true, drop_code: false, max_segment_chars: 2000, shard_rows: 10,
+    });
+    expect(prepared.row_count).toBe(3);
+    const none = await failureOf(run(activities.prepareSegments, {
+      stage_key: STAGE_KEY, output_prefix: store.uri('glob', STAGE_KEY), source: 'hf://datasets/Open-Orca/OpenOrca/valid-*.parquet', format: 'open_orca',
+      translate_responses: true, drop_code: false, max_segment_chars: 2000, shard_rows: 10,
+    }));
+    expect(none.message).toContain('hf://datasets/Open-Orca/OpenOrca/valid-*.parquet matches no file');
+  });
+
   it('prepareSegments → translate → assembleConversations round trip through the store', async () => {
     const prefix = store.uri('translate', STAGE_KEY);
     const prepared = await run(activities.prepareSegments, {

@@ -42,6 +42,19 @@ describe('source digests from a hub mirror and file://', () => {
     expect((await digest('hf://org/teacher')).sha256).toBe(published.sha256);
   });
 
+  it('hash a glob over a sharded split by its files, in name order', async () => {
+    const split = path.join(mirror, 'datasets', 'org', 'bench', 'data');
+    await mkdir(split, { recursive: true });
+    await writeFile(path.join(split, 'test-00001-of-00002.parquet'), 'b');
+    await writeFile(path.join(split, 'test-00000-of-00002.parquet'), 'a');
+    const digest = createSourceDigests({ store, hubMirror: mirror });
+    const uri = 'hf://datasets/org/bench/data/test-*.parquet';
+    const expected = sha(`test-00000-of-00002.parquet\0${sha('a')}\ntest-00001-of-00002.parquet\0${sha('b')}`);
+    expect(await digest(uri)).toEqual({ uri, sha256: expected });
+    await writeFile(path.join(split, 'test-00002-of-00003.parquet'), 'c'); // a new shard is new content
+    expect((await digest(uri)).sha256).not.toBe(expected);
+  });
+
   it('reuse a digest while size and mtime hold, and see any change of them', async () => {
     const digest = createSourceDigests({ store, hubMirror: mirror });
     const file = path.join(mirror, 'datasets', 'org', 'opus', 'en-ar', 'train.parquet');

@@ -154,9 +154,11 @@ def accuracy(docs: Sequence[McqDoc], requests: Sequence[Request], logprobs: Sequ
 def load_docs(bench: dict) -> list[McqDoc]:
     import pyarrow.parquet as pq
 
-    path = hub.resolve(bench["uri"])
+    import pyarrow as pa
+
     where = f"benchmark {bench['name']!r} ({bench['uri']})"
-    table = pq.read_table(path)
+    # A split may be sharded (test-00000-of-00002.parquet ...): the recipe names it with a glob.
+    table = pa.concat_tables([pq.read_table(p) for p in hub.resolve_files(bench["uri"])], promote_options="default")
     check_columns(bench["format"], table.column_names, where)
     docs = [to_doc(bench["format"], row, where) for row in table.to_pylist()]
     if not docs:

@@ -9,6 +9,11 @@ only plumbs tensors. Memory stays bounded by one tensor pair plus one output sha
 are memory-mapped with safe_open and never loaded whole, so a 9B merge fits a small CPU box.
 Config, tokenizer and generation settings come from the tuned model (its chat template is the
 one the merged model will be prompted with). Output: `<output_prefix>/model`.
+
+Resume per output shard: each shard, once written, is published to `<output_prefix>/partial/`
+with a sidecar (its tensors, bytes, digest, linear fallbacks) written last. Shard boundaries are a
+pure function of the tensor order and `max_shard_bytes`, so a retry adopts the finished shards,
+skips their tensors, and writes the same bytes an undisturbed merge would.
 """
 from __future__ import annotations
 
@@ -37,7 +42,7 @@ class Config:
     tuned: dict
     t: float | list[float] = 0.5
     colinear_threshold: float = 0.9995
-    resume: dict | None = None  # unused: a merge is one streaming pass, rerun whole on retry
+    resume: dict | None = None  # informational: finished shards under partial/ rule
     max_shard_bytes: int = 2 << 30  # output shard size; bounds the writer's memory (2 GiB)
 
 
@@ -90,14 +95,22 @@ def check_compatible(base: Weights, tuned: Weights) -> list[str]:
 
 
 class ShardWriter:
-    """Write tensors into safetensors shards as they come, never holding more than one shard."""
+    """Write tensors into safetensors shards as they come, never holding more than one shard.
+    `on_flush(index, path, names, nbytes)` runs after each shard is on disk (durable resume)."""
 
-    def __init__(self, directory: Path, max_bytes: int):
-        self.directory, self.max_bytes = directory, max_bytes
+    def __init__(self, directory: Path, max_bytes: int, on_flush=None):
+        self.directory, self.max_bytes, self.on_flush = directory, max_bytes, on_flush
         self.pending: dict = {}
         self.pending_bytes = 0
         self.shards: list[tuple[str, list[str]]] = []  # (temporary file name, tensor names)
         self.total_bytes = 0
+
+    def adopt(self, path: Path, names: list[str], nbytes: int) -> None:
+        """Take a shard an earlier attempt finished as the next shard."""
+        filename = f"shard-{len(self.shards):05d}.tmp"
+        shutil.copyfile(path, self.directory / filename)
+        self.shards.append((filename, list(names)))
+        self.total_bytes += nbytes
 
     def add(self, name: str, tensor) -> None:
         size = tensor.numel() * tensor.element_size()
@@ -113,6 +126,8 @@ class ShardWriter:
         filename = f"shard-{len(self.shards):05d}.tmp"
         save_file(self.pending, str(self.directory / filename), metadata={"format": "pt"})
         self.shards.append((filename, list(self.pending)))
+        if self.on_flush:
+            self.on_flush(len(self.shards) - 1, self.directory / filename, list(self.pending), self.pending_bytes)
         self.pending, self.pending_bytes = {}, 0
 
     def close(self) -> None:
@@ -131,6 +146,18 @@ class ShardWriter:
         (self.directory / INDEX).write_text(json.dumps(index, indent=2))
 
 
+def _partial(cfg: Config, index: int, ext: str) -> str:
+    return store.join(cfg.output_prefix, "partial", f"shard-{index:05d}.{ext}")
+
+
+def finished_shards(cfg: Config) -> list[dict]:
+    """The shards earlier attempts published, in order, up to the first one missing."""
+    found = []
+    while store.exists(_partial(cfg, len(found), "json")):
+        found.append(json.loads(store.fetch(_partial(cfg, len(found), "json")).read_text()))
+    return found
+
+
 def _run(cfg: Config) -> dict:
     save_config(cfg)
     progress.emit_progress("load", 0, 1)
@@ -144,18 +171,35 @@ def _run(cfg: Config) -> dict:
         raise bad_input(f"merge.t is a per-layer list but {tuned_dir}/config.json has no num_hidden_layers")
 
     out = scratch_dir(cfg.stage_key) / "merged"
-    shutil.rmtree(out, ignore_errors=True)  # a retry starts clean: the merge is cheap to redo
+    shutil.rmtree(out, ignore_errors=True)  # local leftovers are never trusted; the store's shards are
     out.mkdir(parents=True)
-    writer = ShardWriter(out, cfg.max_shard_bytes)
     fallbacks: list[str] = []
+
+    def publish_shard(index: int, path: Path, shard_names: list[str], nbytes: int) -> None:
+        ref = store.publish_file(path, _partial(cfg, index, "safetensors"), "checkpoint")
+        meta = {"names": shard_names, "bytes": nbytes, "file": ref,
+                "linear_fallbacks": [n for n in shard_names if n in set(fallbacks)]}
+        store.write_bytes(_partial(cfg, index, "json"), json.dumps(meta).encode())  # last: marks it complete
+
+    writer = ShardWriter(out, cfg.max_shard_bytes, on_flush=publish_shard)
+    adopted: set[str] = set()
+    for meta in finished_shards(cfg):
+        writer.adopt(store.fetch(meta["file"]), meta["names"], meta["bytes"])  # digest verified
+        adopted.update(meta["names"])
+        fallbacks += meta["linear_fallbacks"]
+    if adopted:
+        print(f"merge: resuming after {len(writer.shards)} finished shard(s), {len(adopted)} tensors", file=sys.stderr)
+    partial_prefix = store.join(cfg.output_prefix, "partial")
     for i, name in enumerate(names, start=1):
+        if name in adopted:
+            continue
         v1 = tuned.tensor(name)
         merged, linear = slerp(base.tensor(name), v1, t_for_tensor(name, cfg.t, num_layers),
                                cfg.colinear_threshold)
         writer.add(name, merged.to(v1.dtype))  # keep the tuned model's storage dtype
         if linear:
             fallbacks.append(name)
-        progress.emit_progress("merge", i, len(names), None, linear_fallbacks=len(fallbacks))
+        progress.emit_progress("merge", i, len(names), partial_prefix, linear_fallbacks=len(fallbacks))
     writer.close()
 
     for item in tuned_dir.iterdir():
@@ -166,7 +210,7 @@ def _run(cfg: Config) -> dict:
          "linear_fallbacks": fallbacks}, indent=2, default=str))
     progress.emit_progress("save", len(names), len(names))
     model = store.publish_dir(out, store.join(cfg.output_prefix, "model"), "model")
-    return {"model": model, "tensors": len(names), "linear_fallbacks": len(fallbacks)}
+    return {"model": model, "tensors": len(names), "linear_fallbacks": len(fallbacks), "resumed_tensors": len(adopted)}
 
 
 def main(argv: list[str] | None = None) -> int:
