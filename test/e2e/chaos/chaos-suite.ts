@@ -163,7 +163,7 @@ export function describeChaos(undisturbed: () => UndisturbedRun | undefined) {
       const s = strike('kill -9 the Python infer worker');
       const outcome = await activityOutcome(client, s.victim.workflowId, s.victim.activityId);
       const reused = Number(outcome.result?.resumed_rows);
-      const batch = recipe.stages.translate_instructions.generation.batch_size;
+      const batch = recipe.stages.translate_instructions.generation.batch_size; // both victims translate with these knobs
       console.log(`chaos: kill -9 infer worker: killed with >= ${s.victim.progress!.done}/${s.victim.progress!.total} rows done; attempt ${outcome.attempt} (after ${outcome.lastFailure}) reused ${reused} rows; at most one chunk (${batch} rows) redone`);
       expect(outcome.attempt).toBeGreaterThanOrEqual(2);
       expect(reused).toBeGreaterThanOrEqual(s.victim.progress!.done);

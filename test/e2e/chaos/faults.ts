@@ -9,8 +9,8 @@ import { pendingActivities, type PendingActivity } from './observe';
 
 export interface Fault {
   scenario: string;
-  /** Workflow id prefix (below the campaign) whose pending activities can trigger the fault. */
-  under: string;
+  /** Workflow id prefixes (below the campaign) whose pending activities can trigger the fault. */
+  under: string[];
   /** Is this the moment? */
   when: (a: PendingActivity) => boolean;
   strike: (stack: LocalStack) => Promise<void>;
@@ -45,14 +45,14 @@ export function campaignFaults(translatorSaveEvery: number): Fault[] {
     {
       // All workflows and CPU activities live in this process.
       scenario: 'kill -9 the TypeScript worker',
-      under: 'compress-teacher',
+      under: ['compress-teacher'],
       when: (a) => a.activityType === 'compress_teacher',
       strike: async (stack) => kill(stack.workers.cpu.current().pid, 'SIGKILL'),
     },
     {
       // The runner process only, as the OOM killer would; once training went past a checkpoint.
       scenario: 'kill -9 the Python train runner mid-train',
-      under: 'train-translator',
+      under: ['train-translator'],
       when: (a) => {
         const p = a.progress;
         if (a.activityType !== 'train_sft' || p?.phase !== 'train') return false;
@@ -63,22 +63,23 @@ export function campaignFaults(translatorSaveEvery: number): Fault[] {
     {
       // The server goes away under a GPU activity in full flight; the runner keeps training.
       scenario: 'restart the Temporal dev server (SQLite)',
-      under: 'train-translator',
+      under: ['train-translator'],
       when: (a) => a.activityType === 'train_sft' && a.progress?.phase === 'train' && a.progress.done >= a.progress.total / 2,
       strike: (stack) => stack.restartServer(),
     },
     {
       // The whole worker, as a lost VM: its engine process dies with it (parent watchdog). The
-      // instruction shards are the longest translations of the tiny campaign (~2 s each).
+      // instruction shards (~2 s each) and the translator's dev set run at the same time: whichever
+      // is seen half done first.
       scenario: 'kill -9 the Python infer worker mid-translate',
-      under: 'translate-instructions',
+      under: ['translate-instructions', 'evaluate-translator'],
       when: (a) => a.activityType === 'translate_shard' && a.progress?.phase === 'translate' && midway(a),
       strike: async (stack) => kill(stack.workers.infer.current().pid, 'SIGKILL'),
     },
     {
       // A preemption notice: the worker passes it on, the runner checkpoints and the attempt fails at once.
       scenario: 'SIGTERM the Python train worker mid-sft (preemption notice)',
-      under: 'sft-',
+      under: ['sft-'],
       when: (a) => a.activityType === 'train_sft' && a.progress?.phase === 'train' && midway(a),
       strike: async (stack) => kill(stack.workers.train.current().pid, 'SIGTERM'),
     },
@@ -101,7 +102,7 @@ export async function unleash(client: Client, stack: LocalStack, campaign: strin
       /* the server is restarting */
     }
     for (const fault of [...waiting]) {
-      const victim = pending.find((a) => a.workflowId.startsWith(`${campaign}/${fault.under}`) && fault.when(a));
+      const victim = pending.find((a) => fault.under.some((u) => a.workflowId.startsWith(`${campaign}/${u}`)) && fault.when(a));
       if (!victim) continue;
       await fault.strike(stack);
       const strike = { scenario: fault.scenario, victim, at: Date.now() - t0 };
