@@ -51,6 +51,22 @@ export async function createCpuWorker(options: CpuWorkerOptions): Promise<Worker
   });
 }
 
+/**
+ * Started by a launcher that names itself in HALA_LAUNCHER_PID (`hala up`): if it is killed without
+ * stopping us (kill -9), shut down gracefully instead of serving on as an orphan.
+ */
+function stopWhenLauncherDies(worker: Worker): void {
+  const launcher = Number(process.env.HALA_LAUNCHER_PID);
+  if (!launcher) return;
+  const timer = setInterval(() => {
+    if (process.ppid === launcher) return;
+    clearInterval(timer);
+    console.error(`hala worker: launcher ${launcher} is gone; shutting down`);
+    worker.shutdown();
+  }, 1000);
+  timer.unref();
+}
+
 async function main() {
   const arg = (flag: string, fallback: string) => {
     const i = process.argv.indexOf(flag);
@@ -64,6 +80,7 @@ async function main() {
     storeRoot: arg('--store', process.env.HALA_STORE_ROOT ?? 'file://.hala/store'),
   });
   console.log(`hala worker ready queue=${arg('--task-queue', DefaultQueues.cpu)}`);
+  stopWhenLauncherDies(worker);
   await worker.run();
 }
 

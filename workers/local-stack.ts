@@ -50,7 +50,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   let server: RunningDevServer = await startDevServer(serverOptions);
   const address = server.address;
-  const extraEnv = options.workerEnv ?? {};
+  // Workers watch this process: killed with -9, it cannot stop them, so they stop themselves.
+  const extraEnv = { HALA_LAUNCHER_PID: String(process.pid), ...options.workerEnv };
 
   const starters: Record<QueueRole, () => Promise<SupervisedProcess>> = {
     cpu: () =>

@@ -90,6 +90,7 @@ async def serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    launcher = asyncio.create_task(_stop_when_launcher_dies(stop))
 
     throttle = {}
     if args.heartbeat_throttle_s is not None:
@@ -103,7 +104,20 @@ async def serve(args: argparse.Namespace) -> None:
             await stop.wait()
             logging.info("hala worker: shutting down queue=%s", queue)
     finally:
+        launcher.cancel()
         await engines.close()
+
+
+async def _stop_when_launcher_dies(stop: asyncio.Event) -> None:
+    """Started by a launcher that names itself in HALA_LAUNCHER_PID (`hala up`): if it is killed
+    without stopping us (kill -9), shut down gracefully instead of serving on as an orphan."""
+    launcher = os.environ.get("HALA_LAUNCHER_PID")
+    if not launcher:
+        return
+    while os.getppid() == int(launcher):
+        await asyncio.sleep(1.0)
+    logging.info("hala worker: launcher %s is gone; shutting down", launcher)
+    stop.set()
 
 
 def main(argv: list[str] | None = None) -> int:
