@@ -14,6 +14,7 @@ import type {
 } from '../contracts/cpu-activities';
 import type { CloseStageInput, OpenStageInput, OpenStageOutput } from '../contracts/campaign';
 import type { ArtifactRef } from '../contracts/artifact';
+import type { LoadRefPageInput, SaveRefListInput } from './ref-lists';
 
 export interface ConcatConversationsInput {
   stage_key: string;
@@ -40,4 +41,6 @@ export interface CpuActivityFns {
   prepareTranslationDev(input: PrepareTranslationDevInput): Promise<PrepareTranslationDevOutput>;
   concatConversations(input: ConcatConversationsInput): Promise<ConcatConversationsOutput>;
   writeCampaignReport(input: WriteCampaignReportInput): Promise<ArtifactRef>;
+  saveRefList(input: SaveRefListInput): Promise<ArtifactRef>;
+  loadRefPage(input: LoadRefPageInput): Promise<ArtifactRef[]>;
 }

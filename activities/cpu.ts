@@ -30,6 +30,7 @@ import {
   prepareTranslationDevSet,
 } from './corpus';
 import { parseOrBadInput } from './parse-input';
+import { expandRefLists, saveRefList } from './ref-lists';
 import { type ArtifactStore, joinUri, resolveSource } from './store';
 
 export interface CpuActivityDeps {
@@ -81,7 +82,9 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
         if (result.quarantinePath) await publish(result.quarantinePath, input.output_prefix, sum(result.quarantined));
         return {
           rows,
-          shards,
+          // Thousands of shards at paper scale: the workflow gets one reference to the list.
+          shard_list: await saveRefList(store, joinUri(input.output_prefix, 'shards.json'), shards),
+          shard_count: shards.length,
           row_count: result.rowCount,
           segment_count: result.segmentCount,
           quarantined: result.quarantined,
@@ -93,7 +96,7 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
       const input = parseOrBadInput(AssembleConversationsInput, raw, 'assembleConversations');
       return runInWorkDir('assembleConversations', workRoot, async (workDir) => {
         const translations: ParquetSource[] = [];
-        for (const ref of input.translations) translations.push(await fromRef(ref));
+        for (const ref of [...input.translations, ...(await expandRefLists(store, input.translation_lists))]) translations.push(await fromRef(ref));
         const result = await assembleTranslatedConversations({ rows: await fromRef(input.rows), translations, workDir });
         return {
           dataset: await publish(result.datasetPath, input.output_prefix, result.conversations),
@@ -107,7 +110,7 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
       const input = parseOrBadInput(AssembleBilingualInput, raw, 'assembleBilingual');
       return runInWorkDir('assembleBilingual', workRoot, async (workDir) => {
         const teacherTranslations: ParquetSource[] = [];
-        for (const ref of input.teacher_translations) teacherTranslations.push(await fromRef(ref));
+        for (const ref of [...input.teacher_translations, ...(await expandRefLists(store, input.teacher_translation_lists))]) teacherTranslations.push(await fromRef(ref));
         const result = await assembleBilingualCorpus({
           opusPairs: await fromRef(input.opus_pairs),
           teacherTranslations,

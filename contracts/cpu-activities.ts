@@ -52,7 +52,11 @@ export const PrepareSegmentsInput = Common.extend({
 export const PrepareSegmentsOutput = z.object({
   /** parquet: row_id, turn, role, content, segment_id (null when the turn is kept as is) */
   rows: ArtifactRef,
-  shards: z.array(ArtifactRef),
+  /** The shard references, as a list in the store (activities/ref-lists.ts); `shard_count` long. */
+  shard_list: ArtifactRef.optional(),
+  shard_count: z.number().int().optional(),
+  /** Inline shard references: only in results recorded before shard lists existed (replayed histories). */
+  shards: z.array(ArtifactRef).optional(),
   row_count: z.number().int(),
   segment_count: z.number().int(),
   /** rows left out, by reason; written to quarantine.parquet under the prefix when non-zero */
@@ -61,7 +65,9 @@ export const PrepareSegmentsOutput = z.object({
 
 export const AssembleConversationsInput = Common.extend({
   rows: ArtifactRef,
-  translations: z.array(ArtifactRef),
+  /** Translated shards, inline and/or as lists in the store (read in order, lists after inline ones). */
+  translations: z.array(ArtifactRef).default([]),
+  translation_lists: z.array(ArtifactRef).default([]),
 });
 export const AssembleConversationsOutput = z.object({
   /** parquet: id, messages */
@@ -74,7 +80,8 @@ export const AssembleConversationsOutput = z.object({
 export const AssembleBilingualInput = Common.extend({
   opus_pairs: ArtifactRef,
   /** teacher-translated Open-Orca segments: parquet id, text, translation */
-  teacher_translations: z.array(ArtifactRef),
+  teacher_translations: z.array(ArtifactRef).default([]),
+  teacher_translation_lists: z.array(ArtifactRef).default([]),
   language: Language,
   both_directions: z.boolean(),
   prompt_template: z.string(),
@@ -108,9 +115,9 @@ export type FilterOpusOutput = z.infer<typeof FilterOpusOutput>;
 export type FilterCounts = z.infer<typeof FilterCounts>;
 export type PrepareSegmentsInput = z.infer<typeof PrepareSegmentsInput>;
 export type PrepareSegmentsOutput = z.infer<typeof PrepareSegmentsOutput>;
-export type AssembleConversationsInput = z.infer<typeof AssembleConversationsInput>;
+export type AssembleConversationsInput = z.input<typeof AssembleConversationsInput>;
 export type AssembleConversationsOutput = z.infer<typeof AssembleConversationsOutput>;
-export type AssembleBilingualInput = z.infer<typeof AssembleBilingualInput>;
+export type AssembleBilingualInput = z.input<typeof AssembleBilingualInput>;
 export type AssembleBilingualOutput = z.infer<typeof AssembleBilingualOutput>;
 export type PrepareTranslationDevInput = z.infer<typeof PrepareTranslationDevInput>;
 export type PrepareTranslationDevOutput = z.infer<typeof PrepareTranslationDevOutput>;

@@ -2,7 +2,8 @@
 // Records the histories of a tiny campaign (campaign, every stage workflow, the translation
 // fan-outs) into test/histories/. test/workflow/replay.test.ts replays them against the current
 // workflow code: a change that alters command order fails there and must go behind patched().
-// Re-record only when a deliberate, patched change has shipped and old histories are retired.
+// Each recording adds files (named by run id) next to the older ones, so histories of every shipped
+// version keep replaying; delete a version's files only when no workflow of it can still be running.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowExecutionInfo } from '@temporalio/client';

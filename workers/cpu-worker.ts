@@ -9,6 +9,7 @@ import { createCampaignOutputActivities } from '../activities/campaign-outputs';
 import { createCpuActivities } from '../activities/cpu';
 import type { CpuActivityFns } from '../activities/cpu-api';
 import { createStageCacheActivities } from '../activities/stage-cache';
+import { createRefListActivities } from '../activities/ref-lists';
 import { createStore, type ArtifactStore } from '../activities/store';
 import { repoRoot } from './python-env';
 import { dataConverterFromEnv } from '../security/data-converter';
@@ -30,6 +31,7 @@ export function cpuActivitiesFor(store: ArtifactStore, hubMirror?: string): CpuA
     ...createCpuActivities({ store, hubMirror }),
     ...createStageCacheActivities({ store, hubMirror }),
     ...createCampaignOutputActivities({ store }),
+    ...createRefListActivities({ store }),
   };
 }
 

@@ -5,7 +5,7 @@ import type { ArtifactRef } from '../contracts/artifact';
 import type { AssembleBilingualOutput } from '../contracts/cpu-activities';
 import { cpuActivities } from './activity-proxies';
 import { combineActivities, promptFor, runStage, type StageContext, type StageOutcome } from './stage';
-import { translateCorpus } from './translate-corpus';
+import { shardsToTranslate, translateCorpus, translatedShards } from './translate-corpus';
 
 export interface BuildBilingualCorpusInput {
   ctx: StageContext;
@@ -48,7 +48,7 @@ export async function buildBilingualCorpus(
             stage_key,
             output_prefix: `${output_prefix}/translations`,
             model: teacher.uri,
-            shards: segments.shards,
+            ...shardsToTranslate(segments),
             generation: knobs.generation,
             prompt_template: prompt,
             window: recipe.stages.translate_instructions.window,
@@ -60,7 +60,8 @@ export async function buildBilingualCorpus(
         stage_key,
         output_prefix: `${output_prefix}/corpus`,
         opus_pairs,
-        teacher_translations: translated.shards.map((s) => s.translations),
+        teacher_translations: translatedShards(translated).inline,
+        teacher_translation_lists: translatedShards(translated).lists,
         language: recipe.language,
         both_directions: knobs.both_directions,
         prompt_template: knobs.generation.prompt_template,

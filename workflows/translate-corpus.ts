@@ -1,11 +1,15 @@
 // Fan-out: translate many segment shards with a bounded window of activities in flight, and
 // continue-as-new every `shards_per_run` shards so the history stays far from Temporal's limits.
+// Shard references come and go as lists in the store (activities/ref-lists.ts): each run reads its
+// page of input shards and writes one list of translated shards, so what continue-as-new carries
+// stays a few KB however many shards there are. Inputs that name `shards` inline (workflows
+// started before the lists) keep running the way they started, with the same commands.
 import { condition, continueAsNew, defineSignal, setHandler } from '@temporalio/workflow';
 import type { ArtifactRef } from '../contracts/artifact';
 import type { TranslateShardOutput } from '../contracts/gpu-activities';
 import type { ActivitySummary } from '../contracts/lineage';
 import type { GenerationKnobs, Recipe } from '../contracts/recipe';
-import { gpuActivities } from './activity-proxies';
+import { cpuActivities, gpuActivities } from './activity-proxies';
 import { summarizeRuns } from './stage';
 
 export const translatePauseSignal = defineSignal<[boolean]>('translate-paused');
@@ -15,7 +19,11 @@ export interface TranslateCorpusInput {
   stage_key: string;
   output_prefix: string;
   model: string;
-  shards: ArtifactRef[];
+  /** The shards to translate: a list in the store, `shard_count` long ... */
+  shard_list?: ArtifactRef;
+  shard_count?: number;
+  /** ... or inline (only in workflows started before the lists). */
+  shards?: ArtifactRef[];
   generation: GenerationKnobs;
   /** Language already filled in; `{text}` left for the runner. */
   prompt_template: string;
@@ -23,17 +31,27 @@ export interface TranslateCorpusInput {
   shards_per_run: number;
   /** Set by continue-as-new: the first shard of this run and what earlier runs produced. */
   start?: number;
+  /** One list of translated shards per finished run (list mode). */
+  translation_lists?: ArtifactRef[];
+  totals?: ShardTotals;
+  /** Earlier runs' outputs (inline mode). */
   done?: TranslateShardOutput[];
   /** How earlier runs' activities went, already folded: per-shard run records would grow without bound. */
   activities?: ActivitySummary[];
   paused?: boolean;
 }
 
-export interface TranslateCorpusOutput {
-  shards: TranslateShardOutput[];
+interface ShardTotals {
   rows: number;
   generated_tokens: number;
   resumed_rows: number;
+}
+
+export interface TranslateCorpusOutput extends ShardTotals {
+  /** The translated shards (parquet id, text, translation), as lists in the store, in shard order ... */
+  translation_lists?: ArtifactRef[];
+  /** ... or inline (inline mode). */
+  shards?: TranslateShardOutput[];
   /** Every shard's activity, folded into one row (count, attempts, retries, seconds, GPU-seconds). */
   activities: ActivitySummary[];
 }
@@ -45,8 +63,14 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
     paused = value;
   });
 
+  const cpu = cpuActivities(input.recipe);
+  const listed = input.shard_list !== undefined;
+  const total = listed ? input.shard_count ?? 0 : input.shards?.length ?? 0;
   const start = input.start ?? 0;
-  const end = Math.min(input.shards.length, start + input.shards_per_run);
+  const end = Math.min(total, start + input.shards_per_run);
+  const page = listed
+    ? await cpu.loadRefPage({ list: input.shard_list!, start, count: end - start })
+    : input.shards!.slice(start, end);
   const results: TranslateShardOutput[] = [];
   let activities = input.activities ?? [];
   const inFlight = new Map<number, Promise<void>>();
@@ -58,7 +82,7 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
         stage_key: input.stage_key,
         output_prefix: `${input.output_prefix}/shard-${String(index).padStart(5, '0')}`,
         model: input.model,
-        shard: input.shards[index]!,
+        shard: page[index - start]!,
         engine: input.generation.engine,
         batch_size: input.generation.batch_size,
         max_new_tokens: input.generation.max_new_tokens,
@@ -80,15 +104,42 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
     if (inFlight.size > 0) await Promise.race(inFlight.values());
   }
 
+  if (listed) {
+    const list = await cpu.saveRefList({
+      uri: `${input.output_prefix}/runs/run-${String(start).padStart(6, '0')}.json`,
+      refs: results.map((r) => r.translations),
+    });
+    const translation_lists = [...(input.translation_lists ?? []), list];
+    const totals = addTotals(input.totals, results);
+    if (end < total) {
+      await continueAsNew<typeof translateCorpus>({ ...input, start: end, translation_lists, totals, activities, paused });
+    }
+    return { translation_lists, ...totals, activities };
+  }
+
   const done = [...(input.done ?? []), ...results];
-  if (end < input.shards.length) {
+  if (end < total) {
     await continueAsNew<typeof translateCorpus>({ ...input, start: end, done, activities, paused });
   }
-  return {
-    shards: done,
-    rows: done.reduce((n, s) => n + s.rows, 0),
-    generated_tokens: done.reduce((n, s) => n + s.generated_tokens, 0),
-    resumed_rows: done.reduce((n, s) => n + s.resumed_rows, 0),
-    activities,
-  };
+  return { shards: done, ...addTotals(undefined, done), activities };
+}
+
+function addTotals(before: ShardTotals | undefined, outputs: TranslateShardOutput[]): ShardTotals {
+  const t = { ...(before ?? { rows: 0, generated_tokens: 0, resumed_rows: 0 }) };
+  for (const o of outputs) {
+    t.rows += o.rows;
+    t.generated_tokens += o.generated_tokens;
+    t.resumed_rows += o.resumed_rows;
+  }
+  return t;
+}
+
+/** What a parent passes on to the assemblers: the translated shards, in whichever form it got them. */
+export function translatedShards(out: TranslateCorpusOutput): { lists: ArtifactRef[]; inline: ArtifactRef[] } {
+  return { lists: out.translation_lists ?? [], inline: (out.shards ?? []).map((s) => s.translations) };
+}
+
+/** The fan-out's input shards, in whichever form prepareSegments gave them. */
+export function shardsToTranslate(segments: { shard_list?: ArtifactRef; shard_count?: number; shards?: ArtifactRef[] }) {
+  return segments.shard_list ? { shard_list: segments.shard_list, shard_count: segments.shard_count ?? 0 } : { shards: segments.shards ?? [] };
 }

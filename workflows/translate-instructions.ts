@@ -5,7 +5,7 @@ import type { ArtifactRef } from '../contracts/artifact';
 import type { ConcatConversationsOutput } from '../activities/cpu-api';
 import { cpuActivities } from './activity-proxies';
 import { combineActivities, promptFor, runStage, type StageContext, type StageOutcome } from './stage';
-import { translateCorpus } from './translate-corpus';
+import { shardsToTranslate, translateCorpus, translatedShards } from './translate-corpus';
 
 export interface TranslateInstructionsInput {
   ctx: StageContext;
@@ -52,7 +52,7 @@ export async function translateInstructions(
                 stage_key,
                 output_prefix: `${prefix}/translations`,
                 model: translator.uri,
-                shards: segments.shards,
+                ...shardsToTranslate(segments),
                 generation: knobs.generation,
                 prompt_template: prompt,
                 window: knobs.window,
@@ -64,7 +64,8 @@ export async function translateInstructions(
             stage_key,
             output_prefix: `${prefix}/conversations`,
             rows: segments.rows,
-            translations: translated.shards.map((s) => s.translations),
+            translations: translatedShards(translated).inline,
+            translation_lists: translatedShards(translated).lists,
           });
           return { set: set.name, segments, translated, assembled };
         }),

@@ -8,6 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createCampaignOutputActivities } from '../../activities/campaign-outputs';
 import { createStageCacheActivities } from '../../activities/stage-cache';
+import { createRefListActivities } from '../../activities/ref-lists';
 import { FileStore } from '../../activities/store';
 import { loadRecipe } from '../../cli/recipe-file';
 import type { Recipe } from '../../contracts/recipe';
@@ -27,15 +28,15 @@ export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: {
   const loaded = loadRecipe(path.join(__dirname, '../../recipes/tiny.yaml'));
   if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
   const recipe: Recipe = { ...loaded.recipe, store: { ...loaded.recipe.store, root: `file://${storeDir}` } };
-  const fakes = recordingActivities({ delayMs: opts.delayMs });
   const store = new FileStore(`file://${storeDir}`);
+  const fakes = recordingActivities({ delayMs: opts.delayMs, store });
   const connection = env.nativeConnection;
   const workers: Worker[] = [
     await Worker.create({
       connection,
       taskQueue: recipe.queues.cpu,
       workflowBundle: await workflowBundle(),
-      activities: { ...createStageCacheActivities({ store }), ...createCampaignOutputActivities({ store }), ...fakes.cpu },
+      activities: { ...createStageCacheActivities({ store }), ...createCampaignOutputActivities({ store }), ...createRefListActivities({ store }), ...fakes.cpu },
     }),
   ];
   for (const role of ['quantize', 'infer', 'train', 'eval'] as const) {

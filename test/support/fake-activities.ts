@@ -7,6 +7,8 @@ import type { ArtifactRef } from '../../contracts/artifact';
 import type { ActivityRun } from '../../contracts/gpu-activities';
 import type { GpuActivityFns } from '../../activities/gpu';
 import type { CpuActivityFns } from '../../activities/cpu-api';
+import { saveRefList } from '../../activities/ref-lists';
+import type { ArtifactStore } from '../../activities/store';
 
 export interface Call {
   name: string;
@@ -45,37 +47,39 @@ export interface RecordingOptions {
   shards?: number;
   /** Calls for which this returns true fail on their first attempt (a preempted GPU), then succeed. */
   flaky?: (name: string, input: Record<string, unknown>) => boolean;
+  /** With a store, prepareSegments hands its shards over as a real list in it (as the real one does). */
+  store?: ArtifactStore;
 }
 
 export function recordingActivities(opts: RecordingOptions = {}) {
   const calls: Call[] = [];
   const delay = opts.delayMs ?? 50;
-  const record = <I extends object, O>(name: string, body: (input: I, call: Call) => O) =>
+  const record = <I extends object, O>(name: string, body: (input: I, call: Call) => O | Promise<O>) =>
     async (input: I): Promise<O> => {
       const call: Call = { name, input: input as Record<string, unknown>, start: Date.now() };
       calls.push(call);
       await sleep(delay);
       call.end = Date.now();
       if (opts.flaky?.(name, call.input) && Context.current().info.attempt === 1) throw new Error(`${name}: preempted (fake)`);
-      return body(input, call);
+      return await body(input, call);
     };
   // GPU stand-ins also report how they ran, as every Python activity does.
   const gpuRecord = <I extends object, O extends object>(name: string, body: (input: I) => O) =>
     record<I, O & { run: ActivityRun }>(name, (input, call) => ({ ...body(input), run: fakeRun(name, call.start, call.end!) }));
 
-  type DataPlane = Omit<CpuActivityFns, 'openStage' | 'closeStage' | 'writeCampaignReport'>;
+  type DataPlane = Omit<CpuActivityFns, 'openStage' | 'closeStage' | 'writeCampaignReport' | 'saveRefList' | 'loadRefPage'>;
   const cpu: DataPlane = {
     filterOpus: record('filterOpus', (i) => ({
       pairs: ref(`${i.output_prefix}/pairs.parquet`),
       counts: { read: 10, kept: 8, empty: 1, identical: 1, too_short: 0, too_long: 0, length_ratio: 0, source_script: 0, target_script: 0, exact_duplicate: 0, near_duplicate: 0 },
     })),
-    prepareSegments: record('prepareSegments', (i) => ({
-      rows: ref(`${i.output_prefix}/rows.parquet`),
-      shards: Array.from({ length: opts.shards ?? 3 }, (_, k) => ref(`${i.output_prefix}/shard-${k}.parquet`)),
-      row_count: 10,
-      segment_count: 20,
-      quarantined: {},
-    })),
+    prepareSegments: record('prepareSegments', async (i) => {
+      const shards = Array.from({ length: opts.shards ?? 3 }, (_, k) => ref(`${i.output_prefix}/shard-${k}.parquet`));
+      const handover = opts.store
+        ? { shard_list: await saveRefList(opts.store, `${i.output_prefix}/shards.json`, shards), shard_count: shards.length }
+        : { shards };
+      return { rows: ref(`${i.output_prefix}/rows.parquet`), ...handover, row_count: 10, segment_count: 20, quarantined: {} };
+    }),
     assembleConversations: record('assembleConversations', (i) => ({ dataset: ref(`${i.output_prefix}/c.parquet`), conversations: 10, missing_translations: 0 })),
     assembleBilingual: record('assembleBilingual', (i) => ({ dataset: ref(`${i.output_prefix}/b.parquet`), pairs: 10, examples: 20, by_origin: { opus: 8, open_orca: 2 }, untranslated: 0 })),
     prepareTranslationDev: record('prepareTranslationDev', (i) => ({ segments: ref(`${i.output_prefix}/s.parquet`), references: ref(`${i.output_prefix}/r.parquet`), rows: 5 })),

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCpuActivities } from '../../activities/cpu';
 import { createStageCacheActivities } from '../../activities/stage-cache';
+import { createRefListActivities } from '../../activities/ref-lists';
 import { FileStore } from '../../activities/store';
 import { parseRecipeText } from '../../cli/recipe-file';
 import { Recipe } from '../../contracts/recipe';
@@ -154,6 +155,19 @@ describe('bad artifacts: never taken for whole', () => {
     );
     expect(f).toMatchObject({ type: 'BadInput', nonRetryable: true });
     expect(f.message).toContain('hf://hala-tiny/lfm2-9b-typo');
+  });
+
+  it('a shard list changed after it was written is ArtifactCorrupt; a page past its end is BadInput', async () => {
+    const lists = createRefListActivities({ store });
+    const shard = { uri: store.uri('s', 'shard-0.parquet'), sha256: 'a'.repeat(64), kind: 'dataset' as const, bytes: 1 };
+    const list = await run(lists.saveRefList, { uri: store.uri('s', 'shards.json'), refs: [shard] });
+    expect(await run(lists.loadRefPage, { list, start: 0, count: 1 })).toEqual([shard]);
+    const past = await failureOf(run(lists.loadRefPage, { list, start: 1, count: 1 }));
+    expect(past).toMatchObject({ type: 'BadInput', nonRetryable: true });
+    await writeFile(path.join(dir, 'store', 's', 'shards.json'), JSON.stringify({ refs: [] }));
+    const tampered = await failureOf(run(lists.loadRefPage, { list, start: 0, count: 1 }));
+    expect(tampered).toMatchObject({ type: 'ArtifactCorrupt', nonRetryable: true });
+    expect(tampered.message).toContain('shards.json');
   });
 
   it('a corrupt stage manifest is refused instead of being served from the cache', async () => {

@@ -7,6 +7,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCpuActivities } from '../../activities/cpu';
 import { FileStore } from '../../activities/store';
+import { loadRefList, saveRefList } from '../../activities/ref-lists';
 import {
   AssembleBilingualOutput,
   AssembleConversationsOutput,
@@ -123,7 +124,11 @@ describe('CPU activities', () => {
     });
     expect(PrepareSegmentsOutput.parse(prepared)).toEqual(prepared);
     expect(prepared).toMatchObject({ row_count: 2, segment_count: 4, quarantined: {} });
-    expect(prepared.shards.map((s) => s.uri)).toEqual([`${prefix}/shards/shard-00000.parquet`, `${prefix}/shards/shard-00001.parquet`]);
+    // The shards come as one list in the store (a workflow carries one reference, not thousands).
+    expect(prepared.shards).toBeUndefined();
+    expect(prepared).toMatchObject({ shard_count: 2, shard_list: { uri: `${prefix}/shards.json`, rows: 2 } });
+    const shards = await loadRefList(store, prepared.shard_list!);
+    expect(shards.map((s) => s.uri)).toEqual([`${prefix}/shards/shard-00000.parquet`, `${prefix}/shards/shard-00001.parquet`]);
     expect(prepared.rows.rows).toBe(5);
 
     // Stand-in for the translator: every segment but niv.2's answer comes back.
@@ -131,15 +136,17 @@ describe('CPU activities', () => {
       'niv.1#1': 'ما هي عاصمة فرنسا؟', 'niv.1#2': 'باريس.', 'niv.2#0': 'اذكر لونا أساسيا.',
     };
     const translations = [];
-    for (const [i, shard] of prepared.shards.entries()) {
+    for (const [i, shard] of shards.entries()) {
       const local = path.join(dir, `translated-${i}.parquet`);
       const segments = await sql(`SELECT id, text FROM read_parquet('${await store.fetchToLocal(shard)}')`);
       const values = segments.map((s) => `('${s.id}', '${s.text}', ${answers[String(s.id)] ? `'${answers[String(s.id)]}'` : 'NULL'})`);
       await sql(`COPY (SELECT * FROM (VALUES ${values.join(', ')}) v(id, text, translation)) TO '${local}' (FORMAT parquet)`);
       translations.push(await store.putFile(local, `${prefix}/translated/shard-${i}.parquet`, 'dataset', segments.length));
     }
+    // One translated shard inline, the other through a list: both forms reach the assembler.
+    const list = await saveRefList(store, `${prefix}/translated/list.json`, translations.slice(1));
     const assembled = await run(activities.assembleConversations, {
-      stage_key: STAGE_KEY, output_prefix: prefix, rows: prepared.rows, translations,
+      stage_key: STAGE_KEY, output_prefix: prefix, rows: prepared.rows, translations: translations.slice(0, 1), translation_lists: [list],
     });
     expect(AssembleConversationsOutput.parse(assembled)).toEqual(assembled);
     expect(assembled).toMatchObject({ conversations: 1, missing_translations: 1, dataset: { rows: 1 } });

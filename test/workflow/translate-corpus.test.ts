@@ -6,11 +6,17 @@ import { loadRecipe } from '../../cli/recipe-file';
 import type { Recipe } from '../../contracts/recipe';
 import type { translateCorpus } from '../../workflows/translate-corpus';
 import { recordingActivities } from '../support/fake-activities';
+import { createRefListActivities, expandRefLists, saveRefList } from '../../activities/ref-lists';
+import { FileStore } from '../../activities/store';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createLocalEnv, workflowBundle } from '../support/temporal-env';
 
 describe('translateCorpus', () => {
   let env: TestWorkflowEnvironment;
   let recipe: Recipe;
+  let store: FileStore;
   // One shard of the second test is preempted once: the fold must count its retry.
   const fakes = recordingActivities({ delayMs: 100, flaky: (name, input) => name === 'translate_shard' && input.output_prefix === 'file:///flaky/shard-00001' });
   const workers: Worker[] = [];
@@ -21,7 +27,8 @@ describe('translateCorpus', () => {
     const loaded = loadRecipe(`${__dirname}/../../recipes/tiny.yaml`);
     if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
     recipe = loaded.recipe;
-    workers.push(await Worker.create({ connection: env.nativeConnection, taskQueue: recipe.queues.cpu, workflowBundle: await workflowBundle() }));
+    store = new FileStore(`file://${mkdtempSync(path.join(tmpdir(), 'hala-tc-'))}`);
+    workers.push(await Worker.create({ connection: env.nativeConnection, taskQueue: recipe.queues.cpu, workflowBundle: await workflowBundle(), activities: createRefListActivities({ store }) }));
     workers.push(await Worker.create({ connection: env.nativeConnection, taskQueue: recipe.queues.infer, activities: fakes.gpu }));
     running = workers.map((w) => w.run());
   }, 120_000);
@@ -43,12 +50,12 @@ describe('translateCorpus', () => {
       }],
     });
     const result = await handle.result();
-    expect(result.shards).toHaveLength(7);
+    expect(result.shards).toHaveLength(7); // inline mode: a workflow started before shard lists
     expect(result.rows).toBe(70);
     // Runs are folded across continue-as-new into one row; shard outputs carry none forward.
     expect(result.activities).toEqual([expect.objectContaining({ activity: 'translate_shard', count: 7, attempts: 7, retries: 0 })]);
     expect(result.activities[0]!.gpu_seconds).toBeGreaterThan(0);
-    expect(result.shards.filter((s) => s.run !== undefined)).toEqual([]);
+    expect(result.shards!.filter((s) => s.run !== undefined)).toEqual([]);
 
     const calls = fakes.calls.filter((c) => c.name === 'translate_shard');
     const prefixes = calls.map((c) => String(c.input.output_prefix)).sort();
@@ -58,6 +65,34 @@ describe('translateCorpus', () => {
 
     const runs = await env.client.workflow.getHandle('tc-window').describe();
     expect(runs.runId).not.toBe(handle.firstExecutionRunId); // 7 shards at 3 per run: continued as new twice
+  });
+
+  it('reads its shards a page per run from a list in the store and hands back lists, not thousands of refs', async () => {
+    const shards = Array.from({ length: 7 }, (_, i) => ({ uri: `file:///s/${i}.parquet`, sha256: 'c'.repeat(64), kind: 'dataset' as const, bytes: 1 }));
+    const shard_list = await saveRefList(store, `${store.rootUri}/shards.json`, shards);
+    const handle = await env.client.workflow.start<typeof translateCorpus>('translateCorpus', {
+      taskQueue: recipe.queues.cpu,
+      workflowId: 'tc-lists',
+      args: [{
+        recipe, stage_key: 'b'.repeat(64), output_prefix: `${store.rootUri}/out`, model: 'hf://x/y', shard_list, shard_count: 7,
+        generation: recipe.stages.translate_instructions.generation, prompt_template: 'T {text}', window: 2, shards_per_run: 3,
+      }],
+    });
+    const result = await handle.result();
+    expect(result.shards).toBeUndefined();
+    expect(result.translation_lists).toHaveLength(3); // 7 shards at 3 per run
+    expect(result.rows).toBe(70);
+    const translated = await expandRefLists(store, result.translation_lists!);
+    expect(translated.map((r) => r.uri)).toEqual(shards.map((_, i) => `${store.rootUri}/out/shard-${String(i).padStart(5, '0')}/translations.parquet`));
+    const inputs = fakes.calls.filter((c) => c.name === 'translate_shard' && String(c.input.output_prefix).startsWith(`${store.rootUri}/out/`));
+    expect(inputs.map((c) => (c.input.shard as { uri: string }).uri).sort()).toEqual(shards.map((s) => s.uri).sort());
+
+    // What each continue-as-new carried: a few KB whatever the shard count.
+    const history = await env.client.workflow.getHandle('tc-lists', handle.firstExecutionRunId).fetchHistory();
+    const carried = history.events?.find((e) => e.workflowExecutionContinuedAsNewEventAttributes)?.workflowExecutionContinuedAsNewEventAttributes?.input?.payloads?.[0]?.data?.length ?? 0;
+    console.log(`translate-corpus: continue-as-new carried ${carried} bytes for 7 shards in list mode`);
+    expect(carried).toBeGreaterThan(0);
+    expect(carried).toBeLessThan(8 * 1024);
   });
 
   it('counts the attempts of a shard that was retried, across continue-as-new', async () => {
