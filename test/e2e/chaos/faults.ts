@@ -5,15 +5,21 @@
 import { execFileSync } from 'node:child_process';
 import type { Client } from '@temporalio/client';
 import type { LocalStack } from '../../../workers/local-stack';
+import { enginePid, freezeEngineMidShard } from './freeze-engine';
 import { pendingActivities, type PendingActivity } from './observe';
 
 export interface Fault {
   scenario: string;
   /** Workflow id prefixes (below the campaign) whose pending activities can trigger the fault. */
   under: string[];
-  /** Is this the moment? */
-  when: (a: PendingActivity) => boolean;
+  /** Is this the moment? (Faults with an ambush watch on their own.) */
+  when?: (a: PendingActivity) => boolean;
   strike: (stack: LocalStack) => Promise<void>;
+  /**
+   * For moments too short to catch through heartbeats (a tiny shard translates in ~0.5 s): watches
+   * on its own, freezes the victim, and returns it; the loop then strikes.
+   */
+  ambush?: (client: Client, stack: LocalStack, campaign: string, done: () => boolean) => Promise<PendingActivity | undefined>;
 }
 
 export interface Strike {
@@ -39,7 +45,7 @@ const kill = (pid: number | undefined, signal: NodeJS.Signals) => {
   process.kill(pid, signal);
 };
 
-/** The five faults, in the order the campaign meets them. */
+/** The five faults, in the order the campaign meets them; the translator checkpoints every `translatorSaveEvery` steps. */
 export function campaignFaults(translatorSaveEvery: number): Fault[] {
   return [
     {
@@ -68,13 +74,18 @@ export function campaignFaults(translatorSaveEvery: number): Fault[] {
       strike: (stack) => stack.restartServer(),
     },
     {
-      // The whole worker, as a lost VM: its engine process dies with it (parent watchdog). The
-      // instruction shards (~2 s each) and the translator's dev set run at the same time: whichever
-      // is seen half done first.
+      // The whole worker, as a lost VM: its engine process dies with it. A tiny shard takes ~0.5 s,
+      // too short to catch through heartbeats, so the ambush watches the store for a shard with
+      // finished chunks and no output yet, freezes the engine there (SIGSTOP), then strikes.
       scenario: 'kill -9 the Python infer worker mid-translate',
       under: ['translate-instructions', 'evaluate-translator'],
-      when: (a) => a.activityType === 'translate_shard' && a.progress?.phase === 'translate' && midway(a),
-      strike: async (stack) => kill(stack.workers.infer.current().pid, 'SIGKILL'),
+      ambush: (client, stack, campaign, done) => freezeEngineMidShard(client, stack, campaign, ['translate-instructions', 'evaluate-translator'], done),
+      strike: async (stack) => {
+        const worker = stack.workers.infer.current().pid!;
+        const engine = enginePid(worker);
+        kill(worker, 'SIGKILL');
+        if (engine) process.kill(-engine, 'SIGKILL'); // stopped processes cannot notice their parent died
+      },
     },
     {
       // A preemption notice: the worker passes it on, the runner checkpoints and the attempt fails at once.
@@ -93,16 +104,25 @@ export function campaignFaults(translatorSaveEvery: number): Fault[] {
 export async function unleash(client: Client, stack: LocalStack, campaign: string, faults: Fault[], done: () => boolean, log: (line: string) => void): Promise<Strike[]> {
   const t0 = Date.now();
   const struck: Strike[] = [];
-  const waiting = [...faults];
+  const waiting = faults.filter((f) => !f.ambush);
+  const ambushes = faults.filter((f) => f.ambush).map(async (fault) => {
+    const victim = await fault.ambush!(client, stack, campaign, done);
+    if (!victim) return;
+    await fault.strike(stack);
+    const strike = { scenario: fault.scenario, victim, at: Date.now() - t0 };
+    log(`chaos: +${(strike.at / 1000).toFixed(0)} s ${fault.scenario} (${victim.workflowId} ${victim.activityType} frozen at ${victim.progress?.done}/${victim.progress?.total} rows)`);
+    struck.push(strike);
+  });
   while (waiting.length > 0 && !done()) {
-    let pending: PendingActivity[] = [];
+    // Only the workflows a waiting fault watches: a short loop sees a ~2 s shard half done.
+    const pending: PendingActivity[] = [];
     try {
-      pending = await pendingActivities(client, `${campaign}/`);
+      for (const under of new Set(waiting.flatMap((f) => f.under))) pending.push(...(await pendingActivities(client, `${campaign}/${under}`)));
     } catch {
       /* the server is restarting */
     }
     for (const fault of [...waiting]) {
-      const victim = pending.find((a) => fault.under.some((u) => a.workflowId.startsWith(`${campaign}/${u}`)) && fault.when(a));
+      const victim = pending.find((a) => fault.under.some((u) => a.workflowId.startsWith(`${campaign}/${u}`)) && fault.when?.(a));
       if (!victim) continue;
       await fault.strike(stack);
       const strike = { scenario: fault.scenario, victim, at: Date.now() - t0 };
@@ -110,8 +130,9 @@ export async function unleash(client: Client, stack: LocalStack, campaign: strin
       struck.push(strike);
       waiting.splice(waiting.indexOf(fault), 1);
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 100));
   }
-  for (const fault of waiting) log(`chaos: never struck: ${fault.scenario}`);
+  await Promise.all(ambushes);
+  for (const fault of faults) if (!struck.some((s) => s.scenario === fault.scenario)) log(`chaos: never struck: ${fault.scenario}`);
   return struck;
 }

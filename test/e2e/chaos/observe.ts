@@ -11,6 +11,8 @@ export interface PendingActivity {
   activityId: string;
   activityType: string;
   attempt: number;
+  /** Picked up by a worker (not just scheduled). */
+  started: boolean;
   progress?: Progress;
 }
 
@@ -28,6 +30,7 @@ export async function pendingActivities(client: Client, prefix: string): Promise
         activityId: a.activityId ?? '',
         activityType: a.activityType?.name ?? '',
         attempt: a.attempt ?? 1,
+        started: a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
         progress: decode<Progress>(a.heartbeatDetails?.payloads?.[0]),
       });
     }
