@@ -49,7 +49,12 @@ export async function supervise(options: SuperviseOptions): Promise<SupervisedPr
     await new Promise((r) => setTimeout(r, delay));
     while (!stopping) {
       try {
-        child = await options.start();
+        const next = await options.start();
+        if (stopping) {
+          await stopGroup(next); // stop() came while it was starting: it must not outlive the stack
+          return;
+        }
+        child = next;
         break;
       } catch (err) {
         log(`hala up: ${options.label} failed to restart: ${(err as Error).message}; trying again in ${delay / 1000} s`);
