@@ -12,7 +12,7 @@ import { createRefListActivities } from '../../activities/ref-lists';
 import { FileStore } from '../../activities/store';
 import { loadRecipe } from '../../cli/recipe-file';
 import type { Recipe } from '../../contracts/recipe';
-import { recordingActivities } from './fake-activities';
+import { recordingActivities, type RecordingOptions } from './fake-activities';
 import { workflowBundle } from './temporal-env';
 
 export interface CampaignHarness {
@@ -23,13 +23,16 @@ export interface CampaignHarness {
   stop(): Promise<void>;
 }
 
-export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: { delayMs?: number } = {}): Promise<CampaignHarness> {
+export async function startCampaignHarness(
+  env: TestWorkflowEnvironment,
+  opts: Pick<RecordingOptions, 'delayMs' | 'meet'> = {},
+): Promise<CampaignHarness> {
   const storeDir = mkdtempSync(path.join(tmpdir(), 'hala-wf-'));
   const loaded = loadRecipe(path.join(__dirname, '../../recipes/tiny.yaml'));
   if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
   const recipe: Recipe = { ...loaded.recipe, store: { ...loaded.recipe.store, root: `file://${storeDir}` } };
   const store = new FileStore(`file://${storeDir}`);
-  const fakes = recordingActivities({ delayMs: opts.delayMs, store });
+  const fakes = recordingActivities({ delayMs: opts.delayMs, meet: opts.meet, store });
   const connection = env.nativeConnection;
   const workers: Worker[] = [
     await Worker.create({

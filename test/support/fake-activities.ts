@@ -49,15 +49,29 @@ export interface RecordingOptions {
   flaky?: (name: string, input: Record<string, unknown>) => boolean;
   /** With a store, prepareSegments hands its shards over as a real list in it (as the real one does). */
   store?: ArtifactStore;
+  /**
+   * Calls for which `when` holds wait (up to 10 s) until `count` of them have arrived, so "these run
+   * at once" is checked without racing the clock: run one after the other, the first one times out
+   * alone and the calls do not overlap.
+   */
+  meet?: { count: number; when: (name: string, input: Record<string, unknown>) => boolean }[];
 }
 
 export function recordingActivities(opts: RecordingOptions = {}) {
   const calls: Call[] = [];
   const delay = opts.delayMs ?? 50;
+  const met = (opts.meet ?? []).map(() => 0);
+  const meet = async (name: string, input: Record<string, unknown>) => {
+    const group = (opts.meet ?? []).findIndex((g) => g.when(name, input));
+    if (group < 0) return;
+    met[group]! += 1;
+    for (const deadline = Date.now() + 10_000; met[group]! < opts.meet![group]!.count && Date.now() < deadline; ) await sleep(20);
+  };
   const record = <I extends object, O>(name: string, body: (input: I, call: Call) => O | Promise<O>) =>
     async (input: I): Promise<O> => {
       const call: Call = { name, input: input as Record<string, unknown>, start: Date.now() };
       calls.push(call);
+      await meet(name, call.input);
       await sleep(delay);
       call.end = Date.now();
       if (opts.flaky?.(name, call.input) && Context.current().info.attempt === 1) throw new Error(`${name}: preempted (fake)`);

@@ -32,7 +32,13 @@ describe('campaign workflow', () => {
     // openStage digests the recipe's hf:// sources: from the tiny world's offline mirror, never the network.
     process.env.HALA_HUB_MIRROR ||= hubMirror();
     env = await createLocalEnv();
-    harness = await startCampaignHarness(env);
+    // Independent stages run at once: their calls wait for each other (in a sequential DAG they could not).
+    harness = await startCampaignHarness(env, {
+      meet: [
+        { count: 2, when: (name) => name === 'compress_teacher' || name === 'filterOpus' },
+        { count: 3, when: (name, input) => name === 'train_sft' && String(input.output_prefix).includes('/sft-') },
+      ],
+    });
     ({ recipe, sha, storeDir, fakes } = harness);
   }, 120_000);
 
