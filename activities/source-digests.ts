@@ -117,6 +117,11 @@ const HUB_TIMEOUT_MS = 30_000;
 
 async function hubRevisionDigest(uri: string, deps: SourceDigestDeps): Promise<SourceDigest> {
   const { kind, repo, path: inRepo } = parseHubId(uri);
+  // The hub's own switch for "never reach the network" (the Python workers honour it too): tests
+  // and air-gapped clusters set it, and an hf:// id without a mirror is then a set-up error.
+  if (deps.fetch === undefined && process.env.HF_HUB_OFFLINE === '1') {
+    throw new SourceUnresolved(`${uri}: HF_HUB_OFFLINE=1 forbids asking the hub for its revision; serve it through HALA_HUB_MIRROR`);
+  }
   const endpoint = (deps.hubEndpoint ?? (process.env.HF_ENDPOINT || 'https://huggingface.co')).replace(/\/+$/, '');
   const token = deps.hfToken ?? (process.env.HF_TOKEN || undefined);
   const url = `${endpoint}/api/${kind}/${repo.split('/').map(encodeURIComponent).join('/')}/revision/main`;

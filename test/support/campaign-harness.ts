@@ -13,6 +13,7 @@ import { FileStore } from '../../activities/store';
 import { loadRecipe } from '../../cli/recipe-file';
 import type { Recipe } from '../../contracts/recipe';
 import { recordingActivities, type RecordingOptions } from './fake-activities';
+import { hubMirror } from '../../workers/python-env';
 import { workflowBundle } from './temporal-env';
 
 export interface CampaignHarness {
@@ -39,7 +40,7 @@ export async function startCampaignHarness(
       connection,
       taskQueue: recipe.queues.cpu,
       workflowBundle: await workflowBundle(),
-      activities: { ...createStageCacheActivities({ store }), ...createCampaignOutputActivities({ store }), ...createRefListActivities({ store }), ...fakes.cpu },
+      activities: { ...createStageCacheActivities({ store, hubMirror: hubMirror() }), ...createCampaignOutputActivities({ store }), ...createRefListActivities({ store }), ...fakes.cpu },
     }),
   ];
   for (const role of ['quantize', 'infer', 'train', 'eval'] as const) {

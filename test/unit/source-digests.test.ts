@@ -112,6 +112,12 @@ describe('source digests from the hub API (no mirror)', () => {
     return { fetch, seen };
   };
 
+  it('never reach for the real hub under HF_HUB_OFFLINE=1, and say how to serve it instead', async () => {
+    vi.stubEnv('HF_HUB_OFFLINE', '1');
+    const digest = createSourceDigests({ store });
+    await expect(digest('hf://datasets/org/opus/en-ar/train.parquet')).rejects.toThrow(/HF_HUB_OFFLINE=1 .*HALA_HUB_MIRROR/);
+  });
+
   it('digest a dataset file as sha256(hf-revision:<repo>@<commit>:<path>) and record the commit', async () => {
     const hub = answering(200, { id: 'org/opus', sha: COMMIT });
     const digest = createSourceDigests({ store, fetch: hub.fetch, hfToken: 'hf_secret', hubEndpoint: 'https://hub.test/' });
