@@ -68,9 +68,8 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
   const total = listed ? input.shard_count ?? 0 : input.shards?.length ?? 0;
   const start = input.start ?? 0;
   const end = Math.min(total, start + input.shards_per_run);
-  const page = listed
-    ? await cpu.loadRefPage({ list: input.shard_list!, start, count: end - start })
-    : input.shards!.slice(start, end);
+  // A set whose every row was quarantined has no shard: nothing to page in (and nothing to ask for).
+  const page = !listed ? input.shards!.slice(start, end) : end > start ? await cpu.loadRefPage({ list: input.shard_list!, start, count: end - start }) : [];
   const results: TranslateShardOutput[] = [];
   let activities = input.activities ?? [];
   const inFlight = new Map<number, Promise<void>>();

@@ -95,6 +95,20 @@ describe('translateCorpus', () => {
     expect(carried).toBeLessThan(8 * 1024);
   });
 
+  it('finishes at once with an empty list when every row of a set was quarantined (no shards)', async () => {
+    const shard_list = await saveRefList(store, `${store.rootUri}/none.json`, []);
+    const result = await env.client.workflow.execute<typeof translateCorpus>('translateCorpus', {
+      taskQueue: recipe.queues.cpu,
+      workflowId: 'tc-empty',
+      args: [{
+        recipe, stage_key: 'b'.repeat(64), output_prefix: `${store.rootUri}/empty`, model: 'hf://x/y', shard_list, shard_count: 0,
+        generation: recipe.stages.translate_instructions.generation, prompt_template: 'T {text}', window: 2, shards_per_run: 3,
+      }],
+    });
+    expect(result.rows).toBe(0);
+    expect(await expandRefLists(store, result.translation_lists!)).toEqual([]);
+  });
+
   it('counts the attempts of a shard that was retried, across continue-as-new', async () => {
     const shards = Array.from({ length: 4 }, (_, i) => ({ uri: `file:///f/${i}.parquet`, sha256: 'a'.repeat(64), kind: 'dataset' as const, bytes: 1 }));
     const result = await env.client.workflow.execute<typeof translateCorpus>('translateCorpus', {
