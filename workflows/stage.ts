@@ -103,18 +103,10 @@ function mergeSources(opened: SourceDigest[], reported: SourceDigest[]): SourceD
  * to `into` (not modified). Outputs without a run (a runner that predates the field) are skipped.
  */
 export function summarizeRuns(outputs: readonly { run?: ActivityRun }[], into: readonly ActivitySummary[] = []): ActivitySummary[] {
-  const rows = new Map(into.map((a) => [a.activity, { ...a }]));
-  for (const { run } of outputs) {
-    if (!run) continue;
-    const row = rows.get(run.activity) ?? { activity: run.activity, count: 0, attempts: 0, retries: 0, seconds: 0, gpu_seconds: 0 };
-    row.count += 1;
-    row.attempts += run.attempt;
-    row.retries += run.attempt > 1 ? 1 : 0;
-    row.seconds += run.seconds;
-    row.gpu_seconds += run.gpu_seconds;
-    rows.set(run.activity, row);
-  }
-  return sorted(rows);
+  const rows = outputs.flatMap(({ run }) =>
+    run ? [{ activity: run.activity, count: 1, attempts: run.attempt, retries: run.attempt > 1 ? 1 : 0, seconds: run.seconds, gpu_seconds: run.gpu_seconds }] : [],
+  );
+  return combineActivities(into, rows);
 }
 
 /** Adds summaries of the same activities up (child workflows, several measurements of one stage). */
