@@ -2,12 +2,11 @@
 // the store, not in workflow payloads: a fan-out that carried them inline through continue-as-new
 // and back to its parent would pass ~0.5 KB per shard, past Temporal's 2 MB payload limit at a
 // few thousand shards. Workflows hold one reference per list and read it a page at a time.
-import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { ArtifactRef } from '../contracts/artifact';
 import { parseOrBadInput } from './parse-input';
-import type { ArtifactStore } from './store';
+import { type ArtifactStore, sha256Hex } from './store';
 
 export const SaveRefListInput = z.strictObject({ uri: z.string(), refs: z.array(ArtifactRef) });
 export const LoadRefPageInput = z.strictObject({
@@ -24,13 +23,13 @@ const RefListFile = z.object({ refs: z.array(ArtifactRef) });
 export async function saveRefList(store: ArtifactStore, uri: string, refs: ArtifactRef[]): Promise<ArtifactRef> {
   const text = JSON.stringify({ refs });
   await store.putBytes(uri, text);
-  return { uri, sha256: createHash('sha256').update(text).digest('hex'), kind: 'report', bytes: Buffer.byteLength(text), rows: refs.length };
+  return { uri, sha256: sha256Hex(text), kind: 'report', bytes: Buffer.byteLength(text), rows: refs.length };
 }
 
 /** Every reference of a list, after checking the file is the one the reference names. */
 export async function loadRefList(store: ArtifactStore, list: ArtifactRef): Promise<ArtifactRef[]> {
   const bytes = await store.getBytes(list.uri);
-  const digest = createHash('sha256').update(bytes).digest('hex');
+  const digest = sha256Hex(bytes);
   if (digest !== list.sha256) {
     throw ApplicationFailure.nonRetryable(`${list.uri}: sha256 ${digest.slice(0, 12)}… does not match the reference ${list.sha256.slice(0, 12)}…; the list changed after it was written; rerun its stage`, 'ArtifactCorrupt');
   }
