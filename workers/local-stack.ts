@@ -53,37 +53,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // Workers watch this process: killed with -9, it cannot stop them, so they stop themselves.
   const extraEnv = { HALA_LAUNCHER_PID: String(process.pid), ...options.workerEnv };
 
-  const starters: Record<QueueRole, () => Promise<SupervisedProcess>> = {
-    cpu: () =>
-      supervise({
-        label: 'cpu worker',
-        start: () =>
-          startWorkerProcess({
-            label: 'cpu worker',
-            command: process.execPath,
-            args: ['--import', 'tsx', path.join(__dirname, 'cpu-worker.ts'), '--address', address, '--task-queue', queues.cpu, '--store', storeRoot],
-            // The same offline hub the Python workers read, so hf:// ids agree on both sides.
-            env: { ...process.env, HALA_HUB_MIRROR: hubMirror(), ...extraEnv },
-            logDir,
-            logName: 'worker-cpu.log',
-          }),
-      }),
-    ...Object.fromEntries(
-      gpuRoles.map((role) => [
-        role,
-        () =>
-          supervise({
-            label: `python worker ${role}`,
-            start: async () => (await startPythonWorker(role, queues[role], address, logDir, pythonWorkerEnv(extraEnv))).process,
-          }),
-      ]),
-    ),
-  } as Record<QueueRole, () => Promise<SupervisedProcess>>;
+  // One start function per queue role; each runs under a supervisor that restarts it when it dies.
+  const startWorker = async (role: QueueRole) =>
+    role === 'cpu'
+      ? startWorkerProcess({
+          label: 'cpu worker',
+          command: process.execPath,
+          args: ['--import', 'tsx', path.join(__dirname, 'cpu-worker.ts'), '--address', address, '--task-queue', queues.cpu, '--store', storeRoot],
+          // The same offline hub the Python workers read, so hf:// ids agree on both sides.
+          env: { ...process.env, HALA_HUB_MIRROR: hubMirror(), ...extraEnv },
+          logDir,
+          logName: 'worker-cpu.log',
+        })
+      : (await startPythonWorker(role, queues[role], address, logDir, pythonWorkerEnv(extraEnv))).process;
 
   // Python workers import torch (seconds each): start all workers together, and keep track of every
   // one that came up so that a failure of another never leaves it running.
-  const roles = Object.keys(starters) as QueueRole[];
-  const results = await Promise.allSettled(roles.map((role) => starters[role]()));
+  const roles: QueueRole[] = ['cpu', ...gpuRoles];
+  const results = await Promise.allSettled(roles.map((role) => supervise({ label: `${role} worker`, start: () => startWorker(role) })));
   const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
@@ -91,7 +78,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await server.stop();
     throw failed.reason;
   }
-  const workers = Object.fromEntries(roles.map((role, i) => [role, (results[i] as PromiseFulfilledResult<SupervisedProcess>).value])) as Record<QueueRole, SupervisedProcess>;
+  const workers = Object.fromEntries(roles.map((role, i) => [role, started[i]!])) as Record<QueueRole, SupervisedProcess>;
 
   return {
     address,
