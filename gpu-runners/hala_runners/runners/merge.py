@@ -177,8 +177,9 @@ def _run(cfg: Config) -> dict:
 
     def publish_shard(index: int, path: Path, shard_names: list[str], nbytes: int) -> None:
         ref = store.publish_file(path, _partial(cfg, index, "safetensors"), "checkpoint")
+        linear = set(fallbacks)
         meta = {"names": shard_names, "bytes": nbytes, "file": ref,
-                "linear_fallbacks": [n for n in shard_names if n in set(fallbacks)]}
+                "linear_fallbacks": [n for n in shard_names if n in linear]}
         store.write_bytes(_partial(cfg, index, "json"), json.dumps(meta).encode())  # last: marks it complete
 
     writer = ShardWriter(out, cfg.max_shard_bytes, on_flush=publish_shard)
