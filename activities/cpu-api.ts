@@ -5,6 +5,8 @@ import type {
   AssembleBilingualOutput,
   AssembleConversationsInput,
   AssembleConversationsOutput,
+  ConcatConversationsInput,
+  ConcatConversationsOutput,
   FilterOpusInput,
   FilterOpusOutput,
   PrepareSegmentsInput,
@@ -16,15 +18,6 @@ import type { CloseStageInput, OpenStageInput, OpenStageOutput } from '../contra
 import type { ArtifactRef } from '../contracts/artifact';
 import type { LoadRefPageInput, SaveRefListInput } from './ref-lists';
 
-export interface ConcatConversationsInput {
-  stage_key: string;
-  output_prefix: string;
-  parts: ArtifactRef[];
-}
-export interface ConcatConversationsOutput {
-  dataset: ArtifactRef;
-  conversations: number;
-}
 export interface WriteCampaignReportInput {
   store_root: string;
   campaign_id: string;

@@ -12,6 +12,8 @@ import {
   type AssembleBilingualOutput,
   AssembleConversationsInput,
   type AssembleConversationsOutput,
+  ConcatConversationsInput,
+  type ConcatConversationsOutput,
   FilterOpusInput,
   type FilterOpusOutput,
   PrepareSegmentsInput,
@@ -25,6 +27,7 @@ import {
   type ParquetSource,
   assembleBilingualCorpus,
   assembleTranslatedConversations,
+  concatConversationSets,
   filterOpusPairs,
   prepareSegmentShards,
   prepareTranslationDevSet,
@@ -96,7 +99,7 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
       const input = parseOrBadInput(AssembleConversationsInput, raw, 'assembleConversations');
       return runInWorkDir('assembleConversations', workRoot, async (workDir) => {
         const translations: ParquetSource[] = [];
-        for (const ref of [...input.translations, ...(await expandRefLists(store, input.translation_lists))]) translations.push(await fromRef(ref));
+        for (const ref of await expandRefLists(store, input.translation_lists)) translations.push(await fromRef(ref));
         const result = await assembleTranslatedConversations({ rows: await fromRef(input.rows), translations, workDir });
         return {
           dataset: await publish(result.datasetPath, input.output_prefix, result.conversations),
@@ -110,7 +113,7 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
       const input = parseOrBadInput(AssembleBilingualInput, raw, 'assembleBilingual');
       return runInWorkDir('assembleBilingual', workRoot, async (workDir) => {
         const teacherTranslations: ParquetSource[] = [];
-        for (const ref of [...input.teacher_translations, ...(await expandRefLists(store, input.teacher_translation_lists))]) teacherTranslations.push(await fromRef(ref));
+        for (const ref of await expandRefLists(store, input.teacher_translation_lists)) teacherTranslations.push(await fromRef(ref));
         const result = await assembleBilingualCorpus({
           opusPairs: await fromRef(input.opus_pairs),
           teacherTranslations,
@@ -130,6 +133,16 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
           by_origin: result.byOrigin,
           untranslated: result.untranslated,
         };
+      });
+    },
+
+    async concatConversations(raw: ConcatConversationsInput): Promise<ConcatConversationsOutput> {
+      const input = parseOrBadInput(ConcatConversationsInput, raw, 'concatConversations');
+      return runInWorkDir('concatConversations', workRoot, async (workDir) => {
+        const parts: ParquetSource[] = [];
+        for (const ref of input.parts) parts.push(await fromRef(ref));
+        const result = await concatConversationSets({ parts, workDir });
+        return { dataset: await publish(result.datasetPath, input.output_prefix, result.conversations), conversations: result.conversations };
       });
     },
 

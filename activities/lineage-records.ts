@@ -2,11 +2,6 @@ import type { CloseStageInput } from '../contracts/campaign';
 import type { LineageParent, LineageRecord } from '../contracts/lineage';
 import { isArtifactDigest } from './source-digests';
 
-/** `lineage/<sha256>.json` below the store root. */
-export function lineageUri(root: string, sha256: string): string {
-  return `${root.replace(/\/+$/, '')}/lineage/${sha256}.json`;
-}
-
 /**
  * One record per artifact a stage produced; its parents are the stage's inputs, each source with the
  * digest openStage resolved for it. The producer's activities are the stage's, so every artifact of a
@@ -17,7 +12,9 @@ export function lineageRecords(input: CloseStageInput, endedAt: string): Lineage
   const parents: LineageParent[] = input.inputs.map((i) => {
     if (isArtifactDigest(i)) return { kind: 'artifact', sha256: i };
     const found = sources.get(i);
-    return { kind: 'source', uri: i, sha256: found?.sha256, ...(found?.revision ? { revision: found.revision } : {}) };
+    // openStage digests every source among the inputs; one missing here is a bug, not a gap to paper over.
+    if (!found) throw new Error(`closeStage ${input.stage}: source ${i} has no digest from openStage`);
+    return { kind: 'source', uri: i, sha256: found.sha256, ...(found.revision ? { revision: found.revision } : {}) };
   });
   const gpuSeconds = input.activities.reduce((sum, a) => sum + a.gpu_seconds, 0);
   return input.artifacts.map((artifact) => ({
@@ -32,6 +29,7 @@ export function lineageRecords(input: CloseStageInput, endedAt: string): Lineage
       activities: input.activities,
     },
     gpu_seconds: gpuSeconds,
+    forced: input.forced,
     parents,
     config: input.config,
     started_at: input.started_at,

@@ -1,11 +1,12 @@
 // Activities that open and close every stage: the stage key, the cache lookup, the manifest.
 // A cache hit is answered here, on the CPU queue, so a finished stage never wakes a GPU queue.
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { CloseStageInput, OpenStageInput, type OpenStageOutput } from '../contracts/campaign';
 import { nonRetryableErrorTypes } from '../contracts/errors';
 import type { SourceDigest } from '../contracts/lineage';
-import { manifestUri, stageKey, stagePrefix } from './stage-key';
-import { lineageRecords, lineageUri } from './lineage-records';
+import { stageKey } from './stage-key';
+import { lineageRecords } from './lineage-records';
+import { storeLayout } from './store';
 import { parseOrBadInput } from './parse-input';
 import { createSourceDigests, isArtifactDigest, type SourceDigestDeps } from './source-digests';
 
@@ -16,6 +17,7 @@ export interface StageManifest {
   inputs: string[];
   output: unknown;
   produced_by: { campaign_id: string; workflow_id: string; run_id: string; code_version: string };
+  forced: boolean;
   started_at: string;
   ended_at: string;
 }
@@ -32,9 +34,15 @@ export function createStageCacheActivities(deps: StageCacheDeps) {
       const input = parseOrBadInput(OpenStageInput, raw, 'openStage');
       const sources = await resolveSources(input.stage, input.inputs, digestSource);
       const key = stageKey({ stage: input.stage, config: input.config, inputs: input.inputs, sources, runner_version: input.runner_version });
-      const output_prefix = stagePrefix(input.store_root, input.stage, key);
-      const manifest = manifestUri(input.store_root, key);
-      if (input.use_cache && (await store.exists(manifest))) {
+      if (input.forced) {
+        // Named by the stage workflow's run: a retry of this activity, or a replay, lands on the same prefix.
+        const run = Context.current().info.workflowExecution?.runId;
+        if (!run) throw new Error('openStage: a forced stage opens from its stage workflow, whose run names the fresh prefix');
+        return { stage_key: key, output_prefix: storeLayout.forcedPrefix(input.store_root, input.stage, key, run), sources };
+      }
+      const output_prefix = storeLayout.stagePrefix(input.store_root, input.stage, key);
+      const manifest = storeLayout.manifest(input.store_root, key);
+      if (await store.exists(manifest)) {
         const found = JSON.parse((await store.getBytes(manifest)).toString('utf8')) as StageManifest;
         if (found.stage_key !== key) {
           throw ApplicationFailure.nonRetryable(`${manifest} names stage key ${found.stage_key}: the cache is corrupt; delete the file`, 'ArtifactCorrupt');
@@ -58,14 +66,15 @@ export function createStageCacheActivities(deps: StageCacheDeps) {
           run_id: input.run_id,
           code_version: input.code_version,
         },
+        forced: input.forced,
         started_at: input.started_at,
         ended_at: new Date().toISOString(),
       };
       // Lineage first, manifest last: a manifest (the cache entry) never exists without its lineage.
       for (const record of lineageRecords(input, manifest.ended_at)) {
-        await store.putBytes(lineageUri(input.store_root, record.artifact.sha256), JSON.stringify(record, null, 2));
+        await store.putBytes(storeLayout.lineage(input.store_root, record.artifact.sha256), JSON.stringify(record, null, 2));
       }
-      await store.putBytes(manifestUri(input.store_root, input.stage_key), JSON.stringify(manifest, null, 2));
+      await store.putBytes(storeLayout.manifest(input.store_root, input.stage_key), JSON.stringify(manifest, null, 2));
     },
   };
 }

@@ -33,13 +33,3 @@ export function stageKey(parts: StageKeyParts): string {
   const sources = parts.sources?.map(({ uri, sha256 }) => ({ uri, sha256 }));
   return createHash('sha256').update(canonicalJson({ stage, config, inputs, sources, runner_version })).digest('hex');
 }
-
-/** Where a stage writes: readable by a person, unique by key. */
-export function stagePrefix(root: string, stage: string, key: string): string {
-  return `${root.replace(/\/+$/, '')}/stages/${stage}/${key.slice(0, 16)}`;
-}
-
-/** The manifest that marks a stage finished; it outlives Temporal's history retention. */
-export function manifestUri(root: string, key: string): string {
-  return `${root.replace(/\/+$/, '')}/cache/${key}.json`;
-}

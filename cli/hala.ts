@@ -11,6 +11,7 @@ import { progressQuery } from '../workflows/definitions';
 import type { CampaignResult } from '../workflows/campaign';
 import { startLocalStack } from '../workers/local-stack';
 import { loadRecipe } from './recipe-file';
+import { plannedStages } from '../workflows/stages/plan';
 import { startCampaign } from './start-campaign';
 import { renderSummary } from './summary';
 import { watchCampaign } from './watch';
@@ -42,9 +43,19 @@ interface RunFlags { id?: string; watch?: boolean; cache: boolean; rerun?: strin
 
 async function run(file: string, flags: RunFlags): Promise<CampaignResult | undefined> {
   const { recipe, sha256 } = validRecipe(file);
+  const planned = plannedStages(recipe).map((s) => s.stage);
+  const unknown = (flags.rerun ?? []).filter((s) => !planned.includes(s));
+  if (unknown.length > 0) {
+    console.error(`hala: --rerun names no stage of ${file}: ${unknown.join(', ')}; its stages are ${planned.join(', ')}`);
+    process.exit(2);
+  }
   const c = await client(flags.address);
   const handle = await startCampaign(c, recipe, sha256, { id: flags.id, useCache: flags.cache, rerun: flags.rerun });
   console.log(`hala: started campaign ${handle.workflowId} (${uiUrl}/namespaces/default/workflows/${encodeURIComponent(handle.workflowId)})`);
+  const forced = flags.cache ? flags.rerun ?? [] : planned;
+  if (forced.length > 0) {
+    console.log(`hala: recomputing ${flags.cache ? forced.join(', ') : 'every stage'} from scratch, under fresh prefixes (no cache, no earlier checkpoints)`);
+  }
   if (!flags.watch) return undefined;
   await watchCampaign(handle);
   try {
@@ -90,8 +101,8 @@ program
   .description('validate a recipe and start its campaign')
   .option('--id <id>', 'campaign (workflow) id; default <recipe name>-<timestamp>')
   .option('--watch', 'follow progress and print the summary at the end')
-  .option('--no-cache', 'run every stage even when a finished manifest exists')
-  .option('--rerun <stage...>', 'run these stages again even when cached')
+  .option('--no-cache', 'recompute every stage from scratch under fresh prefixes (no cache, no earlier checkpoints)')
+  .option('--rerun <stage...>', 'recompute these stages from scratch (names as in the summary, e.g. sft-hala-350m)')
   .option('--address <host:port>', 'Temporal frontend', defaultAddress)
   .action(async (file: string, flags: RunFlags) => {
     await run(file, flags);

@@ -1,29 +1,29 @@
 // Where `hala lineage` reads from: the lineage records and campaign summaries in the store.
-import { createStore } from '../activities/store';
-import { lineageUri } from '../activities/lineage-records';
+import { createStore, storeLayout } from '../activities/store';
 import { LineageRecord } from '../contracts/lineage';
 import type { CampaignProgress } from '../contracts/campaign';
 import { s3OptionsFromEnv } from '../workers/cpu-worker';
 import { repoRoot } from '../workers/python-env';
 import { walkLineage, type LineageGraph } from './lineage';
+import { declarationOf } from '../workflows/stages/plan';
 
 /** The stages whose artifacts are a campaign's final products. */
-const isFinal = (stage: string) => stage.startsWith('merge-') || (stage.startsWith('evaluate-') && stage !== 'evaluate-translator');
+const isProduct = (kind: string) => declarationOf(kind)?.product === true;
 
 export async function lineageOf(target: string, storeRoot: string): Promise<LineageGraph> {
   const store = createStore(storeRoot, { baseDir: repoRoot, s3: s3OptionsFromEnv() });
   const load = async (sha: string) => {
-    const uri = lineageUri(store.rootUri, sha);
+    const uri = storeLayout.lineage(store.rootUri, sha);
     if (!(await store.exists(uri))) return undefined;
     return LineageRecord.parse(JSON.parse((await store.getBytes(uri)).toString('utf8')));
   };
   if (/^[0-9a-f]{64}$/.test(target)) return walkLineage([target], load);
 
-  const summaryUri = `${store.rootUri}/campaigns/${target}/summary.json`;
+  const summaryUri = storeLayout.campaignSummary(store.rootUri, target);
   if (!(await store.exists(summaryUri))) {
     throw new Error(`no summary for campaign ${target} in ${store.rootUri} (finished campaigns only); pass an artifact sha256 instead, or --store`);
   }
   const summary = JSON.parse((await store.getBytes(summaryUri)).toString('utf8')) as { progress: CampaignProgress };
-  const finals = summary.progress.stages.filter((s) => isFinal(s.stage)).flatMap((s) => s.artifacts.map((a) => a.sha256));
+  const finals = summary.progress.stages.filter((s) => isProduct(s.kind)).flatMap((s) => s.artifacts.map((a) => a.sha256));
   return walkLineage(finals, load);
 }

@@ -1,6 +1,8 @@
 // The end-of-campaign summary: a table of stages, artifacts and metrics, then the headline
 // figures a user checks first (teacher FP8 vs BF16, translator before/after, student benchmarks).
 import type { CampaignProgress, StageReport } from '../contracts/campaign';
+import { compressTeacherStage, evaluateStage, evaluateTranslatorStage } from '../workflows/stages';
+import { declarationOf } from '../workflows/stages/plan';
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits));
 
@@ -20,17 +22,8 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
 }
 
-const keyMetrics: Record<string, string[]> = {
-  'compress-teacher': ['bf16_chrf', 'fp8_chrf', 'fp8_speedup', 'quantized_linear_layers'],
-  'filter-opus': ['read', 'kept'],
-  'build-bilingual-corpus': ['pairs', 'examples', 'teacher_segments'],
-  'train-translator': ['steps', 'final_loss'],
-  'translate-instructions': ['conversations'],
-  'evaluate-translator': ['base_chrf', 'chrf', 'chrf_gain'],
-};
-
 function metricText(s: StageReport): string {
-  const names = keyMetrics[s.stage] ?? (s.stage.startsWith('evaluate-') ? ['average'] : s.stage.startsWith('sft-') ? ['steps', 'final_loss'] : ['tensors', 'linear_fallbacks']);
+  const names = declarationOf(s.kind)?.headline ?? [];
   return names.filter((n) => s.metrics[n] !== undefined).map((n) => `${n}=${fmt(s.metrics[n], Number.isInteger(s.metrics[n]) ? 0 : 2)}`).join(' ');
 }
 
@@ -39,26 +32,26 @@ export function renderSummary(progress: CampaignProgress, uiUrl: string, namespa
   const rows = [['stage', 'status', 'time', 'artifact', 'sha256', 'metrics']];
   for (const s of progress.stages) {
     const first = s.artifacts[0];
-    rows.push([s.stage, s.status, duration(s), first ? shortUri(first.uri) : '', first ? first.sha256.slice(0, 12) : '', metricText(s)]);
+    rows.push([s.stage, s.forced && s.status === 'completed' ? 'forced' : s.status, duration(s), first ? shortUri(first.uri) : '', first ? first.sha256.slice(0, 12) : '', metricText(s)]);
   }
   out.push(table(rows), '');
 
-  const by = new Map(progress.stages.map((s) => [s.stage, s.metrics]));
-  const teacher = by.get('compress-teacher');
+  const byKind = (kind: string) => progress.stages.filter((s) => s.kind === kind);
+  const teacher = byKind(compressTeacherStage.kind)[0]?.metrics;
   if (teacher) {
     out.push(`Teacher FP8 vs BF16 (dev set): chrF++ ${fmt(teacher.fp8_chrf)} vs ${fmt(teacher.bf16_chrf)} ` +
       `(drop ${fmt((teacher.bf16_chrf ?? NaN) - (teacher.fp8_chrf ?? NaN), 2)}), BLEU ${fmt(teacher.fp8_bleu)} vs ${fmt(teacher.bf16_bleu)}, ` +
       `throughput x${fmt(teacher.fp8_speedup, 2)}`);
   }
-  const translator = by.get('evaluate-translator');
+  const translator = byKind(evaluateTranslatorStage.kind)[0]?.metrics;
   if (translator) {
     out.push(`Translator (held-out pairs, sacrebleu intl): chrF++ ${fmt(translator.base_chrf)} -> ${fmt(translator.chrf)} ` +
       `(+${fmt(translator.chrf_gain)}), BLEU ${fmt(translator.base_bleu)} -> ${fmt(translator.bleu)}`);
   }
-  const evals = progress.stages.filter((s) => s.stage.startsWith('evaluate-') && s.stage !== 'evaluate-translator');
+  const evals = byKind(evaluateStage.kind);
   if (evals.length > 0) {
     const names = Object.keys(evals[0]!.metrics).filter((k) => k !== 'average');
-    out.push('', table([['model (merged)', ...names, 'avg'], ...evals.map((e) => [e.stage.slice('evaluate-'.length), ...names.map((n) => fmt(e.metrics[n])), fmt(e.metrics.average)])]));
+    out.push('', table([['model (merged)', ...names, 'avg'], ...evals.map((e) => [e.stage.slice(evaluateStage.kind.length + 1), ...names.map((n) => fmt(e.metrics[n])), fmt(e.metrics.average)])]));
   }
   out.push('', `Temporal UI: ${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(progress.campaign_id)}`);
   return out.join('\n');

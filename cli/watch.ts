@@ -23,7 +23,7 @@ export async function watchCampaign(
       seen.set(s.stage, s.status);
       if (s.status === 'pending') continue;
       const at = new Date(Date.now() - t0).toISOString().slice(14, 19);
-      print(`[${at}] ${s.stage.padEnd(26)} ${s.status}${s.error ? `: ${s.error}` : ''}`);
+      print(`[${at}] ${s.stage.padEnd(26)} ${s.status}${s.forced && s.status !== 'running' ? ' (forced)' : ''}${s.error ? `: ${s.error}` : ''}`);
     }
     await Promise.race([done, new Promise((r) => setTimeout(r, intervalMs))]);
   }

@@ -12,7 +12,7 @@ export const CampaignInput = z.object({
   store_root: StoreUri,
   /** Finished stages are taken from their manifests instead of being run again. */
   use_cache: z.boolean().default(true),
-  /** Stage names to run again even when a manifest exists. */
+  /** Stage names to run again even when a manifest exists (the CLI checks them against the plan). */
   rerun: z.array(z.string()).default([]),
   code_version: z.string(),
 });
@@ -23,6 +23,8 @@ export const StageStatus = z.enum(['pending', 'running', 'cached', 'completed', 
 /** One row of the progress query and of the final summary. */
 export const StageReport = z.object({
   stage: z.string(),
+  /** The declaration the stage comes from (workflows/stages): `sft` for every `sft-<student>`. */
+  kind: z.string(),
   workflow_id: z.string(),
   status: StageStatus,
   stage_key: z.string().optional(),
@@ -31,6 +33,8 @@ export const StageReport = z.object({
   started_at: z.string().optional(),
   ended_at: z.string().optional(),
   error: z.string().optional(),
+  /** Run afresh under a prefix of its own (--no-cache, --rerun) instead of taken from the cache or resumed. */
+  forced: z.boolean(),
 });
 export type StageReport = z.infer<typeof StageReport>;
 export type StageStatus = z.infer<typeof StageStatus>;
@@ -54,13 +58,17 @@ export const OpenStageInput = z.object({
    */
   inputs: z.array(z.string()),
   runner_version: z.string(),
-  use_cache: z.boolean(),
+  /**
+   * Recompute: skip the cache and write below a fresh prefix (storeLayout.forcedPrefix), so nothing an
+   * earlier run left there (checkpoints, partial chunks) is adopted.
+   */
+  forced: z.boolean(),
 });
 export const OpenStageOutput = z.object({
   stage_key: z.string(),
   output_prefix: StoreUri,
-  /** One digest per distinct source URI of `inputs`, in their order; absent from histories older than the field. */
-  sources: z.array(SourceDigest).optional(),
+  /** One digest per distinct source URI of `inputs`, in their order. */
+  sources: z.array(SourceDigest),
   /** The finished stage's output when a manifest exists and the cache is on. */
   cached_output: z.unknown().optional(),
 });
@@ -72,11 +80,12 @@ export const CloseStageInput = z.object({
   inputs: z.array(z.string()),
   output: z.unknown(),
   /** The stage's artifacts: each gets a lineage record. */
-  artifacts: z.array(ArtifactRef).default([]),
+  artifacts: z.array(ArtifactRef),
   /** Digests of the raw sources the stage read (hub datasets, the teacher), for lineage. */
-  sources: z.array(SourceDigest).default([]),
+  sources: z.array(SourceDigest),
   /** The GPU activities the stage ran, folded by name, for the lineage record's producer. */
-  activities: z.array(ActivitySummary).default([]),
+  activities: z.array(ActivitySummary),
+  forced: z.boolean(),
   campaign_id: z.string(),
   workflow_id: z.string(),
   run_id: z.string(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ArtifactRef, SourceUri, StoreUri } from './artifact';
-import { ColumnMapping, InstructionFormat, Recipe } from './recipe';
+import { ColumnMapping, InstructionFormat, LanguageCodes, LanguageNames, LanguageScripts, Recipe } from './recipe';
 
 // Payloads of the TypeScript activities on the CPU queue (the data plane).
 // Segment shards are parquet `id, text`; translated shards add `translation`.
@@ -10,12 +10,11 @@ const Common = z.object({
   stage_key: z.string().regex(/^[0-9a-f]{64}$/),
   output_prefix: StoreUri,
 });
-const Language = Recipe.shape.language.unwrap();
 const FilterKnobs = Recipe.shape.stages.shape.filter_opus.unwrap();
 
 export const FilterOpusInput = Common.extend({
   opus: SourceUri,
-  language: Language,
+  language: LanguageScripts,
   filters: FilterKnobs,
 });
 /** Every pair read lands in exactly one bucket: kept, or the first filter that rejected it. */
@@ -53,10 +52,8 @@ export const PrepareSegmentsOutput = z.object({
   /** parquet: row_id, turn, role, content, segment_id (null when the turn is kept as is) */
   rows: ArtifactRef,
   /** The shard references, as a list in the store (activities/ref-lists.ts); `shard_count` long. */
-  shard_list: ArtifactRef.optional(),
-  shard_count: z.number().int().optional(),
-  /** Inline shard references: only in results recorded before shard lists existed (replayed histories). */
-  shards: z.array(ArtifactRef).optional(),
+  shard_list: ArtifactRef,
+  shard_count: z.number().int(),
   row_count: z.number().int(),
   segment_count: z.number().int(),
   /** rows left out, by reason; written to quarantine.parquet under the prefix when non-zero */
@@ -65,9 +62,8 @@ export const PrepareSegmentsOutput = z.object({
 
 export const AssembleConversationsInput = Common.extend({
   rows: ArtifactRef,
-  /** Translated shards, inline and/or as lists in the store (read in order, lists after inline ones). */
-  translations: z.array(ArtifactRef).default([]),
-  translation_lists: z.array(ArtifactRef).default([]),
+  /** Translated shards, as lists in the store (one per fan-out run, read in order). */
+  translation_lists: z.array(ArtifactRef),
 });
 export const AssembleConversationsOutput = z.object({
   /** parquet: id, messages */
@@ -79,10 +75,9 @@ export const AssembleConversationsOutput = z.object({
 
 export const AssembleBilingualInput = Common.extend({
   opus_pairs: ArtifactRef,
-  /** teacher-translated Open-Orca segments: parquet id, text, translation */
-  teacher_translations: z.array(ArtifactRef).default([]),
-  teacher_translation_lists: z.array(ArtifactRef).default([]),
-  language: Language,
+  /** teacher-translated Open-Orca segments (parquet id, text, translation), as lists in the store */
+  teacher_translation_lists: z.array(ArtifactRef),
+  language: LanguageNames,
   both_directions: z.boolean(),
   prompt_template: z.string(),
   seed: z.number().int(),
@@ -99,7 +94,7 @@ export const AssembleBilingualOutput = z.object({
 
 export const PrepareTranslationDevInput = Common.extend({
   dev: SourceUri,
-  language: Language,
+  language: LanguageCodes,
   rows: z.number().int().positive(),
 });
 export const PrepareTranslationDevOutput = z.object({
@@ -108,6 +103,16 @@ export const PrepareTranslationDevOutput = z.object({
   /** parquet: id, reference (target side) */
   references: ArtifactRef,
   rows: z.number().int(),
+});
+
+/** Conversation datasets (parquet id, messages) made one, in the order given. */
+export const ConcatConversationsInput = Common.extend({
+  parts: z.array(ArtifactRef).min(1),
+});
+export const ConcatConversationsOutput = z.object({
+  /** parquet: id, messages */
+  dataset: ArtifactRef,
+  conversations: z.number().int(),
 });
 
 export type FilterOpusInput = z.infer<typeof FilterOpusInput>;
@@ -121,3 +126,5 @@ export type AssembleBilingualInput = z.input<typeof AssembleBilingualInput>;
 export type AssembleBilingualOutput = z.infer<typeof AssembleBilingualOutput>;
 export type PrepareTranslationDevInput = z.infer<typeof PrepareTranslationDevInput>;
 export type PrepareTranslationDevOutput = z.infer<typeof PrepareTranslationDevOutput>;
+export type ConcatConversationsInput = z.infer<typeof ConcatConversationsInput>;
+export type ConcatConversationsOutput = z.infer<typeof ConcatConversationsOutput>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ArtifactRef, SourceUri, StoreUri } from './artifact';
+import type { QueueRole } from './queues';
 import { BenchmarkFormat, TrainKnobs } from './recipe';
 
 // Payloads of the activities the Python runners serve. Every input names `output_prefix`, the
@@ -134,12 +135,34 @@ export type EvaluateBenchmarksOutput = z.infer<typeof EvaluateBenchmarksOutput>;
 export type ScoreTranslationInput = z.infer<typeof ScoreTranslationInput>;
 export type ScoreTranslationOutput = z.infer<typeof ScoreTranslationOutput>;
 
-/** activity name -> [input schema, output schema]; exported for the Python side. */
-export const GpuActivitySchemas = {
-  compress_teacher: [CompressTeacherInput, CompressTeacherOutput],
-  translate_shard: [TranslateShardInput, TranslateShardOutput],
-  train_sft: [TrainSftInput, TrainSftOutput],
-  merge_slerp: [MergeSlerpInput, MergeSlerpOutput],
-  evaluate_benchmarks: [EvaluateBenchmarksInput, EvaluateBenchmarksOutput],
-  score_translation: [ScoreTranslationInput, ScoreTranslationOutput],
-} as const;
+/** How often a GPU activity is tried: preemptions heal with time; bad input never does (contracts/errors.ts). */
+const GpuRetry = { initial_interval_s: 5, backoff_coefficient: 2, maximum_interval_s: 300, maximum_attempts: 20 } as const;
+
+/**
+ * The one table of the Python activities: every other list derives from it. TypeScript takes the
+ * activity functions' types and the proxies' options from it (activities/gpu.ts); the JSON Schema
+ * export carries it whole, and the Python worker builds its runner map, queue roles and error types
+ * from that export. `runner` is the module in gpu-runners/hala_runners/runners that does the work.
+ * Start-to-close bounds a whole attempt (a 9B SFT takes hours); the heartbeat timeout is what notices
+ * a dead worker quickly, so it stays short: runners heartbeat while loading too.
+ */
+export const GpuActivityTable = {
+  compress_teacher: { role: 'quantize', runner: 'compress', input: CompressTeacherInput, output: CompressTeacherOutput, start_to_close_s: 12 * 3600, heartbeat_s: 300, retry: GpuRetry },
+  translate_shard: { role: 'infer', runner: 'translate', input: TranslateShardInput, output: TranslateShardOutput, start_to_close_s: 2 * 3600, heartbeat_s: 120, retry: GpuRetry },
+  train_sft: { role: 'train', runner: 'train', input: TrainSftInput, output: TrainSftOutput, start_to_close_s: 72 * 3600, heartbeat_s: 300, retry: GpuRetry },
+  merge_slerp: { role: 'train', runner: 'merge', input: MergeSlerpInput, output: MergeSlerpOutput, start_to_close_s: 6 * 3600, heartbeat_s: 300, retry: GpuRetry },
+  evaluate_benchmarks: { role: 'eval', runner: 'evaluate', input: EvaluateBenchmarksInput, output: EvaluateBenchmarksOutput, start_to_close_s: 12 * 3600, heartbeat_s: 300, retry: GpuRetry },
+  score_translation: { role: 'eval', runner: 'score', input: ScoreTranslationInput, output: ScoreTranslationOutput, start_to_close_s: 3600, heartbeat_s: 120, retry: GpuRetry },
+} as const satisfies Record<string, GpuActivityRow>;
+
+export interface GpuActivityRow {
+  role: Exclude<QueueRole, 'cpu'>;
+  runner: string;
+  input: z.ZodType;
+  output: z.ZodType;
+  start_to_close_s: number;
+  heartbeat_s: number;
+  retry: { initial_interval_s: number; backoff_coefficient: number; maximum_interval_s: number; maximum_attempts: number };
+}
+export type GpuActivityName = keyof typeof GpuActivityTable;
+export const gpuActivityNames = Object.keys(GpuActivityTable) as GpuActivityName[];

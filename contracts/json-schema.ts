@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { GpuActivitySchemas } from './gpu-activities';
+import { GpuActivityTable } from './gpu-activities';
 import { Progress } from './progress';
-import { GpuActivities, DefaultQueues } from './queues';
+import { DefaultQueues } from './queues';
 import { NonRetryableErrors, RetryableErrors } from './errors';
 import { Recipe } from './recipe';
 import { ArtifactRef } from './artifact';
@@ -12,11 +12,16 @@ const pretty = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
 /** file name -> JSON text, deterministic so that drift is a plain string comparison. */
 export function renderJsonSchemas(): Record<string, string> {
   const activities: Record<string, unknown> = {};
-  for (const [name, [input, output]] of Object.entries(GpuActivitySchemas)) {
+  for (const [name, row] of Object.entries(GpuActivityTable)) {
+    const { role, runner, start_to_close_s, heartbeat_s, retry } = row;
     activities[name] = {
-      queue_role: GpuActivities[name as keyof typeof GpuActivities],
-      input: toSchema(input, 'input'),
-      output: toSchema(output, 'output'),
+      queue_role: role,
+      runner,
+      start_to_close_s,
+      heartbeat_s,
+      retry,
+      input: toSchema(row.input, 'input'),
+      output: toSchema(row.output, 'output'),
     };
   }
   return {

@@ -34,8 +34,7 @@ export type ActivitySummary = z.infer<typeof ActivitySummary>;
 
 export const LineageParent = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('artifact'), sha256: z.string() }),
-  /** sha256 is absent only in records written before openStage resolved source digests */
-  z.object({ kind: z.literal('source'), uri: z.string(), sha256: z.string().optional(), revision: z.string().optional() }),
+  z.object({ kind: z.literal('source'), uri: z.string(), sha256: Sha256, revision: z.string().optional() }),
 ]);
 
 /**
@@ -51,11 +50,13 @@ export const LineageRecord = z.object({
     workflow_id: z.string(),
     run_id: z.string(),
     code_version: z.string(),
-    /** The GPU activities the stage ran, by name; absent in records older than the field. */
-    activities: z.array(ActivitySummary).optional(),
+    /** The GPU activities the stage ran, by name. */
+    activities: z.array(ActivitySummary),
   }),
   /** Sum of the producer's activities' GPU-seconds: what the artifact cost. */
-  gpu_seconds: z.number().nonnegative().optional(),
+  gpu_seconds: z.number().nonnegative(),
+  /** The stage was forced to recompute (--no-cache, --rerun) rather than run because nothing was cached. */
+  forced: z.boolean(),
   parents: z.array(LineageParent),
   config: z.unknown(),
   started_at: z.string(),

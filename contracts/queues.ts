@@ -1,6 +1,6 @@
 /**
- * Task queues and the names of the activities the Python runners serve. The Python side reads
- * the same names from contracts/json-schema/activities.json (exported from this file).
+ * Task queues by role: the CPU worker's, and one per kind of GPU work. Which activity runs on which
+ * role is in the activity table (contracts/gpu-activities.ts).
  */
 export const DefaultQueues = {
   cpu: 'hala-cpu',
@@ -10,14 +10,3 @@ export const DefaultQueues = {
   eval: 'hala-gpu-eval',
 } as const;
 export type QueueRole = keyof typeof DefaultQueues;
-
-/** Python activity name -> the queue role that serves it. */
-export const GpuActivities = {
-  compress_teacher: 'quantize',
-  translate_shard: 'infer',
-  train_sft: 'train',
-  merge_slerp: 'train',
-  evaluate_benchmarks: 'eval',
-  score_translation: 'eval',
-} as const satisfies Record<string, QueueRole>;
-export type GpuActivityName = keyof typeof GpuActivities;

@@ -84,21 +84,27 @@ export const InstructionSet = z.strictObject({
   drop_code: z.boolean().default(false).describe('drop rows that contain code (Hermes-3 in the report)'),
 });
 
+export const Language = z.strictObject({
+  source: z.string().min(2).default('en').describe('language code; OPUS column name'),
+  target: z.string().min(2).default('ar').describe('language code; OPUS column name'),
+  source_name: z.string().min(1).default('English').describe('language name used in prompts'),
+  target_name: z.string().min(1).default('Arabic').describe('language name used in prompts'),
+  source_script: Script.default('latin'),
+  target_script: Script.default('arabic'),
+});
+/** What each activity reads of the language: stages key on exactly the fields they pass on. */
+export const LanguageCodes = Language.pick({ source: true, target: true });
+export const LanguageScripts = Language.pick({ source: true, target: true, source_script: true, target_script: true });
+export const LanguageNames = Language.pick({ source: true, target: true, source_name: true, target_name: true });
+
+export const BleuTokenize = z.enum(['intl', '13a', 'flores200']);
+
 export const Recipe = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
     description: z.string().default(''),
     seed: z.number().int().nonnegative().default(0),
-    language: z
-      .strictObject({
-        source: z.string().min(2).default('en').describe('language code; OPUS column name'),
-        target: z.string().min(2).default('ar').describe('language code; OPUS column name'),
-        source_name: z.string().min(1).default('English').describe('language name used in prompts'),
-        target_name: z.string().min(1).default('Arabic').describe('language name used in prompts'),
-        source_script: Script.default('latin'),
-        target_script: Script.default('arabic'),
-      })
-      .prefault({}),
+    language: Language.prefault({}),
     store: z
       .strictObject({
         root: StoreUri.default('file://.hala/store').describe('relative file:// roots resolve against the repo'),
@@ -121,6 +127,23 @@ export const Recipe = z
           .optional()
           .describe('heartbeat timeout of every activity, in seconds: how soon a dead worker is noticed and its work retried elsewhere. Default: 2 min for CPU and translation activities, 5 min for the other GPU activities (loading 100 GB of weights is quiet but still heartbeated). Tiny runs and the chaos suite use ~15.'),
       })
+      .prefault({}),
+    fan_out: z
+      .strictObject({
+        window: positiveInt().default(8).describe('translation shards in flight at once, per fan-out'),
+        shards_per_run: positiveInt().default(200).describe('continue-as-new after this many shards'),
+      })
+      .prefault({})
+      .describe('scheduling of the translation fan-outs: how fast, never what comes out, so in no stage key'),
+    // Knobs that several stages read, each in one place: a stage reads them, it never borrows another's section.
+    generation: z
+      .strictObject({
+        teacher: GenerationKnobs.prefault({}).describe('the teacher translating Open-Orca, and its BF16-vs-FP8 check on the dev set'),
+        translator: GenerationKnobs.prefault({}).describe('the fine-tuned translator translating the instruction sets, and its evaluation'),
+      })
+      .prefault({}),
+    scoring: z
+      .strictObject({ bleu_tokenize: BleuTokenize.default('intl').describe('sacrebleu tokenisation of every BLEU score') })
       .prefault({}),
     inputs: z.strictObject({
       teacher: SourceUri.describe('hf://CohereLabs/command-a-translate-08-2025 in the report'),
@@ -156,17 +179,18 @@ export const Recipe = z
           max_segment_chars: positiveInt().default(2000).describe('longer segments are left out and counted'),
           both_directions: z.boolean().default(true).describe('emit source->target and target->source prompts'),
           shard_rows: positiveInt().default(512).describe('segments per translation shard'),
-          generation: GenerationKnobs.prefault({}),
         })
         .prefault({}),
       train_translator: TrainKnobs,
       translate_instructions: z
         .strictObject({
           shard_rows: positiveInt().default(2048).describe('segments per shard activity'),
-          window: positiveInt().default(8).describe('shards in flight at once'),
-          shards_per_run: positiveInt().default(200).describe('continue-as-new after this many shards'),
           max_segment_chars: positiveInt().default(4000),
-          generation: GenerationKnobs.prefault({}),
+        })
+        .prefault({}),
+      evaluate_translator: z
+        .strictObject({
+          rows: positiveInt().default(200).describe('held-out pairs the translator and its base translate and are scored on'),
         })
         .prefault({}),
       sft: z.strictObject({ students: z.array(Student).min(1) }),
@@ -181,9 +205,7 @@ export const Recipe = z
         .prefault({}),
       evaluate: z
         .strictObject({
-          batch_size: positiveInt().default(16),
-          translation_rows: positiveInt().default(200).describe('dev pairs scored for the translator'),
-          bleu_tokenize: z.enum(['intl', '13a', 'flores200']).default('intl'),
+          batch_size: positiveInt().default(16).describe("rows per forward pass of each student's benchmarks"),
         })
         .prefault({}),
     }),
@@ -211,3 +233,4 @@ export type RecipeInput = z.input<typeof Recipe>;
 export type TrainKnobs = z.infer<typeof TrainKnobs>;
 export type Student = z.infer<typeof Student>;
 export type GenerationKnobs = z.infer<typeof GenerationKnobs>;
+export type Language = z.infer<typeof Language>;

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { DefaultQueues } from '../contracts/queues';
-import { createCampaignOutputActivities } from '../activities/campaign-outputs';
+import { createCampaignReportActivities } from '../activities/campaign-report';
 import { createCpuActivities } from '../activities/cpu';
 import type { CpuActivityFns } from '../activities/cpu-api';
 import { createStageCacheActivities } from '../activities/stage-cache';
@@ -30,7 +30,7 @@ export function cpuActivitiesFor(store: ArtifactStore, hubMirror?: string): CpuA
   return {
     ...createCpuActivities({ store, hubMirror }),
     ...createStageCacheActivities({ store, hubMirror }),
-    ...createCampaignOutputActivities({ store }),
+    ...createCampaignReportActivities({ store }),
     ...createRefListActivities({ store }),
   };
 }

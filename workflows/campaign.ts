@@ -1,26 +1,25 @@
 // The Hala recipe as one durable workflow. Each stage is a child workflow with the id
 // `<campaign>/<stage>`; independent stages run at the same time. Read top to bottom, it is RECIPE.md.
-import {
-  ApplicationFailure,
-  condition,
-  executeChild,
-  getExternalWorkflowHandle,
-  setHandler,
-  type Workflow,
-} from '@temporalio/workflow';
+import { ApplicationFailure, condition, executeChild, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
 import type { CampaignInput, CampaignProgress } from '../contracts/campaign';
 import { HalaCampaign, HalaModel, HalaRecipeHash, HalaStage } from '../contracts/search-attributes';
 import { cpuActivities } from './activity-proxies';
-import { buildBilingualCorpus } from './build-bilingual-corpus';
-import { compressTeacher } from './compress-teacher';
 import { pauseSignal, progressQuery, resumeSignal } from './definitions';
-import { evaluateTranslator } from './evaluate-translator';
-import { filterOpus } from './filter-opus';
-import type { StageContext, StageOutcome } from './stage';
+import { fanOutWorkflowId } from './fan-out-ids';
+import type { StageDeclaration, StageInput, StageOutcome, StageRuntime } from './stages/declaration';
+import {
+  buildBilingualCorpusStage,
+  compressTeacherStage,
+  evaluateStage,
+  evaluateTranslatorStage,
+  filterOpusStage,
+  mergeStage,
+  sftStage,
+  trainTranslatorStage,
+  translateInstructionsStage,
+} from './stages';
+import { plannedStages } from './stages/plan';
 import { StageTracker } from './stage-tracker';
-import { evaluate, merge, sft } from './student';
-import { trainTranslator } from './train-translator';
-import { translateInstructions } from './translate-instructions';
 import { translatePauseSignal } from './translate-corpus';
 
 export interface CampaignResult {
@@ -31,22 +30,17 @@ export interface CampaignResult {
 
 export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   const { recipe } = input;
-  const ctx: StageContext = {
-    campaign_id: input.campaign_id,
-    recipe,
-    store_root: input.store_root,
-    use_cache: input.use_cache,
-    rerun: input.rerun,
-    code_version: input.code_version,
-    recipe_sha256: input.recipe_sha256,
-  };
   const tracker = new StageTracker(input.campaign_id);
-  const students = recipe.stages.sft.students;
-  for (const name of [
-    'compress-teacher', 'filter-opus', 'build-bilingual-corpus', 'train-translator',
-    'translate-instructions', 'evaluate-translator',
-    ...students.flatMap((s) => [`sft-${s.name}`, `merge-${s.name}`, `evaluate-${s.name}`]),
-  ]) tracker.planned(name);
+  for (const { stage, kind } of plannedStages(recipe)) tracker.planned(stage, kind);
+  const runtimeOf = (stage: string): StageRuntime => ({
+    campaign_id: input.campaign_id,
+    store_root: input.store_root,
+    code_version: input.code_version,
+    forced: !input.use_cache || input.rerun.includes(stage),
+    queues: recipe.queues,
+    timeouts: recipe.timeouts,
+    fan_out: recipe.fan_out,
+  });
 
   let paused = false;
   let state: CampaignProgress['state'] = 'running';
@@ -55,25 +49,23 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   setHandler(resumeSignal, () => setPaused(false));
   function setPaused(value: boolean) {
     paused = value;
-    // Running fan-outs stop taking new shards too (their ids are `<stage workflow>/translate…`).
+    // Running fan-outs stop taking new shards too.
     for (const id of tracker.running()) {
-      for (const child of [`${id}/translate`, ...recipe.inputs.instruction_sets.map((s) => `${id}/translate-${s.name}`)]) {
+      for (const child of [fanOutWorkflowId(id), ...recipe.inputs.instruction_sets.map((s) => fanOutWorkflowId(id, s.name))]) {
         getExternalWorkflowHandle(child).signal(translatePauseSignal, value).catch(() => undefined);
       }
     }
   }
 
-  /** Run one stage workflow: wait while paused, track it, fail the campaign with its name. */
-  async function stage<A extends unknown[], O>(
-    name: string,
-    model: string,
-    workflow: Workflow & ((...args: A) => Promise<StageOutcome<O>>),
-    ...args: A
-  ): Promise<StageOutcome<O>> {
+  /** Run stage `i` of a kind: wait while paused, hand it its slice, track it, fail the campaign with its name. */
+  async function stage<S, U, O>(declaration: StageDeclaration<S, U, O>, upstream: U, i = 0): Promise<StageOutcome<O>> {
+    const name = declaration.name(recipe, i);
+    const runtime = runtimeOf(name);
     await condition(() => !paused);
-    tracker.started(name);
+    tracker.started(name, runtime.forced);
+    const args: [StageInput<S, U>] = [{ runtime, stage: name, slice: declaration.slice(recipe, i), upstream }];
     try {
-      const outcome = await executeChild(workflow, {
+      const outcome = await executeChild<(input: StageInput<S, U>) => Promise<StageOutcome<O>>>(declaration.workflow, {
         workflowId: tracker.workflowId(name),
         args,
         // What an operator filters on in the UI: `HalaCampaign = "…" AND HalaStage = "…"`.
@@ -81,7 +73,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
           { key: HalaCampaign, value: input.campaign_id },
           { key: HalaStage, value: name },
           { key: HalaRecipeHash, value: input.recipe_sha256 },
-          { key: HalaModel, value: model },
+          { key: HalaModel, value: declaration.model(recipe, i) },
         ],
         memo: { campaign: input.campaign_id, stage: name, recipe: recipe.name },
       });
@@ -95,29 +87,22 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   }
 
   // 1–2. Compress the teacher to FP8 (and check it), while OPUS-100 is filtered.
-  const [teacher, opus] = await Promise.all([
-    stage('compress-teacher', recipe.inputs.teacher, compressTeacher, ctx),
-    stage('filter-opus', recipe.inputs.opus, filterOpus, ctx),
-  ]);
+  const [teacher, opus] = await Promise.all([stage(compressTeacherStage, {}), stage(filterOpusStage, {})]);
   // 3. The FP8 teacher translates Open-Orca; with OPUS this is the bilingual corpus.
-  const corpus = await stage('build-bilingual-corpus', recipe.inputs.teacher, buildBilingualCorpus, {
-    ctx,
-    teacher: teacher.output.compressed.model,
-    opus_pairs: opus.output.pairs,
-  });
+  const corpus = await stage(buildBilingualCorpusStage, { teacher: teacher.output.compressed.model, opus_pairs: opus.output.pairs });
   // 4. Fine-tune the translator on it.
-  const translator = await stage('train-translator', recipe.stages.train_translator.base, trainTranslator, { ctx, corpus: corpus.output.dataset });
+  const translator = await stage(trainTranslatorStage, { corpus: corpus.output.dataset });
   // 5. The translator translates the instruction sets; meanwhile it is scored against its base.
   const [instructions] = await Promise.all([
-    stage('translate-instructions', recipe.stages.train_translator.base, translateInstructions, { ctx, translator: translator.output.model }),
-    stage('evaluate-translator', recipe.stages.train_translator.base, evaluateTranslator, { ctx, translator: translator.output.model }),
+    stage(translateInstructionsStage, { translator: translator.output.model }),
+    stage(evaluateTranslatorStage, { translator: translator.output.model }),
   ]);
   // 6–8. Every student at once: SFT on the translated corpus, slerp with its base, benchmarks.
   await Promise.all(
-    students.map(async (student) => {
-      const tuned = await stage(`sft-${student.name}`, student.base, sft, { ctx, student, corpus: instructions.output.dataset });
-      const merged = await stage(`merge-${student.name}`, student.base, merge, { ctx, student, tuned: tuned.output.model });
-      await stage(`evaluate-${student.name}`, student.base, evaluate, { ctx, student, model: merged.output.model });
+    recipe.stages.sft.students.map(async (_student, i) => {
+      const tuned = await stage(sftStage, { corpus: instructions.output.dataset }, i);
+      const merged = await stage(mergeStage, { tuned: tuned.output.model }, i);
+      await stage(evaluateStage, { model: merged.output.model }, i);
     }),
   );
 

@@ -1,10 +1,5 @@
-// Every workflow the CPU worker serves, re-exported by name.
+// Every workflow the CPU worker serves, exported under its workflow type: the campaign, the
+// translation fan-out, and one per stage kind (each stage file exports its own).
 export { campaign } from './campaign';
-export { compressTeacher } from './compress-teacher';
-export { filterOpus } from './filter-opus';
-export { buildBilingualCorpus } from './build-bilingual-corpus';
-export { trainTranslator } from './train-translator';
-export { translateInstructions } from './translate-instructions';
-export { evaluateTranslator } from './evaluate-translator';
 export { translateCorpus } from './translate-corpus';
-export { sft, merge, evaluate } from './student';
+export * from './stages';

@@ -1,6 +1,6 @@
 // The campaign's view of its stages, for the progress query and the final summary.
 import type { CampaignProgress, StageReport } from '../contracts/campaign';
-import type { StageOutcome } from './stage';
+import type { StageOutcome } from './stages/declaration';
 
 export class StageTracker {
   private readonly stages = new Map<string, StageReport>();
@@ -11,12 +11,12 @@ export class StageTracker {
     return `${this.campaignId}/${stage}`;
   }
 
-  planned(stage: string): void {
-    this.stages.set(stage, { stage, workflow_id: this.workflowId(stage), status: 'pending', artifacts: [], metrics: {} });
+  planned(stage: string, kind: string): void {
+    this.stages.set(stage, { stage, kind, workflow_id: this.workflowId(stage), status: 'pending', artifacts: [], metrics: {}, forced: false });
   }
 
-  started(stage: string): void {
-    this.update(stage, { status: 'running', started_at: new Date().toISOString() });
+  started(stage: string, forced: boolean): void {
+    this.update(stage, { status: 'running', forced, started_at: new Date().toISOString() });
   }
 
   finished(stage: string, outcome: StageOutcome<unknown>): void {
@@ -44,7 +44,7 @@ export class StageTracker {
 
   private update(stage: string, patch: Partial<StageReport>): void {
     const current = this.stages.get(stage);
-    if (!current) this.planned(stage);
-    this.stages.set(stage, { ...this.stages.get(stage)!, ...patch });
+    if (!current) throw new Error(`stage ${stage} is not in the campaign's plan`);
+    this.stages.set(stage, { ...current, ...patch });
   }
 }

@@ -2,40 +2,35 @@
 // continue-as-new every `shards_per_run` shards so the history stays far from Temporal's limits.
 // Shard references come and go as lists in the store (activities/ref-lists.ts): each run reads its
 // page of input shards and writes one list of translated shards, so what continue-as-new carries
-// stays a few KB however many shards there are. Inputs that name `shards` inline (workflows
-// started before the lists) keep running the way they started, with the same commands.
+// stays a few KB however many shards there are.
 import { condition, continueAsNew, defineSignal, setHandler } from '@temporalio/workflow';
 import type { ArtifactRef } from '../contracts/artifact';
 import type { TranslateShardOutput } from '../contracts/gpu-activities';
 import type { ActivitySummary } from '../contracts/lineage';
-import type { GenerationKnobs, Recipe } from '../contracts/recipe';
+import type { GenerationKnobs } from '../contracts/recipe';
 import { cpuActivities, gpuActivities } from './activity-proxies';
-import { summarizeRuns } from './stage';
+import { summarizeRuns } from './activity-summaries';
+import type { StageRuntime } from './stages/declaration';
 
 export const translatePauseSignal = defineSignal<[boolean]>('translate-paused');
 
 export interface TranslateCorpusInput {
-  recipe: Recipe;
+  /** The parent stage's runtime: queues, timeouts and the fan-out's window. */
+  runtime: StageRuntime;
   stage_key: string;
   output_prefix: string;
   model: string;
-  /** The shards to translate: a list in the store, `shard_count` long ... */
-  shard_list?: ArtifactRef;
-  shard_count?: number;
-  /** ... or inline (only in workflows started before the lists). */
-  shards?: ArtifactRef[];
-  generation: GenerationKnobs;
-  /** Language already filled in; `{text}` left for the runner. */
+  /** The shards to translate: a list in the store, `shard_count` long. */
+  shard_list: ArtifactRef;
+  shard_count: number;
+  /** The engine settings; the prompt comes apart, with the language already filled in (`{text}` left). */
+  generation: Omit<GenerationKnobs, 'prompt_template'>;
   prompt_template: string;
-  window: number;
-  shards_per_run: number;
   /** Set by continue-as-new: the first shard of this run and what earlier runs produced. */
   start?: number;
-  /** One list of translated shards per finished run (list mode). */
+  /** One list of translated shards per finished run. */
   translation_lists?: ArtifactRef[];
   totals?: ShardTotals;
-  /** Earlier runs' outputs (inline mode). */
-  done?: TranslateShardOutput[];
   /** How earlier runs' activities went, already folded: per-shard run records would grow without bound. */
   activities?: ActivitySummary[];
   paused?: boolean;
@@ -48,28 +43,25 @@ interface ShardTotals {
 }
 
 export interface TranslateCorpusOutput extends ShardTotals {
-  /** The translated shards (parquet id, text, translation), as lists in the store, in shard order ... */
-  translation_lists?: ArtifactRef[];
-  /** ... or inline (inline mode). */
-  shards?: TranslateShardOutput[];
+  /** The translated shards (parquet id, text, translation), as lists in the store, in shard order. */
+  translation_lists: ArtifactRef[];
   /** Every shard's activity, folded into one row (count, attempts, retries, seconds, GPU-seconds). */
   activities: ActivitySummary[];
 }
 
 export async function translateCorpus(input: TranslateCorpusInput): Promise<TranslateCorpusOutput> {
-  const gpu = gpuActivities(input.recipe);
+  const { runtime } = input;
+  const gpu = gpuActivities(runtime);
+  const cpu = cpuActivities(runtime);
   let paused = input.paused ?? false;
   setHandler(translatePauseSignal, (value) => {
     paused = value;
   });
 
-  const cpu = cpuActivities(input.recipe);
-  const listed = input.shard_list !== undefined;
-  const total = listed ? input.shard_count ?? 0 : input.shards?.length ?? 0;
   const start = input.start ?? 0;
-  const end = Math.min(total, start + input.shards_per_run);
+  const end = Math.min(input.shard_count, start + runtime.fan_out.shards_per_run);
   // A set whose every row was quarantined has no shard: nothing to page in (and nothing to ask for).
-  const page = !listed ? input.shards!.slice(start, end) : end > start ? await cpu.loadRefPage({ list: input.shard_list!, start, count: end - start }) : [];
+  const page = end > start ? await cpu.loadRefPage({ list: input.shard_list, start, count: end - start }) : [];
   const results: TranslateShardOutput[] = [];
   let activities = input.activities ?? [];
   const inFlight = new Map<number, Promise<void>>();
@@ -87,40 +79,31 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
         max_new_tokens: input.generation.max_new_tokens,
         prompt_template: input.prompt_template,
       })
-      .then(({ run, ...out }) => {
-        // The run goes into the summary, not into `done`, which continue-as-new carries forward.
+      .then((out) => {
         results[index - start] = out;
-        activities = summarizeRuns([{ run }], activities);
+        activities = summarizeRuns([out], activities);
         inFlight.delete(index);
       });
 
   while (next < end || inFlight.size > 0) {
     await condition(() => !paused || inFlight.size > 0);
-    while (!paused && next < end && inFlight.size < input.window) {
+    while (!paused && next < end && inFlight.size < runtime.fan_out.window) {
       inFlight.set(next, translate(next));
       next++;
     }
     if (inFlight.size > 0) await Promise.race(inFlight.values());
   }
 
-  if (listed) {
-    const list = await cpu.saveRefList({
-      uri: `${input.output_prefix}/runs/run-${String(start).padStart(6, '0')}.json`,
-      refs: results.map((r) => r.translations),
-    });
-    const translation_lists = [...(input.translation_lists ?? []), list];
-    const totals = addTotals(input.totals, results);
-    if (end < total) {
-      await continueAsNew<typeof translateCorpus>({ ...input, start: end, translation_lists, totals, activities, paused });
-    }
-    return { translation_lists, ...totals, activities };
+  const list = await cpu.saveRefList({
+    uri: `${input.output_prefix}/runs/run-${String(start).padStart(6, '0')}.json`,
+    refs: results.map((r) => r.translations),
+  });
+  const translation_lists = [...(input.translation_lists ?? []), list];
+  const totals = addTotals(input.totals, results);
+  if (end < input.shard_count) {
+    await continueAsNew<typeof translateCorpus>({ ...input, start: end, translation_lists, totals, activities, paused });
   }
-
-  const done = [...(input.done ?? []), ...results];
-  if (end < total) {
-    await continueAsNew<typeof translateCorpus>({ ...input, start: end, done, activities, paused });
-  }
-  return { shards: done, ...addTotals(undefined, done), activities };
+  return { translation_lists, ...totals, activities };
 }
 
 function addTotals(before: ShardTotals | undefined, outputs: TranslateShardOutput[]): ShardTotals {
@@ -131,14 +114,4 @@ function addTotals(before: ShardTotals | undefined, outputs: TranslateShardOutpu
     t.resumed_rows += o.resumed_rows;
   }
   return t;
-}
-
-/** What a parent passes on to the assemblers: the translated shards, in whichever form it got them. */
-export function translatedShards(out: TranslateCorpusOutput): { lists: ArtifactRef[]; inline: ArtifactRef[] } {
-  return { lists: out.translation_lists ?? [], inline: (out.shards ?? []).map((s) => s.translations) };
-}
-
-/** The fan-out's input shards, in whichever form prepareSegments gave them. */
-export function shardsToTranslate(segments: { shard_list?: ArtifactRef; shard_count?: number; shards?: ArtifactRef[] }) {
-  return segments.shard_list ? { shard_list: segments.shard_list, shard_count: segments.shard_count ?? 0 } : { shards: segments.shards ?? [] };
 }

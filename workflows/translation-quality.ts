@@ -2,9 +2,10 @@
 // with BLEU and chrF++. Shared by the teacher's FP8 check and the translator's evaluation.
 import type { ArtifactRef } from '../contracts/artifact';
 import type { ActivitySummary } from '../contracts/lineage';
-import type { GenerationKnobs, Recipe } from '../contracts/recipe';
-import { cpuActivities, gpuActivities } from './activity-proxies';
-import { promptFor, summarizeRuns } from './stage';
+import type { GenerationKnobs, Language, Recipe } from '../contracts/recipe';
+import { summarizeRuns } from './activity-summaries';
+import { promptFor } from './prompt';
+import type { StageIo } from './stages/declaration';
 
 export interface TranslationQuality {
   bleu: number;
@@ -21,42 +22,45 @@ export interface DevSet {
   references: ArtifactRef;
 }
 
-export async function prepareDevSet(recipe: Recipe, stage_key: string, output_prefix: string, rows: number): Promise<DevSet> {
-  return cpuActivities(recipe).prepareTranslationDev({
-    stage_key,
-    output_prefix: `${output_prefix}/dev`,
-    dev: recipe.inputs.translation_dev,
-    language: recipe.language,
-    rows,
+/** What measuring reads of the recipe: the dev set, how to translate it, how to score it. */
+export interface MeasureKnobs {
+  dev: string;
+  rows: number;
+  language: Pick<Language, 'source' | 'target' | 'target_name'>;
+  generation: GenerationKnobs;
+  bleu_tokenize: Recipe['scoring']['bleu_tokenize'];
+}
+
+export async function prepareDevSet(io: StageIo, knobs: MeasureKnobs): Promise<DevSet> {
+  const { source, target } = knobs.language;
+  return io.cpu.prepareTranslationDev({
+    stage_key: io.stage_key,
+    output_prefix: `${io.output_prefix}/dev`,
+    dev: knobs.dev,
+    language: { source, target },
+    rows: knobs.rows,
   });
 }
 
 /** Translate the dev set with `model`, then score it; outputs go under `<output_prefix>/<name>`. */
-export async function measureTranslation(
-  recipe: Recipe,
-  opened: { stage_key: string; output_prefix: string },
-  dev: DevSet,
-  generation: GenerationKnobs,
-  model: string,
-  name: string,
-): Promise<TranslationQuality> {
-  const gpu = gpuActivities(recipe);
-  const translated = await gpu.translate_shard({
-    stage_key: opened.stage_key,
-    output_prefix: `${opened.output_prefix}/${name}`,
+export async function measureTranslation(io: StageIo, knobs: MeasureKnobs, dev: DevSet, model: string, name: string): Promise<TranslationQuality> {
+  const { generation } = knobs;
+  const translated = await io.gpu.translate_shard({
+    stage_key: io.stage_key,
+    output_prefix: `${io.output_prefix}/${name}`,
     model,
     shard: dev.segments,
     engine: generation.engine,
     batch_size: generation.batch_size,
     max_new_tokens: generation.max_new_tokens,
-    prompt_template: promptFor(generation.prompt_template, recipe.language.target_name),
+    prompt_template: promptFor(generation.prompt_template, knobs.language.target_name),
   });
-  const score = await gpu.score_translation({
-    stage_key: opened.stage_key,
-    output_prefix: `${opened.output_prefix}/${name}-score`,
+  const score = await io.gpu.score_translation({
+    stage_key: io.stage_key,
+    output_prefix: `${io.output_prefix}/${name}-score`,
     hypotheses: translated.translations,
     references: dev.references,
-    tokenize: recipe.stages.evaluate.bleu_tokenize,
+    tokenize: knobs.bleu_tokenize,
   });
   return {
     bleu: score.bleu,

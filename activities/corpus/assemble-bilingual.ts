@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { BadCorpusInput } from './bad-corpus-input';
 import { type ParquetSource, loadParquet, withCorpusDb } from './corpus-db';
-import type { LanguagePair } from './opus-pairs';
+import type { Language } from '../../contracts/recipe';
 import { blankSql } from './text-sql';
 import { loadTranslatedSegments } from './translated-segments';
 
@@ -31,7 +31,7 @@ function directionTemplate(template: string, fromName: string, toName: string): 
 export async function assembleBilingualCorpus(args: {
   opusPairs: ParquetSource;
   teacherTranslations: ParquetSource[];
-  language: LanguagePair;
+  language: Pick<Language, 'source' | 'target' | 'source_name' | 'target_name'>;
   bothDirections: boolean;
   promptTemplate: string;
   seed: number;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { FilterCounts, FilterOpusInput } from '../../contracts/cpu-activities';
 import { type CorpusDb, type ParquetSource, withCorpusDb } from './corpus-db';
-import { type LanguagePair, loadOpusPairs } from './opus-pairs';
+import { loadOpusPairs } from './opus-pairs';
 import { blankSql, nearDuplicateKeySql, scriptShareSql, trimmedSql } from './text-sql';
 
 export type OpusFilterKnobs = FilterOpusInput['filters'];
@@ -32,7 +32,7 @@ const REJECTIONS = [
  */
 export async function filterOpusPairs(args: {
   opus: ParquetSource;
-  language: LanguagePair;
+  language: FilterOpusInput['language'];
   filters: OpusFilterKnobs;
   workDir: string;
 }): Promise<FilterOpusResult> {

@@ -1,8 +1,9 @@
-import type { Recipe } from '../../contracts/recipe';
+import type { Language } from '../../contracts/recipe';
 import { BadCorpusInput } from './bad-corpus-input';
 import { type CorpusDb, type ParquetSource, loadParquet } from './corpus-db';
 
-export type LanguagePair = Recipe['language'];
+/** The two OPUS column names: all that reading pairs needs of the language. */
+export type LanguagePair = Pick<Language, 'source' | 'target'>;
 
 /** Language codes are spliced into SQL as struct field names: keep them to what OPUS uses. */
 function languageField(code: string, knob: string): string {

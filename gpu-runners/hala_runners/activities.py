@@ -1,8 +1,8 @@
-"""The Python activities, one per contract name (contracts/gpu-activities.ts), built by a factory.
+"""The Python activities, one per entry of the contract's activity table (contracts/gpu-activities.ts).
 
-Each activity is thin: validate the payload against the exported JSON Schema, run the stage in a
-subprocess (activity_process.run_runner, or the long-lived engine for translate_shard), validate
-the result, return it. Payloads are plain dicts with snake_case keys.
+Each activity is thin: validate the payload against the exported JSON Schema, run the contract's
+runner for it in a subprocess (activity_process.run_runner, or the long-lived engine for
+translate_shard), validate the result, return it. Payloads are plain dicts with snake_case keys.
 """
 from __future__ import annotations
 
@@ -16,16 +16,6 @@ from .activity_process import run_runner
 from .activity_run import AttemptClock
 from .engines.service import EngineService
 from .errors import HalaError
-
-# activity name -> runner module in hala_runners.runners
-RUNNERS = {
-    "compress_teacher": "compress",
-    "translate_shard": "translate",
-    "train_sft": "train",
-    "merge_slerp": "merge",
-    "evaluate_benchmarks": "evaluate",
-    "score_translation": "score",
-}
 
 
 def _validated_input(name: str, payload: Any) -> dict:
@@ -57,10 +47,8 @@ def _translate_activity(engines: EngineService) -> Callable:
 
 def create_activities(engines: EngineService | None = None) -> dict[str, Callable]:
     """activity name -> activity function; `engines` holds the infer worker's loaded models."""
-    missing = set(contract.activity_names()) ^ set(RUNNERS)
-    if missing:
-        raise RuntimeError(f"activities.RUNNERS and the contract disagree on {sorted(missing)}")
-    acts = {name: _runner_activity(name, runner) for name, runner in RUNNERS.items()}
+    acts = {name: _runner_activity(name, contract.runner(name)) for name in contract.activity_names()}
+    # Same runner, but in a long-lived process that keeps the model loaded across shards.
     acts["translate_shard"] = _translate_activity(engines or EngineService())
     return acts
 

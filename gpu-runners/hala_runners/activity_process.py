@@ -28,7 +28,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from . import progress
-from .errors import NON_RETRYABLE
+from .errors import is_non_retryable
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # gpu-runners/, put on the child's PYTHONPATH
 KILL_GRACE_S = float(os.environ.get("HALA_KILL_GRACE_S", "10"))  # SIGTERM -> SIGKILL
@@ -43,7 +43,7 @@ def runner_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH")) if p)
     env["PYTHONUNBUFFERED"] = "1"  # progress must arrive when emitted, not when a buffer fills
-    env["HALA_PARENT_PID"] = str(os.getpid())  # the runner exits if the worker dies (runners.run)
+    env["HALA_PARENT_PID"] = str(os.getpid())  # the runner exits if the worker dies (runner_harness.exit_with_parent)
     return env
 
 
@@ -186,7 +186,7 @@ def result_of(event: dict | None, child: ChildProcess, rc: int | None) -> dict:
         message = str(event.get("message", ""))
         if len(message) > MESSAGE_CHARS:  # keep the failure under Temporal's 2 KB; the log has the rest
             message = message[:MESSAGE_CHARS] + " … (cut; the worker log has the full message)"
-        raise ApplicationError(message, type=kind, non_retryable=kind in NON_RETRYABLE)
+        raise ApplicationError(message, type=kind, non_retryable=is_non_retryable(kind))
     tail = child.stderr_tail()
     # -9 with no event is almost always the kernel's OOM killer; both are retryable.
     kind = "OutOfMemory" if rc == -signal.SIGKILL or "out of memory" in tail.lower() else "Preempted"

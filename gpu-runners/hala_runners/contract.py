@@ -1,41 +1,43 @@
-"""The wire contract, read from contracts/json-schema/activities.json (exported from the zod source).
+"""The wire contract of the Python activities, from contracts/json-schema/activities.json (contract_file).
+
+One table, `activities[name]`: the queue role that serves it, the runner doing the work, and the
+input and output JSON Schemas.
 
 Python's Temporal converter silently drops unknown keys, so every payload is validated here
 against the same schema the TypeScript side derives its types from.
 """
 from __future__ import annotations
 
-import json
-import os
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
+from . import contract_file
 from .errors import HalaError, bad_input
 
 
-def _schema_path() -> Path:
-    env = os.environ.get("HALA_CONTRACTS")
-    if env:
-        return Path(env) / "activities.json"
-    return Path(__file__).resolve().parents[2] / "contracts" / "json-schema" / "activities.json"
-
-
-@lru_cache(maxsize=1)
-def contract() -> dict[str, Any]:
-    return json.loads(_schema_path().read_text())
+def _activities() -> dict[str, dict[str, Any]]:
+    return contract_file.load()["activities"]
 
 
 def activity_names() -> list[str]:
-    return sorted(contract()["activities"])
+    return sorted(_activities())
 
 
 def queue_role(activity: str) -> str:
-    return contract()["activities"][activity]["queue_role"]
+    return _activities()[activity]["queue_role"]
+
+
+def queue_roles() -> list[str]:
+    """The roles a Python worker can serve: those with at least one activity in the table."""
+    return sorted({spec["queue_role"] for spec in _activities().values()})
+
+
+def runner(activity: str) -> str:
+    """The runner module (hala_runners/runners/<name>.py) that does the activity's work."""
+    return _activities()[activity]["runner"]
 
 
 def default_queue(role: str) -> str:
-    return contract()["default_queues"][role]
+    return contract_file.load()["default_queues"][role]
 
 
 def _check(schema: dict, payload: Any, where: str) -> None:
@@ -52,13 +54,13 @@ def _check(schema: dict, payload: Any, where: str) -> None:
 
 
 def validate_input(activity: str, payload: Any) -> dict:
-    _check(contract()["activities"][activity]["input"], payload, activity)
+    _check(_activities()[activity]["input"], payload, activity)
     return payload
 
 
 def validate_output(activity: str, payload: Any) -> dict:
     try:
-        _check(contract()["activities"][activity]["output"], payload, f"{activity} result")
+        _check(_activities()[activity]["output"], payload, f"{activity} result")
     except HalaError as e:
         # Our own output breaking the contract is a bug, not bad input from the caller.
         raise RuntimeError(e.message) from e

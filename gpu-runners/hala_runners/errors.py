@@ -1,17 +1,29 @@
-"""The closed set of failure types shared with TypeScript (contracts/errors.ts).
+"""The closed set of failure types shared with TypeScript (contracts/errors.ts), as the exported
+contract lists them (`errors` in contracts/json-schema/activities.json).
 
 A runner raises HalaError; the activity turns it into an ApplicationError with the same `type`,
 non-retryable for bad input, retryable for transient trouble.
 """
 from __future__ import annotations
 
-NON_RETRYABLE = ("BadRecipe", "BadInput", "ArtifactCorrupt")
-RETRYABLE = ("Preempted", "OutOfMemory", "StorageUnavailable")
+from . import contract_file
+
+
+def non_retryable_types() -> list[str]:
+    return contract_file.load()["errors"]["non_retryable"]
+
+
+def retryable_types() -> list[str]:
+    return contract_file.load()["errors"]["retryable"]
+
+
+def is_non_retryable(type: str) -> bool:
+    return type in non_retryable_types()
 
 
 class HalaError(Exception):
     def __init__(self, type: str, message: str):
-        if type not in NON_RETRYABLE + RETRYABLE:
+        if type not in non_retryable_types() + retryable_types():
             raise ValueError(f"unknown Hala error type {type!r}")
         super().__init__(message)
         self.type = type
@@ -19,7 +31,7 @@ class HalaError(Exception):
 
     @property
     def non_retryable(self) -> bool:
-        return self.type in NON_RETRYABLE
+        return is_non_retryable(self.type)
 
 
 def bad_input(message: str) -> HalaError:

@@ -3,10 +3,10 @@
     PYTHONPATH=gpu-runners python -m hala_runners.worker --queue-role infer \\
         [--task-queue hala-gpu-infer] [--address localhost:7233] [--namespace default] [--max-concurrent 1]
 
-Serves only the activities of its role (quantize: compress_teacher; infer: translate_shard;
-train: train_sft, merge_slerp; eval: evaluate_benchmarks, score_translation), on the role's default
-task queue from the contract unless --task-queue says otherwise. One activity at a time by default:
-one GPU. Prints "hala worker ready queue=<q> activities=[...]" once polling, for launchers to wait on.
+Serves only the activities whose queue_role in the contract is its role (the roles are those of the
+contract's activity table; --help lists them), on the role's default task queue from the contract
+unless --task-queue says otherwise. One activity at a time by default: one GPU.
+Prints "hala worker ready queue=<q> activities=[...]" once polling, for launchers to wait on.
 SIGTERM / SIGINT shut down gracefully: running stages are stopped (their process groups killed, the
 retry resumes from the last heartbeat), engine processes are closed, then the worker exits.
 Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (flag defaults); TEMPORAL_API_KEY (Temporal Cloud,
@@ -27,12 +27,10 @@ from . import contract
 from .activities import activities_for_role
 from .engines.service import EngineService
 
-ROLES = ("quantize", "infer", "train", "eval")
-
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m hala_runners.worker", description=__doc__.split("\n")[0])
-    parser.add_argument("--queue-role", required=True, choices=ROLES)
+    parser.add_argument("--queue-role", required=True, choices=contract.queue_roles())
     parser.add_argument("--task-queue", help="default: the role's queue in the contract (hala-gpu-<role>)")
     parser.add_argument("--address", default=os.environ.get("TEMPORAL_ADDRESS", "localhost:7233"))
     parser.add_argument("--namespace", default=os.environ.get("TEMPORAL_NAMESPACE", "default"))

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-# A runner that follows the convention (hala_runners.runners.run) and does what its config says.
+# A runner that follows the convention (hala_runners.runner_harness) and does what its config says.
 FAKE_RUNNER = '''
 """python -m fakerun.stage --config c.json: a scripted runner for activity_process tests."""
 import os, subprocess, sys, time
 from dataclasses import dataclass
 from hala_runners import progress
 from hala_runners.errors import bad_input
-from hala_runners.runners import run
+from hala_runners.runner_harness import run
 
 @dataclass(kw_only=True)
 class Config:

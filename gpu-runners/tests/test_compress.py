@@ -48,7 +48,7 @@ def test_the_checkpoint_reloads_with_transformers_and_translates_as_well_as_bf16
     from test_translate import _held_out, _template
 
     from hala_runners.engines.transformers_engine import TransformersEngine
-    from hala_runners.tiny_world.teacher import chrf_pp
+    from tiny_world.teacher import chrf_pp
 
     _, model_dir, _ = compressed
     fp8 = TransformersEngine(model_dir)

@@ -91,8 +91,8 @@ class SuffixCopyLM(torch.nn.Module):
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    from hala_runners.tiny_world.models import save_model, tiny_lfm2
-    from hala_runners.tiny_world.tokenizer import build_tokenizer
+    from tiny_world.models import save_model, tiny_lfm2
+    from tiny_world.tokenizer import build_tokenizer
 
     root = tmp_path_factory.mktemp("eval-model")
     tok = build_tokenizer()

@@ -17,8 +17,8 @@ NUM_LAYERS = 4  # tiny_lfm2 "1.2b"
 def models(tmp_path_factory):
     """A base LFM2 (one safetensors file) and a 'fine-tuned' one (sharded, with an index):
     half of its matrices moved a lot (slerp), the rest barely (colinear -> linear fallback)."""
-    from hala_runners.tiny_world.models import save_model, tiny_lfm2
-    from hala_runners.tiny_world.tokenizer import build_tokenizer
+    from tiny_world.models import save_model, tiny_lfm2
+    from tiny_world.tokenizer import build_tokenizer
 
     root = tmp_path_factory.mktemp("merge-models")
     tok = build_tokenizer()

@@ -9,9 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from hala_runners.tiny_world import benchmarks, grammar, instructions, lexicon, opus
-from hala_runners.tiny_world.language import translate, words
-from hala_runners.tiny_world.tokenizer import IM_END, build_tokenizer, training_text, translation_messages
+from tiny_world import benchmarks, grammar, instructions, lexicon, opus
+from tiny_world.language import translate, words
+from tiny_world.tokenizer import IM_END, build_tokenizer, training_text, translation_messages
 
 W = lexicon.target_words()
 THE, PL = lexicon.DEFINITE_PREFIX, lexicon.PLURAL_SUFFIX
@@ -29,7 +29,7 @@ def test_generators_are_deterministic_for_a_seed():
     assert first == [grammar.paragraph(random.Random(7)) for _ in range(3)]
     assert grammar.sentence(random.Random(1)) != grammar.sentence(random.Random(2))
     assert translate(first[0]) == translate(first[0])
-    from hala_runners.tiny_world.language import sentence
+    from tiny_world.language import sentence
     assert sentence(random.Random(5)) == grammar.sentence(random.Random(5))
 
 
@@ -88,7 +88,7 @@ def test_generation_prompt_and_special_tokens(tok):
 
 
 def test_teacher_examples_tokenize_like_the_full_chat(tok):
-    from hala_runners.tiny_world.teacher import translation_example
+    from tiny_world.teacher import translation_example
 
     text = "Where does the king live? The king is happy."
     example = translation_example(tok, text)
@@ -104,7 +104,7 @@ def test_teacher_examples_tokenize_like_the_full_chat(tok):
 def test_tiny_lfm2_runs_a_forward_pass(tok, size):
     import torch
 
-    from hala_runners.tiny_world.models import tiny_lfm2
+    from tiny_world.models import tiny_lfm2
 
     model = tiny_lfm2(tok, size)
     ids = torch.tensor([tok("The cat sleeps.")["input_ids"]])
@@ -113,7 +113,7 @@ def test_tiny_lfm2_runs_a_forward_pass(tok, size):
 
 
 def test_lfm2_sizes_increase():
-    from hala_runners.tiny_world.models import LFM2_SIZES
+    from tiny_world.models import LFM2_SIZES
 
     hidden = [LFM2_SIZES[s][0] for s in ("350m", "700m", "1.2b")]
     assert hidden == sorted(hidden) and len(set(hidden)) == 3
@@ -123,7 +123,7 @@ def test_tiny_cohere2_saves_tied_bf16_and_reloads(tok, tmp_path):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from hala_runners.tiny_world.models import save_model, tiny_cohere2
+    from tiny_world.models import save_model, tiny_cohere2
 
     model = tiny_cohere2(tok)
     assert model.config.hidden_size % 16 == 0 and model.config.tie_word_embeddings
@@ -203,9 +203,9 @@ def test_benchmarks_have_lighteval_columns_and_valid_answers(tmp_path, name):
 def test_answer_only_loss_equals_the_models_own_loss(tok):
     import torch
 
-    from hala_runners.tiny_world.models import tiny_cohere2, tiny_lfm2
-    from hala_runners.tiny_world.teacher import translation_examples
-    from hala_runners.tiny_world.train import _pad, causal_lm_loss
+    from tiny_world.models import tiny_cohere2, tiny_lfm2
+    from tiny_world.teacher import translation_examples
+    from tiny_world.train import _pad, causal_lm_loss
 
     batch = _pad(translation_examples(tok, ["The cat sleeps.", "Where is the big dog? It is here."]), 0)
     for model in (tiny_cohere2(tok), tiny_lfm2(tok, "350m")):
@@ -217,8 +217,8 @@ def test_answer_only_loss_equals_the_models_own_loss(tok):
 def test_aligned_embeddings_put_a_word_next_to_its_translation(tok):
     import torch
 
-    from hala_runners.tiny_world.embeddings import align_embeddings
-    from hala_runners.tiny_world.models import tiny_lfm2
+    from tiny_world.embeddings import align_embeddings
+    from tiny_world.models import tiny_lfm2
 
     model = tiny_lfm2(tok, "350m")
     assert align_embeddings(model, tok, seed=0) > 500

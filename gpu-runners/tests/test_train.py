@@ -19,8 +19,8 @@ COLOURS = ["red", "green", "blue", "black"]
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A tiny base model and a learnable chat set: "colour of item k" -> a fixed colour per k."""
-    from hala_runners.tiny_world.models import save_model, tiny_lfm2
-    from hala_runners.tiny_world.tokenizer import build_tokenizer
+    from tiny_world.models import save_model, tiny_lfm2
+    from tiny_world.tokenizer import build_tokenizer
 
     root = tmp_path_factory.mktemp("train-world")
     tok = build_tokenizer()

@@ -19,16 +19,16 @@ KEY = "b" * 64
 
 
 def _template() -> str:
-    from hala_runners.tiny_world.language import TARGET_NAME
-    from hala_runners.tiny_world.tokenizer import PROMPT_TEMPLATE
+    from tiny_world.language import TARGET_NAME
+    from tiny_world.tokenizer import PROMPT_TEMPLATE
 
     return PROMPT_TEMPLATE.replace("{target}", TARGET_NAME)
 
 
 def _held_out(n: int) -> tuple[list[str], list[str]]:
     """The first n held-out sentences the tiny-world build scored the teacher on, with references."""
-    from hala_runners.tiny_world import grammar, teacher
-    from hala_runners.tiny_world.language import translate
+    from tiny_world import grammar, teacher
+    from tiny_world.language import translate
 
     texts = teacher.held_out(0, grammar.World.make(0), n)  # seed 0: the build's default
     return texts, [translate(t) for t in texts]
@@ -90,7 +90,7 @@ def test_a_template_without_the_text_placeholder_is_bad_input(work_dir):
 
 def test_the_transformers_engine_translates_held_out_text_well(hub_mirror):
     from hala_runners.engines.transformers_engine import TransformersEngine
-    from hala_runners.tiny_world.teacher import chrf_pp
+    from tiny_world.teacher import chrf_pp
 
     built = json.loads((hub_mirror / "MANIFEST.json").read_text())["models"]["hala-tiny/command-a-translate"]
     texts, refs = _held_out(16)

@@ -132,6 +132,19 @@ describe('tiny campaign, end to end', () => {
     // The wall-time ratio is printed above, not asserted: timing belongs to bench/, not to tests.
   }, 5 * minutes);
 
+  it('re-trains a student from step 0 on --rerun, though its checkpoints from the first run are still there', async () => {
+    const again = await (await startCampaign(client, recipe, sha256, { id: 'e2e-tiny-rerun', rerun: ['sft-hala-350m'] })).result();
+    const sft = again.progress.stages.find((s) => s.stage === 'sft-hala-350m')!;
+    console.log(`--rerun sft-hala-350m: ${sft.metrics.steps} steps, resumed_from_step ${sft.metrics.resumed_from_step}`);
+    expect(sft).toMatchObject({ status: 'completed', forced: true });
+    expect(sft.metrics.resumed_from_step).toBe(0);
+    expect(sft.metrics.steps).toBe(metrics('sft-hala-350m').steps);
+    expect(again.progress.stages.filter((s) => s.forced).map((s) => s.stage)).toEqual(['sft-hala-350m']);
+    // Upstream and the other students come from the cache; only this student's own stages may run.
+    const ran = again.progress.stages.filter((s) => s.status !== 'cached').map((s) => s.stage);
+    expect(ran.filter((s) => !s.endsWith('-hala-350m'))).toEqual([]);
+  }, 10 * minutes);
+
   it('traces every merged model back to the teacher, OPUS-100 and Open-Orca, with digests (hala lineage)', async () => {
     const graph = await lineageOf('e2e-tiny', stack.storeRoot);
     const sources = graph.nodes.filter((n) => n.kind === 'source');

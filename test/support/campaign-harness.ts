@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createCampaignOutputActivities } from '../../activities/campaign-outputs';
+import { createCampaignReportActivities } from '../../activities/campaign-report';
 import { createStageCacheActivities } from '../../activities/stage-cache';
 import { createRefListActivities } from '../../activities/ref-lists';
 import { FileStore } from '../../activities/store';
 import { loadRecipe } from '../../cli/recipe-file';
 import type { Recipe } from '../../contracts/recipe';
-import { recordingActivities, type RecordingOptions } from './fake-activities';
+import { type Call, recordingActivities, type RecordingOptions } from './fake-activities';
+import type { HubFetch } from '../../activities/source-digests';
 import { hubMirror } from '../../workers/python-env';
 import { workflowBundle } from './temporal-env';
 
@@ -24,23 +25,34 @@ export interface CampaignHarness {
   stop(): Promise<void>;
 }
 
-export async function startCampaignHarness(
-  env: TestWorkflowEnvironment,
-  opts: Pick<RecordingOptions, 'delayMs' | 'meet'> = {},
-): Promise<CampaignHarness> {
+export interface HarnessOptions extends Pick<RecordingOptions, 'delayMs' | 'meet'> {
+  /** The recipe to run (its store root is replaced by a temporary one); default recipes/tiny.yaml. */
+  recipe?: Recipe;
+  /**
+   * Answers the hub's revision API instead of the tiny world's mirror, so any hf:// id digests (to a
+   * digest of its name): for recipes whose sources are not in the mirror.
+   */
+  hubFetch?: HubFetch;
+}
+
+export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: HarnessOptions = {}): Promise<CampaignHarness> {
   const storeDir = mkdtempSync(path.join(tmpdir(), 'hala-wf-'));
   const loaded = loadRecipe(path.join(__dirname, '../../recipes/tiny.yaml'));
   if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
-  const recipe: Recipe = { ...loaded.recipe, store: { ...loaded.recipe.store, root: `file://${storeDir}` } };
+  const base = opts.recipe ?? loaded.recipe;
+  const recipe: Recipe = { ...base, store: { ...base.store, root: `file://${storeDir}` } };
   const store = new FileStore(`file://${storeDir}`);
   const fakes = recordingActivities({ delayMs: opts.delayMs, meet: opts.meet, store });
+  // An empty mirror sends hf:// ids to the hub API, which `hubFetch` answers.
+  const sources = opts.hubFetch ? { hubMirror: '', fetch: opts.hubFetch } : { hubMirror: hubMirror() };
+  const stageCache = recordStageCache(createStageCacheActivities({ store, ...sources }), fakes.calls);
   const connection = env.nativeConnection;
   const workers: Worker[] = [
     await Worker.create({
       connection,
       taskQueue: recipe.queues.cpu,
       workflowBundle: await workflowBundle(),
-      activities: { ...createStageCacheActivities({ store, hubMirror: hubMirror() }), ...createCampaignOutputActivities({ store }), ...createRefListActivities({ store }), ...fakes.cpu },
+      activities: { ...stageCache, ...createCampaignReportActivities({ store }), ...createRefListActivities({ store }), ...fakes.cpu },
     }),
   ];
   for (const role of ['quantize', 'infer', 'train', 'eval'] as const) {
@@ -55,6 +67,20 @@ export async function startCampaignHarness(
     async stop() {
       for (const w of workers) w.shutdown();
       await Promise.all(running);
+    },
+  };
+}
+
+/** The real stage cache, with its calls recorded beside the fakes' (what each stage keyed and produced). */
+function recordStageCache(cache: ReturnType<typeof createStageCacheActivities>, calls: Call[]): ReturnType<typeof createStageCacheActivities> {
+  return {
+    openStage: async (input) => {
+      calls.push({ name: 'openStage', input: input as unknown as Record<string, unknown>, start: Date.now() });
+      return cache.openStage(input);
+    },
+    closeStage: async (input) => {
+      calls.push({ name: 'closeStage', input: input as unknown as Record<string, unknown>, start: Date.now() });
+      return cache.closeStage(input);
     },
   };
 }

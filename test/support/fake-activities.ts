@@ -47,8 +47,8 @@ export interface RecordingOptions {
   shards?: number;
   /** Calls for which this returns true fail on their first attempt (a preempted GPU), then succeed. */
   flaky?: (name: string, input: Record<string, unknown>) => boolean;
-  /** With a store, prepareSegments hands its shards over as a real list in it (as the real one does). */
-  store?: ArtifactStore;
+  /** prepareSegments hands its shards over as a real list in it (as the real one does). */
+  store: ArtifactStore;
   /**
    * Calls for which `when` holds wait (up to 10 s) until `count` of them have arrived, so "these run
    * at once" is checked without racing the clock: run one after the other, the first one times out
@@ -57,7 +57,7 @@ export interface RecordingOptions {
   meet?: { count: number; when: (name: string, input: Record<string, unknown>) => boolean }[];
 }
 
-export function recordingActivities(opts: RecordingOptions = {}) {
+export function recordingActivities(opts: RecordingOptions) {
   const calls: Call[] = [];
   const delay = opts.delayMs ?? 50;
   const met = (opts.meet ?? []).map(() => 0);
@@ -89,10 +89,8 @@ export function recordingActivities(opts: RecordingOptions = {}) {
     })),
     prepareSegments: record('prepareSegments', async (i) => {
       const shards = Array.from({ length: opts.shards ?? 3 }, (_, k) => ref(`${i.output_prefix}/shard-${k}.parquet`));
-      const handover = opts.store
-        ? { shard_list: await saveRefList(opts.store, `${i.output_prefix}/shards.json`, shards), shard_count: shards.length }
-        : { shards };
-      return { rows: ref(`${i.output_prefix}/rows.parquet`), ...handover, row_count: 10, segment_count: 20, quarantined: {} };
+      const shard_list = await saveRefList(opts.store, `${i.output_prefix}/shards.json`, shards);
+      return { rows: ref(`${i.output_prefix}/rows.parquet`), shard_list, shard_count: shards.length, row_count: 10, segment_count: 20, quarantined: {} };
     }),
     assembleConversations: record('assembleConversations', (i) => ({ dataset: ref(`${i.output_prefix}/c.parquet`), conversations: 10, missing_translations: 0 })),
     assembleBilingual: record('assembleBilingual', (i) => ({ dataset: ref(`${i.output_prefix}/b.parquet`), pairs: 10, examples: 20, by_origin: { opus: 8, open_orca: 2 }, untranslated: 0 })),

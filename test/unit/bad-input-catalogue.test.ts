@@ -14,11 +14,14 @@ import { createStageCacheActivities } from '../../activities/stage-cache';
 import { createRefListActivities } from '../../activities/ref-lists';
 import { FileStore } from '../../activities/store';
 import { parseRecipeText } from '../../cli/recipe-file';
-import { Recipe } from '../../contracts/recipe';
+import { Language, Recipe } from '../../contracts/recipe';
 import { sql } from '../support/duckdb-sql';
 
 const STAGE_KEY = 'c'.repeat(64);
-const language = Recipe.shape.language.parse({});
+// Each activity takes the part of the language it reads (contracts/cpu-activities.ts).
+const { source, target, source_name, target_name, source_script, target_script } = Language.parse({});
+const language = { source, target, source_script, target_script };
+const names = { source, target, source_name, target_name };
 const filters = Recipe.shape.stages.shape.filter_opus.parse({});
 const tiny = readFileSync(path.join(__dirname, '../../recipes/tiny.yaml'), 'utf8');
 const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
@@ -49,7 +52,7 @@ afterAll(async () => rm(dir, { recursive: true, force: true }));
 describe('bad recipes: rejected before anything starts, one line per problem', () => {
   const cases: [string, (t: string) => string, RegExp][] = [
     ['a wrong type', (t) => t.replace('epochs: 3', 'epochs: three'), /stages\.train_translator\.epochs must be number \(got "three"\)/],
-    ['a zero knob', (t) => t.replace('shard_rows: 200\n    window', 'shard_rows: 0\n    window'), /stages\.translate_instructions\.shard_rows must be > 0 \(got 0\)/],
+    ['a zero knob', (t) => t.replace('translate_instructions: { shard_rows: 200 }', 'translate_instructions: { shard_rows: 0 }'), /stages\.translate_instructions\.shard_rows must be > 0 \(got 0\)/],
     ['a negative knob', (t) => t.replace('learning_rate: 0.003', 'learning_rate: -0.1'), /stages\.train_translator\.learning_rate must be > 0 \(got -0\.1\)/],
     ['an unknown stage', (t) => t.replace('  merge: { t: 0.5 }', '  merge: { t: 0.5 }\n  distill: { t: 1 }'), /stages\.distill is not a known setting/],
     ['an unknown benchmark format (model or task that does not exist)', (t) => t.replace('format: exams', 'format: exams_v9'), /inputs\.benchmarks\[2\]\.format must be one of/],
@@ -127,7 +130,7 @@ describe('bad artifacts: never taken for whole', () => {
     const prefix = store.uri('pairs', STAGE_KEY);
     const { pairs } = await run(acts.filterOpus, { stage_key: STAGE_KEY, output_prefix: prefix, opus: `file://${dir}/data/opus.parquet`, language, filters });
     const input = {
-      stage_key: STAGE_KEY, output_prefix: prefix, opus_pairs: { ...pairs, sha256: 'f'.repeat(64) }, teacher_translations: [], language,
+      stage_key: STAGE_KEY, output_prefix: prefix, opus_pairs: { ...pairs, sha256: 'f'.repeat(64) }, teacher_translation_lists: [], language: names,
       both_directions: true, prompt_template: 'Translate everything that follows into {target_name}:\n\n{text}', seed: 1,
     };
     const f = await failureOf(run(acts.assembleBilingual, input));
@@ -137,7 +140,7 @@ describe('bad artifacts: never taken for whole', () => {
 
   it('a missing artifact names it', async () => {
     const ref = { uri: store.uri('gone', 'rows.parquet'), sha256: 'a'.repeat(64), kind: 'dataset' as const, bytes: 1 };
-    const f = await failureOf(run(acts.assembleConversations, { stage_key: STAGE_KEY, output_prefix: store.uri('asm'), rows: ref, translations: [] }));
+    const f = await failureOf(run(acts.assembleConversations, { stage_key: STAGE_KEY, output_prefix: store.uri('asm'), rows: ref, translation_lists: [] }));
     expect(f.message).toContain('gone/rows.parquet');
   });
 
@@ -151,7 +154,7 @@ describe('bad artifacts: never taken for whole', () => {
 
   it('an unknown model (no such hub repo) stops its stage at open, before any GPU queue is woken', async () => {
     const f = await failureOf(
-      run(stageCache.openStage, { store_root: store.rootUri, stage: 'sft-x', config: {}, inputs: ['hf://hala-tiny/lfm2-9b-typo'], runner_version: '0', use_cache: true }),
+      run(stageCache.openStage, { store_root: store.rootUri, stage: 'sft-x', config: {}, inputs: ['hf://hala-tiny/lfm2-9b-typo'], runner_version: '0', forced: false }),
     );
     expect(f).toMatchObject({ type: 'BadInput', nonRetryable: true });
     expect(f.message).toContain('hf://hala-tiny/lfm2-9b-typo');
@@ -171,10 +174,10 @@ describe('bad artifacts: never taken for whole', () => {
   });
 
   it('a corrupt stage manifest is refused instead of being served from the cache', async () => {
-    const opened = await run(stageCache.openStage, { store_root: store.rootUri, stage: 's', config: {}, inputs: [], runner_version: '0', use_cache: true });
+    const opened = await run(stageCache.openStage, { store_root: store.rootUri, stage: 's', config: {}, inputs: [], runner_version: '0', forced: false });
     await mkdir(path.join(dir, 'store', 'cache'), { recursive: true });
     await writeFile(path.join(dir, 'store', 'cache', `${opened.stage_key}.json`), JSON.stringify({ stage_key: 'd'.repeat(64), output: {} }));
-    const f = await failureOf(run(stageCache.openStage, { store_root: store.rootUri, stage: 's', config: {}, inputs: [], runner_version: '0', use_cache: true }));
+    const f = await failureOf(run(stageCache.openStage, { store_root: store.rootUri, stage: 's', config: {}, inputs: [], runner_version: '0', forced: false }));
     expect(f).toMatchObject({ type: 'ArtifactCorrupt', nonRetryable: true });
     expect(f.message).toContain('delete the file');
   });

@@ -15,11 +15,14 @@ import {
   PrepareSegmentsOutput,
   PrepareTranslationDevOutput,
 } from '../../contracts/cpu-activities';
-import { Recipe } from '../../contracts/recipe';
+import { Language, Recipe } from '../../contracts/recipe';
 import { sql } from '../support/duckdb-sql';
 
 const STAGE_KEY = 'a'.repeat(64);
-const language = Recipe.shape.language.parse({});
+// Each activity takes the part of the language it reads (contracts/cpu-activities.ts).
+const { source, target, source_name, target_name, source_script, target_script } = Language.parse({});
+const language = { source, target, source_script, target_script };
+const names = { source, target, source_name, target_name };
 const filters = Recipe.shape.stages.shape.filter_opus.parse({});
 
 let dir: string;
@@ -125,9 +128,8 @@ describe('CPU activities', () => {
     expect(PrepareSegmentsOutput.parse(prepared)).toEqual(prepared);
     expect(prepared).toMatchObject({ row_count: 2, segment_count: 4, quarantined: {} });
     // The shards come as one list in the store (a workflow carries one reference, not thousands).
-    expect(prepared.shards).toBeUndefined();
     expect(prepared).toMatchObject({ shard_count: 2, shard_list: { uri: `${prefix}/shards.json`, rows: 2 } });
-    const shards = await loadRefList(store, prepared.shard_list!);
+    const shards = await loadRefList(store, prepared.shard_list);
     expect(shards.map((s) => s.uri)).toEqual([`${prefix}/shards/shard-00000.parquet`, `${prefix}/shards/shard-00001.parquet`]);
     expect(prepared.rows.rows).toBe(5);
 
@@ -143,10 +145,13 @@ describe('CPU activities', () => {
       await sql(`COPY (SELECT * FROM (VALUES ${values.join(', ')}) v(id, text, translation)) TO '${local}' (FORMAT parquet)`);
       translations.push(await store.putFile(local, `${prefix}/translated/shard-${i}.parquet`, 'dataset', segments.length));
     }
-    // One translated shard inline, the other through a list: both forms reach the assembler.
-    const list = await saveRefList(store, `${prefix}/translated/list.json`, translations.slice(1));
+    // Two fan-out runs, each with its list of translated shards: the assembler reads them in order.
+    const lists = [
+      await saveRefList(store, `${prefix}/translated/run-0.json`, translations.slice(0, 1)),
+      await saveRefList(store, `${prefix}/translated/run-1.json`, translations.slice(1)),
+    ];
     const assembled = await run(activities.assembleConversations, {
-      stage_key: STAGE_KEY, output_prefix: prefix, rows: prepared.rows, translations: translations.slice(0, 1), translation_lists: [list],
+      stage_key: STAGE_KEY, output_prefix: prefix, rows: prepared.rows, translation_lists: lists,
     });
     expect(AssembleConversationsOutput.parse(assembled)).toEqual(assembled);
     expect(assembled).toMatchObject({ conversations: 1, missing_translations: 1, dataset: { rows: 1 } });
@@ -158,7 +163,7 @@ describe('CPU activities', () => {
       stage_key: STAGE_KEY, output_prefix: prefix, opus: 'hf://datasets/Helsinki-NLP/opus-100/en-ar', language, filters,
     })).pairs;
     const input = {
-      stage_key: STAGE_KEY, output_prefix: prefix, opus_pairs: pairs, teacher_translations: [], language,
+      stage_key: STAGE_KEY, output_prefix: prefix, opus_pairs: pairs, teacher_translation_lists: [], language: names,
       both_directions: true, prompt_template: 'Translate everything that follows into {target_name}:\n\n{text}', seed: 3,
     };
     const bilingual = await run(activities.assembleBilingual, input);
@@ -173,7 +178,7 @@ describe('CPU activities', () => {
 
   it('prepareTranslationDev publishes segments and references with the same ids', async () => {
     const output = await run(activities.prepareTranslationDev, {
-      stage_key: STAGE_KEY, output_prefix: store.uri('dev', STAGE_KEY), dev: 'hf://datasets/Helsinki-NLP/opus-100/en-ar/train.parquet', language, rows: 2,
+      stage_key: STAGE_KEY, output_prefix: store.uri('dev', STAGE_KEY), dev: 'hf://datasets/Helsinki-NLP/opus-100/en-ar/train.parquet', language: { source, target }, rows: 2,
     });
     expect(PrepareTranslationDevOutput.parse(output)).toEqual(output);
     expect(output.rows).toBe(2);

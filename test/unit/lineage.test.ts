@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { producerLine, toDot, toMermaid, toText, walkLineage } from '../../cli/lineage';
 import type { ActivityRun } from '../../contracts/gpu-activities';
 import type { LineageRecord } from '../../contracts/lineage';
-import { combineActivities, summarizeRuns } from '../../workflows/stage';
+import { combineActivities, summarizeRuns } from '../../workflows/activity-summaries';
 
 const run = (activity: string, attempt: number, seconds: number, gpus = 1): { run: ActivityRun } => ({
   run: {
@@ -15,7 +15,7 @@ const run = (activity: string, attempt: number, seconds: number, gpus = 1): { ru
 
 describe('activity summaries', () => {
   it('fold runs by activity name: count, attempts, retried calls, seconds, GPU-seconds', () => {
-    const folded = summarizeRuns([run('translate_shard', 1, 10, 2), run('score_translation', 1, 1, 0), run('translate_shard', 3, 5, 2), {}]);
+    const folded = summarizeRuns([run('translate_shard', 1, 10, 2), run('score_translation', 1, 1, 0), run('translate_shard', 3, 5, 2)]);
     expect(folded).toEqual([
       { activity: 'score_translation', count: 1, attempts: 1, retries: 0, seconds: 1, gpu_seconds: 0 },
       { activity: 'translate_shard', count: 2, attempts: 4, retries: 1, seconds: 15, gpu_seconds: 30 },
@@ -26,10 +26,10 @@ describe('activity summaries', () => {
     expect(folded[1]!.count).toBe(2);
   });
 
-  it('add summaries of several children, tolerating ones without any', () => {
+  it('add summaries of several children', () => {
     const a = summarizeRuns([run('translate_shard', 2, 4)]);
     const b = summarizeRuns([run('translate_shard', 1, 6), run('train_sft', 1, 100, 8)]);
-    expect(combineActivities(a, undefined, b)).toEqual([
+    expect(combineActivities(a, [], b)).toEqual([
       { activity: 'train_sft', count: 1, attempts: 1, retries: 0, seconds: 100, gpu_seconds: 800 },
       { activity: 'translate_shard', count: 2, attempts: 3, retries: 1, seconds: 10, gpu_seconds: 10 },
     ]);
@@ -51,9 +51,10 @@ describe('hala lineage rendering', () => {
       ],
     },
     gpu_seconds: 160.04,
+    forced: false,
     parents: [
       { kind: 'source', uri: 'hf://CohereLabs/command-a', sha256: teacherSha, revision: '0123456789abcdef0123456789abcdef01234567' },
-      { kind: 'source', uri: 'hf://datasets/old/record.parquet' },
+      { kind: 'source', uri: 'hf://datasets/org/train.parquet', sha256: 'd'.repeat(64) },
     ],
     config: {},
     started_at: '',
@@ -65,7 +66,7 @@ describe('hala lineage rendering', () => {
     const graph = await walkLineage([modelSha], load);
     for (const rendered of [toText(graph), toMermaid(graph), toDot(graph)]) {
       expect(rendered).toContain(`hf://CohereLabs/command-a sha256:${teacherSha.slice(0, 12)} @0123456`);
-      expect(rendered).toContain('hf://datasets/old/record.parquet sha256 unknown');
+      expect(rendered).toContain(`hf://datasets/org/train.parquet sha256:${'d'.repeat(12)}`);
       expect(rendered).not.toContain(teacherSha);
     }
   });

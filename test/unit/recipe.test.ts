@@ -38,7 +38,7 @@ describe('recipes', () => {
     if (!r.ok) throw new Error(r.problems.join('\n'));
     expect(r.recipe.queues.train).toBe('hala-gpu-train');
     expect(r.recipe.stages.merge.colinear_threshold).toBe(0.9995);
-    expect(r.recipe.stages.translate_instructions.generation.prompt_template).toBe('Translate everything that follows into {target_name}:\n\n{text}');
+    expect(r.recipe.generation.translator.prompt_template).toBe('Translate everything that follows into {target_name}:\n\n{text}');
   });
 
   it('names the path, the rule and the value of a bad knob', () => {
@@ -48,7 +48,7 @@ describe('recipes', () => {
 
   it('reports every problem at once: types, enums, unknown keys, missing fields, bad URIs', () => {
     const bad = tiny
-      .replace('window: 2', 'window: "two"\n    windw: 3')
+      .replace('fan_out: { window: 2 }', 'fan_out: { window: "two", windw: 3 }')
       .replace('format: alghafa', 'format: alghafa2')
       .replace('teacher: hf://hala-tiny/command-a-translate', 'teacher: ftp://x/y')
       .replace('  merge: { t: 0.5 }\n', '  merge: { t: 1.5 }\n')
@@ -58,8 +58,8 @@ describe('recipes', () => {
       'inputs.teacher must be an hf://, file:// or s3:// URI (got "ftp://x/y")',
       'inputs.translation_dev is required (expected string)',
       'stages.merge.t must be <= 1 (got 1.5)',
-      'stages.translate_instructions.window must be number (got "two")',
-      'stages.translate_instructions.windw is not a known setting (check its spelling)',
+      'fan_out.window must be number (got "two")',
+      'fan_out.windw is not a known setting (check its spelling)',
     ].sort());
   });
 

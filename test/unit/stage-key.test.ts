@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, manifestUri, stageKey, stagePrefix } from '../../activities/stage-key';
+import { canonicalJson, stageKey } from '../../activities/stage-key';
+import { storeLayout } from '../../activities/store';
 
 const parts = { stage: 'sft-hala-350m', config: { lr: 1e-3, epochs: 1 }, inputs: ['a'.repeat(64)], runner_version: '0.1.0' };
 
@@ -29,7 +30,10 @@ describe('stage keys', () => {
 
   it('place outputs and manifests under the store root', () => {
     const key = stageKey(parts);
-    expect(stagePrefix('s3://b/camp/', 'sft-x', key)).toBe(`s3://b/camp/stages/sft-x/${key.slice(0, 16)}`);
-    expect(manifestUri('file:///r', key)).toBe(`file:///r/cache/${key}.json`);
+    expect(storeLayout.stagePrefix('s3://b/camp/', 'sft-x', key)).toBe(`s3://b/camp/stages/sft-x/${key.slice(0, 16)}`);
+    expect(storeLayout.forcedPrefix('s3://b/camp/', 'sft-x', key, 'run-1')).toBe(`s3://b/camp/stages/sft-x/${key.slice(0, 16)}/forced-run-1`);
+    expect(storeLayout.manifest('file:///r', key)).toBe(`file:///r/cache/${key}.json`);
+    expect(storeLayout.lineage('file:///r/', 'a'.repeat(64))).toBe(`file:///r/lineage/${'a'.repeat(64)}.json`);
+    expect(storeLayout.campaignSummary('file:///r', 'c-1')).toBe('file:///r/campaigns/c-1/summary.json');
   });
 });

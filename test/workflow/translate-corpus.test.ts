@@ -3,8 +3,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRecipe } from '../../cli/recipe-file';
+import type { ArtifactRef } from '../../contracts/artifact';
 import type { Recipe } from '../../contracts/recipe';
-import type { translateCorpus } from '../../workflows/translate-corpus';
+import type { StageRuntime } from '../../workflows/stages/declaration';
+import type { TranslateCorpusInput, translateCorpus } from '../../workflows/translate-corpus';
 import { recordingActivities } from '../support/fake-activities';
 import { createRefListActivities, expandRefLists, saveRefList } from '../../activities/ref-lists';
 import { FileStore } from '../../activities/store';
@@ -16,9 +18,9 @@ import { createLocalEnv, workflowBundle } from '../support/temporal-env';
 describe('translateCorpus', () => {
   let env: TestWorkflowEnvironment;
   let recipe: Recipe;
-  let store: FileStore;
-  // One shard of the second test is preempted once: the fold must count its retry.
-  const fakes = recordingActivities({ delayMs: 100, flaky: (name, input) => name === 'translate_shard' && input.output_prefix === 'file:///flaky/shard-00001' });
+  const store = new FileStore(`file://${mkdtempSync(path.join(tmpdir(), 'hala-tc-'))}`);
+  // One shard of the last test is preempted once: the fold must count its retry.
+  const fakes = recordingActivities({ store, delayMs: 100, flaky: (name, input) => name === 'translate_shard' && input.output_prefix === `${store.rootUri}/flaky/shard-00001` });
   const workers: Worker[] = [];
   let running: Promise<void>[] = [];
 
@@ -27,7 +29,6 @@ describe('translateCorpus', () => {
     const loaded = loadRecipe(`${__dirname}/../../recipes/tiny.yaml`);
     if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
     recipe = loaded.recipe;
-    store = new FileStore(`file://${mkdtempSync(path.join(tmpdir(), 'hala-tc-'))}`);
     workers.push(await Worker.create({ connection: env.nativeConnection, taskQueue: recipe.queues.cpu, workflowBundle: await workflowBundle(), activities: createRefListActivities({ store }) }));
     workers.push(await Worker.create({ connection: env.nativeConnection, taskQueue: recipe.queues.infer, activities: fakes.gpu }));
     running = workers.map((w) => w.run());
@@ -39,27 +40,36 @@ describe('translateCorpus', () => {
     await env?.teardown();
   });
 
+  /** The fan-out's input for `shards` saved as a list, `shards_per_run` shards per run, two in flight. */
+  async function fanOut(name: string, shards: ArtifactRef[], output_prefix: string, shards_per_run: number): Promise<TranslateCorpusInput> {
+    const runtime: StageRuntime = {
+      campaign_id: 'tc', store_root: store.rootUri, code_version: 'test', forced: false,
+      queues: recipe.queues, timeouts: recipe.timeouts, fan_out: { window: 2, shards_per_run },
+    };
+    const { prompt_template: _prompt, ...generation } = recipe.generation.translator;
+    return {
+      runtime, stage_key: 'b'.repeat(64), output_prefix, model: 'hf://x/y',
+      shard_list: await saveRefList(store, `${store.rootUri}/${name}.json`, shards), shard_count: shards.length,
+      generation, prompt_template: 'T {text}',
+    };
+  }
+
   it('keeps at most `window` shards in flight, continues as new, translates each shard once', async () => {
     const shards = Array.from({ length: 7 }, (_, i) => ({ uri: `file:///s/${i}.parquet`, sha256: 'a'.repeat(64), kind: 'dataset' as const, bytes: 1 }));
     const handle = await env.client.workflow.start<typeof translateCorpus>('translateCorpus', {
       taskQueue: recipe.queues.cpu,
       workflowId: 'tc-window',
-      args: [{
-        recipe, stage_key: 'b'.repeat(64), output_prefix: 'file:///out', model: 'hf://x/y', shards,
-        generation: recipe.stages.translate_instructions.generation, prompt_template: 'T {text}', window: 2, shards_per_run: 3,
-      }],
+      args: [await fanOut('window', shards, `${store.rootUri}/window`, 3)],
     });
     const result = await handle.result();
-    expect(result.shards).toHaveLength(7); // inline mode: a workflow started before shard lists
     expect(result.rows).toBe(70);
     // Runs are folded across continue-as-new into one row; shard outputs carry none forward.
     expect(result.activities).toEqual([expect.objectContaining({ activity: 'translate_shard', count: 7, attempts: 7, retries: 0 })]);
     expect(result.activities[0]!.gpu_seconds).toBeGreaterThan(0);
-    expect(result.shards!.filter((s) => s.run !== undefined)).toEqual([]);
 
     const calls = fakes.calls.filter((c) => c.name === 'translate_shard');
     const prefixes = calls.map((c) => String(c.input.output_prefix)).sort();
-    expect(prefixes).toEqual(shards.map((_, i) => `file:///out/shard-${String(i).padStart(5, '0')}`));
+    expect(prefixes).toEqual(shards.map((_, i) => `${store.rootUri}/window/shard-${String(i).padStart(5, '0')}`));
     const maxInFlight = Math.max(...calls.map((c) => calls.filter((d) => d.start <= c.start && c.start < (d.end ?? Infinity)).length));
     expect(maxInFlight).toBeLessThanOrEqual(2);
 
@@ -69,20 +79,15 @@ describe('translateCorpus', () => {
 
   it('reads its shards a page per run from a list in the store and hands back lists, not thousands of refs', async () => {
     const shards = Array.from({ length: 7 }, (_, i) => ({ uri: `file:///s/${i}.parquet`, sha256: 'c'.repeat(64), kind: 'dataset' as const, bytes: 1 }));
-    const shard_list = await saveRefList(store, `${store.rootUri}/shards.json`, shards);
     const handle = await env.client.workflow.start<typeof translateCorpus>('translateCorpus', {
       taskQueue: recipe.queues.cpu,
       workflowId: 'tc-lists',
-      args: [{
-        recipe, stage_key: 'b'.repeat(64), output_prefix: `${store.rootUri}/out`, model: 'hf://x/y', shard_list, shard_count: 7,
-        generation: recipe.stages.translate_instructions.generation, prompt_template: 'T {text}', window: 2, shards_per_run: 3,
-      }],
+      args: [await fanOut('lists', shards, `${store.rootUri}/out`, 3)],
     });
     const result = await handle.result();
-    expect(result.shards).toBeUndefined();
     expect(result.translation_lists).toHaveLength(3); // 7 shards at 3 per run
     expect(result.rows).toBe(70);
-    const translated = await expandRefLists(store, result.translation_lists!);
+    const translated = await expandRefLists(store, result.translation_lists);
     expect(translated.map((r) => r.uri)).toEqual(shards.map((_, i) => `${store.rootUri}/out/shard-${String(i).padStart(5, '0')}/translations.parquet`));
     const inputs = fakes.calls.filter((c) => c.name === 'translate_shard' && String(c.input.output_prefix).startsWith(`${store.rootUri}/out/`));
     expect(inputs.map((c) => (c.input.shard as { uri: string }).uri).sort()).toEqual(shards.map((s) => s.uri).sort());
@@ -96,17 +101,13 @@ describe('translateCorpus', () => {
   });
 
   it('finishes at once with an empty list when every row of a set was quarantined (no shards)', async () => {
-    const shard_list = await saveRefList(store, `${store.rootUri}/none.json`, []);
     const result = await env.client.workflow.execute<typeof translateCorpus>('translateCorpus', {
       taskQueue: recipe.queues.cpu,
       workflowId: 'tc-empty',
-      args: [{
-        recipe, stage_key: 'b'.repeat(64), output_prefix: `${store.rootUri}/empty`, model: 'hf://x/y', shard_list, shard_count: 0,
-        generation: recipe.stages.translate_instructions.generation, prompt_template: 'T {text}', window: 2, shards_per_run: 3,
-      }],
+      args: [await fanOut('none', [], `${store.rootUri}/empty`, 3)],
     });
     expect(result.rows).toBe(0);
-    expect(await expandRefLists(store, result.translation_lists!)).toEqual([]);
+    expect(await expandRefLists(store, result.translation_lists)).toEqual([]);
   });
 
   it('counts the attempts of a shard that was retried, across continue-as-new', async () => {
@@ -114,10 +115,7 @@ describe('translateCorpus', () => {
     const result = await env.client.workflow.execute<typeof translateCorpus>('translateCorpus', {
       taskQueue: recipe.queues.cpu,
       workflowId: 'tc-flaky',
-      args: [{
-        recipe, stage_key: 'b'.repeat(64), output_prefix: 'file:///flaky', model: 'hf://x/y', shards,
-        generation: recipe.stages.translate_instructions.generation, prompt_template: 'T {text}', window: 2, shards_per_run: 2,
-      }],
+      args: [await fanOut('flaky', shards, `${store.rootUri}/flaky`, 2)],
     });
     expect(result.activities).toEqual([expect.objectContaining({ activity: 'translate_shard', count: 4, attempts: 5, retries: 1 })]);
   }, 60_000);

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .. import hub, progress, store
 from ..errors import bad_input
-from . import run, save_config, scratch_dir
+from ..runner_harness import run, save_config, scratch_dir
 
 ALWAYS_IGNORE = ("lm_head",)  # the recipe: never quantize the output head (nor embeddings: not Linear)
 

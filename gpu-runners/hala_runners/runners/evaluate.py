@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 from .. import hub, progress, store
 from ..errors import bad_input
 from ..oall_formats import McqDoc, check_columns, to_doc
-from . import run, save_config, scratch_dir
+from ..runner_harness import run, save_config, scratch_dir
 
 METRIC = "acc_norm: argmax of log P(choice | prompt) / len(choice) in characters (lighteval LogProbCharNorm)"
 
@@ -33,7 +33,7 @@ class Config:
     output_prefix: str
     model: str
     benchmarks: list[dict]
-    batch_size: int = 16
+    batch_size: int
     resume: dict | None = None  # finished benchmarks are found under output_prefix instead
     max_length: int | None = None  # tokens per sequence; default: the model's max positions
 

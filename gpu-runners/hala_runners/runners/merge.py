@@ -25,8 +25,8 @@ from pathlib import Path
 
 from .. import hub, progress, store
 from ..errors import bad_input
+from ..runner_harness import reproducible_config, run, save_config, scratch_dir
 from ..slerp import slerp, t_for_tensor
-from . import reproducible_config, run, save_config, scratch_dir
 
 INDEX = "model.safetensors.index.json"
 SINGLE = "model.safetensors"
@@ -40,8 +40,8 @@ class Config:
     output_prefix: str
     base: str
     tuned: dict
-    t: float | list[float] = 0.5
-    colinear_threshold: float = 0.9995
+    t: float | list[float]
+    colinear_threshold: float
     resume: dict | None = None  # informational: finished shards under partial/ rule
     max_shard_bytes: int = 2 << 30  # output shard size; bounds the writer's memory (2 GiB)
 

@@ -6,7 +6,8 @@ Inputs (contracts/gpu-activities.ts ScoreTranslationInput): `hypotheses` = parqu
 `references` = parquet (id, reference). Every reference row is scored: an id with no hypothesis (a
 shard lost, a row the translator skipped) counts as an empty hypothesis, so it lowers the score
 instead of silently vanishing; the count is reported as progress metric `missing_hypotheses`.
-Tokenisation: sacrebleu `intl` by default, which splits Arabic punctuation (RECIPE.md, evaluate).
+Tokenisation: `tokenize`, sacrebleu's (the recipe's scoring.bleu_tokenize, default `intl`, which splits
+Arabic punctuation).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from .. import progress, store
 from ..errors import bad_input
-from . import run, save_config
+from ..runner_harness import run, save_config
 
 
 @dataclass(kw_only=True)
@@ -26,7 +27,7 @@ class Config:
     output_prefix: str
     hypotheses: dict
     references: dict
-    tokenize: str = "intl"  # sacrebleu BLEU tokenizer: intl | 13a | flores200
+    tokenize: str  # sacrebleu BLEU tokenizer: intl | 13a | flores200
     resume: dict | None = None  # unused: scoring is one short pass
 
 

@@ -26,7 +26,8 @@ from typing import Any
 
 from .. import hub, progress, store
 from ..errors import bad_input
-from . import preemption, reproducible_config, run, save_config, scratch_dir
+from ..runner_harness import reproducible_config, run, save_config, scratch_dir
+from . import preemption
 
 
 @dataclass(kw_only=True)

@@ -20,13 +20,12 @@ import json
 import math
 import sys
 import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import hub, progress, store
-from ..errors import bad_input, classify
-from . import config_from_dict, exit_with_parent, run, save_config, scratch_dir
+from ..errors import bad_input
+from ..runner_harness import config_from_dict, exit_with_parent, report_failure, run, save_config, scratch_dir
 
 TOKENS_KEY = b"hala_generated_tokens"  # parquet metadata of a chunk: tokens generated for it
 
@@ -167,9 +166,7 @@ def serve(argv: list[str]) -> int:
                                 f"{cfg.model} ({cfg.engine}): route it to its own engine process")
             progress.emit_result(translate_shard(cfg, engine))
         except Exception as e:  # noqa: BLE001 - one bad shard must not take the loaded model down
-            traceback.print_exc(file=sys.stderr)
-            err = classify(e)
-            progress.emit_error(err.type, err.message)
+            err = report_failure(e)
             if engine is None or err.type == "OutOfMemory":
                 return 1  # a half-loaded model or a poisoned CUDA context: let the worker restart us
     return 0

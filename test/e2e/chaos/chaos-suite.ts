@@ -163,7 +163,7 @@ export function describeChaos(undisturbed: () => UndisturbedRun | undefined) {
       const s = strike('kill -9 the Python infer worker');
       const outcome = await activityOutcome(client, s.victim.workflowId, s.victim.activityId);
       const reused = Number(outcome.result?.resumed_rows);
-      const batch = recipe.stages.translate_instructions.generation.batch_size; // both victims translate with these knobs
+      const batch = Math.max(recipe.generation.teacher.batch_size, recipe.generation.translator.batch_size); // the victim is either's shard
       console.log(`chaos: kill -9 infer worker: frozen and killed with ${s.victim.progress!.done} rows in finished chunks; attempt ${outcome.attempt} (after ${outcome.lastFailure}) reused ${reused} rows; rows lost with the kill: at most the unfinished chunk (${batch} rows)`);
       expect(outcome.attempt).toBeGreaterThanOrEqual(2);
       expect(reused).toBe(s.victim.progress!.done); // every finished chunk, and nothing the kill interrupted

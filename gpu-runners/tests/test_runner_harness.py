@@ -1,0 +1,29 @@
+"""runner_harness: the one error path of every runner (`run`, and translate's --serve loop)."""
+from __future__ import annotations
+
+import json
+
+from hala_runners import progress
+from hala_runners.errors import bad_input
+from hala_runners.runner_harness import report_failure
+
+
+def test_a_failure_is_one_typed_error_event_on_stdout_and_its_traceback_on_stderr(capsys):
+    try:
+        raise bad_input("score_translation.tokenize must be intl, 13a or flores200 (got 'zh')")
+    except Exception as e:  # noqa: BLE001 - as in the harness: any failure
+        err = report_failure(e)
+    out, log = capsys.readouterr()
+    assert err.type == "BadInput" and err.non_retryable
+    assert [progress.parse_line(line) for line in out.splitlines()] == [
+        {"event": "error", "type": "BadInput", "message": err.message}]
+    assert "Traceback" in log and "tokenize must be" in log
+
+
+def test_an_unknown_failure_is_classified_before_it_is_reported(capsys):
+    try:
+        raise MemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+    except Exception as e:  # noqa: BLE001
+        err = report_failure(e)
+    event = json.loads(capsys.readouterr().out)
+    assert err.type == event["type"] == "OutOfMemory" and not err.non_retryable

@@ -1,0 +1,84 @@
+// The shape every stage child workflow shares: open (key + cache lookup), work, close (manifest).
+// A declaration (workflows/stages) becomes a workflow through stageWorkflow.
+import { executeChild, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { HalaStageKey } from '../contracts/search-attributes';
+import type { SourceDigest } from '../contracts/lineage';
+import { cpuActivities, gpuActivities } from './activity-proxies';
+import { fanOutWorkflowId } from './fan-out-ids';
+import type { StageDeclaration, StageInput, StageIo, StageOutcome, StageWork } from './stages/declaration';
+import { translateCorpus } from './translate-corpus';
+
+/** The workflow function of a declaration: the campaign starts it under the declaration's workflow type. */
+export function stageWorkflow<S, U, O>(declaration: StageDeclaration<S, U, O>) {
+  return (input: StageInput<S, U>): Promise<StageOutcome<O>> => runStage(declaration, input);
+}
+
+export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, input: StageInput<S, U>): Promise<StageOutcome<O>> {
+  const { runtime, stage, slice, upstream } = input;
+  const cpu = cpuActivities(runtime);
+  const startedAt = new Date().toISOString();
+  // The key material: the stage's name, its slice of the recipe, its inputs. Nothing else.
+  const inputs = declaration.inputs(slice, upstream);
+  const opened = await cpu.openStage({
+    store_root: runtime.store_root,
+    stage,
+    config: slice,
+    inputs,
+    runner_version: runtime.code_version,
+    forced: runtime.forced,
+  });
+  upsertSearchAttributes([{ key: HalaStageKey, value: opened.stage_key }]);
+  const forced = runtime.forced;
+  if (opened.cached_output !== undefined) {
+    const cached = opened.cached_output as StageWork<O>;
+    upsertMemo({ stage_key: opened.stage_key, cached: true, forced, artifacts: digests(cached), metrics: cached.metrics });
+    return { ...cached, stage, stage_key: opened.stage_key, cached: true, forced };
+  }
+  const stageWorkflowId = workflowInfo().workflowId;
+  const io: StageIo = {
+    cpu,
+    gpu: gpuActivities(runtime),
+    stage_key: opened.stage_key,
+    output_prefix: opened.output_prefix,
+    translate: (request, part) =>
+      executeChild(translateCorpus, {
+        workflowId: fanOutWorkflowId(stageWorkflowId, part),
+        args: [{ ...request, runtime, stage_key: opened.stage_key }],
+      }),
+  };
+  const worked = await declaration.work(io, slice, upstream);
+  // The sources openStage digested (they are in the key), then any the work itself reported.
+  const sources = mergeSources(opened.sources, worked.sources ?? []);
+  const activities = worked.activities ?? [];
+  const result: StageWork<O> = { ...worked, sources, activities };
+  // The summary an operator sees on the workflow's page, without opening any payload.
+  upsertMemo({ stage_key: opened.stage_key, cached: false, forced, artifacts: digests(result), metrics: result.metrics });
+  const info = workflowInfo();
+  await cpu.closeStage({
+    store_root: runtime.store_root,
+    stage,
+    stage_key: opened.stage_key,
+    config: slice,
+    inputs,
+    output: result,
+    artifacts: result.artifacts,
+    sources,
+    activities,
+    forced,
+    campaign_id: runtime.campaign_id,
+    workflow_id: info.workflowId,
+    run_id: info.runId,
+    code_version: runtime.code_version,
+    started_at: startedAt,
+  });
+  return { ...result, stage, stage_key: opened.stage_key, cached: false, forced };
+}
+
+/** One digest per URI; a digest the work reported for what it actually read wins over openStage's. */
+function mergeSources(opened: SourceDigest[], reported: SourceDigest[]): SourceDigest[] {
+  const byUri = new Map<string, SourceDigest>();
+  for (const s of [...opened, ...reported]) byUri.set(s.uri, s);
+  return [...byUri.values()];
+}
+
+const digests = (work: StageWork<unknown>) => work.artifacts.map((a) => `${a.sha256.slice(0, 16)} ${a.uri}`);

@@ -1,0 +1,90 @@
+// Stage 3: the FP8 teacher translates Open-Orca; with the filtered OPUS pairs this is the bilingual
+// corpus the translator learns from, in both directions.
+import type { ArtifactRef } from '../../contracts/artifact';
+import type { AssembleBilingualOutput } from '../../contracts/cpu-activities';
+import type { GenerationKnobs, Language, Recipe } from '../../contracts/recipe';
+import { combineActivities } from '../activity-summaries';
+import { promptFor } from '../prompt';
+import { single, type StageDeclaration } from './declaration';
+import { stageWorkflow } from '../run-stage';
+
+export interface BuildBilingualCorpusSlice {
+  open_orca: string;
+  corpus: Recipe['stages']['build_bilingual_corpus'];
+  /** The teacher's generation settings; its prompt also becomes the corpus's training prompt. */
+  generation: GenerationKnobs;
+  language: Pick<Language, 'source' | 'target' | 'source_name' | 'target_name'>;
+  seed: number;
+}
+export interface BuildBilingualCorpusUpstream {
+  teacher: ArtifactRef;
+  opus_pairs: ArtifactRef;
+}
+
+export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSlice, BuildBilingualCorpusUpstream, AssembleBilingualOutput> = {
+  kind: 'build-bilingual-corpus',
+  workflow: 'buildBilingualCorpus',
+  ...single,
+  name: () => 'build-bilingual-corpus',
+  slice: (r) => {
+    const { source, target, source_name, target_name } = r.language;
+    return {
+      open_orca: r.inputs.open_orca,
+      corpus: r.stages.build_bilingual_corpus,
+      generation: r.generation.teacher,
+      language: { source, target, source_name, target_name },
+      seed: r.seed,
+    };
+  },
+  inputs: (s, up) => [up.teacher.sha256, up.opus_pairs.sha256, s.open_orca],
+  model: (r) => r.inputs.teacher,
+  headline: ['pairs', 'examples', 'teacher_segments'],
+  async work(io, s, up) {
+    const segments = await io.cpu.prepareSegments({
+      stage_key: io.stage_key,
+      output_prefix: `${io.output_prefix}/segments`,
+      source: s.open_orca,
+      format: 'open_orca',
+      max_rows: s.corpus.open_orca_rows,
+      translate_responses: s.corpus.translate_responses,
+      drop_code: false,
+      max_segment_chars: s.corpus.max_segment_chars,
+      shard_rows: s.corpus.shard_rows,
+    });
+    const { prompt_template, ...engine } = s.generation;
+    const translated = await io.translate({
+      output_prefix: `${io.output_prefix}/translations`,
+      model: up.teacher.uri,
+      shard_list: segments.shard_list,
+      shard_count: segments.shard_count,
+      generation: engine,
+      prompt_template: promptFor(prompt_template, s.language.target_name),
+    });
+    const corpus = await io.cpu.assembleBilingual({
+      stage_key: io.stage_key,
+      output_prefix: `${io.output_prefix}/corpus`,
+      opus_pairs: up.opus_pairs,
+      teacher_translation_lists: translated.translation_lists,
+      language: s.language,
+      both_directions: s.corpus.both_directions,
+      prompt_template,
+      seed: s.seed,
+    });
+    return {
+      output: corpus,
+      artifacts: [corpus.dataset],
+      metrics: {
+        pairs: corpus.pairs,
+        examples: corpus.examples,
+        teacher_segments: translated.rows,
+        teacher_untranslated: corpus.untranslated,
+        teacher_tokens: translated.generated_tokens,
+        ...Object.fromEntries(Object.entries(corpus.by_origin).map(([k, v]) => [`pairs_${k}`, v])),
+      },
+      activities: combineActivities(translated.activities),
+    };
+  },
+};
+
+/** The workflow type `buildBilingualCorpus`: the declaration run as a child workflow of the campaign. */
+export const buildBilingualCorpus = stageWorkflow(buildBilingualCorpusStage);

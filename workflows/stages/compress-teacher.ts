@@ -1,0 +1,87 @@
+// Stage 1: FP8-compress the teacher, then check the report's claim on a dev set: FP8 keeps BF16
+// quality (chrF++ within `max_chrf_drop`), and record both throughputs.
+import type { CompressTeacherOutput } from '../../contracts/gpu-activities';
+import type { Recipe } from '../../contracts/recipe';
+import { combineActivities, summarizeRuns } from '../activity-summaries';
+import { measureTranslation, prepareDevSet, type MeasureKnobs } from '../translation-quality';
+import { single, type StageDeclaration } from './declaration';
+import { stageWorkflow } from '../run-stage';
+
+export interface CompressTeacherSlice {
+  teacher: string;
+  compress: Omit<Recipe['stages']['compress_teacher'], 'check_rows'>;
+  /** The dev set translated by both teachers with the generation settings the teacher works with. */
+  check: MeasureKnobs;
+}
+
+export interface TeacherCheck {
+  bf16: { bleu: number; chrf: number; tokens_per_second: number };
+  fp8: { bleu: number; chrf: number; tokens_per_second: number };
+  chrf_drop: number;
+  /** The threshold the check applied (the recipe's max_chrf_drop). */
+  max_chrf_drop: number;
+  speedup: number;
+  passed: boolean;
+}
+export interface CompressTeacherResult {
+  compressed: CompressTeacherOutput;
+  check: TeacherCheck;
+}
+
+export const compressTeacherStage: StageDeclaration<CompressTeacherSlice, Record<string, never>, CompressTeacherResult> = {
+  kind: 'compress-teacher',
+  workflow: 'compressTeacher',
+  ...single,
+  name: () => 'compress-teacher',
+  slice: (r) => {
+    const { check_rows, ...compress } = r.stages.compress_teacher;
+    const { source, target, target_name } = r.language;
+    return {
+      teacher: r.inputs.teacher,
+      compress,
+      check: { dev: r.inputs.translation_dev, rows: check_rows, language: { source, target, target_name }, generation: r.generation.teacher, bleu_tokenize: r.scoring.bleu_tokenize },
+    };
+  },
+  inputs: (s) => [s.teacher, s.check.dev],
+  model: (r) => r.inputs.teacher,
+  headline: ['bf16_chrf', 'fp8_chrf', 'fp8_speedup', 'quantized_linear_layers'],
+  async work(io, s) {
+    const compressed = await io.gpu.compress_teacher({
+      stage_key: io.stage_key,
+      output_prefix: `${io.output_prefix}/fp8`,
+      model: s.teacher,
+      scheme: s.compress.scheme,
+      ignore: s.compress.ignore,
+    });
+    const dev = await prepareDevSet(io, s.check);
+    // One after the other on purpose: throughputs compare only on an otherwise idle queue.
+    const bf16 = await measureTranslation(io, s.check, dev, s.teacher, 'check-bf16');
+    const fp8 = await measureTranslation(io, s.check, dev, compressed.model.uri, 'check-fp8');
+    const chrf_drop = bf16.chrf - fp8.chrf;
+    const check: TeacherCheck = {
+      bf16: { bleu: bf16.bleu, chrf: bf16.chrf, tokens_per_second: bf16.tokens_per_second },
+      fp8: { bleu: fp8.bleu, chrf: fp8.chrf, tokens_per_second: fp8.tokens_per_second },
+      chrf_drop,
+      max_chrf_drop: s.compress.max_chrf_drop,
+      speedup: bf16.tokens_per_second > 0 ? fp8.tokens_per_second / bf16.tokens_per_second : 0,
+      passed: chrf_drop <= s.compress.max_chrf_drop,
+    };
+    const { run: _run, ...compressedOutput } = compressed;
+    return {
+      output: { compressed: compressedOutput, check },
+      artifacts: [compressed.model],
+      metrics: {
+        bf16_chrf: check.bf16.chrf,
+        fp8_chrf: check.fp8.chrf,
+        bf16_bleu: check.bf16.bleu,
+        fp8_bleu: check.fp8.bleu,
+        fp8_speedup: check.speedup,
+        quantized_linear_layers: compressed.quantized_linear_layers,
+      },
+      activities: combineActivities(summarizeRuns([compressed]), bf16.activities, fp8.activities),
+    };
+  },
+};
+
+/** The workflow type `compressTeacher`: the declaration run as a child workflow of the campaign. */
+export const compressTeacher = stageWorkflow(compressTeacherStage);

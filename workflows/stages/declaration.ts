@@ -1,0 +1,90 @@
+// What a stage is, declared once in its own file: its name, the slice of the recipe it reads, its
+// inputs, its headline metrics and its work. The campaign runs each declaration as a child workflow
+// (run-stage.ts); the stage key hashes exactly the slice, and the work receives the slice, never the
+// recipe, so a knob a stage reads cannot be missing from its key.
+import type { ArtifactRef } from '../../contracts/artifact';
+import type { ActivitySummary, SourceDigest } from '../../contracts/lineage';
+import type { Recipe } from '../../contracts/recipe';
+import type { CpuActivityFns } from '../../activities/cpu-api';
+import type { GpuActivityFns } from '../../activities/gpu';
+import type { TranslateCorpusInput, TranslateCorpusOutput } from '../translate-corpus';
+
+/**
+ * How a stage runs, as opposed to what it computes: where it writes, which queues and timeouts its
+ * activities use, how fast its fan-outs go. None of it is in the key.
+ */
+export interface StageRuntime {
+  campaign_id: string;
+  store_root: string;
+  code_version: string;
+  /** Recompute under a fresh prefix (--no-cache, --rerun) instead of taking the cache or resuming. */
+  forced: boolean;
+  queues: Recipe['queues'];
+  timeouts: Recipe['timeouts'];
+  fan_out: Recipe['fan_out'];
+}
+
+/** The input of every stage workflow. */
+export interface StageInput<Slice, Upstream> {
+  runtime: StageRuntime;
+  stage: string;
+  slice: Slice;
+  upstream: Upstream;
+}
+
+/** What a stage's work has at hand: its activities, its key and prefix, and its fan-outs. */
+export interface StageIo {
+  cpu: CpuActivityFns;
+  gpu: GpuActivityFns;
+  stage_key: string;
+  output_prefix: string;
+  /** The translation fan-out as a child workflow; `part` names it when a stage runs several. */
+  translate(input: FanOutRequest, part?: string): Promise<TranslateCorpusOutput>;
+}
+export type FanOutRequest = Omit<TranslateCorpusInput, 'runtime' | 'stage_key'>;
+
+/** What a stage's work returns: its payload, the artifacts to show, the figures to report. */
+export interface StageWork<O> {
+  output: O;
+  artifacts: ArtifactRef[];
+  metrics: Record<string, number>;
+  /** Digests of raw sources read (for lineage), when the activities report them. */
+  sources?: SourceDigest[];
+  /** The GPU activities the work ran, folded by name (summarizeRuns): lineage's producer and GPU cost. */
+  activities?: ActivitySummary[];
+}
+
+export interface StageOutcome<O> extends StageWork<O> {
+  stage: string;
+  stage_key: string;
+  cached: boolean;
+  forced: boolean;
+}
+
+export interface StageDeclaration<Slice, Upstream, Out> {
+  /** The declaration's name; a stage of it is named `name(recipe, i)` (`sft` gives `sft-<student>`). */
+  kind: string;
+  /** The workflow type it runs as: its export name in workflows/index.ts. */
+  workflow: string;
+  /** How many stages of this kind the recipe has (one, or one per student). */
+  count(recipe: Recipe): number;
+  name(recipe: Recipe, i: number): string;
+  /** Exactly what the stage reads of the recipe: its key, and all its work is given. */
+  slice(recipe: Recipe, i: number): Slice;
+  /** Digests of the upstream artifacts and URIs of the raw sources it reads, in a fixed order. */
+  inputs(slice: Slice, upstream: Upstream): string[];
+  /** The model the stage is about (the HalaModel search attribute): a label, not part of the key. */
+  model(recipe: Recipe, i: number): string;
+  /** The metrics `hala` shows for it in the campaign summary. */
+  headline: readonly string[];
+  /** Its artifacts are the campaign's products: `hala lineage <campaign>` walks back from them. */
+  product?: boolean;
+  work(io: StageIo, slice: Slice, upstream: Upstream): Promise<StageWork<Out>>;
+}
+
+/** A declaration with its types erased, for lists of every kind. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStageDeclaration = StageDeclaration<any, any, any>;
+
+/** Kinds with one stage per recipe. */
+export const single = { count: () => 1 } as const;

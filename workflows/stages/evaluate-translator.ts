@@ -1,0 +1,63 @@
+// Translation quality of the fine-tuned translator against its untrained base, on held-out pairs,
+// with the report's prompt and greedy decoding (BLEU and chrF++).
+import type { ArtifactRef } from '../../contracts/artifact';
+import { combineActivities } from '../activity-summaries';
+import { measureTranslation, prepareDevSet, type MeasureKnobs } from '../translation-quality';
+import { single, type StageDeclaration } from './declaration';
+import { stageWorkflow } from '../run-stage';
+
+export interface EvaluateTranslatorSlice {
+  /** The model the translator was trained from (stages.train_translator.base): what it is compared with. */
+  base: string;
+  measure: MeasureKnobs;
+}
+export interface TranslatorScores {
+  base: { bleu: number; chrf: number };
+  tuned: { bleu: number; chrf: number };
+  tokenize: string;
+  rows: number;
+}
+
+export const evaluateTranslatorStage: StageDeclaration<EvaluateTranslatorSlice, { translator: ArtifactRef }, TranslatorScores> = {
+  kind: 'evaluate-translator',
+  workflow: 'evaluateTranslator',
+  ...single,
+  name: () => 'evaluate-translator',
+  slice: (r) => {
+    const { source, target, target_name } = r.language;
+    return {
+      base: r.stages.train_translator.base,
+      measure: {
+        dev: r.inputs.translation_dev,
+        rows: r.stages.evaluate_translator.rows,
+        language: { source, target, target_name },
+        generation: r.generation.translator,
+        bleu_tokenize: r.scoring.bleu_tokenize,
+      },
+    };
+  },
+  inputs: (s, up) => [up.translator.sha256, s.base, s.measure.dev],
+  model: (r) => r.stages.train_translator.base,
+  headline: ['base_chrf', 'chrf', 'chrf_gain'],
+  async work(io, s, up) {
+    const dev = await prepareDevSet(io, s.measure);
+    const [before, after] = await Promise.all([
+      measureTranslation(io, s.measure, dev, s.base, 'base'),
+      measureTranslation(io, s.measure, dev, up.translator.uri, 'tuned'),
+    ]);
+    return {
+      output: {
+        base: { bleu: before.bleu, chrf: before.chrf },
+        tuned: { bleu: after.bleu, chrf: after.chrf },
+        tokenize: after.tokenize,
+        rows: after.rows,
+      },
+      artifacts: [],
+      metrics: { base_bleu: before.bleu, base_chrf: before.chrf, bleu: after.bleu, chrf: after.chrf, chrf_gain: after.chrf - before.chrf },
+      activities: combineActivities(before.activities, after.activities),
+    };
+  },
+};
+
+/** The workflow type `evaluateTranslator`: the declaration run as a child workflow of the campaign. */
+export const evaluateTranslator = stageWorkflow(evaluateTranslatorStage);

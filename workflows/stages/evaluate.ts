@@ -1,0 +1,38 @@
+// Stage 8, per student: the Arabic benchmarks on the merged model.
+import type { ArtifactRef } from '../../contracts/artifact';
+import type { EvaluateBenchmarksOutput } from '../../contracts/gpu-activities';
+import type { Recipe } from '../../contracts/recipe';
+import { summarizeRuns } from '../activity-summaries';
+import type { StageDeclaration } from './declaration';
+import { perStudent } from './students';
+import { stageWorkflow } from '../run-stage';
+
+export interface EvaluateSlice {
+  benchmarks: Recipe['inputs']['benchmarks'];
+  batch_size: number;
+}
+
+export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef }, EvaluateBenchmarksOutput> = {
+  kind: 'evaluate',
+  workflow: 'evaluate',
+  count: perStudent.count,
+  name: (r, i) => `evaluate-${perStudent.student(r, i).name}`,
+  slice: (r) => ({ benchmarks: r.inputs.benchmarks, batch_size: r.stages.evaluate.batch_size }),
+  inputs: (s, up) => [up.model.sha256, ...s.benchmarks.map((b) => b.uri)],
+  model: (r, i) => perStudent.student(r, i).base,
+  headline: ['average'],
+  product: true,
+  async work(io, s, up) {
+    const out = await io.gpu.evaluate_benchmarks({
+      stage_key: io.stage_key,
+      output_prefix: io.output_prefix,
+      model: up.model.uri,
+      benchmarks: s.benchmarks,
+      batch_size: s.batch_size,
+    });
+    return { output: out, artifacts: [out.report], metrics: { ...out.scores, average: out.average }, activities: summarizeRuns([out]) };
+  },
+};
+
+/** The workflow type `evaluate`: the declaration run as a child workflow of the campaign. */
+export const evaluate = stageWorkflow(evaluateStage);

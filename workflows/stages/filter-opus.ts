@@ -1,0 +1,27 @@
+// Stage 2: filter OPUS-100 pairs; every filter reports how many pairs it removed.
+import type { FilterOpusInput, FilterOpusOutput } from '../../contracts/cpu-activities';
+import { single, type StageDeclaration } from './declaration';
+import { stageWorkflow } from '../run-stage';
+
+export type FilterOpusSlice = Pick<FilterOpusInput, 'opus' | 'language' | 'filters'>;
+
+export const filterOpusStage: StageDeclaration<FilterOpusSlice, Record<string, never>, FilterOpusOutput> = {
+  kind: 'filter-opus',
+  workflow: 'filterOpus',
+  ...single,
+  name: () => 'filter-opus',
+  slice: (r) => {
+    const { source, target, source_script, target_script } = r.language;
+    return { opus: r.inputs.opus, language: { source, target, source_script, target_script }, filters: r.stages.filter_opus };
+  },
+  inputs: (s) => [s.opus],
+  model: (r) => r.inputs.opus,
+  headline: ['read', 'kept'],
+  async work(io, s) {
+    const out = await io.cpu.filterOpus({ stage_key: io.stage_key, output_prefix: io.output_prefix, ...s });
+    return { output: out, artifacts: [out.pairs], metrics: { ...out.counts } };
+  },
+};
+
+/** The workflow type `filterOpus`: the declaration run as a child workflow of the campaign. */
+export const filterOpus = stageWorkflow(filterOpusStage);

@@ -1,0 +1,39 @@
+// Stage 7, per student: slerp of the fine-tuned weights with the student's base.
+import type { ArtifactRef } from '../../contracts/artifact';
+import type { MergeSlerpOutput } from '../../contracts/gpu-activities';
+import type { Recipe } from '../../contracts/recipe';
+import { summarizeRuns } from '../activity-summaries';
+import type { StageDeclaration } from './declaration';
+import { perStudent } from './students';
+import { stageWorkflow } from '../run-stage';
+
+export interface MergeSlice {
+  base: string;
+  merge: Recipe['stages']['merge'];
+}
+
+export const mergeStage: StageDeclaration<MergeSlice, { tuned: ArtifactRef }, MergeSlerpOutput> = {
+  kind: 'merge',
+  workflow: 'merge',
+  count: perStudent.count,
+  name: (r, i) => `merge-${perStudent.student(r, i).name}`,
+  slice: (r, i) => ({ base: perStudent.student(r, i).base, merge: r.stages.merge }),
+  inputs: (s, up) => [up.tuned.sha256, s.base],
+  model: (r, i) => perStudent.student(r, i).base,
+  headline: ['tensors', 'linear_fallbacks'],
+  product: true,
+  async work(io, s, up) {
+    const out = await io.gpu.merge_slerp({
+      stage_key: io.stage_key,
+      output_prefix: io.output_prefix,
+      base: s.base,
+      tuned: up.tuned,
+      t: s.merge.t,
+      colinear_threshold: s.merge.colinear_threshold,
+    });
+    return { output: out, artifacts: [out.model], metrics: { tensors: out.tensors, linear_fallbacks: out.linear_fallbacks }, activities: summarizeRuns([out]) };
+  },
+};
+
+/** The workflow type `merge`: the declaration run as a child workflow of the campaign. */
+export const merge = stageWorkflow(mergeStage);

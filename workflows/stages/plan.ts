@@ -1,0 +1,12 @@
+// What a recipe's campaign will run, named from the declarations: for the campaign's progress, the
+// CLI's checks and summary, and the lineage reader.
+import type { Recipe } from '../../contracts/recipe';
+import type { AnyStageDeclaration } from './declaration';
+import { stageDeclarations } from './index';
+
+export const declarationOf = (kind: string): AnyStageDeclaration | undefined => stageDeclarations.find((d) => d.kind === kind);
+
+/** Every stage a recipe makes, with its kind, in campaign order. */
+export function plannedStages(recipe: Recipe): { stage: string; kind: string }[] {
+  return stageDeclarations.flatMap((d) => Array.from({ length: d.count(recipe) }, (_, i) => ({ stage: d.name(recipe, i), kind: d.kind })));
+}

@@ -1,0 +1,26 @@
+// Stage 6, per student: supervised fine-tuning on the translated instruction corpus.
+import type { ArtifactRef } from '../../contracts/artifact';
+import type { TrainSftOutput } from '../../contracts/gpu-activities';
+import type { StageDeclaration } from './declaration';
+import { perStudent } from './students';
+import { trainOn } from './train-on';
+import type { TrainSlice } from './train-translator';
+import { stageWorkflow } from '../run-stage';
+
+export const sftStage: StageDeclaration<TrainSlice, { corpus: ArtifactRef }, TrainSftOutput> = {
+  kind: 'sft',
+  workflow: 'sft',
+  count: perStudent.count,
+  name: (r, i) => `sft-${perStudent.student(r, i).name}`,
+  slice: (r, i) => {
+    const { name: _name, ...knobs } = perStudent.student(r, i); // the name is the stage's, the runner takes training knobs
+    return { knobs, seed: r.seed };
+  },
+  inputs: (s, up) => [up.corpus.sha256, s.knobs.base],
+  model: (r, i) => perStudent.student(r, i).base,
+  headline: ['steps', 'final_loss', 'resumed_from_step'],
+  work: (io, s, up) => trainOn(io, up.corpus, s),
+};
+
+/** The workflow type `sft`: the declaration run as a child workflow of the campaign. */
+export const sft = stageWorkflow(sftStage);

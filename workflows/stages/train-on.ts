@@ -1,0 +1,16 @@
+import type { ArtifactRef } from '../../contracts/artifact';
+import type { TrainSftOutput } from '../../contracts/gpu-activities';
+import type { TrainKnobs } from '../../contracts/recipe';
+import { summarizeRuns } from '../activity-summaries';
+import type { StageIo, StageWork } from './declaration';
+
+/** Supervised fine-tuning on the train queue: the work of the translator and of every student. */
+export async function trainOn(io: StageIo, dataset: ArtifactRef, s: { knobs: TrainKnobs; seed: number }): Promise<StageWork<TrainSftOutput>> {
+  const out = await io.gpu.train_sft({ stage_key: io.stage_key, output_prefix: io.output_prefix, dataset, seed: s.seed, knobs: s.knobs });
+  return {
+    output: out,
+    artifacts: [out.model],
+    metrics: { steps: out.steps, final_loss: out.final_loss, resumed_from_step: out.resumed_from_step },
+    activities: summarizeRuns([out]),
+  };
+}

@@ -1,0 +1,27 @@
+// Stage 4: fine-tune the translator base on the bilingual corpus.
+import type { ArtifactRef } from '../../contracts/artifact';
+import type { TrainSftOutput } from '../../contracts/gpu-activities';
+import type { TrainKnobs } from '../../contracts/recipe';
+import { single, type StageDeclaration } from './declaration';
+import { trainOn } from './train-on';
+import { stageWorkflow } from '../run-stage';
+
+export interface TrainSlice {
+  knobs: TrainKnobs;
+  seed: number;
+}
+
+export const trainTranslatorStage: StageDeclaration<TrainSlice, { corpus: ArtifactRef }, TrainSftOutput> = {
+  kind: 'train-translator',
+  workflow: 'trainTranslator',
+  ...single,
+  name: () => 'train-translator',
+  slice: (r) => ({ knobs: r.stages.train_translator, seed: r.seed }),
+  inputs: (s, up) => [up.corpus.sha256, s.knobs.base],
+  model: (r) => r.stages.train_translator.base,
+  headline: ['steps', 'final_loss', 'resumed_from_step'],
+  work: (io, s, up) => trainOn(io, up.corpus, s),
+};
+
+/** The workflow type `trainTranslator`: the declaration run as a child workflow of the campaign. */
+export const trainTranslator = stageWorkflow(trainTranslatorStage);

@@ -1,0 +1,88 @@
+// Stage 5: the fine-tuned translator turns every English instruction set into the target language,
+// the bulk of the campaign's compute, fanned out per set over shards.
+import type { ArtifactRef } from '../../contracts/artifact';
+import type { ConcatConversationsOutput } from '../../contracts/cpu-activities';
+import type { GenerationKnobs, Recipe } from '../../contracts/recipe';
+import { combineActivities } from '../activity-summaries';
+import { promptFor } from '../prompt';
+import { single, type StageDeclaration } from './declaration';
+import { stageWorkflow } from '../run-stage';
+
+export interface TranslateInstructionsSlice {
+  sets: Recipe['inputs']['instruction_sets'];
+  segments: Recipe['stages']['translate_instructions'];
+  generation: GenerationKnobs;
+  target_name: string;
+}
+
+export const translateInstructionsStage: StageDeclaration<TranslateInstructionsSlice, { translator: ArtifactRef }, ConcatConversationsOutput> = {
+  kind: 'translate-instructions',
+  workflow: 'translateInstructions',
+  ...single,
+  name: () => 'translate-instructions',
+  slice: (r) => ({
+    sets: r.inputs.instruction_sets,
+    segments: r.stages.translate_instructions,
+    generation: r.generation.translator,
+    target_name: r.language.target_name,
+  }),
+  inputs: (s, up) => [up.translator.sha256, ...s.sets.map((set) => set.uri)],
+  model: (r) => r.stages.train_translator.base,
+  headline: ['conversations'],
+  async work(io, s, up) {
+    const { prompt_template, ...engine } = s.generation;
+    const prompt = promptFor(prompt_template, s.target_name);
+    const perSet = await Promise.all(
+      s.sets.map(async (set) => {
+        const prefix = `${io.output_prefix}/${set.name}`;
+        const segments = await io.cpu.prepareSegments({
+          stage_key: io.stage_key,
+          output_prefix: `${prefix}/segments`,
+          source: set.uri,
+          format: set.format,
+          columns: set.columns,
+          max_rows: set.max_rows,
+          translate_responses: true,
+          drop_code: set.drop_code,
+          max_segment_chars: s.segments.max_segment_chars,
+          shard_rows: s.segments.shard_rows,
+        });
+        const translated = await io.translate(
+          {
+            output_prefix: `${prefix}/translations`,
+            model: up.translator.uri,
+            shard_list: segments.shard_list,
+            shard_count: segments.shard_count,
+            generation: engine,
+            prompt_template: prompt,
+          },
+          set.name,
+        );
+        const assembled = await io.cpu.assembleConversations({
+          stage_key: io.stage_key,
+          output_prefix: `${prefix}/conversations`,
+          rows: segments.rows,
+          translation_lists: translated.translation_lists,
+        });
+        return { set: set.name, segments, translated, assembled };
+      }),
+    );
+    const merged = await io.cpu.concatConversations({
+      stage_key: io.stage_key,
+      output_prefix: `${io.output_prefix}/corpus`,
+      parts: perSet.map((p) => p.assembled.dataset),
+    });
+    const metrics: Record<string, number> = { conversations: merged.conversations };
+    for (const p of perSet) {
+      metrics[`${p.set}_rows`] = p.segments.row_count;
+      metrics[`${p.set}_segments`] = p.translated.rows;
+      metrics[`${p.set}_missing`] = p.assembled.missing_translations;
+      for (const [reason, n] of Object.entries(p.segments.quarantined)) metrics[`${p.set}_quarantined_${reason}`] = n;
+    }
+    const activities = combineActivities(...perSet.map((p) => p.translated.activities));
+    return { output: merged, artifacts: [merged.dataset], metrics, activities };
+  },
+};
+
+/** The workflow type `translateInstructions`: the declaration run as a child workflow of the campaign. */
+export const translateInstructions = stageWorkflow(translateInstructionsStage);
