@@ -8,11 +8,16 @@ import { nonRetryableErrorTypes } from '../contracts/errors';
 type Row<N extends GpuActivityName> = (typeof GpuActivityTable)[N];
 
 /**
- * Served by gpu-runners/hala_runners/activities.py under exactly these names. The activity always
- * attaches how it ran (`run`), which a runner CLI run alone leaves out.
+ * Served by gpu-runners/hala_runners/activities.py under exactly these names, with the payloads on
+ * the wire. The activity always attaches how it ran (`run`), which a runner CLI run alone leaves out.
  */
-export type GpuActivityFns = {
+export type GpuActivityWire = {
   [N in GpuActivityName]: (input: z.infer<Row<N>['input']>) => Promise<z.infer<Row<N>['output']> & { run: ActivityRun }>;
+};
+
+/** What stage work calls: the wire functions without `supervision`, which the proxies fill in from the recipe. */
+export type GpuActivityFns = {
+  [N in GpuActivityName]: (input: Omit<Parameters<GpuActivityWire[N]>[0], 'supervision'>) => ReturnType<GpuActivityWire[N]>;
 };
 
 /** The proxy options of one activity; `heartbeatSeconds` overrides the table (recipe `timeouts.heartbeat_s`). */

@@ -30,6 +30,7 @@ export function lineageRecords(input: CloseStageInput, endedAt: string): Lineage
     },
     gpu_seconds: gpuSeconds,
     forced: input.forced,
+    metrics: input.metrics,
     parents,
     config: input.config,
     started_at: input.started_at,

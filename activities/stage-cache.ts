@@ -9,6 +9,7 @@ import { lineageRecords } from './lineage-records';
 import { storeLayout } from './store';
 import { parseOrBadInput } from './parse-input';
 import { createSourceDigests, isArtifactDigest, type SourceDigestDeps } from './source-digests';
+import { checkSourceShape } from './source-shapes';
 
 export interface StageManifest {
   stage_key: string;
@@ -33,6 +34,7 @@ export function createStageCacheActivities(deps: StageCacheDeps) {
     async openStage(raw: OpenStageInput): Promise<OpenStageOutput> {
       const input = parseOrBadInput(OpenStageInput, raw, 'openStage');
       const sources = await resolveSources(input.stage, input.inputs, digestSource);
+      await typed(input.stage, Promise.all(input.checks.map((c) => checkSourceShape(c, store, mirrorOf(deps)))));
       const key = stageKey({ stage: input.stage, config: input.config, inputs: input.inputs, sources, runner_version: input.runner_version });
       if (input.forced) {
         // Named by the stage workflow's run: a retry of this activity, or a replay, lands on the same prefix.
@@ -85,8 +87,16 @@ export function createStageCacheActivities(deps: StageCacheDeps) {
  */
 async function resolveSources(stage: string, inputs: string[], digestSource: (uri: string) => Promise<SourceDigest>): Promise<SourceDigest[]> {
   const uris = [...new Set(inputs.filter((i) => !isArtifactDigest(i)))];
+  return typed(stage, Promise.all(uris.map(digestSource)));
+}
+
+/** The hub mirror the data plane reads through: the deps' own, else $HALA_HUB_MIRROR (an empty one means none). */
+const mirrorOf = (deps: StageCacheDeps) => (deps.hubMirror ?? process.env.HALA_HUB_MIRROR) || undefined;
+
+/** Typed errors (store, digests, shapes) become failures of their type, named after the stage. */
+async function typed<T>(stage: string, work: Promise<T>): Promise<T> {
   try {
-    return await Promise.all(uris.map(digestSource));
+    return await work;
   } catch (error) {
     const type = (error as { halaType?: string } | undefined)?.halaType;
     if (!(error instanceof Error) || !type) throw error;

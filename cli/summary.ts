@@ -35,13 +35,19 @@ export function renderSummary(progress: CampaignProgress, uiUrl: string, namespa
     rows.push([s.stage, s.forced && s.status === 'completed' ? 'forced' : s.status, duration(s), first ? shortUri(first.uri) : '', first ? first.sha256.slice(0, 12) : '', metricText(s)]);
   }
   out.push(table(rows), '');
+  const failed = progress.stages.filter((s) => s.status === 'failed');
+  if (failed.length > 0) {
+    out.push(`Failed (${failed.length}); stages after them did not run, every other branch finished:`);
+    for (const s of failed) out.push(`  ${s.stage}: ${s.error_type ?? 'Error'}: ${s.error ?? 'no message'}`);
+    out.push('Fix the cause and run the same recipe again: the cache serves every stage that finished.', '');
+  }
 
   const byKind = (kind: string) => progress.stages.filter((s) => s.kind === kind);
   const teacher = byKind(compressTeacherStage.kind)[0]?.metrics;
   if (teacher) {
     out.push(`Teacher FP8 vs BF16 (dev set): chrF++ ${fmt(teacher.fp8_chrf)} vs ${fmt(teacher.bf16_chrf)} ` +
       `(drop ${fmt((teacher.bf16_chrf ?? NaN) - (teacher.fp8_chrf ?? NaN), 2)}), BLEU ${fmt(teacher.fp8_bleu)} vs ${fmt(teacher.bf16_bleu)}, ` +
-      `throughput x${fmt(teacher.fp8_speedup, 2)}`);
+      `throughput ${teacher.fp8_speedup === undefined ? 'not measured (nothing generated on this attempt)' : `x${fmt(teacher.fp8_speedup, 2)}`}`);
   }
   const translator = byKind(evaluateTranslatorStage.kind)[0]?.metrics;
   if (translator) {

@@ -33,6 +33,8 @@ export const StageReport = z.object({
   started_at: z.string().optional(),
   ended_at: z.string().optional(),
   error: z.string().optional(),
+  /** The failure's type (BadInput, Stalled, RunnerFailed, ...), from the innermost typed cause. */
+  error_type: z.string().optional(),
   /** Run afresh under a prefix of its own (--no-cache, --rerun) instead of taken from the cache or resumed. */
   forced: z.boolean(),
 });
@@ -46,6 +48,14 @@ export const CampaignProgress = z.object({
 });
 export type CampaignProgress = z.infer<typeof CampaignProgress>;
 
+/** A raw source a stage reads, with the recipe field it comes from and what it must be. */
+export const SourceCheck = z.object({
+  uri: z.string(),
+  field: z.string().describe('recipe path, e.g. inputs.teacher: what errors name'),
+  kind: z.enum(['model', 'dataset']),
+});
+export type SourceCheck = z.infer<typeof SourceCheck>;
+
 /** Every stage runs inside a child workflow that opens and closes its stage through these. */
 export const OpenStageInput = z.object({
   store_root: StoreUri,
@@ -57,6 +67,8 @@ export const OpenStageInput = z.object({
    * openStage resolves a digest for each source, and those digests enter the key.
    */
   inputs: z.array(z.string()),
+  /** The raw sources among `inputs`, checked for their shape (a model directory, a parquet split) before the stage runs. */
+  checks: z.array(SourceCheck),
   runner_version: z.string(),
   /**
    * Recompute: skip the cache and write below a fresh prefix (storeLayout.forcedPrefix), so nothing an
@@ -85,6 +97,8 @@ export const CloseStageInput = z.object({
   sources: z.array(SourceDigest),
   /** The GPU activities the stage ran, folded by name, for the lineage record's producer. */
   activities: z.array(ActivitySummary),
+  /** The stage's figures, recorded with each artifact (how training adapted to memory, for one). */
+  metrics: z.record(z.string(), z.number()),
   forced: z.boolean(),
   campaign_id: z.string(),
   workflow_id: z.string(),

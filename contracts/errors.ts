@@ -1,6 +1,9 @@
 /**
  * The closed set of failure types both languages raise (as ApplicationFailure `type`).
- * Bad input or config never heals by retrying; the others are transient.
+ * Bad input or config never heals by retrying. Preemption, a stalled runner and storage trouble
+ * are transient; out of memory is retried at half the batch. A runner that crashed or raised
+ * something unknown (`RunnerFailed`) is probably a bug: it is retried only `retries.runner_failed`
+ * times in all (recipe knob), then stops with the exception's own message.
  */
 export const NonRetryableErrors = {
   BadRecipe: 'BadRecipe',
@@ -12,6 +15,8 @@ export const RetryableErrors = {
   Preempted: 'Preempted',
   OutOfMemory: 'OutOfMemory',
   StorageUnavailable: 'StorageUnavailable',
+  Stalled: 'Stalled',
+  RunnerFailed: 'RunnerFailed',
 } as const;
 
 export type HalaErrorType =

@@ -26,9 +26,20 @@ export const ActivityRun = z.object({
 export type ActivityRun = z.infer<typeof ActivityRun>;
 const run = ActivityRun.optional();
 
+/**
+ * How the Python activity watches its runner (recipe `timeouts.stall_s`, `retries.runner_failed`):
+ * read by the activity wrapper, never passed to the runner.
+ */
+export const Supervision = z.object({
+  stall_s: z.number().int().positive().describe('no progress event for this long: the runner is killed and the activity fails Stalled'),
+  runner_failed_attempts: z.number().int().positive().describe('a RunnerFailed failure on this attempt number or later is final'),
+});
+export type Supervision = z.infer<typeof Supervision>;
+
 const Common = z.object({
   stage_key: z.string().regex(/^[0-9a-f]{64}$/),
   output_prefix: StoreUri,
+  supervision: Supervision,
 });
 
 export const CompressTeacherInput = Common.extend({
@@ -78,6 +89,10 @@ export const TrainSftOutput = z.object({
   final_loss: z.number(),
   resumed_from_step: z.number().int().nonnegative(),
   seconds: z.number().nonnegative(),
+  /** What it trained with: the recipe's batch, or half of it per out-of-memory retry (accumulation doubled). */
+  per_device_batch_size: z.number().int().positive(),
+  gradient_accumulation_steps: z.number().int().positive(),
+  oom_halvings: z.number().int().nonnegative(),
   run,
 });
 
@@ -147,12 +162,12 @@ const GpuRetry = { initial_interval_s: 5, backoff_coefficient: 2, maximum_interv
  * a dead worker quickly, so it stays short: runners heartbeat while loading too.
  */
 export const GpuActivityTable = {
-  compress_teacher: { role: 'quantize', runner: 'compress', input: CompressTeacherInput, output: CompressTeacherOutput, start_to_close_s: 12 * 3600, heartbeat_s: 300, retry: GpuRetry },
-  translate_shard: { role: 'infer', runner: 'translate', input: TranslateShardInput, output: TranslateShardOutput, start_to_close_s: 2 * 3600, heartbeat_s: 120, retry: GpuRetry },
-  train_sft: { role: 'train', runner: 'train', input: TrainSftInput, output: TrainSftOutput, start_to_close_s: 72 * 3600, heartbeat_s: 300, retry: GpuRetry },
-  merge_slerp: { role: 'train', runner: 'merge', input: MergeSlerpInput, output: MergeSlerpOutput, start_to_close_s: 6 * 3600, heartbeat_s: 300, retry: GpuRetry },
-  evaluate_benchmarks: { role: 'eval', runner: 'evaluate', input: EvaluateBenchmarksInput, output: EvaluateBenchmarksOutput, start_to_close_s: 12 * 3600, heartbeat_s: 300, retry: GpuRetry },
-  score_translation: { role: 'eval', runner: 'score', input: ScoreTranslationInput, output: ScoreTranslationOutput, start_to_close_s: 3600, heartbeat_s: 120, retry: GpuRetry },
+  compress_teacher: { role: 'quantize', runner: 'compress', input: CompressTeacherInput, output: CompressTeacherOutput, start_to_close_s: 12 * 3600, heartbeat_s: 300, stall_s: 4 * 3600, retry: GpuRetry },
+  translate_shard: { role: 'infer', runner: 'translate', input: TranslateShardInput, output: TranslateShardOutput, start_to_close_s: 2 * 3600, heartbeat_s: 120, stall_s: 1800, retry: GpuRetry },
+  train_sft: { role: 'train', runner: 'train', input: TrainSftInput, output: TrainSftOutput, start_to_close_s: 72 * 3600, heartbeat_s: 300, stall_s: 1800, retry: GpuRetry },
+  merge_slerp: { role: 'train', runner: 'merge', input: MergeSlerpInput, output: MergeSlerpOutput, start_to_close_s: 6 * 3600, heartbeat_s: 300, stall_s: 1800, retry: GpuRetry },
+  evaluate_benchmarks: { role: 'eval', runner: 'evaluate', input: EvaluateBenchmarksInput, output: EvaluateBenchmarksOutput, start_to_close_s: 12 * 3600, heartbeat_s: 300, stall_s: 1800, retry: GpuRetry },
+  score_translation: { role: 'eval', runner: 'score', input: ScoreTranslationInput, output: ScoreTranslationOutput, start_to_close_s: 3600, heartbeat_s: 120, stall_s: 600, retry: GpuRetry },
 } as const satisfies Record<string, GpuActivityRow>;
 
 export interface GpuActivityRow {
@@ -162,6 +177,8 @@ export interface GpuActivityRow {
   output: z.ZodType;
   start_to_close_s: number;
   heartbeat_s: number;
+  /** Default of `supervision.stall_s`: longer than the quietest legitimate step (loading, a checkpoint save). */
+  stall_s: number;
   retry: { initial_interval_s: number; backoff_coefficient: number; maximum_interval_s: number; maximum_attempts: number };
 }
 export type GpuActivityName = keyof typeof GpuActivityTable;

@@ -55,6 +55,8 @@ export const LineageRecord = z.object({
   }),
   /** Sum of the producer's activities' GPU-seconds: what the artifact cost. */
   gpu_seconds: z.number().nonnegative(),
+  /** The producing stage's figures: what it measured, and what it had to adapt (oom_halvings). */
+  metrics: z.record(z.string(), z.number()),
   /** The stage was forced to recompute (--no-cache, --rerun) rather than run because nothing was cached. */
   forced: z.boolean(),
   parents: z.array(LineageParent),

@@ -84,9 +84,14 @@ export const InstructionSet = z.strictObject({
   drop_code: z.boolean().default(false).describe('drop rows that contain code (Hermes-3 in the report)'),
 });
 
+/** A BCP-47 tag as OPUS names its columns: language, then optional script and region (en, ar, zh-Hans, pt-BR). */
+const LanguageTag = z
+  .string()
+  .regex(/^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$/, 'must be a BCP-47 language tag such as ar, en or zh-Hans');
+
 export const Language = z.strictObject({
-  source: z.string().min(2).default('en').describe('language code; OPUS column name'),
-  target: z.string().min(2).default('ar').describe('language code; OPUS column name'),
+  source: LanguageTag.default('en').describe('BCP-47 language tag; the OPUS column name'),
+  target: LanguageTag.default('ar').describe('BCP-47 language tag; the OPUS column name'),
   source_name: z.string().min(1).default('English').describe('language name used in prompts'),
   target_name: z.string().min(1).default('Arabic').describe('language name used in prompts'),
   source_script: Script.default('latin'),
@@ -126,6 +131,16 @@ export const Recipe = z
         heartbeat_s: positiveInt()
           .optional()
           .describe('heartbeat timeout of every activity, in seconds: how soon a dead worker is noticed and its work retried elsewhere. Default: 2 min for CPU and translation activities, 5 min for the other GPU activities (loading 100 GB of weights is quiet but still heartbeated). Tiny runs and the chaos suite use ~15.'),
+        stall_s: positiveInt()
+          .optional()
+          .describe('a GPU runner that reports no progress for this many seconds is hung (a deadlocked collective, a frozen engine): its processes are killed and the activity fails Stalled, to be retried. Default per activity: 4 h compress (one quiet quantization call), 10 min scoring, 30 min the others (loading weights, saving a checkpoint).'),
+      })
+      .prefault({}),
+    retries: z
+      .strictObject({
+        runner_failed: positiveInt()
+          .default(3)
+          .describe('attempts of a GPU activity whose runner crashed or raised an unknown error (a likely bug: retrying rarely helps); preemptions and stalls are retried up to 20 times'),
       })
       .prefault({}),
     fan_out: z

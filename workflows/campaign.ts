@@ -22,6 +22,17 @@ import { plannedStages } from './stages/plan';
 import { StageTracker } from './stage-tracker';
 import { translatePauseSignal } from './translate-corpus';
 
+/**
+ * Waits for every branch, even after one fails, so a failure never cancels work that does not depend
+ * on it (the campaign's children would be terminated with it); then rejects with the first failure.
+ */
+async function allOf<T extends readonly unknown[]>(branches: readonly [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> {
+  const settled = await Promise.allSettled(branches);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
 export interface CampaignResult {
   campaign_id: string;
   progress: CampaignProgress;
@@ -39,6 +50,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     forced: !input.use_cache || input.rerun.includes(stage),
     queues: recipe.queues,
     timeouts: recipe.timeouts,
+    retries: recipe.retries,
     fan_out: recipe.fan_out,
   });
 
@@ -63,7 +75,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     const runtime = runtimeOf(name);
     await condition(() => !paused);
     tracker.started(name, runtime.forced);
-    const args: [StageInput<S, U>] = [{ runtime, stage: name, slice: declaration.slice(recipe, i), upstream }];
+    const args: [StageInput<S, U>] = [{ runtime, stage: name, index: i, slice: declaration.slice(recipe, i), upstream }];
     try {
       const outcome = await executeChild<(input: StageInput<S, U>) => Promise<StageOutcome<O>>>(declaration.workflow, {
         workflowId: tracker.workflowId(name),
@@ -81,30 +93,42 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       return outcome;
     } catch (err) {
       tracker.failed(name, err);
-      state = 'failed';
-      throw ApplicationFailure.create({ message: `stage ${name} failed`, cause: err as Error, nonRetryable: true });
+      throw err;
     }
   }
 
-  // 1–2. Compress the teacher to FP8 (and check it), while OPUS-100 is filtered.
-  const [teacher, opus] = await Promise.all([stage(compressTeacherStage, {}), stage(filterOpusStage, {})]);
-  // 3. The FP8 teacher translates Open-Orca; with OPUS this is the bilingual corpus.
-  const corpus = await stage(buildBilingualCorpusStage, { teacher: teacher.output.compressed.model, opus_pairs: opus.output.pairs });
-  // 4. Fine-tune the translator on it.
-  const translator = await stage(trainTranslatorStage, { corpus: corpus.output.dataset });
-  // 5. The translator translates the instruction sets; meanwhile it is scored against its base.
-  const [instructions] = await Promise.all([
-    stage(translateInstructionsStage, { translator: translator.output.model }),
-    stage(evaluateTranslatorStage, { translator: translator.output.model }),
-  ]);
-  // 6–8. Every student at once: SFT on the translated corpus, slerp with its base, benchmarks.
-  await Promise.all(
-    recipe.stages.sft.students.map(async (_student, i) => {
-      const tuned = await stage(sftStage, { corpus: instructions.output.dataset }, i);
-      const merged = await stage(mergeStage, { tuned: tuned.output.model }, i);
-      await stage(evaluateStage, { model: merged.output.model }, i);
-    }),
-  );
+  try {
+    // 1–2. Compress the teacher to FP8 (and check it), while OPUS-100 is filtered.
+    const [teacher, opus] = await allOf([stage(compressTeacherStage, {}), stage(filterOpusStage, {})]);
+    // 3. The FP8 teacher translates Open-Orca; with OPUS this is the bilingual corpus.
+    const corpus = await stage(buildBilingualCorpusStage, { teacher: teacher.output.compressed.model, opus_pairs: opus.output.pairs });
+    // 4. Fine-tune the translator on it.
+    const translator = await stage(trainTranslatorStage, { corpus: corpus.output.dataset });
+    // 5. The translator is scored against its base while it translates the instruction sets and,
+    // 6–8. every student at once does SFT on the translated corpus, slerp with its base, benchmarks.
+    await allOf([
+      stage(evaluateTranslatorStage, { translator: translator.output.model }),
+      (async () => {
+        const instructions = await stage(translateInstructionsStage, { translator: translator.output.model });
+        await allOf(
+          recipe.stages.sft.students.map(async (_student, i) => {
+            const tuned = await stage(sftStage, { corpus: instructions.output.dataset }, i);
+            const merged = await stage(mergeStage, { tuned: tuned.output.model }, i);
+            await stage(evaluateStage, { model: merged.output.model }, i);
+          }),
+        );
+      })(),
+    ]);
+  } catch {
+    // Every branch that could finish has: name each stage that failed, with its error.
+    state = 'failed';
+    const failed = tracker.snapshot(state).stages.filter((s) => s.status === 'failed');
+    throw ApplicationFailure.create({
+      type: 'CampaignFailed',
+      message: `${failed.length} stage${failed.length === 1 ? '' : 's'} failed: ${failed.map((s) => `${s.stage} (${s.error_type ?? 'Error'}: ${s.error})`).join('; ')}`,
+      nonRetryable: true,
+    });
+  }
 
   state = 'completed';
   const progress = tracker.snapshot(state);

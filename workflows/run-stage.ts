@@ -14,16 +14,18 @@ export function stageWorkflow<S, U, O>(declaration: StageDeclaration<S, U, O>) {
 }
 
 export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, input: StageInput<S, U>): Promise<StageOutcome<O>> {
-  const { runtime, stage, slice, upstream } = input;
+  const { runtime, stage, index, slice, upstream } = input;
   const cpu = cpuActivities(runtime);
   const startedAt = new Date().toISOString();
   // The key material: the stage's name, its slice of the recipe, its inputs. Nothing else.
-  const inputs = declaration.inputs(slice, upstream);
+  const refs = declaration.inputs(slice, upstream, index);
+  const inputs = refs.map((r) => (typeof r === 'string' ? r : r.uri));
   const opened = await cpu.openStage({
     store_root: runtime.store_root,
     stage,
     config: slice,
     inputs,
+    checks: refs.filter((r) => typeof r !== 'string'),
     runner_version: runtime.code_version,
     forced: runtime.forced,
   });
@@ -64,6 +66,7 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
     artifacts: result.artifacts,
     sources,
     activities,
+    metrics: result.metrics,
     forced,
     campaign_id: runtime.campaign_id,
     workflow_id: info.workflowId,

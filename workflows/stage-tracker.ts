@@ -1,4 +1,5 @@
 // The campaign's view of its stages, for the progress query and the final summary.
+import { ApplicationFailure } from '@temporalio/workflow';
 import type { CampaignProgress, StageReport } from '../contracts/campaign';
 import type { StageOutcome } from './stages/declaration';
 
@@ -30,8 +31,8 @@ export class StageTracker {
   }
 
   failed(stage: string, error: unknown): void {
-    const message = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-    this.update(stage, { status: 'failed', error: message, ended_at: new Date().toISOString() });
+    const { type, message } = rootCause(error);
+    this.update(stage, { status: 'failed', error: message, error_type: type, ended_at: new Date().toISOString() });
   }
 
   running(): string[] {
@@ -47,4 +48,17 @@ export class StageTracker {
     if (!current) throw new Error(`stage ${stage} is not in the campaign's plan`);
     this.stages.set(stage, { ...current, ...patch });
   }
+}
+
+/**
+ * What went wrong, from the innermost failure that has a type: a child workflow's failure wraps the
+ * activity's, which wraps the runner's typed error (BadInput, Stalled, RunnerFailed, ...).
+ */
+function rootCause(error: unknown): { type?: string; message: string } {
+  let found: { type?: string; message: string } = { message: error instanceof Error ? error.message : String(error) };
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (e instanceof ApplicationFailure) found = { type: e.type ?? undefined, message: e.message };
+    else if (!found.type) found = { message: e.message };
+  }
+  return found;
 }

@@ -12,24 +12,26 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from . import contract
-from .activity_process import run_runner
+from .activity_process import Supervision, run_runner
 from .activity_run import AttemptClock
 from .engines.service import EngineService
 from .errors import HalaError
 
 
-def _validated_input(name: str, payload: Any) -> dict:
+def _validated_input(name: str, payload: Any) -> tuple[dict, Supervision]:
+    """The runner's config and how to watch it: `supervision` is the activity's, never the runner's."""
     try:
-        return contract.validate_input(name, payload)
+        config = dict(contract.validate_input(name, payload))
     except HalaError as e:  # bad input never heals by retrying
         raise ApplicationError(e.message, type=e.type, non_retryable=True) from None
+    return config, Supervision.from_payload(config.pop("supervision", None))
 
 
 def _runner_activity(name: str, runner: str) -> Callable:
     @activity.defn(name=name)
     async def run_stage(payload: dict) -> dict:
         clock = AttemptClock()
-        result = await run_runner(runner, _validated_input(name, payload))
+        result = await run_runner(runner, *_validated_input(name, payload))
         return contract.validate_output(name, {**result, "run": clock.record()})
 
     return run_stage
@@ -39,7 +41,7 @@ def _translate_activity(engines: EngineService) -> Callable:
     @activity.defn(name="translate_shard")
     async def translate_shard(payload: dict) -> dict:
         clock = AttemptClock()
-        result = await engines.translate(_validated_input("translate_shard", payload))
+        result = await engines.translate(*_validated_input("translate_shard", payload))
         return contract.validate_output("translate_shard", {**result, "run": clock.record()})
 
     return translate_shard

@@ -9,6 +9,11 @@ every progress event becomes a heartbeat `{phase, done, total, checkpoint_uri, m
 events the last details are re-sent, so a long quiet step (loading 200 GB of weights) neither times
 out nor loses the resume point. On a retry the last heartbeat goes to the runner as config["resume"].
 
+Supervision (contract `supervision`, from the recipe): a runner that sends no progress event for
+`stall_s` is hung (a deadlocked collective, a frozen engine): its group is killed and the activity
+fails `Stalled`, retryably. A `RunnerFailed` failure (a crash or an unknown exception) on attempt
+`runner_failed_attempts` or later is final: retrying a bug burns GPU hours and says nothing new.
+
 The building blocks (ChildProcess, Heartbeater, read_until_terminal, supervise) are shared with the
 long-lived engine subprocess of the infer queue (hala_runners.engines.service).
 """
@@ -21,6 +26,8 @@ import os
 import signal
 import sys
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable
 
@@ -37,6 +44,21 @@ STDERR_TAIL_LINES = 40
 TAIL_CHARS, LINE_CHARS = 700, 160  # of the stderr tail quoted in a failure message
 MESSAGE_CHARS = 1000  # of a runner's error message passed on in a failure
 LINE_LIMIT = 16 << 20  # a result or error event is one line; asyncio's 64 KiB default is too small
+
+
+STALL_KILL_GRACE_S = 2.0  # a hung runner will not checkpoint on SIGTERM: do not wait for it
+
+
+@dataclass(frozen=True)
+class Supervision:
+    """How the activity watches its runner; None fields switch the check off (tests, a runner run alone)."""
+    stall_s: float | None = None
+    runner_failed_attempts: int | None = None
+
+    @classmethod
+    def from_payload(cls, value: dict | None) -> "Supervision":
+        value = value or {}
+        return cls(stall_s=value.get("stall_s"), runner_failed_attempts=value.get("runner_failed_attempts"))
 
 
 def runner_env() -> dict[str, str]:
@@ -136,8 +158,10 @@ class Heartbeater:
         # loading must not wipe the details the next attempt resumes from.
         self.last: dict[str, Any] = resume or {"phase": "start", "done": 0, "total": 0,
                                                "checkpoint_uri": None, "metrics": {}}
+        self.last_event_at = time.monotonic()  # the start counts: a runner hung from birth is caught too
 
     def progress(self, event: dict) -> None:
+        self.last_event_at = time.monotonic()
         self.last = {"phase": event.get("phase", ""), "done": int(event.get("done", 0)),
                      "total": int(event.get("total", 0)), "checkpoint_uri": event.get("checkpoint_uri"),
                      "metrics": dict(event.get("metrics") or {})}
@@ -177,31 +201,62 @@ async def read_until_terminal(child: ChildProcess, beat: Heartbeater) -> dict | 
             return event
 
 
-def result_of(event: dict | None, child: ChildProcess, rc: int | None) -> dict:
+def result_of(event: dict | None, child: ChildProcess, rc: int | None, supervision: Supervision = Supervision()) -> dict:
     """The runner's result, or the ApplicationError that its error event or silent exit means."""
     if event is not None and event["event"] == "result":
         return event["result"]
     if event is not None:
-        kind = str(event.get("type") or "Preempted")
+        kind = str(event.get("type") or "RunnerFailed")
         message = str(event.get("message", ""))
         if len(message) > MESSAGE_CHARS:  # keep the failure under Temporal's 2 KB; the log has the rest
             message = message[:MESSAGE_CHARS] + " … (cut; the worker log has the full message)"
-        raise ApplicationError(message, type=kind, non_retryable=is_non_retryable(kind))
+        raise failure(kind, message, supervision)
     tail = child.stderr_tail()
-    # -9 with no event is almost always the kernel's OOM killer; both are retryable.
-    kind = "OutOfMemory" if rc == -signal.SIGKILL or "out of memory" in tail.lower() else "Preempted"
-    raise ApplicationError(f"{child.label} exited with code {rc} without a result event (full stderr in the "
-                           f"worker log); stderr tail:\n{tail}", type=kind)
+    # -9 with no event is almost always the kernel's OOM killer (retried); any other silent exit is a crash.
+    kind = "OutOfMemory" if rc == -signal.SIGKILL or "out of memory" in tail.lower() else "RunnerFailed"
+    raise failure(kind, f"{child.label} exited with code {rc} without a result event (full stderr in the "
+                        f"worker log); stderr tail:\n{tail}", supervision)
 
 
-async def supervise(child: ChildProcess, beat: Heartbeater, work: Awaitable[Any]) -> Any:
-    """Await `work` while heartbeating; on cancellation or worker shutdown kill the child's group."""
-    tasks = [asyncio.create_task(beat.quiet_loop()), asyncio.create_task(activity.wait_for_worker_shutdown())]
+def failure(kind: str, message: str, supervision: Supervision) -> ApplicationError:
+    """The failure of `kind`: non-retryable for bad input, and for a runner failure once its attempts are used up."""
+    attempt = activity.info().attempt
+    limit = supervision.runner_failed_attempts
+    if kind == "RunnerFailed" and limit is not None and attempt >= limit:
+        return ApplicationError(f"{message}\n(attempt {attempt}: runner failures stop after {limit}, recipe "
+                                f"retries.runner_failed)", type=kind, non_retryable=True)
+    return ApplicationError(message, type=kind, non_retryable=is_non_retryable(kind))
+
+
+async def _watch_for_stall(child: ChildProcess, beat: Heartbeater, stall_s: float) -> str:
+    """Returns (with a message) once the runner has sent no progress for `stall_s` seconds."""
+    while True:
+        quiet = time.monotonic() - beat.last_event_at
+        if quiet >= stall_s:
+            last = beat.last
+            return (f"{child.label} (pid {child.pgid}) sent no progress for {quiet:.0f} s (timeouts.stall_s = "
+                    f"{stall_s:g}); last: {last.get('phase')} {last.get('done')}/{last.get('total')}. Its "
+                    f"process group was killed; the retry resumes from the last heartbeat")
+        await asyncio.sleep(min(1.0, stall_s - quiet))
+
+
+async def supervise(child: ChildProcess, beat: Heartbeater, work: Awaitable[Any],
+                    supervision: Supervision = Supervision()) -> Any:
+    """Await `work` while heartbeating; on cancellation, worker shutdown or a stall kill the child's group."""
+    shutdown = asyncio.create_task(activity.wait_for_worker_shutdown())
+    tasks = [asyncio.create_task(beat.quiet_loop()), shutdown]
+    stall = None
+    if supervision.stall_s is not None:
+        stall = asyncio.create_task(_watch_for_stall(child, beat, supervision.stall_s))
+        tasks.append(stall)
     work_task = asyncio.ensure_future(work)
     try:
-        await asyncio.wait({work_task, tasks[1]}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({work_task, *tasks[1:]}, return_when=asyncio.FIRST_COMPLETED)
         if work_task.done():
             return work_task.result()
+        if stall is not None and stall.done():
+            await child.kill(grace_s=STALL_KILL_GRACE_S)
+            raise ApplicationError(stall.result(), type="Stalled")
         # SIGTERM to the group is the preemption notice: a runner that can (train) checkpoints now
         # and says so in an error event; progress read meanwhile still becomes heartbeats.
         await child.kill()
@@ -228,7 +283,7 @@ def _error_event(task: asyncio.Future) -> dict | None:
     return event if isinstance(event, dict) and event.get("event") == "error" else None
 
 
-async def run_runner(name: str, config: dict) -> dict:
+async def run_runner(name: str, config: dict, supervision: Supervision = Supervision()) -> dict:
     """Run runner `name` on `config` (the contract input) for the current activity; return its result."""
     config = {**config, "resume": resume_details()}
     beat = Heartbeater(config["resume"])
@@ -238,10 +293,10 @@ async def run_runner(name: str, config: dict) -> dict:
         child = await ChildProcess.start([sys.executable, "-m", runner_module(name), "--config", str(path)],
                                          label=name)
         try:
-            event = await supervise(child, beat, read_until_terminal(child, beat))
+            event = await supervise(child, beat, read_until_terminal(child, beat), supervision)
             # stdout closed or the last event came: the runner is exiting; don't wait forever on it.
             rc = await child.wait(timeout=60)
-            return result_of(event, child, rc)
+            return result_of(event, child, rc, supervision)
         finally:
             if child.alive:
                 await child.kill()

@@ -51,5 +51,6 @@ def classify(exc: BaseException) -> HalaError:
         return HalaError("OutOfMemory", text)
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return HalaError("StorageUnavailable", text)
-    # Unknown failures are treated as transient: Temporal's retry policy bounds them.
-    return HalaError("Preempted", text)
+    # Unknown: most likely a bug or a bad artifact the checks missed. Retried a few times only
+    # (supervision.runner_failed_attempts), with the exception's own words first.
+    return HalaError("RunnerFailed", text)

@@ -37,6 +37,15 @@ def _run(cfg):
             print("\\r".join(f"bar {j} {'#' * 200}" for j in range(20)), file=sys.stderr)
         print("the real cause " + "x" * 5000, file=sys.stderr, flush=True)
         os._exit(3)
+    if cfg.mode == "raise":  # an exception no check foresaw
+        open("/etc").read()
+    if cfg.mode == "loop":  # steady progress until stopped from outside
+        open(cfg.pid_file, "w").write(f"{os.getpid()} 0")
+        step = 0
+        while True:
+            step += 1
+            progress.emit_progress("work", step, 10**6)
+            time.sleep(0.05)
     if cfg.mode == "crash":
         print("about to crash", file=sys.stderr, flush=True)
         os._exit(3)

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import time
 
 import pytest
 from temporalio.exceptions import ApplicationError
 
 from hala_runners import activity_process
-from hala_runners.activity_process import run_runner
+from hala_runners.activity_process import Supervision, run_runner
 
 
 def _work_beats(beats):
@@ -64,13 +65,55 @@ def test_a_config_key_the_runner_does_not_know_is_bad_input(activity_env, fake_r
     assert "'stpes'" in info.value.message
 
 
-def test_an_exit_without_an_event_is_retryable_and_carries_the_stderr_tail(activity_env, fake_runner):
+def test_an_exit_without_an_event_is_a_runner_failure_with_the_stderr_tail(activity_env, fake_runner):
     with pytest.raises(ApplicationError) as info:
         activity_env.run(run_runner, fake_runner, {"mode": "crash"})
 
     assert not info.value.non_retryable
-    assert info.value.type == "Preempted"
+    assert info.value.type == "RunnerFailed"
     assert "exited with code 3" in info.value.message and "about to crash" in info.value.message
+
+
+def test_an_unknown_exception_is_a_runner_failure_retried_only_a_few_times(activity_env, fake_runner):
+    """Not Preempted: a bug (here a file where a model directory should be) is retried until the
+    recipe's runner_failed attempts are used up, then it is final, with the exception's words first."""
+    supervision = Supervision(runner_failed_attempts=3)
+    for attempt, final in ((1, False), (2, False), (3, True), (4, True)):
+        activity_env.retry_with({"phase": "start", "done": 0, "total": 0, "checkpoint_uri": None, "metrics": {}}, attempt)
+        with pytest.raises(ApplicationError) as info:
+            activity_env.run(run_runner, fake_runner, {"mode": "raise"}, supervision)
+        assert info.value.type == "RunnerFailed"
+        assert info.value.non_retryable == final, f"attempt {attempt}"
+        assert info.value.message.startswith("IsADirectoryError: [Errno 21] Is a directory: '/etc'")
+
+
+def test_a_frozen_runner_is_killed_after_stall_s_and_fails_stalled(activity_env, fake_runner, tmp_path):
+    """SIGSTOP freezes the runner mid-work (as a deadlocked collective would): no progress comes, the
+    watchdog kills its group once stall_s has passed, and the failure is Stalled, retryable."""
+    stall_s = 2.0
+    pid_file = tmp_path / "pids"
+
+    async def scenario():
+        task = asyncio.ensure_future(activity_env.env.run(
+            run_runner, fake_runner, {"mode": "loop", "pid_file": str(pid_file)}, Supervision(stall_s=stall_s)))
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline, "the fake runner never started"
+            await asyncio.sleep(0.05)
+        leader = int(pid_file.read_text().split()[0])
+        await asyncio.sleep(0.5)  # a few progress events go by
+        os.killpg(leader, signal.SIGSTOP)
+        frozen_at = time.monotonic()
+        with pytest.raises(ApplicationError) as info:
+            await task
+        return leader, info.value, time.monotonic() - frozen_at
+
+    pgid, error, waited = asyncio.run(scenario())
+    assert error.type == "Stalled" and not error.non_retryable
+    assert "sent no progress for" in error.message and "timeouts.stall_s" in error.message
+    assert not _group_alive(pgid)
+    # Killed within stall_s plus the watchdog's tick and the kill grace.
+    assert waited < stall_s + 1.0 + activity_process.STALL_KILL_GRACE_S + 1.0, waited
 
 
 def test_a_noisy_crash_still_fits_a_failure_temporal_keeps_whole(activity_env, fake_runner):

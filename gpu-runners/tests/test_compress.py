@@ -19,7 +19,8 @@ def compressed(hub_mirror, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("compress")
     payload = {"stage_key": "d" * 64, "output_prefix": f"file://{root}/store/teacher-fp8",
-               "model": "hf://hala-tiny/command-a-translate", "scheme": "FP8_DYNAMIC", "ignore": []}
+               "model": "hf://hala-tiny/command-a-translate", "scheme": "FP8_DYNAMIC", "ignore": [],
+               "supervision": {"stall_s": 600, "runner_failed_attempts": 3}}
     activity = create_activities()["compress_teacher"]
     result = asyncio.run(ActivityEnvironment().run(activity, payload))
     return result, store.fetch(result["model"]), payload

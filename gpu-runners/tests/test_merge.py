@@ -133,7 +133,7 @@ def test_a_retry_adopts_finished_shards_and_writes_the_same_bytes(tmp_path, mode
 
     monkeypatch.setattr(merge, "slerp", dies_midway)
     code, events = _merge(tmp_path, models, capsys, max_shard_bytes=150_000)
-    assert code == 1 and events[-1]["type"] == "Preempted"
+    assert code == 1 and events[-1]["type"] == "RunnerFailed"
     finished = len(list((tmp_path / "store" / "merge" / "partial").glob("*.json")))
     assert finished >= 1
 

@@ -2,7 +2,7 @@
 // test see what the workflows ask for, in which order and how concurrently, in milliseconds.
 // The real activities are exercised by their own suites and by test/e2e.
 import { createHash } from 'node:crypto';
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ArtifactRef } from '../../contracts/artifact';
 import type { ActivityRun } from '../../contracts/gpu-activities';
 import type { GpuActivityFns } from '../../activities/gpu';
@@ -47,6 +47,8 @@ export interface RecordingOptions {
   shards?: number;
   /** Calls for which this returns true fail on their first attempt (a preempted GPU), then succeed. */
   flaky?: (name: string, input: Record<string, unknown>) => boolean;
+  /** Calls for which this returns true fail for good, as a runner with a bug does (RunnerFailed, final). */
+  fails?: (name: string, input: Record<string, unknown>) => boolean;
   /** prepareSegments hands its shards over as a real list in it (as the real one does). */
   store: ArtifactStore;
   /**
@@ -75,6 +77,7 @@ export function recordingActivities(opts: RecordingOptions) {
       await sleep(delay);
       call.end = Date.now();
       if (opts.flaky?.(name, call.input) && Context.current().info.attempt === 1) throw new Error(`${name}: preempted (fake)`);
+      if (opts.fails?.(name, call.input)) throw ApplicationFailure.nonRetryable(`${name}: ZeroDivisionError: division by zero (fake)`, 'RunnerFailed');
       return await body(input, call);
     };
   // GPU stand-ins also report how they ran, as every Python activity does.
@@ -103,7 +106,7 @@ export function recordingActivities(opts: RecordingOptions) {
       translations: ref(`${i.output_prefix}/translations.parquet`),
       rows: 10, generated_tokens: 100, seconds: 1, tokens_per_second: String(i.model).includes('fp8') ? 200 : 100, engine: 'transformers' as const, resumed_rows: 0,
     })),
-    train_sft: gpuRecord('train_sft', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), steps: 10, final_loss: 0.5, resumed_from_step: 0, seconds: 1 })),
+    train_sft: gpuRecord('train_sft', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), steps: 10, final_loss: 0.5, resumed_from_step: 0, seconds: 1, per_device_batch_size: 8, gradient_accumulation_steps: 1, oom_halvings: 0 })),
     merge_slerp: gpuRecord('merge_slerp', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), tensors: 20, linear_fallbacks: 1 })),
     evaluate_benchmarks: gpuRecord('evaluate_benchmarks', (i) => ({ scores: { AlGhafa: 50 }, average: 50, report: ref(`${i.output_prefix}/report.json`, 'report') })),
     score_translation: gpuRecord('score_translation', (i) => ({ bleu: String((i.hypotheses as ArtifactRef).uri).includes('base') ? 1 : 40, chrf: String((i.hypotheses as ArtifactRef).uri).includes('base') ? 5 : 60, rows: 5, tokenize: 'intl' })),

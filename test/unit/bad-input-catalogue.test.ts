@@ -54,6 +54,7 @@ describe('bad recipes: rejected before anything starts, one line per problem', (
     ['a wrong type', (t) => t.replace('epochs: 3', 'epochs: three'), /stages\.train_translator\.epochs must be number \(got "three"\)/],
     ['a zero knob', (t) => t.replace('translate_instructions: { shard_rows: 200 }', 'translate_instructions: { shard_rows: 0 }'), /stages\.translate_instructions\.shard_rows must be > 0 \(got 0\)/],
     ['a negative knob', (t) => t.replace('learning_rate: 0.003', 'learning_rate: -0.1'), /stages\.train_translator\.learning_rate must be > 0 \(got -0\.1\)/],
+    ['a language that is not a BCP-47 tag', (t) => t.replace('target: ar,', 'target: arabic,'), /^language\.target must be a BCP-47 language tag such as ar, en or zh-Hans \(got "arabic"\)$/],
     ['an unknown stage', (t) => t.replace('  merge: { t: 0.5 }', '  merge: { t: 0.5 }\n  distill: { t: 1 }'), /stages\.distill is not a known setting/],
     ['an unknown benchmark format (model or task that does not exist)', (t) => t.replace('format: exams', 'format: exams_v9'), /inputs\.benchmarks\[2\]\.format must be one of/],
     ['a missing input', (t) => t.replace(/ {2}open_orca: .*\n/, ''), /inputs\.open_orca is required/],
@@ -154,10 +155,26 @@ describe('bad artifacts: never taken for whole', () => {
 
   it('an unknown model (no such hub repo) stops its stage at open, before any GPU queue is woken', async () => {
     const f = await failureOf(
-      run(stageCache.openStage, { store_root: store.rootUri, stage: 'sft-x', config: {}, inputs: ['hf://hala-tiny/lfm2-9b-typo'], runner_version: '0', forced: false }),
+      run(stageCache.openStage, { store_root: store.rootUri, stage: 'sft-x', config: {}, inputs: ['hf://hala-tiny/lfm2-9b-typo'], runner_version: '0', checks: [], forced: false }),
     );
     expect(f).toMatchObject({ type: 'BadInput', nonRetryable: true });
     expect(f.message).toContain('hf://hala-tiny/lfm2-9b-typo');
+  });
+
+  it('a source that is not what its field says stops its stage at open, naming the field', async () => {
+    const open = (uri: string, kind: 'model' | 'dataset', field: string) =>
+      failureOf(run(stageCache.openStage, { store_root: store.rootUri, stage: 'compress-teacher', config: {}, inputs: [uri], checks: [{ uri, field, kind }], runner_version: '0', forced: false }));
+    const passwd = await open('file:///etc/passwd', 'model', 'inputs.teacher');
+    expect(passwd).toMatchObject({ type: 'BadInput', nonRetryable: true });
+    expect(passwd.message).toBe('openStage compress-teacher: inputs.teacher = file:///etc/passwd is a file, not a model directory: a model is a directory with config.json and its weights (*.safetensors); point inputs.teacher at one');
+    const half = path.join(dir, 'half-model');
+    await mkdir(half, { recursive: true });
+    await writeFile(path.join(half, 'config.json'), '{}');
+    expect((await open(`file://${half}`, 'model', 'stages.sft.students[0].base')).message).toContain('stages.sft.students[0].base = file://' + half + ' has config.json but no weights');
+    await writeFile(path.join(dir, 'data', 'notes.parquet'), 'not parquet at all');
+    const notParquet = await open(`file://${dir}/data/notes.parquet`, 'dataset', 'inputs.opus');
+    expect(notParquet).toMatchObject({ type: 'BadInput', nonRetryable: true });
+    expect(notParquet.message).toContain('inputs.opus = file://' + dir + '/data/notes.parquet is not a parquet file');
   });
 
   it('a shard list changed after it was written is ArtifactCorrupt; a page past its end is BadInput', async () => {
@@ -174,10 +191,10 @@ describe('bad artifacts: never taken for whole', () => {
   });
 
   it('a corrupt stage manifest is refused instead of being served from the cache', async () => {
-    const opened = await run(stageCache.openStage, { store_root: store.rootUri, stage: 's', config: {}, inputs: [], runner_version: '0', forced: false });
+    const opened = await run(stageCache.openStage, { store_root: store.rootUri, stage: 's', config: {}, inputs: [], runner_version: '0', checks: [], forced: false });
     await mkdir(path.join(dir, 'store', 'cache'), { recursive: true });
     await writeFile(path.join(dir, 'store', 'cache', `${opened.stage_key}.json`), JSON.stringify({ stage_key: 'd'.repeat(64), output: {} }));
-    const f = await failureOf(run(stageCache.openStage, { store_root: store.rootUri, stage: 's', config: {}, inputs: [], runner_version: '0', forced: false }));
+    const f = await failureOf(run(stageCache.openStage, { store_root: store.rootUri, stage: 's', config: {}, inputs: [], runner_version: '0', checks: [], forced: false }));
     expect(f).toMatchObject({ type: 'ArtifactCorrupt', nonRetryable: true });
     expect(f.message).toContain('delete the file');
   });

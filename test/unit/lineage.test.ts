@@ -52,6 +52,7 @@ describe('hala lineage rendering', () => {
     },
     gpu_seconds: 160.04,
     forced: false,
+    metrics: {},
     parents: [
       { kind: 'source', uri: 'hf://CohereLabs/command-a', sha256: teacherSha, revision: '0123456789abcdef0123456789abcdef01234567' },
       { kind: 'source', uri: 'hf://datasets/org/train.parquet', sha256: 'd'.repeat(64) },

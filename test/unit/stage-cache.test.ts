@@ -21,7 +21,7 @@ let root: string;
 let acts: ReturnType<typeof createStageCacheActivities>;
 
 const open = (inputs: string[], extra: Partial<OpenStageInput> = {}) =>
-  acts.openStage({ store_root: root, stage: 'filter-opus', config: { max_chars: 400 }, inputs, runner_version: '0.1.0', forced: false, ...extra });
+  acts.openStage({ store_root: root, stage: 'filter-opus', config: { max_chars: 400 }, inputs, runner_version: '0.1.0', forced: false, checks: [], ...extra });
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'hala-stage-cache-'));
@@ -63,7 +63,7 @@ describe('closeStage lineage', () => {
     ];
     const close: CloseStageInput = {
       store_root: root, stage: 'filter-opus', stage_key: opened.stage_key, config: {}, inputs: [ARTIFACT, DATASET], output: {},
-      artifacts: [artifact], sources: opened.sources, activities, forced: false,
+      artifacts: [artifact], sources: opened.sources, activities, forced: false, metrics: { kept: 8 },
       campaign_id: 'c1', workflow_id: 'c1/filter-opus', run_id: 'r1', code_version: '0.1.0', started_at: '2026-01-01T00:00:00Z',
     };
     await acts.closeStage(close);

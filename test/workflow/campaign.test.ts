@@ -28,6 +28,8 @@ describe('campaign workflow', () => {
   let recipe: Recipe;
   let sha: string;
   let fakes: CampaignHarness['fakes'];
+  /** The stage whose training fails for good, while set. */
+  let failing: string | undefined;
 
   beforeAll(async () => {
     // openStage digests the recipe's hf:// sources: from the tiny world's offline mirror, never the network.
@@ -35,6 +37,7 @@ describe('campaign workflow', () => {
     env = await createLocalEnv();
     // Independent stages run at once: their calls wait for each other (in a sequential DAG they could not).
     harness = await startCampaignHarness(env, {
+      fails: (name, input) => failing !== undefined && name === 'train_sft' && String(input.output_prefix).includes(`/stages/${failing}/`),
       meet: [
         { count: 2, when: (name) => name === 'compress_teacher' || name === 'filterOpus' },
         { count: 3, when: (name, input) => name === 'train_sft' && String(input.output_prefix).includes('/sft-') },
@@ -149,6 +152,38 @@ describe('campaign workflow', () => {
     // every other student and every stage upstream is served from the cache.
     const ran = result.progress.stages.filter((s) => s.status === 'completed').map((s) => s.stage).sort();
     expect(ran).toEqual(['evaluate-hala-350m', 'merge-hala-350m', 'sft-hala-350m']);
+  });
+
+  it('lets every other branch finish when one student fails, names it, and redoes only its branch on a rerun', async () => {
+    const fresh = { ...recipe, seed: 7 }; // new keys: nothing cached
+    failing = 'sft-hala-700m';
+    const handle = await start('wf-student-fails', fresh);
+    const failure = await handle.result().catch((e: unknown) => e as Error);
+    failing = undefined;
+    expect(String(((failure as Error).cause as Error | undefined)?.message)).toMatch(/^1 stage failed: sft-hala-700m \(RunnerFailed: train_sft: ZeroDivisionError/);
+    const progress = await handle.query(progressQuery);
+    const status = Object.fromEntries(progress.stages.map((s) => [s.stage, s.status]));
+    expect(status).toMatchObject({ 'sft-hala-700m': 'failed', 'merge-hala-700m': 'pending', 'evaluate-hala-700m': 'pending' });
+    for (const s of ['evaluate-translator', 'sft-hala-350m', 'merge-hala-350m', 'evaluate-hala-350m', 'evaluate-hala-1-2b']) expect(status[s], s).toBe('completed');
+    expect(progress.stages.find((s) => s.stage === 'sft-hala-700m')).toMatchObject({ error_type: 'RunnerFailed' });
+    expect(progress.stages.some((s) => s.status === 'running')).toBe(false);
+
+    const again = await (await start('wf-student-fixed', fresh)).result();
+    const ran = again.progress.stages.filter((s) => s.status === 'completed').map((s) => s.stage).sort();
+    expect(ran).toEqual(['evaluate-hala-700m', 'merge-hala-700m', 'sft-hala-700m']);
+  });
+
+  it('refuses a teacher that is not a model directory at stage open: one attempt, BadInput naming inputs.teacher', async () => {
+    const before = fakes.calls.length;
+    const bad = { ...recipe, inputs: { ...recipe.inputs, teacher: 'file:///etc/passwd' } };
+    const handle = await start('wf-bad-teacher', bad);
+    const failure = (await handle.result().catch((e: unknown) => e)) as Error;
+    expect(String((failure.cause as Error | undefined)?.message)).toContain('compress-teacher (BadInput: openStage compress-teacher: inputs.teacher = file:///etc/passwd is a file, not a model directory');
+    const opens = fakes.calls.slice(before).filter((c) => c.name === 'openStage' && c.input.stage === 'compress-teacher');
+    expect(opens).toHaveLength(1); // not retried
+    expect(fakes.calls.slice(before).filter((c) => c.name === 'compress_teacher')).toEqual([]); // no GPU woken
+    const progress = await handle.query(progressQuery);
+    expect(progress.stages.find((s) => s.stage === 'filter-opus')?.status).toMatch(/completed|cached/);
   });
 
   it('holds new stages while paused and finishes after resume', async () => {

@@ -44,7 +44,7 @@ describe('translateCorpus', () => {
   async function fanOut(name: string, shards: ArtifactRef[], output_prefix: string, shards_per_run: number): Promise<TranslateCorpusInput> {
     const runtime: StageRuntime = {
       campaign_id: 'tc', store_root: store.rootUri, code_version: 'test', forced: false,
-      queues: recipe.queues, timeouts: recipe.timeouts, fan_out: { window: 2, shards_per_run },
+      queues: recipe.queues, timeouts: recipe.timeouts, retries: recipe.retries, fan_out: { window: 2, shards_per_run },
     };
     const { prompt_template: _prompt, ...generation } = recipe.generation.translator;
     return {

@@ -7,6 +7,7 @@ import { combineActivities } from '../activity-summaries';
 import { promptFor } from '../prompt';
 import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
+import { dataset } from './sources';
 
 export interface BuildBilingualCorpusSlice {
   open_orca: string;
@@ -36,7 +37,7 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
       seed: r.seed,
     };
   },
-  inputs: (s, up) => [up.teacher.sha256, up.opus_pairs.sha256, s.open_orca],
+  inputs: (s, up) => [up.teacher.sha256, up.opus_pairs.sha256, dataset(s.open_orca, 'inputs.open_orca')],
   model: (r) => r.inputs.teacher,
   headline: ['pairs', 'examples', 'teacher_segments'],
   async work(io, s, up) {

@@ -6,6 +6,7 @@ import { combineActivities, summarizeRuns } from '../activity-summaries';
 import { measureTranslation, prepareDevSet, type MeasureKnobs } from '../translation-quality';
 import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
+import { dataset, model } from './sources';
 
 export interface CompressTeacherSlice {
   teacher: string;
@@ -20,7 +21,8 @@ export interface TeacherCheck {
   chrf_drop: number;
   /** The threshold the check applied (the recipe's max_chrf_drop). */
   max_chrf_drop: number;
-  speedup: number;
+  /** FP8 over BF16 tokens per second; null when either generated nothing this attempt. */
+  speedup: number | null;
   passed: boolean;
 }
 export interface CompressTeacherResult {
@@ -42,7 +44,7 @@ export const compressTeacherStage: StageDeclaration<CompressTeacherSlice, Record
       check: { dev: r.inputs.translation_dev, rows: check_rows, language: { source, target, target_name }, generation: r.generation.teacher, bleu_tokenize: r.scoring.bleu_tokenize },
     };
   },
-  inputs: (s) => [s.teacher, s.check.dev],
+  inputs: (s) => [model(s.teacher, 'inputs.teacher'), dataset(s.check.dev, 'inputs.translation_dev')],
   model: (r) => r.inputs.teacher,
   headline: ['bf16_chrf', 'fp8_chrf', 'fp8_speedup', 'quantized_linear_layers'],
   async work(io, s) {
@@ -63,7 +65,8 @@ export const compressTeacherStage: StageDeclaration<CompressTeacherSlice, Record
       fp8: { bleu: fp8.bleu, chrf: fp8.chrf, tokens_per_second: fp8.tokens_per_second },
       chrf_drop,
       max_chrf_drop: s.compress.max_chrf_drop,
-      speedup: bf16.tokens_per_second > 0 ? fp8.tokens_per_second / bf16.tokens_per_second : 0,
+      // Unknown when a measurement generated nothing this attempt (every chunk taken from an earlier one).
+      speedup: bf16.tokens_per_second > 0 && fp8.tokens_per_second > 0 ? fp8.tokens_per_second / bf16.tokens_per_second : null,
       passed: chrf_drop <= s.compress.max_chrf_drop,
     };
     const { run: _run, ...compressedOutput } = compressed;
@@ -75,7 +78,7 @@ export const compressTeacherStage: StageDeclaration<CompressTeacherSlice, Record
         fp8_chrf: check.fp8.chrf,
         bf16_bleu: check.bf16.bleu,
         fp8_bleu: check.fp8.bleu,
-        fp8_speedup: check.speedup,
+        ...(check.speedup !== null ? { fp8_speedup: check.speedup } : {}),
         quantized_linear_layers: compressed.quantized_linear_layers,
       },
       activities: combineActivities(summarizeRuns([compressed]), bf16.activities, fp8.activities),

@@ -3,6 +3,7 @@
 // (run-stage.ts); the stage key hashes exactly the slice, and the work receives the slice, never the
 // recipe, so a knob a stage reads cannot be missing from its key.
 import type { ArtifactRef } from '../../contracts/artifact';
+import type { SourceCheck } from '../../contracts/campaign';
 import type { ActivitySummary, SourceDigest } from '../../contracts/lineage';
 import type { Recipe } from '../../contracts/recipe';
 import type { CpuActivityFns } from '../../activities/cpu-api';
@@ -21,6 +22,7 @@ export interface StageRuntime {
   forced: boolean;
   queues: Recipe['queues'];
   timeouts: Recipe['timeouts'];
+  retries: Recipe['retries'];
   fan_out: Recipe['fan_out'];
 }
 
@@ -28,9 +30,14 @@ export interface StageRuntime {
 export interface StageInput<Slice, Upstream> {
   runtime: StageRuntime;
   stage: string;
+  /** Which stage of its kind (the student's position); errors name recipe fields with it. */
+  index: number;
   slice: Slice;
   upstream: Upstream;
 }
+
+/** An input of a stage: an upstream artifact's digest, or a raw source with the field it comes from. */
+export type StageInputRef = string | SourceCheck;
 
 /** What a stage's work has at hand: its activities, its key and prefix, and its fan-outs. */
 export interface StageIo {
@@ -71,8 +78,11 @@ export interface StageDeclaration<Slice, Upstream, Out> {
   name(recipe: Recipe, i: number): string;
   /** Exactly what the stage reads of the recipe: its key, and all its work is given. */
   slice(recipe: Recipe, i: number): Slice;
-  /** Digests of the upstream artifacts and URIs of the raw sources it reads, in a fixed order. */
-  inputs(slice: Slice, upstream: Upstream): string[];
+  /**
+   * Digests of the upstream artifacts and the raw sources it reads, in a fixed order. Sources name
+   * their recipe field and kind: each is checked (a model directory, a parquet split) when the stage opens.
+   */
+  inputs(slice: Slice, upstream: Upstream, i: number): StageInputRef[];
   /** The model the stage is about (the HalaModel search attribute): a label, not part of the key. */
   model(recipe: Recipe, i: number): string;
   /** The metrics `hala` shows for it in the campaign summary. */

@@ -5,6 +5,7 @@ import { combineActivities } from '../activity-summaries';
 import { measureTranslation, prepareDevSet, type MeasureKnobs } from '../translation-quality';
 import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
+import { dataset, model } from './sources';
 
 export interface EvaluateTranslatorSlice {
   /** The model the translator was trained from (stages.train_translator.base): what it is compared with. */
@@ -36,7 +37,7 @@ export const evaluateTranslatorStage: StageDeclaration<EvaluateTranslatorSlice, 
       },
     };
   },
-  inputs: (s, up) => [up.translator.sha256, s.base, s.measure.dev],
+  inputs: (s, up) => [up.translator.sha256, model(s.base, 'stages.train_translator.base'), dataset(s.measure.dev, 'inputs.translation_dev')],
   model: (r) => r.stages.train_translator.base,
   headline: ['base_chrf', 'chrf', 'chrf_gain'],
   async work(io, s, up) {

@@ -6,6 +6,7 @@ import { summarizeRuns } from '../activity-summaries';
 import type { StageDeclaration } from './declaration';
 import { perStudent } from './students';
 import { stageWorkflow } from '../run-stage';
+import { dataset } from './sources';
 
 export interface EvaluateSlice {
   benchmarks: Recipe['inputs']['benchmarks'];
@@ -18,7 +19,7 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
   count: perStudent.count,
   name: (r, i) => `evaluate-${perStudent.student(r, i).name}`,
   slice: (r) => ({ benchmarks: r.inputs.benchmarks, batch_size: r.stages.evaluate.batch_size }),
-  inputs: (s, up) => [up.model.sha256, ...s.benchmarks.map((b) => b.uri)],
+  inputs: (s, up) => [up.model.sha256, ...s.benchmarks.map((b, k) => dataset(b.uri, `inputs.benchmarks[${k}].uri`))],
   model: (r, i) => perStudent.student(r, i).base,
   headline: ['average'],
   product: true,

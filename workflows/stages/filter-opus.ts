@@ -2,6 +2,7 @@
 import type { FilterOpusInput, FilterOpusOutput } from '../../contracts/cpu-activities';
 import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
+import { dataset } from './sources';
 
 export type FilterOpusSlice = Pick<FilterOpusInput, 'opus' | 'language' | 'filters'>;
 
@@ -14,7 +15,7 @@ export const filterOpusStage: StageDeclaration<FilterOpusSlice, Record<string, n
     const { source, target, source_script, target_script } = r.language;
     return { opus: r.inputs.opus, language: { source, target, source_script, target_script }, filters: r.stages.filter_opus };
   },
-  inputs: (s) => [s.opus],
+  inputs: (s) => [dataset(s.opus, 'inputs.opus')],
   model: (r) => r.inputs.opus,
   headline: ['read', 'kept'],
   async work(io, s) {

@@ -6,6 +6,7 @@ import { summarizeRuns } from '../activity-summaries';
 import type { StageDeclaration } from './declaration';
 import { perStudent } from './students';
 import { stageWorkflow } from '../run-stage';
+import { model } from './sources';
 
 export interface MergeSlice {
   base: string;
@@ -18,7 +19,7 @@ export const mergeStage: StageDeclaration<MergeSlice, { tuned: ArtifactRef }, Me
   count: perStudent.count,
   name: (r, i) => `merge-${perStudent.student(r, i).name}`,
   slice: (r, i) => ({ base: perStudent.student(r, i).base, merge: r.stages.merge }),
-  inputs: (s, up) => [up.tuned.sha256, s.base],
+  inputs: (s, up, i) => [up.tuned.sha256, model(s.base, `stages.sft.students[${i}].base`)],
   model: (r, i) => perStudent.student(r, i).base,
   headline: ['tensors', 'linear_fallbacks'],
   product: true,

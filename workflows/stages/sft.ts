@@ -6,6 +6,7 @@ import { perStudent } from './students';
 import { trainOn } from './train-on';
 import type { TrainSlice } from './train-translator';
 import { stageWorkflow } from '../run-stage';
+import { model } from './sources';
 
 export const sftStage: StageDeclaration<TrainSlice, { corpus: ArtifactRef }, TrainSftOutput> = {
   kind: 'sft',
@@ -16,9 +17,9 @@ export const sftStage: StageDeclaration<TrainSlice, { corpus: ArtifactRef }, Tra
     const { name: _name, ...knobs } = perStudent.student(r, i); // the name is the stage's, the runner takes training knobs
     return { knobs, seed: r.seed };
   },
-  inputs: (s, up) => [up.corpus.sha256, s.knobs.base],
+  inputs: (s, up, i) => [up.corpus.sha256, model(s.knobs.base, `stages.sft.students[${i}].base`)],
   model: (r, i) => perStudent.student(r, i).base,
-  headline: ['steps', 'final_loss', 'resumed_from_step'],
+  headline: ['steps', 'final_loss', 'resumed_from_step', 'oom_halvings', 'per_device_batch_size'],
   work: (io, s, up) => trainOn(io, up.corpus, s),
 };
 

@@ -10,7 +10,13 @@ export async function trainOn(io: StageIo, dataset: ArtifactRef, s: { knobs: Tra
   return {
     output: out,
     artifacts: [out.model],
-    metrics: { steps: out.steps, final_loss: out.final_loss, resumed_from_step: out.resumed_from_step },
+    metrics: {
+      steps: out.steps,
+      final_loss: out.final_loss,
+      resumed_from_step: out.resumed_from_step,
+      // Shown (and kept in the manifest) only when out-of-memory retries changed the batch.
+      ...(out.oom_halvings > 0 ? { oom_halvings: out.oom_halvings, per_device_batch_size: out.per_device_batch_size } : {}),
+    },
     activities: summarizeRuns([out]),
   };
 }

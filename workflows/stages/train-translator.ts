@@ -5,6 +5,7 @@ import type { TrainKnobs } from '../../contracts/recipe';
 import { single, type StageDeclaration } from './declaration';
 import { trainOn } from './train-on';
 import { stageWorkflow } from '../run-stage';
+import { model } from './sources';
 
 export interface TrainSlice {
   knobs: TrainKnobs;
@@ -17,9 +18,9 @@ export const trainTranslatorStage: StageDeclaration<TrainSlice, { corpus: Artifa
   ...single,
   name: () => 'train-translator',
   slice: (r) => ({ knobs: r.stages.train_translator, seed: r.seed }),
-  inputs: (s, up) => [up.corpus.sha256, s.knobs.base],
+  inputs: (s, up) => [up.corpus.sha256, model(s.knobs.base, 'stages.train_translator.base')],
   model: (r) => r.stages.train_translator.base,
-  headline: ['steps', 'final_loss', 'resumed_from_step'],
+  headline: ['steps', 'final_loss', 'resumed_from_step', 'oom_halvings', 'per_device_batch_size'],
   work: (io, s, up) => trainOn(io, up.corpus, s),
 };
 

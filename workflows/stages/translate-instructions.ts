@@ -7,6 +7,7 @@ import { combineActivities } from '../activity-summaries';
 import { promptFor } from '../prompt';
 import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
+import { dataset } from './sources';
 
 export interface TranslateInstructionsSlice {
   sets: Recipe['inputs']['instruction_sets'];
@@ -26,7 +27,7 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
     generation: r.generation.translator,
     target_name: r.language.target_name,
   }),
-  inputs: (s, up) => [up.translator.sha256, ...s.sets.map((set) => set.uri)],
+  inputs: (s, up) => [up.translator.sha256, ...s.sets.map((set, k) => dataset(set.uri, `inputs.instruction_sets[${k}].uri`))],
   model: (r) => r.stages.train_translator.base,
   headline: ['conversations'],
   async work(io, s, up) {

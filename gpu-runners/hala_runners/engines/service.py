@@ -19,7 +19,7 @@ import os
 import sys
 from collections import OrderedDict
 
-from ..activity_process import ChildProcess, Heartbeater, read_until_terminal, result_of, resume_details, supervise
+from ..activity_process import ChildProcess, Heartbeater, Supervision, read_until_terminal, result_of, resume_details, supervise
 
 MAX_ENGINES = int(os.environ.get("HALA_MAX_ENGINES", "1"))
 
@@ -58,7 +58,7 @@ class EngineService:
         self.max_engines = max(1, max_engines)
         self._engines: OrderedDict[tuple[str, str], _Engine] = OrderedDict()
 
-    async def translate(self, payload: dict) -> dict:
+    async def translate(self, payload: dict, supervision: Supervision = Supervision()) -> dict:
         """Run one translate_shard payload on the engine for its model, for the current activity."""
         config = {**payload, "resume": resume_details()}
         engine = await self._engine_for((payload["model"], payload["engine"]))
@@ -73,17 +73,17 @@ class EngineService:
                 return await read_until_terminal(child, beat)
 
             try:
-                event = await supervise(child, beat, request())
+                event = await supervise(child, beat, request(), supervision)
             except BaseException:
                 await engine.stop()  # killed or unusable: the next shard starts a fresh one
                 raise
             if event is None:  # the engine died mid-shard (OOM killer, segfault)
                 rc = await child.wait(timeout=10)
                 await engine.stop()
-                return result_of(None, child, rc)
+                return result_of(None, child, rc, supervision)
             if event["event"] == "error" and await child.wait(timeout=1.0) is not None:
                 await engine.stop()  # the server gave up (failed load, OOM): restart on next use
-            return result_of(event, child, None)
+            return result_of(event, child, None, supervision)
 
     async def _engine_for(self, key: tuple[str, str]) -> _Engine:
         if key in self._engines:

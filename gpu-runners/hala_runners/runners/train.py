@@ -27,7 +27,7 @@ from typing import Any
 from .. import hub, progress, store
 from ..errors import bad_input
 from ..runner_harness import reproducible_config, run, save_config, scratch_dir
-from . import preemption
+from . import oom, preemption
 
 
 @dataclass(kw_only=True)
@@ -205,11 +205,18 @@ def _run(cfg: Config, extra_callbacks: tuple = ()) -> dict:
     started = time.time()
     preemption.watch()
     save_config(cfg)
+    # An earlier attempt that ran out of memory left a halved batch for this one.
+    cfg.knobs, halvings = oom.adapted_knobs(cfg.knobs, cfg.output_prefix)
     progress.emit_progress("load", 0, 1)
     prep = build_trainer(cfg, extra_callbacks)
     trainer = prep.trainer
     # Trainer restores weights, optimizer, scheduler, RNG and skips the batches already seen.
-    trainer.train(resume_from_checkpoint=prep.resume_path)
+    try:
+        trainer.train(resume_from_checkpoint=prep.resume_path)
+    except Exception as e:
+        if oom.is_oom(e):
+            raise oom.after_oom(e, cfg.knobs, halvings, cfg.output_prefix) from e
+        raise
     if preemption.requested():
         raise preemption.preempted(trainer.state.global_step, prep.progress.checkpoint_uri)
 
@@ -229,6 +236,10 @@ def _run(cfg: Config, extra_callbacks: tuple = ()) -> dict:
         "final_loss": float(losses[-1]) if losses else 0.0,
         "resumed_from_step": checkpoint_step(prep.resume_uri) if prep.resume_uri else 0,
         "seconds": round(time.time() - started, 3),
+        # What it trained with: the recipe's batch, or the halved one after out-of-memory retries.
+        "per_device_batch_size": int(cfg.knobs["per_device_batch_size"]),
+        "gradient_accumulation_steps": int(cfg.knobs["gradient_accumulation_steps"]),
+        "oom_halvings": halvings,
     }
 
 
