@@ -7,6 +7,7 @@ import type { HalaErrorType } from '../contracts/errors';
 import type { SourceDigest } from '../contracts/lineage';
 import { type ArtifactStore, directoryManifest, fileSha256, resolveSource, sha256Hex } from './store';
 import { expandLocalGlob, isGlob } from './store/hub-source';
+import { splitHubRevision } from '../contracts/hub-revision';
 import { listFilesRecursive } from './store/digest';
 
 /** A stage input that is already a store artifact's digest, as opposed to a source URI. */
@@ -102,21 +103,25 @@ async function directoryStamp(dir: string): Promise<string> {
   return sha256Hex(lines.join('\n'));
 }
 
-/** `hf://org/name[/path]` (a model) or `hf://datasets/org/name[/path]`, split the way the hub API names them. */
-export function parseHubId(uri: string): { kind: 'models' | 'datasets'; repo: string; path: string } {
-  const segments = uri.slice('hf://'.length).split('/').filter((s) => s !== '');
+/**
+ * `hf://org/name[@revision][/path]` (a model) or `hf://datasets/org/name[@revision][/path]`, split
+ * the way the hub API names them; `revision` is absent when none is pinned (the hub's `main`).
+ */
+export function parseHubId(uri: string): { kind: 'models' | 'datasets'; repo: string; path: string; revision?: string } {
+  const { uri: bare, revision } = splitHubRevision(uri);
+  const segments = bare.slice('hf://'.length).split('/').filter((s) => s !== '');
   const kind = segments[0] === 'datasets' ? 'datasets' : 'models';
   const rest = kind === 'datasets' ? segments.slice(1) : segments;
   if (rest.length < 2) {
     throw new SourceUnresolved(`${uri} is not a hub id: write hf://org/name[/path] for a model or hf://datasets/org/name/path for a dataset`);
   }
-  return { kind, repo: `${rest[0]}/${rest[1]}`, path: rest.slice(2).join('/') };
+  return { kind, repo: `${rest[0]}/${rest[1]}`, path: rest.slice(2).join('/'), ...(revision !== undefined ? { revision } : {}) };
 }
 
 const HUB_TIMEOUT_MS = 30_000;
 
 async function hubRevisionDigest(uri: string, deps: SourceDigestDeps): Promise<SourceDigest> {
-  const { kind, repo, path: inRepo } = parseHubId(uri);
+  const { kind, repo, path: inRepo, revision: pinned } = parseHubId(uri);
   // The hub's own switch for "never reach the network" (the Python workers honour it too): tests
   // and air-gapped clusters set it, and an hf:// id without a mirror is then a set-up error.
   if (deps.fetch === undefined && process.env.HF_HUB_OFFLINE === '1') {
@@ -124,7 +129,8 @@ async function hubRevisionDigest(uri: string, deps: SourceDigestDeps): Promise<S
   }
   const endpoint = (deps.hubEndpoint ?? (process.env.HF_ENDPOINT || 'https://huggingface.co')).replace(/\/+$/, '');
   const token = deps.hfToken ?? (process.env.HF_TOKEN || undefined);
-  const url = `${endpoint}/api/${kind}/${repo.split('/').map(encodeURIComponent).join('/')}/revision/main`;
+  const asked = pinned ?? 'main';
+  const url = `${endpoint}/api/${kind}/${repo.split('/').map(encodeURIComponent).join('/')}/revision/${encodeURIComponent(asked)}`;
   const doFetch: HubFetch = deps.fetch ?? ((u, init) => fetch(u, init));
   const offline = 'or serve the hub offline through HALA_HUB_MIRROR';
 
@@ -142,7 +148,7 @@ async function hubRevisionDigest(uri: string, deps: SourceDigestDeps): Promise<S
     throw new SourceUnresolved(`${uri}: the hub refused ${url} (HTTP ${response.status}), the repo is gated, private or misspelled; ${fix}, ${offline}`);
   }
   if (response.status === 404) {
-    throw new SourceUnresolved(`${uri}: the hub has no ${kind === 'datasets' ? 'dataset' : 'model'} repo ${repo} with a main revision (HTTP 404); fix the recipe input`);
+    throw new SourceUnresolved(`${uri}: the hub has no ${kind === 'datasets' ? 'dataset' : 'model'} repo ${repo} with a revision ${asked} (HTTP 404); fix the recipe input`);
   }
   if (response.status === 429 || response.status >= 500) {
     throw new HubUnavailable(`${uri}: the hub answered ${url} with HTTP ${response.status}; it will be retried`);

@@ -11,7 +11,21 @@ export type RecipeLoad =
   | { ok: true; recipe: Recipe; sha256: string }
   | { ok: false; problems: string[] };
 
+/**
+ * A recipe holds knobs and URIs, and every stage gets its slice of it in its workflow input: a recipe
+ * past this size means data pasted inline, which would bloat every history that carries it (Temporal
+ * refuses payloads over 2 MB and terminates histories over 50 MB).
+ */
+export const MAX_RECIPE_BYTES = 256 * 1024;
+
 export function parseRecipeText(text: string, file: string): RecipeLoad {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_RECIPE_BYTES) {
+    return {
+      ok: false,
+      problems: [`${file}: the recipe is ${Math.ceil(bytes / 1024)} KiB, over the ${MAX_RECIPE_BYTES / 1024} KiB limit: recipes hold knobs and URIs; put long texts and data in files (hf://, file://, s3://) and name them instead`],
+    };
+  }
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     return { ok: false, problems: doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`) };

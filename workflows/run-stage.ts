@@ -5,6 +5,7 @@ import { HalaStageKey } from '../contracts/search-attributes';
 import type { SourceDigest } from '../contracts/lineage';
 import { cpuActivities, gpuActivities } from './activity-proxies';
 import { fanOutWorkflowId } from './fan-out-ids';
+import { pinSources } from './pin-sources';
 import type { StageDeclaration, StageInput, StageIo, StageOutcome, StageWork } from './stages/declaration';
 import { translateCorpus } from './translate-corpus';
 
@@ -48,7 +49,7 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
         args: [{ ...request, runtime, stage_key: opened.stage_key }],
       }),
   };
-  const worked = await declaration.work(io, slice, upstream);
+  const worked = await declaration.work(io, pinSources(slice, opened.sources), upstream);
   // The sources openStage digested (they are in the key), then any the work itself reported.
   const sources = mergeSources(opened.sources, worked.sources ?? []);
   const activities = worked.activities ?? [];

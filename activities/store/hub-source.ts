@@ -1,5 +1,6 @@
 import { access, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { splitHubRevision } from '../../contracts/hub-revision';
 import type { ArtifactStore } from './artifact-store';
 import { BadStoreUri, ArtifactMissing } from './errors';
 import { parseStoreUri } from './store-uri';
@@ -22,7 +23,8 @@ export async function resolveSource(
     const rest = uri.slice('hf://'.length).replace(/^\/+|\/+$/g, '');
     if (rest.split('/').includes('..')) throw new BadStoreUri(`${JSON.stringify(uri)}: '..' segments are not allowed`);
     if (!mirror) return `hf://${rest}`;
-    const local = path.join(mirror, ...rest.split('/'));
+    // The mirror holds one snapshot of each repo: a pinned revision reads it (the digest tells which content it was).
+    const local = path.join(mirror, ...splitHubRevision(`hf://${rest}`).uri.slice('hf://'.length).split('/'));
     if (isGlob(local)) return matchedGlob(uri, local);
     const present = await access(local).then(() => true, () => false);
     if (!present) {

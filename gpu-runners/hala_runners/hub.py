@@ -4,6 +4,8 @@ hf://org/name                      -> a model repo snapshot
 hf://datasets/org/name/path.parquet -> one file of a dataset repo
 hf://datasets/org/name/data/test-*.parquet -> every file the pattern matches (resolve_files only;
     * and ? in the last path segment, as the hub lays out its parquet shards)
+hf://org/name@<revision>, hf://datasets/org/name@<revision>/path -> exactly that revision (a commit,
+    branch or tag); stages pin every hub source to the commit they resolved when they opened
 With HALA_HUB_MIRROR set (tests, air-gapped clusters) the same ids are read from that directory,
 laid out as <mirror>/<org>/<name> and <mirror>/datasets/<org>/<name>/<path>; otherwise the real
 Hugging Face hub is used through huggingface_hub.
@@ -23,14 +25,24 @@ def _mirror() -> Path | None:
     return Path(value) if value else None
 
 
+def split_revision(rest: str) -> tuple[str, str | None]:
+    """'org/name@rev/path' -> ('org/name/path', 'rev'); the revision sits on the repo name."""
+    parts = rest.split("/")
+    i = 2 if parts[0] == "datasets" else 1
+    if len(parts) <= i or "@" not in parts[i]:
+        return rest, None
+    parts[i], revision = parts[i].split("@", 1)
+    return "/".join(parts), revision
+
+
 def resolve(uri: str) -> Path:
     if not uri.startswith("hf://"):
         return store.fetch(uri)
-    rest = uri[len("hf://"):].strip("/")
+    rest, revision = split_revision(uri[len("hf://"):].strip("/"))
     if ".." in rest.split("/"):
         raise bad_input(f"{uri!r}: '..' segments are not allowed")
     mirror = _mirror()
-    if mirror is not None:
+    if mirror is not None:  # one snapshot per repo: a pinned revision reads it
         path = mirror / rest
         if not path.exists():
             raise bad_input(f"{uri} is not in the hub mirror {mirror} (HALA_HUB_MIRROR); "
@@ -42,10 +54,10 @@ def resolve(uri: str) -> Path:
     if parts[0] == "datasets":
         if len(parts) < 4:
             raise bad_input(f"{uri}: dataset URIs are hf://datasets/<org>/<name>/<file>")
-        return Path(hf_hub_download(f"{parts[1]}/{parts[2]}", "/".join(parts[3:]), repo_type="dataset"))
+        return Path(hf_hub_download(f"{parts[1]}/{parts[2]}", "/".join(parts[3:]), repo_type="dataset", revision=revision))
     if len(parts) != 2:
-        raise bad_input(f"{uri}: model URIs are hf://<org>/<name>")
-    return Path(snapshot_download(rest))
+        raise bad_input(f"{uri}: model URIs are hf://<org>/<name>[@<revision>]")
+    return Path(snapshot_download(rest, revision=revision))
 
 
 def is_glob(uri: str) -> bool:
@@ -73,11 +85,12 @@ def resolve_files(uri: str) -> list[Path]:
 def _hub_glob(uri: str) -> list[Path]:
     from huggingface_hub import HfFileSystem, hf_hub_download
 
-    rest = uri[len("hf://"):].strip("/")
+    pinned = uri[len("hf://"):].strip("/")
+    rest, revision = split_revision(pinned)
     parts = rest.split("/")
     if parts[0] != "datasets" or len(parts) < 4:
         raise bad_input(f"{uri}: globs are for dataset files, hf://datasets/<org>/<name>/<pattern>")
     repo = f"{parts[1]}/{parts[2]}"
-    found = sorted(HfFileSystem().glob(rest))  # "datasets/org/name/data/test-*.parquet"
-    prefix = f"datasets/{repo}/"
-    return [Path(hf_hub_download(repo, f[len(prefix):], repo_type="dataset")) for f in found]
+    found = sorted(HfFileSystem().glob(pinned))  # "datasets/org/name[@rev]/data/test-*.parquet"
+    prefix = pinned[:len(pinned) - len("/".join(parts[3:]))]
+    return [Path(hf_hub_download(repo, f[len(prefix):], repo_type="dataset", revision=revision)) for f in found]

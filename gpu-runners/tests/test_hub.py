@@ -39,3 +39,25 @@ def test_bad_globs_name_the_uri_and_the_fix(mirror, uri, message):
     with pytest.raises(HalaError) as info:
         hub.resolve_files(uri)
     assert info.value.type == "BadInput" and message in info.value.message
+
+
+def test_a_pinned_revision_reads_the_mirror_snapshot(mirror):
+    assert hub.resolve_files("hf://datasets/org/bench@0123abc/data/train-00000-of-00001.parquet") == [
+        mirror / "train-00000-of-00001.parquet"]
+
+
+def test_a_pinned_revision_is_what_the_hub_download_asks_for(monkeypatch):
+    """The hub itself cannot be reached here: its download functions stand in, recording what they are asked."""
+    import huggingface_hub
+
+    asked = []
+    monkeypatch.delenv("HALA_HUB_MIRROR", raising=False)
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo, revision=None: asked.append((repo, revision)) or "/m")
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download",
+                        lambda repo, file, repo_type=None, revision=None: asked.append((repo, file, revision)) or "/d")
+    hub.resolve("hf://CohereLabs/command-a@" + "c" * 40)
+    hub.resolve("hf://datasets/Helsinki-NLP/opus-100@v1/en-ar/test-00000-of-00001.parquet")
+    hub.resolve("hf://LiquidAI/LFM2-350M")
+    assert asked == [("CohereLabs/command-a", "c" * 40),
+                     ("Helsinki-NLP/opus-100", "en-ar/test-00000-of-00001.parquet", "v1"),
+                     ("LiquidAI/LFM2-350M", None)]

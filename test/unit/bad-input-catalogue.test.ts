@@ -55,6 +55,7 @@ describe('bad recipes: rejected before anything starts, one line per problem', (
     ['a zero knob', (t) => t.replace('translate_instructions: { shard_rows: 200 }', 'translate_instructions: { shard_rows: 0 }'), /stages\.translate_instructions\.shard_rows must be > 0 \(got 0\)/],
     ['a negative knob', (t) => t.replace('learning_rate: 0.003', 'learning_rate: -0.1'), /stages\.train_translator\.learning_rate must be > 0 \(got -0\.1\)/],
     ['a language that is not a BCP-47 tag', (t) => t.replace('target: ar,', 'target: arabic,'), /^language\.target must be a BCP-47 language tag such as ar, en or zh-Hans \(got "arabic"\)$/],
+    ['a recipe with a 2 MB inline field', (t) => t.replace('description: ', `description: ${'x'.repeat(2 << 20)} `), /^bad\.yaml: the recipe is 2\d\d\d KiB, over the 256 KiB limit/],
     ['an unknown stage', (t) => t.replace('  merge: { t: 0.5 }', '  merge: { t: 0.5 }\n  distill: { t: 1 }'), /stages\.distill is not a known setting/],
     ['an unknown benchmark format (model or task that does not exist)', (t) => t.replace('format: exams', 'format: exams_v9'), /inputs\.benchmarks\[2\]\.format must be one of/],
     ['a missing input', (t) => t.replace(/ {2}open_orca: .*\n/, ''), /inputs\.open_orca is required/],

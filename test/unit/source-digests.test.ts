@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSourceDigests, type HubFetch, parseHubId } from '../../activities/source-digests';
+import { pinHubRevision, splitHubRevision } from '../../contracts/hub-revision';
 import { FileStore } from '../../activities/store';
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
@@ -130,6 +131,13 @@ describe('source digests from the hub API (no mirror)', () => {
     expect(hub.seen).toEqual([{ url: 'https://hub.test/api/datasets/org/opus/revision/main', headers: { authorization: 'Bearer hf_secret' } }]);
   });
 
+  it('ask for the pinned revision of hf://org/name@<revision>, and key on the commit it names', async () => {
+    const hub = answering(200, { sha: COMMIT });
+    const got = await createSourceDigests({ store, fetch: hub.fetch, hubEndpoint: 'https://hub.test' })('hf://datasets/org/opus@v1.0/en-ar/train.parquet');
+    expect(hub.seen.map((s) => s.url)).toEqual(['https://hub.test/api/datasets/org/opus/revision/v1.0']);
+    expect(got).toMatchObject({ revision: COMMIT, sha256: sha(`hf-revision:org/opus@${COMMIT}:en-ar/train.parquet`) });
+  });
+
   it('ask the models API for a model repo, without a token when none is set', async () => {
     vi.stubEnv('HF_TOKEN', '');
     const hub = answering(200, { sha: COMMIT });
@@ -158,5 +166,15 @@ describe('source digests from the hub API (no mirror)', () => {
     expect(parseHubId('hf://datasets/a/b/c/d.parquet')).toEqual({ kind: 'datasets', repo: 'a/b', path: 'c/d.parquet' });
     expect(parseHubId('hf://a/b')).toEqual({ kind: 'models', repo: 'a/b', path: '' });
     expect(() => parseHubId('hf://datasets/a')).toThrow(/not a hub id/);
+    expect(parseHubId('hf://a/b@main')).toEqual({ kind: 'models', repo: 'a/b', path: '', revision: 'main' });
+    expect(parseHubId(`hf://datasets/a/b@${COMMIT}/c.parquet`)).toEqual({ kind: 'datasets', repo: 'a/b', path: 'c.parquet', revision: COMMIT });
+  });
+
+  it('pin a hub id to a commit where the hub spells revisions, and leave pinned or other ids alone', () => {
+    expect(pinHubRevision('hf://CohereLabs/command-a', COMMIT)).toBe(`hf://CohereLabs/command-a@${COMMIT}`);
+    expect(pinHubRevision('hf://datasets/org/opus/en-ar/train-*.parquet', COMMIT)).toBe(`hf://datasets/org/opus@${COMMIT}/en-ar/train-*.parquet`);
+    expect(pinHubRevision('hf://org/m@v2', COMMIT)).toBe('hf://org/m@v2');
+    expect(pinHubRevision('file:///models/m', COMMIT)).toBe('file:///models/m');
+    expect(splitHubRevision(`hf://datasets/org/opus@${COMMIT}/x.parquet`)).toEqual({ uri: 'hf://datasets/org/opus/x.parquet', revision: COMMIT });
   });
 });

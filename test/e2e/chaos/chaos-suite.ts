@@ -21,6 +21,7 @@ import { activityOutcome, retriedActivities } from './observe';
 
 const minutes = 60_000;
 const CAMPAIGN = 'chaos-tiny';
+const STALL_S = 60;
 
 export interface UndisturbedRun {
   result: CampaignResult;
@@ -51,7 +52,7 @@ function filesNamed(dir: string, test: (file: string) => boolean): string[] {
 const list = (files: string[]) => `[${files.map((f) => `'${f}'`).join(', ')}]`;
 
 export function describeChaos(undisturbed: () => UndisturbedRun | undefined) {
-  describe('chaos: the same campaign survives five faults', () => {
+  describe('chaos: the same campaign survives six faults', () => {
     let stack: LocalStack;
     let client: Client;
     let recipe: Recipe;
@@ -80,7 +81,8 @@ export function describeChaos(undisturbed: () => UndisturbedRun | undefined) {
       recipe = {
         ...loaded.recipe,
         store: { ...loaded.recipe.store, root: stack.storeRoot },
-        timeouts: { heartbeat_s: 20 },
+        // A runner silent for a minute is hung: the tiny world's quietest legitimate step takes seconds.
+        timeouts: { heartbeat_s: 20, stall_s: STALL_S },
         stages: { ...loaded.recipe.stages, sft: { students: loaded.recipe.stages.sft.students.slice(0, 1) } },
       };
       const t0 = Date.now();
@@ -106,7 +108,7 @@ export function describeChaos(undisturbed: () => UndisturbedRun | undefined) {
     };
 
     it('completes every stage after every fault struck', () => {
-      expect(strikes.map((s) => s.scenario)).toHaveLength(5);
+      expect(strikes.map((s) => s.scenario)).toHaveLength(6);
       expect(result.progress.stages.filter((s) => s.status !== 'completed').map((s) => s.stage)).toEqual([]);
       for (const s of strikes) console.log(`chaos: ${s.scenario}: survived`);
     });
@@ -176,6 +178,19 @@ export function describeChaos(undisturbed: () => UndisturbedRun | undefined) {
       console.log(`chaos: SIGTERM mid-sft: signalled at step >= ${s.victim.progress!.done}/${s.victim.progress!.total}; attempt ${outcome.attempt} (after ${outcome.lastFailure}) resumed from step ${resumedFrom}: 0 steps redone before the signal`);
       expect(outcome.lastFailure).toBe('Preempted'); // failed at once, not by a heartbeat timeout
       expect(resumedFrom).toBeGreaterThanOrEqual(s.victim.progress!.done);
+    });
+
+    it('SIGSTOP a runner: the watchdog kills it once stall_s has passed, and its retry completes', async () => {
+      const s = strike('SIGSTOP the Python eval runner');
+      const outcome = await activityOutcome(client, s.victim.workflowId, s.victim.activityId);
+      const quiet = Number(/sent no progress for (\d+) s/.exec(outcome.lastFailureMessage ?? '')?.[1]);
+      console.log(`chaos: SIGSTOP eval runner at ${s.victim.progress?.phase} ${s.victim.progress?.done}/${s.victim.progress?.total}: killed after ${quiet} s without progress (stall_s ${STALL_S}); attempt ${outcome.attempt} (after ${outcome.lastFailure}) completed`);
+      expect(outcome.lastFailure).toBe('Stalled');
+      expect(outcome.attempt).toBeGreaterThanOrEqual(2);
+      // Noticed within stall_s plus one watchdog tick (1 s) and the heartbeat throttle, not at start-to-close (12 h).
+      expect(quiet).toBeGreaterThanOrEqual(STALL_S);
+      expect(quiet).toBeLessThanOrEqual(STALL_S + 2);
+      expect(outcome.result?.average).toBeDefined();
     });
 
     it('kill -9 the TypeScript worker and a server restart lose nothing: workflows replay, activities retry', async () => {

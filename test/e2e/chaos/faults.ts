@@ -45,7 +45,18 @@ const kill = (pid: number | undefined, signal: NodeJS.Signals) => {
   process.kill(pid, signal);
 };
 
-/** The five faults, in the order the campaign meets them; the translator checkpoints every `translatorSaveEvery` steps. */
+/** A runner that has started under `workerPid`: polled, since the activity is pending before its runner is up. */
+async function runnerStarted(workerPid: number, timeoutMs = 30_000): Promise<number> {
+  for (const deadline = Date.now() + timeoutMs; ; await new Promise((r) => setTimeout(r, 100))) {
+    try {
+      return runnerPid(workerPid);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+  }
+}
+
+/** The six faults, in the order the campaign meets them; the translator checkpoints every `translatorSaveEvery` steps. */
 export function campaignFaults(translatorSaveEvery: number): Fault[] {
   return [
     {
@@ -93,6 +104,16 @@ export function campaignFaults(translatorSaveEvery: number): Fault[] {
       under: ['sft-'],
       when: (a) => a.activityType === 'train_sft' && a.progress?.phase === 'train' && midway(a),
       strike: async (stack) => kill(stack.workers.train.current().pid, 'SIGTERM'),
+    },
+    {
+      // A hung runner (a deadlocked collective, a wedged driver): alive, holding its GPU, silent.
+      // SIGSTOP freezes its whole group; only the activity's stall watchdog can notice.
+      scenario: 'SIGSTOP the Python eval runner mid-benchmarks (a hung runner)',
+      under: ['evaluate-'],
+      when: (a) => a.activityType === 'evaluate_benchmarks' && !!a.progress && a.progress.phase !== 'start',
+      strike: async (stack) => {
+        process.kill(-(await runnerStarted(stack.workers.eval.current().pid!)), 'SIGSTOP');
+      },
     },
   ];
 }

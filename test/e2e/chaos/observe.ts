@@ -42,6 +42,7 @@ export interface ActivityOutcome {
   attempt: number;
   /** Type of the failure that ended the previous attempt (a timeout shows as its timeout type). */
   lastFailure?: string;
+  lastFailureMessage?: string;
   result?: Record<string, unknown>;
 }
 
@@ -58,6 +59,7 @@ export async function activityOutcome(client: Client, workflowId: string, activi
   return {
     attempt: started?.attempt ?? 1,
     lastFailure: failure ? (failure.applicationFailureInfo?.type ?? (failure.timeoutFailureInfo ? timeoutName(failure.timeoutFailureInfo.timeoutType) : failure.message ?? 'failure')) : undefined,
+    lastFailureMessage: failure?.message ?? undefined,
     result: decode<Record<string, unknown>>(completed?.result?.payloads?.[0]),
   };
 }
