@@ -34,7 +34,7 @@ import {
 } from './corpus';
 import { parseOrBadInput } from './parse-input';
 import { expandRefLists, saveRefList } from './ref-lists';
-import { type ArtifactStore, joinUri, resolveSource } from './store';
+import { type ArtifactStore, activeHubMirror, joinUri, resolveSource } from './store';
 
 export interface CpuActivityDeps {
   store: ArtifactStore;
@@ -46,7 +46,7 @@ export interface CpuActivityDeps {
 
 export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityDeps) {
   const fromSource = async (uri: string): Promise<ParquetSource> => ({
-    path: await resolveSource(uri, store, hubMirror ?? (process.env.HALA_HUB_MIRROR || undefined)),
+    path: await resolveSource(uri, store, activeHubMirror(hubMirror)),
     label: uri,
   });
   // Artifacts from earlier stages are verified against their sha256 on the way in.

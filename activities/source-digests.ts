@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { HalaErrorType } from '../contracts/errors';
 import type { SourceDigest } from '../contracts/lineage';
-import { type ArtifactStore, directoryManifest, fileSha256, resolveSource, sha256Hex } from './store';
+import { type ArtifactStore, activeHubMirror, directoryManifest, fileSha256, resolveSource, sha256Hex } from './store';
 import { expandLocalGlob, isGlob } from './store/hub-source';
 import { splitHubRevision } from '../contracts/hub-revision';
 import { listFilesRecursive } from './store/digest';
@@ -53,7 +53,7 @@ export type DigestSource = (uri: string) => Promise<SourceDigest>;
 export function createSourceDigests(deps: SourceDigestDeps): DigestSource {
   const local = localDigestCache();
   return async (uri) => {
-    const mirror = deps.hubMirror ?? (process.env.HALA_HUB_MIRROR || undefined);
+    const mirror = activeHubMirror(deps.hubMirror);
     if (uri.startsWith('hf://') && !mirror) return hubRevisionDigest(uri, deps);
     // The same mapping (hub id -> mirror path, file:// -> path, s3:// -> local copy) the data plane reads through.
     const where = await resolveSource(uri, deps.store, mirror);

@@ -6,7 +6,7 @@ import { nonRetryableErrorTypes } from '../contracts/errors';
 import type { SourceDigest } from '../contracts/lineage';
 import { stageKey } from './stage-key';
 import { lineageRecords } from './lineage-records';
-import { storeLayout } from './store';
+import { activeHubMirror, storeLayout } from './store';
 import { parseOrBadInput } from './parse-input';
 import { createSourceDigests, isArtifactDigest, type SourceDigestDeps } from './source-digests';
 import { checkSourceShape } from './source-shapes';
@@ -34,7 +34,7 @@ export function createStageCacheActivities(deps: StageCacheDeps) {
     async openStage(raw: OpenStageInput): Promise<OpenStageOutput> {
       const input = parseOrBadInput(OpenStageInput, raw, 'openStage');
       const sources = await resolveSources(input.stage, input.inputs, digestSource);
-      await typed(input.stage, Promise.all(input.checks.map((c) => checkSourceShape(c, store, mirrorOf(deps)))));
+      await typed(input.stage, Promise.all(input.checks.map((c) => checkSourceShape(c, store, activeHubMirror(deps.hubMirror)))));
       const key = stageKey({ stage: input.stage, config: input.config, inputs: input.inputs, sources, runner_version: input.runner_version });
       if (input.forced) {
         // Named by the stage workflow's run: a retry of this activity, or a replay, lands on the same prefix.
@@ -89,9 +89,6 @@ async function resolveSources(stage: string, inputs: string[], digestSource: (ur
   const uris = [...new Set(inputs.filter((i) => !isArtifactDigest(i)))];
   return typed(stage, Promise.all(uris.map(digestSource)));
 }
-
-/** The hub mirror the data plane reads through: the deps' own, else $HALA_HUB_MIRROR (an empty one means none). */
-const mirrorOf = (deps: StageCacheDeps) => (deps.hubMirror ?? process.env.HALA_HUB_MIRROR) || undefined;
 
 /** Typed errors (store, digests, shapes) become failures of their type, named after the stage. */
 async function typed<T>(stage: string, work: Promise<T>): Promise<T> {

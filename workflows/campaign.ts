@@ -69,7 +69,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     }
   }
 
-  /** Run stage `i` of a kind: wait while paused, hand it its slice, track it, fail the campaign with its name. */
+  /** Run stage `i` of a kind: wait while paused, hand it its slice, track it; a failure is recorded and rethrown to its branch. */
   async function stage<S, U, O>(declaration: StageDeclaration<S, U, O>, upstream: U, i = 0): Promise<StageOutcome<O>> {
     const name = declaration.name(recipe, i);
     const runtime = runtimeOf(name);

@@ -14,10 +14,16 @@ import { parseStoreUri } from './store-uri';
  * A `*` or `?` in the last path segment (`data/train-*.parquet`, how the hub shards a split) is
  * kept in the returned local path for DuckDB to expand; at least one file must match.
  */
+/**
+ * The offline hub mirror to read hf:// ids through: the one a caller was given, else $HALA_HUB_MIRROR
+ * (read on each call, so tests and the local stack can set it late); an empty string means none.
+ */
+export const activeHubMirror = (explicit?: string): string | undefined => (explicit ?? process.env.HALA_HUB_MIRROR) || undefined;
+
 export async function resolveSource(
   uri: string,
   store: ArtifactStore,
-  mirror: string | undefined = process.env.HALA_HUB_MIRROR || undefined,
+  mirror: string | undefined = activeHubMirror(),
 ): Promise<string> {
   if (uri.startsWith('hf://')) {
     const rest = uri.slice('hf://'.length).replace(/^\/+|\/+$/g, '');

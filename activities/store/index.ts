@@ -2,7 +2,7 @@ export { type ArtifactKind, type ArtifactStore } from './artifact-store';
 export { FileStore } from './file-store';
 export { S3Store, type S3StoreOptions } from './s3-store';
 export { createStore, type CreateStoreOptions } from './create-store';
-export { resolveSource } from './hub-source';
+export { activeHubMirror, resolveSource } from './hub-source';
 export { storeLayout } from './layout';
 export { parseStoreUri, joinUri, fileUri, normalizeRootUri, assertUnderRoot, type StoreLocation } from './store-uri';
 export { sha256Hex, fileSha256, directoryManifest, comparePosixPaths, MANIFEST_NAME, type DirectoryManifest } from './digest';

@@ -244,14 +244,12 @@ async def supervise(child: ChildProcess, beat: Heartbeater, work: Awaitable[Any]
                     supervision: Supervision = Supervision()) -> Any:
     """Await `work` while heartbeating; on cancellation, worker shutdown or a stall kill the child's group."""
     shutdown = asyncio.create_task(activity.wait_for_worker_shutdown())
-    tasks = [asyncio.create_task(beat.quiet_loop()), shutdown]
-    stall = None
-    if supervision.stall_s is not None:
-        stall = asyncio.create_task(_watch_for_stall(child, beat, supervision.stall_s))
-        tasks.append(stall)
+    stall = asyncio.create_task(_watch_for_stall(child, beat, supervision.stall_s)) if supervision.stall_s is not None else None
+    ends = {shutdown, *([stall] if stall else [])}  # what stops the runner before it finishes
+    tasks = [asyncio.create_task(beat.quiet_loop()), *ends]
     work_task = asyncio.ensure_future(work)
     try:
-        await asyncio.wait({work_task, *tasks[1:]}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({work_task, *ends}, return_when=asyncio.FIRST_COMPLETED)
         if work_task.done():
             return work_task.result()
         if stall is not None and stall.done():

@@ -145,18 +145,16 @@ def test_resume_after_a_crash_continues_from_the_checkpoint_with_identical_weigh
     assert result["final_loss"] == pytest.approx(uninterrupted["result"]["final_loss"], rel=1e-6)
 
 
-class _OutOfMemoryAbove:
-    """Stands in for a GPU that fits at most `fits` sequences per device: CUDA's OOM past it."""
+def _out_of_memory_above(fits: int):
+    """A callback standing in for a GPU that fits at most `fits` sequences per device: CUDA's OOM past it."""
+    from transformers import TrainerCallback
 
-    def __new__(cls, fits: int):
-        from transformers import TrainerCallback
+    class OutOfMemory(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if args.per_device_train_batch_size > fits and state.global_step >= 2:
+                raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (injected)")
 
-        class OutOfMemory(TrainerCallback):
-            def on_step_end(self, args, state, control, **kwargs):
-                if args.per_device_train_batch_size > fits and state.global_step >= 2:
-                    raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (injected)")
-
-        return OutOfMemory()
+    return OutOfMemory()
 
 
 def test_out_of_memory_halves_the_batch_keeps_the_effective_batch_and_completes(world, uninterrupted, tmp_path, monkeypatch):
@@ -164,7 +162,7 @@ def test_out_of_memory_halves_the_batch_keeps_the_effective_batch_and_completes(
 
     monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
     prefix = f"file://{tmp_path}/store/sft"
-    fits_one = (_OutOfMemoryAbove(1),)
+    fits_one = (_out_of_memory_above(1),)
     for batch, accumulation in ((4, 1), (2, 2)):
         with pytest.raises(HalaError) as info:
             train._run(_config(world, prefix), extra_callbacks=fits_one)
@@ -184,7 +182,7 @@ def test_out_of_memory_at_batch_one_is_final_and_names_the_knobs(world, tmp_path
     cfg = _config(world, f"file://{tmp_path}/store/sft")
     cfg.knobs["per_device_batch_size"] = 1
     with pytest.raises(HalaError) as info:
-        train._run(cfg, extra_callbacks=(_OutOfMemoryAbove(0),))
+        train._run(cfg, extra_callbacks=(_out_of_memory_above(0),))
     assert info.value.type == "BadRecipe" and info.value.non_retryable
     assert "out of memory at per_device_batch_size 1" in info.value.message and "max_seq_len" in info.value.message
 

@@ -11,8 +11,13 @@ import { createLocalEnv } from '../support/temporal-env';
 import { lineageOf } from '../../cli/lineage-source';
 
 const commitOf = (url: string) => createHash('sha1').update(url).digest('hex');
+/** What the stand-in was asked, in order. */
+const asked: string[] = [];
 /** A stand-in for the hub's revision API (the hub cannot be reached here): each repo's revision is a commit named after it. */
-const hubFetch: HubFetch = async (url) => ({ ok: true, status: 200, json: async () => ({ sha: commitOf(url) }) });
+const hubFetch: HubFetch = async (url) => {
+  asked.push(url);
+  return { ok: true, status: 200, json: async () => ({ sha: commitOf(url) }) };
+};
 
 describe('hub sources pinned at stage open', () => {
   let env: TestWorkflowEnvironment;
@@ -34,7 +39,9 @@ describe('hub sources pinned at stage open', () => {
     const r = { ...recipe, inputs: { ...recipe.inputs, translation_dev: pinnedDev } };
     await env.client.workflow.execute<typeof campaign>('campaign', { taskQueue: r.queues.cpu, workflowId: 'pinned', args: [campaignInput(r, harness.sha, { id: 'pinned' })] });
 
-    const teacherCommit = commitOf('https://huggingface.co/api/models/hala-tiny/command-a-translate/revision/main');
+    const teacherAsk = asked.find((url) => url.endsWith('/api/models/hala-tiny/command-a-translate/revision/main'));
+    expect(teacherAsk).toBeDefined();
+    const teacherCommit = commitOf(teacherAsk!);
     const compress = harness.fakes.calls.find((c) => c.name === 'compress_teacher')!;
     expect(compress.input.model).toBe(`hf://hala-tiny/command-a-translate@${teacherCommit}`);
     const dev = harness.fakes.calls.find((c) => c.name === 'prepareTranslationDev')!;
