@@ -1,5 +1,5 @@
-// The campaign summary, written next to its artifacts when the campaign ends: what `hala lineage
-// <campaign>` starts from once Temporal's history retention has passed.
+// The campaign summary, written next to its artifacts when the campaign ends (completed or failed):
+// what `hala lineage <campaign>` starts from once Temporal's history retention has passed.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -21,7 +21,7 @@ export async function lineageOf(target: string, storeRoot: string): Promise<Line
 
   const summaryUri = storeLayout.campaignSummary(store.rootUri, target);
   if (!(await store.exists(summaryUri))) {
-    throw new Error(`no summary for campaign ${target} in ${store.rootUri} (finished campaigns only); pass an artifact sha256 instead, or --store`);
+    throw new Error(`no summary for campaign ${target} in ${store.rootUri} (campaigns that ended); pass an artifact sha256 instead, or --store`);
   }
   const summary = JSON.parse((await store.getBytes(summaryUri)).toString('utf8')) as { progress: CampaignProgress };
   const finals = summary.progress.stages.filter((s) => isProduct(s.kind)).flatMap((s) => s.artifacts.map((a) => a.sha256));

@@ -15,6 +15,8 @@ export interface LineageNode {
   /** The producing stage's GPU activities, and their GPU-seconds summed (artifacts only). */
   activities?: ActivitySummary[];
   gpu_seconds?: number;
+  /** The producing stage's figures, among them what it had to adapt (oom_halvings). */
+  metrics?: Record<string, number>;
 }
 export interface LineageGraph {
   nodes: LineageNode[];
@@ -48,6 +50,7 @@ export async function walkLineage(
       workflow_id: record.producer.workflow_id,
       ...(record.producer.activities ? { activities: record.producer.activities } : {}),
       ...(record.gpu_seconds !== undefined ? { gpu_seconds: record.gpu_seconds } : {}),
+      metrics: record.metrics,
     });
     for (const parent of record.parents) {
       if (parent.kind === 'artifact') {
@@ -91,7 +94,9 @@ export function producerLine(n: LineageNode): string | undefined {
   const each = n.activities.map(
     (a) => `${a.activity} ×${a.count}${a.attempts > a.count ? ` (${a.attempts} attempts, ${a.retries} retried)` : ''}`,
   );
-  return `${each.length > 0 ? each.join(', ') : 'no GPU activities'}; ${round(n.gpu_seconds ?? 0)} GPU-s`;
+  const halvings = n.metrics?.oom_halvings ?? 0;
+  const adapted = halvings > 0 ? `; out of memory: batch halved ${halvings}×` : '';
+  return `${each.length > 0 ? each.join(', ') : 'no GPU activities'}${adapted}; ${round(n.gpu_seconds ?? 0)} GPU-s`;
 }
 
 export function toMermaid(graph: LineageGraph): string {

@@ -74,6 +74,9 @@ export const TranslateShardOutput = z.object({
   tokens_per_second: z.number().nonnegative(),
   engine: z.enum(['vllm', 'transformers']),
   resumed_rows: z.number().int().nonnegative().describe('rows taken from an earlier attempt'),
+  /** Rows per engine call: the recipe's batch, or half of it per out-of-memory retry (chunks keep the recipe's size). */
+  engine_batch_size: z.number().int().positive(),
+  oom_halvings: z.number().int().nonnegative(),
   run,
 });
 
@@ -120,6 +123,9 @@ export const EvaluateBenchmarksOutput = z.object({
   scores: z.record(z.string(), z.number()),
   average: z.number(),
   report: ArtifactRef,
+  /** What it scored with: the recipe's batch, or half of it per out-of-memory retry. */
+  batch_size: z.number().int().positive(),
+  oom_halvings: z.number().int().nonnegative(),
   run,
 });
 

@@ -1,6 +1,6 @@
 // The Hala recipe as one durable workflow. Each stage is a child workflow with the id
 // `<campaign>/<stage>`; independent stages run at the same time. Read top to bottom, it is RECIPE.md.
-import { ApplicationFailure, condition, executeChild, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, executeChild, getExternalWorkflowHandle, patched, setHandler } from '@temporalio/workflow';
 import type { CampaignInput, CampaignProgress } from '../contracts/campaign';
 import { HalaCampaign, HalaModel, HalaRecipeHash, HalaStage } from '../contracts/search-attributes';
 import { cpuActivities } from './activity-proxies';
@@ -53,6 +53,13 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     retries: recipe.retries,
     fan_out: recipe.fan_out,
   });
+
+  const writeSummary = (progress: CampaignProgress) =>
+    cpuActivities(recipe).writeCampaignReport({
+      store_root: input.store_root,
+      campaign_id: input.campaign_id,
+      report: { campaign_id: input.campaign_id, recipe: recipe.name, recipe_sha256: input.recipe_sha256, progress },
+    });
 
   let paused = false;
   let state: CampaignProgress['state'] = 'running';
@@ -122,7 +129,10 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   } catch {
     // Every branch that could finish has: name each stage that failed, with its error.
     state = 'failed';
-    const failed = tracker.snapshot(state).stages.filter((s) => s.status === 'failed');
+    const progress = tracker.snapshot(state);
+    const failed = progress.stages.filter((s) => s.status === 'failed');
+    // What did finish stays auditable (`hala lineage <campaign>`) once the history is gone.
+    if (patched('summary-of-a-failed-campaign')) await writeSummary(progress);
     throw ApplicationFailure.create({
       type: 'CampaignFailed',
       message: `${failed.length} stage${failed.length === 1 ? '' : 's'} failed: ${failed.map((s) => `${s.stage} (${s.error_type ?? 'Error'}: ${s.error})`).join('; ')}`,
@@ -132,10 +142,6 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
 
   state = 'completed';
   const progress = tracker.snapshot(state);
-  const report = await cpuActivities(recipe).writeCampaignReport({
-    store_root: input.store_root,
-    campaign_id: input.campaign_id,
-    report: { campaign_id: input.campaign_id, recipe: recipe.name, recipe_sha256: input.recipe_sha256, progress },
-  });
+  const report = await writeSummary(progress);
   return { campaign_id: input.campaign_id, progress, report_uri: report.uri };
 }

@@ -40,6 +40,8 @@ interface ShardTotals {
   rows: number;
   generated_tokens: number;
   resumed_rows: number;
+  /** Out-of-memory halvings of the engine batch, summed over shards. */
+  oom_halvings: number;
 }
 
 export interface TranslateCorpusOutput extends ShardTotals {
@@ -107,11 +109,13 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
 }
 
 function addTotals(before: ShardTotals | undefined, outputs: TranslateShardOutput[]): ShardTotals {
-  const t = { ...(before ?? { rows: 0, generated_tokens: 0, resumed_rows: 0 }) };
+  // Runs and shards from before 0.3.0 (replayed histories, continued runs) carry no oom_halvings.
+  const t = { rows: 0, generated_tokens: 0, resumed_rows: 0, ...before, oom_halvings: before?.oom_halvings ?? 0 };
   for (const o of outputs) {
     t.rows += o.rows;
     t.generated_tokens += o.generated_tokens;
     t.resumed_rows += o.resumed_rows;
+    t.oom_halvings += o.oom_halvings ?? 0;
   }
   return t;
 }

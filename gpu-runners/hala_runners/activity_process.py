@@ -35,7 +35,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from . import progress
-from .errors import is_non_retryable
+from .errors import is_non_retryable, mentions_out_of_memory
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # gpu-runners/, put on the child's PYTHONPATH
 KILL_GRACE_S = float(os.environ.get("HALA_KILL_GRACE_S", "10"))  # SIGTERM -> SIGKILL
@@ -213,7 +213,7 @@ def result_of(event: dict | None, child: ChildProcess, rc: int | None, supervisi
         raise failure(kind, message, supervision)
     tail = child.stderr_tail()
     # -9 with no event is almost always the kernel's OOM killer (retried); any other silent exit is a crash.
-    kind = "OutOfMemory" if rc == -signal.SIGKILL or "out of memory" in tail.lower() else "RunnerFailed"
+    kind = "OutOfMemory" if rc == -signal.SIGKILL or mentions_out_of_memory(tail) else "RunnerFailed"
     raise failure(kind, f"{child.label} exited with code {rc} without a result event (full stderr in the "
                         f"worker log); stderr tail:\n{tail}", supervision)
 

@@ -6,7 +6,12 @@ non-retryable for bad input, retryable for transient trouble.
 """
 from __future__ import annotations
 
+import re
+
 from . import contract_file
+
+# CUDA's words, and the CPU allocator's when an allocation is refused (a memory limit, a full host).
+_OUT_OF_MEMORY = re.compile(r"out of memory|DefaultCPUAllocator: (can't allocate|not enough) memory", re.IGNORECASE)
 
 
 def non_retryable_types() -> list[str]:
@@ -42,12 +47,16 @@ def artifact_corrupt(message: str) -> HalaError:
     return HalaError("ArtifactCorrupt", message)
 
 
+def mentions_out_of_memory(text: str) -> bool:
+    return bool(_OUT_OF_MEMORY.search(text))
+
+
 def classify(exc: BaseException) -> HalaError:
     """Map an arbitrary exception from heavy libraries onto the shared types."""
     if isinstance(exc, HalaError):
         return exc
     text = f"{type(exc).__name__}: {exc}"
-    if "out of memory" in text.lower() or type(exc).__name__ == "OutOfMemoryError":
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" or mentions_out_of_memory(text):
         return HalaError("OutOfMemory", text)
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return HalaError("StorageUnavailable", text)

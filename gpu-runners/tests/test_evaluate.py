@@ -227,3 +227,49 @@ def test_a_split_sharded_over_several_files_is_named_by_a_glob(tiny, tmp_path, c
     assert code == 0, events[-1]
     report = json.loads(store.fetch(events[-1]["result"]["report"]).read_text())
     assert report["benchmarks"]["ex"]["rows"] == 8
+
+
+class MemoryBound(torch.nn.Module):
+    """A model on a device that fits at most `fits` rows per forward pass: CUDA's OOM past it."""
+
+    def __init__(self, model, fits: int):
+        super().__init__()
+        self.model, self.config, self.fits = model, model.config, fits
+        self.batches: list[int] = []
+
+    def forward(self, input_ids, **kwargs):
+        self.batches.append(input_ids.shape[0])
+        if input_ids.shape[0] > self.fits:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 1.00 GiB (injected)")
+        return self.model(input_ids, **kwargs)
+
+
+def test_out_of_memory_halves_the_batch_and_scores_the_same(tiny, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
+    benchmarks = _benchmarks(tmp_path, 6, leak=False)
+    (tmp_path / "straight").mkdir()
+    code, events = _evaluate(tmp_path / "straight", capsys, tiny.model_uri, benchmarks, batch_size=8)
+    assert code == 0, events[-1]
+    straight = events[-1]["result"]
+
+    real_load = evaluate._load_model
+    bounded: list[MemoryBound] = []
+
+    def load_bounded(uri):
+        model, tokenizer = real_load(uri)
+        bounded.append(MemoryBound(model, fits=2))
+        return bounded[-1], tokenizer
+
+    monkeypatch.setattr(evaluate, "_load_model", load_bounded)
+    for batch in (8, 4):
+        code, events = _evaluate(tmp_path, capsys, tiny.model_uri, benchmarks, batch_size=8)
+        assert code != 0 and events[-1]["event"] == "error" and events[-1]["type"] == "OutOfMemory"
+        assert f"out of memory at {batch} rows per engine call" in events[-1]["message"]
+        assert "stages.evaluate.batch_size" in events[-1]["message"]
+    code, events = _evaluate(tmp_path, capsys, tiny.model_uri, benchmarks, batch_size=8)
+    assert code == 0, events[-1]
+    result = events[-1]["result"]
+    contract.validate_output("evaluate_benchmarks", result)
+    assert max(bounded[-1].batches) == 2 and (result["batch_size"], result["oom_halvings"]) == (2, 2)
+    assert straight["oom_halvings"] == 0 and straight["batch_size"] == 8
+    assert result["scores"] == straight["scores"]  # the batch changes how rows are grouped, not the scores

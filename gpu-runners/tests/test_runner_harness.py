@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from hala_runners import progress
-from hala_runners.errors import bad_input
+from hala_runners.errors import bad_input, classify
 from hala_runners.runner_harness import report_failure
 
 
@@ -27,3 +29,12 @@ def test_an_unknown_failure_is_classified_before_it_is_reported(capsys):
         err = report_failure(e)
     event = json.loads(capsys.readouterr().out)
     assert err.type == event["type"] == "OutOfMemory" and not err.non_retryable
+
+
+@pytest.mark.parametrize("exc", [
+    RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
+                 "you tried to allocate 1638400000 bytes. Error code 12 (Cannot allocate memory)"),
+    MemoryError(),  # Python's own, with no words at all
+])
+def test_the_cpu_allocator_refusing_memory_is_out_of_memory(exc):
+    assert classify(exc).type == "OutOfMemory"

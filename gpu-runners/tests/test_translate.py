@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from hala_runners import store
+from hala_runners import contract, store
 from hala_runners.engines.service import EngineService
 from hala_runners.runners.translate import Config, translate_shard
 
@@ -164,3 +164,53 @@ def test_cancelling_a_shard_kills_the_engine_process_group(activity_env, hub_mir
     with pytest.raises(ProcessLookupError):
         os.killpg(pgid, 0)
     assert child_after is None  # the next shard starts a fresh engine
+
+
+class MemoryBoundEngine(StubEngine):
+    """A stub engine on a device that fits at most `fits` rows per call: CUDA's OOM past it."""
+
+    def __init__(self, fits: int):
+        super().__init__()
+        self.fits = fits
+        self.batches: list[int] = []
+
+    def translate(self, texts, batch_size, max_new_tokens, prompt_template):
+        self.batches.append(batch_size)
+        if batch_size > self.fits:
+            import torch
+
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 1.00 GiB (injected)")
+        return super().translate(texts, batch_size, max_new_tokens, prompt_template)
+
+
+def test_out_of_memory_halves_the_engine_batch_and_keeps_the_chunks(work_dir):
+    from hala_runners.errors import HalaError
+
+    texts = [f"sentence number {i}" for i in range(10)]
+    cfg = Config(**_payload(work_dir, _shard(work_dir, texts), batch_size=4))
+    for batch in (4, 2):
+        with pytest.raises(HalaError) as info:
+            translate_shard(cfg, MemoryBoundEngine(fits=1))
+        assert info.value.type == "OutOfMemory" and not info.value.non_retryable
+        assert f"out of memory at {batch} rows per engine call" in info.value.message
+        assert f"the retry sends {batch // 2} at a time" in info.value.message
+    engine = MemoryBoundEngine(fits=1)
+    out = translate_shard(cfg, engine)
+    assert set(engine.batches) == {1} and engine.seen == texts  # every row, one at a time
+    assert (out["engine_batch_size"], out["oom_halvings"], out["rows"]) == (1, 2, 10)
+    # Chunks keep the recipe's 4 rows: what a later retry would look for is where it always was.
+    chunks = sorted(p.name for p in (work_dir / "store" / "out" / "partial").iterdir())
+    assert chunks == ["chunk-00000.parquet", "chunk-00001.parquet", "chunk-00002.parquet"]
+    table = pq.read_table(store.fetch(out["translations"]))
+    assert table.column("translation").to_pylist() == [t.upper() for t in texts]
+    contract.validate_output("translate_shard", out)
+
+
+def test_out_of_memory_at_one_row_per_call_is_final_and_names_the_knob(work_dir):
+    from hala_runners.errors import HalaError
+
+    cfg = Config(**_payload(work_dir, _shard(work_dir, ["hi", "there"]), batch_size=1))
+    with pytest.raises(HalaError) as info:
+        translate_shard(cfg, MemoryBoundEngine(fits=0))
+    assert info.value.type == "BadRecipe" and info.value.non_retryable
+    assert "generation.teacher.batch_size" in info.value.message and "max_new_tokens" in info.value.message

@@ -104,11 +104,11 @@ export function recordingActivities(opts: RecordingOptions) {
     compress_teacher: gpuRecord('compress_teacher', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), quantized_linear_layers: 7, ignored: ['lm_head'], seconds: 1 })),
     translate_shard: gpuRecord('translate_shard', (i) => ({
       translations: ref(`${i.output_prefix}/translations.parquet`),
-      rows: 10, generated_tokens: 100, seconds: 1, tokens_per_second: String(i.model).includes('fp8') ? 200 : 100, engine: 'transformers' as const, resumed_rows: 0,
+      rows: 10, generated_tokens: 100, seconds: 1, tokens_per_second: String(i.model).includes('fp8') ? 200 : 100, engine: 'transformers' as const, resumed_rows: 0, engine_batch_size: Number(i.batch_size), oom_halvings: 0,
     })),
     train_sft: gpuRecord('train_sft', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), steps: 10, final_loss: 0.5, resumed_from_step: 0, seconds: 1, per_device_batch_size: 8, gradient_accumulation_steps: 1, oom_halvings: 0 })),
     merge_slerp: gpuRecord('merge_slerp', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), tensors: 20, linear_fallbacks: 1 })),
-    evaluate_benchmarks: gpuRecord('evaluate_benchmarks', (i) => ({ scores: { AlGhafa: 50 }, average: 50, report: ref(`${i.output_prefix}/report.json`, 'report') })),
+    evaluate_benchmarks: gpuRecord('evaluate_benchmarks', (i) => ({ scores: { AlGhafa: 50 }, average: 50, report: ref(`${i.output_prefix}/report.json`, 'report'), batch_size: Number(i.batch_size), oom_halvings: 0 })),
     score_translation: gpuRecord('score_translation', (i) => ({ bleu: String((i.hypotheses as ArtifactRef).uri).includes('base') ? 1 : 40, chrf: String((i.hypotheses as ArtifactRef).uri).includes('base') ? 5 : 60, rows: 5, tokenize: 'intl' })),
   };
   return { calls, cpu, gpu };

@@ -85,4 +85,11 @@ describe('hala lineage rendering', () => {
     expect(json.nodes.find((n) => n.id === 'source:hf://CohereLabs/command-a')?.sha256).toBe(teacherSha);
     expect(producerLine({ id: 'x', kind: 'artifact' })).toBeUndefined();
   });
+
+  it('says when out of memory made the producer halve its batch', () => {
+    const train = { activity: 'train_sft', count: 1, attempts: 2, retries: 1, seconds: 90, gpu_seconds: 90 };
+    const node = { id: 'x', kind: 'artifact' as const, activities: [train], gpu_seconds: 90 };
+    expect(producerLine({ ...node, metrics: { oom_halvings: 1 } })).toBe('train_sft ×1 (2 attempts, 1 retried); out of memory: batch halved 1×; 90 GPU-s');
+    expect(producerLine({ ...node, metrics: { steps: 60 } })).toBe('train_sft ×1 (2 attempts, 1 retried); 90 GPU-s');
+  });
 });

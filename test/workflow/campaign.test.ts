@@ -167,6 +167,9 @@ describe('campaign workflow', () => {
     for (const s of ['evaluate-translator', 'sft-hala-350m', 'merge-hala-350m', 'evaluate-hala-350m', 'evaluate-hala-1-2b']) expect(status[s], s).toBe('completed');
     expect(progress.stages.find((s) => s.stage === 'sft-hala-700m')).toMatchObject({ error_type: 'RunnerFailed' });
     expect(progress.stages.some((s) => s.status === 'running')).toBe(false);
+    // What finished stays auditable: the failed campaign wrote its summary, so its lineage reads.
+    const products = (await lineageOf('wf-student-fails', `file://${storeDir}`)).nodes.map((n) => n.stage).filter((x) => x?.startsWith('evaluate-'));
+    expect(products.sort()).toEqual(['evaluate-hala-1-2b', 'evaluate-hala-350m']);
 
     const again = await (await start('wf-student-fixed', fresh)).result();
     const ran = again.progress.stages.filter((s) => s.status === 'completed').map((s) => s.stage).sort();

@@ -80,6 +80,7 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
         teacher_segments: translated.rows,
         teacher_untranslated: corpus.untranslated,
         teacher_tokens: translated.generated_tokens,
+        ...(translated.oom_halvings > 0 ? { oom_halvings: translated.oom_halvings } : {}), // only when memory ran out
         ...Object.fromEntries(Object.entries(corpus.by_origin).map(([k, v]) => [`pairs_${k}`, v])),
       },
       activities: combineActivities(translated.activities),

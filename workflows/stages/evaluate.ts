@@ -21,7 +21,7 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
   slice: (r) => ({ benchmarks: r.inputs.benchmarks, batch_size: r.stages.evaluate.batch_size }),
   inputs: (s, up) => [up.model.sha256, ...s.benchmarks.map((b, k) => dataset(b.uri, `inputs.benchmarks[${k}].uri`))],
   model: (r, i) => perStudent.student(r, i).base,
-  headline: ['average'],
+  headline: ['average', 'oom_halvings', 'batch_size'],
   product: true,
   async work(io, s, up) {
     const out = await io.gpu.evaluate_benchmarks({
@@ -31,7 +31,9 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
       benchmarks: s.benchmarks,
       batch_size: s.batch_size,
     });
-    return { output: out, artifacts: [out.report], metrics: { ...out.scores, average: out.average }, activities: summarizeRuns([out]) };
+    // The batch is shown (and kept in the manifest) only when out-of-memory retries changed it.
+    const adapted: Record<string, number> = out.oom_halvings > 0 ? { oom_halvings: out.oom_halvings, batch_size: out.batch_size } : {};
+    return { output: out, artifacts: [out.report], metrics: { ...out.scores, average: out.average, ...adapted }, activities: summarizeRuns([out]) };
   },
 };
 

@@ -80,6 +80,9 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
       metrics[`${p.set}_missing`] = p.assembled.missing_translations;
       for (const [reason, n] of Object.entries(p.segments.quarantined)) metrics[`${p.set}_quarantined_${reason}`] = n;
     }
+    // Shown only when memory ran out: engine batches halved, over every shard of every set.
+    const halvings = perSet.reduce((n, p) => n + p.translated.oom_halvings, 0);
+    if (halvings > 0) metrics.oom_halvings = halvings;
     const activities = combineActivities(...perSet.map((p) => p.translated.activities));
     return { output: merged, artifacts: [merged.dataset], metrics, activities };
   },

@@ -10,6 +10,7 @@ For each row and each choice: log P(choice | prompt), summed over the choice's t
              LogProbCharNorm, the leaderboard's metric), so long choices are not penalised
 Scores are percentages. `<output_prefix>/report.json` holds rows, acc and acc_norm per benchmark;
 each finished benchmark is also kept under `<output_prefix>/benchmarks/` so a retry skips it.
+Out of memory: the retry scores at half the batch (runners/oom.py).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from .. import hub, progress, store
 from ..errors import bad_input
 from ..oall_formats import McqDoc, check_columns, to_doc
 from ..runner_harness import run, save_config, scratch_dir
+from . import oom
 
 METRIC = "acc_norm: argmax of log P(choice | prompt) / len(choice) in characters (lighteval LogProbCharNorm)"
 
@@ -182,7 +184,8 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
 
 
-def _score(cfg: Config, todo: list[tuple[int, dict, list[McqDoc], str]]) -> dict[str, dict[str, Any]]:
+def _score(cfg: Config, todo: list[tuple[int, dict, list[McqDoc], str]], batch_size: int,
+           halvings: int) -> dict[str, dict[str, Any]]:
     """Load the model once and score each (index, benchmark, rows, result URI) still to do."""
     results: dict[str, dict[str, Any]] = {}
     model, tokenizer = _load_model(cfg.model)
@@ -202,7 +205,12 @@ def _score(cfg: Config, todo: list[tuple[int, dict, list[McqDoc], str]]) -> dict
             progress.emit_progress("evaluate", i, len(cfg.benchmarks), None,
                                    requests_done=done[0], requests_total=len(requests))
 
-        logprobs = score_requests(model, requests, cfg.batch_size, pad_id, tick)
+        try:
+            logprobs = score_requests(model, requests, batch_size, pad_id, tick)
+        except Exception as e:  # finished benchmarks are kept: the retry scores only the rest
+            if oom.is_oom(e):
+                raise oom.after_inference_oom(e, batch_size, halvings, cfg.output_prefix, "stages.evaluate.batch_size") from e
+            raise
         results[bench["name"]] = {"format": bench["format"], "uri": bench["uri"],
                                   **accuracy(docs, requests, logprobs)}
         store.write_bytes(saved, json.dumps(results[bench["name"]], indent=2).encode())
@@ -224,8 +232,10 @@ def _run(cfg: Config) -> dict:
             todo.append((i, bench, load_docs(bench), saved))
 
     progress.emit_progress("load", len(results), len(cfg.benchmarks))
+    # An earlier attempt that ran out of memory left a smaller batch for this one.
+    batch_size, halvings = oom.inference_batch(cfg.batch_size, cfg.output_prefix)
     if todo:
-        results.update(_score(cfg, todo))
+        results.update(_score(cfg, todo, batch_size, halvings))
     results = {b["name"]: results[b["name"]] for b in cfg.benchmarks}  # the recipe's order
     scores = {name: r["acc_norm"] for name, r in results.items()}
     average = sum(scores.values()) / len(scores)
@@ -237,7 +247,9 @@ def _run(cfg: Config) -> dict:
     local.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     ref = store.publish_file(local, store.join(cfg.output_prefix, "report.json"), "report")
     progress.emit_progress("evaluate", len(cfg.benchmarks), len(cfg.benchmarks), None, average=average)
-    return {"scores": scores, "average": average, "report": ref}
+    return {"scores": scores, "average": average, "report": ref,
+            # What it scored with: the recipe's batch, or the halved one after out-of-memory retries.
+            "batch_size": batch_size, "oom_halvings": halvings}
 
 
 def main(argv: list[str] | None = None) -> int:

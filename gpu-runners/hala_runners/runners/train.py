@@ -215,7 +215,7 @@ def _run(cfg: Config, extra_callbacks: tuple = ()) -> dict:
         trainer.train(resume_from_checkpoint=prep.resume_path)
     except Exception as e:
         if oom.is_oom(e):
-            raise oom.after_oom(e, cfg.knobs, halvings, cfg.output_prefix) from e
+            raise oom.after_train_oom(e, cfg.knobs, halvings, cfg.output_prefix) from e
         raise
     if preemption.requested():
         raise preemption.preempted(trainer.state.global_step, prep.progress.checkpoint_uri)

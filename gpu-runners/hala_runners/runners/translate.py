@@ -11,6 +11,7 @@ Input shard parquet: `id`, `text`. Output: `<output_prefix>/translations.parquet
 Resume: every `batch_size` rows form a chunk, written when finished to
 `<output_prefix>/partial/chunk-NNNNN.parquet` (atomic). A retry reuses every finished chunk (reported
 as `resumed_rows`) and translates only the rest; greedy decoding makes mixed attempts consistent.
+Out of memory: the retry sends half as many rows per engine call (runners/oom.py); chunks keep their size.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import hub, progress, store
+from . import oom
 from ..errors import bad_input
 from ..runner_harness import config_from_dict, exit_with_parent, report_failure, run, save_config, scratch_dir
 
@@ -100,6 +102,8 @@ def translate_shard(cfg: Config, engine) -> dict:
     save_config(cfg)
     ids, texts = read_shard(cfg)
     total, bs = len(ids), cfg.batch_size
+    # An earlier attempt that ran out of memory left a smaller engine batch; chunks stay `bs` rows.
+    engine_batch, halvings = oom.inference_batch(bs, cfg.output_prefix)
     translations: list[str] = []
     tokens_total = resumed = tokens_now = 0
     gen_seconds = 0.0
@@ -111,7 +115,13 @@ def translate_shard(cfg: Config, engine) -> dict:
             resumed += len(out)
         else:
             t0 = time.monotonic()
-            out, tokens = engine.translate(texts[rows], bs, cfg.max_new_tokens, cfg.prompt_template)
+            try:
+                out, tokens = engine.translate(texts[rows], engine_batch, cfg.max_new_tokens, cfg.prompt_template)
+            except Exception as e:
+                if oom.is_oom(e):
+                    raise oom.after_inference_oom(e, engine_batch, halvings, cfg.output_prefix,
+                                                  "generation.teacher.batch_size / generation.translator.batch_size") from e
+                raise
             gen_seconds += time.monotonic() - t0
             tokens_now += tokens
             save_chunk(cfg, k, ids[rows], out, tokens)
@@ -127,7 +137,9 @@ def translate_shard(cfg: Config, engine) -> dict:
     return {"translations": ref, "rows": total, "generated_tokens": tokens_total,
             "seconds": round(time.monotonic() - started, 3),
             "tokens_per_second": round(tokens_now / gen_seconds, 3) if gen_seconds else 0.0,
-            "engine": engine.name, "resumed_rows": resumed}
+            "engine": engine.name, "resumed_rows": resumed,
+            # What it ran with: the recipe's batch, or the halved one after out-of-memory retries.
+            "engine_batch_size": engine_batch, "oom_halvings": halvings}
 
 
 def open_engine(model: str, engine: str):

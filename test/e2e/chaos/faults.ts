@@ -3,6 +3,7 @@
 // heartbeat) and fires every fault whose moment has come; each strike records what its victim had
 // reported just before, so the suite can measure the rework after the campaign ends.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import type { LocalStack } from '../../../workers/local-stack';
 import { enginePid, freezeEngineMidShard } from './freeze-engine';
@@ -15,6 +16,8 @@ export interface Fault {
   /** Is this the moment? (Faults with an ambush watch on their own.) */
   when?: (a: PendingActivity) => boolean;
   strike: (stack: LocalStack) => Promise<void>;
+  /** Strike every attempt of the activity, not once: a fault the retry meets again (a broken kernel). */
+  everyAttempt?: boolean;
   /**
    * For moments too short to catch through heartbeats (a tiny shard translates in ~0.5 s): watches
    * on its own, freezes the victim, and returns it; the loop then strikes.
@@ -56,7 +59,28 @@ async function runnerStarted(workerPid: number, timeoutMs = 30_000): Promise<num
   }
 }
 
-/** The six faults, in the order the campaign meets them; the translator checkpoints every `translatorSaveEvery` steps. */
+/**
+ * A memory limit at what the process holds now (RLIMIT_AS), so its next large allocation is refused
+ * as on a full GPU: a real allocator failure, not an exception planted in the runner. The limit
+ * dies with the process; the retry's runner is a new process.
+ */
+function capMemoryAtCurrentSize(pid: number): void {
+  const pages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[0]);
+  const bytes = pages * Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }));
+  execFileSync('prlimit', [`--pid=${pid}`, `--as=${bytes}`]);
+}
+
+/** The students the chaos campaign trains, each with the fault it meets in sft. */
+export const chaosStudents = {
+  /** Preempted mid-sft: checkpoints at once, resumes with no step redone. */
+  preempted: 'hala-350m',
+  /** Runs out of memory mid-sft: the retry trains at half the batch and completes. */
+  outOfMemory: 'hala-700m',
+  /** Its runner crashes on every attempt: fails alone, and a rerun completes only its branch. */
+  crashing: 'hala-1-2b',
+} as const;
+
+/** The faults, in the order the campaign meets them; the translator checkpoints every `translatorSaveEvery` steps. */
 export function campaignFaults(translatorSaveEvery: number): Fault[] {
   return [
     {
@@ -101,9 +125,26 @@ export function campaignFaults(translatorSaveEvery: number): Fault[] {
     {
       // A preemption notice: the worker passes it on, the runner checkpoints and the attempt fails at once.
       scenario: 'SIGTERM the Python train worker mid-sft (preemption notice)',
-      under: ['sft-'],
+      under: [`sft-${chaosStudents.preempted}`],
       when: (a) => a.activityType === 'train_sft' && a.progress?.phase === 'train' && midway(a),
       strike: async (stack) => kill(stack.workers.train.current().pid, 'SIGTERM'),
+    },
+    {
+      // The batch no longer fits (a longer sequence, a smaller GPU than planned): the runner's next
+      // step asks for memory it cannot have.
+      scenario: 'cap the memory of the Python train runner mid-sft (out of memory)',
+      under: [`sft-${chaosStudents.outOfMemory}`],
+      when: (a) => a.activityType === 'train_sft' && a.progress?.phase === 'train' && a.progress.done >= 2 && midway(a),
+      strike: async (stack) => capMemoryAtCurrentSize(runnerPid(stack.workers.train.current().pid!)),
+    },
+    {
+      // A runner that dies the same way whatever is retried (a broken kernel, a corrupt driver):
+      // RunnerFailed, retried only retries.runner_failed times.
+      scenario: 'SIGSEGV the Python train runner on every attempt (a crashing runner)',
+      under: [`sft-${chaosStudents.crashing}`],
+      everyAttempt: true,
+      when: (a) => a.activityType === 'train_sft' && a.started,
+      strike: async (stack) => kill(await runnerStarted(stack.workers.train.current().pid!), 'SIGSEGV'),
     },
     {
       // A hung runner (a deadlocked collective, a wedged driver): alive, holding its GPU, silent.
@@ -134,6 +175,7 @@ export async function unleash(client: Client, stack: LocalStack, campaign: strin
     log(`chaos: +${(strike.at / 1000).toFixed(0)} s ${fault.scenario} (${victim.workflowId} ${victim.activityType} frozen at ${victim.progress?.done}/${victim.progress?.total} rows)`);
     struck.push(strike);
   });
+  const struckAttempts = new Set<string>();
   while (waiting.length > 0 && !done()) {
     // Only the workflows a waiting fault watches: a short loop sees a ~2 s shard half done.
     const pending: PendingActivity[] = [];
@@ -143,13 +185,18 @@ export async function unleash(client: Client, stack: LocalStack, campaign: strin
       /* the server is restarting */
     }
     for (const fault of [...waiting]) {
-      const victim = pending.find((a) => fault.under.some((u) => a.workflowId.startsWith(`${campaign}/${u}`)) && fault.when?.(a));
+      const attemptKey = (a: PendingActivity) => `${fault.scenario} ${a.workflowId} ${a.activityId} #${a.attempt}`;
+      const victim = pending.find((a) => fault.under.some((u) => a.workflowId.startsWith(`${campaign}/${u}`)) && fault.when?.(a) && !struckAttempts.has(attemptKey(a)));
       if (!victim) continue;
       await fault.strike(stack);
       const strike = { scenario: fault.scenario, victim, at: Date.now() - t0 };
-      log(`chaos: +${(strike.at / 1000).toFixed(0)} s ${fault.scenario} (${victim.workflowId} ${victim.activityType} at ${victim.progress?.done ?? 0}/${victim.progress?.total ?? '?'})`);
+      log(`chaos: +${(strike.at / 1000).toFixed(0)} s ${fault.scenario} (${victim.workflowId} ${victim.activityType} attempt ${victim.attempt} at ${victim.progress?.done ?? 0}/${victim.progress?.total ?? '?'})`);
+      struckAttempts.add(attemptKey(victim));
+      if (!fault.everyAttempt) waiting.splice(waiting.indexOf(fault), 1);
+      // A fault that strikes every attempt counts once, for its latest victim.
+      const earlier = struck.findIndex((s) => s.scenario === fault.scenario);
+      if (earlier >= 0) struck.splice(earlier, 1);
       struck.push(strike);
-      waiting.splice(waiting.indexOf(fault), 1);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
