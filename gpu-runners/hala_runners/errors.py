@@ -51,6 +51,26 @@ def mentions_out_of_memory(text: str) -> bool:
     return bool(_OUT_OF_MEMORY.search(text))
 
 
+def at_address_space_limit() -> bool:
+    """This process holds nearly all the address space its limit allows (`ulimit -v`, RLIMIT_AS).
+
+    Where a cluster bounds memory that way, a refused allocation often surfaces as a library's own
+    words ("could not create a primitive" from oneDNN), not as an out-of-memory message: failing
+    near the limit is what tells them apart from a bug.
+    """
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return False
+    try:
+        held = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+    except OSError:  # not Linux: no way to tell
+        return False
+    # Close to it either way: a big process's last tenth, or a small one's last half GiB.
+    return held >= 0.9 * soft or soft - held < 512 * 2**20
+
+
 def classify(exc: BaseException) -> HalaError:
     """Map an arbitrary exception from heavy libraries onto the shared types."""
     if isinstance(exc, HalaError):
@@ -58,6 +78,8 @@ def classify(exc: BaseException) -> HalaError:
     text = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" or mentions_out_of_memory(text):
         return HalaError("OutOfMemory", text)
+    if at_address_space_limit():
+        return HalaError("OutOfMemory", f"{text} (raised at this process's address-space limit, RLIMIT_AS)")
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return HalaError("StorageUnavailable", text)
     # Unknown: most likely a bug or a bad artifact the checks missed. Retried a few times only

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +39,22 @@ def test_an_unknown_failure_is_classified_before_it_is_reported(capsys):
 ])
 def test_the_cpu_allocator_refusing_memory_is_out_of_memory(exc):
     assert classify(exc).type == "OutOfMemory"
+
+
+def test_a_library_error_raised_at_the_address_space_limit_is_out_of_memory():
+    """oneDNN refuses a primitive in its own words when its allocation is refused; the limit tells."""
+    import subprocess
+    import sys
+
+    probe = """
+import resource, sys
+from hala_runners.errors import classify
+held = int(open('/proc/self/statm').read().split()[0]) * resource.getpagesize()
+if sys.argv[1] == 'capped':
+    resource.setrlimit(resource.RLIMIT_AS, (held + 16 * 2**20, resource.RLIM_INFINITY))
+print(classify(RuntimeError('could not create a primitive')).type)
+"""
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    types = [subprocess.run([sys.executable, "-c", probe, mode], capture_output=True, text=True, env=env, check=True).stdout.strip()
+             for mode in ("capped", "free")]
+    assert types == ["OutOfMemory", "RunnerFailed"]
