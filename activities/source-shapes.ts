@@ -5,7 +5,9 @@ import path from 'node:path';
 import type { HalaErrorType } from '../contracts/errors';
 import type { SourceCheck } from '../contracts/campaign';
 import { type ArtifactStore, joinUri, resolveSource } from './store';
-import { expandLocalGlob, isGlob } from './store/hub-source';
+import { expandLocalGlob, globRegExp, isGlob } from './store/hub-source';
+import { parseHubId } from './hub-id';
+import type { HubLookup } from './hub-revision-lookup';
 
 /** The source is not what its field says it is: the recipe must change. */
 export class SourceMisshapen extends Error {
@@ -15,15 +17,28 @@ export class SourceMisshapen extends Error {
 
 const WEIGHTS = /\.(safetensors|bin|pt)$|\.safetensors\.index\.json$/;
 
+/** Where sources are read from when their shape is checked. */
+export interface ShapeCheckDeps {
+  store: ArtifactStore;
+  /** The offline hub mirror, if one is active; without it hf:// ids are checked by the hub's file list. */
+  mirror: string | undefined;
+  hub: HubLookup;
+}
+
 /**
- * Throws SourceMisshapen naming the field, the URI and the fix. hf:// ids read from the hub itself are
- * left to the runners (its revision lookup already proved the repo exists); s3:// models are checked
- * for their config.json without downloading the weights.
+ * Throws SourceMisshapen naming the field, the URI and the fix. hf:// ids read from the hub itself
+ * are checked against the file list of the commit the stage resolved (`revision`), nothing
+ * downloaded; s3:// models are checked for their config.json without downloading the weights.
  */
-export async function checkSourceShape(check: SourceCheck, store: ArtifactStore, mirror: string | undefined): Promise<void> {
+export async function checkSourceShape(check: SourceCheck, deps: ShapeCheckDeps, revision?: string): Promise<void> {
   const { uri, field, kind } = check;
-  if (uri.startsWith('hf://') && !mirror) return;
+  const { store, mirror } = deps;
   const problem = (what: string) => new SourceMisshapen(`${field} = ${uri} ${what}`);
+  if (uri.startsWith('hf://') && !mirror) {
+    const { commit, files } = await deps.hub(uri, revision);
+    if (files) checkHubListing(check, files, commit);
+    return;
+  }
   if (uri.startsWith('s3://')) {
     if (kind === 'model' && !(await store.exists(joinUri(uri, 'config.json')))) {
       throw problem('has no config.json: a model is a directory with config.json and its weights; point the field at one');
@@ -60,4 +75,37 @@ async function isParquet(file: string): Promise<boolean> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The same rules as for a mirror, on the files the hub lists at `commit`: a model path holds
+ * config.json and weights; a dataset path (a file, a glob over the last segment, or a directory)
+ * names parquet files, judged by their extension since nothing is downloaded to read their bytes.
+ */
+function checkHubListing({ uri, field, kind }: SourceCheck, files: string[], commit: string): void {
+  const problem = (what: string) => new SourceMisshapen(`${field} = ${uri} ${what} (the hub's files at commit ${commit.slice(0, 12)})`);
+  const inRepo = parseHubId(uri).path.replace(/\/+$/, '');
+  const under = inRepo ? `${inRepo}/` : '';
+  const directlyUnder = files.filter((f) => f.startsWith(under) && !f.slice(under.length).includes('/')).map((f) => f.slice(under.length));
+  if (kind === 'model') {
+    if (files.includes(inRepo)) throw problem(`is a file, not a model directory: a model is a directory with config.json and its weights (*.safetensors); point ${field} at one`);
+    if (!directlyUnder.includes('config.json')) throw problem(`has no config.json: it is not a model directory; point ${field} at one (config.json and *.safetensors)`);
+    if (!directlyUnder.some((f) => WEIGHTS.test(f))) throw problem(`has config.json but no weights (*.safetensors, *.bin): the repo holds no model at this revision; pin one that does`);
+    return;
+  }
+  if (isGlob(inRepo)) {
+    const dir = inRepo.includes('/') ? inRepo.slice(0, inRepo.lastIndexOf('/') + 1) : '';
+    const test = globRegExp(inRepo.slice(dir.length));
+    const matched = files.filter((f) => f.startsWith(dir) && test.test(f.slice(dir.length)));
+    if (matched.length === 0) throw problem(`matches no file of the repo; check the pattern against the dataset's files`);
+    const other = matched.find((f) => !f.endsWith('.parquet'));
+    if (other) throw problem(`matches ${other}, which is not a parquet file: a dataset split is parquet; narrow the pattern to the split's .parquet files`);
+    return;
+  }
+  if (files.includes(inRepo)) {
+    if (!inRepo.endsWith('.parquet')) throw problem(`is not a parquet file: a dataset split is parquet; point ${field} at the split's .parquet files (the hub's parquet conversion lives under refs/convert/parquet)`);
+    return;
+  }
+  if (directlyUnder.length === 0) throw problem(`names no file or directory of the repo; fix the path inside the dataset`);
+  if (!directlyUnder.some((f) => f.endsWith('.parquet'))) throw problem(`is a directory without parquet files: a dataset split is parquet; point ${field} at the split's files`);
 }

@@ -10,6 +10,7 @@ import { activeHubMirror, storeLayout } from './store';
 import { parseOrBadInput } from './parse-input';
 import { createSourceDigests, isArtifactDigest, type SourceDigestDeps } from './source-digests';
 import { checkSourceShape } from './source-shapes';
+import { createHubLookup } from './hub-revision-lookup';
 
 export interface StageManifest {
   stage_key: string;
@@ -28,13 +29,17 @@ export type StageCacheDeps = SourceDigestDeps;
 
 export function createStageCacheActivities(deps: StageCacheDeps) {
   const { store } = deps;
-  const digestSource = createSourceDigests(deps);
+  const hub = createHubLookup(deps);
+  const digestSource = createSourceDigests(deps, hub);
 
   return {
     async openStage(raw: OpenStageInput): Promise<OpenStageOutput> {
       const input = parseOrBadInput(OpenStageInput, raw, 'openStage');
       const sources = await resolveSources(input.stage, input.inputs, digestSource);
-      await typed(input.stage, Promise.all(input.checks.map((c) => checkSourceShape(c, store, activeHubMirror(deps.hubMirror)))));
+      // Each source is checked at the commit its digest names, so the shape and the key speak of the same files.
+      const shapes = { store, mirror: activeHubMirror(deps.hubMirror), hub };
+      const revisionOf = (uri: string) => sources.find((s) => s.uri === uri)?.revision;
+      await typed(input.stage, Promise.all(input.checks.map((c) => checkSourceShape(c, shapes, revisionOf(c.uri)))));
       const key = stageKey({ stage: input.stage, config: input.config, inputs: input.inputs, sources, runner_version: input.runner_version });
       if (input.forced) {
         // Named by the stage workflow's run: a retry of this activity, or a replay, lands on the same prefix.

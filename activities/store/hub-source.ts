@@ -70,7 +70,7 @@ async function matchedGlob(uri: string, localPattern: string): Promise<string> {
 }
 
 /** `test-*.parquet` → /^test-.*\.parquet$/ (fnmatch's * and ?, as Python's hub.resolve_files). */
-function globRegExp(pattern: string): RegExp {
+export function globRegExp(pattern: string): RegExp {
   const body = [...pattern].map((c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
   return new RegExp(`^${body}$`);
 }

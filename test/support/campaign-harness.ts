@@ -13,7 +13,7 @@ import { FileStore } from '../../activities/store';
 import { loadRecipe } from '../../cli/recipe-file';
 import type { Recipe } from '../../contracts/recipe';
 import { type Call, recordingActivities, type RecordingOptions } from './fake-activities';
-import type { HubFetch } from '../../activities/source-digests';
+import type { HubFetch } from '../../activities/hub-revision-lookup';
 import { hubMirror } from '../../workers/python-env';
 import { workflowBundle } from './temporal-env';
 

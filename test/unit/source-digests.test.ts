@@ -5,7 +5,9 @@ import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createSourceDigests, type HubFetch, parseHubId } from '../../activities/source-digests';
+import { createSourceDigests } from '../../activities/source-digests';
+import type { HubFetch } from '../../activities/hub-revision-lookup';
+import { parseHubId } from '../../activities/hub-id';
 import { pinHubRevision, splitHubRevision } from '../../contracts/hub-revision';
 import { FileStore } from '../../activities/store';
 

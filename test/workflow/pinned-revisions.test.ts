@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HubFetch } from '../../activities/source-digests';
+import type { HubFetch } from '../../activities/hub-revision-lookup';
 import { campaignInput } from '../../cli/start-campaign';
 import type { campaign } from '../../workflows/campaign';
 import { startCampaignHarness, type CampaignHarness } from '../support/campaign-harness';
