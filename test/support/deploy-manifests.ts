@@ -1,6 +1,6 @@
 // Reads the fields of a deploy/ Deployment that the tests check: its role, queue flags, env, GPUs.
 /* eslint-disable @typescript-eslint/no-explicit-any -- parsed YAML, checked field by field by the tests */
-export type Manifest = { apiVersion: string; kind: string; metadata: { name: string }; spec: any; data?: any };
+export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec: any; data?: any };
 
 interface EnvVar { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }
 
