@@ -8,6 +8,8 @@ cd "$root"
 V="$(bash scripts/python-env.sh)"
 export HALA_PYTHON="$V/bin/python"
 export HALA_HUB_MIRROR="$(bash scripts/fixtures.sh)"
+# The offline validators of images/ and deploy/ (test/unit/images-and-deploy.test.ts).
+export HALA_TOOLS_PYTHON="$(bash scripts/tools-env.sh)/bin/python"
 # No test may reach the Hugging Face hub: both the Python side and openStage's source digests honour this.
 export HF_HUB_OFFLINE=1
 out="$(mktemp -d)"

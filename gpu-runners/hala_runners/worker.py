@@ -10,7 +10,7 @@ Prints "hala worker ready queue=<q> activities=[...]" once polling, for launcher
 SIGTERM / SIGINT shut down gracefully: running stages are stopped (their process groups killed, the
 retry resumes from the last heartbeat), engine processes are closed, then the worker exits.
 Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (flag defaults); TEMPORAL_API_KEY (Temporal Cloud,
-turns on TLS).
+turns on TLS); HALA_METRICS_BIND (host:port) serves the SDK's Prometheus metrics at /metrics there.
 """
 from __future__ import annotations
 
@@ -59,11 +59,12 @@ async def connect(args: argparse.Namespace):
     # Same AES-256-GCM codec as the TypeScript side when HALA_CODEC_KEY is set: payloads encrypted in history.
     converter = data_converter_from_env() or DataConverter.default
     api_key = os.environ.get("TEMPORAL_API_KEY")
+    runtime = metrics_runtime()
     deadline = time.monotonic() + args.connect_timeout_s
     while True:
         try:
             return await Client.connect(args.address, namespace=args.namespace, api_key=api_key, tls=bool(api_key),
-                                        data_converter=converter)
+                                        data_converter=converter, runtime=runtime)
         except Exception as e:  # noqa: BLE001 - the SDK raises RuntimeError for an unreachable server
             if time.monotonic() > deadline:
                 sys.stderr.write(f"hala worker: cannot reach Temporal at {args.address} (namespace "
@@ -73,6 +74,20 @@ async def connect(args: argparse.Namespace):
                 # and aborts the interpreter during finalization (exit 134) instead of exiting 1.
                 os._exit(1)
             await asyncio.sleep(1.0)
+
+
+def metrics_runtime():
+    """A Temporal runtime that serves Prometheus metrics on HALA_METRICS_BIND, else None (the SDK's own).
+
+    deploy/ scales each GPU pool on its queue's backlog, and keeps a pool from scaling down under a
+    running stage with temporal_worker_task_slots_used{worker_type="ActivityWorker"}: the backlog
+    no longer counts an activity once a worker has taken it."""
+    bind = os.environ.get("HALA_METRICS_BIND")
+    if not bind:
+        return None
+    from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind)))
 
 
 async def serve(args: argparse.Namespace) -> None:

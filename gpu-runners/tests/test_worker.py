@@ -150,3 +150,28 @@ def test_the_infer_worker_runs_translate_shard_for_a_workflow(dev_server, hub_mi
     finally:
         if worker.poll() is None:
             worker.kill()
+
+
+def test_the_worker_serves_the_busy_slot_gauge_that_deploy_scales_on(dev_server):
+    """deploy/gpu-*.yaml keeps a pool from scaling down under a running stage with
+    sum(temporal_worker_task_slots_used{task_queue=..., worker_type="ActivityWorker"}): the series must exist."""
+    import urllib.request
+
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "HALA_METRICS_BIND": f"127.0.0.1:{port}"}
+    worker = subprocess.Popen([sys.executable, "-m", "hala_runners.worker", "--queue-role", "eval",
+                               "--address", dev_server], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        _wait_for_line(worker, "hala worker ready", timeout=60)
+        deadline = time.monotonic() + 20  # the worker's gauges appear once its pollers run
+        while True:
+            body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+            used = [line for line in body.splitlines() if line.startswith("temporal_worker_task_slots_used{")
+                    and 'task_queue="hala-gpu-eval"' in line and 'worker_type="ActivityWorker"' in line]
+            if used or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert len(used) == 1 and used[0].endswith(" 0"), body
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
