@@ -2,7 +2,7 @@
 // Run alone:  npx tsx workers/cpu-worker.ts [--profile NAME] [--address HOST:PORT] [--namespace NS]
 //             [--task-queue hala-cpu] [--store file://.hala/store]
 // It connects as every process here does (workers/temporal-connection.ts): the flags, then the
-// TEMPORAL_* variables, then the profile file; nothing configured, the dev server on localhost:7233.
+// TEMPORAL_* variables, then the profile file; nothing configured, the dev server on 127.0.0.1:7233.
 // `hala up` runs it in its own process together with the dev server and the Python workers.
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';

@@ -4,7 +4,7 @@
 //   2. TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_GRPC_META_*;
 //   3. the profile (--profile, else TEMPORAL_PROFILE, else "default") of the TOML file named by
 //      TEMPORAL_CONFIG_FILE, else of ~/.config/temporalio/temporal.toml;
-//   4. localhost:7233, namespace "default": the dev server `hala up` starts.
+//   4. 127.0.0.1:7233, namespace "default": the dev server `hala up` starts.
 // An API key turns TLS on; `[profile.x.tls]` or TEMPORAL_TLS*=… configure it.
 import { existsSync, writeFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
@@ -12,7 +12,8 @@ import { clientConfigToToml, loadClientConfigProfile, toClientOptions, type Clie
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { dataConverterFromEnv } from '../security/data-converter';
 
-export const localDefaults = { address: 'localhost:7233', namespace: 'default' } as const;
+// 127.0.0.1, not localhost: the dev server binds IPv4 loopback only, and localhost may resolve to ::1 first.
+export const localDefaults = { address: '127.0.0.1:7233', namespace: 'default' } as const;
 
 /** What a command line may say about the connection; anything unset comes from the environment. */
 export interface ConnectionFlags {

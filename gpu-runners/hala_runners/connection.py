@@ -5,7 +5,7 @@ same as the TypeScript side (workers/temporal-connection.ts) and the `temporal` 
 2. TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY (turns TLS on), TEMPORAL_TLS*, TEMPORAL_GRPC_META_*;
 3. the profile (--profile, else TEMPORAL_PROFILE, else "default") of the TOML file named by
    TEMPORAL_CONFIG_FILE, else of ~/.config/temporalio/temporal.toml;
-4. localhost:7233, namespace "default": the dev server `hala up` starts.
+4. 127.0.0.1:7233, namespace "default": the dev server `hala up` starts.
 
     config = connect_config(profile="prod")            # kwargs for temporalio.client.Client.connect
     client = await connect(config, timeout_s=60, data_converter=converter)
@@ -19,7 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-DEFAULT_ADDRESS = "localhost:7233"
+# 127.0.0.1, not localhost: the dev server binds IPv4 loopback only, and localhost may resolve to ::1 first.
+DEFAULT_ADDRESS = "127.0.0.1:7233"
 DEFAULT_NAMESPACE = "default"
 
 

@@ -11,7 +11,7 @@ SIGTERM / SIGINT shut down gracefully: running stages are stopped (their process
 retry resumes from the last heartbeat), engine processes are closed, then the worker exits.
 Connection: as the `temporal` CLI does (connection.py): the flags, then TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 TEMPORAL_API_KEY (turns TLS on), TEMPORAL_TLS*, then the profile (--profile, TEMPORAL_PROFILE) of the TOML
-file TEMPORAL_CONFIG_FILE names (default ~/.config/temporalio/temporal.toml); else localhost:7233, "default".
+file TEMPORAL_CONFIG_FILE names (default ~/.config/temporalio/temporal.toml); else 127.0.0.1:7233, "default".
 """
 from __future__ import annotations
 

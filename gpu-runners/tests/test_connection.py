@@ -26,7 +26,7 @@ def profile_file(tmp_path):
 
 def test_nothing_configured_means_the_local_dev_server(tmp_path):
     # HOME without a default profile file, and no TEMPORAL_* variable.
-    assert connect_config(env={"HOME": str(tmp_path)}) == {"target_host": "localhost:7233", "namespace": "default"}
+    assert connect_config(env={"HOME": str(tmp_path)}) == {"target_host": "127.0.0.1:7233", "namespace": "default"}
 
 
 def test_the_named_profile_of_the_config_file_gives_address_namespace_and_api_key_with_tls(profile_file):

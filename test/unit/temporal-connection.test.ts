@@ -18,9 +18,9 @@ const home = { HOME: dir };
 describe('resolveConnection', () => {
   it('with nothing configured, is the local dev server and says so', () => {
     const c = resolveConnection({}, home);
-    expect([c.address, c.namespace, c.addressConfigured]).toEqual(['localhost:7233', 'default', false]);
+    expect([c.address, c.namespace, c.addressConfigured]).toEqual(['127.0.0.1:7233', 'default', false]);
     expect(c.connectionOptions.tls).toBeUndefined();
-    expect(c.describe).toBe('localhost:7233 namespace default (nothing configured: the local dev server)');
+    expect(c.describe).toBe('127.0.0.1:7233 namespace default (nothing configured: the local dev server)');
   });
 
   it('reads the profile TEMPORAL_PROFILE names from TEMPORAL_CONFIG_FILE: address, namespace, API key with TLS', () => {
