@@ -1,10 +1,12 @@
 #!/usr/bin/env -S npx tsx
 // The `hala` command.
 //   hala up [--then-run <recipe>] [--keep]      the local stack (dev server + UI :8233, workers)
+//   hala setup                                  prepare a namespace of any cluster (search attributes)
 //   hala run <recipe> [--id ID] [--watch] [--no-cache] [--rerun STAGE...]
 //   hala status <campaign-id> [--json]
+// Every command takes --profile, --namespace, --address; they connect as the temporal CLI does
+// (workers/temporal-connection.ts: flags, TEMPORAL_* variables, TEMPORAL_CONFIG_FILE's profile).
 // Run through npm:  npm run hala -- run recipes/tiny.yaml --watch
-import { Client, Connection } from '@temporalio/client';
 import { Command } from 'commander';
 import type { CampaignProgress } from '../contracts/campaign';
 import { progressQuery } from '../workflows/definitions';
@@ -15,15 +17,22 @@ import { plannedStages } from '../workflows/stages/plan';
 import { startCampaign } from './start-campaign';
 import { renderSummary } from './summary';
 import { watchCampaign } from './watch';
-import { dataConverterFromEnv } from '../security/data-converter';
 import { loadCodecKeys } from '../security/codec-key';
 import { startCodecServer } from './codec-server';
 import { lineageOf } from './lineage-source';
 import { toDot, toMermaid, toText } from './lineage';
+import { connectClient, openConnection, resolveConnection, type ConnectionFlags, type TemporalConnection } from '../workers/temporal-connection';
+import { renderSetupReport, setupNamespace, SetupFailed } from '../workers/cluster-setup';
 
-const program = new Command('hala').description('Hala Flow: the translate-and-tune recipe as durable Temporal workflows');
-const defaultAddress = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+const program = new Command('hala')
+  .description('Hala Flow: the translate-and-tune recipe as durable Temporal workflows')
+  .option('--profile <name>', 'profile of the Temporal config file (TEMPORAL_CONFIG_FILE; default TEMPORAL_PROFILE, else "default")')
+  .option('--namespace <namespace>', 'Temporal namespace (default TEMPORAL_NAMESPACE, else the profile\'s, else "default")')
+  .option('--address <host:port>', 'Temporal frontend (default TEMPORAL_ADDRESS, else the profile\'s, else the local dev server)');
 const uiUrl = process.env.HALA_UI_URL ?? 'http://localhost:8233';
+/** Where this invocation connects: the global flags over the environment and the profile file. */
+const temporalConnection = (): TemporalConnection => resolveConnection(program.opts<ConnectionFlags>());
+const workflowUrl = (namespace: string, id: string) => `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(id)}`;
 
 function validRecipe(file: string) {
   const loaded = loadRecipe(file);
@@ -35,13 +44,9 @@ function validRecipe(file: string) {
   return loaded;
 }
 
-async function client(address: string): Promise<Client> {
-  return new Client({ connection: await Connection.connect({ address }), dataConverter: dataConverterFromEnv() });
-}
+interface RunFlags { id?: string; watch?: boolean; cache: boolean; rerun?: string[] }
 
-interface RunFlags { id?: string; watch?: boolean; cache: boolean; rerun?: string[]; address: string }
-
-async function run(file: string, flags: RunFlags): Promise<CampaignResult | undefined> {
+async function run(file: string, flags: RunFlags, temporal: TemporalConnection): Promise<CampaignResult | undefined> {
   const { recipe, sha256 } = validRecipe(file);
   const planned = plannedStages(recipe).map((s) => s.stage);
   const unknown = (flags.rerun ?? []).filter((s) => !planned.includes(s));
@@ -49,9 +54,9 @@ async function run(file: string, flags: RunFlags): Promise<CampaignResult | unde
     console.error(`hala: --rerun names no stage of ${file}: ${unknown.join(', ')}; its stages are ${planned.join(', ')}`);
     process.exit(2);
   }
-  const c = await client(flags.address);
+  const c = await connectClient(temporal);
   const handle = await startCampaign(c, recipe, sha256, { id: flags.id, useCache: flags.cache, rerun: flags.rerun });
-  console.log(`hala: started campaign ${handle.workflowId} (${uiUrl}/namespaces/default/workflows/${encodeURIComponent(handle.workflowId)})`);
+  console.log(`hala: started campaign ${handle.workflowId} in namespace ${temporal.namespace} (${workflowUrl(temporal.namespace, handle.workflowId)})`);
   const forced = flags.cache ? flags.rerun ?? [] : planned;
   if (forced.length > 0) {
     console.log(`hala: recomputing ${flags.cache ? forced.join(', ') : 'every stage'} from scratch, under fresh prefixes (no cache, no earlier checkpoints)`);
@@ -60,11 +65,11 @@ async function run(file: string, flags: RunFlags): Promise<CampaignResult | unde
   await watchCampaign(handle);
   try {
     const result = await handle.result();
-    console.log('\n' + renderSummary(result.progress, uiUrl));
+    console.log('\n' + renderSummary(result.progress, uiUrl, temporal.namespace));
     return result;
   } catch (err) {
     const progress: CampaignProgress | undefined = await handle.query(progressQuery).catch(() => undefined);
-    if (progress) console.error('\n' + renderSummary(progress, uiUrl));
+    if (progress) console.error('\n' + renderSummary(progress, uiUrl, temporal.namespace));
     console.error(`hala: campaign ${handle.workflowId} failed: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`);
     process.exitCode = 1;
     return undefined;
@@ -78,9 +83,11 @@ program
   .option('--keep', 'keep the stack up after --then-run finishes (default when interactive)')
   .action(async (opts: { thenRun?: string; keep?: boolean }) => {
     const recipe = opts.thenRun ? validRecipe(opts.thenRun).recipe : undefined;
+    const temporal = temporalConnection();
     const t0 = Date.now();
-    const stack = await startLocalStack({ queues: recipe?.queues });
-    console.log(`hala: stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s — Temporal ${stack.address}, UI ${stack.uiUrl}, store ${stack.storeRoot}`);
+    const stack = await startLocalStack({ queues: recipe?.queues, temporal });
+    console.log(renderSetupReport(stack.setup));
+    console.log(`hala: stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s — Temporal ${stack.temporal.describe}${stack.uiUrl ? `, UI ${stack.uiUrl}` : ''}, store ${stack.storeRoot}`);
     const stop = async () => {
       await stack.stop();
       process.exit(process.exitCode ?? 0);
@@ -89,7 +96,7 @@ program
     process.once('SIGTERM', () => void stop());
     if (opts.thenRun) {
       const t1 = Date.now();
-      await run(opts.thenRun, { watch: true, cache: true, address: stack.address });
+      await run(opts.thenRun, { watch: true, cache: true }, stack.temporal);
       console.log(`hala: campaign wall time ${((Date.now() - t1) / 1000).toFixed(0)} s`);
       if (!(opts.keep ?? process.stdout.isTTY)) return stop();
     }
@@ -103,20 +110,37 @@ program
   .option('--watch', 'follow progress and print the summary at the end')
   .option('--no-cache', 'recompute every stage from scratch under fresh prefixes (no cache, no earlier checkpoints)')
   .option('--rerun <stage...>', 'recompute these stages from scratch (names as in the summary, e.g. sft-hala-350m)')
-  .option('--address <host:port>', 'Temporal frontend', defaultAddress)
   .action(async (file: string, flags: RunFlags) => {
-    await run(file, flags);
+    await run(file, flags, temporalConnection());
+  });
+
+program
+  .command('setup')
+  .description('prepare a namespace of any Temporal cluster: check it exists, register the search attributes (idempotent)')
+  .action(async () => {
+    const temporal = temporalConnection();
+    console.log(`hala setup: ${temporal.describe}`);
+    const connection = await openConnection(temporal);
+    try {
+      console.log(renderSetupReport(await setupNamespace(connection, temporal)));
+    } catch (err) {
+      if (!(err instanceof SetupFailed)) throw err;
+      console.error(`hala setup: ${err.message}`);
+      process.exitCode = 1;
+    } finally {
+      await connection.close();
+    }
   });
 
 program
   .command('status <campaign-id>')
   .description('show a campaign: stages, artifacts, metrics')
   .option('--json', 'print the progress as JSON')
-  .option('--address <host:port>', 'Temporal frontend', defaultAddress)
-  .action(async (id: string, flags: { json?: boolean; address: string }) => {
-    const c = await client(flags.address);
+  .action(async (id: string, flags: { json?: boolean }) => {
+    const temporal = temporalConnection();
+    const c = await connectClient(temporal);
     const progress = await c.workflow.getHandle(id).query(progressQuery);
-    console.log(flags.json ? JSON.stringify(progress, null, 2) : renderSummary(progress, uiUrl));
+    console.log(flags.json ? JSON.stringify(progress, null, 2) : renderSummary(progress, uiUrl, temporal.namespace));
   });
 
 program

@@ -1,6 +1,8 @@
 // The CPU worker: every workflow, and the TypeScript activities (data plane, stage cache, reports).
-// Run alone:  npx tsx workers/cpu-worker.ts [--address localhost:7233] [--namespace default]
+// Run alone:  npx tsx workers/cpu-worker.ts [--profile NAME] [--address HOST:PORT] [--namespace NS]
 //             [--task-queue hala-cpu] [--store file://.hala/store]
+// It connects as every process here does (workers/temporal-connection.ts): the flags, then the
+// TEMPORAL_* variables, then the profile file; nothing configured, the dev server on 127.0.0.1:7233.
 // `hala up` runs it in its own process together with the dev server and the Python workers.
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
@@ -13,6 +15,7 @@ import { createRefListActivities } from '../activities/ref-lists';
 import { createStore, type ArtifactStore } from '../activities/store';
 import { repoRoot } from './python-env';
 import { dataConverterFromEnv } from '../security/data-converter';
+import { resolveConnection } from './temporal-connection';
 
 export interface CpuWorkerOptions {
   connection: NativeConnection;
@@ -74,14 +77,16 @@ async function main() {
     const i = process.argv.indexOf(flag);
     return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
   };
-  const connection = await NativeConnection.connect({ address: arg('--address', 'localhost:7233') });
+  const optional = (flag: string) => arg(flag, '') || undefined;
+  const temporal = resolveConnection({ profile: optional('--profile'), address: optional('--address'), namespace: optional('--namespace') });
+  const connection = await NativeConnection.connect(temporal.connectionOptions);
   const worker = await createCpuWorker({
     connection,
-    namespace: arg('--namespace', 'default'),
+    namespace: temporal.namespace,
     taskQueue: arg('--task-queue', DefaultQueues.cpu),
     storeRoot: arg('--store', process.env.HALA_STORE_ROOT ?? 'file://.hala/store'),
   });
-  console.log(`hala worker ready queue=${arg('--task-queue', DefaultQueues.cpu)}`);
+  console.log(`hala worker ready queue=${arg('--task-queue', DefaultQueues.cpu)} temporal=${temporal.describe}`);
   stopWhenLauncherDies(worker);
   await worker.run();
 }

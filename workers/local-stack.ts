@@ -1,12 +1,17 @@
 // The whole local stack `hala up` and the end-to-end tests run: the Temporal dev server, the CPU
 // worker and the four Python runner workers (on CPU here, on GPUs in production), each worker a
 // supervised child process that is restarted when it dies — as a Deployment would in production.
+// Given a configured cluster instead (a profile or TEMPORAL_ADDRESS naming its address), the same
+// workers serve that cluster and no dev server starts. Either way `hala setup`'s code prepares the
+// namespace before any worker polls it.
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Recipe } from '../contracts/recipe';
 import { DefaultQueues, type QueueRole } from '../contracts/queues';
-import { halaSearchAttributes } from '../contracts/search-attributes';
+import { setupNamespace, type SetupReport } from './cluster-setup';
 import { startDevServer, type DevServerOptions, type RunningDevServer } from './dev-server';
 import { gpuRoles, pythonWorkerEnv, startPythonWorker } from './python-workers';
+import { envForProfileFile, envWithFlags, localDefaults, openConnection, resolveConnection, writeProfileFile, type TemporalConnection } from './temporal-connection';
 import { hubMirror, repoRoot } from './python-env';
 import { supervise, type SupervisedProcess } from './supervisor';
 import { startWorkerProcess } from './worker-process';
@@ -22,11 +27,21 @@ export interface LocalStackOptions {
   storeRoot?: string;
   /** Extra environment for every worker (e.g. HALA_WORK_DIR for a test's own scratch space). */
   workerEnv?: Record<string, string>;
+  /**
+   * The connection `hala` resolved. With its address configured, the stack serves that cluster and
+   * starts no dev server; otherwise only its namespace is used (created on the dev server at start).
+   */
+  temporal?: TemporalConnection;
 }
 
 export interface LocalStack {
   address: string;
+  namespace: string;
+  /** How its workers connect (for a client of the same server and namespace). */
+  temporal: TemporalConnection;
   uiUrl: string;
+  /** What `hala setup`'s code found and did on the stack's namespace. */
+  setup: SetupReport;
   storeRoot: string;
   logDir: string;
   /** One supervised process per queue role: `cpu` (TypeScript) and the four Python roles. */
@@ -41,15 +56,41 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const queues = options.queues ?? DefaultQueues;
   const logDir = path.join(stateDir, 'logs');
   const storeRoot = options.storeRoot ?? `file://${path.join(stateDir, 'store')}`;
+  const cluster = options.temporal?.addressConfigured ? options.temporal : undefined;
+  const namespace = options.temporal?.namespace ?? localDefaults.namespace;
   const serverOptions: DevServerOptions = {
     port: options.port ?? 7233,
     uiPort: options.uiPort ?? 8233,
     dbFile: options.ephemeral ? undefined : path.join(stateDir, 'temporal.db'),
     logFile: path.join(logDir, 'temporal.log'),
-    searchAttributes: Object.fromEntries(halaSearchAttributes.map((k) => [k.name, 'Keyword'])),
+    namespaces: namespace === localDefaults.namespace ? [] : [namespace],
   };
-  let server: RunningDevServer = await startDevServer(serverOptions);
-  const address = server.address;
+  let server: RunningDevServer | undefined = cluster ? undefined : await startDevServer(serverOptions);
+  // The dev server is named by a profile file of the stack's own, so its workers (and `temporal`
+  // commands given TEMPORAL_CONFIG_FILE) reach it whatever the shell's TEMPORAL_* variables say.
+  const profileFile = path.join(stateDir, 'temporal.toml');
+  if (server) {
+    mkdirSync(stateDir, { recursive: true });
+    writeProfileFile(profileFile, { address: server.address, namespace });
+  }
+  const temporal = cluster ?? resolveConnection({}, { TEMPORAL_CONFIG_FILE: profileFile });
+  const { address } = temporal;
+
+  let setup: SetupReport;
+  try {
+    const connection = await openConnection(temporal);
+    try {
+      setup = await setupNamespace(connection, temporal);
+    } finally {
+      await connection.close();
+    }
+  } catch (err) {
+    await server?.stop();
+    throw err;
+  }
+
+  // Every worker connects as `hala` did: to a cluster through the same profile, variables and flags.
+  const connectionEnv = cluster ? envWithFlags(process.env, cluster.flags) : envForProfileFile(process.env, profileFile);
   // Workers watch this process: killed with -9, it cannot stop them, so they stop themselves.
   const extraEnv = { HALA_LAUNCHER_PID: String(process.pid), ...options.workerEnv };
 
@@ -59,13 +100,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ? startWorkerProcess({
           label: 'cpu worker',
           command: process.execPath,
-          args: ['--import', 'tsx', path.join(__dirname, 'cpu-worker.ts'), '--address', address, '--task-queue', queues.cpu, '--store', storeRoot],
+          args: ['--import', 'tsx', path.join(__dirname, 'cpu-worker.ts'), '--task-queue', queues.cpu, '--store', storeRoot],
           // The same offline hub the Python workers read, so hf:// ids agree on both sides.
-          env: { ...process.env, HALA_HUB_MIRROR: hubMirror(), ...extraEnv },
+          env: { ...connectionEnv, HALA_HUB_MIRROR: hubMirror(), ...extraEnv },
           logDir,
           logName: 'worker-cpu.log',
         })
-      : (await startPythonWorker(role, queues[role], address, logDir, pythonWorkerEnv(extraEnv))).process;
+      : (await startPythonWorker(role, queues[role], logDir, pythonWorkerEnv(extraEnv, connectionEnv))).process;
 
   // Python workers import torch (seconds each): start all workers together, and keep track of every
   // one that came up so that a failure of another never leaves it running.
@@ -75,25 +116,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
     await Promise.all(started.map((w) => w.stop()));
-    await server.stop();
+    await server?.stop();
     throw failed.reason;
   }
   const workers = Object.fromEntries(roles.map((role, i) => [role, started[i]!])) as Record<QueueRole, SupervisedProcess>;
 
   return {
     address,
-    uiUrl: server.uiUrl,
+    namespace,
+    temporal,
+    uiUrl: server?.uiUrl ?? process.env.HALA_UI_URL ?? '',
+    setup,
     storeRoot,
     logDir,
     workers,
     async restartServer() {
+      if (!server) throw new Error(`the stack serves ${cluster!.describe}: it has no dev server to restart`);
       if (!serverOptions.dbFile) throw new Error('an ephemeral (in-memory) dev server loses every campaign on restart; start the stack without ephemeral');
       await server.stop();
       server = await startDevServer(serverOptions);
     },
     async stop() {
       await Promise.all(Object.values(workers).map((w) => w.stop()));
-      await server.stop();
+      await server?.stop();
     },
   };
 }

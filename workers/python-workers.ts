@@ -14,9 +14,10 @@ export interface PythonWorker {
   process: ChildProcess;
 }
 
-export function pythonWorkerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+/** `base` carries the connection (TEMPORAL_* variables, a profile file): the worker reads it through envconfig. */
+export function pythonWorkerEnv(extra: Record<string, string> = {}, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   return {
-    ...process.env,
+    ...base,
     PYTHONPATH: path.join(repoRoot, 'gpu-runners'),
     PYTHONUNBUFFERED: '1',
     HALA_HUB_MIRROR: hubMirror(),
@@ -30,12 +31,15 @@ export function pythonWorkerEnv(extra: Record<string, string> = {}): NodeJS.Proc
   };
 }
 
-/** Starts one worker and resolves once it polls its queue (it prints "hala worker ready"). */
-export async function startPythonWorker(role: GpuRole, queue: string, address: string, logDir: string, env = pythonWorkerEnv()): Promise<PythonWorker> {
+/**
+ * Starts one worker and resolves once it polls its queue (it prints "hala worker ready"). It connects
+ * as `env` says (workers/temporal-connection.ts writes that; the Python side is hala_runners/connection.py).
+ */
+export async function startPythonWorker(role: GpuRole, queue: string, logDir: string, env = pythonWorkerEnv()): Promise<PythonWorker> {
   const process = await startWorkerProcess({
     label: `python worker ${role}`,
     command: venvBin('python'),
-    args: ['-m', 'hala_runners.worker', '--queue-role', role, '--task-queue', queue, '--address', address],
+    args: ['-m', 'hala_runners.worker', '--queue-role', role, '--task-queue', queue],
     env,
     logDir,
     logName: `worker-${role}.log`,

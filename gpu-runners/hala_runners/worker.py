@@ -1,16 +1,18 @@
 """A Python Temporal worker for one GPU queue role.
 
     PYTHONPATH=gpu-runners python -m hala_runners.worker --queue-role infer \\
-        [--task-queue hala-gpu-infer] [--address localhost:7233] [--namespace default] [--max-concurrent 1]
+        [--task-queue hala-gpu-infer] [--profile NAME] [--address HOST:PORT] [--namespace NS] [--max-concurrent 1]
 
 Serves only the activities whose queue_role in the contract is its role (the roles are those of the
 contract's activity table; --help lists them), on the role's default task queue from the contract
 unless --task-queue says otherwise. One activity at a time by default: one GPU.
-Prints "hala worker ready queue=<q> activities=[...]" once polling, for launchers to wait on.
+Prints "hala worker ready queue=<q> namespace=<ns> activities=[...]" once polling, for launchers to wait on.
 SIGTERM / SIGINT shut down gracefully: running stages are stopped (their process groups killed, the
 retry resumes from the last heartbeat), engine processes are closed, then the worker exits.
-Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (flag defaults); TEMPORAL_API_KEY (Temporal Cloud,
-turns on TLS); HALA_METRICS_BIND (host:port) serves the SDK's Prometheus metrics at /metrics there.
+Connection: as the `temporal` CLI does (connection.py): the flags, then TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+TEMPORAL_API_KEY (turns TLS on), TEMPORAL_TLS*, then the profile (--profile, TEMPORAL_PROFILE) of the TOML
+file TEMPORAL_CONFIG_FILE names (default ~/.config/temporalio/temporal.toml); else 127.0.0.1:7233, "default".
+HALA_METRICS_BIND (host:port) serves the SDK's Prometheus metrics at /metrics there.
 """
 from __future__ import annotations
 
@@ -20,10 +22,9 @@ import logging
 import os
 import signal
 import sys
-import time
 from datetime import timedelta
 
-from . import contract
+from . import connection, contract
 from .activities import activities_for_role
 from .engines.service import EngineService
 
@@ -32,8 +33,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m hala_runners.worker", description=__doc__.split("\n")[0])
     parser.add_argument("--queue-role", required=True, choices=contract.queue_roles())
     parser.add_argument("--task-queue", help="default: the role's queue in the contract (hala-gpu-<role>)")
-    parser.add_argument("--address", default=os.environ.get("TEMPORAL_ADDRESS", "localhost:7233"))
-    parser.add_argument("--namespace", default=os.environ.get("TEMPORAL_NAMESPACE", "default"))
+    parser.add_argument("--profile", help="profile of the Temporal config file (default TEMPORAL_PROFILE, else \"default\")")
+    parser.add_argument("--address", help="Temporal frontend host:port (default TEMPORAL_ADDRESS, else the profile's)")
+    parser.add_argument("--namespace", help="Temporal namespace (default TEMPORAL_NAMESPACE, else the profile's)")
     parser.add_argument("--max-concurrent", type=int, default=1, help="activities at once (default 1: one GPU)")
     parser.add_argument("--connect-timeout-s", type=float, default=60.0,
                         help="keep retrying to reach the server this long before giving up")
@@ -50,30 +52,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def connect(args: argparse.Namespace):
-    """Connect, retrying for --connect-timeout-s: launchers start the server and workers together."""
-    from temporalio.client import Client
+    """Connect as the flags and the environment say, retrying for --connect-timeout-s."""
     from temporalio.converter import DataConverter
 
     from .payload_codec import data_converter_from_env
 
-    # Same AES-256-GCM codec as the TypeScript side when HALA_CODEC_KEY is set: payloads encrypted in history.
-    converter = data_converter_from_env() or DataConverter.default
-    api_key = os.environ.get("TEMPORAL_API_KEY")
-    runtime = metrics_runtime()
-    deadline = time.monotonic() + args.connect_timeout_s
-    while True:
-        try:
-            return await Client.connect(args.address, namespace=args.namespace, api_key=api_key, tls=bool(api_key),
-                                        data_converter=converter, runtime=runtime)
-        except Exception as e:  # noqa: BLE001 - the SDK raises RuntimeError for an unreachable server
-            if time.monotonic() > deadline:
-                sys.stderr.write(f"hala worker: cannot reach Temporal at {args.address} (namespace "
-                                 f"{args.namespace}) after {args.connect_timeout_s:.0f}s: {e}\n")
-                sys.stderr.flush()
-                # Not SystemExit: the SDK's Rust runtime still holds callbacks from the failed attempts
-                # and aborts the interpreter during finalization (exit 134) instead of exiting 1.
-                os._exit(1)
-            await asyncio.sleep(1.0)
+    try:
+        config = connection.connect_config(profile=args.profile, address=args.address, namespace=args.namespace)
+        # Same AES-256-GCM codec as the TypeScript side when HALA_CODEC_KEY is set: payloads encrypted in history.
+        converter = data_converter_from_env() or DataConverter.default
+        return await connection.connect(config, timeout_s=args.connect_timeout_s, data_converter=converter,
+                                        runtime=metrics_runtime())
+    except (connection.ConnectionConfigError, connection.Unreachable) as e:
+        sys.stderr.write(f"hala worker: {e}\n")
+        sys.stderr.flush()
+        # Not SystemExit: the SDK's Rust runtime still holds callbacks from the failed attempts
+        # and aborts the interpreter during finalization (exit 134) instead of exiting 1.
+        os._exit(1)
 
 
 def metrics_runtime():
@@ -113,7 +108,7 @@ async def serve(args: argparse.Namespace) -> None:
                     graceful_shutdown_timeout=timedelta(seconds=args.graceful_shutdown_s), **throttle)
     try:
         async with worker:  # polls until the block exits, then shuts down (activities see it)
-            print(f"hala worker ready queue={queue} activities=[{','.join(names)}]", flush=True)
+            print(f"hala worker ready queue={queue} namespace={client.namespace} activities=[{','.join(names)}]", flush=True)
             await stop.wait()
             logging.info("hala worker: shutting down queue=%s", queue)
     finally:

@@ -1,5 +1,6 @@
 """The worker process end to end: a real Temporal dev server, `python -m hala_runners.worker` for the
-infer queue, and a tiny workflow (on a separate test worker) that executes translate_shard."""
+infer queue, and a tiny workflow (on a separate test worker) that executes translate_shard. The worker
+finds the server as an operator would set it up: a profile file naming a non-default namespace."""
 from __future__ import annotations
 
 import asyncio
@@ -82,14 +83,17 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+NAMESPACE = "hala-pytest"
+
+
 @pytest.fixture
 def dev_server():
-    """An in-memory Temporal dev server on free ports; yields its address."""
+    """An in-memory Temporal dev server on free ports, with namespace NAMESPACE; yields its address."""
     if not TEMPORAL.exists():
         pytest.skip(f"no Temporal CLI at {TEMPORAL}")
     port = free_port()
     proc = subprocess.Popen([str(TEMPORAL), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
-                             "--port", str(port), "--log-level", "error"],
+                             "--port", str(port), "--namespace", NAMESPACE, "--log-level", "error"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     yield f"127.0.0.1:{port}"
     proc.terminate()
@@ -102,7 +106,7 @@ async def _connect(address: str, timeout: float = 30):
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return await Client.connect(address)
+            return await Client.connect(address, namespace=NAMESPACE)
         except Exception:
             if time.monotonic() > deadline:
                 raise
@@ -120,12 +124,18 @@ def test_the_infer_worker_runs_translate_shard_for_a_workflow(dev_server, hub_mi
                "max_new_tokens": 16, "prompt_template": "Translate everything that follows into Arabic:\n\n{text}",
                "supervision": {"stall_s": 600, "runner_failed_attempts": 3}}
 
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    worker = subprocess.Popen([sys.executable, "-m", "hala_runners.worker", "--queue-role", "infer",
-                               "--address", dev_server], stdout=subprocess.PIPE, text=True, env=env)
+    profiles = work_dir / "temporal.toml"
+    profiles.write_text(f'[profile.default]\naddress = "127.0.0.1:1"\n\n'
+                        f'[profile.runners]\naddress = "{dev_server}"\nnamespace = "{NAMESPACE}"\n')
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TEMPORAL_CONFIG_FILE": str(profiles),
+           "TEMPORAL_PROFILE": "runners"}
+    for name in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY"):
+        env.pop(name, None)
+    worker = subprocess.Popen([sys.executable, "-m", "hala_runners.worker", "--queue-role", "infer"],
+                              stdout=subprocess.PIPE, text=True, env=env)
     try:
         ready = _wait_for_line(worker, "hala worker ready", timeout=60)
-        assert ready == "hala worker ready queue=hala-gpu-infer activities=[translate_shard]"
+        assert ready == f"hala worker ready queue=hala-gpu-infer namespace={NAMESPACE} activities=[translate_shard]"
 
         async def execute():
             client = await _connect(dev_server)

@@ -20,7 +20,7 @@ const alive = (pid: number) => {
 const stateDir = mkdtempSync(path.join(tmpdir(), 'hala-orphans-'));
 let serverPid: number | undefined;
 afterAll(() => {
-  if (serverPid && alive(serverPid)) process.kill(serverPid, 'SIGTERM'); // the dev server does not watch its launcher
+  if (serverPid && alive(serverPid)) process.kill(serverPid, 'SIGTERM'); // its launcher watch stops it within a second; in case it has not
   rmSync(stateDir, { recursive: true, force: true });
 });
 
