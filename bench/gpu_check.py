@@ -113,7 +113,7 @@ def translate(work: Path, fp8_uri: str | None, engine: str, rows: int, report: d
         if model is None:
             continue
         config = {"stage_key": KEY, "output_prefix": f"file://{work}/store/translate-{name}", "model": model,
-                  "shard": shard, "engine": engine, "batch_size": 64, "max_new_tokens": 96,
+                  "shard": shard, "engine": engine, "batch_size": 64, "max_new_tokens": 96, "tensor_parallel_size": 1,
                   "prompt_template": PROMPT_TEMPLATE.replace("{target}", TARGET_NAME)}
         _, events, seconds = run_runner("translate", config, work)
         out = result_of(events, f"translate ({name})")

@@ -62,6 +62,8 @@ export const TranslateShardInput = Common.extend({
   engine: z.enum(['auto', 'vllm', 'transformers']),
   batch_size: z.number().int().positive(),
   max_new_tokens: z.number().int().positive(),
+  /** GPUs one engine of the model spans (vLLM tensor parallelism); the worker must see at least this many. */
+  tensor_parallel_size: z.number().int().positive(),
   /** Already formatted with the target language; `{text}` is the only placeholder left. */
   prompt_template: z.string(),
 });

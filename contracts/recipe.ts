@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { SourceUri, StoreUri } from './artifact';
 import { DefaultQueues } from './queues';
+import { classOf } from './placement';
+import { Resources, ROUTES, type Route } from './resources';
 
 // Every knob of a campaign, declared once with its unit and default. Recipes are YAML with the
 // same snake_case keys. Knobs the Hala report does not publish carry our documented defaults.
@@ -25,6 +27,9 @@ export const GenerationKnobs = z.strictObject({
     .refine((t) => t.includes('{text}'), 'must contain {text}')
     .default('Translate everything that follows into {target_name}:\n\n{text}')
     .describe("single user turn; the report's translator prompt; greedy decoding always"),
+  tensor_parallel_size: positiveInt()
+    .default(1)
+    .describe('GPUs one engine of this model spans (vLLM tensor parallelism); its resources route must name a class with at least as many GPUs'),
 });
 
 /** Supervised fine-tuning knobs (TRL SFTConfig fields of the same names). */
@@ -104,7 +109,7 @@ export const LanguageNames = Language.pick({ source: true, target: true, source_
 
 export const BleuTokenize = z.enum(['intl', '13a', 'flores200']);
 
-export const Recipe = z
+const RecipeShape = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
     description: z.string().default(''),
@@ -150,6 +155,7 @@ export const Recipe = z
       })
       .prefault({})
       .describe('scheduling of the translation fan-outs: how fast, never what comes out, so in no stage key'),
+    resources: Resources,
     // Knobs that several stages read, each in one place: a stage reads them, it never borrows another's section.
     generation: z
       .strictObject({
@@ -224,28 +230,54 @@ export const Recipe = z
         })
         .prefault({}),
     }),
-  })
-  .superRefine((recipe, ctx) => {
-    const seen = new Set<string>();
-    recipe.inputs.instruction_sets.forEach((set, i) => {
-      if ((set.format === 'columns') !== (set.columns !== undefined)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['inputs', 'instruction_sets', i, 'columns'],
-          message: set.format === 'columns' ? 'is required when format is columns ({user, assistant})' : `only applies to format columns (format is ${set.format})`,
-        });
-      }
-    });
-    recipe.stages.sft.students.forEach((s, i) => {
-      if (seen.has(s.name)) {
-        ctx.addIssue({ code: 'custom', path: ['stages', 'sft', 'students', i, 'name'], message: `duplicates student "${s.name}"` });
-      }
-      seen.add(s.name);
-    });
   });
+
+export const Recipe = RecipeShape.superRefine((recipe, ctx) => {
+  const seen = new Set<string>();
+  recipe.inputs.instruction_sets.forEach((set, i) => {
+    if ((set.format === 'columns') !== (set.columns !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['inputs', 'instruction_sets', i, 'columns'],
+        message: set.format === 'columns' ? 'is required when format is columns ({user, assistant})' : `only applies to format columns (format is ${set.format})`,
+      });
+    }
+  });
+  checkResources(recipe, ctx);
+  recipe.stages.sft.students.forEach((s, i) => {
+    if (seen.has(s.name)) {
+      ctx.addIssue({ code: 'custom', path: ['stages', 'sft', 'students', i, 'name'], message: `duplicates student "${s.name}"` });
+    }
+    seen.add(s.name);
+  });
+});
 export type Recipe = z.infer<typeof Recipe>;
 export type RecipeInput = z.input<typeof Recipe>;
 export type TrainKnobs = z.infer<typeof TrainKnobs>;
 export type Student = z.infer<typeof Student>;
 export type GenerationKnobs = z.infer<typeof GenerationKnobs>;
 export type Language = z.infer<typeof Language>;
+
+/** Every route names a declared class, every student route a student, and each model fits the GPUs of its pool. */
+function checkResources(recipe: z.infer<typeof RecipeShape>, ctx: z.RefinementCtx): void {
+  const { resources } = recipe;
+  const declared = Object.keys(resources.classes);
+  const known = (name: string | undefined, path: (string | number)[]) => {
+    if (name !== undefined && !(name in resources.classes)) {
+      ctx.addIssue({ code: 'custom', path: ['resources', ...path], message: `names class "${name}", which resources.classes does not declare (declared: ${declared.join(', ') || 'none'})` });
+    }
+  };
+  for (const route of Object.keys(ROUTES) as Route[]) known(resources[route], [route]);
+  const students = new Set(recipe.stages.sft.students.map((s) => s.name));
+  for (const [student, name] of Object.entries(resources.students)) {
+    if (!students.has(student)) ctx.addIssue({ code: 'custom', path: ['resources', 'students', student], message: `is not a student of stages.sft.students (${[...students].join(', ')})` });
+    known(name, ['students', student]);
+  }
+  for (const model of ['teacher', 'translator'] as const) {
+    const tp = recipe.generation[model].tensor_parallel_size;
+    const pool = classOf(resources, model);
+    if (pool && tp > pool.gpus) {
+      ctx.addIssue({ code: 'custom', path: ['generation', model, 'tensor_parallel_size'], message: `is ${tp}, but class "${resources[model]}" (resources.${model}) has ${pool.gpus} GPU(s) per worker: route the ${model} to a class with at least ${tp}` });
+    }
+  }
+}

@@ -2,6 +2,7 @@
 // `<campaign>/<stage>`; independent stages run at the same time. Read top to bottom, it is RECIPE.md.
 import { ApplicationFailure, condition, executeChild, getExternalWorkflowHandle, patched, setHandler } from '@temporalio/workflow';
 import type { CampaignInput, CampaignProgress } from '../contracts/campaign';
+import { placedQueues, type Placement } from '../contracts/placement';
 import { HalaCampaign, HalaModel, HalaRecipeHash, HalaStage } from '../contracts/search-attributes';
 import { cpuActivities } from './activity-proxies';
 import { pauseSignal, progressQuery, resumeSignal } from './definitions';
@@ -43,12 +44,12 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   const { recipe } = input;
   const tracker = new StageTracker(input.campaign_id);
   for (const { stage, kind } of plannedStages(recipe)) tracker.planned(stage, kind);
-  const runtimeOf = (stage: string): StageRuntime => ({
+  const runtimeOf = (stage: string, placement: Placement | undefined): StageRuntime => ({
     campaign_id: input.campaign_id,
     store_root: input.store_root,
     code_version: input.code_version,
     forced: !input.use_cache || input.rerun.includes(stage),
-    queues: recipe.queues,
+    queues: placedQueues(recipe.queues, placement),
     timeouts: recipe.timeouts,
     retries: recipe.retries,
     fan_out: recipe.fan_out,
@@ -79,7 +80,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   /** Run stage `i` of a kind: wait while paused, hand it its slice, track it; a failure is recorded and rethrown to its branch. */
   async function stage<S, U, O>(declaration: StageDeclaration<S, U, O>, upstream: U, i = 0): Promise<StageOutcome<O>> {
     const name = declaration.name(recipe, i);
-    const runtime = runtimeOf(name);
+    const runtime = runtimeOf(name, declaration.placement?.(recipe, i));
     await condition(() => !paused);
     tracker.started(name, runtime.forced);
     const args: [StageInput<S, U>] = [{ runtime, stage: name, index: i, slice: declaration.slice(recipe, i), upstream }];

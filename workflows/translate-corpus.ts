@@ -79,6 +79,8 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
         engine: input.generation.engine,
         batch_size: input.generation.batch_size,
         max_new_tokens: input.generation.max_new_tokens,
+        // Fan-outs continued from before 0.3.0 carry no tensor_parallel_size: one GPU, as then.
+        tensor_parallel_size: input.generation.tensor_parallel_size ?? 1,
         prompt_template: input.prompt_template,
       })
       .then((out) => {

@@ -53,6 +53,7 @@ export async function measureTranslation(io: StageIo, knobs: MeasureKnobs, dev: 
     engine: generation.engine,
     batch_size: generation.batch_size,
     max_new_tokens: generation.max_new_tokens,
+    tensor_parallel_size: generation.tensor_parallel_size,
     prompt_template: promptFor(generation.prompt_template, knobs.language.target_name),
   });
   const score = await io.gpu.score_translation({

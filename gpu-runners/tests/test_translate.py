@@ -42,7 +42,8 @@ def _shard(root, texts: list[str], name: str = "shard.parquet") -> dict:
 
 def _payload(root, shard: dict, batch_size: int = 4, engine: str = "transformers") -> dict:
     return {"stage_key": KEY, "output_prefix": f"file://{root}/store/out", "model": TEACHER, "shard": shard,
-            "engine": engine, "batch_size": batch_size, "max_new_tokens": 48, "prompt_template": _template()}
+            "engine": engine, "batch_size": batch_size, "max_new_tokens": 48, "tensor_parallel_size": 1,
+            "prompt_template": _template()}
 
 
 class StubEngine:
@@ -111,11 +112,11 @@ def test_the_engine_process_loads_once_and_serves_many_shards(activity_env, hub_
 
     async def scenario():
         first = await activity_env.env.run(engines.translate, _payload(work_dir, _shard(work_dir, texts[:3], "a.parquet")))
-        pid = engines._engines[(TEACHER, "transformers")].child.pgid
+        pid = engines._engines[(TEACHER, "transformers", 1)].child.pgid
         payload = _payload(work_dir, _shard(work_dir, texts[3:], "b.parquet"))
         payload["output_prefix"] += "-b"
         second = await activity_env.env.run(engines.translate, payload)
-        assert engines._engines[(TEACHER, "transformers")].child.pgid == pid  # same loaded model
+        assert engines._engines[(TEACHER, "transformers", 1)].child.pgid == pid  # same loaded model
         await engines.close()
         return first, second, pid
 
@@ -154,11 +155,11 @@ def test_cancelling_a_shard_kills_the_engine_process_group(activity_env, hub_mir
         while not any(b["phase"] == "load" and b["done"] == 1 for b in activity_env.heartbeats):  # generating
             assert not task.done(), task.result()
             await asyncio.sleep(0.05)
-        pgid = engines._engines[(TEACHER, "transformers")].child.pgid
+        pgid = engines._engines[(TEACHER, "transformers", 1)].child.pgid
         activity_env.env.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        return pgid, engines._engines[(TEACHER, "transformers")].child
+        return pgid, engines._engines[(TEACHER, "transformers", 1)].child
 
     pgid, child_after = asyncio.run(scenario())
     with pytest.raises(ProcessLookupError):
@@ -214,3 +215,20 @@ def test_out_of_memory_at_one_row_per_call_is_final_and_names_the_knob(work_dir)
         translate_shard(cfg, MemoryBoundEngine(fits=0))
     assert info.value.type == "BadRecipe" and info.value.non_retryable
     assert "generation.teacher.batch_size" in info.value.message and "max_new_tokens" in info.value.message
+
+
+def test_a_model_wider_than_the_worker_is_refused_before_it_loads(monkeypatch, tmp_path):
+    """tensor_parallel_size beyond the GPUs this worker sees: route it elsewhere, never squeeze it onto one."""
+    import torch
+
+    from hala_runners.engines import load_engine
+    from hala_runners.errors import HalaError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with pytest.raises(HalaError) as wide:
+        load_engine("vllm", tmp_path, tensor_parallel_size=8)
+    assert wide.value.type == "BadRecipe" and "sees 2 GPU(s)" in wide.value.message and "at least 8" in wide.value.message
+    with pytest.raises(HalaError) as fallback:
+        load_engine("transformers", tmp_path, tensor_parallel_size=2)
+    assert fallback.value.type == "BadRecipe" and "needs the vllm engine" in fallback.value.message

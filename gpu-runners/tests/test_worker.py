@@ -121,7 +121,7 @@ def test_the_infer_worker_runs_translate_shard_for_a_workflow(dev_server, hub_mi
     shard = store.publish_file(shard_path, f"file://{work_dir}/store/in/shard.parquet", "dataset", rows=2)
     payload = {"stage_key": "c" * 64, "output_prefix": f"file://{work_dir}/store/out", "shard": shard,
                "model": "hf://hala-tiny/command-a-translate", "engine": "auto", "batch_size": 2,
-               "max_new_tokens": 16, "prompt_template": "Translate everything that follows into Arabic:\n\n{text}",
+               "max_new_tokens": 16, "tensor_parallel_size": 1, "prompt_template": "Translate everything that follows into Arabic:\n\n{text}",
                "supervision": {"stall_s": 600, "runner_failed_attempts": 3}}
 
     profiles = work_dir / "temporal.toml"

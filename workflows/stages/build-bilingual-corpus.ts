@@ -1,5 +1,6 @@
 // Stage 3: the FP8 teacher translates Open-Orca; with the filtered OPUS pairs this is the bilingual
 // corpus the translator learns from, in both directions.
+import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';
 import type { AssembleBilingualOutput } from '../../contracts/cpu-activities';
 import type { GenerationKnobs, Language, Recipe } from '../../contracts/recipe';
@@ -40,6 +41,7 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
   inputs: (s, up) => [up.teacher.sha256, up.opus_pairs.sha256, dataset(s.open_orca, 'inputs.open_orca')],
   model: (r) => r.inputs.teacher,
   headline: ['pairs', 'examples', 'teacher_segments'],
+  placement: ({ resources }) => ({ infer: classOf(resources, 'teacher') }),
   async work(io, s, up) {
     const segments = await io.cpu.prepareSegments({
       stage_key: io.stage_key,

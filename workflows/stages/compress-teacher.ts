@@ -1,5 +1,6 @@
 // Stage 1: FP8-compress the teacher, then check the report's claim on a dev set: FP8 keeps BF16
 // quality (chrF++ within `max_chrf_drop`), and record both throughputs.
+import { classOf } from '../../contracts/placement';
 import type { CompressTeacherOutput } from '../../contracts/gpu-activities';
 import type { Recipe } from '../../contracts/recipe';
 import { combineActivities, summarizeRuns } from '../activity-summaries';
@@ -47,6 +48,7 @@ export const compressTeacherStage: StageDeclaration<CompressTeacherSlice, Record
   inputs: (s) => [model(s.teacher, 'inputs.teacher'), dataset(s.check.dev, 'inputs.translation_dev')],
   model: (r) => r.inputs.teacher,
   headline: ['bf16_chrf', 'fp8_chrf', 'fp8_speedup', 'quantized_linear_layers'],
+  placement: ({ resources }) => ({ quantize: classOf(resources, 'compress'), infer: classOf(resources, 'teacher'), eval: classOf(resources, 'score') }),
   async work(io, s) {
     const compressed = await io.gpu.compress_teacher({
       stage_key: io.stage_key,

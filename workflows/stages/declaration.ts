@@ -6,6 +6,7 @@ import type { ArtifactRef } from '../../contracts/artifact';
 import type { SourceCheck } from '../../contracts/campaign';
 import type { ActivitySummary, SourceDigest } from '../../contracts/lineage';
 import type { Recipe } from '../../contracts/recipe';
+import type { Placement } from '../../contracts/placement';
 import type { CpuActivityFns } from '../../activities/cpu-api';
 import type { GpuActivityFns } from '../../activities/gpu';
 import type { TranslateCorpusInput, TranslateCorpusOutput } from '../translate-corpus';
@@ -89,6 +90,11 @@ export interface StageDeclaration<Slice, Upstream, Out> {
   headline: readonly string[];
   /** Its artifacts are the campaign's products: `hala lineage <campaign>` walks back from them. */
   product?: boolean;
+  /**
+   * The worker pool (resource class) each GPU role of its work goes to, where the recipe's
+   * `resources` route it; unrouted roles use their queue in `queues`. Scheduling only: in no key.
+   */
+  placement?(recipe: Recipe, i: number): Placement;
   work(io: StageIo, slice: Slice, upstream: Upstream): Promise<StageWork<Out>>;
 }
 

@@ -1,5 +1,6 @@
 // Translation quality of the fine-tuned translator against its untrained base, on held-out pairs,
 // with the report's prompt and greedy decoding (BLEU and chrF++).
+import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';
 import { combineActivities } from '../activity-summaries';
 import { measureTranslation, prepareDevSet, type MeasureKnobs } from '../translation-quality';
@@ -40,6 +41,7 @@ export const evaluateTranslatorStage: StageDeclaration<EvaluateTranslatorSlice, 
   inputs: (s, up) => [up.translator.sha256, model(s.base, 'stages.train_translator.base'), dataset(s.measure.dev, 'inputs.translation_dev')],
   model: (r) => r.stages.train_translator.base,
   headline: ['base_chrf', 'chrf', 'chrf_gain'],
+  placement: ({ resources }) => ({ infer: classOf(resources, 'translator'), eval: classOf(resources, 'score') }),
   async work(io, s, up) {
     const dev = await prepareDevSet(io, s.measure);
     const [before, after] = await Promise.all([

@@ -1,4 +1,5 @@
 // Stage 8, per student: the Arabic benchmarks on the merged model.
+import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';
 import type { EvaluateBenchmarksOutput } from '../../contracts/gpu-activities';
 import type { Recipe } from '../../contracts/recipe';
@@ -22,6 +23,7 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
   inputs: (s, up) => [up.model.sha256, ...s.benchmarks.map((b, k) => dataset(b.uri, `inputs.benchmarks[${k}].uri`))],
   model: (r, i) => perStudent.student(r, i).base,
   headline: ['average', 'oom_halvings', 'batch_size'],
+  placement: ({ resources }) => ({ eval: classOf(resources, 'evaluate') }),
   product: true,
   async work(io, s, up) {
     const out = await io.gpu.evaluate_benchmarks({

@@ -1,4 +1,5 @@
 // Stage 7, per student: slerp of the fine-tuned weights with the student's base.
+import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';
 import type { MergeSlerpOutput } from '../../contracts/gpu-activities';
 import type { Recipe } from '../../contracts/recipe';
@@ -22,6 +23,7 @@ export const mergeStage: StageDeclaration<MergeSlice, { tuned: ArtifactRef }, Me
   inputs: (s, up, i) => [up.tuned.sha256, model(s.base, `stages.sft.students[${i}].base`)],
   model: (r, i) => perStudent.student(r, i).base,
   headline: ['tensors', 'linear_fallbacks'],
+  placement: ({ resources }) => ({ train: classOf(resources, 'merge') }),
   product: true,
   async work(io, s, up) {
     const out = await io.gpu.merge_slerp({

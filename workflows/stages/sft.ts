@@ -1,4 +1,5 @@
 // Stage 6, per student: supervised fine-tuning on the translated instruction corpus.
+import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';
 import type { TrainSftOutput } from '../../contracts/gpu-activities';
 import type { StageDeclaration } from './declaration';
@@ -20,6 +21,7 @@ export const sftStage: StageDeclaration<TrainSlice, { corpus: ArtifactRef }, Tra
   inputs: (s, up, i) => [up.corpus.sha256, model(s.knobs.base, `stages.sft.students[${i}].base`)],
   model: (r, i) => perStudent.student(r, i).base,
   headline: ['steps', 'final_loss', 'resumed_from_step', 'oom_halvings', 'per_device_batch_size'],
+  placement: (r, i) => ({ train: classOf(r.resources, 'sft', perStudent.student(r, i).name) }),
   work: (io, s, up) => trainOn(io, up.corpus, s),
 };
 

@@ -1,4 +1,5 @@
 // Stage 4: fine-tune the translator base on the bilingual corpus.
+import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';
 import type { TrainSftOutput } from '../../contracts/gpu-activities';
 import type { TrainKnobs } from '../../contracts/recipe';
@@ -21,6 +22,7 @@ export const trainTranslatorStage: StageDeclaration<TrainSlice, { corpus: Artifa
   inputs: (s, up) => [up.corpus.sha256, model(s.knobs.base, 'stages.train_translator.base')],
   model: (r) => r.stages.train_translator.base,
   headline: ['steps', 'final_loss', 'resumed_from_step', 'oom_halvings', 'per_device_batch_size'],
+  placement: ({ resources }) => ({ train: classOf(resources, 'train_translator') }),
   work: (io, s, up) => trainOn(io, up.corpus, s),
 };
 

@@ -1,5 +1,6 @@
 // Stage 5: the fine-tuned translator turns every English instruction set into the target language,
 // the bulk of the campaign's compute, fanned out per set over shards.
+import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';
 import type { ConcatConversationsOutput } from '../../contracts/cpu-activities';
 import type { GenerationKnobs, Recipe } from '../../contracts/recipe';
@@ -30,6 +31,7 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
   inputs: (s, up) => [up.translator.sha256, ...s.sets.map((set, k) => dataset(set.uri, `inputs.instruction_sets[${k}].uri`))],
   model: (r) => r.stages.train_translator.base,
   headline: ['conversations'],
+  placement: ({ resources }) => ({ infer: classOf(resources, 'translator') }),
   async work(io, s, up) {
     const { prompt_template, ...engine } = s.generation;
     const prompt = promptFor(prompt_template, s.target_name);

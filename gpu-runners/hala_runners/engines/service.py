@@ -1,4 +1,4 @@
-"""Long-lived engine subprocesses of the infer worker: one per (model, engine), reused across shards.
+"""Long-lived engine subprocesses of the infer worker: one per (model, engine, tensor-parallel size), reused across shards.
 
     result = await ENGINES.translate(payload)   # inside the translate_shard activity
 
@@ -25,22 +25,22 @@ MAX_ENGINES = int(os.environ.get("HALA_MAX_ENGINES", "1"))
 
 
 class _Engine:
-    def __init__(self, key: tuple[str, str]):
+    def __init__(self, key: tuple[str, str, int]):
         self.key = key
         self.lock = asyncio.Lock()  # one shard at a time per engine process
         self.child: ChildProcess | None = None
 
     @property
     def label(self) -> str:
-        return f"engine {self.key[1]} {self.key[0]}"
+        return f"engine {self.key[1]} {self.key[0]}" + (f" tp={self.key[2]}" if self.key[2] > 1 else "")
 
     async def ensure_started(self) -> ChildProcess:
         if self.child is None or not self.child.alive:
             if self.child is not None:
                 await self.child.kill(grace_s=1)  # sweep leftovers of the dead one
-            model, engine = self.key
+            model, engine, tp = self.key
             argv = [sys.executable, "-m", "hala_runners.runners.translate", "--serve",
-                    "--model", model, "--engine", engine]
+                    "--model", model, "--engine", engine, "--tensor-parallel-size", str(tp)]
             self.child = await ChildProcess.start(argv, label=self.label, stdin=True)
         return self.child
 
@@ -56,12 +56,12 @@ class _Engine:
 class EngineService:
     def __init__(self, max_engines: int = MAX_ENGINES):
         self.max_engines = max(1, max_engines)
-        self._engines: OrderedDict[tuple[str, str], _Engine] = OrderedDict()
+        self._engines: OrderedDict[tuple[str, str, int], _Engine] = OrderedDict()
 
     async def translate(self, payload: dict, supervision: Supervision = Supervision()) -> dict:
         """Run one translate_shard payload on the engine for its model, for the current activity."""
         config = {**payload, "resume": resume_details()}
-        engine = await self._engine_for((payload["model"], payload["engine"]))
+        engine = await self._engine_for((payload["model"], payload["engine"], int(payload.get("tensor_parallel_size", 1))))
         async with engine.lock:
             child = await engine.ensure_started()
             beat = Heartbeater(config["resume"])
@@ -85,7 +85,7 @@ class EngineService:
                 await engine.stop()  # the server gave up (failed load, OOM): restart on next use
             return result_of(event, child, None, supervision)
 
-    async def _engine_for(self, key: tuple[str, str]) -> _Engine:
+    async def _engine_for(self, key: tuple[str, str, int]) -> _Engine:
         if key in self._engines:
             self._engines.move_to_end(key)
             return self._engines[key]

@@ -1,9 +1,9 @@
 """Batch translation with vLLM: the production path on the infer queue (a GPU node, the vLLM image).
 
 The FP8 teacher is a compressed-tensors checkpoint that vLLM loads as is (FP8 weights, dynamic
-per-token activation scales) on Hopper/Ada GPUs. Knobs come from the environment so the same code
-serves a 1.2B translator on one GPU and the 111B teacher on a node:
-  HALA_VLLM_TP            tensor-parallel size (default: every visible GPU)
+per-token activation scales) on Hopper/Ada GPUs. The tensor-parallel size is the model's own
+(generation.<model>.tensor_parallel_size in the recipe): a 1.2B translator on one GPU, the 111B
+teacher across a node. Knobs of the worker's machine come from the environment:
   HALA_VLLM_GPU_MEMORY    fraction of GPU memory vLLM may take (default 0.90)
   HALA_VLLM_MAX_MODEL_LEN context length cap, tokens (default: the model's own)
 Exercised only on a GPU; CPU tests use the transformers engine.
@@ -19,8 +19,7 @@ from .base import TranslationEngine, chat
 class VllmEngine(TranslationEngine):
     name = "vllm"
 
-    def __init__(self, model_dir: Path):
-        import torch
+    def __init__(self, model_dir: Path, tensor_parallel_size: int = 1):
         from vllm import LLM
 
         max_len = os.environ.get("HALA_VLLM_MAX_MODEL_LEN")
@@ -28,7 +27,7 @@ class VllmEngine(TranslationEngine):
             model=str(model_dir),
             tokenizer=str(model_dir),
             dtype="auto",
-            tensor_parallel_size=int(os.environ.get("HALA_VLLM_TP") or max(torch.cuda.device_count(), 1)),
+            tensor_parallel_size=tensor_parallel_size,
             gpu_memory_utilization=float(os.environ.get("HALA_VLLM_GPU_MEMORY", "0.90")),
             max_model_len=int(max_len) if max_len else None,
             seed=0,

@@ -41,6 +41,7 @@ class Config:
     engine: str             # auto | vllm | transformers
     batch_size: int         # rows per engine call and per resume chunk
     max_new_tokens: int     # cap on generated tokens per row
+    tensor_parallel_size: int  # GPUs one engine of the model spans (vLLM)
     prompt_template: str    # single user turn; `{text}` is replaced by the source text
     resume: dict | None = None  # last heartbeat of a previous attempt (informational: chunks rule)
 
@@ -142,19 +143,19 @@ def translate_shard(cfg: Config, engine) -> dict:
             "engine_batch_size": engine_batch, "oom_halvings": halvings}
 
 
-def open_engine(model: str, engine: str):
+def open_engine(model: str, engine: str, tensor_parallel_size: int = 1):
     from ..engines import load_engine, select_engine
 
     name = select_engine(engine)
     model_dir = hub.resolve(model)
     progress.emit_progress("load", 0, 1)
-    loaded = load_engine(name, Path(model_dir))
+    loaded = load_engine(name, Path(model_dir), tensor_parallel_size)
     progress.emit_progress("load", 1, 1)
     return loaded
 
 
 def _run(cfg: Config) -> dict:
-    return translate_shard(cfg, open_engine(cfg.model, cfg.engine))
+    return translate_shard(cfg, open_engine(cfg.model, cfg.engine, cfg.tensor_parallel_size))
 
 
 def serve(argv: list[str]) -> int:
@@ -163,6 +164,7 @@ def serve(argv: list[str]) -> int:
     parser.add_argument("--serve", action="store_true", required=True)
     parser.add_argument("--model", required=True, help="hf://, file:// or s3:// model directory")
     parser.add_argument("--engine", default="auto", help="auto | vllm | transformers")
+    parser.add_argument("--tensor-parallel-size", type=int, default=1, help="GPUs the engine spans (vLLM)")
     args = parser.parse_args(argv)
     exit_with_parent()
     engine = None
@@ -171,11 +173,12 @@ def serve(argv: list[str]) -> int:
             continue
         try:
             if engine is None:  # loaded on the first request, so its failure is that request's error
-                engine = open_engine(args.model, args.engine)
+                engine = open_engine(args.model, args.engine, args.tensor_parallel_size)
             cfg = config_from_dict(Config, json.loads(line), "the engine request on stdin")
-            if (cfg.model, cfg.engine) != (args.model, args.engine):
-                raise bad_input(f"this engine serves {args.model} ({args.engine}); got a shard for "
-                                f"{cfg.model} ({cfg.engine}): route it to its own engine process")
+            served = (args.model, args.engine, args.tensor_parallel_size)
+            if (cfg.model, cfg.engine, cfg.tensor_parallel_size) != served:
+                raise bad_input(f"this engine serves {served}; got a shard for {(cfg.model, cfg.engine, cfg.tensor_parallel_size)}: "
+                                f"route it to its own engine process")
             progress.emit_result(translate_shard(cfg, engine))
         except Exception as e:  # noqa: BLE001 - one bad shard must not take the loaded model down
             err = report_failure(e)
