@@ -7,6 +7,7 @@ non-retryable for bad input, retryable for transient trouble.
 from __future__ import annotations
 
 import re
+import signal
 
 from . import contract_file
 
@@ -49,6 +50,14 @@ def artifact_corrupt(message: str) -> HalaError:
 
 def mentions_out_of_memory(text: str) -> bool:
     return bool(_OUT_OF_MEMORY.search(text))
+
+
+def silent_exit_type(returncode: int | None, stderr_tail: str = "") -> str:
+    """The failure type of a process that ended without an error event: -9 is almost always the
+    kernel's OOM killer (retried); any other silent exit is a crash."""
+    if returncode == -signal.SIGKILL or mentions_out_of_memory(stderr_tail):
+        return "OutOfMemory"
+    return "RunnerFailed"
 
 
 def classify(exc: BaseException) -> HalaError:
