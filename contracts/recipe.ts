@@ -45,6 +45,22 @@ export const TrainKnobs = z.strictObject({
   lr_scheduler: z.enum(['cosine', 'linear', 'constant']).default('cosine'),
   save_every_steps: positiveInt().default(500).describe('checkpoint interval in optimizer steps'),
   dtype: z.enum(['bfloat16', 'float32']).default('bfloat16'),
+  gpus: positiveInt()
+    .default(1)
+    .describe(
+      'training processes on one node, one per GPU (on a CPU-only worker, CPU processes over gloo), launched with accelerate; ' +
+        '1 = a single process, no launcher. Each process takes per_device_batch_size sequences a step: the effective batch is ' +
+        'gpus x per_device_batch_size x gradient_accumulation_steps',
+    ),
+  strategy: z
+    .enum(['ddp', 'fsdp'])
+    .default('ddp')
+    .describe(
+      'how the gpus processes share the model (ignored when gpus is 1): ddp = a full copy on each, gradients averaged; ' +
+        'fsdp = parameters, gradients and optimizer state sharded across them (FSDP2), for models one GPU cannot hold; ' +
+        'GPUs only (a CPU-only worker refuses it). ' +
+        'deepspeed is not offered: the train image does not ship it',
+    ),
 });
 
 export const Student = TrainKnobs.extend({

@@ -35,7 +35,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from . import progress
-from .errors import is_non_retryable, mentions_out_of_memory
+from .errors import is_non_retryable, silent_exit_type
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # gpu-runners/, put on the child's PYTHONPATH
 KILL_GRACE_S = float(os.environ.get("HALA_KILL_GRACE_S", "10"))  # SIGTERM -> SIGKILL
@@ -212,8 +212,7 @@ def result_of(event: dict | None, child: ChildProcess, rc: int | None, supervisi
             message = message[:MESSAGE_CHARS] + " … (cut; the worker log has the full message)"
         raise failure(kind, message, supervision)
     tail = child.stderr_tail()
-    # -9 with no event is almost always the kernel's OOM killer (retried); any other silent exit is a crash.
-    kind = "OutOfMemory" if rc == -signal.SIGKILL or mentions_out_of_memory(tail) else "RunnerFailed"
+    kind = silent_exit_type(rc, tail)
     raise failure(kind, f"{child.label} exited with code {rc} without a result event (full stderr in the "
                         f"worker log); stderr tail:\n{tail}", supervision)
 

@@ -7,6 +7,7 @@ non-retryable for bad input, retryable for transient trouble.
 from __future__ import annotations
 
 import re
+import signal
 
 from . import contract_file
 
@@ -69,6 +70,14 @@ def at_address_space_limit() -> bool:
         return False
     # Close to it either way: a big process's last tenth, or a small one's last half GiB.
     return held >= 0.9 * soft or soft - held < 512 * 2**20
+
+
+def silent_exit_type(returncode: int | None, stderr_tail: str = "") -> str:
+    """The failure type of a process that ended without an error event: -9 is almost always the
+    kernel's OOM killer (retried); any other silent exit is a crash."""
+    if returncode == -signal.SIGKILL or mentions_out_of_memory(stderr_tail):
+        return "OutOfMemory"
+    return "RunnerFailed"
 
 
 def classify(exc: BaseException) -> HalaError:

@@ -2,59 +2,22 @@
 from __future__ import annotations
 
 import json
-import random
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
+from train_world import SAVE_EVERY, STEPS, model_weights, train_config, write_config
 
 from hala_runners import contract, progress, store
 from hala_runners.runners import train
 
-STEPS, SAVE_EVERY = 8, 4
-COLOURS = ["red", "green", "blue", "black"]
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """A tiny base model and a learnable chat set: "colour of item k" -> a fixed colour per k."""
-    from tiny_world.models import save_model, tiny_lfm2
-    from tiny_world.tokenizer import build_tokenizer
-
-    root = tmp_path_factory.mktemp("train-world")
-    tok = build_tokenizer()
-    save_model(tiny_lfm2(tok, "350m", seed=0), tok, root / "base")
-    rng = random.Random(0)
-    rows = []
-    for _ in range(STEPS * 4):
-        k = rng.randrange(len(COLOURS))
-        rows.append({"messages": [{"role": "user", "content": f"What colour is item {k}?"},
-                                  {"role": "assistant", "content": f"Item {k} is {COLOURS[k]}."}]})
-    pq.write_table(pa.Table.from_pylist(rows), root / "chat.parquet")
-    dataset = store.publish_file(root / "chat.parquet", f"file://{root}/store/chat.parquet", "dataset", rows=len(rows))
-    return {"root": root, "dataset": dataset, "base": f"file://{root}/base"}
-
-
-def _config(world, prefix, **extra):
-    knobs = {"base": world["base"], "learning_rate": 3e-3, "epochs": 1, "per_device_batch_size": 4,
-             "gradient_accumulation_steps": 1, "max_seq_len": 64, "warmup_ratio": 0.1, "weight_decay": 0.0,
-             "lr_scheduler": "cosine", "save_every_steps": SAVE_EVERY, "dtype": "float32"}
-    return train.Config(stage_key="d" * 64, output_prefix=prefix, dataset=world["dataset"], seed=7,
-                        knobs=knobs, logging_steps=1, gradient_checkpointing=False, **extra)
-
 
 def _main(cfg, root, capsys):
-    code = train.main(["--config", _write(root, cfg)])
+    code = train.main(["--config", write_config(root, cfg)])
     events = [e for e in map(progress.parse_line, capsys.readouterr().out.splitlines()) if e]
     assert code == 0, events[-1]
     return events
-
-
-def _weights(ref):
-    from safetensors.torch import load_file
-
-    return load_file(str(store.fetch(ref) / "model.safetensors"))
 
 
 @pytest.fixture(scope="module")
@@ -67,17 +30,10 @@ def uninterrupted(world, tmp_path_factory):
     out = io.StringIO()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
         mp.setenv("HALA_WORK_DIR", str(root / "work"))
-        code = train.main(["--config", _write(root, _config(world, f"file://{root}/store/sft"))])
+        code = train.main(["--config", write_config(root, train_config(world, f"file://{root}/store/sft"))])
     events = [e for e in map(progress.parse_line, out.getvalue().splitlines()) if e]
     assert code == 0, events[-1]
     return {"events": events, "result": events[-1]["result"], "prefix": f"file://{root}/store/sft"}
-
-
-def _write(root, cfg):
-    from dataclasses import asdict
-
-    (root / "cfg.json").write_text(json.dumps(asdict(cfg)))
-    return str(root / "cfg.json")
 
 
 def test_training_checkpoints_reports_progress_and_learns(uninterrupted):
@@ -104,7 +60,7 @@ def test_training_checkpoints_reports_progress_and_learns(uninterrupted):
 
 def test_loss_is_on_assistant_tokens_only(world, tmp_path, monkeypatch):
     monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
-    trainer = train.build_trainer(_config(world, f"file://{tmp_path}/store/sft")).trainer
+    trainer = train.build_trainer(train_config(world, f"file://{tmp_path}/store/sft")).trainer
     assert trainer.args.assistant_only_loss
     batch = trainer.data_collator([trainer.train_dataset[0]])
     tok = trainer.processing_class
@@ -126,19 +82,19 @@ def test_resume_after_a_crash_continues_from_the_checkpoint_with_identical_weigh
     monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
     prefix = f"file://{tmp_path}/store/sft"
     with pytest.raises(RuntimeError, match="worker lost"):
-        train._run(_config(world, prefix), extra_callbacks=(Crash(),))
+        train._run(train_config(world, prefix), extra_callbacks=(Crash(),))
     capsys.readouterr()
 
     # The heartbeat names a checkpoint that never completed: the newest complete one is used.
     stale = {"phase": "train", "done": 6, "total": STEPS, "metrics": {},
              "checkpoint_uri": store.join(prefix, "checkpoints", f"checkpoint-{STEPS}")}
-    events = _main(_config(world, prefix, resume=stale), tmp_path, capsys)
+    events = _main(train_config(world, prefix, resume=stale), tmp_path, capsys)
     result = events[-1]["result"]
     assert result["resumed_from_step"] == SAVE_EVERY and result["steps"] == STEPS
     assert [e["done"] for e in events if e.get("phase") == "train"] == list(range(SAVE_EVERY + 1, STEPS + 1))
 
     # Same seed, same data order, optimizer and RNG restored: bit-identical on CPU.
-    resumed, straight = _weights(result["model"]), _weights(uninterrupted["result"]["model"])
+    resumed, straight = model_weights(result["model"]), model_weights(uninterrupted["result"]["model"])
     assert resumed.keys() == straight.keys()
     for name in straight:
         assert torch.equal(resumed[name], straight[name]), name
@@ -165,11 +121,11 @@ def test_out_of_memory_halves_the_batch_keeps_the_effective_batch_and_completes(
     fits_one = (_out_of_memory_above(1),)
     for batch, accumulation in ((4, 1), (2, 2)):
         with pytest.raises(HalaError) as info:
-            train._run(_config(world, prefix), extra_callbacks=fits_one)
+            train._run(train_config(world, prefix), extra_callbacks=fits_one)
         assert info.value.type == "OutOfMemory" and not info.value.non_retryable
         assert (f"out of memory at per_device_batch_size {batch}" in info.value.message
                 and f"per_device_batch_size {batch // 2} with gradient_accumulation_steps {accumulation * 2}" in info.value.message)
-    result = train._run(_config(world, prefix), extra_callbacks=fits_one)
+    result = train._run(train_config(world, prefix), extra_callbacks=fits_one)
     assert (result["per_device_batch_size"], result["gradient_accumulation_steps"], result["oom_halvings"]) == (1, 4, 2)
     assert result["steps"] == uninterrupted["result"]["steps"]  # same effective batch: same optimizer steps
     contract.validate_output("train_sft", result)
@@ -179,7 +135,7 @@ def test_out_of_memory_at_batch_one_is_final_and_names_the_knobs(world, tmp_path
     from hala_runners.errors import HalaError
 
     monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
-    cfg = _config(world, f"file://{tmp_path}/store/sft")
+    cfg = train_config(world, f"file://{tmp_path}/store/sft")
     cfg.knobs["per_device_batch_size"] = 1
     with pytest.raises(HalaError) as info:
         train._run(cfg, extra_callbacks=(_out_of_memory_above(0),))
@@ -198,7 +154,7 @@ def test_sigterm_checkpoints_at_once_and_the_resume_redoes_no_step(world, uninte
     prefix = f"file://{tmp_path}/store/sft"
     env = {**os.environ, "HALA_WORK_DIR": str(tmp_path / "work")}
     proc = subprocess.Popen([sys.executable, "-m", "hala_runners.runners.train", "--config",
-                             _write(tmp_path, _config(world, prefix))],
+                             write_config(tmp_path, train_config(world, prefix))],
                             stdout=subprocess.PIPE, text=True, env=env)
     events = []
     for line in proc.stdout:
@@ -216,11 +172,11 @@ def test_sigterm_checkpoints_at_once_and_the_resume_redoes_no_step(world, uninte
     assert store.is_complete_dir(store.join(prefix, "checkpoints", f"checkpoint-{stopped_at}"))
 
     retry = subprocess.run([sys.executable, "-m", "hala_runners.runners.train", "--config",
-                            _write(tmp_path, _config(world, prefix, resume=events[-2]))],
+                            write_config(tmp_path, train_config(world, prefix, resume=events[-2]))],
                            capture_output=True, text=True, env=env, timeout=300)
     result = [e for e in map(progress.parse_line, retry.stdout.splitlines()) if e][-1]["result"]
     assert result["resumed_from_step"] == stopped_at, "rework after a preemption notice is zero steps"
-    resumed, straight = _weights(result["model"]), _weights(uninterrupted["result"]["model"])
+    resumed, straight = model_weights(result["model"]), model_weights(uninterrupted["result"]["model"])
     for name in straight:
         assert torch.equal(resumed[name], straight[name]), name
     # The model card holds no trace of the interruption (the store prefix differs between the two runs).
@@ -232,9 +188,9 @@ def test_a_dataset_without_messages_is_bad_input_naming_the_layout(world, tmp_pa
     monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
     pq.write_table(pa.Table.from_pylist([{"text": "hello"}]), tmp_path / "bad.parquet")
     bad = store.publish_file(tmp_path / "bad.parquet", f"file://{tmp_path}/store/bad.parquet", "dataset")
-    cfg = _config(world, f"file://{tmp_path}/store/sft")
+    cfg = train_config(world, f"file://{tmp_path}/store/sft")
     cfg.dataset = bad
-    assert train.main(["--config", _write(tmp_path, cfg)]) == 1
+    assert train.main(["--config", write_config(tmp_path, cfg)]) == 1
     error = progress.parse_line(capsys.readouterr().out.splitlines()[-1])
     assert error["type"] == "BadInput" and "bad.parquet" in error["message"]
     assert "list<struct<role: string, content: string>>" in error["message"]

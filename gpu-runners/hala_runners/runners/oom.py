@@ -37,9 +37,15 @@ def is_oom(exc: BaseException) -> bool:
     return classify(exc).type == "OutOfMemory"
 
 
+def _cause(exc: BaseException) -> str:
+    """What ran out, in a few words: the exception's type, or a HalaError's own words (a rank of a
+    multi-process run, reported by its launcher: runners/distributed.py)."""
+    return exc.message[:300] if isinstance(exc, HalaError) else type(exc).__name__
+
+
 def _final(exc: BaseException, knob: str, halvings: int, fixes: str) -> HalaError:
     return HalaError("BadRecipe", f"out of memory at {knob} 1 after {halvings} halving(s) "
-                                  f"({type(exc).__name__}): {fixes}")
+                                  f"({_cause(exc)}): {fixes}")
 
 
 # Training -----------------------------------------------------------------------------------------
@@ -63,7 +69,7 @@ def after_train_oom(exc: BaseException, knobs: dict, halvings: int, output_prefi
     half = batch // 2
     _record(output_prefix, {"per_device_batch_size": half, "gradient_accumulation_steps": accumulation * 2,
                             "halvings": halvings + 1})
-    return HalaError("OutOfMemory", f"out of memory at per_device_batch_size {batch} ({type(exc).__name__}); the retry "
+    return HalaError("OutOfMemory", f"out of memory at per_device_batch_size {batch} ({_cause(exc)}); the retry "
                                     f"trains at per_device_batch_size {half} with gradient_accumulation_steps "
                                     f"{accumulation * 2}{'' if batch % 2 == 0 else ' (an odd batch: the effective batch shrinks slightly)'}")
 
@@ -88,5 +94,5 @@ def after_inference_oom(exc: BaseException, batch: int, halvings: int, output_pr
                                            f"the queue GPUs with more memory")
     half = batch // 2
     _record(output_prefix, {"engine_batch_size": half, "halvings": halvings + 1})
-    return HalaError("OutOfMemory", f"out of memory at {batch} rows per engine call ({type(exc).__name__}); "
+    return HalaError("OutOfMemory", f"out of memory at {batch} rows per engine call ({_cause(exc)}); "
                                     f"the retry sends {half} at a time ({knob} is unchanged)")

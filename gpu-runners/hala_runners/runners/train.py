@@ -13,6 +13,9 @@ Layout below `output_prefix`:
   model/                           final weights + tokenizer + hala_run_config.json
 With an s3:// prefix the Trainer writes into a local scratch dir and each checkpoint is uploaded
 when saved. A retry resumes from `resume.checkpoint_uri` (the last heartbeat), else latest.json.
+
+With `knobs.gpus` > 1 this process is the launcher of that many ranks (runners/distributed.py):
+same command, same outputs; rank 0 alone publishes checkpoints and the model and reports progress.
 """
 from __future__ import annotations
 
@@ -20,14 +23,14 @@ import json
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .. import hub, progress, store
 from ..errors import bad_input
 from ..runner_harness import reproducible_config, run, save_config, scratch_dir
-from . import oom, preemption
+from . import distributed, oom, preemption
 
 
 @dataclass(kw_only=True)
@@ -48,7 +51,8 @@ class Config:
 # TrainKnobs fields (contracts/recipe.ts, where each is documented with its default). The recipe
 # parser fills the defaults, so every one must be present: no second set of defaults here.
 KNOBS = ("base", "learning_rate", "epochs", "per_device_batch_size", "gradient_accumulation_steps",
-         "max_seq_len", "warmup_ratio", "weight_decay", "lr_scheduler", "save_every_steps", "dtype")
+         "max_seq_len", "warmup_ratio", "weight_decay", "lr_scheduler", "save_every_steps", "dtype",
+         "strategy", "gpus")
 
 
 def sft_args(cfg: Config, output_dir: Path, use_cpu: bool) -> dict[str, Any]:
@@ -62,7 +66,7 @@ def sft_args(cfg: Config, output_dir: Path, use_cpu: bool) -> dict[str, Any]:
         # transformers 5 reads warmup_steps in [0, 1) as a ratio and >= 1 as a step count.
         raise bad_input(f"knobs.warmup_ratio must be in [0, 1) (got {k['warmup_ratio']}); use a smaller ratio")
     bf16 = k["dtype"] == "bfloat16"
-    return dict(
+    args = dict(
         output_dir=str(output_dir),
         learning_rate=float(k["learning_rate"]),
         num_train_epochs=float(k["epochs"]),
@@ -87,6 +91,7 @@ def sft_args(cfg: Config, output_dir: Path, use_cpu: bool) -> dict[str, Any]:
         disable_tqdm=True,
         use_cpu=use_cpu,
     )
+    return {**args, **distributed.strategy_args(k, cfg.gradient_checkpointing)}  # nothing with one process
 
 
 def checkpoint_step(uri_or_path: str) -> int:
@@ -138,12 +143,13 @@ def _progress_callback(ckpt_prefix: str):
         def on_log(self, args, state, control, logs=None, **kwargs):
             logs = logs or {}
             metrics = {k: logs[k] for k in ("loss", "learning_rate", "grad_norm") if k in logs}
-            if metrics:
+            if metrics and state.is_world_process_zero:  # one heartbeat per step, not one per rank
                 progress.emit_progress("train", state.global_step, state.max_steps, self.checkpoint_uri, **metrics)
 
         def on_step_end(self, args, state, control, **kwargs):
-            # A preemption notice: checkpoint this step (saved before the loop checks for a stop).
-            if preemption.requested():
+            # A preemption notice: checkpoint this step (saved before the loop checks for a stop),
+            # on every rank at the same step even if the signal reached them on different sides of it.
+            if distributed.any_rank(preemption.requested(), args.device):
                 control.should_save = True
                 control.should_training_stop = True
             return control
@@ -151,11 +157,14 @@ def _progress_callback(ckpt_prefix: str):
         def on_save(self, args, state, control, **kwargs):
             local = Path(args.output_dir) / f"checkpoint-{state.global_step}"
             uri = store.join(ckpt_prefix, local.name)
-            store.publish_dir(local, uri, "checkpoint")
-            store.write_bytes(store.join(ckpt_prefix, "latest.json"),
-                              json.dumps({"step": state.global_step, "uri": uri}).encode())
+            distributed.barrier()  # every rank has written its part (its RNG state) before the manifest
+            if state.is_world_process_zero:
+                store.publish_dir(local, uri, "checkpoint")
+                store.write_bytes(store.join(ckpt_prefix, "latest.json"),
+                                  json.dumps({"step": state.global_step, "uri": uri}).encode())
+                progress.emit_progress("save", state.global_step, state.max_steps, uri)
             self.checkpoint_uri = uri
-            progress.emit_progress("save", state.global_step, state.max_steps, uri)
+            distributed.barrier()  # none goes on (or stops, preempted) before the checkpoint is published
 
     return StoreProgress()
 
@@ -201,29 +210,50 @@ def build_trainer(cfg: Config, extra_callbacks: tuple = ()) -> Prepared:
     return Prepared(trainer, callback, resume_uri, str(store.fetch(resume_uri)) if resume_uri else None)
 
 
+def _launch(cfg: Config, started: float) -> dict:
+    """gpus > 1: run the ranks and speak for them (runners/distributed.py)."""
+    save_config(cfg)
+    knobs, halvings = oom.adapted_knobs(cfg.knobs, cfg.output_prefix)
+    # The resume point is settled here, once, so every rank starts from the same checkpoint.
+    resume_uri = _resume_from(cfg, store.join(cfg.output_prefix, "checkpoints"))
+    ranks = replace(cfg, knobs=knobs, resume={"checkpoint_uri": resume_uri} if resume_uri else None)
+    try:
+        result = distributed.launch(ranks, __spec__.name)
+    except distributed.RankOutOfMemory as e:  # recorded here, once, whichever ranks ran out
+        raise oom.after_train_oom(e, knobs, halvings, cfg.output_prefix) from e
+    return {**result, "seconds": round(time.time() - started, 3)}
+
+
 def _run(cfg: Config, extra_callbacks: tuple = ()) -> dict:
     started = time.time()
+    if distributed.launches(cfg.knobs):
+        return _launch(cfg, started)
     preemption.watch()
-    save_config(cfg)
+    if not distributed.is_rank():  # a rank's launcher has written it
+        save_config(cfg)
     # An earlier attempt that ran out of memory left a halved batch for this one.
     cfg.knobs, halvings = oom.adapted_knobs(cfg.knobs, cfg.output_prefix)
-    progress.emit_progress("load", 0, 1)
+    if distributed.is_main():
+        progress.emit_progress("load", 0, 1)
     prep = build_trainer(cfg, extra_callbacks)
     trainer = prep.trainer
     # Trainer restores weights, optimizer, scheduler, RNG and skips the batches already seen.
     try:
         trainer.train(resume_from_checkpoint=prep.resume_path)
     except Exception as e:
-        if oom.is_oom(e):
+        if oom.is_oom(e) and not distributed.is_rank():  # a rank's launcher records the halving
             raise oom.after_train_oom(e, cfg.knobs, halvings, cfg.output_prefix) from e
         raise
-    if preemption.requested():
+    if distributed.any_rank(preemption.requested(), trainer.args.device):
         raise preemption.preempted(trainer.state.global_step, prep.progress.checkpoint_uri)
 
-    progress.emit_progress("save", trainer.state.global_step, trainer.state.max_steps)
     final = scratch_dir(cfg.stage_key) / "model"
-    shutil.rmtree(final, ignore_errors=True)  # nothing stale from an earlier attempt
-    trainer.save_model(str(final))  # weights, config.json, tokenizer
+    if distributed.is_main():
+        progress.emit_progress("save", trainer.state.global_step, trainer.state.max_steps)
+        shutil.rmtree(final, ignore_errors=True)  # nothing stale from an earlier attempt
+    trainer.save_model(str(final))  # weights, config.json, tokenizer; every rank (FSDP gathers), rank 0 writes
+    if not distributed.is_main():
+        return {}  # rank 0 speaks for the run
     (final / "hala_run_config.json").write_text(json.dumps(
         {"runner": reproducible_config(cfg), "sft_config": trainer.args.to_dict()}, indent=2, sort_keys=True, default=str))
     model_ref = store.publish_dir(final, store.join(cfg.output_prefix, "model"), "model")
@@ -244,6 +274,8 @@ def _run(cfg: Config, extra_callbacks: tuple = ()) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if distributed.is_rank():
+        return distributed.run_rank(Config, _run, argv)
     return run(Config, _run, argv)
 
 
