@@ -13,8 +13,12 @@ export function placedQueues(queues: Record<QueueRole, string>, placement: Place
   return placed;
 }
 
-/** The class a route names, if any; `student` picks that student's own route for `sft`. */
-export function classOf(resources: Resources, route: Route, student?: string): ResourceClass | undefined {
+/**
+ * The class a route names, if any; `student` picks that student's own route for `sft`. Campaigns
+ * started before 0.3.0 carry recipes without `resources`: their work stays on the role queues.
+ */
+export function classOf(resources: Resources | undefined, route: Route, student?: string): ResourceClass | undefined {
+  if (!resources) return undefined;
   const name = (route === 'sft' && student !== undefined ? resources.students[student] : undefined) ?? resources[route];
   return name === undefined ? undefined : resources.classes[name];
 }

@@ -289,6 +289,17 @@ function checkResources(recipe: z.infer<typeof RecipeShape>, ctx: z.RefinementCt
     if (!students.has(student)) ctx.addIssue({ code: 'custom', path: ['resources', 'students', student], message: `is not a student of stages.sft.students (${[...students].join(', ')})` });
     known(name, ['students', student]);
   }
+  const training: [Route, { gpus: number }, (string | number)[], string | undefined][] = [
+    ['train_translator', recipe.stages.train_translator, ['stages', 'train_translator', 'gpus'], undefined],
+    ...recipe.stages.sft.students.map((s, i): [Route, { gpus: number }, (string | number)[], string] => ['sft', s, ['stages', 'sft', 'students', i, 'gpus'], s.name]),
+  ];
+  for (const [route, knobs, path, student] of training) {
+    const pool = classOf(resources, route, student);
+    if (pool && knobs.gpus > pool.gpus) {
+      const where = student !== undefined && resources.students[student] ? `resources.students.${student}` : `resources.${route}`;
+      ctx.addIssue({ code: 'custom', path, message: `is ${knobs.gpus}, but its class (${where}) has ${pool.gpus} GPU(s) per worker: lower gpus or route it to a class with at least ${knobs.gpus}` });
+    }
+  }
   for (const model of ['teacher', 'translator'] as const) {
     const tp = recipe.generation[model].tensor_parallel_size;
     const pool = classOf(resources, model);

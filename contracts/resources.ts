@@ -6,6 +6,7 @@
  * Without a route, work goes to its role's queue (`queues`), as on the local stack.
  */
 import { z } from 'zod';
+import type { QueueRole } from './queues';
 
 const positiveInt = () => z.number().int().positive();
 
@@ -18,17 +19,17 @@ export const ResourceClass = z.strictObject({
 });
 export type ResourceClass = z.infer<typeof ResourceClass>;
 
-/** Each kind of GPU work a campaign does, by what it runs. */
+/** Each kind of GPU work a campaign does: what it runs, and the queue role whose workers do it. */
 export const ROUTES = {
-  compress: 'FP8 compression of the teacher',
-  teacher: 'every inference with the teacher, BF16 and FP8 (its check, the Open-Orca translation)',
-  translator: 'every inference with the translator and its base (instruction sets, its evaluation)',
-  score: 'BLEU / chrF++ scoring',
-  train_translator: "the translator's fine-tuning",
-  sft: "every student's fine-tuning, unless `students` names another class for it",
-  merge: 'slerp merges',
-  evaluate: "the students' benchmarks",
-} as const;
+  compress: { role: 'quantize', what: 'FP8 compression of the teacher' },
+  teacher: { role: 'infer', what: 'every inference with the teacher, BF16 and FP8 (its check, the Open-Orca translation)' },
+  translator: { role: 'infer', what: 'every inference with the translator and its base (instruction sets, its evaluation)' },
+  score: { role: 'eval', what: 'BLEU / chrF++ scoring' },
+  train_translator: { role: 'train', what: "the translator's fine-tuning" },
+  sft: { role: 'train', what: "every student's fine-tuning, unless `students` names another class for it" },
+  merge: { role: 'train', what: 'slerp merges' },
+  evaluate: { role: 'eval', what: "the students' benchmarks" },
+} as const satisfies Record<string, { role: Exclude<QueueRole, 'cpu'>; what: string }>;
 export type Route = keyof typeof ROUTES;
 
 const className = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes');
@@ -36,7 +37,7 @@ const className = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase le
 export const Resources = z
   .strictObject({
     classes: z.record(className, ResourceClass).default({}),
-    ...(Object.fromEntries(Object.entries(ROUTES).map(([route, what]) => [route, className.optional().describe(`class for ${what}`)])) as Record<Route, z.ZodOptional<typeof className>>),
+    ...(Object.fromEntries(Object.entries(ROUTES).map(([route, { role, what }]) => [route, className.optional().describe(`class for ${what}: a pool of ${role} workers`)])) as Record<Route, z.ZodOptional<typeof className>>),
     students: z.record(z.string(), className).default({}).describe('student name -> class for its fine-tuning, overriding `sft`'),
   })
   .prefault({})

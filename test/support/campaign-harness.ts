@@ -55,9 +55,9 @@ export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: H
       activities: { ...stageCache, ...createCampaignReportActivities({ store }), ...createRefListActivities({ store }), ...fakes.cpu },
     }),
   ];
-  for (const role of ['quantize', 'infer', 'train', 'eval'] as const) {
-    workers.push(await Worker.create({ connection, taskQueue: recipe.queues[role], activities: fakes.gpu }));
-  }
+  // Every GPU queue the recipe may schedule on: its roles' queues and its resource classes' pools.
+  const gpuQueues = new Set([...(['quantize', 'infer', 'train', 'eval'] as const).map((role) => recipe.queues[role]), ...Object.values(recipe.resources.classes).map((c) => c.queue)]);
+  for (const taskQueue of gpuQueues) workers.push(await Worker.create({ connection, taskQueue, activities: fakes.gpu }));
   const running = workers.map((w) => w.run());
   return {
     recipe,

@@ -11,7 +11,8 @@ export function readDeployment(doc: Manifest) {
   const args: string[] = container.args ?? [];
   return {
     name: doc.metadata.name,
-    role: doc.metadata.labels?.['app.kubernetes.io/component'] as string,
+    /** The queue role it serves: its worker's --queue-role (the CPU worker has none). */
+    role: (args.includes('--queue-role') ? args[args.indexOf('--queue-role') + 1] : 'cpu') as string,
     spec: doc.spec,
     pod,
     image: container.image as string,

@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { loadRecipe } from '../../cli/recipe-file';
+import { classOf } from '../../contracts/placement';
 import { DefaultQueues, type QueueRole } from '../../contracts/queues';
+import { ROUTES, type Route } from '../../contracts/resources';
 import { CODE_VERSION } from '../../contracts/version';
 import { readDeployment, type Manifest } from '../support/deploy-manifests';
 
@@ -158,17 +161,30 @@ describe('deploy/', () => {
   );
 
   it('has one Deployment per queue of the contract, serving that queue under its role', () => {
-    const byRole = new Map(deployments.map((d) => [d.role, d]));
-    expect([...byRole.keys()].sort()).toEqual(Object.keys(DefaultQueues).sort());
     for (const [role, queue] of Object.entries(DefaultQueues) as [QueueRole, string][]) {
-      const d = byRole.get(role)!;
-      expect(d.arg('--task-queue'), d.name).toBe(queue);
+      const d = deployments.find((x) => x.arg('--task-queue') === queue)!;
+      expect(d.role, d.name).toBe(role);
       if (role !== 'cpu') expect(d.arg('--queue-role'), d.name).toBe(role);
       expect(d.image).toBe(role === 'cpu' ? `hala/cpu:${CODE_VERSION}` : `hala/gpu-${role}:${CODE_VERSION}`);
     }
   });
 
-  it.each(Object.values(DefaultQueues))('%s is scaled by a ScaledObject on that queue, in hala-config\'s namespace', (queue) => {
+  it('has a Deployment for every resource class of the paper recipe, serving its queue under the role of its routes, with its GPUs', () => {
+    const paper = loadRecipe(path.join(root, 'recipes/hala-paper.yaml'));
+    if (!paper.ok) throw new Error(paper.problems.join('\n'));
+    const { resources } = paper.recipe;
+    expect(Object.keys(resources.classes).length).toBeGreaterThan(0);
+    for (const [route, { role }] of Object.entries(ROUTES) as [Route, (typeof ROUTES)[Route]][]) {
+      const pool = classOf(resources, route);
+      if (!pool) continue;
+      const d = deployments.find((x) => x.arg('--task-queue') === pool.queue);
+      expect(d, `a Deployment serving ${pool.queue} (resources.${route})`).toBeDefined();
+      expect(d!.role, `${d!.name} serves resources.${route}`).toBe(role);
+      expect(d!.gpus, `${d!.name} has the GPUs of class ${resources[route]}`).toBe(pool.gpus);
+    }
+  });
+
+  it.each(deployments.map((d) => d.arg('--task-queue')!).filter((q) => q))('%s is scaled by a ScaledObject on that queue, in hala-config\'s namespace', (queue) => {
     const d = deployments.find((x) => x.arg('--task-queue') === queue)!;
     const [so, ...others] = scaledObjects.filter((s) => s.spec.scaleTargetRef.name === d.name);
     expect(others).toEqual([]);

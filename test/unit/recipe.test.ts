@@ -73,6 +73,34 @@ describe('recipes', () => {
     ]);
   });
 
+  it('checks resource routes: declared classes, real students, and models and trainings that fit their pool', () => {
+    const routed = `${tiny}
+resources:
+  classes:
+    one-gpu: { queue: hala-gpu-infer, gpus: 1 }
+  teacher: one-gpu
+  sft: two-gpus
+  students: { hala-9b: one-gpu, hala-350m: one-gpu }
+`
+      .replace('teacher: { batch_size: 32, max_new_tokens: 96 }', 'teacher: { batch_size: 32, max_new_tokens: 96, tensor_parallel_size: 8 }')
+      .replace('{ name: hala-350m, base: hf://hala-tiny/lfm2-350m,', '{ name: hala-350m, gpus: 2, base: hf://hala-tiny/lfm2-350m,');
+    expect(problems(routed).sort()).toEqual([
+      'generation.teacher.tensor_parallel_size is 8, but class "one-gpu" (resources.teacher) has 1 GPU(s) per worker: route the teacher to a class with at least 8 (got 8)',
+      'resources.sft names class "two-gpus", which resources.classes does not declare (declared: one-gpu) (got "two-gpus")',
+      'resources.students.hala-9b is not a student of stages.sft.students (hala-350m, hala-700m, hala-1-2b) (got "one-gpu")',
+      'stages.sft.students[0].gpus is 2, but its class (resources.students.hala-350m) has 1 GPU(s) per worker: lower gpus or route it to a class with at least 2 (got 2)',
+    ].sort());
+  });
+
+  it('routes the paper recipe: the 111B teacher to an 8-GPU pool, the translator to one GPU', () => {
+    const r = loadRecipe(path.join(root, 'recipes/hala-paper.yaml'));
+    if (!r.ok) throw new Error(r.problems.join('\n'));
+    const { resources, generation } = r.recipe;
+    expect(resources.classes[resources.teacher!]).toMatchObject({ queue: 'hala-gpu-infer-large', gpus: 8 });
+    expect(generation.teacher.tensor_parallel_size).toBe(8);
+    expect(resources.classes[resources.translator!]).toMatchObject({ queue: 'hala-gpu-infer', gpus: 1 });
+  });
+
   it('reports YAML syntax errors with the file name', () => {
     expect(problems('name: [unclosed')[0]).toMatch(/^bad\.yaml: /);
   });
