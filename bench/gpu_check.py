@@ -5,7 +5,8 @@
 Each part runs a real runner through its own command line, exactly as a worker would, on the tiny
 world (scripts/fixtures.sh; 9 MB, carried to the machine since it has no network):
 
-  1. FP8 compression of the tiny BF16 teacher on the GPU (llm-compressor)    seconds, FP8 layers
+  1. FP8 compression of the tiny BF16 teacher on the GPU, oneshot and model_free    seconds, FP8 layers,
+     whether the two checkpoints' tensors are bit-identical
   2. translation of held-out rows by vLLM with the BF16 teacher and its FP8 checkpoint   rows/s each
   3. SFT of a tiny student on the GPU, killed (-9) after a checkpoint, resumed    steps redone
   4. SFT with each distributed strategy the runner offers, as many GPUs as the machine has
@@ -96,12 +97,27 @@ def shard_of(work: Path, rows: int) -> dict:
 
 
 def compress(work: Path, report: dict) -> str | None:
-    config = {"stage_key": KEY, "output_prefix": f"file://{work}/store/compress", "model": TEACHER,
-              "scheme": "FP8_DYNAMIC", "ignore": []}
-    code, events, seconds = run_runner("compress", config, work)
-    out = result_of(events, "compress")
-    report["compress"] = {"seconds": round(seconds, 1), "fp8_linear_layers": out["quantized_linear_layers"]}
-    return out["model"]["uri"]
+    """Both methods on the GPU: oneshot (what `auto` runs for the tiny teacher) and model_free_ptq."""
+    import torch
+    from safetensors.torch import load_file
+
+    from hala_runners import store
+
+    report["compress"], tensors, uri = {}, {}, None
+    for method in ("oneshot", "model_free"):
+        config = {"stage_key": KEY, "output_prefix": f"file://{work}/store/compress-{method}", "model": TEACHER,
+                  "scheme": "FP8_DYNAMIC", "ignore": [], "method": method}
+        code, events, seconds = run_runner("compress", config, work)
+        out = result_of(events, f"compress {method}")
+        report["compress"][method] = {"seconds": round(seconds, 1), "fp8_linear_layers": out["quantized_linear_layers"]}
+        model_dir = store.local_path(out["model"]["uri"])
+        tensors[method] = {k: v for f in sorted(model_dir.glob("*.safetensors")) for k, v in load_file(f).items()}
+        uri = uri or out["model"]["uri"]
+    a, b = tensors["oneshot"], tensors["model_free"]
+    report["compress"]["tensors_bit_identical"] = sorted(a) == sorted(b) and all(
+        a[k].dtype == b[k].dtype and torch.equal(a[k].reshape(-1).view(torch.uint8), b[k].reshape(-1).view(torch.uint8))
+        for k in a)
+    return uri
 
 
 def translate(work: Path, fp8_uri: str | None, engine: str, rows: int, report: dict) -> None:

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ArtifactRef, SourceUri, StoreUri } from './artifact';
 import type { QueueRole } from './queues';
-import { BenchmarkFormat, TrainKnobs } from './recipe';
+import { BenchmarkFormat, CompressMethod, TrainKnobs } from './recipe';
 
 // Payloads of the activities the Python runners serve. Every input names `output_prefix`, the
 // deterministic store prefix derived from the stage key: outputs and checkpoints go below it, so a
@@ -46,9 +46,11 @@ export const CompressTeacherInput = Common.extend({
   model: SourceUri,
   scheme: z.enum(['FP8_DYNAMIC']),
   ignore: z.array(z.string()),
+  method: CompressMethod,
 });
 export const CompressTeacherOutput = z.object({
   model: ArtifactRef,
+  method: CompressMethod.exclude(['auto']).describe('the path that ran (auto resolved by the runner)'),
   quantized_linear_layers: z.number().int().nonnegative(),
   ignored: z.array(z.string()),
   seconds: z.number().nonnegative(),

@@ -101,7 +101,7 @@ export function recordingActivities(opts: RecordingOptions) {
     concatConversations: record('concatConversations', (i) => ({ dataset: ref(`${i.output_prefix}/all.parquet`), conversations: 20 })),
   };
   const gpu: GpuActivityFns = {
-    compress_teacher: gpuRecord('compress_teacher', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), quantized_linear_layers: 7, ignored: ['lm_head'], seconds: 1 })),
+    compress_teacher: gpuRecord('compress_teacher', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), method: i.method === 'model_free' ? 'model_free' : 'oneshot', quantized_linear_layers: 7, ignored: ['lm_head'], seconds: 1 })),
     translate_shard: gpuRecord('translate_shard', (i) => ({
       translations: ref(`${i.output_prefix}/translations.parquet`),
       rows: 10, generated_tokens: 100, seconds: 1, tokens_per_second: String(i.model).includes('fp8') ? 200 : 100, engine: 'transformers' as const, resumed_rows: 0, engine_batch_size: Number(i.batch_size), oom_halvings: 0,

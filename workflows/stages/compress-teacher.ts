@@ -56,6 +56,7 @@ export const compressTeacherStage: StageDeclaration<CompressTeacherSlice, Record
       model: s.teacher,
       scheme: s.compress.scheme,
       ignore: s.compress.ignore,
+      method: s.compress.method,
     });
     const dev = await prepareDevSet(io, s.check);
     // One after the other on purpose: throughputs compare only on an otherwise idle queue.

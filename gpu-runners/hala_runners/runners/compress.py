@@ -13,10 +13,14 @@ Memory, the real 111B Command A (bf16, ~222 GB): loaded with device_map="auto", 
 visible GPUs and offloads the rest to CPU RAM (then disk); llm-compressor respects the map and
 quantizes each Linear where it lives, and FP8_DYNAMIC needs no calibration forward pass. Plan for
 ~230 GB of host RAM plus the GPUs (one 8xH100 node holds it on GPU alone). Output is ~111 GB.
-If that does not fit, llmcompressor.model_free_ptq(model_dir, out, scheme="FP8_DYNAMIC",
-ignore=[...]) quantizes safetensors shard by shard without building the model.
+If that does not fit, `method` model_free (compress_model_free.py) quantizes the safetensors shard
+by shard without building the model; `auto` (the default) picks it when the weights exceed what this
+worker holds (compress_method.py: the formula, and HALA_COMPRESS_MEMORY_BYTES to set the figure).
+Both write the same checkpoint format; the output's `method` says which ran.
 Resume: the finished result is recorded at `<output_prefix>/result.json` after publishing; a retry
-that finds it and a complete `<output_prefix>/model` returns it instead of compressing again.
+that finds it and a complete `<output_prefix>/model` returns it instead of compressing again. A retry
+of an attempt killed before that redoes the whole compression (either method) from an emptied scratch
+dir: neither library call can continue a half-written checkpoint.
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ from pathlib import Path
 from .. import hub, progress, store
 from ..errors import bad_input
 from ..runner_harness import run, save_config, scratch_dir
+from . import compress_method, compress_model_free
 
 ALWAYS_IGNORE = ("lm_head",)  # the recipe: never quantize the output head (nor embeddings: not Linear)
 
@@ -41,6 +46,7 @@ class Config:
     model: str              # hf://, file:// or s3:// directory of the BF16 teacher
     scheme: str             # FP8_DYNAMIC (the only data-free scheme the contract allows)
     ignore: list            # module names or "re:<regex>" left unquantized; lm_head is always added
+    method: str             # auto | oneshot | model_free (compress_method.py resolves auto)
     resume: dict | None = None
 
 
@@ -65,10 +71,30 @@ def _device_map() -> str | None:
     return "auto" if torch.cuda.is_available() else None
 
 
+def _oneshot(source: Path, work: Path, ignore: list[str]) -> None:
+    """Load the model (GPUs first, then CPU), quantize it in place, save it compressed to `work`."""
+    from llmcompressor import oneshot
+    from llmcompressor.modifiers.quantization import QuantizationModifier
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(source, dtype="auto", device_map=_device_map())
+    tokenizer = AutoTokenizer.from_pretrained(source)
+
+    progress.emit_progress("quantize", 1, 3)
+    oneshot(model=model, recipe=QuantizationModifier(targets="Linear", scheme="FP8_DYNAMIC", ignore=ignore))
+
+    progress.emit_progress("save", 2, 3)
+    model.save_pretrained(work, save_compressed=True)
+    tokenizer.save_pretrained(work)
+
+
 def _run(cfg: Config) -> dict:
     started = time.monotonic()
     if cfg.scheme != "FP8_DYNAMIC":
         raise bad_input(f"compress_teacher.scheme must be FP8_DYNAMIC (got {cfg.scheme!r})")
+    if cfg.method not in compress_method.METHODS:
+        raise bad_input(f"compress_teacher.method must be one of {', '.join(compress_method.METHODS)} "
+                        f"(got {cfg.method!r})")
     save_config(cfg)
     out_uri = store.join(cfg.output_prefix, "model")
     result_uri = store.join(cfg.output_prefix, "result.json")
@@ -77,29 +103,25 @@ def _run(cfg: Config) -> dict:
         return json.loads(store.fetch(result_uri).read_text())
 
     ignore = list(dict.fromkeys([*ALWAYS_IGNORE, *cfg.ignore]))
-    progress.emit_progress("load", 0, 3)
-    from llmcompressor import oneshot
-    from llmcompressor.modifiers.quantization import QuantizationModifier
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     source = hub.resolve(cfg.model)
-    model = AutoModelForCausalLM.from_pretrained(source, dtype="auto", device_map=_device_map())
-    tokenizer = AutoTokenizer.from_pretrained(source)
-
-    progress.emit_progress("quantize", 1, 3)
-    oneshot(model=model, recipe=QuantizationModifier(targets="Linear", scheme="FP8_DYNAMIC", ignore=ignore))
-
-    progress.emit_progress("save", 2, 3)
+    weights = compress_method.weights_bytes(source)
+    budget, measured = compress_method.memory_budget()
+    method = compress_method.choose(cfg.method, weights, budget)
+    print(f"compress_teacher: weights {weights} B, budget {budget} B ({measured}); method {cfg.method} -> {method}",
+          file=sys.stderr)
+    progress.emit_progress("load", 0, 3, weights_bytes=weights, budget_bytes=budget)
     work = scratch_dir(cfg.stage_key) / "model"
     shutil.rmtree(work, ignore_errors=True)  # a half-written save of an earlier attempt
-    model.save_pretrained(work, save_compressed=True)
-    tokenizer.save_pretrained(work)
+    if method == "oneshot":
+        _oneshot(source, work, ignore)
+    else:
+        compress_model_free.quantize(source, work, ignore)
     quantized, stray = count_quantized(work)
     if stray or quantized == 0:
         raise RuntimeError(f"compressed checkpoint {work} is wrong: {quantized} FP8 Linear layers, "
                            f"FP8 tensors without a scale: {stray[:5]}")
     ref = store.publish_dir(work, out_uri, "model")
-    result = {"model": ref, "quantized_linear_layers": quantized, "ignored": ignore,
+    result = {"model": ref, "method": method, "quantized_linear_layers": quantized, "ignored": ignore,
               "seconds": round(time.monotonic() - started, 3)}
     store.write_bytes(result_uri, json.dumps(result).encode())
     progress.emit_progress("save", 3, 3, checkpoint_uri=out_uri)
