@@ -144,16 +144,19 @@ export function describeChaos(undisturbed: () => UndisturbedRun | undefined) {
     it('writes artifacts byte-identical to the undisturbed run, but for the student whose batch was halved', () => {
       const differing: string[] = [];
       const finished = end.progress.stages.filter((s) => s.status === 'completed');
+      const halvedBranch = branchOf(chaosStudents.outOfMemory);
       for (const s of finished) {
         const before = reference.result.progress.stages.find((r) => r.stage === s.stage);
-        expect(before?.stage_key, `stage ${s.stage} has the undisturbed run's key`).toBe(s.stage_key);
+        // The halved student's merge and evaluate read its new model: their keys follow its digest.
+        const readsHalved = halvedBranch.includes(s.stage) && s.stage !== halvedBranch[0];
+        if (!readsHalved) expect(before?.stage_key, `stage ${s.stage} has the undisturbed run's key`).toBe(s.stage_key);
         const now = s.artifacts.map((a) => a.sha256);
         const then = before!.artifacts.map((a) => a.sha256);
         if (JSON.stringify(now) !== JSON.stringify(then)) differing.push(s.stage);
       }
       console.log(`chaos: ${finished.length - differing.length}/${finished.length} finished stages byte-identical to the undisturbed run; differing: ${differing.join(', ') || 'none'}`);
       // Half the batch with twice the accumulation is the same optimisation, summed in another order.
-      expect(differing.filter((stage) => !branchOf(chaosStudents.outOfMemory).includes(stage))).toEqual([]);
+      expect(differing.filter((stage) => !halvedBranch.includes(stage))).toEqual([]);
     });
 
     it('translates every source row exactly once', async () => {
