@@ -4,6 +4,9 @@
 //   hala setup                                  prepare a namespace of any cluster (search attributes)
 //   hala run <recipe> [--id ID] [--watch] [--no-cache] [--rerun STAGE...]
 //   hala status <campaign-id> [--json]
+//   hala pause | resume | cancel <campaign-id>   steer a running campaign
+//   hala ls                                     campaigns of the namespace
+//   hala workers [<recipe>]                     who polls each queue (the recipe's resource pools too)
 // Every command takes --profile, --namespace, --address; they connect as the temporal CLI does
 // (workers/temporal-connection.ts: flags, TEMPORAL_* variables, TEMPORAL_CONFIG_FILE's profile).
 // Run through npm:  npm run hala -- run recipes/tiny.yaml --watch
@@ -23,6 +26,9 @@ import { lineageOf } from './lineage-source';
 import { toDot, toMermaid, toText } from './lineage';
 import { connectClient, openConnection, resolveConnection, type ConnectionFlags, type TemporalConnection } from '../workers/temporal-connection';
 import { renderSetupReport, setupNamespace, SetupFailed } from '../workers/cluster-setup';
+import type { Client } from '@temporalio/client';
+import { DefaultQueues } from '../contracts/queues';
+import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, queueWorkers, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
 
 const program = new Command('hala')
   .description('Hala Flow: the translate-and-tune recipe as durable Temporal workflows')
@@ -141,6 +147,44 @@ program
     const c = await connectClient(temporal);
     const progress = await c.workflow.getHandle(id).query(progressQuery);
     console.log(flags.json ? JSON.stringify(progress, null, 2) : renderSummary(progress, uiUrl, temporal.namespace));
+  });
+
+/** A steering verb: one call, one sentence; a campaign that cannot be steered exits 2. */
+function steer(verb: string, description: string, act: (c: Client, id: string) => Promise<string>) {
+  program
+    .command(`${verb} <campaign-id>`)
+    .description(description)
+    .action(async (id: string) => {
+      try {
+        console.log(`hala: ${await act(await connectClient(temporalConnection()), id)}`);
+      } catch (err) {
+        if (!(err instanceof NotSteerable)) throw err;
+        console.error(`hala ${verb}: ${err.message}`);
+        process.exitCode = 2;
+      }
+    });
+}
+steer('pause', 'hold a campaign: running stages finish their current shards, nothing new starts', pauseCampaign);
+steer('resume', 'let a paused campaign go on', resumeCampaign);
+steer('cancel', 'cancel a campaign and its running stages (finished stages stay cached)', cancelCampaign);
+
+program
+  .command('ls')
+  .description('list the campaigns of the namespace, newest first')
+  .option('--limit <n>', 'at most this many', '20')
+  .action(async (flags: { limit: string }) => {
+    console.log(renderCampaigns(await listCampaigns(await connectClient(temporalConnection()), Number(flags.limit))));
+  });
+
+program
+  .command('workers [recipe]')
+  .description('which queues have workers polling them: the role queues, and the resource pools of a recipe')
+  .action(async (file: string | undefined) => {
+    const temporal = temporalConnection();
+    const recipe = file ? validRecipe(file).recipe : undefined;
+    const queues: Record<string, string> = { ...(recipe?.queues ?? DefaultQueues) };
+    for (const [name, pool] of Object.entries(recipe?.resources.classes ?? {})) queues[`${name} (class)`] = pool.queue;
+    console.log(renderWorkers(await queueWorkers(await connectClient(temporal), temporal.namespace, queues)));
   });
 
 program

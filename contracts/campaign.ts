@@ -43,7 +43,7 @@ export type StageStatus = z.infer<typeof StageStatus>;
 
 export const CampaignProgress = z.object({
   campaign_id: z.string(),
-  state: z.enum(['running', 'paused', 'completed', 'failed']),
+  state: z.enum(['running', 'paused', 'completed', 'failed', 'cancelled']),
   stages: z.array(StageReport),
 });
 export type CampaignProgress = z.infer<typeof CampaignProgress>;

@@ -1,6 +1,6 @@
 // The Hala recipe as one durable workflow. Each stage is a child workflow with the id
 // `<campaign>/<stage>`; independent stages run at the same time. Read top to bottom, it is RECIPE.md.
-import { ApplicationFailure, condition, executeChild, getExternalWorkflowHandle, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, executeChild, getExternalWorkflowHandle, isCancellation, patched, setHandler } from '@temporalio/workflow';
 import type { CampaignInput, CampaignProgress } from '../contracts/campaign';
 import { placedQueues, type Placement } from '../contracts/placement';
 import { HalaCampaign, HalaModel, HalaRecipeHash, HalaStage } from '../contracts/search-attributes';
@@ -127,7 +127,12 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
         );
       })(),
     ]);
-  } catch {
+  } catch (err) {
+    // Cancelled (hala cancel): the campaign ends cancelled, not failed; its stages were cancelled with it.
+    if (isCancellation(err)) {
+      state = 'cancelled';
+      throw err;
+    }
     // Every branch that could finish has: name each stage that failed, with its error.
     state = 'failed';
     const progress = tracker.snapshot(state);
