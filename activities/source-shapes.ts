@@ -48,10 +48,8 @@ export async function checkSourceShape(check: SourceCheck, deps: ShapeCheckDeps,
   const local = await resolveSource(uri, store, mirror);
   if (kind === 'model') {
     const info = await stat(local);
-    if (!info.isDirectory()) throw problem(`is a file, not a model directory: a model is a directory with config.json and its weights (*.safetensors); point ${field} at one`);
-    const files = await readdir(local);
-    if (!files.includes('config.json')) throw problem(`has no config.json: it is not a model directory; point ${field} at one (config.json and *.safetensors)`);
-    if (!files.some((f) => WEIGHTS.test(f))) throw problem(`has config.json but no weights (*.safetensors, *.bin): the download is incomplete; fetch the model again`);
+    const what = modelDirectoryProblem(field, info.isDirectory() ? await readdir(local) : undefined, 'the download is incomplete; fetch the model again');
+    if (what) throw problem(what);
     return;
   }
   const files = isGlob(local) ? await expandLocalGlob(local) : [local];
@@ -63,6 +61,17 @@ export async function checkSourceShape(check: SourceCheck, deps: ShapeCheckDeps,
       if (!(await isParquet(p))) throw problem(`${p === local ? 'is' : `holds ${path.basename(p)}, which is`} not a parquet file: a dataset split is parquet; point ${field} at one or convert it`);
     }
   }
+}
+
+/**
+ * What keeps a model path from being a model directory (config.json and weights), the same rule for a
+ * mirror and the hub: `files` directly inside it, or undefined when the path is a file.
+ */
+function modelDirectoryProblem(field: string, files: string[] | undefined, noWeightsFix: string): string | undefined {
+  if (!files) return `is a file, not a model directory: a model is a directory with config.json and its weights (*.safetensors); point ${field} at one`;
+  if (!files.includes('config.json')) return `has no config.json: it is not a model directory; point ${field} at one (config.json and *.safetensors)`;
+  if (!files.some((f) => WEIGHTS.test(f))) return `has config.json but no weights (*.safetensors, *.bin): ${noWeightsFix}`;
+  return undefined;
 }
 
 /** Parquet files begin with the magic bytes PAR1. */
@@ -88,9 +97,8 @@ function checkHubListing({ uri, field, kind }: SourceCheck, files: string[], com
   const under = inRepo ? `${inRepo}/` : '';
   const directlyUnder = files.filter((f) => f.startsWith(under) && !f.slice(under.length).includes('/')).map((f) => f.slice(under.length));
   if (kind === 'model') {
-    if (files.includes(inRepo)) throw problem(`is a file, not a model directory: a model is a directory with config.json and its weights (*.safetensors); point ${field} at one`);
-    if (!directlyUnder.includes('config.json')) throw problem(`has no config.json: it is not a model directory; point ${field} at one (config.json and *.safetensors)`);
-    if (!directlyUnder.some((f) => WEIGHTS.test(f))) throw problem(`has config.json but no weights (*.safetensors, *.bin): the repo holds no model at this revision; pin one that does`);
+    const what = modelDirectoryProblem(field, files.includes(inRepo) ? undefined : directlyUnder, 'the repo holds no model at this revision; pin one that does');
+    if (what) throw problem(what);
     return;
   }
   if (isGlob(inRepo)) {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import signal
+from pathlib import Path
 
 from . import contract_file
 
@@ -65,7 +66,7 @@ def at_address_space_limit() -> bool:
     if soft == resource.RLIM_INFINITY:
         return False
     try:
-        held = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+        held = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
     except OSError:  # not Linux: no way to tell
         return False
     # Close to it either way: a big process's last tenth, or a small one's last half GiB.
