@@ -5,6 +5,7 @@
 #   2. the Python runner venv  (scripts/python-env.sh, cached outside the clone by lock hash)
 #   3. the tiny world fixtures (scripts/fixtures.sh, cached outside the clone by generator hash)
 #   4. the validator venv      (scripts/tools-env.sh: checkov, hadolint, kubernetes-validate)
+#   5. Chromium                (scripts/chromium.sh: Debian's, for the browser tests)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -19,3 +20,4 @@ fi
 bash scripts/python-env.sh >/dev/null
 if [ -f scripts/fixtures.sh ]; then bash scripts/fixtures.sh >/dev/null; fi
 bash scripts/tools-env.sh >/dev/null
+bash scripts/chromium.sh >/dev/null

@@ -12,6 +12,8 @@ export HALA_HUB_MIRROR="$(bash scripts/fixtures.sh)"
 export HALA_TOOLS_PYTHON="$(bash scripts/tools-env.sh)/bin/python"
 # No test may reach the Hugging Face hub: both the Python side and openStage's source digests honour this.
 export HF_HUB_OFFLINE=1
+# The browser the UI, report and screenshot tests drive (playwright-core; never downloaded).
+export HALA_CHROMIUM="$(bash scripts/chromium.sh)"
 out="$(mktemp -d)"
 passed=0
 failed=0
