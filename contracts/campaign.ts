@@ -18,7 +18,8 @@ export const CampaignInput = z.object({
 });
 export type CampaignInput = z.infer<typeof CampaignInput>;
 
-export const StageStatus = z.enum(['pending', 'running', 'cached', 'completed', 'failed']);
+/** `cancelled`: it was running when the campaign was cancelled (`hala cancel`); `pending` ones never started. */
+export const StageStatus = z.enum(['pending', 'running', 'cached', 'completed', 'failed', 'cancelled']);
 
 /** One row of the progress query and of the final summary. */
 export const StageReport = z.object({

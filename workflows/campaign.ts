@@ -100,7 +100,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       tracker.finished(name, outcome);
       return outcome;
     } catch (err) {
-      tracker.failed(name, err);
+      if (isCancellation(err)) tracker.cancelled(name);
+      else tracker.failed(name, err);
       throw err;
     }
   }

@@ -35,6 +35,10 @@ export class StageTracker {
     this.update(stage, { status: 'failed', error: message, error_type: type, ended_at: new Date().toISOString() });
   }
 
+  cancelled(stage: string): void {
+    this.update(stage, { status: 'cancelled', ended_at: new Date().toISOString() });
+  }
+
   running(): string[] {
     return [...this.stages.values()].filter((s) => s.status === 'running').map((s) => s.workflow_id);
   }

@@ -75,6 +75,12 @@ describe('steering a campaign', () => {
     expect(children.every((status) => status === 'CANCELLED' || status === 'COMPLETED')).toBe(true);
     const progress = await handle.query(progressQuery);
     expect(progress.state).toBe('cancelled');
+    // Each stage says how it ended: the ones the cancel stopped are cancelled, not failed.
+    const ended = new Map<string, string>();
+    for await (const wf of env.client.workflow.list({ query: 'WorkflowId STARTS_WITH "steer-cancelled/"' })) ended.set(wf.workflowId, wf.status.name);
+    expect([...ended.values()]).toContain('CANCELLED');
+    for (const s of progress.stages.filter((s) => ended.get(s.workflow_id) === 'CANCELLED')) expect(s.status, s.stage).toBe('cancelled');
+    expect(progress.stages.filter((s) => s.status === 'failed')).toEqual([]);
     expect(progress.stages.filter((s) => s.status === 'pending').length).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 1000));
     const later: string[] = [];
