@@ -9,7 +9,8 @@
 //   hala workers [<recipe>]                     who polls each queue (the recipe's resource pools too)
 // Every command takes --profile, --namespace, --address; they connect as the temporal CLI does
 // (workers/temporal-connection.ts: flags, TEMPORAL_* variables, TEMPORAL_CONFIG_FILE's profile).
-// Run through npm:  npm run hala -- run recipes/tiny.yaml --watch
+// Run from the clone through the package's own bin:  npx hala run recipes/tiny.yaml --watch
+// Examples under each verb's --help and the exit codes: cli/conventions.ts.
 import { Command } from 'commander';
 import type { CampaignProgress } from '../contracts/campaign';
 import { progressQuery } from '../workflows/definitions';
@@ -28,6 +29,7 @@ import { connectClient, openConnection, resolveConnection, type ConnectionFlags,
 import { renderSetupReport, setupNamespace, SetupFailed } from '../workers/cluster-setup';
 import type { Client } from '@temporalio/client';
 import { DefaultQueues } from '../contracts/queues';
+import { applyConventions, ExitCode } from './conventions';
 import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, queueWorkers, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
 
 const program = new Command('hala')
@@ -45,7 +47,7 @@ function validRecipe(file: string) {
   if (!loaded.ok) {
     console.error(`hala: ${file} is not a valid recipe (${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}); nothing was started:`);
     for (const p of loaded.problems) console.error(`  ${p}`);
-    process.exit(2);
+    process.exit(ExitCode.refused);
   }
   return loaded;
 }
@@ -58,7 +60,7 @@ async function run(file: string, flags: RunFlags, temporal: TemporalConnection):
   const unknown = (flags.rerun ?? []).filter((s) => !planned.includes(s));
   if (unknown.length > 0) {
     console.error(`hala: --rerun names no stage of ${file}: ${unknown.join(', ')}; its stages are ${planned.join(', ')}`);
-    process.exit(2);
+    process.exit(ExitCode.refused);
   }
   const c = await connectClient(temporal);
   const handle = await startCampaign(c, recipe, sha256, { id: flags.id, useCache: flags.cache, rerun: flags.rerun });
@@ -77,7 +79,7 @@ async function run(file: string, flags: RunFlags, temporal: TemporalConnection):
     const progress: CampaignProgress | undefined = await handle.query(progressQuery).catch(() => undefined);
     if (progress) console.error('\n' + renderSummary(progress, uiUrl, temporal.namespace));
     console.error(`hala: campaign ${handle.workflowId} failed: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`);
-    process.exitCode = 1;
+    process.exitCode = ExitCode.failed;
     return undefined;
   }
 }
@@ -132,7 +134,7 @@ program
     } catch (err) {
       if (!(err instanceof SetupFailed)) throw err;
       console.error(`hala setup: ${err.message}`);
-      process.exitCode = 1;
+      process.exitCode = ExitCode.failed;
     } finally {
       await connection.close();
     }
@@ -160,7 +162,7 @@ function steer(verb: string, description: string, act: (c: Client, id: string) =
       } catch (err) {
         if (!(err instanceof NotSteerable)) throw err;
         console.error(`hala ${verb}: ${err.message}`);
-        process.exitCode = 2;
+        process.exitCode = ExitCode.refused;
       }
     });
 }
@@ -172,19 +174,23 @@ program
   .command('ls')
   .description('list the campaigns of the namespace, newest first')
   .option('--limit <n>', 'at most this many', '20')
-  .action(async (flags: { limit: string }) => {
-    console.log(renderCampaigns(await listCampaigns(await connectClient(temporalConnection()), Number(flags.limit))));
+  .option('--json', 'the rows as JSON')
+  .action(async (flags: { limit: string; json?: boolean }) => {
+    const rows = await listCampaigns(await connectClient(temporalConnection()), Number(flags.limit));
+    console.log(flags.json ? JSON.stringify(rows, null, 2) : renderCampaigns(rows));
   });
 
 program
   .command('workers [recipe]')
   .description('which queues have workers polling them: the role queues, and the resource pools of a recipe')
-  .action(async (file: string | undefined) => {
+  .option('--json', 'the queues and their pollers as JSON')
+  .action(async (file: string | undefined, flags: { json?: boolean }) => {
     const temporal = temporalConnection();
     const recipe = file ? validRecipe(file).recipe : undefined;
     const queues: Record<string, string> = { ...(recipe?.queues ?? DefaultQueues) };
     for (const [name, pool] of Object.entries(recipe?.resources.classes ?? {})) queues[`${name} (class)`] = pool.queue;
-    console.log(renderWorkers(await queueWorkers(await connectClient(temporal), temporal.namespace, queues)));
+    const rows = await queueWorkers(await connectClient(temporal), temporal.namespace, queues);
+    console.log(flags.json ? JSON.stringify(rows, null, 2) : renderWorkers(rows));
   });
 
 program
@@ -210,7 +216,8 @@ program
     console.log(`hala: codec server on http://127.0.0.1:${flags.port} (set it as the codec endpoint in the Temporal UI)`);
   });
 
+applyConventions(program);
 program.parseAsync().catch((err: Error) => {
   console.error(`hala: ${err.message}`);
-  process.exit(1);
+  process.exit(ExitCode.failed);
 });
