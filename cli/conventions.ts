@@ -26,6 +26,7 @@ Read commands take --json. Colour only on a terminal, never with NO_COLOR set.`;
 export const VerbExamples: Record<string, string> = {
   up: 'npx hala up --then-run recipes/tiny.yaml',
   setup: 'npx hala --profile prod setup',
+  plan: 'npx hala plan recipes/hala-paper.yaml',
   run: 'npx hala run recipes/tiny.yaml --watch --rerun sft-hala-350m',
   status: 'npx hala status tiny-20261202-0530 --json',
   watch: 'npx hala watch tiny-20261202-0530',
@@ -41,7 +42,7 @@ export const VerbExamples: Record<string, string> = {
 };
 
 /** The verbs that only read: each must offer --json, for scripts. */
-export const ReadVerbs: ReadonlySet<string> = new Set(['status', 'watch', 'ls', 'workers', 'lineage', 'report']);
+export const ReadVerbs: ReadonlySet<string> = new Set(['plan', 'status', 'watch', 'ls', 'workers', 'lineage', 'report']);
 
 /**
  * Adds the examples and exit codes to `program`'s help, and makes usage errors exit 2. A verb

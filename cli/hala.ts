@@ -2,6 +2,7 @@
 // The `hala` command.
 //   hala up [--then-run <recipe>] [--keep]      the local stack (dev server + UI :8233, workers)
 //   hala setup                                  prepare a namespace of any cluster (search attributes)
+//   hala plan <recipe> [--json]                 rows, sizes, GPU-hours and cost per stage, before any spend
 //   hala run <recipe> [--id ID] [--watch] [--no-cache] [--rerun STAGE...]
 //   hala status <campaign-id> [--json]
 //   hala pause | resume | cancel <campaign-id>   steer a running campaign
@@ -30,6 +31,9 @@ import { renderSetupReport, setupNamespace, SetupFailed } from '../workers/clust
 import type { Client } from '@temporalio/client';
 import { DefaultQueues } from '../contracts/queues';
 import { applyConventions, ExitCode } from './conventions';
+import { planCampaign } from './plan/estimate';
+import { measureLocalSources } from './plan/measure';
+import { renderPlan } from './plan/render';
 import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, queueWorkers, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
 
 const program = new Command('hala')
@@ -120,6 +124,16 @@ program
   .option('--rerun <stage...>', 'recompute these stages from scratch (names as in the summary, e.g. sft-hala-350m)')
   .action(async (file: string, flags: RunFlags) => {
     await run(file, flags, temporalConnection());
+  });
+
+program
+  .command('plan <recipe>')
+  .description("size a recipe's campaign before it starts: rows, shards, artifact sizes, GPU-hours and cost per stage, from its estimates")
+  .option('--json', 'the plan as JSON')
+  .action(async (file: string, flags: { json?: boolean }) => {
+    const { recipe } = validRecipe(file);
+    const plan = planCampaign(recipe, await measureLocalSources(recipe));
+    console.log(flags.json ? JSON.stringify(plan, null, 2) : renderPlan(plan));
   });
 
 program

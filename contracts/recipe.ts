@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SourceUri, StoreUri } from './artifact';
 import { DefaultQueues } from './queues';
 import { classOf } from './placement';
+import { Estimates } from './estimates';
 import { Resources, ROUTES, type Route } from './resources';
 
 // Every knob of a campaign, declared once with its unit and default. Recipes are YAML with the
@@ -258,6 +259,7 @@ const RecipeShape = z
         })
         .prefault({}),
     }),
+    estimates: Estimates,
   });
 
 export const Recipe = RecipeShape.superRefine((recipe, ctx) => {
