@@ -56,7 +56,8 @@ describe('hala plan', () => {
     writeSafetensors(path.join(model, 'model.safetensors'), { 'embed.weight': [1000, 64], 'lm.bias': [1000] });
     const base = recipeAt('recipes/tiny.yaml');
     const recipe: Recipe = { ...base, inputs: { ...base.inputs, opus: `file://${pairs}`, teacher: `file://${model}` } };
-    const measured = await measureLocalSources(recipe, undefined);
+    // No hub mirror (''): only the file:// sources are local.
+    const measured = await measureLocalSources(recipe, '');
     expect(measured.rows).toEqual({ opus: 1234 });
     expect(measured.params_b[`file://${model}`]! * 1e9).toBeCloseTo(1000 * 64 + 1000, 6);
     const plan = planCampaign({ ...recipe, estimates: { ...recipe.estimates, rows: { opus: 99 } } }, measured);
