@@ -14,6 +14,7 @@ import {
   type AssembleConversationsOutput,
   ConcatConversationsInput,
   type ConcatConversationsOutput,
+  type Decontamination,
   FilterOpusInput,
   type FilterOpusOutput,
   PrepareSegmentsInput,
@@ -32,6 +33,7 @@ import {
   prepareSegmentShards,
   prepareTranslationDevSet,
 } from './corpus';
+import type { DecontaminationArgs } from './corpus/decontaminate';
 import { parseOrBadInput } from './parse-input';
 import { expandRefLists, saveRefList } from './ref-lists';
 import { type ArtifactStore, activeHubMirror, joinUri, resolveSource } from './store';
@@ -53,6 +55,16 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
   const fromRef = async (ref: ArtifactRef): Promise<ParquetSource> => ({ path: await store.fetchToLocal(ref), label: ref.uri });
   const publish = (localPath: string, prefix: string, rows: number, under = '') =>
     store.putFile(localPath, joinUri(prefix, ...(under ? [under] : []), path.basename(localPath)), 'dataset', rows);
+  const evalSets = async (d: Decontamination | undefined): Promise<DecontaminationArgs | undefined> =>
+    d && {
+      ngram: d.ngram,
+      language: d.language,
+      evalSets: await Promise.all(d.eval_sets.map(async (e) => ({ name: e.name, format: e.format, source: await fromSource(e.uri) }))),
+    };
+  /** The quarantine of rows that repeat evaluation texts, next to the dataset, when there is one. */
+  const publishDecontaminated = async (result: { decontaminatedPath?: string; decontaminated: Record<string, number> }, prefix: string) => {
+    if (result.decontaminatedPath) await publish(result.decontaminatedPath, prefix, sum(result.decontaminated));
+  };
 
   return {
     async filterOpus(raw: FilterOpusInput): Promise<FilterOpusOutput> {
@@ -100,11 +112,13 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
       return runInWorkDir('assembleConversations', workRoot, async (workDir) => {
         const translations: ParquetSource[] = [];
         for (const ref of await expandRefLists(store, input.translation_lists)) translations.push(await fromRef(ref));
-        const result = await assembleTranslatedConversations({ rows: await fromRef(input.rows), translations, workDir });
+        const result = await assembleTranslatedConversations({ rows: await fromRef(input.rows), translations, decontamination: await evalSets(input.decontamination), workDir });
+        await publishDecontaminated(result, input.output_prefix);
         return {
           dataset: await publish(result.datasetPath, input.output_prefix, result.conversations),
           conversations: result.conversations,
           missing_translations: result.missingTranslations,
+          decontaminated: result.decontaminated,
         };
       });
     },
@@ -121,8 +135,10 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
           bothDirections: input.both_directions,
           promptTemplate: input.prompt_template,
           seed: input.seed,
+          decontamination: await evalSets(input.decontamination),
           workDir,
         });
+        await publishDecontaminated(result, input.output_prefix);
         if (result.untranslated > 0) {
           Context.current().log.warn('teacher segments with a blank translation were left out', { count: result.untranslated });
         }
@@ -132,6 +148,7 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
           examples: result.examples,
           by_origin: result.byOrigin,
           untranslated: result.untranslated,
+          decontaminated: result.decontaminated,
         };
       });
     },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ArtifactRef, SourceUri, StoreUri } from './artifact';
-import { ColumnMapping, InstructionFormat, LanguageCodes, LanguageNames, LanguageScripts, Recipe } from './recipe';
+import { BenchmarkFormat, ColumnMapping, InstructionFormat, LanguageCodes, LanguageNames, LanguageScripts, Recipe } from './recipe';
 
 // Payloads of the TypeScript activities on the CPU queue (the data plane).
 // Segment shards are parquet `id, text`; translated shards add `translation`.
@@ -60,10 +60,22 @@ export const PrepareSegmentsOutput = z.object({
   quarantined: z.record(z.string(), z.number().int()),
 });
 
+/** The evaluation sets training rows are checked against: the benchmarks, and the translation dev set (OPUS layout). */
+export const Decontamination = z.object({
+  ngram: z.number().int().positive(),
+  eval_sets: z.array(z.object({ name: z.string().min(1), uri: SourceUri, format: z.union([BenchmarkFormat, z.literal('opus_pairs')]) })).min(1),
+  /** The dev set's OPUS column names. */
+  language: LanguageCodes,
+});
+/** Rows taken out as repeats of an evaluation text, by the evaluation set they matched; kept in decontaminated.parquet under the prefix. */
+const Decontaminated = z.record(z.string(), z.number().int()).default({});
+
 export const AssembleConversationsInput = Common.extend({
   rows: ArtifactRef,
   /** Translated shards, as lists in the store (one per fan-out run, read in order). */
   translation_lists: z.array(ArtifactRef),
+  /** Absent: no check (recipe decontamination.check false). */
+  decontamination: Decontamination.optional(),
 });
 export const AssembleConversationsOutput = z.object({
   /** parquet: id, messages */
@@ -71,6 +83,7 @@ export const AssembleConversationsOutput = z.object({
   conversations: z.number().int(),
   /** conversations dropped because a segment had no translation */
   missing_translations: z.number().int(),
+  decontaminated: Decontaminated,
 });
 
 export const AssembleBilingualInput = Common.extend({
@@ -81,6 +94,7 @@ export const AssembleBilingualInput = Common.extend({
   both_directions: z.boolean(),
   prompt_template: z.string(),
   seed: z.number().int(),
+  decontamination: Decontamination.optional(),
 });
 export const AssembleBilingualOutput = z.object({
   /** parquet: id, messages (one user prompt, one assistant translation), shuffled with the seed */
@@ -90,6 +104,7 @@ export const AssembleBilingualOutput = z.object({
   by_origin: z.record(z.string(), z.number().int()),
   /** teacher segments left out because the teacher returned a blank translation */
   untranslated: z.number().int(),
+  decontaminated: Decontaminated,
 });
 
 export const PrepareTranslationDevInput = Common.extend({
@@ -128,3 +143,4 @@ export type PrepareTranslationDevInput = z.infer<typeof PrepareTranslationDevInp
 export type PrepareTranslationDevOutput = z.infer<typeof PrepareTranslationDevOutput>;
 export type ConcatConversationsInput = z.infer<typeof ConcatConversationsInput>;
 export type ConcatConversationsOutput = z.infer<typeof ConcatConversationsOutput>;
+export type Decontamination = z.infer<typeof Decontamination>;

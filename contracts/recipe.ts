@@ -189,6 +189,15 @@ const RecipeShape = z
     scoring: z
       .strictObject({ bleu_tokenize: BleuTokenize.default('intl').describe('sacrebleu tokenisation of every BLEU score') })
       .prefault({}),
+    decontamination: z
+      .strictObject({
+        check: z
+          .boolean()
+          .default(true)
+          .describe('take every training row that repeats an evaluation text (benchmark questions and choices, translation dev pairs) out of the bilingual and the SFT corpus, into quarantine'),
+        ngram: positiveInt().default(8).describe('words a run shared with an evaluation text must have to count as a repeat, compared in both languages'),
+      })
+      .prefault({}),
     inputs: z.strictObject({
       teacher: SourceUri.describe('hf://CohereLabs/command-a-translate-08-2025 in the report'),
       opus: SourceUri.describe('OPUS-100 pairs parquet, column `translation` {<source>, <target>}'),

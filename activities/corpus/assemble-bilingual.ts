@@ -2,6 +2,7 @@ import path from 'node:path';
 import { BadCorpusInput } from './bad-corpus-input';
 import { type ParquetSource, loadParquet, withCorpusDb } from './corpus-db';
 import type { Language } from '../../contracts/recipe';
+import { type DecontaminationArgs, findContaminated, loadEvalGrams } from './decontaminate';
 import { blankSql } from './text-sql';
 import { loadTranslatedSegments } from './translated-segments';
 
@@ -15,6 +16,10 @@ export interface AssembleBilingualResult {
   byOrigin: Record<string, number>;
   /** teacher segments left out because their translation was blank */
   untranslated: number;
+  /** pairs taken out because a side repeats an evaluation text, by the evaluation set matched */
+  decontaminated: Record<string, number>;
+  /** parquet: id (origin:pair id), eval_set, eval_sets, gram; only when something was taken out */
+  decontaminatedPath?: string;
 }
 
 /** The user turn for one direction: `{target_name}` (and `{source_name}`) filled now, `{text}` in SQL. */
@@ -35,6 +40,8 @@ export async function assembleBilingualCorpus(args: {
   bothDirections: boolean;
   promptTemplate: string;
   seed: number;
+  /** Checks both sides of every pair against the evaluation sets. */
+  decontamination?: DecontaminationArgs;
   workDir: string;
 }): Promise<AssembleBilingualResult> {
   const { language } = args;
@@ -58,6 +65,21 @@ export async function assembleBilingualCorpus(args: {
        SELECT 'open_orca', id, text, translation
        FROM translated WHERE NOT ${blankSql('text')} AND NOT ${blankSql('translation')}`,
     );
+    let decontaminated: Record<string, number> = {};
+    let decontaminatedPath: string | undefined;
+    if (args.decontamination) {
+      await loadEvalGrams(db, args.decontamination);
+      await db.run(
+        `CREATE TEMP TABLE pair_texts AS
+         SELECT origin || ':' || id AS row_key, source AS text FROM bilingual UNION ALL SELECT origin || ':' || id, target FROM bilingual`,
+      );
+      decontaminated = await findContaminated(db, 'pair_texts');
+      if (Object.keys(decontaminated).length > 0) {
+        decontaminatedPath = path.join(args.workDir, 'decontaminated.parquet');
+        await db.writeParquet('SELECT row_key AS id, eval_set, eval_sets, gram FROM contaminated ORDER BY row_key', decontaminatedPath);
+        await db.run(`DELETE FROM bilingual WHERE origin || ':' || id IN (SELECT row_key FROM contaminated)`);
+      }
+    }
     const forward = { from: language.source, to: language.target, fromName: language.source_name, toName: language.target_name, user: 'source', answer: 'target' };
     const reverse = { from: language.target, to: language.source, fromName: language.target_name, toName: language.source_name, user: 'target', answer: 'source' };
     const params: Record<string, string> = {};
@@ -83,6 +105,6 @@ export async function assembleBilingualCorpus(args: {
     }
     const pairs = await db.count('SELECT id FROM bilingual');
     const untranslated = await db.count(`SELECT id FROM translated WHERE ${blankSql('translation')}`);
-    return { datasetPath, pairs, examples, byOrigin, untranslated };
+    return { datasetPath, pairs, examples, byOrigin, untranslated, decontaminated, decontaminatedPath };
   });
 }

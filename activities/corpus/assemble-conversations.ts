@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type ParquetSource, loadParquet, withCorpusDb } from './corpus-db';
+import { type DecontaminationArgs, findContaminated, loadEvalGrams } from './decontaminate';
 import { blankSql } from './text-sql';
 import { loadTranslatedSegments } from './translated-segments';
 
@@ -9,6 +10,10 @@ export interface AssembleConversationsResult {
   conversations: number;
   /** conversations dropped because a segment had no (or a blank) translation */
   missingTranslations: number;
+  /** conversations taken out because they repeat an evaluation text, by the evaluation set matched */
+  decontaminated: Record<string, number>;
+  /** parquet: id, eval_set, eval_sets, gram (the shared n-gram); only when something was taken out */
+  decontaminatedPath?: string;
 }
 
 /**
@@ -19,6 +24,8 @@ export interface AssembleConversationsResult {
 export async function assembleTranslatedConversations(args: {
   rows: ParquetSource;
   translations: ParquetSource[];
+  /** Checks the source turns and their translations against the evaluation sets. */
+  decontamination?: DecontaminationArgs;
   workDir: string;
 }): Promise<AssembleConversationsResult> {
   return withCorpusDb(args.workDir, async (db) => {
@@ -39,12 +46,30 @@ export async function assembleTranslatedConversations(args: {
        FROM turns t LEFT JOIN translated s ON s.id = t.segment_id
        GROUP BY t.row_id`,
     );
+    let decontaminated: Record<string, number> = {};
+    let decontaminatedPath: string | undefined;
+    if (args.decontamination) {
+      await loadEvalGrams(db, args.decontamination);
+      // Both languages: the source text of every turn and the translation that replaced it.
+      await db.run(
+        `CREATE TEMP TABLE conversation_texts AS
+         SELECT t.row_id AS row_key, t.content AS text FROM turns t
+         UNION ALL SELECT t.row_id, s.translation FROM turns t JOIN translated s ON s.id = t.segment_id`,
+      );
+      decontaminated = await findContaminated(db, 'conversation_texts');
+      if (Object.keys(decontaminated).length > 0) {
+        decontaminatedPath = path.join(args.workDir, 'decontaminated.parquet');
+        await db.writeParquet('SELECT row_key AS id, eval_set, eval_sets, gram FROM contaminated ORDER BY row_key', decontaminatedPath);
+      }
+    } else {
+      await db.run('CREATE TEMP TABLE contaminated (row_key VARCHAR)');
+    }
     const datasetPath = path.join(args.workDir, 'conversations.parquet');
     const conversations = await db.writeParquet(
-      'SELECT row_id AS id, messages FROM assembled WHERE NOT missing ORDER BY first_ord',
+      'SELECT row_id AS id, messages FROM assembled WHERE NOT missing AND row_id NOT IN (SELECT row_key FROM contaminated) ORDER BY first_ord',
       datasetPath,
     );
     const missingTranslations = await db.count('SELECT row_id FROM assembled WHERE missing');
-    return { datasetPath, conversations, missingTranslations };
+    return { datasetPath, conversations, missingTranslations, decontaminated, decontaminatedPath };
   });
 }

@@ -95,8 +95,8 @@ export function recordingActivities(opts: RecordingOptions) {
       const shard_list = await saveRefList(opts.store, `${i.output_prefix}/shards.json`, shards);
       return { rows: ref(`${i.output_prefix}/rows.parquet`), shard_list, shard_count: shards.length, row_count: 10, segment_count: 20, quarantined: {} };
     }),
-    assembleConversations: record('assembleConversations', (i) => ({ dataset: ref(`${i.output_prefix}/c.parquet`), conversations: 10, missing_translations: 0 })),
-    assembleBilingual: record('assembleBilingual', (i) => ({ dataset: ref(`${i.output_prefix}/b.parquet`), pairs: 10, examples: 20, by_origin: { opus: 8, open_orca: 2 }, untranslated: 0 })),
+    assembleConversations: record('assembleConversations', (i) => ({ dataset: ref(`${i.output_prefix}/c.parquet`), conversations: 10, missing_translations: 0, decontaminated: {} })),
+    assembleBilingual: record('assembleBilingual', (i) => ({ dataset: ref(`${i.output_prefix}/b.parquet`), pairs: 10, examples: 20, by_origin: { opus: 8, open_orca: 2 }, untranslated: 0, decontaminated: {} })),
     prepareTranslationDev: record('prepareTranslationDev', (i) => ({ segments: ref(`${i.output_prefix}/s.parquet`), references: ref(`${i.output_prefix}/r.parquet`), rows: 5 })),
     concatConversations: record('concatConversations', (i) => ({ dataset: ref(`${i.output_prefix}/all.parquet`), conversations: 20 })),
   };

@@ -2,13 +2,14 @@
 // corpus the translator learns from, in both directions.
 import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';
-import type { AssembleBilingualOutput } from '../../contracts/cpu-activities';
+import type { AssembleBilingualOutput, Decontamination } from '../../contracts/cpu-activities';
 import type { GenerationKnobs, Language, Recipe } from '../../contracts/recipe';
 import { combineActivities } from '../activity-summaries';
 import { promptFor } from '../prompt';
 import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
 import { dataset } from './sources';
+import { decontaminatedMetrics, decontaminationSlice, evalSetInputs } from './eval-sets';
 
 export interface BuildBilingualCorpusSlice {
   open_orca: string;
@@ -17,6 +18,8 @@ export interface BuildBilingualCorpusSlice {
   generation: GenerationKnobs;
   language: Pick<Language, 'source' | 'target' | 'source_name' | 'target_name'>;
   seed: number;
+  /** The evaluation sets both sides of every pair are checked against; null: no check. */
+  decontamination: Decontamination | null;
 }
 export interface BuildBilingualCorpusUpstream {
   teacher: ArtifactRef;
@@ -36,9 +39,10 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
       generation: r.generation.teacher,
       language: { source, target, source_name, target_name },
       seed: r.seed,
+      decontamination: decontaminationSlice(r),
     };
   },
-  inputs: (s, up) => [up.teacher.sha256, up.opus_pairs.sha256, dataset(s.open_orca, 'inputs.open_orca')],
+  inputs: (s, up) => [up.teacher.sha256, up.opus_pairs.sha256, dataset(s.open_orca, 'inputs.open_orca'), ...evalSetInputs(s.decontamination)],
   model: (r) => r.inputs.teacher,
   headline: ['pairs', 'examples', 'teacher_segments'],
   placement: ({ resources }) => ({ infer: classOf(resources, 'teacher') }),
@@ -72,6 +76,7 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
       both_directions: s.corpus.both_directions,
       prompt_template,
       seed: s.seed,
+      ...(s.decontamination ? { decontamination: s.decontamination } : {}),
     });
     return {
       output: corpus,
@@ -84,6 +89,7 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
         teacher_tokens: translated.generated_tokens,
         ...(translated.oom_halvings > 0 ? { oom_halvings: translated.oom_halvings } : {}), // only when memory ran out
         ...Object.fromEntries(Object.entries(corpus.by_origin).map(([k, v]) => [`pairs_${k}`, v])),
+        ...(s.decontamination ? decontaminatedMetrics(corpus.decontaminated ?? {}) : {}),
       },
       activities: combineActivities(translated.activities),
     };

@@ -2,19 +2,22 @@
 // the bulk of the campaign's compute, fanned out per set over shards.
 import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';
-import type { ConcatConversationsOutput } from '../../contracts/cpu-activities';
+import type { ConcatConversationsOutput, Decontamination } from '../../contracts/cpu-activities';
 import type { GenerationKnobs, Recipe } from '../../contracts/recipe';
 import { combineActivities } from '../activity-summaries';
 import { promptFor } from '../prompt';
 import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
 import { dataset } from './sources';
+import { decontaminatedMetrics, decontaminationSlice, evalSetInputs } from './eval-sets';
 
 export interface TranslateInstructionsSlice {
   sets: Recipe['inputs']['instruction_sets'];
   segments: Recipe['stages']['translate_instructions'];
   generation: GenerationKnobs;
   target_name: string;
+  /** The evaluation sets every conversation is checked against, in English and translated; null: no check. */
+  decontamination: Decontamination | null;
 }
 
 export const translateInstructionsStage: StageDeclaration<TranslateInstructionsSlice, { translator: ArtifactRef }, ConcatConversationsOutput> = {
@@ -27,8 +30,9 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
     segments: r.stages.translate_instructions,
     generation: r.generation.translator,
     target_name: r.language.target_name,
+    decontamination: decontaminationSlice(r),
   }),
-  inputs: (s, up) => [up.translator.sha256, ...s.sets.map((set, k) => dataset(set.uri, `inputs.instruction_sets[${k}].uri`))],
+  inputs: (s, up) => [up.translator.sha256, ...s.sets.map((set, k) => dataset(set.uri, `inputs.instruction_sets[${k}].uri`)), ...evalSetInputs(s.decontamination)],
   model: (r) => r.stages.train_translator.base,
   headline: ['conversations'],
   placement: ({ resources }) => ({ infer: classOf(resources, 'translator') }),
@@ -66,6 +70,7 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
           output_prefix: `${prefix}/conversations`,
           rows: segments.rows,
           translation_lists: translated.translation_lists,
+          ...(s.decontamination ? { decontamination: s.decontamination } : {}),
         });
         return { set: set.name, segments, translated, assembled };
       }),
@@ -81,7 +86,9 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
       metrics[`${p.set}_segments`] = p.translated.rows;
       metrics[`${p.set}_missing`] = p.assembled.missing_translations;
       for (const [reason, n] of Object.entries(p.segments.quarantined)) metrics[`${p.set}_quarantined_${reason}`] = n;
+      if (s.decontamination) Object.assign(metrics, decontaminatedMetrics(p.assembled.decontaminated ?? {}, `${p.set}_`));
     }
+    if (s.decontamination) metrics.decontaminated = perSet.reduce((n, p) => n + (metrics[`${p.set}_decontaminated`] ?? 0), 0);
     // Shown only when memory ran out: engine batches halved, over every shard of every set.
     const halvings = perSet.reduce((n, p) => n + p.translated.oom_halvings, 0);
     if (halvings > 0) metrics.oom_halvings = halvings;

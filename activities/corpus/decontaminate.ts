@@ -1,0 +1,117 @@
+// Decontamination: a training row that shares a run of n words with any evaluation text (a
+// benchmark question, alone and with its choices; a side of a translation dev pair) is taken out of
+// the corpus and kept in quarantine with the evaluation set it matched. An evaluation text shorter
+// than n words counts whole (questions are often short); one under MIN_WORDS is not checked, since
+// a two-word answer repeats everywhere. Texts are compared after the same normalisation (lower
+// case, Arabic diacritics and tatweel removed, punctuation as spaces), in either language.
+import type { z } from 'zod';
+import type { BenchmarkFormat as BenchmarkFormatSchema } from '../../contracts/recipe';
+import type { CorpusDb, ParquetSource } from './corpus-db';
+import { loadParquet, sqlIdentifier } from './corpus-db';
+import { loadOpusPairs, type LanguagePair } from './opus-pairs';
+
+type BenchmarkFormat = z.infer<typeof BenchmarkFormatSchema>;
+
+/** An evaluation set: a benchmark in its OALL layout, or the OPUS-layout translation dev set. */
+export interface EvalSet {
+  name: string;
+  source: ParquetSource;
+  format: BenchmarkFormat | 'opus_pairs';
+}
+
+export interface DecontaminationArgs {
+  ngram: number;
+  evalSets: EvalSet[];
+  /** The OPUS column names of the dev set's two sides. */
+  language: LanguagePair;
+}
+
+/** Shorter evaluation texts are not checked; their count is returned by loadEvalGrams. */
+export const MIN_WORDS = 4;
+
+/** The text columns of each OALL layout that a leaked row would repeat: the question first, then context and options. */
+const LAYOUT_TEXT: Record<BenchmarkFormat, string[]> = {
+  alghafa: ['query', 'sol1', 'sol2', 'sol3', 'sol4', 'sol5'],
+  arabic_mmlu: ['Question', 'Context', 'Option 1', 'Option 2', 'Option 3', 'Option 4', 'Option 5'],
+  madinah_qa: ['Question', 'Context', 'Option 1', 'Option 2', 'Option 3', 'Option 4', 'Option 5'],
+  exams: ['question', 'A', 'B', 'C', 'D'],
+  aratrust: ['Question', 'A', 'B', 'C'],
+  arbmmlu_ht: ['question', 'choices'],
+};
+
+/** Words of `column` after normalisation, as a DuckDB list. */
+export function wordsSql(column: string): string {
+  const folded = `regexp_replace(lower(${column}), '[\\p{M}\\x{0640}]', '', 'g')`;
+  return `list_filter(string_split(regexp_replace(${folded}, '[^\\p{L}\\p{N}]+', ' ', 'g'), ' '), lambda w: w <> '')`;
+}
+
+/** The n-grams of a words list, each as its text. A list shorter than n has none. */
+function gramsSql(words: string, n: number): string {
+  return `list_transform(range(1, len(${words}) - ${n} + 2), lambda i: array_to_string(${words}[i:i + ${n} - 1], ' '))`;
+}
+
+/**
+ * Builds temp table `eval_grams(gram_hash, gram, len, eval_set, eval_order)` from every evaluation
+ * set: the n-grams of each text, or the whole text when it is shorter. Returns, per set, the texts
+ * too short to check (under MIN_WORDS words).
+ */
+export async function loadEvalGrams(db: CorpusDb, args: DecontaminationArgs): Promise<Record<string, number>> {
+  const n = Math.floor(args.ngram);
+  await db.run('CREATE OR REPLACE TEMP TABLE eval_texts (eval_set VARCHAR, eval_order INTEGER, text VARCHAR)');
+  for (const [order, set] of args.evalSets.entries()) {
+    if (set.format === 'opus_pairs') {
+      await loadOpusPairs(db, set.source, args.language);
+      await db.run(`INSERT INTO eval_texts SELECT $set, $order, source FROM pairs UNION ALL SELECT $set, $order, target FROM pairs`, { set: set.name, order });
+      continue;
+    }
+    const wanted = LAYOUT_TEXT[set.format];
+    const question = wanted[0]!;
+    const columns = await loadParquet(db, [set.source], 'eval_raw', [{ name: question, expected: 'the question' }]);
+    const text = wanted
+      .filter((c) => columns.has(c))
+      .map((c) => (columns.get(c)!.endsWith('[]') ? `array_to_string(${sqlIdentifier(c)}, ' ')` : `CAST(${sqlIdentifier(c)} AS VARCHAR)`));
+    // The question alone (leaked without its options) and the question with everything shown.
+    await db.run(
+      `INSERT INTO eval_texts SELECT $set, $order, CAST(${sqlIdentifier(question)} AS VARCHAR) FROM eval_raw
+       UNION ALL SELECT $set, $order, concat_ws(' ', ${text.join(', ')}) FROM eval_raw`,
+      { set: set.name, order },
+    );
+    await db.run('DROP TABLE eval_raw');
+  }
+  await db.run(`CREATE OR REPLACE TEMP TABLE eval_words AS SELECT eval_set, eval_order, ${wordsSql('text')} AS w FROM eval_texts`);
+  await db.run(
+    `CREATE OR REPLACE TEMP TABLE eval_grams AS
+     SELECT DISTINCT hash(gram) AS gram_hash, gram, len, eval_set, eval_order FROM (
+       SELECT eval_set, eval_order, unnest(${gramsSql('w', n)}) AS gram, ${n} AS len FROM eval_words WHERE len(w) >= ${n}
+       UNION ALL
+       SELECT eval_set, eval_order, array_to_string(w, ' '), len(w) FROM eval_words WHERE len(w) BETWEEN ${MIN_WORDS} AND ${n - 1})`,
+  );
+  const unchecked: Record<string, number> = {};
+  for (const row of await db.rows(`SELECT eval_set, count(*) AS k FROM eval_words WHERE len(w) < ${MIN_WORDS} GROUP BY 1 ORDER BY 1`)) {
+    unchecked[String(row.eval_set)] = Number(row.k);
+  }
+  return unchecked;
+}
+
+/**
+ * Temp table `contaminated(row_key, eval_set, eval_sets, gram)` from `texts(row_key, text)`: each row
+ * with a run of words of an evaluation text, named by the first evaluation set it matched (in the
+ * order given), with all it matched and one shared run for the audit. `loadEvalGrams` must run first.
+ */
+export async function findContaminated(db: CorpusDb, texts: string): Promise<Record<string, number>> {
+  await db.run(`CREATE OR REPLACE TEMP TABLE corpus_words AS SELECT row_key, ${wordsSql('text')} AS w FROM ${texts}`);
+  // One pass per run length the evaluation texts need: n, and the lengths of the shorter texts.
+  const lengths = (await db.rows('SELECT DISTINCT len FROM eval_grams ORDER BY len')).map((r) => Number(r.len));
+  const grams = lengths.map((len) => `SELECT row_key, hash(unnest(${gramsSql('w', len)})) AS gram_hash, ${len} AS len FROM corpus_words`);
+  if (grams.length === 0) grams.push('SELECT NULL::VARCHAR AS row_key, NULL::UBIGINT AS gram_hash, NULL::INTEGER AS len WHERE false');
+  await db.run(
+    `CREATE OR REPLACE TEMP TABLE contaminated AS
+     SELECT g.row_key, arg_min(e.eval_set, e.eval_order) AS eval_set, list(DISTINCT e.eval_set ORDER BY e.eval_set) AS eval_sets, arg_min(e.gram, e.eval_order) AS gram
+     FROM (${grams.join(' UNION ALL ')}) g
+     JOIN eval_grams e ON e.gram_hash = g.gram_hash AND e.len = g.len
+     GROUP BY g.row_key`,
+  );
+  const removed: Record<string, number> = {};
+  for (const row of await db.rows('SELECT eval_set, count(*) AS k FROM contaminated GROUP BY 1 ORDER BY 1')) removed[String(row.eval_set)] = Number(row.k);
+  return removed;
+}
