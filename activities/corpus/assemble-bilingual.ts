@@ -2,7 +2,7 @@ import path from 'node:path';
 import { BadCorpusInput } from './bad-corpus-input';
 import { type ParquetSource, loadParquet, withCorpusDb } from './corpus-db';
 import type { Language } from '../../contracts/recipe';
-import { type DecontaminationArgs, findContaminated, loadEvalGrams } from './decontaminate';
+import { type DecontaminationArgs, decontaminate } from './decontaminate';
 import { blankSql } from './text-sql';
 import { loadTranslatedSegments } from './translated-segments';
 
@@ -65,21 +65,13 @@ export async function assembleBilingualCorpus(args: {
        SELECT 'open_orca', id, text, translation
        FROM translated WHERE NOT ${blankSql('text')} AND NOT ${blankSql('translation')}`,
     );
-    let decontaminated: Record<string, number> = {};
-    let decontaminatedPath: string | undefined;
-    if (args.decontamination) {
-      await loadEvalGrams(db, args.decontamination);
-      await db.run(
-        `CREATE TEMP TABLE pair_texts AS
-         SELECT origin || ':' || id AS row_key, source AS text FROM bilingual UNION ALL SELECT origin || ':' || id, target FROM bilingual`,
-      );
-      decontaminated = await findContaminated(db, 'pair_texts');
-      if (Object.keys(decontaminated).length > 0) {
-        decontaminatedPath = path.join(args.workDir, 'decontaminated.parquet');
-        await db.writeParquet('SELECT row_key AS id, eval_set, eval_sets, gram FROM contaminated ORDER BY row_key', decontaminatedPath);
-        await db.run(`DELETE FROM bilingual WHERE origin || ':' || id IN (SELECT row_key FROM contaminated)`);
-      }
-    }
+    const { decontaminated, decontaminatedPath } = await decontaminate(
+      db,
+      args.decontamination,
+      `SELECT origin || ':' || id AS row_key, source AS text FROM bilingual UNION ALL SELECT origin || ':' || id, target FROM bilingual`,
+      args.workDir,
+    );
+    await db.run(`DELETE FROM bilingual WHERE origin || ':' || id IN (SELECT row_key FROM contaminated)`);
     const forward = { from: language.source, to: language.target, fromName: language.source_name, toName: language.target_name, user: 'source', answer: 'target' };
     const reverse = { from: language.target, to: language.source, fromName: language.target_name, toName: language.source_name, user: 'target', answer: 'source' };
     const params: Record<string, string> = {};

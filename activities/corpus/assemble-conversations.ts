@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { type ParquetSource, loadParquet, withCorpusDb } from './corpus-db';
-import { type DecontaminationArgs, findContaminated, loadEvalGrams } from './decontaminate';
+import { type DecontaminationArgs, decontaminate } from './decontaminate';
 import { blankSql } from './text-sql';
 import { loadTranslatedSegments } from './translated-segments';
 
@@ -46,24 +46,14 @@ export async function assembleTranslatedConversations(args: {
        FROM turns t LEFT JOIN translated s ON s.id = t.segment_id
        GROUP BY t.row_id`,
     );
-    let decontaminated: Record<string, number> = {};
-    let decontaminatedPath: string | undefined;
-    if (args.decontamination) {
-      await loadEvalGrams(db, args.decontamination);
-      // Both languages: the source text of every turn and the translation that replaced it.
-      await db.run(
-        `CREATE TEMP TABLE conversation_texts AS
-         SELECT t.row_id AS row_key, t.content AS text FROM turns t
-         UNION ALL SELECT t.row_id, s.translation FROM turns t JOIN translated s ON s.id = t.segment_id`,
-      );
-      decontaminated = await findContaminated(db, 'conversation_texts');
-      if (Object.keys(decontaminated).length > 0) {
-        decontaminatedPath = path.join(args.workDir, 'decontaminated.parquet');
-        await db.writeParquet('SELECT row_key AS id, eval_set, eval_sets, gram FROM contaminated ORDER BY row_key', decontaminatedPath);
-      }
-    } else {
-      await db.run('CREATE TEMP TABLE contaminated (row_key VARCHAR)');
-    }
+    // Both languages: the source text of every turn and the translation that replaced it.
+    const { decontaminated, decontaminatedPath } = await decontaminate(
+      db,
+      args.decontamination,
+      `SELECT t.row_id AS row_key, t.content AS text FROM turns t
+       UNION ALL SELECT t.row_id, s.translation FROM turns t JOIN translated s ON s.id = t.segment_id`,
+      args.workDir,
+    );
     const datasetPath = path.join(args.workDir, 'conversations.parquet');
     const conversations = await db.writeParquet(
       'SELECT row_id AS id, messages FROM assembled WHERE NOT missing AND row_id NOT IN (SELECT row_key FROM contaminated) ORDER BY first_ord',

@@ -6,6 +6,7 @@
 // case, Arabic diacritics and tatweel removed, punctuation as spaces), in either language.
 import type { z } from 'zod';
 import type { BenchmarkFormat as BenchmarkFormatSchema } from '../../contracts/recipe';
+import path from 'node:path';
 import type { CorpusDb, ParquetSource } from './corpus-db';
 import { loadParquet, sqlIdentifier } from './corpus-db';
 import { loadOpusPairs, type LanguagePair } from './opus-pairs';
@@ -106,12 +107,40 @@ export async function findContaminated(db: CorpusDb, texts: string): Promise<Rec
   if (grams.length === 0) grams.push('SELECT NULL::VARCHAR AS row_key, NULL::UBIGINT AS gram_hash, NULL::INTEGER AS len WHERE false');
   await db.run(
     `CREATE OR REPLACE TEMP TABLE contaminated AS
-     SELECT g.row_key, arg_min(e.eval_set, e.eval_order) AS eval_set, list(DISTINCT e.eval_set ORDER BY e.eval_set) AS eval_sets, arg_min(e.gram, e.eval_order) AS gram
-     FROM (${grams.join(' UNION ALL ')}) g
-     JOIN eval_grams e ON e.gram_hash = g.gram_hash AND e.len = g.len
-     GROUP BY g.row_key`,
+     SELECT row_key, first.s AS eval_set, eval_sets, first.g AS gram FROM (
+       -- Structs compare field by field: the first set in recipe order, then its first run alphabetically (stable).
+       SELECT g.row_key, min(struct_pack(o := e.eval_order, s := e.eval_set, g := e.gram)) AS first, list(DISTINCT e.eval_set ORDER BY e.eval_set) AS eval_sets
+       FROM (${grams.join(' UNION ALL ')}) g
+       JOIN eval_grams e ON e.gram_hash = g.gram_hash AND e.len = g.len
+       GROUP BY g.row_key)`,
   );
   const removed: Record<string, number> = {};
   for (const row of await db.rows('SELECT eval_set, count(*) AS k FROM contaminated GROUP BY 1 ORDER BY 1')) removed[String(row.eval_set)] = Number(row.k);
   return removed;
+}
+
+export interface Decontaminated {
+  /** Rows taken out, by the first evaluation set they matched. */
+  decontaminated: Record<string, number>;
+  /** parquet: id, eval_set, eval_sets, gram; only when something was taken out. */
+  decontaminatedPath?: string;
+}
+
+/**
+ * The whole check for an assembly step: `textsSql` selects (row_key, text), every text of every
+ * row in whichever language. Leaves temp table `contaminated(row_key, ...)` (empty without `args`)
+ * for the caller to leave out, and writes the quarantine to `workDir`.
+ */
+export async function decontaminate(db: CorpusDb, args: DecontaminationArgs | undefined, textsSql: string, workDir: string): Promise<Decontaminated> {
+  if (!args) {
+    await db.run('CREATE OR REPLACE TEMP TABLE contaminated (row_key VARCHAR)');
+    return { decontaminated: {} };
+  }
+  await loadEvalGrams(db, args);
+  await db.run(`CREATE OR REPLACE TEMP TABLE training_texts AS ${textsSql}`);
+  const decontaminated = await findContaminated(db, 'training_texts');
+  if (Object.keys(decontaminated).length === 0) return { decontaminated };
+  const decontaminatedPath = path.join(workDir, 'decontaminated.parquet');
+  await db.writeParquet('SELECT row_key AS id, eval_set, eval_sets, gram FROM contaminated ORDER BY row_key', decontaminatedPath);
+  return { decontaminated, decontaminatedPath };
 }

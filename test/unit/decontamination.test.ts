@@ -93,7 +93,7 @@ describe('decontamination', () => {
     const matched = (id: string) => quarantine.find((r) => r.id === id)!.eval_sets as string[];
     for (const id of ['set.20', 'set.21']) expect(matched(id)).toContain('AlGhafa');
     for (const id of ['set.22', 'set.23', 'set.24']) expect(matched(id)).toContain('ArabicMMLU');
-    expect(quarantine[5]).toMatchObject({ eval_set: 'translation_dev', gram: 'the committee will publish its annual report on' });
+    expect(quarantine[5]).toMatchObject({ eval_set: 'translation_dev', gram: 'annual report on the state of the northern' });
     const counted: Record<string, number> = {};
     for (const r of quarantine) counted[String(r.eval_set)] = (counted[String(r.eval_set)] ?? 0) + 1;
     expect(assembled.decontaminated).toEqual(counted);
