@@ -5,6 +5,7 @@
 //   hala run <recipe> [--id ID] [--watch] [--no-cache] [--rerun STAGE...]
 //   hala status <campaign-id> [--json]
 //   hala pause | resume | cancel <campaign-id>   steer a running campaign
+//   hala approve <campaign-id> <gate> [--by NAME] [--note TEXT]   let a campaign past an approval gate
 //   hala ls                                     campaigns of the namespace
 //   hala workers [<recipe>]                     who polls each queue (the recipe's resource pools too)
 // Every command takes --profile, --namespace, --address; they connect as the temporal CLI does
@@ -28,6 +29,7 @@ import { connectClient, openConnection, resolveConnection, type ConnectionFlags,
 import { renderSetupReport, setupNamespace, SetupFailed } from '../workers/cluster-setup';
 import type { Client } from '@temporalio/client';
 import { DefaultQueues } from '../contracts/queues';
+import { ApprovalRefused, approveGate, defaultApprover, renderApproval } from './approve';
 import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, queueWorkers, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
 
 const program = new Command('hala')
@@ -167,6 +169,24 @@ function steer(verb: string, description: string, act: (c: Client, id: string) =
 steer('pause', 'hold a campaign: running stages finish their current shards, nothing new starts', pauseCampaign);
 steer('resume', 'let a paused campaign go on', resumeCampaign);
 steer('cancel', 'cancel a campaign and its running stages (finished stages stay cached)', cancelCampaign);
+
+program
+  .command('approve <campaign-id> <gate>')
+  .description('approve a gate the recipe declares: the stages it holds start (exit 0); a refused approval prints why and exits 2')
+  .option('--by <name>', 'who approves, recorded in the lineage of the released stages (default: the OS user)', defaultApprover())
+  .option('--note <text>', 'why, recorded with the approval')
+  .option('--json', 'print the accepted approval and its preview as JSON')
+  .addHelpText('after', '\nExample:\n  hala status tiny-20261202   # shows "waiting at gate corpus-review before sft: ..." with the funnel and sample rows\n  hala approve tiny-20261202 corpus-review --by alice --note "samples read fine"\n\nExit codes: 0 approved, 2 refused (unknown gate, not reached yet, already approved, no approver, no such campaign), 1 any other error.')
+  .action(async (id: string, gate: string, flags: { by: string; note?: string; json?: boolean }) => {
+    try {
+      const result = await approveGate(await connectClient(temporalConnection()), id, gate, { by: flags.by, note: flags.note });
+      console.log(flags.json ? JSON.stringify(result, null, 2) : `hala: ${renderApproval(id, result)}`);
+    } catch (err) {
+      if (!(err instanceof ApprovalRefused)) throw err;
+      console.error(`hala approve: ${err.message}`);
+      process.exitCode = 2;
+    }
+  });
 
 program
   .command('ls')

@@ -5,6 +5,7 @@
 import type { ArtifactRef } from '../../contracts/artifact';
 import type { SourceCheck } from '../../contracts/campaign';
 import type { ActivitySummary, SourceDigest } from '../../contracts/lineage';
+import type { Approval } from '../../contracts/gates';
 import type { Recipe } from '../../contracts/recipe';
 import type { Placement } from '../../contracts/placement';
 import type { CpuActivityFns } from '../../activities/cpu-api';
@@ -25,6 +26,8 @@ export interface StageRuntime {
   timeouts: Recipe['timeouts'];
   retries: Recipe['retries'];
   fan_out: Recipe['fan_out'];
+  /** The gate approvals that released the stage (workflows/gates.ts); absent when no gate held it. */
+  approvals?: Approval[];
 }
 
 /** The input of every stage workflow. */
