@@ -83,7 +83,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     }
   }
 
-  /** Run stage `i` of a kind: wait while paused, hand it its slice, track it; a failure is recorded and rethrown to its branch. */
+  /** Run stage `i` of a kind: wait at its gates and while paused, hand it its slice, track it; a failure is recorded and rethrown to its branch. */
   async function stage<S, U, O>(declaration: StageDeclaration<S, U, O>, upstream: U, i = 0): Promise<StageOutcome<O>> {
     const name = declaration.name(recipe, i);
     // A gated kind waits for its approval, which its stages then carry into their lineage.

@@ -14,6 +14,7 @@ import { previewDigest } from '../../activities/gate-preview';
 import { ApprovalRefused, approveGate, renderApproval } from '../../cli/approve';
 import { toDot, toMermaid, toText, walkLineage } from '../../cli/lineage';
 import { startCampaign } from '../../cli/start-campaign';
+import { cancelCampaign } from '../../cli/steer';
 import { renderSummary } from '../../cli/summary';
 import type { CampaignProgress } from '../../contracts/campaign';
 import { Gate } from '../../contracts/gates';
@@ -177,6 +178,20 @@ describe('approval gates', () => {
     const done = await handle.result();
     expect(done.progress.stages.filter((s) => s.kind === 'sft').map((s) => s.status)).toEqual(['cached', 'cached', 'cached']);
     expect(done.progress.gates?.[0]?.approval?.by).toBe('carol');
+  }, 120_000);
+
+  it('a campaign cancelled while it waits at a gate ends cancelled, its held stages never started', async () => {
+    const id = 'gate-cancelled';
+    const handle = await startCampaign(env.client, { ...gated, seed: 31 }, harness.sha, { id });
+    await until('the gate to wait', () => waiting(handle));
+    const trained = sftCalls().length;
+    expect(await cancelCampaign(env.client, id)).toMatch(/^cancel requested for gate-cancelled/);
+    await expect(handle.result()).rejects.toThrow();
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    const after = await progress(handle);
+    expect(after.state).toBe('cancelled');
+    expect(after.stages.filter((s) => s.kind === 'sft').every((s) => s.status === 'pending')).toBe(true);
+    expect(sftCalls().length).toBe(trained);
   }, 120_000);
 
   it('a recipe without gates refuses every approval and runs as before', async () => {
