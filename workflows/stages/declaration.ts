@@ -6,6 +6,7 @@ import type { ArtifactRef } from '../../contracts/artifact';
 import type { SourceCheck } from '../../contracts/campaign';
 import type { ActivitySummary, SourceDigest } from '../../contracts/lineage';
 import type { Approval } from '../../contracts/gates';
+import type { StageKind } from '../../contracts/stage-kinds';
 import type { Recipe } from '../../contracts/recipe';
 import type { Placement } from '../../contracts/placement';
 import type { CpuActivityFns } from '../../activities/cpu-api';
@@ -73,8 +74,8 @@ export interface StageOutcome<O> extends StageWork<O> {
 }
 
 export interface StageDeclaration<Slice, Upstream, Out> {
-  /** The declaration's name; a stage of it is named `name(recipe, i)` (`sft` gives `sft-<student>`). */
-  kind: string;
+  /** The declaration's name; a stage of it is named `name(recipe, i)` (`sft` gives `sft-<student>`). One of StageKinds, which gates name. */
+  kind: StageKind;
   /** The workflow type it runs as: its export name in workflows/index.ts. */
   workflow: string;
   /** How many stages of this kind the recipe has (one, or one per student). */
