@@ -8,8 +8,12 @@ import { StageKinds } from './stage-kinds';
 
 const GateName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes');
 
-/** Most sample rows a gate shows: they travel in the campaign's history and its progress query. */
-export const MAX_GATE_SAMPLES = 50;
+/**
+ * Most sample rows a gate shows per dataset. They travel in the campaign's history twice (the preview
+ * activity's result, the approval's) and in every progress query: 20 conversations of 20 turns at 400
+ * characters a cell stay well under Temporal's 2 MB payload limit.
+ */
+export const MAX_GATE_SAMPLES = 20;
 
 export const Gate = z.strictObject({
   name: GateName.describe('what `hala approve <campaign> <name>` names'),

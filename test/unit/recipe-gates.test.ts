@@ -47,7 +47,7 @@ describe('recipe gates', () => {
     expect(problems(withGates('  - { name: Corpus Review, before: sft }'))).toEqual(['gates[0].name must be lowercase letters, digits and dashes (got "Corpus Review")']);
     expect(problems(withGates('  - { name: review, before: sft }\n  - { name: review, before: merge }'))).toEqual(['gates[1].name duplicates gate "review": each gate needs its own name (got "review")']);
     expect(problems(withGates('  - { name: review }'))).toEqual(['gates[0].before must be one of "compress-teacher", "filter-opus", "build-bilingual-corpus", "train-translator", "translate-instructions", "evaluate-translator", "sft", "merge", "evaluate" (missing)']);
-    expect(problems(withGates('  - { name: review, before: sft, show: { samples: 51 } }'))).toEqual(['gates[0].show.samples must be <= 50 (got 51)']);
+    expect(problems(withGates('  - { name: review, before: sft, show: { samples: 21 } }'))).toEqual(['gates[0].show.samples must be <= 20 (got 21)']);
     expect(problems(withGates('  - { name: review, before: sft, after: merge }'))).toEqual(['gates[0].after is not a known setting (check its spelling)']);
   });
 });
