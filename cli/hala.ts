@@ -173,13 +173,13 @@ steer('cancel', 'cancel a campaign and its running stages (finished stages stay 
 program
   .command('approve <campaign-id> <gate>')
   .description('approve a gate the recipe declares: the stages it holds start (exit 0); a refused approval prints why and exits 2')
-  .option('--by <name>', 'who approves, recorded in the lineage of the released stages (default: the OS user)', defaultApprover())
+  .option('--by <name>', 'who approves, recorded in the lineage of the released stages; the OS user running hala unless given')
   .option('--note <text>', 'why, recorded with the approval')
   .option('--json', 'print the accepted approval and its preview as JSON')
   .addHelpText('after', '\nExample:\n  hala status tiny-20261202   # shows "waiting at gate corpus-review before sft: ..." with the funnel and sample rows\n  hala approve tiny-20261202 corpus-review --by alice --note "samples read fine"\n\nExit codes: 0 approved, 2 refused (unknown gate, not reached yet, already approved, no approver, no such campaign), 1 any other error.')
-  .action(async (id: string, gate: string, flags: { by: string; note?: string; json?: boolean }) => {
+  .action(async (id: string, gate: string, flags: { by?: string; note?: string; json?: boolean }) => {
     try {
-      const result = await approveGate(await connectClient(temporalConnection()), id, gate, { by: flags.by, note: flags.note });
+      const result = await approveGate(await connectClient(temporalConnection()), id, gate, { by: flags.by ?? defaultApprover(), note: flags.note });
       console.log(flags.json ? JSON.stringify(result, null, 2) : `hala: ${renderApproval(id, result)}`);
     } catch (err) {
       if (!(err instanceof ApprovalRefused)) throw err;
