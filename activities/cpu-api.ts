@@ -13,9 +13,11 @@ import type {
   PrepareSegmentsOutput,
   PrepareTranslationDevInput,
   PrepareTranslationDevOutput,
+  PreviewGateInput,
 } from '../contracts/cpu-activities';
 import type { CloseStageInput, OpenStageInput, OpenStageOutput } from '../contracts/campaign';
 import type { ArtifactRef } from '../contracts/artifact';
+import type { GatePreview } from '../contracts/gates';
 import type { LoadRefPageInput, SaveRefListInput } from './ref-lists';
 
 export interface WriteCampaignReportInput {
@@ -36,4 +38,5 @@ export interface CpuActivityFns {
   writeCampaignReport(input: WriteCampaignReportInput): Promise<ArtifactRef>;
   saveRefList(input: SaveRefListInput): Promise<ArtifactRef>;
   loadRefPage(input: LoadRefPageInput): Promise<ArtifactRef[]>;
+  previewGate(input: PreviewGateInput): Promise<GatePreview>;
 }

@@ -184,7 +184,7 @@ export type CpuActivities = ReturnType<typeof createCpuActivities>;
  * (DuckDB queries cannot heartbeat themselves), and maps typed errors (store, corpus) onto
  * non-retryable ApplicationFailures. Untyped errors stay retryable: storage hiccups heal.
  */
-async function runInWorkDir<T>(activity: string, workRoot: string | undefined, body: (workDir: string) => Promise<T>): Promise<T> {
+export async function runInWorkDir<T>(activity: string, workRoot: string | undefined, body: (workDir: string) => Promise<T>): Promise<T> {
   const workDir = await mkdtemp(path.join(workRoot ?? os.tmpdir(), `hala-${activity}-`));
   const stopHeartbeat = keepHeartbeating(activity);
   try {

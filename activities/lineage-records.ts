@@ -32,6 +32,7 @@ export function lineageRecords(input: CloseStageInput, endedAt: string): Lineage
     forced: input.forced,
     metrics: input.metrics,
     parents,
+    ...(input.approvals && { approvals: input.approvals }),
     config: input.config,
     started_at: input.started_at,
     ended_at: endedAt,

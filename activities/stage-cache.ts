@@ -4,6 +4,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { CloseStageInput, OpenStageInput, type OpenStageOutput } from '../contracts/campaign';
 import { nonRetryableErrorTypes } from '../contracts/errors';
 import type { SourceDigest } from '../contracts/lineage';
+import type { Approval } from '../contracts/gates';
 import { stageKey } from './stage-key';
 import { lineageRecords } from './lineage-records';
 import { activeHubMirror, storeLayout } from './store';
@@ -20,6 +21,8 @@ export interface StageManifest {
   output: unknown;
   produced_by: { campaign_id: string; workflow_id: string; run_id: string; code_version: string };
   forced: boolean;
+  /** Who approved the gates that released the stage, having seen which preview. */
+  approvals?: Approval[];
   started_at: string;
   ended_at: string;
 }
@@ -74,6 +77,7 @@ export function createStageCacheActivities(deps: StageCacheDeps) {
           code_version: input.code_version,
         },
         forced: input.forced,
+        ...(input.approvals && { approvals: input.approvals }),
         started_at: input.started_at,
         ended_at: new Date().toISOString(),
       };

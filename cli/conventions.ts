@@ -22,6 +22,9 @@ Exit codes:
 Connection: --profile/--namespace/--address, else TEMPORAL_* variables, else TEMPORAL_CONFIG_FILE's profile.
 Read commands take --json. Colour only on a terminal, never with NO_COLOR set.`;
 
+/** The exit codes in one line, under each verb's help (the program's help explains them). */
+export const verbExitCodes = 'Exit codes: 0 done, 1 the work failed, 2 refused (npx hala --help says more)';
+
 /** One example per verb, run from the clone's root; shown under `hala <verb> --help`. */
 export const VerbExamples: Record<string, string> = {
   up: 'npx hala up --then-run recipes/tiny.yaml',
@@ -33,7 +36,8 @@ export const VerbExamples: Record<string, string> = {
   pause: 'npx hala pause tiny-20261202-0530',
   resume: 'npx hala resume tiny-20261202-0530',
   cancel: 'npx hala cancel tiny-20261202-0530',
-  approve: 'npx hala approve tiny-20261202-0530 corpus-review --by amal --note "funnel and samples look right"',
+  // status first: it shows the gate's funnel and sample rows, what the approval is about.
+  approve: 'npx hala status tiny-20261202-0530\n  npx hala approve tiny-20261202-0530 corpus-review --by alice --note "funnel and samples read fine"',
   ls: 'npx hala ls --limit 5 --json',
   workers: 'npx hala workers recipes/hala-paper.yaml',
   lineage: 'npx hala lineage tiny-20261202-0530 --mermaid',
@@ -57,7 +61,7 @@ export function applyConventions(program: Command): void {
     if (ReadVerbs.has(verb.name()) && !verb.options.some((o) => o.long === '--json')) {
       throw new Error(`hala ${verb.name()} reads, so it must offer --json (cli/conventions.ts ReadVerbs)`);
     }
-    verb.addHelpText('after', `\nExample:\n  ${example}`);
+    verb.addHelpText('after', `\nExample:\n  ${example}\n\n${verbExitCodes}`);
   }
   for (const command of [program, ...program.commands]) command.exitOverride(usageErrorsExit2);
 }

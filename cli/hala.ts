@@ -6,6 +6,7 @@
 //   hala run <recipe> [--id ID] [--watch] [--no-cache] [--rerun STAGE...]
 //   hala status <campaign-id> [--json]
 //   hala pause | resume | cancel <campaign-id>   steer a running campaign
+//   hala approve <campaign-id> <gate> [--by NAME] [--note TEXT]   let a campaign past an approval gate
 //   hala ls                                     campaigns of the namespace
 //   hala workers [<recipe>]                     who polls each queue (the recipe's resource pools too)
 // Every command takes --profile, --namespace, --address; they connect as the temporal CLI does
@@ -34,6 +35,7 @@ import { applyConventions, ExitCode } from './conventions';
 import { planCampaign } from './plan/estimate';
 import { measureLocalSources } from './plan/measure';
 import { renderPlan } from './plan/render';
+import { ApprovalRefused, approveGate, defaultApprover, renderApproval } from './approve';
 import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, queueWorkers, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
 
 const program = new Command('hala')
@@ -183,6 +185,24 @@ function steer(verb: string, description: string, act: (c: Client, id: string) =
 steer('pause', 'hold a campaign: running stages finish their current shards, nothing new starts', pauseCampaign);
 steer('resume', 'let a paused campaign go on', resumeCampaign);
 steer('cancel', 'cancel a campaign and its running stages (finished stages stay cached)', cancelCampaign);
+
+program
+  .command('approve <campaign-id> <gate>')
+  .description('approve a gate the recipe declares: the stages it holds start (exit 0); a refused approval prints why and exits 2')
+  .option('--by <name>', 'who approves, recorded in the lineage of the released stages; the OS user running hala unless given')
+  .option('--note <text>', 'why, recorded with the approval')
+  .option('--json', 'print the accepted approval and its preview as JSON')
+  .addHelpText('after', '\nRefused (exit 2): an unknown gate, one not reached yet, one already approved, no approver, no such campaign.')
+  .action(async (id: string, gate: string, flags: { by?: string; note?: string; json?: boolean }) => {
+    try {
+      const result = await approveGate(await connectClient(temporalConnection()), id, gate, { by: flags.by ?? defaultApprover(), note: flags.note });
+      console.log(flags.json ? JSON.stringify(result, null, 2) : `hala: ${renderApproval(id, result)}`);
+    } catch (err) {
+      if (!(err instanceof ApprovalRefused)) throw err;
+      console.error(`hala approve: ${err.message}`);
+      process.exitCode = ExitCode.refused;
+    }
+  });
 
 program
   .command('ls')

@@ -1,5 +1,6 @@
 // `hala lineage`: walk lineage records from artifacts back to the raw sources, and render the
 // graph as JSON, Mermaid or Graphviz dot.
+import type { Approval } from '../contracts/gates';
 import type { ActivitySummary, LineageRecord } from '../contracts/lineage';
 
 export interface LineageNode {
@@ -17,6 +18,8 @@ export interface LineageNode {
   gpu_seconds?: number;
   /** The producing stage's figures, among them what it had to adapt (oom_halvings). */
   metrics?: Record<string, number>;
+  /** The approval gates that released the producing stage (artifacts only). */
+  approvals?: Approval[];
 }
 export interface LineageGraph {
   nodes: LineageNode[];
@@ -51,6 +54,7 @@ export async function walkLineage(
       ...(record.producer.activities ? { activities: record.producer.activities } : {}),
       ...(record.gpu_seconds !== undefined ? { gpu_seconds: record.gpu_seconds } : {}),
       metrics: record.metrics,
+      ...(record.approvals?.length ? { approvals: record.approvals } : {}),
     });
     for (const parent of record.parents) {
       if (parent.kind === 'artifact') {
@@ -99,11 +103,25 @@ export function producerLine(n: LineageNode): string | undefined {
   return `${each.length > 0 ? each.join(', ') : 'no GPU activities'}${adapted}; ${round(n.gpu_seconds ?? 0)} GPU-s`;
 }
 
+/** `approved corpus-review by alice at 2026-…, preview sha256:1a2b3c4d5e6f`: who let the producing stage run. */
+export function approvalLine(n: LineageNode): string | undefined {
+  if (!n.approvals?.length) return undefined;
+  return n.approvals
+    .map((a) => `approved ${a.gate} by ${a.by} at ${a.at}${a.note ? ` (${a.note})` : ''}, preview sha256:${short(a.preview_sha256)}`)
+    .join('; ');
+}
+
+/** The node's label with its approvals on a line of their own (`br` is the format's line break). */
+const labelWithApprovals = (n: LineageNode, br: string) => {
+  const approved = approvalLine(n);
+  return approved ? `${label(n)}${br}${approved}` : label(n);
+};
+
 export function toMermaid(graph: LineageGraph): string {
   const ids = new Map(graph.nodes.map((n, i) => [n.id, `n${i}`]));
   const lines = ['graph LR'];
   for (const n of graph.nodes) {
-    const text = label(n).replace(/"/g, "'");
+    const text = labelWithApprovals(n, '<br/>').replace(/"/g, "'");
     lines.push(n.kind === 'source' ? `  ${ids.get(n.id)}[("${text}")]` : `  ${ids.get(n.id)}["${text}"]`);
   }
   for (const e of graph.edges) lines.push(`  ${ids.get(e.from)} --> ${ids.get(e.to)}`);
@@ -113,7 +131,7 @@ export function toMermaid(graph: LineageGraph): string {
 export function toDot(graph: LineageGraph): string {
   const lines = ['digraph lineage {', '  rankdir=LR;'];
   for (const n of graph.nodes) {
-    lines.push(`  ${JSON.stringify(n.id)} [label=${JSON.stringify(label(n))}${n.kind === 'source' ? ', shape=cylinder' : ''}];`);
+    lines.push(`  ${JSON.stringify(n.id)} [label=${JSON.stringify(labelWithApprovals(n, '\n'))}${n.kind === 'source' ? ', shape=cylinder' : ''}];`);
   }
   for (const e of graph.edges) lines.push(`  ${JSON.stringify(e.from)} -> ${JSON.stringify(e.to)};`);
   lines.push('}');
@@ -129,7 +147,8 @@ export function toText(graph: LineageGraph): string {
   const visit = (id: string, depth: number) => {
     const node = byId.get(id)!;
     const producer = producerLine(node);
-    out.push(`${'  '.repeat(depth)}${label(node)}${producer ? `  [${producer}]` : ''}`);
+    const approved = approvalLine(node);
+    out.push(`${'  '.repeat(depth)}${label(node)}${producer ? `  [${producer}]` : ''}${approved ? `  [${approved}]` : ''}`);
     for (const p of parents(id)) visit(p, depth + 1);
   };
   for (const r of roots) visit(r.id, 0);

@@ -3,6 +3,7 @@
 import type { CampaignProgress, StageReport } from '../contracts/campaign';
 import { compressTeacherStage, evaluateStage, evaluateTranslatorStage } from '../workflows/stages';
 import { declarationOf } from '../workflows/stages/plan';
+import { renderGates } from './gate-summary';
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits));
 
@@ -35,6 +36,8 @@ export function renderSummary(progress: CampaignProgress, uiUrl: string, namespa
     rows.push([s.stage, s.forced && s.status === 'completed' ? 'forced' : s.status, duration(s), first ? shortUri(first.uri) : '', first ? first.sha256.slice(0, 12) : '', metricText(s)]);
   }
   out.push(table(rows), '');
+  const gates = renderGates(progress);
+  if (gates) out.push(gates, '');
   const failed = progress.stages.filter((s) => s.status === 'failed');
   if (failed.length > 0) {
     out.push(`Failed (${failed.length}); stages after them did not run, every other branch finished:`);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ArtifactRef, StoreUri } from './artifact';
 import { Recipe } from './recipe';
 import { ActivitySummary, SourceDigest } from './lineage';
+import { Approval, GateReport } from './gates';
 
 /** What `hala run` starts: the parsed recipe plus where and how to run it. */
 export const CampaignInput = z.object({
@@ -46,6 +47,8 @@ export const CampaignProgress = z.object({
   campaign_id: z.string(),
   state: z.enum(['running', 'paused', 'completed', 'failed', 'cancelled']),
   stages: z.array(StageReport),
+  /** The recipe's approval gates and where each stands; absent when it declares none. */
+  gates: z.array(GateReport).optional(),
 });
 export type CampaignProgress = z.infer<typeof CampaignProgress>;
 
@@ -106,6 +109,8 @@ export const CloseStageInput = z.object({
   run_id: z.string(),
   code_version: z.string(),
   started_at: z.string(),
+  /** The gate approvals that released the stage: into its manifest and lineage, never its key. */
+  approvals: z.array(Approval).optional(),
 });
 export type OpenStageInput = z.infer<typeof OpenStageInput>;
 export type OpenStageOutput = z.infer<typeof OpenStageOutput>;

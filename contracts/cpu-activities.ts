@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ArtifactRef, SourceUri, StoreUri } from './artifact';
+import { FunnelStep, MAX_GATE_SAMPLES } from './gates';
 import { BenchmarkFormat, ColumnMapping, InstructionFormat, LanguageCodes, LanguageNames, LanguageScripts, Recipe } from './recipe';
 
 // Payloads of the TypeScript activities on the CPU queue (the data plane).
@@ -129,6 +130,21 @@ export const ConcatConversationsOutput = z.object({
   dataset: ArtifactRef,
   conversations: z.number().int(),
 });
+
+/**
+ * What an approval gate shows (activities/gate-preview.ts): the funnel the workflow gathered, and rows
+ * sampled from the datasets the held stage reads. Answered with a GatePreview (contracts/gates.ts).
+ */
+export const PreviewGateInput = z.object({
+  gate: z.string(),
+  before: z.string(),
+  funnel: z.array(FunnelStep),
+  /** The datasets the held stage reads (its upstream dataset artifacts). */
+  datasets: z.array(ArtifactRef),
+  samples: z.number().int().min(0).max(MAX_GATE_SAMPLES),
+  seed: z.number().int().nonnegative(),
+});
+export type PreviewGateInput = z.infer<typeof PreviewGateInput>;
 
 export type FilterOpusInput = z.infer<typeof FilterOpusInput>;
 export type FilterOpusOutput = z.infer<typeof FilterOpusOutput>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ArtifactRef } from './artifact';
+import { Approval } from './gates';
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -60,6 +61,8 @@ export const LineageRecord = z.object({
   /** The stage was forced to recompute (--no-cache, --rerun) rather than run because nothing was cached. */
   forced: z.boolean(),
   parents: z.array(LineageParent),
+  /** The approval gates that released the producing stage (who let it run, having seen what). */
+  approvals: z.array(Approval).optional(),
   config: z.unknown(),
   started_at: z.string(),
   ended_at: z.string(),

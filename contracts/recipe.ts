@@ -4,6 +4,7 @@ import { DefaultQueues } from './queues';
 import { classOf } from './placement';
 import { Estimates } from './estimates';
 import { Resources, ROUTES, type Route } from './resources';
+import { Gate } from './gates';
 
 // Every knob of a campaign, declared once with its unit and default. Recipes are YAML with the
 // same snake_case keys. Knobs the Hala report does not publish carry our documented defaults.
@@ -269,6 +270,10 @@ const RecipeShape = z
         .prefault({}),
     }),
     estimates: Estimates,
+    gates: z
+      .array(Gate)
+      .default([])
+      .describe('approval gates: each holds the stages of one kind until `hala approve <campaign> <gate>` (none by default)'),
   });
 
 export const Recipe = RecipeShape.superRefine((recipe, ctx) => {
@@ -283,6 +288,11 @@ export const Recipe = RecipeShape.superRefine((recipe, ctx) => {
     }
   });
   checkResources(recipe, ctx);
+  const gates = new Set<string>();
+  recipe.gates.forEach((g, i) => {
+    if (gates.has(g.name)) ctx.addIssue({ code: 'custom', path: ['gates', i, 'name'], message: `duplicates gate "${g.name}": each gate needs its own name` });
+    gates.add(g.name);
+  });
   recipe.stages.sft.students.forEach((s, i) => {
     if (seen.has(s.name)) {
       ctx.addIssue({ code: 'custom', path: ['stages', 'sft', 'students', i, 'name'], message: `duplicates student "${s.name}"` });

@@ -9,6 +9,7 @@ import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio
 import { DefaultQueues } from '../contracts/queues';
 import { createCampaignReportActivities } from '../activities/campaign-report';
 import { createCpuActivities } from '../activities/cpu';
+import { createGatePreviewActivities } from '../activities/gate-preview';
 import type { CpuActivityFns } from '../activities/cpu-api';
 import { createStageCacheActivities } from '../activities/stage-cache';
 import { createRefListActivities } from '../activities/ref-lists';
@@ -35,6 +36,7 @@ export function cpuActivitiesFor(store: ArtifactStore, hubMirror?: string): CpuA
     ...createStageCacheActivities({ store, hubMirror }),
     ...createCampaignReportActivities({ store }),
     ...createRefListActivities({ store }),
+    ...createGatePreviewActivities({ store }),
   };
 }
 

@@ -7,6 +7,7 @@ import { HalaCampaign, HalaModel, HalaRecipeHash, HalaStage } from '../contracts
 import { cpuActivities } from './activity-proxies';
 import { pauseSignal, progressQuery, resumeSignal } from './definitions';
 import { fanOutWorkflowId } from './fan-out-ids';
+import { Gates } from './gates';
 import type { StageDeclaration, StageInput, StageOutcome, StageRuntime } from './stages/declaration';
 import {
   buildBilingualCorpusStage,
@@ -62,9 +63,14 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       report: { campaign_id: input.campaign_id, recipe: recipe.name, recipe_sha256: input.recipe_sha256, progress },
     });
 
+  // Approval gates the recipe declares (none: no command changes): they hold the stages of a kind.
+  const gates = new Gates(recipe, cpuActivities(recipe), () => tracker.snapshot('running').stages);
+  gates.register();
+  const snapshot = (s: CampaignProgress['state']): CampaignProgress => ({ ...tracker.snapshot(s), ...gates.report() });
+
   let paused = false;
   let state: CampaignProgress['state'] = 'running';
-  setHandler(progressQuery, () => tracker.snapshot(paused && state === 'running' ? 'paused' : state));
+  setHandler(progressQuery, () => snapshot(paused && state === 'running' ? 'paused' : state));
   setHandler(pauseSignal, () => setPaused(true));
   setHandler(resumeSignal, () => setPaused(false));
   function setPaused(value: boolean) {
@@ -77,10 +83,12 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     }
   }
 
-  /** Run stage `i` of a kind: wait while paused, hand it its slice, track it; a failure is recorded and rethrown to its branch. */
+  /** Run stage `i` of a kind: wait at its gates and while paused, hand it its slice, track it; a failure is recorded and rethrown to its branch. */
   async function stage<S, U, O>(declaration: StageDeclaration<S, U, O>, upstream: U, i = 0): Promise<StageOutcome<O>> {
     const name = declaration.name(recipe, i);
-    const runtime = runtimeOf(name, declaration.placement?.(recipe, i));
+    // A gated kind waits for its approval, which its stages then carry into their lineage.
+    const approvals = gates.holds(declaration.kind) ? await gates.pass(declaration.kind, upstream) : undefined;
+    const runtime: StageRuntime = { ...runtimeOf(name, declaration.placement?.(recipe, i)), ...(approvals && { approvals }) };
     await condition(() => !paused);
     tracker.started(name, runtime.forced);
     const args: [StageInput<S, U>] = [{ runtime, stage: name, index: i, slice: declaration.slice(recipe, i), upstream }];
@@ -136,7 +144,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     }
     // Every branch that could finish has: name each stage that failed, with its error.
     state = 'failed';
-    const progress = tracker.snapshot(state);
+    const progress = snapshot(state);
     const failed = progress.stages.filter((s) => s.status === 'failed');
     // What did finish stays auditable (`hala lineage <campaign>`) once the history is gone.
     if (patched('summary-of-a-failed-campaign')) await writeSummary(progress);
@@ -148,7 +156,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   }
 
   state = 'completed';
-  const progress = tracker.snapshot(state);
+  const progress = snapshot(state);
   const report = await writeSummary(progress);
   return { campaign_id: input.campaign_id, progress, report_uri: report.uri };
 }

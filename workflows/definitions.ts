@@ -1,8 +1,14 @@
-// Signals and queries of the campaign workflow, defined once by name.
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+// Signals, queries and updates of the campaign workflow, defined once by name.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CampaignProgress } from '../contracts/campaign';
+import type { ApproveInput, ApproveResult } from '../contracts/gates';
 
 /** Stop starting new stages and new translation shards; running activities finish. */
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const progressQuery = defineQuery<CampaignProgress>('progress');
+/**
+ * Approve a gate the recipe declares (`hala approve`): its validator refuses an unknown gate, one not
+ * reached yet or already approved, and an approval that names no approver.
+ */
+export const approveUpdate = defineUpdate<ApproveResult, [ApproveInput]>('approve');

@@ -74,6 +74,7 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
     run_id: info.runId,
     code_version: runtime.code_version,
     started_at: startedAt,
+    ...(runtime.approvals && { approvals: runtime.approvals }),
   });
   return { ...result, stage, stage_key: opened.stage_key, cached: false, forced };
 }

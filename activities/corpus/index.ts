@@ -7,3 +7,4 @@ export { prepareTranslationDevSet, type TranslationDevResult } from './prepare-t
 export { type ParquetSource } from './corpus-db';
 export { type LanguagePair } from './opus-pairs';
 export { BadCorpusInput } from './bad-corpus-input';
+export { sampleParquetRows, MAX_SAMPLE_CHARS } from './sample-rows';

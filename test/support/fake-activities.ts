@@ -8,6 +8,7 @@ import type { ActivityRun } from '../../contracts/gpu-activities';
 import type { GpuActivityFns } from '../../activities/gpu';
 import type { CpuActivityFns } from '../../activities/cpu-api';
 import { saveRefList } from '../../activities/ref-lists';
+import { writeConversations } from './conversations-parquet';
 import type { ArtifactStore } from '../../activities/store';
 
 export interface Call {
@@ -84,7 +85,7 @@ export function recordingActivities(opts: RecordingOptions) {
   const gpuRecord = <I extends object, O extends object>(name: string, body: (input: I) => O) =>
     record<I, O & { run: ActivityRun }>(name, (input, call) => ({ ...body(input), run: fakeRun(name, call.start, call.end!) }));
 
-  type DataPlane = Omit<CpuActivityFns, 'openStage' | 'closeStage' | 'writeCampaignReport' | 'saveRefList' | 'loadRefPage'>;
+  type DataPlane = Omit<CpuActivityFns, 'openStage' | 'closeStage' | 'writeCampaignReport' | 'saveRefList' | 'loadRefPage' | 'previewGate'>;
   const cpu: DataPlane = {
     filterOpus: record('filterOpus', (i) => ({
       pairs: ref(`${i.output_prefix}/pairs.parquet`),
@@ -98,7 +99,8 @@ export function recordingActivities(opts: RecordingOptions) {
     assembleConversations: record('assembleConversations', (i) => ({ dataset: ref(`${i.output_prefix}/c.parquet`), conversations: 10, missing_translations: 0, decontaminated: {} })),
     assembleBilingual: record('assembleBilingual', (i) => ({ dataset: ref(`${i.output_prefix}/b.parquet`), pairs: 10, examples: 20, by_origin: { opus: 8, open_orca: 2 }, untranslated: 0, decontaminated: {} })),
     prepareTranslationDev: record('prepareTranslationDev', (i) => ({ segments: ref(`${i.output_prefix}/s.parquet`), references: ref(`${i.output_prefix}/r.parquet`), rows: 5 })),
-    concatConversations: record('concatConversations', (i) => ({ dataset: ref(`${i.output_prefix}/all.parquet`), conversations: 20 })),
+    // A real parquet corpus (as SFT reads), so an approval gate before SFT samples real rows from it.
+    concatConversations: record('concatConversations', async (i) => ({ dataset: await writeConversations(opts.store, `${i.output_prefix}/all.parquet`, 20), conversations: 20 })),
   };
   const gpu: GpuActivityFns = {
     compress_teacher: gpuRecord('compress_teacher', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), method: i.method === 'model_free' ? 'model_free' : 'oneshot', quantized_linear_layers: 7, ignored: ['lm_head'], seconds: 1 })),

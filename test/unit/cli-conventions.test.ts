@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { applyConventions, VerbExamples } from '../../cli/conventions';
+import { applyConventions, VerbExamples, verbExitCodes } from '../../cli/conventions';
 
 const root = path.join(__dirname, '../..');
 const hala = (...args: string[]) => {
@@ -20,10 +20,10 @@ describe('hala CLI conventions', () => {
     expect(out).toMatch(/Exit codes:\n {2}0 {2}done\n {2}1 {2}the work failed .*\n {2}2 {2}refused before doing anything/);
   });
 
-  it('each verb\'s --help ends with an example', () => {
+  it('each verb\'s --help ends with an example and the exit codes', () => {
     const { status, out } = hala('lineage', '--help');
     expect(status).toBe(0);
-    expect(out.trimEnd().endsWith(`Example:\n  ${VerbExamples.lineage}`)).toBe(true);
+    expect(out.trimEnd().endsWith(`Example:\n  ${VerbExamples.lineage}\n\n${verbExitCodes}`)).toBe(true);
   });
 
   it('a usage error exits 2, naming what was wrong', () => {

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRecipe } from '../../cli/recipe-file';
+import { StageKinds } from '../../contracts/stage-kinds';
 import * as workflows from '../../workflows';
 import { stageDeclarations } from '../../workflows/stages';
 import { plannedStages } from '../../workflows/stages/plan';
@@ -12,6 +13,10 @@ describe('stage declarations', () => {
     const exported = workflows as unknown as Record<string, unknown>;
     for (const d of stageDeclarations) expect(typeof exported[d.workflow], `${d.kind} -> ${d.workflow}`).toBe('function');
     expect(new Set(stageDeclarations.map((d) => d.kind)).size).toBe(stageDeclarations.length);
+  });
+
+  it('are the stage kinds a recipe gate may name (contracts/stage-kinds.ts), in the same order', () => {
+    expect(stageDeclarations.map((d) => d.kind)).toEqual([...StageKinds]);
   });
 
   it('plan every stage of a recipe once, in campaign order, three per student', () => {

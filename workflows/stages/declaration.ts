@@ -5,6 +5,8 @@
 import type { ArtifactRef } from '../../contracts/artifact';
 import type { SourceCheck } from '../../contracts/campaign';
 import type { ActivitySummary, SourceDigest } from '../../contracts/lineage';
+import type { Approval } from '../../contracts/gates';
+import type { StageKind } from '../../contracts/stage-kinds';
 import type { Recipe } from '../../contracts/recipe';
 import type { Placement } from '../../contracts/placement';
 import type { CpuActivityFns } from '../../activities/cpu-api';
@@ -25,6 +27,8 @@ export interface StageRuntime {
   timeouts: Recipe['timeouts'];
   retries: Recipe['retries'];
   fan_out: Recipe['fan_out'];
+  /** The gate approvals that released the stage (workflows/gates.ts); absent when no gate held it. */
+  approvals?: Approval[];
 }
 
 /** The input of every stage workflow. */
@@ -70,8 +74,8 @@ export interface StageOutcome<O> extends StageWork<O> {
 }
 
 export interface StageDeclaration<Slice, Upstream, Out> {
-  /** The declaration's name; a stage of it is named `name(recipe, i)` (`sft` gives `sft-<student>`). */
-  kind: string;
+  /** The declaration's name; a stage of it is named `name(recipe, i)` (`sft` gives `sft-<student>`). One of StageKinds, which gates name. */
+  kind: StageKind;
   /** The workflow type it runs as: its export name in workflows/index.ts. */
   workflow: string;
   /** How many stages of this kind the recipe has (one, or one per student). */
