@@ -7,6 +7,7 @@
 //   hala pause | resume | cancel <campaign-id>   steer a running campaign
 //   hala ls                                     campaigns of the namespace
 //   hala workers [<recipe>]                     who polls each queue (the recipe's resource pools too)
+//   hala report <campaign-id> [--out F] [--json] one self-contained HTML report (timeline, cost, loss, scores, lineage)
 // Every command takes --profile, --namespace, --address; they connect as the temporal CLI does
 // (workers/temporal-connection.ts: flags, TEMPORAL_* variables, TEMPORAL_CONFIG_FILE's profile).
 // Run through npm:  npm run hala -- run recipes/tiny.yaml --watch
@@ -28,6 +29,7 @@ import { connectClient, openConnection, resolveConnection, type ConnectionFlags,
 import { renderSetupReport, setupNamespace, SetupFailed } from '../workers/cluster-setup';
 import type { Client } from '@temporalio/client';
 import { DefaultQueues } from '../contracts/queues';
+import { reportCommand, type ReportFlags } from './report/report-command';
 import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, queueWorkers, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
 
 const program = new Command('hala')
@@ -197,6 +199,17 @@ program
   .action(async (target: string, flags: { json?: boolean; mermaid?: boolean; dot?: boolean; store: string }) => {
     const graph = await lineageOf(target, flags.store);
     console.log(flags.json ? JSON.stringify(graph, null, 2) : flags.mermaid ? toMermaid(graph) : flags.dot ? toDot(graph) : toText(graph));
+  });
+
+program
+  .command('report <campaign-id>')
+  .description('write one self-contained HTML report of a campaign (completed, failed or running): stage timeline, GPU-hours and cost, loss curves, BLEU / chrF++ and benchmarks, corpus funnel, lineage')
+  .option('--out <file.html>', 'where to write it (default hala-report-<id>.html)')
+  .option('--json', 'print the gathered figures as JSON instead')
+  .option('--store <uri>', 'artifact store root', process.env.HALA_STORE_ROOT ?? 'file://.hala/store')
+  .addHelpText('after', '\nExample:\n  hala report tiny-20261202-0530 --out tiny.html   # then open tiny.html in a browser; no network needed\nExit codes: 0 written, 2 no such campaign (no summary in the store, no workflow), 1 other errors.')
+  .action(async (id: string, flags: ReportFlags) => {
+    process.exitCode = await reportCommand(id, flags, () => connectClient(temporalConnection()));
   });
 
 program
