@@ -13,6 +13,7 @@ export interface ChartSpec {
 }
 
 const STATUS_COLOURS = { completed: '#3a9d5d', cached: '#9aa5b1', failed: '#d64545', running: '#3b82f6', pending: '#e0e0e0' } as const;
+// ECharts 6 puts a legend at the bottom unless told, over the axis labels: every legend here is `top: 0`.
 const base = { animation: false, tooltip: {}, textStyle: { fontFamily: 'system-ui, sans-serif' } };
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 
@@ -38,7 +39,7 @@ export function timelineChart(data: ReportData, now: Date): ChartSpec | undefine
     option: {
       ...base,
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-      legend: { data: statuses },
+      legend: { top: 0, data: statuses },
       grid: { left: 200, right: 40, top: 40, bottom: 30 },
       xAxis: { type: 'value', name: 's' },
       yAxis: { type: 'category', data: names, inverse: true },
@@ -58,7 +59,7 @@ export function costChart(data: ReportData): ChartSpec | undefined {
     option: {
       ...base,
       tooltip: { trigger: 'axis' },
-      legend: { data: priced ? ['GPU-hours', 'cost'] : ['GPU-hours'] },
+      legend: { top: 0, data: priced ? ['GPU-hours', 'cost'] : ['GPU-hours'] },
       grid: { left: 70, right: 70, top: 40, bottom: 90 },
       xAxis: { type: 'category', data: rows.map((s) => s.stage), axisLabel: { rotate: 30 } },
       yAxis: [{ type: 'value', name: 'GPU-hours' }, ...(priced ? [{ type: 'value', name: 'cost' }] : [])],
@@ -79,7 +80,7 @@ export function lossChart(data: ReportData): ChartSpec | undefined {
     option: {
       ...base,
       tooltip: { trigger: 'axis' },
-      legend: { data: data.loss.map((c) => c.stage) },
+      legend: { top: 0, data: data.loss.map((c) => c.stage) },
       grid: { left: 60, right: 30, top: 40, bottom: 40 },
       xAxis: { type: 'value', name: 'step', minInterval: 1 },
       yAxis: { type: 'value', name: 'loss', scale: true },
@@ -96,7 +97,7 @@ function scoreChart(id: string, title: string, variants: [string, ScorePair][]):
     option: {
       ...base,
       tooltip: { trigger: 'axis' },
-      legend: { data: variants.map(([name]) => name) },
+      legend: { top: 0, data: variants.map(([name]) => name) },
       grid: { left: 50, right: 30, top: 40, bottom: 30 },
       xAxis: { type: 'category', data: ['BLEU', 'chrF++'] },
       yAxis: { type: 'value' },
@@ -124,7 +125,7 @@ export function benchmarkCharts(data: ReportData): ChartSpec[] {
       option: {
         ...base,
         tooltip: { trigger: 'axis' },
-        legend: { data: variants },
+        legend: { top: 0, data: variants },
         grid: { left: 50, right: 30, top: 40, bottom: 60 },
         xAxis: { type: 'category', data: names, axisLabel: { rotate: names.length > 4 ? 30 : 0 } },
         yAxis: { type: 'value' },
@@ -175,19 +176,29 @@ export function lineageChart(data: ReportData): ChartSpec | undefined {
   const placed = layoutByLayer(data.lineage);
   const index = new Map(nodes.map((n, i) => [n.id, i]));
   const rows = Math.max(...placed.map((p) => p.row)) + 1;
+  const layers = Math.max(...placed.map((p) => p.layer));
+  const perLayer = new Map<number, number>();
+  for (const p of placed) perLayer.set(p.layer, Math.max(perLayer.get(p.layer) ?? 0, p.row + 1));
+  // Each column centred on the same line, so a short column of products sits level with its sources.
+  const yOf = (p: { layer: number; row: number }) => (p.row - ((perLayer.get(p.layer) ?? 1) - 1) / 2) * 70;
   const categories = ['source', 'artifact', 'unknown'];
   return {
     id: 'lineage',
     title: 'Lineage: raw sources (left) to the campaign\'s artifacts (right)',
-    height: Math.max(240, 70 * rows + 60),
+    // About as tall as the layout is at the width a page gives it (~1000 px), so nodes stay round.
+    height: Math.round(Math.max(240, ((rows - 1) * 70 * 1000) / Math.max(1, layers * 240) + 90)),
     option: {
       ...base,
-      legend: { data: categories },
+      legend: { top: 0, data: categories },
       series: [
         {
           type: 'graph',
           layout: 'none',
           roam: true,
+          left: 120,
+          right: 80,
+          top: 40,
+          bottom: 30,
           symbolSize: 16,
           edgeSymbol: ['none', 'arrow'],
           edgeSymbolSize: 8,
@@ -195,7 +206,7 @@ export function lineageChart(data: ReportData): ChartSpec | undefined {
           label: { show: true, position: 'bottom', fontSize: 10 },
           lineStyle: { color: '#888', curveness: 0.1 },
           // Names are the unique ids; what a node shows is its label, a literal formatter.
-          data: nodes.map((n, i) => ({ name: n.id, label: { formatter: nodeLabel(n) }, x: placed[i]!.layer * 240, y: placed[i]!.row * 70, category: categories.indexOf(n.kind) })),
+          data: nodes.map((n, i) => ({ name: n.id, label: { formatter: nodeLabel(n) }, x: placed[i]!.layer * 240, y: yOf(placed[i]!), category: categories.indexOf(n.kind) })),
           links: edges.map((e) => ({ source: index.get(e.from), target: index.get(e.to) })),
         },
       ],

@@ -9,7 +9,8 @@ const echartsSource = () => readFileSync(require.resolve('echarts/dist/echarts.m
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** JSON inside <script>: no `</script>` or `<!--` can close or confuse the element. */
 const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
-const num = (x: number | undefined, digits = 3) => (x === undefined ? '—' : x.toFixed(digits));
+/** Fixed decimals, except small non-zero figures (a toy campaign's GPU-hours) keep three significant digits. */
+const num = (x: number | undefined, digits = 3) => (x === undefined ? '—' : x !== 0 && Math.abs(x) < 10 ** -digits * 100 ? x.toPrecision(3) : x.toFixed(digits));
 const dash = '—';
 
 function table(head: string[], rows: (string | number)[][]): string {

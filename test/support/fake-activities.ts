@@ -114,9 +114,13 @@ export function recordingActivities(opts: RecordingOptions) {
   return { calls, cpu, gpu };
 }
 
-/** A real loss_history.json in the store, as the train runner writes it: ten steps falling to final_loss 0.5. */
+/**
+ * A real loss_history.json in the store, as the train runner writes it: ten steps falling to final_loss
+ * 0.5, each run (prefix) at a pace of its own so that curves drawn together can be told apart.
+ */
 async function fakeLossHistory(store: ArtifactStore, prefix: string): Promise<ArtifactRef> {
-  const history: LossHistory = { points: Array.from({ length: 10 }, (_, k) => ({ step: k + 1, loss: 0.5 + 1.5 * ((9 - k) / 9) ** 2 })) };
+  const pace = 1 + parseInt(sha(prefix).slice(0, 2), 16) / 64;
+  const history: LossHistory = { points: Array.from({ length: 10 }, (_, k) => ({ step: k + 1, loss: 0.5 + 1.5 * ((9 - k) / 9) ** pace })) };
   const text = JSON.stringify(history);
   const uri = `${prefix}/loss_history.json`;
   await store.putBytes(uri, text);
