@@ -23,7 +23,10 @@ export class CampaignNotFound extends Error {}
 export async function campaignView(id: string, store: ArtifactStore, connect: () => Promise<Client>): Promise<CampaignView> {
   const summaryUri = storeLayout.campaignSummary(store.rootUri, id);
   if (await store.exists(summaryUri)) return fromSummary(JSON.parse((await store.getBytes(summaryUri)).toString('utf8')), summaryUri);
-  return live(id, await connect(), store.rootUri);
+  const client = await connect().catch((err: Error) => {
+    throw new Error(`no summary of campaign ${id} in ${store.rootUri}, and Temporal cannot be reached for its live progress (${err.message}); pass --store, or --address`);
+  });
+  return live(id, client, store.rootUri);
 }
 
 function fromSummary(raw: unknown, uri: string): CampaignView {

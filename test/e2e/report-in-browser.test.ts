@@ -8,15 +8,13 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadRecipe } from '../../cli/recipe-file';
 import { reportCommand } from '../../cli/report/report-command';
 import { campaignInput } from '../../cli/start-campaign';
 import type { Recipe } from '../../contracts/recipe';
 import type { campaign } from '../../workflows/campaign';
-import { hubMirror } from '../../workers/python-env';
 import { launchChromium } from '../support/browser';
-import { startCampaignHarness, type CampaignHarness } from '../support/campaign-harness';
-import { pricedRecipe } from '../support/priced-recipe';
+import type { CampaignHarness } from '../support/campaign-harness';
+import { startPricedHarness } from '../support/priced-campaign';
 import { createLocalEnv } from '../support/temporal-env';
 
 interface ChartPixels {
@@ -51,14 +49,8 @@ describe('hala report in headless Chromium', () => {
   let failing: string | undefined;
 
   beforeAll(async () => {
-    process.env.HALA_HUB_MIRROR ||= hubMirror();
     env = await createLocalEnv();
-    const tiny = loadRecipe(path.join(__dirname, '../../recipes/tiny.yaml'));
-    if (!tiny.ok) throw new Error(tiny.problems.join('\n'));
-    harness = await startCampaignHarness(env, {
-      recipe: pricedRecipe(tiny.recipe),
-      fails: (name, input) => failing !== undefined && name === 'train_sft' && String(input.output_prefix).includes(`/stages/${failing}/`),
-    });
+    harness = await startPricedHarness(env, () => failing);
     browser = await launchChromium();
   }, 120_000);
 

@@ -4,7 +4,7 @@
 // running one. The browser test (test/e2e/report-in-browser.test.ts) checks the page.
 import { readFileSync, rmSync } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FileStore } from '../../activities/store';
 import type { ActivitySummary } from '../../contracts/lineage';
 import type { CampaignSummary } from '../../contracts/campaign-summary';
@@ -12,12 +12,13 @@ import type { Recipe } from '../../contracts/recipe';
 import { campaignInput } from '../../cli/start-campaign';
 import { campaignView } from '../../cli/report/campaign-source';
 import { gatherReport } from '../../cli/report/gather';
+import { reportCommand } from '../../cli/report/report-command';
+import type { ReportData } from '../../cli/report/report-data';
 import { stageCost } from '../../cli/report/stage-cost';
 import type { campaign } from '../../workflows/campaign';
 import { pauseSignal, progressQuery, resumeSignal } from '../../workflows/definitions';
-import { hubMirror } from '../../workers/python-env';
-import { startCampaignHarness, type CampaignHarness } from '../support/campaign-harness';
-import { PRICES, pricedRecipe } from '../support/priced-recipe';
+import type { CampaignHarness } from '../support/campaign-harness';
+import { PRICES, pricedRecipe, startPricedHarness } from '../support/priced-campaign';
 import { createLocalEnv } from '../support/temporal-env';
 import { loadRecipe } from '../../cli/recipe-file';
 
@@ -40,14 +41,8 @@ describe('hala report: gathering', () => {
   let failing: string | undefined;
 
   beforeAll(async () => {
-    process.env.HALA_HUB_MIRROR ||= hubMirror();
     env = await createLocalEnv();
-    const tiny = loadRecipe(`${__dirname}/../../recipes/tiny.yaml`);
-    if (!tiny.ok) throw new Error(tiny.problems.join('\n'));
-    harness = await startCampaignHarness(env, {
-      recipe: pricedRecipe(tiny.recipe),
-      fails: (name, input) => failing !== undefined && name === 'train_sft' && String(input.output_prefix).includes(`/stages/${failing}/`),
-    });
+    harness = await startPricedHarness(env, () => failing);
     recipe = harness.recipe;
     store = new FileStore(`file://${harness.storeDir}`);
   }, 120_000);
@@ -141,6 +136,13 @@ describe('hala report: gathering', () => {
     expect(data.benchmarks.map((b) => b.student)).toEqual(['hala-350m', 'hala-1-2b']);
     expect(data.missing).toEqual(expect.arrayContaining(['loss curve of sft-hala-700m: the stage is failed', 'benchmarks of hala-700m: evaluate-hala-700m is pending']));
     expect(data.cost.cost).toBeGreaterThan(0);
+
+    // --json prints exactly what was gathered.
+    const printed: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(text));
+    const code = await reportCommand('rep-failed', { json: true, store: `file://${harness.storeDir}` }, noTemporal).finally(() => log.mockRestore());
+    expect(code).toBe(0);
+    expect({ ...(JSON.parse(printed.join('')) as ReportData), generated_at: data.generated_at }).toEqual(data);
   });
 
   it('names a campaign it cannot find, in the store or in Temporal', async () => {
