@@ -18,16 +18,18 @@ function table(head: string[], rows: (string | number)[][]): string {
   return `<table><thead><tr>${cells(head, 'th')}</tr></thead><tbody>${rows.map((r) => `<tr>${cells(r, 'td')}</tr>`).join('')}</tbody></table>`;
 }
 
+/** The time of day (UTC) of an ISO timestamp: a campaign's stages share their date, which the header gives. */
+const clock = (iso: string | undefined) => (iso ? iso.slice(11, 23) : dash);
 const seconds = (s: StageRow) => (s.started_at && s.ended_at ? ((Date.parse(s.ended_at) - Date.parse(s.started_at)) / 1000).toFixed(1) : dash);
 
 function stageTable(data: ReportData): string {
   return table(
-    ['stage', 'status', 'started', 'ended', 's', 'GPU-hours', 'pools', 'cost', 'note'],
+    ['stage', 'status', 'started (UTC)', 'ended (UTC)', 's', 'GPU-hours', 'pools', 'cost', 'note'],
     data.stages.map((s) => [
       s.stage,
       s.status,
-      s.started_at ?? dash,
-      s.ended_at ?? dash,
+      clock(s.started_at),
+      clock(s.ended_at),
       seconds(s),
       num(s.gpu_hours, 6),
       Object.entries(s.classes).map(([role, c]) => `${role}: ${c}`).join(', ') || dash,
