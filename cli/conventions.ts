@@ -41,7 +41,7 @@ export const VerbExamples: Record<string, string> = {
   ls: 'npx hala ls --limit 5 --json',
   workers: 'npx hala workers recipes/hala-paper.yaml',
   lineage: 'npx hala lineage tiny-20261202-0530 --mermaid',
-  report: 'npx hala report tiny-20261202-0530 --out tiny-report.html',
+  report: 'npx hala report tiny-20261202-0530 --out tiny.html',
   'codec-server': 'HALA_CODEC_KEY_FILE=~/.hala/codec.key npx hala codec-server --port 8888',
 };
 

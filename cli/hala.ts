@@ -9,6 +9,7 @@
 //   hala approve <campaign-id> <gate> [--by NAME] [--note TEXT]   let a campaign past an approval gate
 //   hala ls                                     campaigns of the namespace
 //   hala workers [<recipe>]                     who polls each queue (the recipe's resource pools too)
+//   hala report <campaign-id> [--out F] [--json] one self-contained HTML report (timeline, cost, loss, scores, lineage)
 // Every command takes --profile, --namespace, --address; they connect as the temporal CLI does
 // (workers/temporal-connection.ts: flags, TEMPORAL_* variables, TEMPORAL_CONFIG_FILE's profile).
 // Run from the clone through the package's own bin:  npx hala run recipes/tiny.yaml --watch
@@ -36,6 +37,7 @@ import { planCampaign } from './plan/estimate';
 import { measureLocalSources } from './plan/measure';
 import { renderPlan } from './plan/render';
 import { ApprovalRefused, approveGate, defaultApprover, renderApproval } from './approve';
+import { reportCommand, type ReportFlags } from './report/report-command';
 import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, queueWorkers, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
 
 const program = new Command('hala')
@@ -237,6 +239,17 @@ program
   .action(async (target: string, flags: { json?: boolean; mermaid?: boolean; dot?: boolean; store: string }) => {
     const graph = await lineageOf(target, flags.store);
     console.log(flags.json ? JSON.stringify(graph, null, 2) : flags.mermaid ? toMermaid(graph) : flags.dot ? toDot(graph) : toText(graph));
+  });
+
+program
+  .command('report <campaign-id>')
+  .description('write one self-contained HTML report of a campaign (completed, failed or running): stage timeline, GPU-hours and cost, loss curves, BLEU / chrF++ and benchmarks, corpus funnel, lineage')
+  .option('--out <file.html>', 'where to write it (default hala-report-<id>.html)')
+  .option('--json', 'print the gathered figures as JSON instead')
+  .option('--store <uri>', 'artifact store root', process.env.HALA_STORE_ROOT ?? 'file://.hala/store')
+  .addHelpText('after', '\nThe page needs no network: open it in any browser. A campaign with no summary in the store and no workflow is refused (exit 2).')
+  .action(async (id: string, flags: ReportFlags) => {
+    process.exitCode = await reportCommand(id, flags, () => connectClient(temporalConnection()));
   });
 
 program

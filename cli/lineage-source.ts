@@ -1,5 +1,5 @@
 // Where `hala lineage` reads from: the lineage records and campaign summaries in the store.
-import { createStore, storeLayout } from '../activities/store';
+import { createStore, storeLayout, type ArtifactStore } from '../activities/store';
 import { LineageRecord } from '../contracts/lineage';
 import type { CampaignProgress } from '../contracts/campaign';
 import { s3OptionsFromEnv } from '../workers/cpu-worker';
@@ -10,13 +10,19 @@ import { declarationOf } from '../workflows/stages/plan';
 /** The stages whose artifacts are a campaign's final products. */
 const isProduct = (kind: string) => declarationOf(kind)?.product === true;
 
+/** The store a CLI verb reads, from its --store flag (file:// relative to the repository, or s3://). */
+export const openStore = (storeRoot: string): ArtifactStore => createStore(storeRoot, { baseDir: repoRoot, s3: s3OptionsFromEnv() });
+
+/** The lineage record of a digest, or undefined when the store has none (a raw source, another store). */
+export const lineageLoader = (store: ArtifactStore) => async (sha: string) => {
+  const uri = storeLayout.lineage(store.rootUri, sha);
+  if (!(await store.exists(uri))) return undefined;
+  return LineageRecord.parse(JSON.parse((await store.getBytes(uri)).toString('utf8')));
+};
+
 export async function lineageOf(target: string, storeRoot: string): Promise<LineageGraph> {
-  const store = createStore(storeRoot, { baseDir: repoRoot, s3: s3OptionsFromEnv() });
-  const load = async (sha: string) => {
-    const uri = storeLayout.lineage(store.rootUri, sha);
-    if (!(await store.exists(uri))) return undefined;
-    return LineageRecord.parse(JSON.parse((await store.getBytes(uri)).toString('utf8')));
-  };
+  const store = openStore(storeRoot);
+  const load = lineageLoader(store);
   if (/^[0-9a-f]{64}$/.test(target)) return walkLineage([target], load);
 
   const summaryUri = storeLayout.campaignSummary(store.rootUri, target);

@@ -90,8 +90,27 @@ export const TrainSftInput = Common.extend({
   seed: z.number().int().nonnegative(),
   knobs: TrainKnobs,
 });
+/**
+ * The loss curve of a training run, from the Trainer's log history (one point per logged step, earlier
+ * attempts' steps included after a resume): `<output_prefix>/loss_history.json`, which `hala report` plots.
+ */
+export const LossHistory = z.object({
+  points: z.array(
+    z.object({
+      step: z.number().int().nonnegative(),
+      loss: z.number(),
+      learning_rate: z.number().optional(),
+      grad_norm: z.number().optional(),
+      epoch: z.number().optional(),
+    }),
+  ),
+});
+export type LossHistory = z.infer<typeof LossHistory>;
+
 export const TrainSftOutput = z.object({
   model: ArtifactRef,
+  /** The LossHistory file; absent from runs recorded before loss histories were kept (cached manifests still hold those). */
+  loss_history: ArtifactRef.optional(),
   steps: z.number().int().nonnegative(),
   final_loss: z.number(),
   resumed_from_step: z.number().int().nonnegative(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GpuActivityTable } from './gpu-activities';
+import { GpuActivityTable, LossHistory } from './gpu-activities';
 import { Progress } from './progress';
 import { DefaultQueues } from './queues';
 import { NonRetryableErrors, RetryableErrors } from './errors';
@@ -30,6 +30,7 @@ export function renderJsonSchemas(): Record<string, string> {
       errors: { non_retryable: Object.values(NonRetryableErrors), retryable: Object.values(RetryableErrors) },
       progress: toSchema(Progress, 'input'),
       artifact_ref: toSchema(ArtifactRef, 'output'),
+      loss_history: toSchema(LossHistory, 'output'),
       activities,
     }),
     'recipe.json': pretty(toSchema(Recipe, 'input')),

@@ -2,6 +2,7 @@
 // `<campaign>/<stage>`; independent stages run at the same time. Read top to bottom, it is RECIPE.md.
 import { ApplicationFailure, condition, executeChild, getExternalWorkflowHandle, isCancellation, patched, setHandler } from '@temporalio/workflow';
 import type { CampaignInput, CampaignProgress } from '../contracts/campaign';
+import type { CampaignSummary } from '../contracts/campaign-summary';
 import { placedQueues, type Placement } from '../contracts/placement';
 import { HalaCampaign, HalaModel, HalaRecipeHash, HalaStage } from '../contracts/search-attributes';
 import { cpuActivities } from './activity-proxies';
@@ -60,7 +61,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     cpuActivities(recipe).writeCampaignReport({
       store_root: input.store_root,
       campaign_id: input.campaign_id,
-      report: { campaign_id: input.campaign_id, recipe: recipe.name, recipe_sha256: input.recipe_sha256, progress },
+      // The recipe rides along so `hala report` prices each stage by the pools it ran on.
+      report: { campaign_id: input.campaign_id, recipe: recipe.name, recipe_sha256: input.recipe_sha256, progress, recipe_spec: recipe } satisfies CampaignSummary,
     });
 
   // Approval gates the recipe declares (none: no command changes): they hold the stages of a kind.

@@ -65,3 +65,12 @@ def validate_output(activity: str, payload: Any) -> dict:
         # Our own output breaking the contract is a bug, not bad input from the caller.
         raise RuntimeError(e.message) from e
     return payload
+
+
+def validate_loss_history(payload: Any) -> dict:
+    """The train runner's loss_history.json (contracts/gpu-activities.ts LossHistory), before it is written."""
+    try:
+        _check(contract_file.load()["loss_history"], payload, "loss_history.json")
+    except HalaError as e:
+        raise RuntimeError(e.message) from e  # our own file breaking the contract is a bug
+    return payload

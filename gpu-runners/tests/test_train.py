@@ -57,6 +57,11 @@ def test_training_checkpoints_reports_progress_and_learns(uninterrupted):
     model_dir = store.fetch(result["model"])
     assert (model_dir / "tokenizer.json").exists() and (model_dir / "hala_run_config.json").exists()
 
+    # The loss curve `hala report` plots: every logged step, the same losses the heartbeats carried.
+    curve = json.loads(store.fetch(result["loss_history"]).read_text())["points"]
+    assert [p["step"] for p in curve] == list(range(1, STEPS + 1))
+    assert [p["loss"] for p in curve] == pytest.approx([e["metrics"]["loss"] for e in steps])
+
 
 def test_loss_is_on_assistant_tokens_only(world, tmp_path, monkeypatch):
     monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))

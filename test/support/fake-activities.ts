@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ArtifactRef } from '../../contracts/artifact';
-import type { ActivityRun } from '../../contracts/gpu-activities';
+import type { ActivityRun, LossHistory } from '../../contracts/gpu-activities';
 import type { GpuActivityFns } from '../../activities/gpu';
 import type { CpuActivityFns } from '../../activities/cpu-api';
 import { saveRefList } from '../../activities/ref-lists';
@@ -82,8 +82,8 @@ export function recordingActivities(opts: RecordingOptions) {
       return await body(input, call);
     };
   // GPU stand-ins also report how they ran, as every Python activity does.
-  const gpuRecord = <I extends object, O extends object>(name: string, body: (input: I) => O) =>
-    record<I, O & { run: ActivityRun }>(name, (input, call) => ({ ...body(input), run: fakeRun(name, call.start, call.end!) }));
+  const gpuRecord = <I extends object, O extends object>(name: string, body: (input: I) => O | Promise<O>) =>
+    record<I, O & { run: ActivityRun }>(name, async (input, call) => ({ ...(await body(input)), run: fakeRun(name, call.start, call.end!) }));
 
   type DataPlane = Omit<CpuActivityFns, 'openStage' | 'closeStage' | 'writeCampaignReport' | 'saveRefList' | 'loadRefPage' | 'previewGate'>;
   const cpu: DataPlane = {
@@ -108,12 +108,25 @@ export function recordingActivities(opts: RecordingOptions) {
       translations: ref(`${i.output_prefix}/translations.parquet`),
       rows: 10, generated_tokens: 100, seconds: 1, tokens_per_second: String(i.model).includes('fp8') ? 200 : 100, engine: 'transformers' as const, resumed_rows: 0, engine_batch_size: Number(i.batch_size), oom_halvings: 0,
     })),
-    train_sft: gpuRecord('train_sft', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), steps: 10, final_loss: 0.5, resumed_from_step: 0, seconds: 1, per_device_batch_size: 8, gradient_accumulation_steps: 1, oom_halvings: 0 })),
+    train_sft: gpuRecord('train_sft', async (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), loss_history: await fakeLossHistory(opts.store, i.output_prefix), steps: 10, final_loss: 0.5, resumed_from_step: 0, seconds: 1, per_device_batch_size: 8, gradient_accumulation_steps: 1, oom_halvings: 0 })),
     merge_slerp: gpuRecord('merge_slerp', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), tensors: 20, linear_fallbacks: 1 })),
     evaluate_benchmarks: gpuRecord('evaluate_benchmarks', (i) => ({ scores: { AlGhafa: 50 }, average: 50, report: ref(`${i.output_prefix}/report.json`, 'report'), batch_size: Number(i.batch_size), oom_halvings: 0 })),
     score_translation: gpuRecord('score_translation', (i) => ({ bleu: String((i.hypotheses as ArtifactRef).uri).includes('base') ? 1 : 40, chrf: String((i.hypotheses as ArtifactRef).uri).includes('base') ? 5 : 60, rows: 5, tokenize: 'intl' })),
   };
   return { calls, cpu, gpu };
+}
+
+/**
+ * A real loss_history.json in the store, as the train runner writes it: ten steps falling to final_loss
+ * 0.5, each run (prefix) at a pace of its own so that curves drawn together can be told apart.
+ */
+async function fakeLossHistory(store: ArtifactStore, prefix: string): Promise<ArtifactRef> {
+  const pace = 1 + parseInt(sha(prefix).slice(0, 2), 16) / 64;
+  const history: LossHistory = { points: Array.from({ length: 10 }, (_, k) => ({ step: k + 1, loss: 0.5 + 1.5 * ((9 - k) / 9) ** pace })) };
+  const text = JSON.stringify(history);
+  const uri = `${prefix}/loss_history.json`;
+  await store.putBytes(uri, text);
+  return { uri, sha256: sha(text), kind: 'report', bytes: Buffer.byteLength(text) };
 }
 
 /** True when the two calls' [start, end] intervals overlap. */

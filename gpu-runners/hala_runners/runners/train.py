@@ -11,6 +11,7 @@ Layout below `output_prefix`:
                                     RNG and data position included); complete once its manifest exists
   checkpoints/latest.json          {"step", "uri"} of the newest complete checkpoint
   model/                           final weights + tokenizer + hala_run_config.json
+  loss_history.json                the loss per logged step (contracts LossHistory), for `hala report`
 With an s3:// prefix the Trainer writes into a local scratch dir and each checkpoint is uploaded
 when saved. A retry resumes from `resume.checkpoint_uri` (the last heartbeat), else latest.json.
 
@@ -27,7 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .. import hub, progress, store
+from .. import contract, hub, progress, store
 from ..errors import bad_input
 from ..runner_harness import reproducible_config, run, save_config, scratch_dir
 from . import distributed, oom, preemption
@@ -92,6 +93,15 @@ def sft_args(cfg: Config, output_dir: Path, use_cpu: bool) -> dict[str, Any]:
         use_cpu=use_cpu,
     )
     return {**args, **distributed.strategy_args(k, cfg.gradient_checkpointing)}  # nothing with one process
+
+
+def loss_history(log_history: list[dict]) -> dict:
+    """Trainer.state.log_history -> LossHistory: one point per logged training step (the final
+    summary entry carries `train_loss`, not `loss`, and is left out)."""
+    keep = ("learning_rate", "grad_norm", "epoch")
+    points = [{"step": int(e["step"]), "loss": float(e["loss"]), **{k: float(e[k]) for k in keep if k in e}}
+              for e in log_history if "loss" in e and "step" in e]
+    return {"points": points}
 
 
 def checkpoint_step(uri_or_path: str) -> int:
@@ -257,11 +267,15 @@ def _run(cfg: Config, extra_callbacks: tuple = ()) -> dict:
     (final / "hala_run_config.json").write_text(json.dumps(
         {"runner": reproducible_config(cfg), "sft_config": trainer.args.to_dict()}, indent=2, sort_keys=True, default=str))
     model_ref = store.publish_dir(final, store.join(cfg.output_prefix, "model"), "model")
+    curve = final.parent / "loss_history.json"
+    curve.write_text(json.dumps(contract.validate_loss_history(loss_history(trainer.state.log_history)), indent=1))
+    curve_ref = store.publish_file(curve, store.join(cfg.output_prefix, "loss_history.json"), "report")
     # The last logged step loss; Trainer's run average when no step was logged (short runs).
     history = trainer.state.log_history
     losses = [e["loss"] for e in history if "loss" in e] or [e["train_loss"] for e in history if "train_loss" in e]
     return {
         "model": model_ref,
+        "loss_history": curve_ref,
         "steps": int(trainer.state.global_step),
         "final_loss": float(losses[-1]) if losses else 0.0,
         "resumed_from_step": checkpoint_step(prep.resume_uri) if prep.resume_uri else 0,
