@@ -3,14 +3,15 @@
 //   hala up [--then-run <recipe>] [--keep]      the local stack (dev server + UI :8233, workers)
 //   hala setup                                  prepare a namespace of any cluster (search attributes)
 //   hala run <recipe> [--id ID] [--watch] [--no-cache] [--rerun STAGE...]
-//   hala status <campaign-id> [--json]
+//   hala status <campaign-id> [--json] [--no-worker-after <minutes>]
+//   hala watch <campaign-id> [--json] [--interval <s>] [--no-worker-after <minutes>]   live bars
 //   hala pause | resume | cancel <campaign-id>   steer a running campaign
 //   hala ls                                     campaigns of the namespace
 //   hala workers [<recipe>]                     who polls each queue (the recipe's resource pools too)
 // Every command takes --profile, --namespace, --address; they connect as the temporal CLI does
 // (workers/temporal-connection.ts: flags, TEMPORAL_* variables, TEMPORAL_CONFIG_FILE's profile).
 // Run through npm:  npm run hala -- run recipes/tiny.yaml --watch
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CampaignProgress } from '../contracts/campaign';
 import { progressQuery } from '../workflows/definitions';
 import type { CampaignResult } from '../workflows/campaign';
@@ -19,14 +20,16 @@ import { loadRecipe } from './recipe-file';
 import { plannedStages } from '../workflows/stages/plan';
 import { startCampaign } from './start-campaign';
 import { renderSummary } from './summary';
-import { watchCampaign } from './watch';
+import { watchCampaign, watchMode, wantsColour, type WatchMode } from './watch';
+import { defaultNoWorkerAfterMinutes, findNoWorker, noWorkerText, parseNoWorkerAfter } from './no-worker';
+import { pendingWork } from './pending-work';
 import { loadCodecKeys } from '../security/codec-key';
 import { startCodecServer } from './codec-server';
 import { lineageOf } from './lineage-source';
 import { toDot, toMermaid, toText } from './lineage';
 import { connectClient, openConnection, resolveConnection, type ConnectionFlags, type TemporalConnection } from '../workers/temporal-connection';
 import { renderSetupReport, setupNamespace, SetupFailed } from '../workers/cluster-setup';
-import type { Client } from '@temporalio/client';
+import { type Client, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { DefaultQueues } from '../contracts/queues';
 import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, queueWorkers, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
 
@@ -52,7 +55,45 @@ function validRecipe(file: string) {
 
 interface RunFlags { id?: string; watch?: boolean; cache: boolean; rerun?: string[] }
 
-async function run(file: string, flags: RunFlags, temporal: TemporalConnection): Promise<CampaignResult | undefined> {
+/** `--no-worker-after <minutes>` (commander names it workerAfter: the `no-` is part of the phrase here). */
+const noWorkerAfterOption = () =>
+  new Option('--no-worker-after <minutes>', `say "no worker on <queue>" once an activity has waited this long on a queue nobody polls`)
+    .default(defaultNoWorkerAfterMinutes * 60_000, String(defaultNoWorkerAfterMinutes))
+    .argParser((v: string) => {
+      try {
+        return parseNoWorkerAfter(v);
+      } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
+      }
+    });
+
+interface WatchFlags { json?: boolean; interval: string; workerAfter: number }
+
+/** Follow a campaign to its end (hala watch, run --watch): the live view, then the summary; exit 1 unless it completed. */
+async function follow(c: Client, handle: WorkflowHandle, temporal: TemporalConnection, flags: Partial<WatchFlags> = {}): Promise<void> {
+  const mode: WatchMode = watchMode(process.stdout, flags.json ?? false);
+  const intervalS = Number(flags.interval ?? 2);
+  if (!(intervalS > 0)) throw new Error(`--interval must be a positive number of seconds (got ${flags.interval})`);
+  await watchCampaign(c, handle.workflowId, {
+    mode,
+    colour: wantsColour(process.stdout),
+    namespace: temporal.namespace,
+    intervalMs: intervalS * 1000,
+    noWorkerAfterMs: flags.workerAfter,
+  });
+  try {
+    const result = (await handle.result()) as CampaignResult;
+    if (mode !== 'json') console.log('\n' + renderSummary(result.progress, uiUrl, temporal.namespace));
+    if (result.progress.state !== 'completed') process.exitCode = 1;
+  } catch (err) {
+    const progress: CampaignProgress | undefined = await handle.query(progressQuery).catch(() => undefined);
+    if (progress && mode !== 'json') console.error('\n' + renderSummary(progress, uiUrl, temporal.namespace));
+    console.error(`hala: campaign ${handle.workflowId} failed: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`);
+    process.exitCode = 1;
+  }
+}
+
+async function run(file: string, flags: RunFlags, temporal: TemporalConnection): Promise<void> {
   const { recipe, sha256 } = validRecipe(file);
   const planned = plannedStages(recipe).map((s) => s.stage);
   const unknown = (flags.rerun ?? []).filter((s) => !planned.includes(s));
@@ -67,19 +108,7 @@ async function run(file: string, flags: RunFlags, temporal: TemporalConnection):
   if (forced.length > 0) {
     console.log(`hala: recomputing ${flags.cache ? forced.join(', ') : 'every stage'} from scratch, under fresh prefixes (no cache, no earlier checkpoints)`);
   }
-  if (!flags.watch) return undefined;
-  await watchCampaign(handle);
-  try {
-    const result = await handle.result();
-    console.log('\n' + renderSummary(result.progress, uiUrl, temporal.namespace));
-    return result;
-  } catch (err) {
-    const progress: CampaignProgress | undefined = await handle.query(progressQuery).catch(() => undefined);
-    if (progress) console.error('\n' + renderSummary(progress, uiUrl, temporal.namespace));
-    console.error(`hala: campaign ${handle.workflowId} failed: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`);
-    process.exitCode = 1;
-    return undefined;
-  }
+  if (flags.watch) await follow(c, handle, temporal);
 }
 
 program
@@ -113,7 +142,7 @@ program
   .command('run <recipe>')
   .description('validate a recipe and start its campaign')
   .option('--id <id>', 'campaign (workflow) id; default <recipe name>-<timestamp>')
-  .option('--watch', 'follow progress and print the summary at the end')
+  .option('--watch', 'follow progress as hala watch does, and print the summary at the end')
   .option('--no-cache', 'recompute every stage from scratch under fresh prefixes (no cache, no earlier checkpoints)')
   .option('--rerun <stage...>', 'recompute these stages from scratch (names as in the summary, e.g. sft-hala-350m)')
   .action(async (file: string, flags: RunFlags) => {
@@ -140,13 +169,50 @@ program
 
 program
   .command('status <campaign-id>')
-  .description('show a campaign: stages, artifacts, metrics')
-  .option('--json', 'print the progress as JSON')
-  .action(async (id: string, flags: { json?: boolean }) => {
+  .description('show a campaign: stages, artifacts, metrics, and any stage waiting on a queue nobody serves')
+  .option('--json', 'print the progress as JSON (with no_worker: the stages waiting for a worker)')
+  .addOption(noWorkerAfterOption())
+  .action(async (id: string, flags: { json?: boolean; workerAfter: number }) => {
     const temporal = temporalConnection();
     const c = await connectClient(temporal);
     const progress = await c.workflow.getHandle(id).query(progressQuery);
-    console.log(flags.json ? JSON.stringify(progress, null, 2) : renderSummary(progress, uiUrl, temporal.namespace));
+    const noWorker = await findNoWorker(c, temporal.namespace, await pendingWork(c, progress), flags.workerAfter);
+    const notes = Object.fromEntries(noWorker.map((n) => [n.stage, noWorkerText(n)]));
+    console.log(flags.json ? JSON.stringify({ ...progress, no_worker: noWorker }, null, 2) : renderSummary(progress, uiUrl, temporal.namespace, notes));
+  });
+
+program
+  .command('watch <campaign-id>')
+  .description('follow a campaign live: a bar per running stage (done/total, rate, ETA from heartbeats), finished stages with their headline metrics, then the summary')
+  .option('--json', 'newline-delimited JSON snapshots instead, one per interval')
+  .option('--interval <seconds>', 'how often to look', '2')
+  .addOption(noWorkerAfterOption())
+  .addHelpText(
+    'after',
+    `
+On a terminal the block is redrawn in place (colour unless NO_COLOR is set); when stdout is not a
+terminal it prints plain lines: one per stage change, and a progress line per running stage at most
+every 30 s or at each quarter done.
+Exit status: 0 the campaign completed, 1 it failed or was cancelled, 2 no such campaign.
+
+Example:
+  hala watch tiny-20261202-053000
+  hala watch tiny-20261202-053000 --json --interval 10 | jq -c '.stages[] | select(.live)'`,
+  )
+  .action(async (id: string, flags: WatchFlags) => {
+    const temporal = temporalConnection();
+    const c = await connectClient(temporal);
+    const handle = c.workflow.getHandle(id);
+    const described = await handle.describe().catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    });
+    if (described?.type !== 'campaign') {
+      console.error(`hala watch: ${described ? `${id} is a ${described.type} workflow, not a campaign` : `no campaign ${id} in namespace ${temporal.namespace} (hala ls lists them)`}`);
+      process.exitCode = 2;
+      return;
+    }
+    await follow(c, handle, temporal, flags);
   });
 
 /** A steering verb: one call, one sentence; a campaign that cannot be steered exits 2. */
