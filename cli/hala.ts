@@ -192,7 +192,7 @@ program
     `
 On a terminal the block is redrawn in place (colour unless NO_COLOR is set); when stdout is not a
 terminal it prints plain lines: one per stage change, and a progress line per running stage at most
-every 30 s or at each quarter done.
+every 30 s or at each quarter done. Ctrl-C stops watching, not the campaign.
 Exit status: 0 the campaign completed, 1 it failed or was cancelled, 2 no such campaign.
 
 Example:

@@ -52,6 +52,8 @@ export interface FrameOptions {
   width: number;
   /** When the watch began (ms), for the elapsed clock. */
   t0: number;
+  /** Terminal rows: a block taller than the screen cannot be redrawn in place, so it is folded. */
+  height?: number;
 }
 
 /** The terminal block: a header and one line per stage, running ones with a bar. */
@@ -64,7 +66,7 @@ export function terminalFrame(snap: WatchSnapshot, opts: FrameOptions): string[]
     return `[${'█'.repeat(full)}${'░'.repeat(cells - full)}]`;
   };
   const lines = [paint('bold', `campaign ${snap.campaign_id}  ${snap.state}  ${elapsed(snap, opts.t0)}`)];
-  for (const s of snap.stages) {
+  for (const s of fold(snap.stages, (opts.height ?? Infinity) - 2, lines)) {
     const label = s.stage.padEnd(name);
     let text: string;
     if (s.no_worker) text = `${paint('yellow', '▸')} ${label}  ${paint('red', noWorkerText({ stage: s.stage, ...s.no_worker }))}`;
@@ -76,6 +78,24 @@ export function terminalFrame(snap: WatchSnapshot, opts: FrameOptions): string[]
     lines.push(cut(text, opts.width));
   }
   return lines;
+}
+
+/**
+ * The stages to draw one line each when the screen has `room` lines for them: first the pending
+ * ones, then the finished ones, go into one count line each (pushed to `lines`), running ones never.
+ */
+const stagesText = (n: number) => `${n} stage${n === 1 ? '' : 's'}`;
+
+function fold(stages: StageLine[], room: number, lines: string[]): StageLine[] {
+  if (stages.length <= room) return stages;
+  const finished = (s: StageLine) => s.status === 'completed' || s.status === 'cached';
+  const pending = stages.filter((s) => s.status === 'pending').length;
+  if (stages.length - pending + 1 <= room) {
+    lines.push(`· ${stagesText(pending)} pending`);
+    return stages.filter((s) => s.status !== 'pending');
+  }
+  lines.push(`✓ ${stagesText(stages.filter(finished).length)} finished, ${pending} pending`);
+  return stages.filter((s) => s.status !== 'pending' && !finished(s));
 }
 
 /** Cut to `width` visible columns, keeping escape sequences whole (and closing any colour left open). */
@@ -132,8 +152,6 @@ export class PlainLog {
       if (s.status !== 'running' || s.no_worker || l?.done === undefined || !l.total) continue;
       const quarter = Math.min(3, Math.floor((l.done / l.total) * 4));
       const last = this.lastProgress.get(s.stage);
-      // Less done than last time: another shard or a retry; its quarters count afresh.
-      if (last && quarter < last.quarter) last.quarter = quarter;
       // The first sample is only the baseline, unless it is already past a quarter.
       const due = last ? quarter > last.quarter || now - last.t >= this.everyMs : quarter > 0;
       if (!last || due) this.lastProgress.set(s.stage, { t: last && !due ? last.t : now, quarter });

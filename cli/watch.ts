@@ -22,7 +22,7 @@ export interface WatchOptions {
   noWorkerAfterMs?: number;
   /** Plain mode: the most often a running stage gets a progress line (sooner at each quarter). */
   plainEveryMs?: number;
-  out?: Pick<NodeJS.WriteStream, 'write'> & { columns?: number };
+  out?: Pick<NodeJS.WriteStream, 'write'> & { columns?: number; rows?: number };
 }
 
 /** A terminal gets the redrawn block; a pipe or a file gets plain lines; --json gets NDJSON. */
@@ -71,7 +71,7 @@ function sink(opts: WatchOptions, out: NonNullable<WatchOptions['out']>, t0: num
   }
   let drawn = 0;
   return (snap) => {
-    const lines = terminalFrame(snap, { colour: opts.colour, width: out.columns ?? 100, t0 });
+    const lines = terminalFrame(snap, { colour: opts.colour, width: out.columns ?? 100, height: out.rows, t0 });
     // Back to the block's first line, clear to the end of the screen, draw the new block.
     out.write((drawn > 0 ? `\x1b[${drawn}A\r\x1b[J` : '') + lines.join('\n') + '\n');
     drawn = lines.length;

@@ -62,6 +62,16 @@ describe('terminalFrame', () => {
     expect(coloured[1]!.replace(/\x1b\[[0-9;]*m/g, '')).toBe(plain[1]);
   });
 
+  it('folds pending, then finished stages into a count when the screen is too short for the block', () => {
+    const pending = (stage: string): StageLine => ({ stage, kind: 'x', status: 'pending', forced: false });
+    const stages = [filter, running(40), pending('merge-a'), pending('merge-b')];
+    expect(terminalFrame(snap(1, stages), { colour: false, width: 200, t0, height: 6 })).toHaveLength(5);
+    expect(terminalFrame(snap(1, stages), { colour: false, width: 200, t0, height: 5 }).slice(1, 2)).toEqual(['· 2 stages pending']);
+    const short = terminalFrame(snap(1, stages), { colour: false, width: 200, t0, height: 4 });
+    expect(short.slice(1, 2)).toEqual(['✓ 1 stage finished, 2 pending']);
+    expect(short[2]).toMatch(/^▸ sft-hala-350m /);
+  });
+
   it('says which stage has no worker instead of a bar', () => {
     const stranded: StageLine = { ...running(0), live: { activities: 1, waiting: 1, metrics: {} }, no_worker: { queue: 'hala-gpu-train', activity: 'train_sft', waiting_s: 312 } };
     expect(terminalFrame(snap(1, [stranded]), { colour: false, width: 200, t0 })[1]).toBe('▸ sft-hala-350m  no worker on hala-gpu-train for 5 min');
@@ -78,9 +88,11 @@ describe('PlainLog', () => {
     expect(log.lines(snap(3, [running(26, { rate: 8, eta_s: 9 })]))).toEqual(['[0:03] sft-hala-350m train 26/100 (26%) 8.0/s ETA 0:09 loss=0.500']);
     expect(log.lines(snap(20, [running(30)]))).toEqual([]);
     expect(log.lines(snap(34, [running(31)]))).toEqual(['[0:34] sft-hala-350m train 31/100 (31%) loss=0.500']);
-    // Another shard starts at 0: its quarters count again.
+    // Another shard starts at 0 (a fan-out of short shards): no quarter lines for each, the interval rules.
     expect(log.lines(snap(35, [running(2)]))).toEqual([]);
-    expect(log.lines(snap(36, [running(27)]))).toHaveLength(1);
+    expect(log.lines(snap(36, [running(27)]))).toEqual([]);
+    expect(log.lines(snap(64, [running(12)]))).toEqual(['[1:04] sft-hala-350m train 12/100 (12%) loss=0.500']);
+    expect(log.lines(snap(65, [running(26)]))).toHaveLength(1);
     const done: StageLine = { ...filter, stage: 'sft-hala-350m', kind: 'sft', headline: { steps: 10, final_loss: 0.5 } };
     const out = log.lines(snap(40, [done]));
     expect(out).toEqual(['[0:40] sft-hala-350m completed 2.0s steps=10 final_loss=0.500']);
