@@ -11,25 +11,22 @@
 // Every command takes --profile, --namespace, --address; they connect as the temporal CLI does
 // (workers/temporal-connection.ts: flags, TEMPORAL_* variables, TEMPORAL_CONFIG_FILE's profile).
 // Run through npm:  npm run hala -- run recipes/tiny.yaml --watch
-import { Command, InvalidArgumentError, Option } from 'commander';
-import type { CampaignProgress } from '../contracts/campaign';
+import { Command } from 'commander';
 import { progressQuery } from '../workflows/definitions';
-import type { CampaignResult } from '../workflows/campaign';
 import { startLocalStack } from '../workers/local-stack';
 import { loadRecipe } from './recipe-file';
 import { plannedStages } from '../workflows/stages/plan';
 import { startCampaign } from './start-campaign';
 import { renderSummary } from './summary';
-import { watchCampaign, watchMode, wantsColour, type WatchMode } from './watch';
-import { defaultNoWorkerAfterMinutes, findNoWorker, noWorkerText, parseNoWorkerAfter } from './no-worker';
-import { pendingWork } from './pending-work';
+import { follow, noWorkerAfterOption, watchVerb, type WatchFlags } from './follow';
+import { campaignNoWorker, noWorkerText } from './no-worker';
 import { loadCodecKeys } from '../security/codec-key';
 import { startCodecServer } from './codec-server';
 import { lineageOf } from './lineage-source';
 import { toDot, toMermaid, toText } from './lineage';
 import { connectClient, openConnection, resolveConnection, type ConnectionFlags, type TemporalConnection } from '../workers/temporal-connection';
 import { renderSetupReport, setupNamespace, SetupFailed } from '../workers/cluster-setup';
-import { type Client, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { DefaultQueues } from '../contracts/queues';
 import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, queueWorkers, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
 
@@ -55,44 +52,6 @@ function validRecipe(file: string) {
 
 interface RunFlags { id?: string; watch?: boolean; cache: boolean; rerun?: string[] }
 
-/** `--no-worker-after <minutes>` (commander names it workerAfter: the `no-` is part of the phrase here). */
-const noWorkerAfterOption = () =>
-  new Option('--no-worker-after <minutes>', `say "no worker on <queue>" once an activity has waited this long on a queue nobody polls`)
-    .default(defaultNoWorkerAfterMinutes * 60_000, String(defaultNoWorkerAfterMinutes))
-    .argParser((v: string) => {
-      try {
-        return parseNoWorkerAfter(v);
-      } catch (err) {
-        throw new InvalidArgumentError((err as Error).message);
-      }
-    });
-
-interface WatchFlags { json?: boolean; interval: string; workerAfter: number }
-
-/** Follow a campaign to its end (hala watch, run --watch): the live view, then the summary; exit 1 unless it completed. */
-async function follow(c: Client, handle: WorkflowHandle, temporal: TemporalConnection, flags: Partial<WatchFlags> = {}): Promise<void> {
-  const mode: WatchMode = watchMode(process.stdout, flags.json ?? false);
-  const intervalS = Number(flags.interval ?? 2);
-  if (!(intervalS > 0)) throw new Error(`--interval must be a positive number of seconds (got ${flags.interval})`);
-  await watchCampaign(c, handle.workflowId, {
-    mode,
-    colour: wantsColour(process.stdout),
-    namespace: temporal.namespace,
-    intervalMs: intervalS * 1000,
-    noWorkerAfterMs: flags.workerAfter,
-  });
-  try {
-    const result = (await handle.result()) as CampaignResult;
-    if (mode !== 'json') console.log('\n' + renderSummary(result.progress, uiUrl, temporal.namespace));
-    if (result.progress.state !== 'completed') process.exitCode = 1;
-  } catch (err) {
-    const progress: CampaignProgress | undefined = await handle.query(progressQuery).catch(() => undefined);
-    if (progress && mode !== 'json') console.error('\n' + renderSummary(progress, uiUrl, temporal.namespace));
-    console.error(`hala: campaign ${handle.workflowId} failed: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`);
-    process.exitCode = 1;
-  }
-}
-
 async function run(file: string, flags: RunFlags, temporal: TemporalConnection): Promise<void> {
   const { recipe, sha256 } = validRecipe(file);
   const planned = plannedStages(recipe).map((s) => s.stage);
@@ -108,7 +67,7 @@ async function run(file: string, flags: RunFlags, temporal: TemporalConnection):
   if (forced.length > 0) {
     console.log(`hala: recomputing ${flags.cache ? forced.join(', ') : 'every stage'} from scratch, under fresh prefixes (no cache, no earlier checkpoints)`);
   }
-  if (flags.watch) await follow(c, handle, temporal);
+  if (flags.watch) await follow(c, handle, temporal, uiUrl);
 }
 
 program
@@ -176,7 +135,12 @@ program
     const temporal = temporalConnection();
     const c = await connectClient(temporal);
     const progress = await c.workflow.getHandle(id).query(progressQuery);
-    const noWorker = await findNoWorker(c, temporal.namespace, await pendingWork(c, progress), flags.workerAfter);
+    // The campaign's own answer comes first: a worker check that fails (no permission to describe
+    // task queues, say) is named, and status still prints.
+    const noWorker = await campaignNoWorker(c, temporal.namespace, progress, flags.workerAfter).catch((err: Error) => {
+      console.error(`hala status: could not check for stages waiting on a queue nobody polls: ${err.message}`);
+      return [];
+    });
     const notes = Object.fromEntries(noWorker.map((n) => [n.stage, noWorkerText(n)]));
     console.log(flags.json ? JSON.stringify({ ...progress, no_worker: noWorker }, null, 2) : renderSummary(progress, uiUrl, temporal.namespace, notes));
   });
@@ -201,18 +165,7 @@ Example:
   )
   .action(async (id: string, flags: WatchFlags) => {
     const temporal = temporalConnection();
-    const c = await connectClient(temporal);
-    const handle = c.workflow.getHandle(id);
-    const described = await handle.describe().catch((err: unknown) => {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      throw err;
-    });
-    if (described?.type !== 'campaign') {
-      console.error(`hala watch: ${described ? `${id} is a ${described.type} workflow, not a campaign` : `no campaign ${id} in namespace ${temporal.namespace} (hala ls lists them)`}`);
-      process.exitCode = 2;
-      return;
-    }
-    await follow(c, handle, temporal, flags);
+    await watchVerb(await connectClient(temporal), id, temporal, uiUrl, flags);
   });
 
 /** A steering verb: one call, one sentence; a campaign that cannot be steered exits 2. */

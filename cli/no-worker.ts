@@ -2,7 +2,8 @@
 // worker, on a queue nobody polls, says so instead of waiting silently. Shared by `hala status`
 // and `hala watch`; the pollers come from the same task-queue description as `hala workers`.
 import type { Client } from '@temporalio/client';
-import type { StageWork } from './pending-work';
+import type { CampaignProgress } from '../contracts/campaign';
+import { pendingWork, type StageWork } from './pending-work';
 import { queueWorkers } from './steer';
 
 /** Default wait before an unpicked activity on an unpolled queue is reported (`--no-worker-after`). */
@@ -37,6 +38,11 @@ export async function findNoWorker(client: Client, namespace: string, work: Stag
     if ((byStage.get(w.stage)?.waiting_s ?? -1) < w.waiting_s) byStage.set(w.stage, w);
   }
   return [...byStage.values()];
+}
+
+/** The running stages of a campaign that wait on a queue nobody polls (what `hala status` shows). */
+export async function campaignNoWorker(client: Client, namespace: string, progress: CampaignProgress, afterMs: number): Promise<NoWorker[]> {
+  return findNoWorker(client, namespace, await pendingWork(client, progress), afterMs);
 }
 
 /** `no worker on hala-gpu-train for 5 min` (seconds below a minute). */
