@@ -9,6 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNoWorker } from '../../cli/no-worker';
 import { pendingWork } from '../../cli/pending-work';
+import type { WatchSnapshot } from '../../cli/watch-snapshot';
 import { startCampaign } from '../../cli/start-campaign';
 import type { Recipe } from '../../contracts/recipe';
 import { progressQuery } from '../../workflows/definitions';
@@ -87,17 +88,22 @@ describe('hala watch', () => {
     expect(frames.length, tty.stdout.slice(0, 2000) + tty.stderr).toBeGreaterThan(5);
     expect(tty.stdout).toMatch(colours);
     expect(tty.stdout).toContain('█');
+    // One activity's own count, frame after frame: a stage with one activity in flight (not a
+    // fan-out's sum, which also rises when a shard joins), the same phase.
     const doneByStage = new Map<string, number[]>();
     for (const frame of frames) {
       for (const line of frame.replace(colours, '').split('\n')) {
-        const m = /^▸ (\S+)\s+\S+ \[[█░]+\] (\d+)\/(\d+) \((\d+)%\)/.exec(line);
-        if (m) doneByStage.set(m[1]!, [...(doneByStage.get(m[1]!) ?? []), Number(m[2])]);
+        const m = /^▸ (\S+)\s+(\S+) \[[█░]+\] (\d+)\/\d+ \(\d+%\)(.*)$/.exec(line.trimEnd());
+        if (!m || m[4]!.includes('in flight')) continue;
+        const key = `${m[1]} ${m[2]}`;
+        doneByStage.set(key, [...(doneByStage.get(key) ?? []), Number(m[3])]);
       }
     }
     const rising = [...doneByStage.entries()].filter(([, seen]) => seen.some((d, i) => i > 0 && d > seen[i - 1]!));
     expect(rising.length, JSON.stringify([...doneByStage])).toBeGreaterThan(0);
-    // Rate and ETA come from successive samples.
+    // Rate and ETA come from successive samples; finished stages show their headline metrics.
     expect(tty.stdout.replace(colours, '')).toMatch(/\d+\/\d+ \(\d+%\) [\d.]+\/s ETA \d+:\d\d/);
+    expect(tty.stdout.replace(colours, '')).toMatch(/^✓ filter-opus\s+completed [\d.]+s read=10 kept=8\r?$/m);
 
     // (b) The pipe: the same campaign as plain appended lines, never a control character, then the summary.
     const piped = await intoPipe;
@@ -140,6 +146,16 @@ describe('hala watch', () => {
     // The watch says it on the stage's line, then keeps watching (stopped here once it has).
     const watched = await collect(hala('watch', 'watch-no-worker', '--no-worker-after', '0.03', '--interval', '0.5'), (out) => /no worker on/.test(out), 60_000);
     expect(watched.stdout).toMatch(/^\[\d+:\d\d\] compress-teacher\s+no worker on hala-gpu-nobody for \d+ s$/m);
+    // --json: one snapshot per line, the same finding as a field of the stage.
+    const ndjson = await collect(hala('watch', 'watch-no-worker', '--json', '--no-worker-after', '0.03', '--interval', '0.5'), (out) => /"no_worker"/.test(out), 60_000);
+    // Whole lines only: the last may have been cut when the watch was stopped.
+    const snapshots = ndjson.stdout.split('\n').slice(0, -1).map((line) => JSON.parse(line) as WatchSnapshot);
+    const waitingLines = snapshots.map((snap) => snap.stages.find((s) => s.stage === 'compress-teacher')!).filter((s) => s.no_worker);
+    expect(waitingLines[0]).toMatchObject({
+      status: 'running',
+      live: { activities: 1, waiting: 1 },
+      no_worker: { queue: 'hala-gpu-nobody', activity: 'compress_teacher', waiting_s: expect.any(Number) },
+    });
   }, 240_000);
 
   it('refuses a campaign that is not there, with exit status 2', async () => {
