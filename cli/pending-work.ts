@@ -4,6 +4,7 @@
 // (contracts/progress.ts). `hala watch` draws its bars from this; `hala status` and `watch` find
 // work that no worker picks up in it (no-worker.ts).
 import type { Client } from '@temporalio/client';
+import type { LoadedDataConverter, Payload } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { temporal } from '@temporalio/proto';
 import type { CampaignProgress } from '../contracts/campaign';
@@ -37,6 +38,18 @@ const stateNames: Partial<Record<number, PendingWork['state']>> = {
   [PendingActivityState.PENDING_ACTIVITY_STATE_STARTED]: 'started',
   [PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED]: 'cancel_requested',
 };
+
+/**
+ * The Progress in a pending activity's heartbeat details, decoded as the workers encoded it: through
+ * the client's codec (encrypted when HALA_CODEC_KEY is set). None when there is no heartbeat yet,
+ * it is not a Progress, or this client lacks the key.
+ */
+export async function heartbeatProgress(converter: LoadedDataConverter, payloads: Payload[] | null | undefined): Promise<Progress | undefined> {
+  if (!payloads?.length) return undefined;
+  const details = await decodeFromPayloadsAtIndex<unknown>(converter, 0, payloads).catch(() => undefined);
+  const parsed = Progress.safeParse(details);
+  return parsed.success ? parsed.data : undefined;
+}
 
 const toDate = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
   t?.seconds == null ? undefined : new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6));
@@ -73,11 +86,7 @@ async function activitiesOf(client: Client, workflowId: string, described: Descr
   const converter = client.workflow.options.loadedDataConverter;
   return Promise.all(
     (described?.pendingActivities ?? []).map(async (a) => {
-      // Decoded as the workers encoded it: through the client's codec (encrypted when HALA_CODEC_KEY is set).
-      const details = a.heartbeatDetails?.payloads?.length
-        ? await decodeFromPayloadsAtIndex<unknown>(converter, 0, a.heartbeatDetails.payloads).catch(() => undefined)
-        : undefined;
-      const parsed = details === undefined ? undefined : Progress.safeParse(details);
+      const progress = await heartbeatProgress(converter, a.heartbeatDetails?.payloads);
       const scheduled = toDate(a.scheduledTime);
       const queue = a.activityOptions?.taskQueue?.name ?? undefined;
       return {
@@ -88,7 +97,7 @@ async function activitiesOf(client: Client, workflowId: string, described: Descr
         attempt: a.attempt ?? 1,
         ...(queue ? { queue } : {}),
         ...(scheduled ? { scheduled_at: scheduled } : {}),
-        ...(parsed?.success ? { progress: parsed.data } : {}),
+        ...(progress ? { progress } : {}),
       };
     }),
   );

@@ -1,6 +1,13 @@
-// The pure parts of `hala watch`: pace from heartbeat samples, the terminal block, the plain log's
-// throttling, the "no worker" wording and its flag. The command itself is test/workflow/watch.test.ts.
+// The pure parts of `hala watch`: heartbeat details through the codec, pace from samples, the
+// terminal block, the plain log's throttling, the "no worker" wording and its flag.
+// The command itself, on the dev server: test/workflow/watch.test.ts.
+import { randomBytes } from 'node:crypto';
+import { encodeToPayloads, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import { describe, expect, it } from 'vitest';
+import { heartbeatProgress } from '../../cli/pending-work';
+import type { Progress } from '../../contracts/progress';
+import { keyIdOf, type CodecKeyring } from '../../security/codec-key';
+import { EncryptionCodec } from '../../security/payload-codec';
 import { noWorkerText, parseNoWorkerAfter } from '../../cli/no-worker';
 import { ProgressRate } from '../../cli/progress-rate';
 import { wantsColour, watchMode } from '../../cli/watch';
@@ -124,5 +131,22 @@ describe('watch modes and flags', () => {
     expect(() => parseNoWorkerAfter('soon')).toThrow('--no-worker-after must be a positive number of minutes (got "soon"), e.g. --no-worker-after 5');
     expect(() => parseNoWorkerAfter('0')).toThrow(/positive/);
     expect(clock(3725)).toBe('1:02:05');
+  });
+});
+
+describe('heartbeatProgress', () => {
+  const progress: Progress = { phase: 'train', done: 40, total: 100, checkpoint_uri: 'file:///s/step-40', metrics: { loss: 0.5 } };
+  const key = randomBytes(32);
+  const keys: CodecKeyring = { active: { id: keyIdOf(key), key }, byId: new Map([[keyIdOf(key), key]]) };
+
+  it('reads Progress through the codec the payloads were encrypted with', async () => {
+    const converter = loadDataConverter({ payloadCodecs: [new EncryptionCodec(keys)] });
+    const payloads = (await encodeToPayloads(converter, progress))!;
+    expect(Buffer.from(payloads[0]!.metadata!.encoding!).toString()).toBe('binary/encrypted');
+    expect(await heartbeatProgress(converter, payloads)).toEqual(progress);
+    // Without the key, or for details that are not a Progress: no bar rather than a wrong one.
+    expect(await heartbeatProgress(loadDataConverter(), payloads)).toBeUndefined();
+    expect(await heartbeatProgress(converter, await encodeToPayloads(converter, { step: 3 }))).toBeUndefined();
+    expect(await heartbeatProgress(converter, [])).toBeUndefined();
   });
 });
