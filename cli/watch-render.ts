@@ -41,9 +41,8 @@ function liveText(line: StageLine, bar?: (fraction: number) => string): string {
 
 function doneText(line: StageLine): string {
   const secs = line.started_at && line.ended_at ? (Date.parse(line.ended_at) - Date.parse(line.started_at)) / 1000 : undefined;
-  return [line.status + (line.forced ? ' (forced)' : ''), secs !== undefined ? `${secs.toFixed(1)}s` : '', metricsText(line.headline ?? {}), line.error ? `: ${line.error}` : '']
-    .filter(Boolean)
-    .join(' ');
+  const head = [line.status + (line.forced ? ' (forced)' : ''), secs !== undefined ? `${secs.toFixed(1)}s` : '', metricsText(line.headline ?? {})].filter(Boolean).join(' ');
+  return line.error ? `${head}: ${line.error}` : head;
 }
 
 export interface FrameOptions {

@@ -104,6 +104,8 @@ describe('PlainLog', () => {
     const out = log.lines(snap(40, [done]));
     expect(out).toEqual(['[0:40] sft-hala-350m completed 2.0s steps=10 final_loss=0.500']);
     expect(log.lines(snap(41, [done]))).toEqual([]);
+    const failed: StageLine = { ...done, stage: 'merge-hala-350m', status: 'failed', headline: undefined, error: 'RunnerFailed: boom' };
+    expect(log.lines(snap(42, [done, failed]))).toEqual(['[0:42] merge-hala-350m failed 2.0s: RunnerFailed: boom']);
   });
 
   it('says once when a stage starts waiting for a missing worker', () => {
