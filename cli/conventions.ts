@@ -32,7 +32,7 @@ export const VerbExamples: Record<string, string> = {
   plan: 'npx hala plan recipes/hala-paper.yaml',
   run: 'npx hala run recipes/tiny.yaml --watch --rerun sft-hala-350m',
   status: 'npx hala status tiny-20261202-0530 --json',
-  watch: 'npx hala watch tiny-20261202-0530',
+  watch: "npx hala watch tiny-20261202-0530\n  npx hala watch tiny-20261202-0530 --json --interval 10 | jq -c '.stages[] | select(.live)'",
   pause: 'npx hala pause tiny-20261202-0530',
   resume: 'npx hala resume tiny-20261202-0530',
   cancel: 'npx hala cancel tiny-20261202-0530',
@@ -74,6 +74,6 @@ function usageErrorsExit2(err: CommanderError): never {
 }
 
 /** Whether to colour what goes to `stream`: a terminal, NO_COLOR unset (https://no-color.org), TERM not dumb. */
-export function useColour(stream: NodeJS.WriteStream = process.stdout): boolean {
-  return Boolean(stream.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+export function useColour(stream: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb';
 }

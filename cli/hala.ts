@@ -4,7 +4,8 @@
 //   hala setup                                  prepare a namespace of any cluster (search attributes)
 //   hala plan <recipe> [--json]                 rows, sizes, GPU-hours and cost per stage, before any spend
 //   hala run <recipe> [--id ID] [--watch] [--no-cache] [--rerun STAGE...]
-//   hala status <campaign-id> [--json]
+//   hala status <campaign-id> [--json] [--no-worker-after <minutes>]
+//   hala watch <campaign-id> [--json] [--interval <s>] [--no-worker-after <minutes>]   live bars
 //   hala pause | resume | cancel <campaign-id>   steer a running campaign
 //   hala approve <campaign-id> <gate> [--by NAME] [--note TEXT]   let a campaign past an approval gate
 //   hala ls                                     campaigns of the namespace
@@ -15,15 +16,14 @@
 // Run from the clone through the package's own bin:  npx hala run recipes/tiny.yaml --watch
 // Examples under each verb's --help and the exit codes: cli/conventions.ts.
 import { Command } from 'commander';
-import type { CampaignProgress } from '../contracts/campaign';
 import { progressQuery } from '../workflows/definitions';
-import type { CampaignResult } from '../workflows/campaign';
 import { startLocalStack } from '../workers/local-stack';
 import { loadRecipe } from './recipe-file';
 import { plannedStages } from '../workflows/stages/plan';
 import { startCampaign } from './start-campaign';
 import { renderSummary } from './summary';
-import { watchCampaign } from './watch';
+import { follow, noWorkerAfterOption, watchVerb, type WatchFlags } from './follow';
+import { campaignNoWorker, noWorkerText } from './no-worker';
 import { loadCodecKeys } from '../security/codec-key';
 import { startCodecServer } from './codec-server';
 import { lineageOf } from './lineage-source';
@@ -62,7 +62,7 @@ function validRecipe(file: string) {
 
 interface RunFlags { id?: string; watch?: boolean; cache: boolean; rerun?: string[] }
 
-async function run(file: string, flags: RunFlags, temporal: TemporalConnection): Promise<CampaignResult | undefined> {
+async function run(file: string, flags: RunFlags, temporal: TemporalConnection): Promise<void> {
   const { recipe, sha256 } = validRecipe(file);
   const planned = plannedStages(recipe).map((s) => s.stage);
   const unknown = (flags.rerun ?? []).filter((s) => !planned.includes(s));
@@ -77,19 +77,7 @@ async function run(file: string, flags: RunFlags, temporal: TemporalConnection):
   if (forced.length > 0) {
     console.log(`hala: recomputing ${flags.cache ? forced.join(', ') : 'every stage'} from scratch, under fresh prefixes (no cache, no earlier checkpoints)`);
   }
-  if (!flags.watch) return undefined;
-  await watchCampaign(handle);
-  try {
-    const result = await handle.result();
-    console.log('\n' + renderSummary(result.progress, uiUrl, temporal.namespace));
-    return result;
-  } catch (err) {
-    const progress: CampaignProgress | undefined = await handle.query(progressQuery).catch(() => undefined);
-    if (progress) console.error('\n' + renderSummary(progress, uiUrl, temporal.namespace));
-    console.error(`hala: campaign ${handle.workflowId} failed: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`);
-    process.exitCode = ExitCode.failed;
-    return undefined;
-  }
+  if (flags.watch) await follow(c, handle, temporal, uiUrl);
 }
 
 program
@@ -123,7 +111,7 @@ program
   .command('run <recipe>')
   .description('validate a recipe and start its campaign')
   .option('--id <id>', 'campaign (workflow) id; default <recipe name>-<timestamp>')
-  .option('--watch', 'follow progress and print the summary at the end')
+  .option('--watch', 'follow progress as hala watch does, and print the summary at the end')
   .option('--no-cache', 'recompute every stage from scratch under fresh prefixes (no cache, no earlier checkpoints)')
   .option('--rerun <stage...>', 'recompute these stages from scratch (names as in the summary, e.g. sft-hala-350m)')
   .action(async (file: string, flags: RunFlags) => {
@@ -160,13 +148,40 @@ program
 
 program
   .command('status <campaign-id>')
-  .description('show a campaign: stages, artifacts, metrics')
-  .option('--json', 'print the progress as JSON')
-  .action(async (id: string, flags: { json?: boolean }) => {
+  .description('show a campaign: stages, artifacts, metrics, and any stage waiting on a queue nobody serves')
+  .option('--json', 'print the progress as JSON (with no_worker: the stages waiting for a worker)')
+  .addOption(noWorkerAfterOption())
+  .action(async (id: string, flags: { json?: boolean; workerAfter: number }) => {
     const temporal = temporalConnection();
     const c = await connectClient(temporal);
     const progress = await c.workflow.getHandle(id).query(progressQuery);
-    console.log(flags.json ? JSON.stringify(progress, null, 2) : renderSummary(progress, uiUrl, temporal.namespace));
+    // The campaign's own answer comes first: a worker check that fails (no permission to describe
+    // task queues, say) is named, and status still prints.
+    const noWorker = await campaignNoWorker(c, temporal.namespace, progress, flags.workerAfter).catch((err: Error) => {
+      console.error(`hala status: could not check for stages waiting on a queue nobody polls: ${err.message}`);
+      return [];
+    });
+    const notes = Object.fromEntries(noWorker.map((n) => [n.stage, noWorkerText(n)]));
+    console.log(flags.json ? JSON.stringify({ ...progress, no_worker: noWorker }, null, 2) : renderSummary(progress, uiUrl, temporal.namespace, notes));
+  });
+
+program
+  .command('watch <campaign-id>')
+  .description('follow a campaign live: a bar per running stage (done/total, rate, ETA from heartbeats), finished stages with their headline metrics, then the summary')
+  .option('--json', 'newline-delimited JSON snapshots instead, one per interval')
+  .option('--interval <seconds>', 'how often to look', '2')
+  .addOption(noWorkerAfterOption())
+  .addHelpText(
+    'after',
+    `
+On a terminal the block is redrawn in place (colour unless NO_COLOR is set); when stdout is not a
+terminal it prints plain lines: one per stage change, and a progress line per running stage at most
+every 30 s or at each quarter done. Ctrl-C stops watching, not the campaign.
+It exits 1 when the campaign failed or was cancelled, 2 when there is no such campaign.`,
+  )
+  .action(async (id: string, flags: WatchFlags) => {
+    const temporal = temporalConnection();
+    await watchVerb(await connectClient(temporal), id, temporal, uiUrl, flags);
   });
 
 /** A steering verb: one call, one sentence; a campaign that cannot be steered exits 2. */

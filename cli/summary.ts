@@ -7,7 +7,7 @@ import { renderGates } from './gate-summary';
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits));
 
-function duration(s: StageReport): string {
+export function duration(s: StageReport): string {
   if (!s.started_at || !s.ended_at) return '';
   const secs = (Date.parse(s.ended_at) - Date.parse(s.started_at)) / 1000;
   return secs >= 60 ? `${Math.floor(secs / 60)}m${String(Math.round(secs % 60)).padStart(2, '0')}s` : `${secs.toFixed(1)}s`;
@@ -23,17 +23,24 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
 }
 
-function metricText(s: StageReport): string {
+/** The figures a finished stage is judged by (its declaration's headline), in declared order. */
+export function headlineMetrics(s: StageReport): Record<string, number> {
   const names = declarationOf(s.kind)?.headline ?? [];
-  return names.filter((n) => s.metrics[n] !== undefined).map((n) => `${n}=${fmt(s.metrics[n], Number.isInteger(s.metrics[n]) ? 0 : 2)}`).join(' ');
+  return Object.fromEntries(names.filter((n) => s.metrics[n] !== undefined).map((n) => [n, s.metrics[n]!]));
 }
 
-export function renderSummary(progress: CampaignProgress, uiUrl: string, namespace = 'default'): string {
+export function metricText(s: StageReport): string {
+  return Object.entries(headlineMetrics(s)).map(([n, v]) => `${n}=${fmt(v, Number.isInteger(v) ? 0 : 2)}`).join(' ');
+}
+
+/** `notes`: a word on a stage's line, by stage name (`no worker on hala-gpu-train for 5 min`). */
+export function renderSummary(progress: CampaignProgress, uiUrl: string, namespace = 'default', notes: Record<string, string> = {}): string {
   const out: string[] = [];
   const rows = [['stage', 'status', 'time', 'artifact', 'sha256', 'metrics']];
   for (const s of progress.stages) {
     const first = s.artifacts[0];
-    rows.push([s.stage, s.forced && s.status === 'completed' ? 'forced' : s.status, duration(s), first ? shortUri(first.uri) : '', first ? first.sha256.slice(0, 12) : '', metricText(s)]);
+    const status = s.forced && s.status === 'completed' ? 'forced' : s.status;
+    rows.push([s.stage, notes[s.stage] ? `${status}: ${notes[s.stage]}` : status, duration(s), first ? shortUri(first.uri) : '', first ? first.sha256.slice(0, 12) : '', metricText(s)]);
   }
   out.push(table(rows), '');
   const gates = renderGates(progress);

@@ -58,7 +58,8 @@ describe('tiny campaign, end to end', () => {
     sha256 = loaded.sha256;
     const t0 = Date.now();
     const handle = await startCampaign(client, recipe, sha256, { id: 'e2e-tiny' });
-    const watching = watchCampaign(handle, (line) => console.log(`e2e ${line}`), 5000);
+    const out = { write: (text: string) => process.stdout.write(text.replace(/^(?=.)/gm, 'e2e ')) };
+    const watching = watchCampaign(client, handle.workflowId, { mode: 'plain', colour: false, namespace: 'default', intervalMs: 5000, out });
     result = await handle.result();
     await watching;
     wallSeconds = (Date.now() - t0) / 1000;

@@ -58,7 +58,9 @@ export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: H
   ];
   // Every GPU queue the recipe may schedule on: its roles' queues and its resource classes' pools.
   const gpuQueues = new Set([...(['quantize', 'infer', 'train', 'eval'] as const).map((role) => recipe.queues[role]), ...Object.values(recipe.resources.classes).map((c) => c.queue)]);
-  for (const taskQueue of gpuQueues) workers.push(await Worker.create({ connection, taskQueue, activities: fakes.gpu }));
+  // Heartbeats go out at most every 200 ms (not Temporal's default of up to a minute): the fakes'
+  // whole run is milliseconds to seconds, and `hala watch` reads their progress from them.
+  for (const taskQueue of gpuQueues) workers.push(await Worker.create({ connection, taskQueue, activities: fakes.gpu, maxHeartbeatThrottleInterval: '200ms' }));
   const running = workers.map((w) => w.run());
   return {
     recipe,

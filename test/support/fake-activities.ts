@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ArtifactRef } from '../../contracts/artifact';
 import type { ActivityRun, LossHistory } from '../../contracts/gpu-activities';
+import type { Progress } from '../../contracts/progress';
 import type { GpuActivityFns } from '../../activities/gpu';
 import type { CpuActivityFns } from '../../activities/cpu-api';
 import { saveRefList } from '../../activities/ref-lists';
@@ -60,6 +61,19 @@ export interface RecordingOptions {
   meet?: { count: number; when: (name: string, input: Record<string, unknown>) => boolean }[];
 }
 
+/**
+ * Wait `ms` in ten steps, heartbeating Progress after each as a real runner does (done rising to
+ * total; a falling loss for training), so watchers of pending activities see work move.
+ */
+async function paced(name: string, ms: number): Promise<void> {
+  const total = 10;
+  for (let done = 1; done <= total; done++) {
+    await sleep(ms / total);
+    const metrics: Record<string, number> = name.startsWith('train') ? { loss: 2 / done } : {};
+    Context.current().heartbeat({ phase: name, done, total, checkpoint_uri: null, metrics } satisfies Progress);
+  }
+}
+
 export function recordingActivities(opts: RecordingOptions) {
   const calls: Call[] = [];
   const delay = opts.delayMs ?? 50;
@@ -75,7 +89,7 @@ export function recordingActivities(opts: RecordingOptions) {
       const call: Call = { name, input: input as Record<string, unknown>, start: Date.now() };
       calls.push(call);
       await meet(name, call.input);
-      await sleep(delay);
+      await paced(name, delay);
       call.end = Date.now();
       if (opts.flaky?.(name, call.input) && Context.current().info.attempt === 1) throw new Error(`${name}: preempted (fake)`);
       if (opts.fails?.(name, call.input)) throw ApplicationFailure.nonRetryable(`${name}: ZeroDivisionError: division by zero (fake)`, 'RunnerFailed');

@@ -1,0 +1,81 @@
+// One look at a campaign for `hala watch`: each stage's status, and for a running stage what its
+// pending activities' heartbeats say (phase, done of total, live metrics), with rate and ETA from
+// earlier looks, or that no worker serves its queue. The terminal, plain and JSON outputs all
+// render this one shape (watch-render.ts), and `--json` prints it as is.
+import type { CampaignProgress, StageReport, StageStatus } from '../contracts/campaign';
+import type { NoWorker } from './no-worker';
+import type { StageWork } from './pending-work';
+import type { ProgressRate } from './progress-rate';
+import { headlineMetrics } from './summary';
+
+export interface StageLine {
+  stage: string;
+  kind: string;
+  status: StageStatus;
+  forced: boolean;
+  error?: string;
+  started_at?: string;
+  ended_at?: string;
+  /** Finished: the figures it is judged by. */
+  headline?: Record<string, number>;
+  /** Running: its activities in flight and what their heartbeats say, summed over them. */
+  live?: {
+    activities: number;
+    /** Of those, how many wait for a worker (scheduled, not started). */
+    waiting: number;
+    phase?: string;
+    done?: number;
+    total?: number;
+    /** Units per second, seconds to go. */
+    rate?: number;
+    eta_s?: number;
+    metrics: Record<string, number>;
+    checkpoint_uri?: string;
+  };
+  no_worker?: Omit<NoWorker, 'stage'>;
+}
+
+export interface WatchSnapshot {
+  at: string;
+  campaign_id: string;
+  state: CampaignProgress['state'];
+  stages: StageLine[];
+}
+
+export function snapshot(progress: CampaignProgress, work: StageWork[], noWorker: NoWorker[], rates: ProgressRate, now = Date.now()): WatchSnapshot {
+  const workOf = new Map(work.map((w) => [w.stage, w]));
+  const unserved = new Map(noWorker.map(({ stage, ...rest }) => [stage, rest]));
+  rates.keep(new Set(work.map((w) => w.stage)));
+  return {
+    at: new Date(now).toISOString(),
+    campaign_id: progress.campaign_id,
+    state: progress.state,
+    stages: progress.stages.map((s) => {
+      const line: StageLine = { stage: s.stage, kind: s.kind, status: s.status, forced: s.forced, ...times(s) };
+      if (s.error) line.error = s.error;
+      if (s.status === 'completed' || s.status === 'cached') line.headline = headlineMetrics(s);
+      const w = workOf.get(s.stage);
+      if (s.status === 'running' && w) line.live = live(w, rates, now);
+      const nw = unserved.get(s.stage);
+      if (nw) line.no_worker = nw;
+      return line;
+    }),
+  };
+}
+
+const times = (s: StageReport) => ({ ...(s.started_at ? { started_at: s.started_at } : {}), ...(s.ended_at ? { ended_at: s.ended_at } : {}) });
+
+function live(w: StageWork, rates: ProgressRate, now: number): NonNullable<StageLine['live']> {
+  const reporting = w.pending.filter((p) => p.progress !== undefined);
+  const out: NonNullable<StageLine['live']> = {
+    activities: w.pending.length,
+    waiting: w.pending.filter((p) => p.state === 'scheduled').length,
+    metrics: Object.assign({}, ...reporting.map((p) => p.progress!.metrics)) as Record<string, number>,
+  };
+  if (reporting.length === 0) return out;
+  // Several in flight (a fan-out's window of shards): their units add up.
+  const done = reporting.reduce((n, p) => n + p.progress!.done, 0);
+  const total = reporting.reduce((n, p) => n + p.progress!.total, 0);
+  const checkpoint = reporting.map((p) => p.progress!.checkpoint_uri).find((c) => c);
+  return { ...out, phase: reporting[0]!.progress!.phase, done, total, ...rates.sample(w.stage, done, total, now), ...(checkpoint ? { checkpoint_uri: checkpoint } : {}) };
+}
