@@ -17,6 +17,7 @@ import type {
 import type { CloseStageInput, OpenStageInput, OpenStageOutput } from '../contracts/campaign';
 import type { ArtifactRef } from '../contracts/artifact';
 import type { LoadRefPageInput, SaveRefListInput } from './ref-lists';
+import type { QueuePollersInput } from './queue-pollers';
 
 export interface WriteCampaignReportInput {
   store_root: string;
@@ -36,4 +37,5 @@ export interface CpuActivityFns {
   writeCampaignReport(input: WriteCampaignReportInput): Promise<ArtifactRef>;
   saveRefList(input: SaveRefListInput): Promise<ArtifactRef>;
   loadRefPage(input: LoadRefPageInput): Promise<ArtifactRef[]>;
+  queuePollers(input: QueuePollersInput): Promise<{ pollers: number }>;
 }

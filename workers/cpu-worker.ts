@@ -12,6 +12,7 @@ import { createCpuActivities } from '../activities/cpu';
 import type { CpuActivityFns } from '../activities/cpu-api';
 import { createStageCacheActivities } from '../activities/stage-cache';
 import { createRefListActivities } from '../activities/ref-lists';
+import { createQueuePollerActivities } from '../activities/queue-pollers';
 import { createStore, type ArtifactStore } from '../activities/store';
 import { repoRoot } from './python-env';
 import { dataConverterFromEnv } from '../security/data-converter';
@@ -35,6 +36,7 @@ export function cpuActivitiesFor(store: ArtifactStore, hubMirror?: string): CpuA
     ...createStageCacheActivities({ store, hubMirror }),
     ...createCampaignReportActivities({ store }),
     ...createRefListActivities({ store }),
+    ...createQueuePollerActivities(),
   };
 }
 

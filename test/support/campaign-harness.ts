@@ -9,6 +9,7 @@ import { Worker } from '@temporalio/worker';
 import { createCampaignReportActivities } from '../../activities/campaign-report';
 import { createStageCacheActivities } from '../../activities/stage-cache';
 import { createRefListActivities } from '../../activities/ref-lists';
+import { createQueuePollerActivities } from '../../activities/queue-pollers';
 import { FileStore } from '../../activities/store';
 import { loadRecipe } from '../../cli/recipe-file';
 import type { Recipe } from '../../contracts/recipe';
@@ -52,7 +53,7 @@ export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: H
       connection,
       taskQueue: recipe.queues.cpu,
       workflowBundle: await workflowBundle(),
-      activities: { ...stageCache, ...createCampaignReportActivities({ store }), ...createRefListActivities({ store }), ...fakes.cpu },
+      activities: { ...stageCache, ...createCampaignReportActivities({ store }), ...createRefListActivities({ store }), ...createQueuePollerActivities(), ...fakes.cpu },
     }),
   ];
   // Every GPU queue the recipe may schedule on: its roles' queues and its resource classes' pools.

@@ -84,7 +84,7 @@ export function recordingActivities(opts: RecordingOptions) {
   const gpuRecord = <I extends object, O extends object>(name: string, body: (input: I) => O) =>
     record<I, O & { run: ActivityRun }>(name, (input, call) => ({ ...body(input), run: fakeRun(name, call.start, call.end!) }));
 
-  type DataPlane = Omit<CpuActivityFns, 'openStage' | 'closeStage' | 'writeCampaignReport' | 'saveRefList' | 'loadRefPage'>;
+  type DataPlane = Omit<CpuActivityFns, 'openStage' | 'closeStage' | 'writeCampaignReport' | 'saveRefList' | 'loadRefPage' | 'queuePollers'>;
   const cpu: DataPlane = {
     filterOpus: record('filterOpus', (i) => ({
       pairs: ref(`${i.output_prefix}/pairs.parquet`),
