@@ -71,16 +71,16 @@ export const workflowLink = (namespace: string, workflowId: string) => `/namespa
 export function staticDetails(description: StageDescription, parents: ParentStage[], namespace: string): string {
   const facts = description.facts.map(([k, v]) => `- ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
   const from = parents.map((p) => `- ${parentLine(p, namespace)}`);
-  return [`**${description.summary}**`, '', ...facts, ...(from.length ? ['', '**Reads from**', ...from] : [])].join('\n');
+  return [`**${description.summary}**`, '', ...facts, ...(from.length ? ['', '**Reads from**', '', ...from] : [])].join('\n');
 }
 
 /** The current details: what the stage does now, or (once done) what it produced and what from. */
 export function currentDetails(view: StageView): string {
   if (view.finished) return finishedDetails(view, view.finished);
-  const lines = [`**Now:** ${view.phase} (for ${duration(view.now - view.started_at)})`];
+  const lines = [`**Now:** ${view.phase} (for ${duration(view.now - view.started_at)})`, ''];
   for (const call of view.calls) lines.push(...callLines(call, view.now));
   for (const f of view.fan_outs) lines.push(`- translation fan-out${f.label ? ` ${f.label}` : ''}: [${f.workflow_id}](${workflowLink(view.namespace, f.workflow_id)})`);
-  if (view.parents.length) lines.push('', '**Reads from**', ...view.parents.map((p) => `- ${parentLine(p, view.namespace)}`));
+  if (view.parents.length) lines.push('', '**Reads from**', '', ...view.parents.map((p) => `- ${parentLine(p, view.namespace)}`));
   return lines.join('\n');
 }
 
@@ -108,12 +108,13 @@ export const noWorkerLine = (queue: string, forMs: number) => `no worker on ${qu
 
 function finishedDetails(view: StageView, f: FinishedView): string {
   const lines = [`**Done** ${f.cached ? 'from the stage cache (nothing recomputed)' : `in ${duration(view.now - view.started_at)}`} · stage key \`${f.stage_key}\``, ''];
-  lines.push('**Produced**');
+  // The UI's markdown renderer starts a list only after a blank line.
+  lines.push('**Produced**', '');
   if (f.artifacts.length === 0) lines.push('- no artifact (figures only)');
   for (const a of f.artifacts) lines.push(`- \`${a.uri}\` (${a.kind}) sha256 \`${a.sha256}\``);
   const metrics = Object.entries(f.metrics);
   if (metrics.length) lines.push('', `**Metrics:** ${metrics.map(([k, v]) => `${k} ${figure(v)}`).join(' · ')}`);
-  lines.push('', '**Made from**');
+  lines.push('', '**Made from**', '');
   const byParent = new Map(view.parents.map((p) => [p.sha256, p]));
   for (const sha of f.inputs) {
     const parent = byParent.get(sha);
@@ -160,7 +161,7 @@ export function fanOutDetails(v: {
   const left = v.shard_count - v.shards_done;
   const parts = [`${v.shards_done}/${v.shard_count} shards`, `${v.rows_done} rows translated`, `${v.in_flight} in flight`];
   if (perS !== undefined) parts.push(`${figure(perS * 60)} shards/min`, `ETA ${duration((left / perS) * 1000)}`);
-  const lines = [`**${left === 0 ? 'Translated' : v.paused ? 'Paused (campaign paused)' : 'Translating'}:** ${parts.join(' · ')}`];
+  const lines = [`**${left === 0 ? 'Translated' : v.paused ? 'Paused (campaign paused)' : 'Translating'}:** ${parts.join(' · ')}`, ''];
   if (v.no_worker) lines.push(`- **${noWorkerLine(v.no_worker.queue, v.now - v.no_worker.since)}**: shards wait until one polls it (hala workers)`);
   return lines.join('\n');
 }

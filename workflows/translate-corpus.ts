@@ -104,7 +104,8 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
       noWorker = unserved ? { queue, since: runStartedAt } : undefined;
       show();
     },
-  });
+  }).catch(() => undefined); // cancelled with the fan-out, whose shards report it
+
 
   const translate = (index: number) =>
     gpuActivity(runtime, 'translate_shard', `translate shard ${index + 1}/${input.shard_count}`)({

@@ -23,7 +23,8 @@ export function watchedGpu(placement: ActivityPlacement, cpu: CpuActivityFns, st
       every_s,
       settled: () => over || call.progress !== undefined,
       checked: (unserved) => status.queueChecked(call, unserved),
-    });
+      // Cancelled with the stage: the call itself reports that; the watch must not fail the task unhandled.
+    }).catch(() => undefined);
     try {
       return await (gpuActivity(placement, name, `${name} for ${stage}`) as (i: object) => Promise<unknown>)(input);
     } finally {

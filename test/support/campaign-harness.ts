@@ -15,6 +15,7 @@ import { loadRecipe } from '../../cli/recipe-file';
 import type { Recipe } from '../../contracts/recipe';
 import { type Call, recordingActivities, type RecordingOptions } from './fake-activities';
 import type { HubFetch } from '../../activities/hub-revision-lookup';
+import type { GpuActivityFns } from '../../activities/gpu';
 import { hubMirror } from '../../workers/python-env';
 import { workflowBundle } from './temporal-env';
 
@@ -34,6 +35,8 @@ export interface HarnessOptions extends Pick<RecordingOptions, 'delayMs' | 'meet
    * digest of its name): for recipes whose sources are not in the mirror.
    */
   hubFetch?: HubFetch;
+  /** Replaces some GPU stand-ins, given the recording ones (to delegate to): a test's slow or signalling variant. */
+  gpu?: (fakes: GpuActivityFns) => Partial<GpuActivityFns>;
 }
 
 export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: HarnessOptions = {}): Promise<CampaignHarness> {
@@ -58,7 +61,8 @@ export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: H
   ];
   // Every GPU queue the recipe may schedule on: its roles' queues and its resource classes' pools.
   const gpuQueues = new Set([...(['quantize', 'infer', 'train', 'eval'] as const).map((role) => recipe.queues[role]), ...Object.values(recipe.resources.classes).map((c) => c.queue)]);
-  for (const taskQueue of gpuQueues) workers.push(await Worker.create({ connection, taskQueue, activities: fakes.gpu }));
+  const gpu = { ...fakes.gpu, ...opts.gpu?.(fakes.gpu) };
+  for (const taskQueue of gpuQueues) workers.push(await Worker.create({ connection, taskQueue, activities: gpu }));
   const running = workers.map((w) => w.run());
   return {
     recipe,
