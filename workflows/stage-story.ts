@@ -161,7 +161,7 @@ export function fanOutDetails(v: {
   const left = v.shard_count - v.shards_done;
   const parts = [`${v.shards_done}/${v.shard_count} shards`, `${v.rows_done} rows translated`, `${v.in_flight} in flight`];
   if (perS !== undefined) parts.push(`${figure(perS * 60)} shards/min`, `ETA ${duration((left / perS) * 1000)}`);
-  const lines = [`**${left === 0 ? 'Translated' : v.paused ? 'Paused (campaign paused)' : 'Translating'}:** ${parts.join(' · ')}`, ''];
-  if (v.no_worker) lines.push(`- **${noWorkerLine(v.no_worker.queue, v.now - v.no_worker.since)}**: shards wait until one polls it (hala workers)`);
+  const lines = [`**${left === 0 ? 'Translated' : v.paused ? 'Paused (campaign paused)' : 'Translating'}:** ${parts.join(' · ')}`];
+  if (v.no_worker) lines.push('', `- **${noWorkerLine(v.no_worker.queue, v.now - v.no_worker.since)}**: shards wait until one polls it (hala workers)`);
   return lines.join('\n');
 }

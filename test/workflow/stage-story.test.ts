@@ -11,10 +11,13 @@ import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { saveRefList } from '../../activities/ref-lists';
+import { FileStore } from '../../activities/store';
 import { startCampaign } from '../../cli/start-campaign';
 import type { ActivityProgress } from '../../contracts/activity-progress';
 import type { Recipe } from '../../contracts/recipe';
 import { activityProgressSignal } from '../../workflows/definitions';
+import type { translateCorpus } from '../../workflows/translate-corpus';
 import { hubMirror, venvBin } from '../../workers/python-env';
 import { launchChromium } from '../support/browser';
 import { startCampaignHarness, type CampaignHarness } from '../support/campaign-harness';
@@ -176,5 +179,33 @@ describe('the Temporal UI tells the story', () => {
     // Cancelled cleanly: the stage ends cancelled, its workflow task never failing on the watch.
     await expect(handle.result()).rejects.toThrow();
     expect((await env.client.workflow.getHandle(`${id}/compress-teacher`).describe()).status.name).toBe('CANCELLED');
+  }, 120_000);
+
+  it('a fan-out whose queue nobody serves says so, with its shards still to do', async () => {
+    const store = new FileStore(`file://${harness.storeDir}`);
+    const shards = [0, 1].map((i) => ({ uri: `file:///s/${i}.parquet`, sha256: 'a'.repeat(64), kind: 'dataset' as const, bytes: 1 }));
+    const { prompt_template: _prompt, ...generation } = recipe.generation.translator;
+    const id = 'story-fan-out-unserved';
+    const handle = await env.client.workflow.start<typeof translateCorpus>('translateCorpus', {
+      taskQueue: recipe.queues.cpu,
+      workflowId: id,
+      args: [
+        {
+          runtime: {
+            campaign_id: 'story', store_root: store.rootUri, code_version: 'test', forced: false,
+            queues: { ...recipe.queues, infer: 'hala-gpu-nobody-infer' }, timeouts: { ...recipe.timeouts, no_worker_s: 2 }, retries: recipe.retries, fan_out: recipe.fan_out,
+          },
+          stage_key: 'b'.repeat(64), output_prefix: `${store.rootUri}/unserved`, model: 'hf://x/y',
+          shard_list: await saveRefList(store, `${store.rootUri}/unserved.json`, shards), shard_count: shards.length, generation, prompt_template: 'T {text}',
+        },
+      ],
+    });
+    const details = await until('the fan-out\'s no-worker line', async () => {
+      const d = await currentDetailsOf(id);
+      return d.includes('no worker on') ? d : undefined;
+    });
+    expect(details).toMatch(/^\*\*Translating:\*\* 0\/2 shards · 0 rows translated · 2 in flight/);
+    expect(details).toMatch(/\*\*no worker on hala-gpu-nobody-infer for \d+ s\*\*: shards wait until one polls it/);
+    await handle.terminate('test over');
   }, 120_000);
 });
