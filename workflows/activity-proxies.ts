@@ -1,4 +1,5 @@
 // Workflow-side handles on every activity, bound to the campaign's queues and timeouts.
+import type { ActivityOptions } from '@temporalio/common';
 import { proxyActivities } from '@temporalio/workflow';
 import type { Recipe } from '../contracts/recipe';
 import type { CpuActivityFns } from '../activities/cpu-api';
@@ -10,12 +11,18 @@ import { nonRetryableErrorTypes } from '../contracts/errors';
 /** What the proxies need of a campaign: where each role's queue is, how long silence may last, how often to retry. */
 export type ActivityPlacement = Pick<Recipe, 'queues' | 'timeouts' | 'retries'>;
 
-export function cpuActivities({ queues, timeouts }: ActivityPlacement): CpuActivityFns {
-  return proxyActivities<CpuActivityFns>({
+/** The CPU activities; `forStage` names each call for the UI (`openStage for sft-hala-350m`). */
+export function cpuActivities({ queues, timeouts }: ActivityPlacement, forStage?: string): CpuActivityFns {
+  const options: ActivityOptions = {
     taskQueue: queues.cpu,
     startToCloseTimeout: '2h',
     heartbeatTimeout: `${timeouts.heartbeat_s ?? 120}s`,
     retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes },
+  };
+  if (forStage === undefined) return proxyActivities<CpuActivityFns>(options);
+  // A summary is a proxy option: one proxy per name called, made when first called.
+  return new Proxy({} as CpuActivityFns, {
+    get: (_, name) => (typeof name === 'string' ? proxyActivities<CpuActivityFns>({ ...options, summary: `${name} for ${forStage}` })[name as keyof CpuActivityFns] : undefined),
   });
 }
 

@@ -19,7 +19,7 @@ export function stageWorkflow<S, U, O>(declaration: StageDeclaration<S, U, O>) {
 
 export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, input: StageInput<S, U>): Promise<StageOutcome<O>> {
   const { runtime, stage, index, slice, upstream } = input;
-  const cpu = cpuActivities(runtime);
+  const cpu = cpuActivities(runtime, stage);
   const startedAt = new Date().toISOString();
   // What the UI shows it doing; campaigns started before parents were passed have none to link.
   const status = new StageStatus(input.parents ?? []);

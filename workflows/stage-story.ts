@@ -67,6 +67,14 @@ export const clock = () => new Date().getTime();
 /** The Temporal UI's page of a workflow, relative to the UI's root (`<campaign>/<stage>` has its slash escaped). */
 export const workflowLink = (namespace: string, workflowId: string) => `/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 
+/** The campaign's own page: what recipe, for which students, and a link to every stage it plans. */
+export function campaignStory(v: { recipe: string; description: string; recipe_sha256: string; students: string[]; stages: string[]; campaign_id: string; namespace: string }) {
+  const summary = `campaign ${v.recipe} — ${v.stages.length} stages for ${v.students.length === 1 ? 'student' : 'students'} ${v.students.join(', ')}`;
+  const stages = v.stages.map((stage) => `- [${stage}](${workflowLink(v.namespace, `${v.campaign_id}/${stage}`)})`);
+  const details = [`**${summary}**`, '', ...(v.description ? [v.description, ''] : []), `recipe sha256 \`${v.recipe_sha256}\``, '', '**Stages**', '', ...stages].join('\n');
+  return { summary, details };
+}
+
 /** The static details of a stage: its summary, its knobs and the stages it reads from (with links). */
 export function staticDetails(description: StageDescription, parents: ParentStage[], namespace: string): string {
   const facts = description.facts.map(([k, v]) => `- ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);

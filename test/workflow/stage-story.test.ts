@@ -115,6 +115,12 @@ describe('the Temporal UI tells the story', () => {
     expect(scheduled?.userMetadata?.summary).toBeDefined();
     const summaryPayload = scheduled!.userMetadata!.summary!;
     expect(JSON.parse(Buffer.from(summaryPayload.data!).toString())).toBe('train_sft for sft-hala-350m');
+    const opened = history.events!.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'openStage');
+    expect(JSON.parse(Buffer.from(opened!.userMetadata!.summary!.data!).toString())).toBe('openStage for sft-hala-350m');
+    // The campaign's own page: the recipe, its students, a link to each stage.
+    const campaignPage = await staticOf(id);
+    expect(campaignPage.summary).toBe('campaign tiny — 15 stages for students hala-350m, hala-700m, hala-1-2b');
+    expect(campaignPage.details).toContain(`- [sft-hala-350m](/namespaces/default/workflows/${id}%2Fsft-hala-350m)`);
 
     releaseTraining();
     await handle.result();
