@@ -67,9 +67,11 @@ export class StageStatus {
   }
 
   private render(): void {
+    // While calls or fan-outs are out, the phase is what they are; between them, the stage's own.
+    const waitingOn = [...new Set([...this.calls].map((c) => c.activity)), ...(this.fanOuts.size ? ['the translation fan-out'] : [])];
     const view = {
       namespace: workflowInfo().namespace,
-      phase: this.phase,
+      phase: waitingOn.length && !this.finished ? `running ${waitingOn.join(', ')}` : this.phase,
       started_at: this.startedAt,
       now: clock(),
       parents: this.parents,

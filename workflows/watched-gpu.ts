@@ -15,7 +15,6 @@ export function watchedGpu(placement: ActivityPlacement, cpu: CpuActivityFns, st
     const queue = gpuQueueOf(placement, name);
     const call = status.callStarted(name, queue);
     let over = false;
-    status.setPhase(`running ${name}`);
     const watch = watchQueue({
       cpu,
       queue,
