@@ -105,9 +105,8 @@ function callLines(call: CallView, now: number): string[] {
   if (p.rate !== undefined) parts.push(`${figure(p.rate)}/s`);
   if (p.eta_s !== undefined) parts.push(`ETA ${duration(p.eta_s * 1000)}`);
   if (p.checkpoint_uri) parts.push(`last checkpoint \`${p.checkpoint_uri}\``);
+  for (const [k, v] of Object.entries(p.metrics)) if (k !== 'loss') parts.push(`${k} ${figure(v)}`);
   lines.push(`- ${call.activity} (attempt ${p.attempt}, ${duration(p.elapsed_s * 1000)} in) ${parts.join(' · ')}`);
-  const others = Object.entries(p.metrics).filter(([k]) => k !== 'loss');
-  if (others.length) lines.push(`  - ${others.map(([k, v]) => `${k} ${figure(v)}`).join(' · ')}`);
   return lines;
 }
 

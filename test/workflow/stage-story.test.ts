@@ -107,7 +107,7 @@ describe('the Temporal UI tells the story', () => {
       return details.includes('120/600') ? details : undefined;
     });
     expect(running).toMatch(/^\*\*Now:\*\* running train_sft \(for \d+ s\)/);
-    expect(running).toMatch(/train_sft \(attempt 1, 1 min in\) train: 120\/600 \(20%\) · loss 0\.8123 · 2\/s · ETA 4 min · last checkpoint `file:\/\/\/store\/sft\/checkpoint-100`/);
+    expect(running).toMatch(/train_sft \(attempt 1, 1 min in\) train: 120\/600 \(20%\) · loss 0\.8123 · 2\/s · ETA 4 min · last checkpoint `file:\/\/\/store\/sft\/checkpoint-100` · learning_rate 0\.0019$/m);
     expect(running).toContain('learning_rate 0.0019');
     // The activity the UI lists for it says what it is for.
     const history = await env.client.workflow.getHandle(sft).fetchHistory();
@@ -121,6 +121,24 @@ describe('the Temporal UI tells the story', () => {
     const campaignPage = await staticOf(id);
     expect(campaignPage.summary).toBe('campaign tiny — 15 stages for students hala-350m, hala-700m, hala-1-2b');
     expect(campaignPage.details).toContain(`- [sft-hala-350m](/namespaces/default/workflows/${id}%2Fsft-hala-350m)`);
+
+    // The same, live, on the stage's page in the dev server's web UI (headless Chromium).
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1500 } });
+    // The UI renders each markdown block in a frame of its own: read the page and all its frames.
+    const pageText = async () => (await Promise.all(page.frames().map((f) => f.locator('body').innerText().catch(() => '')))).join('\n');
+    const userMetadata = async (workflowId: string, runId = '') => {
+      await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}/history` : ''}`);
+      await page.getByText(workflowId).first().waitFor({ timeout: 30_000 });
+      // The UI's own tab for summary, details and current details (its __temporal_workflow_metadata query).
+      await page.getByText('User Metadata', { exact: true }).first().click();
+    };
+    await userMetadata(sft);
+    // The UI's markdown typesets 120/600 with a fraction slash.
+    await until('the live progress on the page', async () => (/train: 120\D600 \(20%\) · loss 0\.8123 · 2\/s · ETA 4 min/.test(await pageText()) ? true : undefined), 30_000);
+    const live = path.join(tmpdir(), 'hala-ui-sft-running.png');
+    await page.screenshot({ path: live, fullPage: true });
+    console.log(`screenshot of the running sft stage page: ${live}`);
 
     releaseTraining();
     await handle.result();
@@ -145,15 +163,8 @@ describe('the Temporal UI tells the story', () => {
     expect((await staticOf(fanOutId)).summary).toBe('translate 3 shards of open-orca with model for translate-instructions');
     expect(await currentDetailsOf(fanOutId)).toContain('**Translated:** 3/3 shards · 30 rows translated');
 
-    // The stage's own page in the dev server's web UI, in a real browser.
-    browser = await launchChromium();
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1500 } });
-    await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/${encodeURIComponent(sft)}/${described.runId}/history`);
-    await page.getByText('sft hala-350m — lfm2-350m on the translated instructions').first().waitFor({ timeout: 30_000 });
-    // The UI's own tab for summary, details and current details (its __temporal_workflow_metadata query).
-    await page.getByText('User Metadata', { exact: true }).first().click();
-    // The UI renders each markdown block in a frame of its own: read the page and all its frames.
-    const pageText = async () => (await Promise.all(page.frames().map((f) => f.locator('body').innerText().catch(() => '')))).join('\n');
+    // The finished stage's page.
+    await userMetadata(sft, described.runId);
     const body = await until('the current details on the page', async () => ((await pageText()).includes('Made from') ? pageText() : undefined), 30_000);
     expect(body).toContain('hala-350m');
     expect(body).toContain('lfm2-350m on the translated instructions');
@@ -163,9 +174,7 @@ describe('the Temporal UI tells the story', () => {
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`screenshot of the sft stage page: ${shot}`);
     // The lineage links lead to the parent stage's own page.
-    await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/${id}%2Ftranslate-instructions`);
-    await page.getByText(`${id}/translate-instructions`).first().waitFor({ timeout: 30_000 });
-    await page.getByText('User Metadata', { exact: true }).first().click();
+    await userMetadata(`${id}/translate-instructions`);
     const summary = 'translate-instructions — the translator turns open-orca, hermes-3 into Arabic';
     await until('the parent stage page', async () => ((await pageText()).includes(summary) ? true : undefined), 30_000);
   }, 240_000);
