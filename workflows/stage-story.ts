@@ -85,7 +85,8 @@ export function staticDetails(description: StageDescription, parents: ParentStag
 /** The current details: what the stage does now, or (once done) what it produced and what from. */
 export function currentDetails(view: StageView): string {
   if (view.finished) return finishedDetails(view, view.finished);
-  const lines = [`**Now:** ${view.phase} (for ${duration(view.now - view.started_at)})`, ''];
+  // Times of day, not ages: the details are a snapshot, read long after they were written.
+  const lines = [`**Now:** ${view.phase} (stage started ${timeOfDay(view.started_at)})`, ''];
   for (const call of view.calls) lines.push(...callLines(call, view.now));
   for (const f of view.fan_outs) lines.push(`- translation fan-out${f.label ? ` ${f.label}` : ''}: [${f.workflow_id}](${workflowLink(view.namespace, f.workflow_id)})`);
   if (view.parents.length) lines.push('', '**Reads from**', '', ...view.parents.map((p) => `- ${parentLine(p, view.namespace)}`));
@@ -97,7 +98,7 @@ function callLines(call: CallView, now: number): string[] {
   if (call.no_worker_since !== undefined) lines.push(`- **${noWorkerLine(call.queue, now - call.no_worker_since)}**: ${call.activity} waits until one polls it (hala workers)`);
   const p = call.progress;
   if (!p) {
-    lines.push(`- ${call.activity} on ${call.queue}: scheduled ${duration(now - call.scheduled_at)} ago, no progress yet`);
+    lines.push(`- ${call.activity} on ${call.queue}: scheduled ${timeOfDay(call.scheduled_at)}, no progress yet`);
     return lines;
   }
   const parts = [`${p.phase}: ${p.done}/${p.total}${p.total > 0 ? ` (${Math.floor((100 * p.done) / p.total)}%)` : ''}`];
@@ -132,6 +133,9 @@ function finishedDetails(view: StageView, f: FinishedView): string {
 }
 
 const parentLine = (p: ParentStage, namespace: string) => `\`${p.uri}\` sha256 \`${p.sha256}\` from [${p.stage}](${workflowLink(namespace, p.workflow_id)})`;
+
+/** 06:11:02 UTC (the date is on the page already). */
+export const timeOfDay = (ms: number) => `${new Date(ms).toISOString().slice(11, 19)} UTC`;
 
 /** 45 s, 12 min, 3 h 20 min, 2 d 5 h: as precise as an operator needs. */
 export function duration(ms: number): string {

@@ -20,7 +20,8 @@ describe('stage story', () => {
   it('says no worker on the queue, for how long, until progress comes', () => {
     const waiting = currentDetails(view({ calls: [{ activity: 'train_sft', queue: 'hala-gpu-train', scheduled_at: 0, no_worker_since: 0 }], now: 5 * 60_000 }));
     expect(waiting).toContain('**no worker on hala-gpu-train for 5 min**: train_sft waits until one polls it (hala workers)');
-    expect(waiting).toContain('- train_sft on hala-gpu-train: scheduled 5 min ago, no progress yet');
+    expect(waiting).toContain('- train_sft on hala-gpu-train: scheduled 00:00:00 UTC, no progress yet');
+    expect(waiting).toMatch(/^\*\*Now:\*\* running train_sft \(stage started 00:00:00 UTC\)/);
     const progress = { activity: 'train_sft', activity_id: '1', attempt: 2, phase: 'train', done: 50, total: 200, rate: 0.5, eta_s: 300, metrics: { loss: 1.25 }, elapsed_s: 100 };
     const working = currentDetails(view({ calls: [{ activity: 'train_sft', queue: 'hala-gpu-train', scheduled_at: 0, progress }] }));
     expect(working).not.toContain('no worker');

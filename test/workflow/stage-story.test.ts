@@ -106,7 +106,7 @@ describe('the Temporal UI tells the story', () => {
       const details = await currentDetailsOf(sft);
       return details.includes('120/600') ? details : undefined;
     });
-    expect(running).toMatch(/^\*\*Now:\*\* running train_sft \(for \d+ s\)/);
+    expect(running).toMatch(/^\*\*Now:\*\* running train_sft \(stage started \d\d:\d\d:\d\d UTC\)/);
     expect(running).toMatch(/train_sft \(attempt 1, 1 min in\) train: 120\/600 \(20%\) · loss 0\.8123 · 2\/s · ETA 4 min · last checkpoint `file:\/\/\/store\/sft\/checkpoint-100` · learning_rate 0\.0019$/m);
     expect(running).toContain('learning_rate 0.0019');
     // The activity the UI lists for it says what it is for.
