@@ -19,6 +19,7 @@ import type { CloseStageInput, OpenStageInput, OpenStageOutput } from '../contra
 import type { ArtifactRef } from '../contracts/artifact';
 import type { GatePreview } from '../contracts/gates';
 import type { LoadRefPageInput, SaveRefListInput } from './ref-lists';
+import type { QueuePollersInput } from './queue-pollers';
 
 export interface WriteCampaignReportInput {
   store_root: string;
@@ -39,4 +40,5 @@ export interface CpuActivityFns {
   saveRefList(input: SaveRefListInput): Promise<ArtifactRef>;
   loadRefPage(input: LoadRefPageInput): Promise<ArtifactRef[]>;
   previewGate(input: PreviewGateInput): Promise<GatePreview>;
+  queuePollers(input: QueuePollersInput): Promise<{ pollers: number }>;
 }

@@ -7,6 +7,8 @@ import { CODE_VERSION } from '../contracts/version';
 import { HalaCampaign, HalaRecipeHash } from '../contracts/search-attributes';
 import { normalizeRootUri } from '../activities/store';
 import type { campaign } from '../workflows/campaign';
+import { campaignStory } from '../workflows/stage-story';
+import { plannedStages } from '../workflows/stages/plan';
 import { repoRoot } from '../workers/python-env';
 
 export interface StartOptions {
@@ -39,7 +41,19 @@ export async function startCampaign(
   options: StartOptions = {},
 ): Promise<WorkflowHandle<typeof campaign>> {
   const input = campaignInput(recipe, sha256, options);
+  // Its page in the Temporal UI: the recipe, its students, a link to each stage.
+  const story = campaignStory({
+    recipe: recipe.name,
+    description: recipe.description,
+    recipe_sha256: sha256,
+    students: recipe.stages.sft.students.map((s) => s.name),
+    stages: plannedStages(recipe).map((s) => s.stage),
+    campaign_id: input.campaign_id,
+    namespace: client.options.namespace,
+  });
   return client.workflow.start<typeof campaign>('campaign', {
+    staticSummary: story.summary,
+    staticDetails: story.details,
     taskQueue: recipe.queues.cpu,
     workflowId: input.campaign_id,
     args: [input],

@@ -33,6 +33,7 @@ const run = ActivityRun.optional();
 export const Supervision = z.object({
   stall_s: z.number().int().positive().describe('no progress event for this long: the runner is killed and the activity fails Stalled'),
   runner_failed_attempts: z.number().int().positive().describe('a RunnerFailed failure on this attempt number or later is final'),
+  progress_s: z.number().int().positive().optional().describe('least seconds between progress signals to the stage workflow (contracts/activity-progress.ts); absent: none are sent'),
 });
 export type Supervision = z.infer<typeof Supervision>;
 

@@ -13,6 +13,7 @@ import { createGatePreviewActivities } from '../activities/gate-preview';
 import type { CpuActivityFns } from '../activities/cpu-api';
 import { createStageCacheActivities } from '../activities/stage-cache';
 import { createRefListActivities } from '../activities/ref-lists';
+import { createQueuePollerActivities } from '../activities/queue-pollers';
 import { createStore, type ArtifactStore } from '../activities/store';
 import { repoRoot } from './python-env';
 import { dataConverterFromEnv } from '../security/data-converter';
@@ -37,6 +38,7 @@ export function cpuActivitiesFor(store: ArtifactStore, hubMirror?: string): CpuA
     ...createCampaignReportActivities({ store }),
     ...createRefListActivities({ store }),
     ...createGatePreviewActivities({ store }),
+    ...createQueuePollerActivities(),
   };
 }
 

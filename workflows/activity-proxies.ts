@@ -1,33 +1,55 @@
 // Workflow-side handles on every activity, bound to the campaign's queues and timeouts.
+import type { ActivityOptions } from '@temporalio/common';
 import { proxyActivities } from '@temporalio/workflow';
 import type { Recipe } from '../contracts/recipe';
 import type { CpuActivityFns } from '../activities/cpu-api';
 import { gpuActivityOptions, type GpuActivityFns, type GpuActivityWire } from '../activities/gpu';
+import { ProgressDefaults } from '../contracts/activity-progress';
 import { GpuActivityTable, gpuActivityNames, type GpuActivityName } from '../contracts/gpu-activities';
 import { nonRetryableErrorTypes } from '../contracts/errors';
 
 /** What the proxies need of a campaign: where each role's queue is, how long silence may last, how often to retry. */
 export type ActivityPlacement = Pick<Recipe, 'queues' | 'timeouts' | 'retries'>;
 
-export function cpuActivities({ queues, timeouts }: ActivityPlacement): CpuActivityFns {
-  return proxyActivities<CpuActivityFns>({
+/** The CPU activities; `forStage` names each call for the UI (`openStage for sft-hala-350m`). */
+export function cpuActivities({ queues, timeouts }: ActivityPlacement, forStage?: string): CpuActivityFns {
+  const options: ActivityOptions = {
     taskQueue: queues.cpu,
     startToCloseTimeout: '2h',
     heartbeatTimeout: `${timeouts.heartbeat_s ?? 120}s`,
     retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes },
+  };
+  if (forStage === undefined) return proxyActivities<CpuActivityFns>(options);
+  // A summary is a proxy option: one proxy per name called, made when first called.
+  return new Proxy({} as CpuActivityFns, {
+    get: (_, name) => (typeof name === 'string' ? proxyActivities<CpuActivityFns>({ ...options, summary: `${name} for ${forStage}` })[name as keyof CpuActivityFns] : undefined),
   });
 }
 
+/** The queue a GPU activity is scheduled on: the one of its role (quantize, infer, train, eval). */
+export const gpuQueueOf = ({ queues }: ActivityPlacement, name: GpuActivityName): string => queues[GpuActivityTable[name].role];
+
 /**
- * One proxy per Python activity, each on the queue of its role (quantize, infer, train, eval), each
- * call told how its runner is watched (stall timeout, how many runner failures end it).
+ * One Python activity, told how its runner is watched (stall timeout, how many runner failures end
+ * it, how often it reports progress); `summary` is the line the UI shows for the call. The proxy is
+ * made per call because a summary is an activity option, and options are fixed per proxy.
  */
-export function gpuActivities({ queues, timeouts, retries }: ActivityPlacement): GpuActivityFns {
-  const proxy = (name: GpuActivityName) => {
-    const call = proxyActivities<GpuActivityWire>(gpuActivityOptions(name, queues[GpuActivityTable[name].role], timeouts.heartbeat_s))[name];
-    const supervision = { stall_s: timeouts.stall_s ?? GpuActivityTable[name].stall_s, runner_failed_attempts: retries.runner_failed };
-    return (input: object) => (call as (i: object) => Promise<unknown>)({ ...input, supervision });
+export function gpuActivity<N extends GpuActivityName>(placement: ActivityPlacement, name: N, summary?: string): GpuActivityFns[N] {
+  const { timeouts, retries } = placement;
+  const options = gpuActivityOptions(name, gpuQueueOf(placement, name), timeouts.heartbeat_s);
+  const supervision = {
+    stall_s: timeouts.stall_s ?? GpuActivityTable[name].stall_s,
+    runner_failed_attempts: retries.runner_failed,
+    progress_s: timeouts.progress_s ?? ProgressDefaults.progress_s,
   };
-  // One proxy per name: each needs its own options (queue, timeouts), so one proxyActivities call cannot serve all.
+  return ((input: object) => {
+    const call = proxyActivities<GpuActivityWire>(summary ? { ...options, summary } : options)[name];
+    return (call as unknown as (i: object) => Promise<unknown>)({ ...input, supervision });
+  }) as unknown as GpuActivityFns[N];
+}
+
+/** Every Python activity; `summaryOf` names each call for the UI. */
+export function gpuActivities(placement: ActivityPlacement, summaryOf?: (name: GpuActivityName) => string): GpuActivityFns {
+  const proxy = (name: GpuActivityName) => (input: object) => (gpuActivity(placement, name, summaryOf?.(name)) as (i: object) => Promise<unknown>)(input);
   return Object.fromEntries(gpuActivityNames.map((name) => [name, proxy(name)])) as unknown as GpuActivityFns;
 }

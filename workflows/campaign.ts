@@ -1,6 +1,6 @@
 // The Hala recipe as one durable workflow. Each stage is a child workflow with the id
 // `<campaign>/<stage>`; independent stages run at the same time. Read top to bottom, it is RECIPE.md.
-import { ApplicationFailure, condition, executeChild, getExternalWorkflowHandle, isCancellation, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, executeChild, getExternalWorkflowHandle, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { CampaignInput, CampaignProgress } from '../contracts/campaign';
 import type { CampaignSummary } from '../contracts/campaign-summary';
 import { placedQueues, type Placement } from '../contracts/placement';
@@ -23,6 +23,7 @@ import {
 } from './stages';
 import { plannedStages } from './stages/plan';
 import { StageTracker } from './stage-tracker';
+import { staticDetails } from './stage-story';
 import { translatePauseSignal } from './translate-corpus';
 
 /**
@@ -93,7 +94,10 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     const runtime: StageRuntime = { ...runtimeOf(name, declaration.placement?.(recipe, i)), ...(approvals && { approvals }) };
     await condition(() => !paused);
     tracker.started(name, runtime.forced);
-    const args: [StageInput<S, U>] = [{ runtime, stage: name, index: i, slice: declaration.slice(recipe, i), upstream }];
+    const parents = tracker.parentsOf(upstream as object);
+    const args: [StageInput<S, U>] = [{ runtime, stage: name, index: i, slice: declaration.slice(recipe, i), upstream, parents }];
+    // Its page in the UI: what it makes of what, its knobs and the stages it reads from.
+    const description = declaration.describe?.(recipe, i);
     try {
       const outcome = await executeChild<(input: StageInput<S, U>) => Promise<StageOutcome<O>>>(declaration.workflow, {
         workflowId: tracker.workflowId(name),
@@ -106,6 +110,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
           { key: HalaModel, value: declaration.model(recipe, i) },
         ],
         memo: { campaign: input.campaign_id, stage: name, recipe: recipe.name },
+        ...(description ? { staticSummary: description.summary, staticDetails: staticDetails(description, parents, workflowInfo().namespace) } : {}),
       });
       tracker.finished(name, outcome);
       return outcome;

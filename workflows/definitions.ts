@@ -1,5 +1,6 @@
 // Signals, queries and updates of the campaign workflow, defined once by name.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ActivityProgress } from '../contracts/activity-progress';
 import type { CampaignProgress } from '../contracts/campaign';
 import type { ApproveInput, ApproveResult } from '../contracts/gates';
 
@@ -12,3 +13,10 @@ export const progressQuery = defineQuery<CampaignProgress>('progress');
  * reached yet or already approved, and an approval that names no approver.
  */
 export const approveUpdate = defineUpdate<ApproveResult, [ApproveInput]>('approve');
+
+/**
+ * A GPU activity's progress, sent to the stage workflow that scheduled it (the Python Heartbeater,
+ * gpu-runners/hala_runners/stage_progress.py names it too); the stage shows it in its current details.
+ * A workflow of older code has no handler: the signal is buffered and ignored, nothing breaks.
+ */
+export const activityProgressSignal = defineSignal<[ActivityProgress]>('activity-progress');

@@ -3,10 +3,13 @@
 import { executeChild, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { HalaStageKey } from '../contracts/search-attributes';
 import type { SourceDigest } from '../contracts/lineage';
-import { cpuActivities, gpuActivities } from './activity-proxies';
+import { cpuActivities } from './activity-proxies';
 import { fanOutWorkflowId } from './fan-out-ids';
 import { pinSources } from './pin-sources';
-import type { StageDeclaration, StageInput, StageIo, StageOutcome, StageWork } from './stages/declaration';
+import { StageStatus } from './stage-status';
+import { modelName, workflowLink } from './stage-story';
+import { watchedGpu } from './watched-gpu';
+import type { StageDeclaration, StageInput, StageInputRef, StageIo, StageOutcome, StageWork } from './stages/declaration';
 import { translateCorpus } from './translate-corpus';
 
 /** The workflow function of a declaration: the campaign starts it under the declaration's workflow type. */
@@ -16,8 +19,10 @@ export function stageWorkflow<S, U, O>(declaration: StageDeclaration<S, U, O>) {
 
 export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, input: StageInput<S, U>): Promise<StageOutcome<O>> {
   const { runtime, stage, index, slice, upstream } = input;
-  const cpu = cpuActivities(runtime);
+  const cpu = cpuActivities(runtime, stage);
   const startedAt = new Date().toISOString();
+  // What the UI shows it doing; campaigns started before parents were passed have none to link.
+  const status = new StageStatus(input.parents ?? []);
   // The key material: the stage's name, its slice of the recipe, its inputs. Nothing else.
   const refs = declaration.inputs(slice, upstream, index);
   const inputs = refs.map((r) => (typeof r === 'string' ? r : r.uri));
@@ -35,20 +40,27 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
   if (opened.cached_output !== undefined) {
     const cached = opened.cached_output as StageWork<O>;
     upsertMemo({ stage_key: opened.stage_key, cached: true, forced, artifacts: digests(cached), metrics: cached.metrics });
+    status.done({ cached: true, stage_key: opened.stage_key, artifacts: cached.artifacts, metrics: cached.metrics, inputs: upstreamDigests(refs), sources: cached.sources ?? opened.sources });
     return { ...cached, stage, stage_key: opened.stage_key, cached: true, forced };
   }
   const stageWorkflowId = workflowInfo().workflowId;
   const io: StageIo = {
     cpu,
-    gpu: gpuActivities(runtime),
+    gpu: watchedGpu(runtime, cpu, status, stage),
     stage_key: opened.stage_key,
     output_prefix: opened.output_prefix,
-    translate: (request, part) =>
-      executeChild(translateCorpus, {
-        workflowId: fanOutWorkflowId(stageWorkflowId, part),
+    translate: (request, part) => {
+      const workflowId = fanOutWorkflowId(stageWorkflowId, part);
+      const ended = status.fanOutStarted({ label: part ?? '', workflow_id: workflowId });
+      return executeChild(translateCorpus, {
+        workflowId,
         args: [{ ...request, runtime, stage_key: opened.stage_key }],
-      }),
+        staticSummary: `translate ${request.shard_count} shards${part ? ` of ${part}` : ''} with ${modelName(request.model)} for ${stage}`,
+        staticDetails: `Translation fan-out of [${stage}](${workflowLink(workflowInfo().namespace, stageWorkflowId)}): ${request.shard_count} shards of \`${request.shard_list.uri}\`, ${runtime.fan_out.window} in flight, engine ${request.generation.engine}, batch ${request.generation.batch_size}.`,
+      }).finally(ended);
+    },
   };
+  status.setPhase('working');
   const worked = await declaration.work(io, pinSources(slice, opened.sources), upstream);
   // The sources openStage digested (they are in the key), then any the work itself reported.
   const sources = mergeSources(opened.sources, worked.sources ?? []);
@@ -57,6 +69,7 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
   // The summary an operator sees on the workflow's page, without opening any payload.
   upsertMemo({ stage_key: opened.stage_key, cached: false, forced, artifacts: digests(result), metrics: result.metrics });
   const info = workflowInfo();
+  status.setPhase('closing (manifest and lineage into the store)');
   await cpu.closeStage({
     store_root: runtime.store_root,
     stage,
@@ -76,6 +89,7 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
     started_at: startedAt,
     ...(runtime.approvals && { approvals: runtime.approvals }),
   });
+  status.done({ cached: false, stage_key: opened.stage_key, artifacts: result.artifacts, metrics: result.metrics, inputs: upstreamDigests(refs), sources });
   return { ...result, stage, stage_key: opened.stage_key, cached: false, forced };
 }
 
@@ -85,5 +99,8 @@ function mergeSources(opened: SourceDigest[], reported: SourceDigest[]): SourceD
   for (const s of [...opened, ...reported]) byUri.set(s.uri, s);
   return [...byUri.values()];
 }
+
+/** The stage's inputs that are upstream artifacts (digests); raw sources are listed with their own digests. */
+const upstreamDigests = (refs: StageInputRef[]) => refs.filter((r): r is string => typeof r === 'string');
 
 const digests = (work: StageWork<unknown>) => work.artifacts.map((a) => `${a.sha256.slice(0, 16)} ${a.uri}`);

@@ -2,6 +2,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { CampaignProgress, StageReport } from '../contracts/campaign';
 import type { StageOutcome } from './stages/declaration';
+import type { ParentStage } from './stage-story';
 
 export class StageTracker {
   private readonly stages = new Map<string, StageReport>();
@@ -37,6 +38,15 @@ export class StageTracker {
 
   cancelled(stage: string): void {
     this.update(stage, { status: 'cancelled', ended_at: new Date().toISOString() });
+  }
+
+  /** The finished stages that produced the artifacts in `upstream` (the values of a stage's upstream object). */
+  parentsOf(upstream: object): ParentStage[] {
+    const wanted = Object.values(upstream).filter((v): v is { uri: string; sha256: string } => typeof v?.sha256 === 'string');
+    return wanted.flatMap((a) => {
+      const from = [...this.stages.values()].find((s) => s.artifacts.some((x) => x.sha256 === a.sha256));
+      return from ? [{ stage: from.stage, workflow_id: from.workflow_id, uri: a.uri, sha256: a.sha256 }] : [];
+    });
   }
 
   running(): string[] {

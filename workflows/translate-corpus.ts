@@ -3,13 +3,17 @@
 // Shard references come and go as lists in the store (activities/ref-lists.ts): each run reads its
 // page of input shards and writes one list of translated shards, so what continue-as-new carries
 // stays a few KB however many shards there are.
-import { condition, continueAsNew, defineSignal, setHandler } from '@temporalio/workflow';
+import { condition, continueAsNew, defineSignal, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { ArtifactRef } from '../contracts/artifact';
 import type { TranslateShardOutput } from '../contracts/gpu-activities';
 import type { ActivitySummary } from '../contracts/lineage';
 import type { GenerationKnobs } from '../contracts/recipe';
-import { cpuActivities, gpuActivities } from './activity-proxies';
+import { ProgressDefaults } from '../contracts/activity-progress';
+import { GpuActivityTable } from '../contracts/gpu-activities';
+import { cpuActivities, gpuActivity, gpuQueueOf } from './activity-proxies';
 import { summarizeRuns } from './activity-summaries';
+import { watchQueue } from './queue-watch';
+import { clock, fanOutDetails } from './stage-story';
 import type { StageRuntime } from './stages/declaration';
 
 export const translatePauseSignal = defineSignal<[boolean]>('translate-paused');
@@ -53,11 +57,11 @@ export interface TranslateCorpusOutput extends ShardTotals {
 
 export async function translateCorpus(input: TranslateCorpusInput): Promise<TranslateCorpusOutput> {
   const { runtime } = input;
-  const gpu = gpuActivities(runtime);
   const cpu = cpuActivities(runtime);
   let paused = input.paused ?? false;
   setHandler(translatePauseSignal, (value) => {
     paused = value;
+    show();
   });
 
   const start = input.start ?? 0;
@@ -69,9 +73,42 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
   const inFlight = new Map<number, Promise<void>>();
   let next = start;
 
+  // The fan-out's progress is its own completions: shards and rows done, rate and ETA over this run.
+  const queue = gpuQueueOf(runtime, 'translate_shard');
+  const runStartedAt = clock();
+  let noWorker: { queue: string; since: number } | undefined;
+  const doneThisRun = () => results.filter(Boolean).length;
+  const show = () =>
+    setCurrentDetails(
+      fanOutDetails({
+        shards_done: start + doneThisRun(),
+        shard_count: input.shard_count,
+        rows_done: (input.totals?.rows ?? 0) + results.reduce((n, r) => n + (r?.rows ?? 0), 0),
+        in_flight: inFlight.size,
+        run_started_at: runStartedAt,
+        done_this_run: doneThisRun(),
+        now: clock(),
+        paused,
+        no_worker: noWorker,
+      }),
+    );
+  show();
+  // Until a first shard of this run comes back, make sure someone serves the queue.
+  const watch = watchQueue({
+    cpu,
+    queue,
+    role: GpuActivityTable.translate_shard.role,
+    every_s: runtime.timeouts.no_worker_s ?? ProgressDefaults.no_worker_s,
+    settled: () => doneThisRun() > 0 || (next >= end && inFlight.size === 0),
+    checked: (unserved) => {
+      noWorker = unserved ? { queue, since: runStartedAt } : undefined;
+      show();
+    },
+  }).catch(() => undefined); // cancelled with the fan-out, whose shards report it
+
+
   const translate = (index: number) =>
-    gpu
-      .translate_shard({
+    gpuActivity(runtime, 'translate_shard', `translate shard ${index + 1}/${input.shard_count}`)({
         stage_key: input.stage_key,
         output_prefix: `${input.output_prefix}/shard-${String(index).padStart(5, '0')}`,
         model: input.model,
@@ -87,6 +124,8 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
         results[index - start] = out;
         activities = summarizeRuns([out], activities);
         inFlight.delete(index);
+        noWorker = undefined;
+        show();
       });
 
   while (next < end || inFlight.size > 0) {
@@ -95,8 +134,10 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
       inFlight.set(next, translate(next));
       next++;
     }
+    show();
     if (inFlight.size > 0) await Promise.race(inFlight.values());
   }
+  await watch;
 
   const list = await cpu.saveRefList({
     uri: `${input.output_prefix}/runs/run-${String(start).padStart(6, '0')}.json`,

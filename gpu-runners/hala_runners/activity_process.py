@@ -35,6 +35,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from . import progress
+from .stage_progress import ProgressSignals
 from .errors import is_non_retryable, silent_exit_type
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # gpu-runners/, put on the child's PYTHONPATH
@@ -54,11 +55,13 @@ class Supervision:
     """How the activity watches its runner; None fields switch the check off (tests, a runner run alone)."""
     stall_s: float | None = None
     runner_failed_attempts: int | None = None
+    progress_s: float | None = None  # least seconds between progress signals to the stage (stage_progress)
 
     @classmethod
     def from_payload(cls, value: dict | None) -> "Supervision":
         value = value or {}
-        return cls(stall_s=value.get("stall_s"), runner_failed_attempts=value.get("runner_failed_attempts"))
+        return cls(stall_s=value.get("stall_s"), runner_failed_attempts=value.get("runner_failed_attempts"),
+                   progress_s=value.get("progress_s"))
 
 
 def runner_env() -> dict[str, str]:
@@ -151,14 +154,16 @@ async def _group_gone(pgid: int, timeout: float) -> None:
 
 
 class Heartbeater:
-    """Turns progress events into heartbeats; re-sends the last one while the runner is quiet."""
+    """Turns progress events into heartbeats (and, throttled, into progress signals to the stage
+    workflow); re-sends the last one while the runner is quiet."""
 
-    def __init__(self, resume: dict | None):
+    def __init__(self, resume: dict | None, signals: ProgressSignals | None = None):
         # Until the runner reports, keep heartbeating the resume point: a crash during model
         # loading must not wipe the details the next attempt resumes from.
         self.last: dict[str, Any] = resume or {"phase": "start", "done": 0, "total": 0,
                                                "checkpoint_uri": None, "metrics": {}}
         self.last_event_at = time.monotonic()  # the start counts: a runner hung from birth is caught too
+        self.signals = signals
 
     def progress(self, event: dict) -> None:
         self.last_event_at = time.monotonic()
@@ -166,10 +171,14 @@ class Heartbeater:
                      "total": int(event.get("total", 0)), "checkpoint_uri": event.get("checkpoint_uri"),
                      "metrics": dict(event.get("metrics") or {})}
         activity.heartbeat(self.last)
+        if self.signals:
+            self.signals.report(self.last)
 
     async def quiet_loop(self) -> None:
         timeout = activity.info().heartbeat_timeout
         every = min(QUIET_HEARTBEAT_S, timeout.total_seconds() / 3) if timeout else QUIET_HEARTBEAT_S
+        if self.signals:  # a worker has the activity now: the stage stops wondering whether anyone serves its queue
+            self.signals.report(self.last)
         while True:
             activity.heartbeat(self.last)
             await asyncio.sleep(every)
@@ -283,7 +292,7 @@ def _error_event(task: asyncio.Future) -> dict | None:
 async def run_runner(name: str, config: dict, supervision: Supervision = Supervision()) -> dict:
     """Run runner `name` on `config` (the contract input) for the current activity; return its result."""
     config = {**config, "resume": resume_details()}
-    beat = Heartbeater(config["resume"])
+    beat = Heartbeater(config["resume"], ProgressSignals.for_current_activity(supervision.progress_s))
     with tempfile.TemporaryDirectory(prefix=f"hala-{name.rsplit('.', 1)[-1]}-") as tmp:
         path = Path(tmp) / "config.json"
         path.write_text(json.dumps(config))

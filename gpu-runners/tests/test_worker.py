@@ -20,7 +20,7 @@ from runner_fixtures import free_port
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from hala_runners import contract, store
+from hala_runners import contract, stage_progress, store
 from hala_runners.activities import activities_for_role
 
 TEMPORAL = Path(sys.executable).parent / "temporal"
@@ -28,6 +28,19 @@ TEMPORAL = Path(sys.executable).parent / "temporal"
 
 @workflow.defn(name="TranslateOneShard")
 class TranslateOneShard:
+    """Stands in for a stage workflow: it also collects the progress signals its activity sends."""
+
+    def __init__(self) -> None:
+        self.reports: list[dict] = []
+
+    @workflow.signal(name=stage_progress.SIGNAL)
+    def progress(self, report: dict) -> None:
+        self.reports.append(report)
+
+    @workflow.query(name="reports")
+    def received(self) -> list[dict]:
+        return self.reports
+
     @workflow.run
     async def run(self, payload: dict) -> dict:
         return await workflow.execute_activity(
@@ -122,7 +135,7 @@ def test_the_infer_worker_runs_translate_shard_for_a_workflow(dev_server, hub_mi
     payload = {"stage_key": "c" * 64, "output_prefix": f"file://{work_dir}/store/out", "shard": shard,
                "model": "hf://hala-tiny/command-a-translate", "engine": "auto", "batch_size": 2,
                "max_new_tokens": 16, "tensor_parallel_size": 1, "prompt_template": "Translate everything that follows into Arabic:\n\n{text}",
-               "supervision": {"stall_s": 600, "runner_failed_attempts": 3}}
+               "supervision": {"stall_s": 600, "runner_failed_attempts": 3, "progress_s": 1}}
 
     profiles = work_dir / "temporal.toml"
     profiles.write_text(f'[profile.default]\naddress = "127.0.0.1:1"\n\n'
@@ -141,10 +154,14 @@ def test_the_infer_worker_runs_translate_shard_for_a_workflow(dev_server, hub_mi
             client = await _connect(dev_server)
             async with Worker(client, task_queue="test-workflows", workflows=[TranslateOneShard],
                               workflow_runner=UnsandboxedWorkflowRunner()):
-                return await client.execute_workflow(TranslateOneShard.run, payload, id=f"t-{uuid.uuid4()}",
+                handle = await client.start_workflow(TranslateOneShard.run, payload, id=f"t-{uuid.uuid4()}",
                                                      task_queue="test-workflows")
+                return await handle.result(), await handle.query("reports")
 
-        result = asyncio.run(execute())
+        result, reports = asyncio.run(execute())
+        # The activity told the workflow that scheduled it how it went, through the worker's own client.
+        assert reports and reports[0]["activity"] == "translate_shard" and reports[0]["attempt"] == 1
+        assert {r["phase"] for r in reports} >= {"start"}, reports
         contract.validate_output("translate_shard", result)
         assert result["rows"] == 2 and result["engine"] == "transformers" and result["resumed_rows"] == 0
         table = pq.read_table(store.fetch(result["translations"]))

@@ -10,11 +10,13 @@ import { createCampaignReportActivities } from '../../activities/campaign-report
 import { createStageCacheActivities } from '../../activities/stage-cache';
 import { createRefListActivities } from '../../activities/ref-lists';
 import { createGatePreviewActivities } from '../../activities/gate-preview';
+import { createQueuePollerActivities } from '../../activities/queue-pollers';
 import { FileStore } from '../../activities/store';
 import { loadRecipe } from '../../cli/recipe-file';
 import type { Recipe } from '../../contracts/recipe';
 import { type Call, recordingActivities, type RecordingOptions } from './fake-activities';
 import type { HubFetch } from '../../activities/hub-revision-lookup';
+import type { GpuActivityFns } from '../../activities/gpu';
 import { hubMirror } from '../../workers/python-env';
 import { workflowBundle } from './temporal-env';
 
@@ -34,6 +36,8 @@ export interface HarnessOptions extends Pick<RecordingOptions, 'delayMs' | 'meet
    * digest of its name): for recipes whose sources are not in the mirror.
    */
   hubFetch?: HubFetch;
+  /** Replaces some GPU stand-ins, given the recording ones (to delegate to): a test's slow or signalling variant. */
+  gpu?: (fakes: GpuActivityFns) => Partial<GpuActivityFns>;
 }
 
 export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: HarnessOptions = {}): Promise<CampaignHarness> {
@@ -53,14 +57,15 @@ export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: H
       connection,
       taskQueue: recipe.queues.cpu,
       workflowBundle: await workflowBundle(),
-      activities: { ...stageCache, ...createCampaignReportActivities({ store }), ...createRefListActivities({ store }), ...createGatePreviewActivities({ store }), ...fakes.cpu },
+      activities: { ...stageCache, ...createCampaignReportActivities({ store }), ...createRefListActivities({ store }), ...createGatePreviewActivities({ store }), ...createQueuePollerActivities(), ...fakes.cpu },
     }),
   ];
   // Every GPU queue the recipe may schedule on: its roles' queues and its resource classes' pools.
   const gpuQueues = new Set([...(['quantize', 'infer', 'train', 'eval'] as const).map((role) => recipe.queues[role]), ...Object.values(recipe.resources.classes).map((c) => c.queue)]);
   // Heartbeats go out at most every 200 ms (not Temporal's default of up to a minute): the fakes'
   // whole run is milliseconds to seconds, and `hala watch` reads their progress from them.
-  for (const taskQueue of gpuQueues) workers.push(await Worker.create({ connection, taskQueue, activities: fakes.gpu, maxHeartbeatThrottleInterval: '200ms' }));
+  const gpu = { ...fakes.gpu, ...opts.gpu?.(fakes.gpu) };
+  for (const taskQueue of gpuQueues) workers.push(await Worker.create({ connection, taskQueue, activities: gpu, maxHeartbeatThrottleInterval: '200ms' }));
   const running = workers.map((w) => w.run());
   return {
     recipe,

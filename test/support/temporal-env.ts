@@ -6,9 +6,11 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import { venvBin } from '../../workers/python-env';
 import { halaSearchAttributes } from '../../contracts/search-attributes';
 
-export async function createLocalEnv(): Promise<TestWorkflowEnvironment> {
+/** `uiPort`: also serve the dev server's own web UI there (for tests that look at a workflow's page). */
+export async function createLocalEnv(opts: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
+  const ui = opts.uiPort ? { ui: true, uiPort: opts.uiPort } : {};
   return TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: venvBin('temporal') }, ip: '127.0.0.1', searchAttributes: halaSearchAttributes },
+    server: { executable: { type: 'existing-path', path: venvBin('temporal') }, ip: '127.0.0.1', searchAttributes: halaSearchAttributes, ...ui },
   });
 }
 

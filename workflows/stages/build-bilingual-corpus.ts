@@ -10,6 +10,7 @@ import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
 import { dataset } from './sources';
 import { decontaminatedMetrics, decontaminationSlice, evalSetInputs } from './eval-sets';
+import { describe } from './descriptions';
 
 export interface BuildBilingualCorpusSlice {
   open_orca: string;
@@ -45,6 +46,7 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
   inputs: (s, up) => [up.teacher.sha256, up.opus_pairs.sha256, dataset(s.open_orca, 'inputs.open_orca'), ...evalSetInputs(s.decontamination)],
   model: (r) => r.inputs.teacher,
   headline: ['pairs', 'examples', 'teacher_segments'],
+  describe: describe.buildBilingualCorpus,
   placement: ({ resources }) => ({ infer: classOf(resources, 'teacher') }),
   async work(io, s, up) {
     const segments = await io.cpu.prepareSegments({

@@ -8,6 +8,7 @@ import { measureTranslation, prepareDevSet, type MeasureKnobs } from '../transla
 import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
 import { dataset, model } from './sources';
+import { describe } from './descriptions';
 
 export interface CompressTeacherSlice {
   teacher: string;
@@ -48,6 +49,7 @@ export const compressTeacherStage: StageDeclaration<CompressTeacherSlice, Record
   inputs: (s) => [model(s.teacher, 'inputs.teacher'), dataset(s.check.dev, 'inputs.translation_dev')],
   model: (r) => r.inputs.teacher,
   headline: ['bf16_chrf', 'fp8_chrf', 'fp8_speedup', 'quantized_linear_layers'],
+  describe: describe.compressTeacher,
   placement: ({ resources }) => ({ quantize: classOf(resources, 'compress'), infer: classOf(resources, 'teacher'), eval: classOf(resources, 'score') }),
   async work(io, s) {
     const compressed = await io.gpu.compress_teacher({

@@ -12,6 +12,7 @@ import type { Placement } from '../../contracts/placement';
 import type { CpuActivityFns } from '../../activities/cpu-api';
 import type { GpuActivityFns } from '../../activities/gpu';
 import type { TranslateCorpusInput, TranslateCorpusOutput } from '../translate-corpus';
+import type { ParentStage, StageDescription } from '../stage-story';
 
 /**
  * How a stage runs, as opposed to what it computes: where it writes, which queues and timeouts its
@@ -39,6 +40,8 @@ export interface StageInput<Slice, Upstream> {
   index: number;
   slice: Slice;
   upstream: Upstream;
+  /** The stages whose artifacts are in `upstream`, for the UI's links (absent in campaigns started before the UI told the story). */
+  parents?: ParentStage[];
 }
 
 /** An input of a stage: an upstream artifact's digest, or a raw source with the field it comes from. */
@@ -99,6 +102,8 @@ export interface StageDeclaration<Slice, Upstream, Out> {
    * `resources` route it; unrouted roles use their queue in `queues`. Scheduling only: in no key.
    */
   placement?(recipe: Recipe, i: number): Placement;
+  /** What the stage makes of what, for its page in the Temporal UI (stages/descriptions.ts). */
+  describe?(recipe: Recipe, i: number): StageDescription;
   work(io: StageIo, slice: Slice, upstream: Upstream): Promise<StageWork<Out>>;
 }
 

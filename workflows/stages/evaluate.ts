@@ -8,6 +8,7 @@ import type { StageDeclaration } from './declaration';
 import { perStudent } from './students';
 import { stageWorkflow } from '../run-stage';
 import { dataset } from './sources';
+import { describe } from './descriptions';
 
 export interface EvaluateSlice {
   benchmarks: Recipe['inputs']['benchmarks'];
@@ -23,6 +24,7 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
   inputs: (s, up) => [up.model.sha256, ...s.benchmarks.map((b, k) => dataset(b.uri, `inputs.benchmarks[${k}].uri`))],
   model: (r, i) => perStudent.student(r, i).base,
   headline: ['average', 'oom_halvings', 'batch_size'],
+  describe: describe.evaluate,
   placement: ({ resources }) => ({ eval: classOf(resources, 'evaluate') }),
   product: true,
   async work(io, s, up) {

@@ -3,6 +3,7 @@ import type { FilterOpusInput, FilterOpusOutput } from '../../contracts/cpu-acti
 import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
 import { dataset } from './sources';
+import { describe } from './descriptions';
 
 export type FilterOpusSlice = Pick<FilterOpusInput, 'opus' | 'language' | 'filters'>;
 
@@ -18,6 +19,7 @@ export const filterOpusStage: StageDeclaration<FilterOpusSlice, Record<string, n
   inputs: (s) => [dataset(s.opus, 'inputs.opus')],
   model: (r) => r.inputs.opus,
   headline: ['read', 'kept'],
+  describe: describe.filterOpus,
   async work(io, s) {
     const out = await io.cpu.filterOpus({ stage_key: io.stage_key, output_prefix: io.output_prefix, ...s });
     return { output: out, artifacts: [out.pairs], metrics: { ...out.counts } };

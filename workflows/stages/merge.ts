@@ -8,6 +8,7 @@ import type { StageDeclaration } from './declaration';
 import { perStudent } from './students';
 import { stageWorkflow } from '../run-stage';
 import { model } from './sources';
+import { describe } from './descriptions';
 
 export interface MergeSlice {
   base: string;
@@ -23,6 +24,7 @@ export const mergeStage: StageDeclaration<MergeSlice, { tuned: ArtifactRef }, Me
   inputs: (s, up, i) => [up.tuned.sha256, model(s.base, `stages.sft.students[${i}].base`)],
   model: (r, i) => perStudent.student(r, i).base,
   headline: ['tensors', 'linear_fallbacks'],
+  describe: describe.merge,
   placement: ({ resources }) => ({ train: classOf(resources, 'merge') }),
   product: true,
   async work(io, s, up) {

@@ -8,6 +8,7 @@ import { trainOn } from './train-on';
 import type { TrainSlice } from './train-translator';
 import { stageWorkflow } from '../run-stage';
 import { model } from './sources';
+import { describe } from './descriptions';
 
 export const sftStage: StageDeclaration<TrainSlice, { corpus: ArtifactRef }, TrainSftOutput> = {
   kind: 'sft',
@@ -21,6 +22,7 @@ export const sftStage: StageDeclaration<TrainSlice, { corpus: ArtifactRef }, Tra
   inputs: (s, up, i) => [up.corpus.sha256, model(s.knobs.base, `stages.sft.students[${i}].base`)],
   model: (r, i) => perStudent.student(r, i).base,
   headline: ['steps', 'final_loss', 'resumed_from_step', 'oom_halvings', 'per_device_batch_size'],
+  describe: describe.sft,
   placement: (r, i) => ({ train: classOf(r.resources, 'sft', perStudent.student(r, i).name) }),
   work: (io, s, up) => trainOn(io, up.corpus, s),
 };

@@ -7,6 +7,7 @@ import { single, type StageDeclaration } from './declaration';
 import { trainOn } from './train-on';
 import { stageWorkflow } from '../run-stage';
 import { model } from './sources';
+import { describe } from './descriptions';
 
 export interface TrainSlice {
   knobs: TrainKnobs;
@@ -22,6 +23,7 @@ export const trainTranslatorStage: StageDeclaration<TrainSlice, { corpus: Artifa
   inputs: (s, up) => [up.corpus.sha256, model(s.knobs.base, 'stages.train_translator.base')],
   model: (r) => r.stages.train_translator.base,
   headline: ['steps', 'final_loss', 'resumed_from_step', 'oom_halvings', 'per_device_batch_size'],
+  describe: describe.trainTranslator,
   placement: ({ resources }) => ({ train: classOf(resources, 'train_translator') }),
   work: (io, s, up) => trainOn(io, up.corpus, s),
 };

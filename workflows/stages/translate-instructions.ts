@@ -10,6 +10,7 @@ import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
 import { dataset } from './sources';
 import { decontaminatedMetrics, decontaminationSlice, evalSetInputs } from './eval-sets';
+import { describe } from './descriptions';
 
 export interface TranslateInstructionsSlice {
   sets: Recipe['inputs']['instruction_sets'];
@@ -35,6 +36,7 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
   inputs: (s, up) => [up.translator.sha256, ...s.sets.map((set, k) => dataset(set.uri, `inputs.instruction_sets[${k}].uri`)), ...evalSetInputs(s.decontamination)],
   model: (r) => r.stages.train_translator.base,
   headline: ['conversations'],
+  describe: describe.translateInstructions,
   placement: ({ resources }) => ({ infer: classOf(resources, 'translator') }),
   async work(io, s, up) {
     const { prompt_template, ...engine } = s.generation;

@@ -20,6 +20,7 @@ import sys
 from collections import OrderedDict
 
 from ..activity_process import ChildProcess, Heartbeater, Supervision, read_until_terminal, result_of, resume_details, supervise
+from ..stage_progress import ProgressSignals
 
 MAX_ENGINES = int(os.environ.get("HALA_MAX_ENGINES", "1"))
 
@@ -64,7 +65,7 @@ class EngineService:
         engine = await self._engine_for((payload["model"], payload["engine"], int(payload.get("tensor_parallel_size", 1))))
         async with engine.lock:
             child = await engine.ensure_started()
-            beat = Heartbeater(config["resume"])
+            beat = Heartbeater(config["resume"], ProgressSignals.for_current_activity(supervision.progress_s))
 
             async def request() -> dict | None:
                 assert child.proc.stdin is not None
