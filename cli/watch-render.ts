@@ -65,7 +65,9 @@ export function terminalFrame(snap: WatchSnapshot, opts: FrameOptions): string[]
     return `[${'█'.repeat(full)}${'░'.repeat(cells - full)}]`;
   };
   const lines = [paint('bold', `campaign ${snap.campaign_id}  ${snap.state}  ${elapsed(snap, opts.t0)}`)];
-  for (const s of fold(snap.stages, (opts.height ?? Infinity) - 2, lines)) {
+  const gates = (snap.waiting_at ?? []).map((g) => cut(`${paint('yellow', '‖')} ${paint('yellow', gateText(g))}`, opts.width));
+  lines.push(...gates);
+  for (const s of fold(snap.stages, (opts.height ?? Infinity) - 2 - gates.length, lines)) {
     const label = s.stage.padEnd(name);
     let text: string;
     if (s.no_worker) text = `${paint('yellow', '▸')} ${label}  ${paint('red', noWorkerText({ stage: s.stage, ...s.no_worker }))}`;
@@ -73,11 +75,15 @@ export function terminalFrame(snap: WatchSnapshot, opts: FrameOptions): string[]
     else if (s.status === 'completed') text = `${paint('green', '✓')} ${label}  ${doneText(s)}`;
     else if (s.status === 'cached') text = `${paint('green', '=')} ${label}  ${paint('dim', doneText(s))}`;
     else if (s.status === 'failed') text = `${paint('red', '✗')} ${label}  ${paint('red', doneText(s))}`;
+    else if (s.status === 'cancelled') text = `${paint('red', '⊘')} ${label}  ${paint('dim', 'cancelled')}`;
     else text = paint('dim', `· ${label}  pending`);
     lines.push(cut(text, opts.width));
   }
   return lines;
 }
+
+/** A waiting gate in one line: what it holds and the command that releases it (`hala status` shows its preview). */
+const gateText = (g: NonNullable<WatchSnapshot['waiting_at']>[number]) => `waiting at gate ${g.name} before ${g.before}: ${g.approve}`;
 
 /**
  * The stages to draw one line each when the screen has `room` lines for them: first the pending
@@ -126,6 +132,8 @@ function cut(text: string, width: number): string {
 export class PlainLog {
   private readonly status = new Map<string, string>();
   private readonly lastProgress = new Map<string, { t: number; quarter: number }>();
+  /** Gates already announced as waiting. */
+  private gatesSeen = new Set<string>();
 
   constructor(
     private readonly t0: number,
@@ -137,6 +145,9 @@ export class PlainLog {
     const at = `[${elapsed(snap, this.t0)}]`;
     const name = Math.max(...snap.stages.map((s) => s.stage.length));
     const out: string[] = [];
+    const waiting = new Set((snap.waiting_at ?? []).map((g) => g.name));
+    for (const g of snap.waiting_at ?? []) if (!this.gatesSeen.has(g.name)) out.push(`${at} ${gateText(g)}`);
+    this.gatesSeen = waiting;
     for (const s of snap.stages) {
       const label = `${at} ${s.stage.padEnd(name)} `;
       const state = s.no_worker ? `no-worker:${s.no_worker.queue}` : s.status;

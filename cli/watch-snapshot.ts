@@ -35,11 +35,20 @@ export interface StageLine {
   no_worker?: Omit<NoWorker, 'stage'>;
 }
 
+/** A gate the campaign waits at, with the command that lets it go on. */
+export interface GateLine {
+  name: string;
+  before: string;
+  approve: string;
+}
+
 export interface WatchSnapshot {
   at: string;
   campaign_id: string;
   state: CampaignProgress['state'];
   stages: StageLine[];
+  /** Gates waiting for an approval: the campaign holds there until `hala approve`. */
+  waiting_at?: GateLine[];
 }
 
 export function snapshot(progress: CampaignProgress, work: StageWork[], noWorker: NoWorker[], rates: ProgressRate, now = Date.now()): WatchSnapshot {
@@ -50,6 +59,7 @@ export function snapshot(progress: CampaignProgress, work: StageWork[], noWorker
     at: new Date(now).toISOString(),
     campaign_id: progress.campaign_id,
     state: progress.state,
+    ...waitingAt(progress),
     stages: progress.stages.map((s) => {
       const line: StageLine = { stage: s.stage, kind: s.kind, status: s.status, forced: s.forced, ...times(s) };
       if (s.error) line.error = s.error;
@@ -61,6 +71,12 @@ export function snapshot(progress: CampaignProgress, work: StageWork[], noWorker
       return line;
     }),
   };
+}
+
+function waitingAt(progress: CampaignProgress): Pick<WatchSnapshot, 'waiting_at'> {
+  const waiting = (progress.gates ?? []).filter((g) => g.state === 'waiting');
+  if (waiting.length === 0) return {};
+  return { waiting_at: waiting.map((g) => ({ name: g.name, before: g.before, approve: `npx hala approve ${progress.campaign_id} ${g.name}` })) };
 }
 
 const times = (s: StageReport) => ({ ...(s.started_at ? { started_at: s.started_at } : {}), ...(s.ended_at ? { ended_at: s.ended_at } : {}) });

@@ -6,7 +6,7 @@
 // A gate holds once per campaign run, even when the stages behind it would come from the cache: it is
 // about what goes into the models and what gets spent, and that is asked of every run. It can only be
 // approved once it waits, so every approval names the preview its approver saw.
-import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ArtifactRef } from '../contracts/artifact';
 import type { StageReport } from '../contracts/campaign';
 import type { Approval, ApproveInput, ApproveResult, Gate, GatePreview, GateReport } from '../contracts/gates';
@@ -55,10 +55,23 @@ export class Gates {
         if (g.approval) return;
         g.preparing ??= this.prepare(g, upstream);
         await g.preparing;
+        this.showWaiting();
         await condition(() => g.approval !== undefined);
+        this.showWaiting();
       }),
     );
     return held.map((g) => g.approval!);
+  }
+
+  /** The campaign's page in the UI says which gates wait and how to release them; nothing once none waits. */
+  private showWaiting(): void {
+    const id = workflowInfo().workflowId;
+    const waiting = this.gates.filter((g) => g.preview && !g.approval);
+    setCurrentDetails(
+      waiting
+        .map((g) => `**Waiting at gate ${g.gate.name}** before ${g.gate.before}: \`npx hala status ${id}\` shows its funnel and sample rows, \`npx hala approve ${id} ${g.gate.name}\` lets it go on.`)
+        .join('\n\n'),
+    );
   }
 
   /** The gates for the progress query: `{}` when the recipe declares none, so its progress is as before. */

@@ -117,6 +117,32 @@ describe('PlainLog', () => {
   });
 });
 
+describe('a campaign waiting at a gate', () => {
+  const gated = (seconds: number, waiting: boolean): WatchSnapshot => ({
+    ...snap(seconds, [{ ...running(0), status: 'pending', live: undefined }]),
+    ...(waiting ? { waiting_at: [{ name: 'corpus-review', before: 'sft', approve: 'npx hala approve c1 corpus-review' }] } : {}),
+  });
+
+  it('says so under the header, with the command that lets it go on', () => {
+    expect(terminalFrame(gated(1, true), { colour: false, width: 200, t0 }).slice(1)).toEqual([
+      '‖ waiting at gate corpus-review before sft: npx hala approve c1 corpus-review',
+      '· sft-hala-350m  pending',
+    ]);
+  });
+
+  it('prints it once into a pipe, and again only if it waits anew', () => {
+    const log = new PlainLog(t0);
+    expect(log.lines(gated(1, true))).toEqual(['[0:01] waiting at gate corpus-review before sft: npx hala approve c1 corpus-review']);
+    expect(log.lines(gated(2, true))).toEqual([]);
+    expect(log.lines(gated(3, false))).toEqual([]);
+  });
+
+  it('shows a stage the cancel stopped as cancelled', () => {
+    const stopped: StageLine = { ...running(0), status: 'cancelled', live: undefined };
+    expect(terminalFrame(snap(1, [stopped]), { colour: false, width: 200, t0 })[1]).toBe('⊘ sft-hala-350m  cancelled');
+  });
+});
+
 describe('watch modes and flags', () => {
   it('redraws on a terminal, appends plain lines elsewhere, NDJSON with --json; colour only on a terminal without NO_COLOR', () => {
     expect(watchMode({ isTTY: true }, false)).toBe('terminal');

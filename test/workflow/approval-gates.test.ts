@@ -108,6 +108,9 @@ describe('approval gates', () => {
     expect(status).toContain('    translate-instructions: conversations=20');
     expect(status).toContain(`  5 sample rows of ${corpus.uri} (sha256:${corpus.sha256.slice(0, 12)}, 20 rows):`);
     expect(status.match(/\n {4}c\d+ {2}user: question \d+ \| assistant: جواب \d+/g)).toHaveLength(5);
+    // The campaign's page in the Temporal UI says it too (its current details, the UI's metadata query).
+    const metadata = await env.client.workflow.getHandle(id).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toBe(`**Waiting at gate corpus-review** before sft: \`npx hala status ${id}\` shows its funnel and sample rows, \`npx hala approve ${id} corpus-review\` lets it go on.`);
 
     // Refused approvals say why and change nothing.
     await expect(approveGate(env.client, id, 'corpus-reveiw', { by: 'alice' })).rejects.toThrow(
