@@ -150,10 +150,14 @@ export function funnelCharts(data: ReportData): ChartSpec[] {
       height: 260,
       option: { ...base, series: [{ type: 'funnel', sort: 'none', left: '10%', width: '80%', minSize: '20%', label: { show: true, position: 'inside' }, data: steps.map((s) => ({ name: `${s.name}: ${s.value}`, value: s.value })) }] },
     });
-    const drops = Object.entries(filter).filter(([k]) => k !== 'read' && k !== 'kept');
+    // Then the pairs decontamination took out of the corpus, per evaluation set they repeat.
+    const repeats = Object.entries(corpus ?? {})
+      .filter(([k]) => k.startsWith('decontaminated_'))
+      .map(([k, v]): [string, number] => [`repeats ${k.slice('decontaminated_'.length)}`, v]);
+    const drops = [...Object.entries(filter).filter(([k]) => k !== 'read' && k !== 'kept'), ...repeats];
     charts.push({
       id: 'filter-drops',
-      title: 'Pairs dropped per filter (dedup included)',
+      title: 'Pairs dropped per filter (dedup included) and per evaluation set repeated',
       height: 60 + 26 * drops.length,
       option: {
         ...base,
