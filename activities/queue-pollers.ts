@@ -1,7 +1,7 @@
 // Whether anyone serves a queue: what a stage workflow asks when its GPU activity has been silent
 // for a while (workflows/queue-watch.ts), so the UI can say "no worker on <queue>" instead of waiting.
 import { Context } from '@temporalio/activity';
-import { queueWorkers } from '../cli/steer';
+import { queueWorkers } from '../workers/task-queue-pollers';
 
 export interface QueuePollersInput {
   queue: string;

@@ -38,7 +38,8 @@ import { measureLocalSources } from './plan/measure';
 import { renderPlan } from './plan/render';
 import { ApprovalRefused, approveGate, defaultApprover, renderApproval } from './approve';
 import { reportCommand, type ReportFlags } from './report/report-command';
-import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, queueWorkers, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
+import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
+import { queueWorkers } from '../workers/task-queue-pollers';
 
 const program = new Command('hala')
   .description('Hala Flow: the translate-and-tune recipe as durable Temporal workflows')

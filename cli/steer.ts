@@ -2,8 +2,8 @@
 // cancel | ls | workers`. Each verb is one Temporal call (a signal, a cancel request, a visibility
 // query, a task-queue description) wrapped so that it says what happened in a sentence.
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import type { CampaignProgress } from '../contracts/campaign';
+import type { QueueWorkers } from '../workers/task-queue-pollers';
 import { pauseSignal, progressQuery, resumeSignal } from '../workflows/definitions';
 
 /** The campaign is not there, or not running: a steering verb has nothing to steer. */
@@ -74,32 +74,6 @@ export function renderCampaigns(rows: CampaignRow[]): string {
   if (rows.length === 0) return 'no campaigns in this namespace';
   const lines = rows.map((r) => [r.id, r.status, r.stages ?? '', r.recipe, r.started]);
   return table([['campaign', 'status', 'stages', 'recipe', 'started'], ...lines]);
-}
-
-export interface QueueWorkers {
-  queue: string;
-  role: string;
-  /** Workers polling it: their identities and when each last polled. */
-  pollers: { identity: string; lastAccess?: string }[];
-}
-
-/** Who polls each queue now (Temporal keeps pollers seen in the last few minutes). */
-export async function queueWorkers(client: Client, namespace: string, queues: Record<string, string>): Promise<QueueWorkers[]> {
-  return Promise.all(
-    Object.entries(queues).map(async ([role, queue]) => {
-      const described = await client.workflowService.describeTaskQueue({
-        namespace,
-        taskQueue: { name: queue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-        // The CPU worker polls for workflow tasks; GPU workers poll for activities only.
-        taskQueueType: role === 'cpu' ? temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW : temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-      });
-      const pollers = (described.pollers ?? []).map((p) => ({
-        identity: p.identity ?? '?',
-        ...(p.lastAccessTime?.seconds != null ? { lastAccess: new Date(Number(p.lastAccessTime.seconds) * 1000).toISOString() } : {}),
-      }));
-      return { queue, role, pollers };
-    }),
-  );
 }
 
 export function renderWorkers(rows: QueueWorkers[]): string {

@@ -29,7 +29,13 @@ check lint npx eslint .
 
 npx vitest run --reporter=default --reporter=json --outputFile="$out/vitest.json"
 if [ -f "$out/vitest.json" ]; then
-  read -r vp vf < <(node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites||0) + r.testResults.filter(t=>t.status==="failed"&&t.assertionResults.length===0).length)' "$out/vitest.json")
+  # Failed: every collected test that did not pass and was not skipped (a file that crashed after
+  # collection leaves its tests neither passed nor failed), plus files that failed before collecting
+  # any, plus 1 for a run vitest itself calls unsuccessful (unhandled errors) if nothing else counted it.
+  read -r vp vf < <(node -e 'const r=require(process.argv[1]);
+const notRun=r.numTotalTests-r.numPassedTests-r.numPendingTests-r.numTodoTests;
+const empty=(r.numRuntimeErrorTestSuites||0)+r.testResults.filter(t=>t.status==="failed"&&t.assertionResults.length===0).length;
+const f=notRun+empty;console.log(r.numPassedTests, f>0||r.success!==false?f:1)' "$out/vitest.json")
   passed=$((passed + vp)); failed=$((failed + vf))
 else
   echo "vitest produced no report"; failed=$((failed + 1))
