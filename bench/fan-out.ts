@@ -26,6 +26,7 @@ import { continuedAsNewRunId, largestPayload } from './lib/history-stats';
 import { printBenchLine, type BenchRow } from './lib/bench-line';
 import { describeMachine } from './lib/machine';
 import { installQuietRuntime } from './lib/quiet-runtime';
+import { loadAverage } from './lib/load-average';
 
 const ROWS_PER_SHARD = 500;
 const sha = 'e'.repeat(64);
@@ -76,7 +77,7 @@ async function main() {
   const recipe = loaded.recipe;
   // Paper-scale scheduling: the recipe defaults, not the tiny world's window of 2.
   const fan_out = Recipe.shape.fan_out.parse(undefined);
-  console.log(`fan-out: ${sizes.join(', ')} shards of ${ROWS_PER_SHARD} rows, window ${fan_out.window}, continue-as-new every ${fan_out.shards_per_run} shards; ${machine}`);
+  console.log(`fan-out: ${sizes.join(', ')} shards of ${ROWS_PER_SHARD} rows, window ${fan_out.window}, continue-as-new every ${fan_out.shards_per_run} shards; ${machine}; load average ${loadAverage()}`);
 
   const dir = mkdtempSync(path.join(tmpdir(), 'hala-bench-fanout-'));
   const store = new FileStore(`file://${dir}`);
@@ -134,7 +135,7 @@ async function main() {
       { figure: `fan-out ${f.shards} shards: continue-as-new count`, hala: String(f.runs - 1), peers: {}, target: '', met: null },
     );
   }
-  printBenchLine('fan-out', rows, `${sizes.join(' / ')} shards × ${ROWS_PER_SHARD} rows, window ${fan_out.window}, ${fan_out.shards_per_run} shards per run`, machine);
+  printBenchLine('fan-out', rows, `${sizes.join(' / ')} shards × ${ROWS_PER_SHARD} rows, window ${fan_out.window}, ${fan_out.shards_per_run} shards per run (load average ${loadAverage()} at the end)`, machine);
 }
 
 main().catch((err) => {

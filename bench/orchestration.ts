@@ -17,6 +17,7 @@ import { activityCount, activityTimings, completionToNextMs, gapPhases, type Gap
 import { printBenchLine, type BenchRow } from './lib/bench-line';
 import { describeMachine } from './lib/machine';
 import { installQuietRuntime } from './lib/quiet-runtime';
+import { loadAverage } from './lib/load-average';
 import { median, percentile } from './lib/percentiles';
 
 const quiet = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m: string) => console.error(m) };
@@ -109,7 +110,8 @@ async function main() {
   const historyArg = args.includes('--history') ? args[args.indexOf('--history') + 1] : undefined;
   const n = quick ? 50 : 200;
   const machine = describeMachine();
-  console.log(`orchestration: ${n} sequential no-op activities on the local dev server, one worker; ${machine}`);
+  // Latency is what a busy machine shows first: the load goes with the figures.
+  console.log(`orchestration: ${n} sequential no-op activities on the local dev server, one worker; ${machine}; load average ${loadAverage()}`);
 
   const chain = await measureChain(n);
   const s2s = { p50: median(chain.scheduleToStart), p99: percentile(chain.scheduleToStart, 99) };
@@ -145,7 +147,7 @@ async function main() {
       met: share <= 0.02,
     },
   ];
-  printBenchLine('orchestration', rows, `${n} sequential no-op activities; campaign from ${historyArg ?? (campaign.source.startsWith('test/') ? 'test/histories' : 'the dev server')}`, machine);
+  printBenchLine('orchestration', rows, `${n} sequential no-op activities (load average ${loadAverage()} at the end); campaign from ${historyArg ?? (campaign.source.startsWith('test/') ? 'test/histories' : 'the dev server')}`, machine);
 }
 
 main().catch((err) => {
