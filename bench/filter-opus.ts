@@ -1,25 +1,18 @@
 // Usage: npx tsx bench/filter-opus.ts [pairs=1000000]
 // Throughput of the OPUS filters (all of them, near dedup on) over a synthetic OPUS-100-shaped
-// parquet of N pairs. Prints figures; asserts nothing.
+// parquet of N pairs. Prints figures; asserts nothing. bench/corpus.ts sets it against its peers.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { filterOpusPairs } from '../activities/corpus';
 import { Recipe } from '../contracts/recipe';
+import { writeOpusPairs } from './lib/opus-pairs';
 
 async function main() {
   const n = Number(process.argv[2] ?? 1_000_000);
   const dir = mkdtempSync(path.join(tmpdir(), 'hala-bench-'));
   const file = path.join(dir, 'opus.parquet');
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  // Arabic side from a fixed alphabet, English from words; every 50th row duplicated, as real data is.
-  await conn.run(`COPY (
-    SELECT {'en': 'the word ' || regexp_replace(md5(k::varchar), '[0-9]', 'x', 'g') || ' is about cats and dogs',
-            'ar': 'الكلمة ' || translate(md5(k::varchar), '0123456789abcdef', 'ابتثجحخدذرزسشصضط') || ' عن القطط والكلاب'} AS translation
-    FROM (SELECT i % (${n} - ${n} / 50) AS k FROM range(${n}) t(i))) TO '${file}' (FORMAT parquet)`);
-  conn.closeSync();
+  await writeOpusPairs(file, n);
 
   const language = Recipe.shape.language.parse({});
   const filters = Recipe.shape.stages.shape.filter_opus.parse({});

@@ -3,6 +3,7 @@
 # Regenerates every image lock and the validator tools' lock (needs PyPI; nothing at test time does):
 #   images/<role>/requirements.lock  for linux x86_64, Python 3.11, the CUDA wheels PyPI serves
 #   scripts/tools.lock               checkov, hadolint, kubernetes-validate (scripts/tools-env.sh)
+#   scripts/bench.lock               the benchmark peers: duckdb, pandas, regex (scripts/bench-env.sh)
 # An existing lock is uv's preference, so a rerun changes nothing until an input changes; extra
 # arguments (--upgrade, --upgrade-package vllm) go to every `uv pip compile`.
 # quantize, train and eval take gpu-runners/requirements.lock as constraints: their images run the
@@ -29,6 +30,7 @@ for role in quantize train eval; do
 done
 compile images/infer/requirements.in images/infer/requirements.lock "${target[@]}" "$@"
 compile scripts/tools.in scripts/tools.lock --python-version 3.11 "$@"
+compile scripts/bench.in scripts/bench.lock --python-version 3.11 "$@"
 
 # vllm==X pins torch exactly; read that pin from the wheel's metadata (pip fetches only the metadata
 # file) and record it under the lock's header, where the test suite checks it offline.
