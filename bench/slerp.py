@@ -68,7 +68,7 @@ def hala(directory: Path, out: Path, max_shard_bytes: int) -> None:
     writer = merge.ShardWriter(out, max_shard_bytes)
     for name in names:
         v1 = tuned.tensor(name)
-        merged, _ = slerp(base.tensor(name), v1, t_for_tensor(name, T, num_layers), COLINEAR)
+        merged, _ = slerp(base.tensor(name), v1, t_for_tensor(name, T, num_layers), COLINEAR, overwrite_v0=True)
         writer.add(name, merged.to(v1.dtype))
     writer.close()
     print(json.dumps({"seconds": time.perf_counter() - t0, "bytes": writer.total_bytes}))

@@ -6,6 +6,10 @@ import { expandLocalGlob, isGlob } from '../store/hub-source';
 
 // One in-memory DuckDB per corpus job: DuckDB reads, filters, joins and writes the parquet; the
 // TypeScript around it only decides what to ask. Spills go to the job's work dir, not /tmp.
+// DuckDB's own default limit is 80% of the machine's RAM, so a 5M-pair corpus grew the CPU worker
+// to 9 GB (bench/corpus.ts); a fixed limit makes it spill instead, at little cost in time.
+// HALA_CORPUS_MEMORY_LIMIT (a DuckDB size: '2GB') raises it on a big worker.
+const MEMORY_LIMIT = '512MB';
 
 /** A parquet input: `path` is what DuckDB reads (local file or directory, or hf://…); `label` (the URI) is what errors name. */
 export interface ParquetSource {
@@ -19,7 +23,10 @@ export class CorpusDb {
   private constructor(private readonly connection: DuckDBConnection) {}
 
   static async open(workDir: string): Promise<CorpusDb> {
-    const instance = await DuckDBInstance.create(':memory:', { temp_directory: path.join(workDir, '.duckdb-spill') });
+    const instance = await DuckDBInstance.create(':memory:', {
+      temp_directory: path.join(workDir, '.duckdb-spill'),
+      memory_limit: process.env.HALA_CORPUS_MEMORY_LIMIT ?? MEMORY_LIMIT,
+    });
     return new CorpusDb(await instance.connect());
   }
 

@@ -22,18 +22,33 @@ _LAYER = re.compile(r"(?:^|\.)(?:layers|h|blocks)\.(\d+)\.")
 _INPUT_SIDE = re.compile(r"embed_tokens|word_embeddings|tok_embeddings|(?:^|\.)wte\.")
 
 
-def lerp(v0: torch.Tensor, v1: torch.Tensor, t: float) -> torch.Tensor:
-    return (1.0 - t) * v0 + t * v1
+def lerp(v0: torch.Tensor, v1: torch.Tensor, t: float, overwrite_v0: bool = False) -> torch.Tensor:
+    return (v0.mul_(1.0 - t) if overwrite_v0 else v0.mul(1.0 - t)).add_(v1, alpha=t)
+
+
+# Elements per float64 block of the dot product: a float64 copy of a whole embedding would double
+# the merge's peak memory; blocks of 1M keep it at 16 MB and the sum as exact.
+_DOT_BLOCK = 1 << 20
+
+
+def _dot64(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Dot product of two flat float32 vectors, accumulated in float64 block by block."""
+    total = 0.0
+    for start in range(0, a.numel(), _DOT_BLOCK):
+        end = start + _DOT_BLOCK
+        total += float(torch.dot(a[start:end].double(), b[start:end].double()))
+    return total
 
 
 def slerp(v0: torch.Tensor, v1: torch.Tensor, t: float,
-          colinear_threshold: float = 0.9995) -> tuple[torch.Tensor, bool]:
+          colinear_threshold: float = 0.9995, *, overwrite_v0: bool = False) -> tuple[torch.Tensor, bool]:
     """Interpolate v0 -> v1 along the great circle between them; returns (merged, used_linear).
 
     The whole tensor is treated as one flattened vector (as MergeKit does), not row by row.
     The result has v0's shape and the wider of the two dtypes; the arithmetic runs in float32
     (float64 for the angle) so that bfloat16 weights do not lose the small differences a
-    fine-tune makes.
+    fine-tune makes. `overwrite_v0` lets the result take v0's memory (a caller streaming
+    tensors that has no further use for v0): one tensor less at the peak.
     """
     if v0.shape != v1.shape:
         raise ValueError(f"slerp needs equal shapes, got {tuple(v0.shape)} and {tuple(v1.shape)}")
@@ -43,22 +58,23 @@ def slerp(v0: torch.Tensor, v1: torch.Tensor, t: float,
     a = v0.detach().to(torch.float32).flatten()
     b = v1.detach().to(torch.float32).flatten()
 
-    # Step 1: the angle. Normalise *copies* of both vectors to unit length; their dot product is
-    # cos(theta), theta being the angle between the two weight vectors. The originals are kept:
-    # the interpolation below runs on them, so their magnitudes still matter.
+    # Step 1: the angle. The dot product of the two vectors scaled to unit length is cos(theta),
+    # theta being the angle between the two weight vectors (a.b / (|a| |b|), accumulated in
+    # float64). The originals are kept: the interpolation below runs on them, so their magnitudes
+    # still matter.
     na, nb = a.norm().item(), b.norm().item()
     if na < _EPS or nb < _EPS:
         # A zero tensor has no direction: the angle is undefined, the straight line is the only
         # meaningful path (and equals the great circle when one end is the origin).
-        return lerp(a, b, t).reshape(v0.shape).to(out_dtype), True
-    cos = float(torch.dot(a.double() / na, b.double() / nb).clamp(-1.0, 1.0))
+        return lerp(a, b, t, overwrite_v0).reshape(v0.shape).to(out_dtype), True
+    cos = max(-1.0, min(1.0, _dot64(a, b) / (na * nb)))
 
     # Step 2: nearly colinear vectors. When |cos| is close to 1, sin(theta) -> 0 and the weights
     # below divide by almost zero; the arc is then indistinguishable from the chord, so the
     # linear interpolation is both exact enough and numerically safe. (A fine-tune that barely
     # moved a tensor lands here, which is why merge.py counts these fallbacks.)
     if abs(cos) > colinear_threshold:
-        return lerp(a, b, t).reshape(v0.shape).to(out_dtype), True
+        return lerp(a, b, t, overwrite_v0).reshape(v0.shape).to(out_dtype), True
 
     # Step 3: the sin-weighted combination. A point at fraction t of the arc from v0 to v1 is
     #   sin((1 - t) * theta) / sin(theta) * v0  +  sin(t * theta) / sin(theta) * v1,
@@ -69,7 +85,9 @@ def slerp(v0: torch.Tensor, v1: torch.Tensor, t: float,
     sin_theta = math.sin(theta)
     w0 = math.sin((1.0 - t) * theta) / sin_theta
     w1 = math.sin(t * theta) / sin_theta
-    return (w0 * a + w1 * b).reshape(v0.shape).to(out_dtype), False
+    # In place on one new tensor: a whole-tensor temporary per term would triple the peak memory.
+    scaled = a.mul_(w0) if overwrite_v0 else a.mul(w0)
+    return scaled.add_(b, alpha=w1).reshape(v0.shape).to(out_dtype), False
 
 
 def layer_index(name: str) -> int | None:

@@ -125,11 +125,11 @@ def test_a_retry_adopts_finished_shards_and_writes_the_same_bytes(tmp_path, mode
     calls = {"n": 0}
     real_slerp = merge.slerp
 
-    def dies_midway(*args):
+    def dies_midway(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] > 20:
             raise RuntimeError("worker lost")
-        return real_slerp(*args)
+        return real_slerp(*args, **kwargs)
 
     monkeypatch.setattr(merge, "slerp", dies_midway)
     code, events = _merge(tmp_path, models, capsys, max_shard_bytes=150_000)

@@ -46,6 +46,24 @@ class Config:
     max_shard_bytes: int = 2 << 30  # output shard size; bounds the writer's memory (2 GiB)
 
 
+def _dtypes() -> dict:
+    import torch
+
+    return {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+            "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
+            "BOOL": torch.bool, "F8_E4M3": torch.float8_e4m3fn, "F8_E5M2": torch.float8_e5m2}
+
+
+class _LazyDtypes(dict):
+    def __missing__(self, key):
+        self.update(_dtypes())
+        return dict.__getitem__(self, key)
+
+
+_DTYPES = _LazyDtypes()  # safetensors dtype names -> torch dtypes (torch imported on first use)
+_ST_NAMES = {}  # torch dtype -> safetensors name, filled with _DTYPES
+
+
 class Weights:
     """The tensors of a safetensors checkpoint (one file or sharded with an index), opened lazily."""
 
@@ -59,6 +77,7 @@ class Weights:
             raise bad_input(f"{label} model {directory} has neither {SINGLE} nor {INDEX}: "
                             "merge needs safetensors weights (re-save with safe_serialization=True)")
         self._handles: dict[str, object] = {}
+        self._headers: dict[str, tuple[int, dict]] = {}
         if weight_map is None:
             self.file_of = {name: SINGLE for name in self._open(SINGLE).keys()}
         else:
@@ -75,7 +94,27 @@ class Weights:
         return tuple(self._open(self.file_of[name]).get_slice(name).get_shape())
 
     def tensor(self, name: str):
-        return self._open(self.file_of[name]).get_tensor(name)
+        """One tensor, read from its file into fresh memory. Not through safe_open's memory map:
+        every page a map touches stays in the process's RSS until it closes, so streaming two
+        mapped checkpoints would grow to their whole size."""
+        import torch
+
+        filename = self.file_of[name]
+        if filename not in self._headers:
+            with open(self.directory / filename, "rb") as f:
+                size = int.from_bytes(f.read(8), "little")
+                self._headers[filename] = (8 + size, json.loads(f.read(size)))
+        data_start, header = self._headers[filename]
+        entry = header[name]
+        begin, end = entry["data_offsets"]
+        buf = bytearray(end - begin)
+        with open(self.directory / filename, "rb") as f:
+            f.seek(data_start + begin)
+            f.readinto(buf)
+        dtype = _DTYPES[entry["dtype"]]
+        if not buf:
+            return torch.empty(entry["shape"], dtype=dtype)
+        return torch.frombuffer(buf, dtype=dtype).reshape(entry["shape"])
 
 
 def check_compatible(base: Weights, tuned: Weights) -> list[str]:
@@ -95,13 +134,15 @@ def check_compatible(base: Weights, tuned: Weights) -> list[str]:
 
 
 class ShardWriter:
-    """Write tensors into safetensors shards as they come, never holding more than one shard.
-    `on_flush(index, path, names, nbytes)` runs after each shard is on disk (durable resume)."""
+    """Write tensors into safetensors shards as they come, holding none of them: each tensor's bytes
+    go to the open shard's data file at once, and closing a shard writes the header and appends
+    the data. `on_flush(index, path, names, nbytes)` runs after each shard is on disk (durable resume)."""
 
     def __init__(self, directory: Path, max_bytes: int, on_flush=None):
         self.directory, self.max_bytes, self.on_flush = directory, max_bytes, on_flush
-        self.pending: dict = {}
+        self.pending: dict[str, dict] = {}  # name -> header entry of the open shard
         self.pending_bytes = 0
+        self._data = None  # the open shard's data file
         self.shards: list[tuple[str, list[str]]] = []  # (temporary file name, tensor names)
         self.total_bytes = 0
 
@@ -116,15 +157,33 @@ class ShardWriter:
         size = tensor.numel() * tensor.element_size()
         if self.pending and self.pending_bytes + size > self.max_bytes:
             self._flush()
-        self.pending[name] = tensor.contiguous()
+        if self._data is None:
+            self._data = open(self.directory / f"shard-{len(self.shards):05d}.data", "wb")
+        import torch
+
+        tensor = tensor.detach().contiguous().cpu()
+        if size:
+            self._data.write(tensor.reshape(-1).view(torch.uint8).numpy().data)
+        self.pending[name] = {"dtype": _st_name(tensor.dtype), "shape": list(tensor.shape),
+                              "data_offsets": [self.pending_bytes, self.pending_bytes + size]}
         self.pending_bytes += size
         self.total_bytes += size
 
     def _flush(self) -> None:
-        from safetensors.torch import save_file
-
         filename = f"shard-{len(self.shards):05d}.tmp"
-        save_file(self.pending, str(self.directory / filename), metadata={"format": "pt"})
+        data_path = self.directory / f"shard-{len(self.shards):05d}.data"
+        if self._data is None:
+            open(data_path, "wb").close()
+        else:
+            self._data.close()
+            self._data = None
+        header = json.dumps({"__metadata__": {"format": "pt"}, **self.pending}, separators=(",", ":")).encode()
+        header += b" " * (-len(header) % 8)  # the format allows space padding; 8 keeps the data aligned
+        with open(self.directory / filename, "wb") as out, open(data_path, "rb") as data:
+            out.write(len(header).to_bytes(8, "little"))
+            out.write(header)
+            _append(data, out)
+        data_path.unlink()
         self.shards.append((filename, list(self.pending)))
         if self.on_flush:
             self.on_flush(len(self.shards) - 1, self.directory / filename, list(self.pending), self.pending_bytes)
@@ -144,6 +203,24 @@ class ShardWriter:
             weight_map.update({name: final for name in names})
         index = {"metadata": {"total_size": self.total_bytes}, "weight_map": dict(sorted(weight_map.items()))}
         (self.directory / INDEX).write_text(json.dumps(index, indent=2))
+
+
+def _append(src, dst) -> None:
+    """Appends file src to file dst, in the kernel where it can (no trip through user memory)."""
+    import os
+
+    dst.flush()
+    try:
+        while os.copy_file_range(src.fileno(), dst.fileno(), 1 << 30):
+            pass
+    except OSError:  # a filesystem without copy_file_range
+        shutil.copyfileobj(src, dst, 16 << 20)
+
+
+def _st_name(dtype) -> str:
+    if not _ST_NAMES:
+        _ST_NAMES.update({v: k for k, v in _dtypes().items()})
+    return _ST_NAMES[dtype]
 
 
 def _partial(cfg: Config, index: int, ext: str) -> str:
@@ -196,7 +273,7 @@ def _run(cfg: Config) -> dict:
             continue
         v1 = tuned.tensor(name)
         merged, linear = slerp(base.tensor(name), v1, t_for_tensor(name, cfg.t, num_layers),
-                               cfg.colinear_threshold)
+                               cfg.colinear_threshold, overwrite_v0=True)  # the base copy is ours
         writer.add(name, merged.to(v1.dtype))  # keep the tuned model's storage dtype
         if linear:
             fallbacks.append(name)
