@@ -1,7 +1,7 @@
 // Where `hala lineage` reads from: the lineage records and campaign summaries in the store.
 import { createStore, storeLayout, type ArtifactStore } from '../activities/store';
 import { LineageRecord } from '../contracts/lineage';
-import type { CampaignProgress } from '../contracts/campaign';
+import { CampaignSummary } from '../contracts/campaign-summary';
 import { s3OptionsFromEnv } from '../workers/cpu-worker';
 import { repoRoot } from '../workers/python-env';
 import { walkLineage, type LineageGraph } from './lineage';
@@ -25,11 +25,19 @@ export async function lineageOf(target: string, storeRoot: string): Promise<Line
   const load = lineageLoader(store);
   if (/^[0-9a-f]{64}$/.test(target)) return walkLineage([target], load);
 
-  const summaryUri = storeLayout.campaignSummary(store.rootUri, target);
-  if (!(await store.exists(summaryUri))) {
+  const summary = await readCampaignSummary(store, target);
+  if (!summary) {
     throw new Error(`no summary for campaign ${target} in ${store.rootUri} (campaigns that ended); pass an artifact sha256 instead, or --store`);
   }
-  const summary = JSON.parse((await store.getBytes(summaryUri)).toString('utf8')) as { progress: CampaignProgress };
   const finals = summary.progress.stages.filter((s) => isProduct(s.kind)).flatMap((s) => s.artifacts.map((a) => a.sha256));
   return walkLineage(finals, load);
+}
+
+/** The summary a campaign wrote when it ended, validated; undefined when the store has none. */
+export async function readCampaignSummary(store: ArtifactStore, id: string): Promise<CampaignSummary | undefined> {
+  const uri = storeLayout.campaignSummary(store.rootUri, id);
+  if (!(await store.exists(uri))) return undefined;
+  const parsed = CampaignSummary.safeParse(JSON.parse((await store.getBytes(uri)).toString('utf8')));
+  if (!parsed.success) throw new Error(`${uri} is not a campaign summary: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
 }

@@ -4,9 +4,9 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import type { CampaignInput, CampaignProgress } from '../../contracts/campaign';
-import { CampaignSummary } from '../../contracts/campaign-summary';
 import { Recipe } from '../../contracts/recipe';
-import { type ArtifactStore, storeLayout } from '../../activities/store';
+import type { ArtifactStore } from '../../activities/store';
+import { readCampaignSummary } from '../lineage-source';
 import { progressQuery } from '../../workflows/definitions';
 
 export interface CampaignView {
@@ -21,19 +21,12 @@ export interface CampaignView {
 export class CampaignNotFound extends Error {}
 
 export async function campaignView(id: string, store: ArtifactStore, connect: () => Promise<Client>): Promise<CampaignView> {
-  const summaryUri = storeLayout.campaignSummary(store.rootUri, id);
-  if (await store.exists(summaryUri)) return fromSummary(JSON.parse((await store.getBytes(summaryUri)).toString('utf8')), summaryUri);
+  const summary = await readCampaignSummary(store, id);
+  if (summary) return { progress: summary.progress, source: 'summary', recipe_name: summary.recipe, ...recipeOf(summary.recipe_spec, 'the summary') };
   const client = await connect().catch((err: Error) => {
     throw new Error(`no summary of campaign ${id} in ${store.rootUri}, and Temporal cannot be reached for its live progress (${err.message}); pass --store, or --address`);
   });
   return live(id, client, store.rootUri);
-}
-
-function fromSummary(raw: unknown, uri: string): CampaignView {
-  const parsed = CampaignSummary.safeParse(raw);
-  if (!parsed.success) throw new Error(`${uri} is not a campaign summary: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const summary = parsed.data;
-  return { progress: summary.progress, source: 'summary', recipe_name: summary.recipe, ...recipeOf(summary.recipe_spec, 'the summary') };
 }
 
 async function live(id: string, client: Client, storeRoot: string): Promise<CampaignView> {

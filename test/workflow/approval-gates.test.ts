@@ -26,12 +26,7 @@ import type { campaign } from '../../workflows/campaign';
 import { hubMirror } from '../../workers/python-env';
 import { startCampaignHarness, type CampaignHarness } from '../support/campaign-harness';
 import { createLocalEnv } from '../support/temporal-env';
-
-const until = async (what: string, test: () => Promise<boolean>, timeoutMs = 60_000) => {
-  for (const deadline = Date.now() + timeoutMs; !(await test()); await new Promise((r) => setTimeout(r, 200))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-  }
-};
+import { until } from '../support/until';
 
 const repoRoot = path.join(__dirname, '../..');
 

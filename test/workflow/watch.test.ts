@@ -16,12 +16,10 @@ import { progressQuery } from '../../workflows/definitions';
 import { hubMirror, repoRoot, venvBin } from '../../workers/python-env';
 import { startCampaignHarness, type CampaignHarness } from '../support/campaign-harness';
 import { createLocalEnv } from '../support/temporal-env';
+import { until as waitUntil } from '../support/until';
 
-const until = async (what: string, test: () => Promise<boolean>, timeoutMs = 90_000) => {
-  for (const deadline = Date.now() + timeoutMs; !(await test()); await new Promise((r) => setTimeout(r, 250))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-  }
-};
+// The campaigns here are slowed down: a longer deadline than the other workflow tests'.
+const until = (what: string, test: () => Promise<boolean>, timeoutMs = 90_000) => waitUntil(what, test, timeoutMs, 250);
 
 // eslint-disable-next-line no-control-regex -- escape codes are what these tests look for
 const colours = /\x1b\[[0-9;]*m/g;
