@@ -4,6 +4,7 @@ import type { CampaignProgress, StageReport } from '../contracts/campaign';
 import { compressTeacherStage, evaluateStage, evaluateTranslatorStage } from '../workflows/stages';
 import { declarationOf } from '../workflows/stages/plan';
 import { renderGates } from './gate-summary';
+import { BENCHMARKED_MODELS, scoresByModel } from '../contracts/benchmark-scores';
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits));
 
@@ -66,8 +67,13 @@ export function renderSummary(progress: CampaignProgress, uiUrl: string, namespa
   }
   const evals = byKind(evaluateStage.kind);
   if (evals.length > 0) {
-    const names = Object.keys(evals[0]!.metrics).filter((k) => k !== 'average');
-    out.push('', table([['model (merged)', ...names, 'avg'], ...evals.map((e) => [e.stage.slice(evaluateStage.kind.length + 1), ...names.map((n) => fmt(e.metrics[n])), fmt(e.metrics.average)])]));
+    // One line per student and model: base, after SFT, merged (older campaigns scored merged only).
+    const lines = evals.flatMap((e) => {
+      const byModel = scoresByModel(e.metrics);
+      return BENCHMARKED_MODELS.filter((m) => byModel[m]).map((m) => ({ student: e.stage.slice(evaluateStage.kind.length + 1), model: m, scores: byModel[m]! }));
+    });
+    const names = Object.keys(lines[0]?.scores ?? {}).filter((k) => k !== 'average');
+    out.push('', table([['student', 'model', ...names, 'avg'], ...lines.map((l) => [l.student, l.model, ...names.map((n) => fmt(l.scores[n])), fmt(l.scores.average)])]));
   }
   out.push('', `Temporal UI: ${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(progress.campaign_id)}`);
   return out.join('\n');

@@ -138,7 +138,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
           recipe.stages.sft.students.map(async (_student, i) => {
             const tuned = await stage(sftStage, { corpus: instructions.output.dataset }, i);
             const merged = await stage(mergeStage, { tuned: tuned.output.model }, i);
-            await stage(evaluateStage, { model: merged.output.model }, i);
+            await stage(evaluateStage, { model: merged.output.model, tuned: tuned.output.model }, i);
           }),
         );
       })(),

@@ -11,6 +11,7 @@ import { lineageLoader } from '../lineage-source';
 import type { CampaignView } from './campaign-source';
 import type { ReportData, StageRow, StudentBenchmarks } from './report-data';
 import { stageCost } from './stage-cost';
+import { BENCHMARKED_MODELS, scoresByModel } from '../../contracts/benchmark-scores';
 
 /** What closeStage kept of a stage's work (run-stage.ts StageWork): its payload and its GPU activities. */
 interface ManifestWork {
@@ -19,8 +20,6 @@ interface ManifestWork {
 }
 
 const finished = (s: StageReport) => s.status === 'completed' || s.status === 'cached';
-/** Metrics of evaluate that are not benchmark scores. */
-const NOT_A_SCORE = new Set(['average', 'oom_halvings', 'batch_size']);
 
 export async function gatherReport(view: CampaignView, store: ArtifactStore, now = new Date()): Promise<ReportData> {
   const { progress, recipe } = view;
@@ -151,11 +150,11 @@ function benchmarks(stages: StageReport[], missing: string[]): StudentBenchmarks
       missing.push(`benchmarks of ${student}: ${s.stage} is ${s.status}`);
       continue;
     }
-    const merged = Object.fromEntries(Object.entries(s.metrics).filter(([k]) => !NOT_A_SCORE.has(k)));
-    // evaluate benchmarks the merged model only: the base and the SFT model have no scores to show.
-    out.push({ student, stage: s.stage, series: { merged }, missing: ['base', 'sft'] });
+    // Bars per benchmark; the average is not a benchmark of its own.
+    const series = Object.fromEntries(Object.entries(scoresByModel(s.metrics)).map(([m, scores]) => [m, Object.fromEntries(Object.entries(scores).filter(([k]) => k !== 'average'))]));
+    out.push({ student, stage: s.stage, series, missing: BENCHMARKED_MODELS.filter((m) => !series[m]) });
   }
-  if (out.some((b) => b.missing.length > 0)) missing.push('benchmarks: the base and SFT models are not benchmarked (evaluate scores the merged model), so only the merged series is shown');
+  if (out.some((b) => b.missing.length > 0)) missing.push('benchmarks: this campaign benchmarked the merged model only (it began before base and SFT were benchmarked too), so only its series is shown');
   return out;
 }
 

@@ -33,7 +33,7 @@ export interface ScorePair {
 export interface StudentBenchmarks {
   student: string;
   stage: string;
-  /** Scores per model variant that was benchmarked (today only `merged`), each per benchmark. */
+  /** Scores per model variant that was benchmarked (campaigns before base and SFT were: `merged` only), each per benchmark. */
   series: Partial<Record<'base' | 'sft' | 'merged', Record<string, number>>>;
   /** The variants with no scores, named rather than invented. */
   missing: ('base' | 'sft' | 'merged')[];

@@ -21,6 +21,7 @@ import { dataConverterFromEnv } from '../../security/data-converter';
 import { describeChaos, type UndisturbedRun } from './chaos/chaos-suite';
 import { lineageOf } from '../../cli/lineage-source';
 import { producerLine } from '../../cli/lineage';
+import { scoresByModel } from '../../contracts/benchmark-scores';
 
 const minutes = 60_000;
 
@@ -164,8 +165,12 @@ describe('tiny campaign, end to end', () => {
     expect(metrics('translate-instructions').conversations).toBeGreaterThan(0);
     for (const student of ['hala-350m', 'hala-700m', 'hala-1-2b']) {
       expect(metrics(`merge-${student}`).tensors).toBeGreaterThan(0);
-      const scores = metrics(`evaluate-${student}`);
-      expect(Object.keys(scores).sort()).toEqual(['AlGhafa', 'AraTrust', 'ArabicMMLU', 'ArbMMLU-HT', 'EXAMS', 'MadinahQA', 'average'].sort());
+      const byModel = scoresByModel(metrics(`evaluate-${student}`));
+      // Base, SFT and merged are each benchmarked on all six, and they are three different models.
+      expect(Object.keys(byModel).sort()).toEqual(['base', 'merged', 'sft']);
+      for (const scores of Object.values(byModel)) expect(Object.keys(scores).sort()).toEqual(['AlGhafa', 'AraTrust', 'ArabicMMLU', 'ArbMMLU-HT', 'EXAMS', 'MadinahQA', 'average'].sort());
+      expect(new Set(Object.values(byModel).map((scores) => JSON.stringify(scores))).size, student).toBe(3);
+      console.log(`${student}: average base ${byModel.base!.average}, sft ${byModel.sft!.average}, merged ${byModel.merged!.average}`);
     }
   });
 });

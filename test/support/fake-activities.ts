@@ -124,10 +124,16 @@ export function recordingActivities(opts: RecordingOptions) {
     })),
     train_sft: gpuRecord('train_sft', async (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), loss_history: await fakeLossHistory(opts.store, i.output_prefix), steps: 10, final_loss: 0.5, resumed_from_step: 0, seconds: 1, per_device_batch_size: 8, gradient_accumulation_steps: 1, oom_halvings: 0 })),
     merge_slerp: gpuRecord('merge_slerp', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), tensors: 20, linear_fallbacks: 1 })),
-    evaluate_benchmarks: gpuRecord('evaluate_benchmarks', (i) => ({ scores: { AlGhafa: 50 }, average: 50, report: ref(`${i.output_prefix}/report.json`, 'report'), batch_size: Number(i.batch_size), oom_halvings: 0 })),
+    evaluate_benchmarks: gpuRecord('evaluate_benchmarks', (i) => fakeScores(String(i.output_prefix), Number(i.batch_size))),
     score_translation: gpuRecord('score_translation', (i) => ({ bleu: String((i.hypotheses as ArtifactRef).uri).includes('base') ? 1 : 40, chrf: String((i.hypotheses as ArtifactRef).uri).includes('base') ? 5 : 60, rows: 5, tokenize: 'intl' })),
   };
   return { calls, cpu, gpu };
+}
+
+/** The evaluate stage scores base, SFT and merged under their own prefixes: 25, 60 and 50 on AlGhafa. */
+function fakeScores(prefix: string, batch_size: number) {
+  const score = prefix.endsWith('/base') ? 25 : prefix.endsWith('/sft') ? 60 : 50;
+  return { scores: { AlGhafa: score }, average: score, report: ref(`${prefix}/report.json`, 'report'), batch_size, oom_halvings: 0 };
 }
 
 /**

@@ -43,6 +43,6 @@ describe('stage story', () => {
     expect(summaries).toContain('sft hala-700m — lfm2-700m on the translated instructions, lr 2e-3, 1 epoch');
     expect(summaries).toContain('train-translator — lfm2-1.2b on the bilingual corpus, lr 3e-3, 3 epochs');
     expect(summaries).toContain('merge hala-1-2b — slerp t=0.5 of the SFT weights with lfm2-1.2b');
-    expect(summaries).toContain('evaluate hala-350m — 6 benchmarks on the merged model');
+    expect(summaries).toContain('evaluate hala-350m — 6 benchmarks on the base, SFT and merged models');
   });
 });

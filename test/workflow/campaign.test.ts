@@ -169,7 +169,8 @@ describe('campaign workflow', () => {
     expect(progress.stages.some((s) => s.status === 'running')).toBe(false);
     // What finished stays auditable: the failed campaign wrote its summary, so its lineage reads.
     const products = (await lineageOf('wf-student-fails', `file://${storeDir}`)).nodes.map((n) => n.stage).filter((x) => x?.startsWith('evaluate-'));
-    expect(products.sort()).toEqual(['evaluate-hala-1-2b', 'evaluate-hala-350m']);
+    // Each evaluate stage's products are its three reports: base, SFT and merged.
+    expect(products.sort()).toEqual(['evaluate-hala-1-2b', 'evaluate-hala-1-2b', 'evaluate-hala-1-2b', 'evaluate-hala-350m', 'evaluate-hala-350m', 'evaluate-hala-350m']);
 
     const again = await (await start('wf-student-fixed', fresh)).result();
     const ran = again.progress.stages.filter((s) => s.status === 'completed').map((s) => s.stage).sort();

@@ -91,7 +91,7 @@ export const describe = {
     };
   },
   evaluate: (r: Recipe, i: number): StageDescription => ({
-    summary: `evaluate ${perStudent.student(r, i).name} — ${plural(r.inputs.benchmarks.length, 'benchmark')} on the merged model`,
+    summary: `evaluate ${perStudent.student(r, i).name} — ${plural(r.inputs.benchmarks.length, 'benchmark')} on the base, SFT and merged models`,
     facts: [['student', perStudent.student(r, i).name], ...r.inputs.benchmarks.map((b): [string, string] => [b.name, b.uri]), ['batch', r.stages.evaluate.batch_size]],
   }),
 };

@@ -1,45 +1,74 @@
-// Stage 8, per student: the Arabic benchmarks on the merged model.
+// Stage 8, per student: the Arabic benchmarks on the merged model, its SFT model and its base, so
+// the summary shows what SFT taught and what the merge kept of it.
 import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';
 import type { EvaluateBenchmarksOutput } from '../../contracts/gpu-activities';
 import type { Recipe } from '../../contracts/recipe';
+import { scoreMetrics } from '../../contracts/benchmark-scores';
 import { summarizeRuns } from '../activity-summaries';
-import type { StageDeclaration } from './declaration';
+import type { StageDeclaration, StageIo } from './declaration';
 import { perStudent } from './students';
 import { stageWorkflow } from '../run-stage';
-import { dataset } from './sources';
+import { dataset, model } from './sources';
 import { describe } from './descriptions';
 
 export interface EvaluateSlice {
   benchmarks: Recipe['inputs']['benchmarks'];
   batch_size: number;
+  /** The student's base. Absent in campaigns started before base and SFT were benchmarked too. */
+  base?: string;
 }
 
-export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef }, EvaluateBenchmarksOutput> = {
+/** The merged model's scores as before; the base's and the SFT model's beside them when benchmarked. */
+export type EvaluateStageOutput = EvaluateBenchmarksOutput & { base?: EvaluateBenchmarksOutput; sft?: EvaluateBenchmarksOutput };
+
+export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef; tuned?: ArtifactRef }, EvaluateStageOutput> = {
   kind: 'evaluate',
   workflow: 'evaluate',
   count: perStudent.count,
   name: (r, i) => `evaluate-${perStudent.student(r, i).name}`,
-  slice: (r) => ({ benchmarks: r.inputs.benchmarks, batch_size: r.stages.evaluate.batch_size }),
-  inputs: (s, up) => [up.model.sha256, ...s.benchmarks.map((b, k) => dataset(b.uri, `inputs.benchmarks[${k}].uri`))],
+  slice: (r, i) => ({ benchmarks: r.inputs.benchmarks, batch_size: r.stages.evaluate.batch_size, base: perStudent.student(r, i).base }),
+  inputs: (s, up, i) => [
+    up.model.sha256,
+    ...(up.tuned ? [up.tuned.sha256] : []),
+    ...(s.base ? [model(s.base, `stages.sft.students[${i}].base`)] : []),
+    ...s.benchmarks.map((b, k) => dataset(b.uri, `inputs.benchmarks[${k}].uri`)),
+  ],
   model: (r, i) => perStudent.student(r, i).base,
-  headline: ['average', 'oom_halvings', 'batch_size'],
+  headline: ['average', 'sft:average', 'base:average', 'oom_halvings', 'batch_size'],
   describe: describe.evaluate,
   placement: ({ resources }) => ({ eval: classOf(resources, 'evaluate') }),
   product: true,
   async work(io, s, up) {
-    const out = await io.gpu.evaluate_benchmarks({
-      stage_key: io.stage_key,
-      output_prefix: io.output_prefix,
-      model: up.model.uri,
-      benchmarks: s.benchmarks,
-      batch_size: s.batch_size,
-    });
+    const score = (uri: string, prefix: string) => benchmark(io, s, uri, prefix);
+    // The merged model's call comes first, as it did when it was the only one (replay of older histories).
+    const [merged, base, sft] = await Promise.all([
+      score(up.model.uri, io.output_prefix),
+      s.base && up.tuned ? score(s.base, `${io.output_prefix}/base`) : undefined,
+      s.base && up.tuned ? score(up.tuned.uri, `${io.output_prefix}/sft`) : undefined,
+    ]);
+    const runs = [merged, ...(base ? [base] : []), ...(sft ? [sft] : [])];
+    const halvings = Math.max(...runs.map((r) => r.oom_halvings));
     // The batch is shown (and kept in the manifest) only when out-of-memory retries changed it.
-    const adapted: Record<string, number> = out.oom_halvings > 0 ? { oom_halvings: out.oom_halvings, batch_size: out.batch_size } : {};
-    return { output: out, artifacts: [out.report], metrics: { ...out.scores, average: out.average, ...adapted }, activities: summarizeRuns([out]) };
+    const adapted: Record<string, number> = halvings > 0 ? { oom_halvings: halvings, batch_size: Math.min(...runs.map((r) => r.batch_size)) } : {};
+    const metrics = {
+      ...scoreMetrics('merged', merged.scores, merged.average),
+      ...(sft ? scoreMetrics('sft', sft.scores, sft.average) : {}),
+      ...(base ? scoreMetrics('base', base.scores, base.average) : {}),
+      ...adapted,
+    };
+    return {
+      output: { ...merged, ...(base ? { base } : {}), ...(sft ? { sft } : {}) },
+      artifacts: runs.map((r) => r.report),
+      metrics,
+      activities: summarizeRuns(runs),
+    };
   },
 };
+
+function benchmark(io: StageIo, s: EvaluateSlice, model: string, output_prefix: string): ReturnType<StageIo['gpu']['evaluate_benchmarks']> {
+  return io.gpu.evaluate_benchmarks({ stage_key: io.stage_key, output_prefix, model, benchmarks: s.benchmarks, batch_size: s.batch_size });
+}
 
 /** The workflow type `evaluate`: the declaration run as a child workflow of the campaign. */
 export const evaluate = stageWorkflow(evaluateStage);
