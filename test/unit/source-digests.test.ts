@@ -140,6 +140,14 @@ describe('source digests from the hub API (no mirror)', () => {
     expect(got).toMatchObject({ revision: COMMIT, sha256: sha(`hf-revision:org/opus@${COMMIT}:en-ar/train.parquet`) });
   });
 
+  it('ask once-encoded for a branch spelt with %2F, as the hub parquet conversion is (refs/convert/parquet)', async () => {
+    const hub = answering(200, { sha: COMMIT });
+    const uri = 'hf://datasets/org/hermes@refs%2Fconvert%2Fparquet/default/train/*.parquet';
+    const got = await createSourceDigests({ store, fetch: hub.fetch, hubEndpoint: 'https://hub.test' })(uri);
+    expect(hub.seen.map((s) => s.url)).toEqual(['https://hub.test/api/datasets/org/hermes/revision/refs%2Fconvert%2Fparquet']);
+    expect(got).toMatchObject({ revision: COMMIT, sha256: sha(`hf-revision:org/hermes@${COMMIT}:default/train/*.parquet`) });
+  });
+
   it('ask the models API for a model repo, without a token when none is set', async () => {
     vi.stubEnv('HF_TOKEN', '');
     const hub = answering(200, { sha: COMMIT });
