@@ -93,8 +93,9 @@ export const Benchmark = z.strictObject({
 
 /**
  * Column layouts of instruction sets: open_orca (system_prompt, question, response), sharegpt
- * (`conversations` of {from, value}), messages (`messages` of {role, content}, Tulu-3), columns
- * (one user/assistant exchange from named columns: SCP-116K, ReAlign-Alpaca, Dahoas, LaMini).
+ * (`conversations` of {from, value}: Hermes-3; ReAlign-Alpaca's `items` through turns_column),
+ * messages (`messages` of {role, content}, Tulu-3), columns (one user/assistant exchange from named
+ * columns: SCP-116K, Dahoas, LaMini).
  */
 export const InstructionFormat = z.enum(['open_orca', 'sharegpt', 'messages', 'columns']);
 export const ColumnMapping = z.strictObject({
