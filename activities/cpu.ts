@@ -85,6 +85,8 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
           workDir,
           format: input.format,
           columns: input.columns,
+          turnsColumn: input.turns_column,
+          excludeSources: input.exclude_sources,
           maxRows: input.max_rows,
           translateResponses: input.translate_responses,
           dropCode: input.drop_code,

@@ -62,7 +62,9 @@ async function askHub(uri: string, kind: 'models' | 'datasets', repo: string, as
   }
   const endpoint = (deps.hubEndpoint ?? (process.env.HF_ENDPOINT || 'https://huggingface.co')).replace(/\/+$/, '');
   const token = deps.hfToken ?? (process.env.HF_TOKEN || undefined);
-  const url = `${endpoint}/api/${kind}/${repo.split('/').map(encodeURIComponent).join('/')}/revision/${encodeURIComponent(asked)}`;
+  // A branch with a slash is spelt encoded in an hf:// id (`@refs%2Fconvert%2Fparquet`, as DuckDB and
+  // HfFileSystem take it): decoded first, so that it is encoded once, not twice.
+  const url = `${endpoint}/api/${kind}/${repo.split('/').map(encodeURIComponent).join('/')}/revision/${encodeURIComponent(decodeRevision(asked))}`;
   const doFetch: HubFetch = deps.fetch ?? ((u, init) => fetch(u, init));
   const offline = 'or serve the hub offline through HALA_HUB_MIRROR';
 
@@ -94,4 +96,13 @@ async function askHub(uri: string, kind: 'models' | 'datasets', repo: string, as
     ? body.siblings.map((s: unknown) => (s as { rfilename?: unknown }).rfilename).filter((f): f is string => typeof f === 'string')
     : undefined;
   return { commit, ...(files ? { files } : {}) };
+}
+
+/** `refs%2Fconvert%2Fparquet` -> `refs/convert/parquet`; a revision that is not valid percent-encoding is taken as written. */
+function decodeRevision(revision: string): string {
+  try {
+    return decodeURIComponent(revision);
+  } catch {
+    return revision;
+  }
 }

@@ -43,6 +43,10 @@ export const PrepareSegmentsInput = Common.extend({
   source: SourceUri,
   format: InstructionFormat,
   columns: ColumnMapping.optional(),
+  /** the list column of sharegpt / messages rows, when not the format's usual one */
+  turns_column: z.string().min(1).optional(),
+  /** rows whose `source` is one of these are quarantined as excluded_source */
+  exclude_sources: z.array(z.string().min(1)).optional(),
   max_rows: z.number().int().positive().optional(),
   translate_responses: z.boolean(),
   drop_code: z.boolean(),

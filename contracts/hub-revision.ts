@@ -17,12 +17,22 @@ export function splitHubRevision(uri: string): { uri: string; revision?: string 
   return { uri: `hf://${segments.join('/')}`, revision };
 }
 
-/** The same hub id, pinned to `revision` (a commit sha); one already pinned keeps its own. */
-export function pinHubRevision(uri: string, revision: string): string {
-  if (!uri.startsWith('hf://') || splitHubRevision(uri).revision !== undefined) return uri;
-  const segments = uri.slice('hf://'.length).split('/');
+/** A full commit sha, the one revision spelling that names fixed content. */
+export const isCommitSha = (revision: string) => /^[0-9a-f]{40}$/i.test(revision);
+
+/**
+ * The same hub id, pinned to `commit`. One pinned to a commit keeps its own. One that names a branch
+ * or tag (`@refs%2Fconvert%2Fparquet`, the hub's parquet conversion, which the converter rewrites)
+ * keeps it unless `named` is set: then the branch gives way to the commit it resolved to, so the
+ * runners read what the key and lineage name even if the branch moves.
+ */
+export function pinHubRevision(uri: string, commit: string, options: { named?: boolean } = {}): string {
+  const pinned = splitHubRevision(uri).revision;
+  if (!uri.startsWith('hf://') || (pinned !== undefined && (isCommitSha(pinned) || !options.named))) return uri;
+  const bare = splitHubRevision(uri).uri;
+  const segments = bare.slice('hf://'.length).split('/');
   const i = nameIndex(segments);
   if (segments[i] === undefined) return uri;
-  segments[i] = `${segments[i]}@${revision}`;
+  segments[i] = `${segments[i]}@${commit}`;
   return `hf://${segments.join('/')}`;
 }

@@ -93,8 +93,9 @@ export const Benchmark = z.strictObject({
 
 /**
  * Column layouts of instruction sets: open_orca (system_prompt, question, response), sharegpt
- * (`conversations` of {from, value}), messages (`messages` of {role, content}, Tulu-3), columns
- * (one user/assistant exchange from named columns: SCP-116K, ReAlign-Alpaca, Dahoas, LaMini).
+ * (`conversations` of {from, value}: Hermes-3; ReAlign-Alpaca's `items` through turns_column),
+ * messages (`messages` of {role, content}, Tulu-3), columns (one user/assistant exchange from named
+ * columns: SCP-116K, Dahoas, LaMini).
  */
 export const InstructionFormat = z.enum(['open_orca', 'sharegpt', 'messages', 'columns']);
 export const ColumnMapping = z.strictObject({
@@ -112,6 +113,16 @@ export const InstructionSet = z.strictObject({
   columns: ColumnMapping.optional().describe('required when format is columns'),
   max_rows: positiveInt().optional().describe('take at most this many rows (all when absent)'),
   drop_code: z.boolean().default(false).describe('drop rows that contain code (Hermes-3 in the report)'),
+  turns_column: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('the list column of a turn-list format when it is not the usual one (sharegpt: conversations, messages: messages); ReAlign-Alpaca keeps ShareGPT turns in `items`'),
+  exclude_sources: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe("leave out rows whose `source` column is one of these (Tulu-3's multilingual subsets); they are counted as quarantined, reason excluded_source"),
 });
 
 /** A BCP-47 tag as OPUS names its columns: language, then optional script and region (en, ar, zh-Hans, pt-BR). */
@@ -291,6 +302,13 @@ export const Recipe = RecipeShape.superRefine((recipe, ctx) => {
         code: 'custom',
         path: ['inputs', 'instruction_sets', i, 'columns'],
         message: set.format === 'columns' ? 'is required when format is columns ({user, assistant})' : `only applies to format columns (format is ${set.format})`,
+      });
+    }
+    if (set.turns_column !== undefined && set.format !== 'sharegpt' && set.format !== 'messages') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['inputs', 'instruction_sets', i, 'turns_column'],
+        message: `only applies to the turn-list formats sharegpt and messages (format is ${set.format})`,
       });
     }
   });

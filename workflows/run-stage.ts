@@ -1,6 +1,6 @@
 // The shape every stage child workflow shares: open (key + cache lookup), work, close (manifest).
 // A declaration (workflows/stages) becomes a workflow through stageWorkflow.
-import { executeChild, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { executeChild, patched, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { HalaStageKey } from '../contracts/search-attributes';
 import type { SourceDigest } from '../contracts/lineage';
 import { cpuActivities } from './activity-proxies';
@@ -61,7 +61,9 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
     },
   };
   status.setPhase('working');
-  const worked = await declaration.work(io, pinSources(slice, opened.sources), upstream);
+  // A source on a branch (the hub's parquet conversion) is read at the commit its key names; stages
+  // started before this read the branch, and replay them as they ran.
+  const worked = await declaration.work(io, pinSources(slice, opened.sources, { named: patched('pin-named-hub-revisions') }), upstream);
   // The sources openStage digested (they are in the key), then any the work itself reported.
   const sources = mergeSources(opened.sources, worked.sources ?? []);
   const activities = worked.activities ?? [];

@@ -117,7 +117,11 @@ export interface RequiredColumn {
 /**
  * Loads `sources` (one logical table, possibly many files) into temp table `table` with a 0-based
  * `ord` in file order (files sorted by path, rows in file order): the order every id and shard
- * derives from, so reruns give identical outputs. `limit` keeps the first rows only.
+ * derives from, so reruns give identical outputs. `limit` keeps the first rows only. The table's
+ * own row order is not `ord`'s: order by it.
+ * With `only`, the table holds the required columns and those of `only.optional` the files have,
+ * nothing else: parquet is read by column, so a dataset's other columns (SCP-116K's three model
+ * solutions, say) are neither fetched from the hub nor copied into the table.
  */
 export async function loadParquet(
   db: CorpusDb,
@@ -125,11 +129,14 @@ export async function loadParquet(
   table: string,
   required: RequiredColumn[],
   limit?: number,
+  only?: { optional: string[] },
 ): Promise<Map<string, string>> {
   let columns = new Map<string, string>();
+  const present = new Set<string>();
   const files: string[] = [];
   for (const source of sources) {
     columns = await describeParquet(db, source);
+    for (const name of columns.keys()) present.add(name);
     const absent = required.filter((c) => !columns.has(c.name));
     if (absent.length > 0) {
       throw new BadCorpusInput(
@@ -140,14 +147,31 @@ export async function loadParquet(
     files.push(...(await parquetFiles(source)));
   }
   if (files.length === 0) throw new Error(`loadParquet(${table}): no sources given`);
-  const scan = `read_parquet([${files.map(sqlString).join(', ')}], filename = 'hala_source_file', file_row_number = true, union_by_name = true)`;
+  const list = `[${files.map(sqlString).join(', ')}]`;
+  const scan = `read_parquet(${list}, filename = 'hala_source_file', file_row_number = true, union_by_name = true)`;
+  const kept = only
+    ? [...new Set([...required.map((c) => c.name), ...only.optional.filter((name) => present.has(name))])].map((c) => `s.${sqlIdentifier(c)}`).join(', ')
+    : 's.* EXCLUDE (hala_source_file, file_row_number)';
+  // ord = the rows of the files before (footer row counts, in path order) + the row's number in its
+  // file. Numbering or ordering rows by a window or a sort would buffer whole rows, and DuckDB cannot
+  // spill rows holding lists: 400K five-turn ShareGPT conversations (30 MB of parquet) ran out of
+  // the 512 MB limit. So the table is left in scan order; readers of it order by ord themselves.
   await db.run(
     `CREATE OR REPLACE TEMP TABLE ${table} AS
-     SELECT (row_number() OVER (ORDER BY hala_source_file, file_row_number) - 1) AS ord,
-            * EXCLUDE (hala_source_file, file_row_number)
-     FROM ${scan}
-     ORDER BY ord ${limit === undefined ? '' : `LIMIT ${Math.floor(limit)}`}`,
+     WITH files AS (
+       SELECT file_name, sum(num_rows) OVER (ORDER BY file_name) - num_rows AS first_ord FROM parquet_file_metadata(${list}))
+     SELECT (f.first_ord + s.file_row_number)::BIGINT AS ord, ${kept}
+     FROM ${scan} s JOIN files f ON f.file_name = s.hala_source_file
+     ${limit === undefined ? '' : `WHERE f.first_ord + s.file_row_number < ${Math.floor(limit)}`}`,
   );
+  // The join names files twice (footers, scan): should the two spellings ever differ, rows would
+  // vanish without a word; their count is checked against the footers instead.
+  const [footers] = await db.rows(`SELECT sum(num_rows) AS n FROM parquet_file_metadata(${list})`);
+  const expected = Math.min(Number(footers?.n ?? 0), limit ?? Infinity);
+  const loaded = await db.count(`SELECT ord FROM ${table}`);
+  if (loaded !== expected) {
+    throw new Error(`loadParquet(${table}): read ${loaded} rows of ${sources.map((s) => s.label).join(', ')}, whose footers hold ${expected}`);
+  }
   return columns;
 }
 

@@ -8,6 +8,10 @@ export interface PrepareSegmentsOptions {
   format: SourceFormat;
   /** Column names for format `columns`. */
   columns?: ColumnMapping;
+  /** The list column of sharegpt / messages rows, when not the format's usual one. */
+  turnsColumn?: string;
+  /** Rows whose `source` is one of these are left out and counted (excluded_source). */
+  excludeSources?: string[];
   maxRows?: number;
   translateResponses: boolean;
   /** Leave out rows with a ``` fence in any turn (Hermes-3 in the report). */
@@ -40,15 +44,18 @@ export interface PrepareSegmentsResult {
 
 /**
  * Why a row is left out, first match wins. Checked per source row, so one bad turn removes the
- * whole conversation (a half-translated conversation would teach the wrong thing).
+ * whole conversation (a half-translated conversation would teach the wrong thing). A row of an
+ * excluded subset is that and nothing else, so its count is the subset's size.
  */
 const QUARANTINE_REASONS = `
   CASE
+    WHEN c.excluded THEN 'excluded_source'
     WHEN c.row_id IS NULL OR c.row_id = '' THEN 'missing_id'
     WHEN c.id_seen > 1 THEN 'duplicate_id'
     WHEN t.turns IS NULL THEN 'empty'
     WHEN t.unknown_roles > 0 THEN 'unknown_role'
     WHEN t.blank_turns > 0 THEN 'empty'
+    WHEN t.answers = 0 THEN 'no_answer'
     WHEN $drop_code AND t.code_turns > 0 THEN 'code'
     WHEN t.longest_segment > $max_segment_chars THEN 'segment_too_long'
   END`;
@@ -66,15 +73,19 @@ export async function prepareSegmentShards(
       maxRows: args.maxRows,
       translateResponses: args.translateResponses,
       columns: args.columns,
+      turnsColumn: args.turnsColumn,
+      excludeSources: args.excludeSources,
     });
+    // An id is a duplicate only among the rows kept by the subset filter.
     await db.run(
       `CREATE TEMP TABLE verdicts AS
        WITH ids AS (
-         SELECT ord, row_id, row_number() OVER (PARTITION BY row_id ORDER BY ord) AS id_seen FROM conversations),
+         SELECT ord, row_id, excluded, row_number() OVER (PARTITION BY row_id, excluded ORDER BY ord) AS id_seen FROM conversations),
        per_row AS (
          SELECT ord, count(*) AS turns,
                 count(*) FILTER (WHERE role IS NULL) AS unknown_roles,
                 count(*) FILTER (WHERE role <> 'system' AND ${blankSql('content')}) AS blank_turns,
+                count(*) FILTER (WHERE role = 'assistant') AS answers,
                 count(*) FILTER (WHERE content LIKE '%\`\`\`%') AS code_turns,
                 coalesce(max(length(content)) FILTER (WHERE translatable), 0) AS longest_segment
          FROM turns GROUP BY ord)
@@ -82,11 +93,14 @@ export async function prepareSegmentShards(
        FROM ids c LEFT JOIN per_row t USING (ord)`,
       { drop_code: args.dropCode, max_segment_chars: args.maxSegmentChars },
     );
+    // A blank system prompt says nothing: it is left out of the conversation, as the columns
+    // layouts leave out an empty system_prompt, rather than handed to the chat template empty.
     await db.run(
       `CREATE TEMP TABLE kept_turns AS
        SELECT t.ord, t.row_id, t.turn, t.role, t.content,
               CASE WHEN t.translatable AND NOT ${blankSql('t.content')} THEN t.row_id || '#' || t.turn END AS segment_id
-       FROM turns t JOIN verdicts v ON v.ord = t.ord AND v.reason IS NULL`,
+       FROM turns t JOIN verdicts v ON v.ord = t.ord AND v.reason IS NULL
+       WHERE NOT (t.role = 'system' AND ${blankSql('t.content')})`,
     );
 
     const rowsPath = path.join(args.workDir, 'rows.parquet');

@@ -73,6 +73,16 @@ describe('recipes', () => {
     ]);
   });
 
+  it('takes turns_column on turn-list formats only, and exclude_sources as a non-empty list', () => {
+    const bad = tiny
+      .replace('format: open_orca }', 'format: open_orca, turns_column: items }')
+      .replace('format: sharegpt, drop_code: true }', 'format: sharegpt, drop_code: true, turns_column: items, exclude_sources: [] }');
+    expect(problems(bad)).toEqual([
+      'inputs.instruction_sets[1].exclude_sources must have >= 1 items (got [])',
+      'inputs.instruction_sets[0].turns_column only applies to the turn-list formats sharegpt and messages (format is open_orca) (got "items")',
+    ]);
+  });
+
   it('checks resource routes: declared classes, real students, and models and trainings that fit their pool', () => {
     const routed = `${tiny}
 resources:

@@ -10,6 +10,7 @@ import type { HubFetch } from '../../activities/hub-revision-lookup';
 import { parseHubId } from '../../activities/hub-id';
 import { pinHubRevision, splitHubRevision } from '../../contracts/hub-revision';
 import { FileStore } from '../../activities/store';
+import { pinSources } from '../../workflows/pin-sources';
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
@@ -140,6 +141,14 @@ describe('source digests from the hub API (no mirror)', () => {
     expect(got).toMatchObject({ revision: COMMIT, sha256: sha(`hf-revision:org/opus@${COMMIT}:en-ar/train.parquet`) });
   });
 
+  it('ask once-encoded for a branch spelt with %2F, as the hub parquet conversion is (refs/convert/parquet)', async () => {
+    const hub = answering(200, { sha: COMMIT });
+    const uri = 'hf://datasets/org/hermes@refs%2Fconvert%2Fparquet/default/train/*.parquet';
+    const got = await createSourceDigests({ store, fetch: hub.fetch, hubEndpoint: 'https://hub.test' })(uri);
+    expect(hub.seen.map((s) => s.url)).toEqual(['https://hub.test/api/datasets/org/hermes/revision/refs%2Fconvert%2Fparquet']);
+    expect(got).toMatchObject({ revision: COMMIT, sha256: sha(`hf-revision:org/hermes@${COMMIT}:default/train/*.parquet`) });
+  });
+
   it('ask the models API for a model repo, without a token when none is set', async () => {
     vi.stubEnv('HF_TOKEN', '');
     const hub = answering(200, { sha: COMMIT });
@@ -172,11 +181,24 @@ describe('source digests from the hub API (no mirror)', () => {
     expect(parseHubId(`hf://datasets/a/b@${COMMIT}/c.parquet`)).toEqual({ kind: 'datasets', repo: 'a/b', path: 'c.parquet', revision: COMMIT });
   });
 
-  it('pin a hub id to a commit where the hub spells revisions, and leave pinned or other ids alone', () => {
+  it('pin a hub id to a commit where the hub spells revisions; leave commit-pinned and other ids alone, and branches unless asked', () => {
     expect(pinHubRevision('hf://CohereLabs/command-a', COMMIT)).toBe(`hf://CohereLabs/command-a@${COMMIT}`);
     expect(pinHubRevision('hf://datasets/org/opus/en-ar/train-*.parquet', COMMIT)).toBe(`hf://datasets/org/opus@${COMMIT}/en-ar/train-*.parquet`);
     expect(pinHubRevision('hf://org/m@v2', COMMIT)).toBe('hf://org/m@v2');
     expect(pinHubRevision('file:///models/m', COMMIT)).toBe('file:///models/m');
+    const branch = 'hf://datasets/org/hermes@refs%2Fconvert%2Fparquet/default/train/*.parquet';
+    expect(pinHubRevision(branch, COMMIT, { named: true })).toBe(`hf://datasets/org/hermes@${COMMIT}/default/train/*.parquet`);
+    expect(pinHubRevision('hf://org/m@v2', COMMIT, { named: true })).toBe(`hf://org/m@${COMMIT}`);
+    const other = 'c'.repeat(40);
+    expect(pinHubRevision(`hf://org/m@${other}`, COMMIT, { named: true })).toBe(`hf://org/m@${other}`);
     expect(splitHubRevision(`hf://datasets/org/opus@${COMMIT}/x.parquet`)).toEqual({ uri: 'hf://datasets/org/opus/x.parquet', revision: COMMIT });
+  });
+
+  it('hand a stage the commit its key names for a source on a branch, once the stage opts in', () => {
+    const uri = 'hf://datasets/org/scp@refs%2Fconvert%2Fparquet/default/train/*.parquet';
+    const slice = { sets: [{ name: 'scp', uri }] };
+    const sources = [{ uri, revision: COMMIT, sha256: 'd'.repeat(64) }];
+    expect(pinSources(slice, sources, { named: true })).toEqual({ sets: [{ name: 'scp', uri: `hf://datasets/org/scp@${COMMIT}/default/train/*.parquet` }] });
+    expect(pinSources(slice, sources)).toEqual(slice);
   });
 });

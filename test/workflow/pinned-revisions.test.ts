@@ -33,7 +33,7 @@ describe('hub sources pinned at stage open', () => {
     await env?.teardown();
   });
 
-  it('hands every runner the commit the key and lineage name, and honours a revision the recipe pins', async () => {
+  it('hands every runner the commit the key and lineage name, a revision the recipe pins included', async () => {
     const { recipe } = harness;
     const pinnedDev = recipe.inputs.translation_dev.replace('/opus-100/', '/opus-100@v1/');
     const r = { ...recipe, inputs: { ...recipe.inputs, translation_dev: pinnedDev } };
@@ -44,8 +44,11 @@ describe('hub sources pinned at stage open', () => {
     const teacherCommit = commitOf(teacherAsk!);
     const compress = harness.fakes.calls.find((c) => c.name === 'compress_teacher')!;
     expect(compress.input.model).toBe(`hf://hala-tiny/command-a-translate@${teacherCommit}`);
+    // The recipe's own pin names a tag: it is honoured, handed over as the commit the tag resolved to.
+    const devAsk = asked.find((url) => url.endsWith('/revision/v1'));
+    expect(devAsk).toBeDefined();
     const dev = harness.fakes.calls.find((c) => c.name === 'prepareTranslationDev')!;
-    expect(dev.input.dev).toBe(pinnedDev); // the recipe's own pin is kept, not replaced
+    expect(dev.input.dev).toBe(pinnedDev.replace('@v1/', `@${commitOf(devAsk!)}/`));
     const sft = harness.fakes.calls.filter((c) => c.name === 'train_sft').map((c) => (c.input.knobs as { base: string }).base);
     expect(sft.every((base) => /^hf:\/\/hala-tiny\/lfm2-[^/@]+@[0-9a-f]{40}$/.test(base))).toBe(true);
 

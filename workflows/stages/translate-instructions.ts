@@ -2,7 +2,7 @@
 // the bulk of the campaign's compute, fanned out per set over shards.
 import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';
-import type { ConcatConversationsOutput, Decontamination } from '../../contracts/cpu-activities';
+import type { ConcatConversationsOutput, Decontamination, PrepareSegmentsInput } from '../../contracts/cpu-activities';
 import type { GenerationKnobs, Recipe } from '../../contracts/recipe';
 import { combineActivities } from '../activity-summaries';
 import { promptFor } from '../prompt';
@@ -47,14 +47,7 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
         const segments = await io.cpu.prepareSegments({
           stage_key: io.stage_key,
           output_prefix: `${prefix}/segments`,
-          source: set.uri,
-          format: set.format,
-          columns: set.columns,
-          max_rows: set.max_rows,
-          translate_responses: true,
-          drop_code: set.drop_code,
-          max_segment_chars: s.segments.max_segment_chars,
-          shard_rows: s.segments.shard_rows,
+          ...segmentsRequest(set, s.segments),
         });
         const translated = await io.translate(
           {
@@ -98,6 +91,28 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
     return { output: merged, artifacts: [merged.dataset], metrics, activities };
   },
 };
+
+/**
+ * How one instruction set is read and cut into segments: every knob of the set and of the stage
+ * that prepareSegments reads (the readers' tests hand the recipe's sets to the real activity this way).
+ */
+export function segmentsRequest(
+  set: TranslateInstructionsSlice['sets'][number],
+  segments: TranslateInstructionsSlice['segments'],
+): Omit<PrepareSegmentsInput, 'stage_key' | 'output_prefix'> {
+  return {
+    source: set.uri,
+    format: set.format,
+    columns: set.columns,
+    turns_column: set.turns_column,
+    exclude_sources: set.exclude_sources,
+    max_rows: set.max_rows,
+    translate_responses: true,
+    drop_code: set.drop_code,
+    max_segment_chars: segments.max_segment_chars,
+    shard_rows: segments.shard_rows,
+  };
+}
 
 /** The workflow type `translateInstructions`: the declaration run as a child workflow of the campaign. */
 export const translateInstructions = stageWorkflow(translateInstructionsStage);
