@@ -19,12 +19,3 @@ export async function writeOpusRows(file: string, pairs: readonly (readonly [str
   }
 }
 
-/** Every row of a parquet file as JSON values. */
-export async function readParquetRows(file: string): Promise<Record<string, unknown>[]> {
-  const db = await (await DuckDBInstance.create(':memory:')).connect();
-  try {
-    return (await db.runAndReadAll(`SELECT * FROM read_parquet('${file.replaceAll("'", "''")}')`)).getRowObjectsJson();
-  } finally {
-    db.closeSync();
-  }
-}

@@ -11,7 +11,8 @@ import { loadFastTextIdentifier } from '../../activities/corpus/fasttext-identif
 import { type LanguageIdentifier, acceptedLabels, judgeableText, wrongLanguage } from '../../activities/corpus/language-identifier';
 import type { PairLanguageCheck } from '../../contracts/cpu-activities';
 import { Recipe } from '../../contracts/recipe';
-import { writeOpusRows, readParquetRows } from '../support/opus-parquet';
+import { sql } from '../support/duckdb-sql';
+import { writeOpusRows } from '../support/opus-parquet';
 import { hard, otherLanguages, pairs } from '../support/language-samples';
 
 const knobs = Recipe.shape.language_id.parse({});
@@ -117,12 +118,12 @@ describe('filterOpusPairs with language identification', () => {
     expect(result.counts).toMatchObject({ read: rows.length, source_language: 3, target_language: 3, kept: rows.length - 6 });
     const { read, ...buckets } = result.counts;
     expect(Object.values(buckets).reduce((a, b) => a + b, 0)).toBe(read);
-    const quarantined = await readParquetRows(result.wrongLanguagePath!);
+    const quarantined = await sql(`SELECT * FROM read_parquet('${result.wrongLanguagePath!}')`);
     expect(quarantined.map((q) => [q.id, q.side, q.detected])).toEqual([
       ['20', 'target', 'fa'], ['21', 'target', 'ur'], ['22', 'target', 'ur'], ['23', 'source', 'fr'], ['24', 'source', 'es'], ['25', 'source', 'de'],
     ]);
     expect(quarantined.every((q) => Number(q.confidence) >= knobs.min_confidence)).toBe(true);
-    const kept = await readParquetRows(result.pairsPath);
+    const kept = await sql(`SELECT id FROM read_parquet('${result.pairsPath}')`);
     expect(kept.map((k) => k.id)).toEqual([...Array.from({ length: 20 }, (_, i) => String(i)), '26', '27', '28']);
   });
 
