@@ -17,6 +17,8 @@ import {
   type Decontamination,
   FilterOpusInput,
   type FilterOpusOutput,
+  type OutputLanguageCheck,
+  type PairLanguageCheck,
   PrepareSegmentsInput,
   type PrepareSegmentsOutput,
   PrepareTranslationDevInput,
@@ -25,6 +27,7 @@ import {
 import { nonRetryableErrorTypes } from '../contracts/errors';
 import type { Progress } from '../contracts/progress';
 import {
+  BadCorpusInput,
   type ParquetSource,
   assembleBilingualCorpus,
   assembleTranslatedConversations,
@@ -34,6 +37,7 @@ import {
   prepareTranslationDevSet,
 } from './corpus';
 import type { DecontaminationArgs } from './corpus/decontaminate';
+import type { LanguageCheckArgs } from './corpus/language-check';
 import { parseOrBadInput } from './parse-input';
 import { expandRefLists, saveRefList } from './ref-lists';
 import { type ArtifactStore, activeHubMirror, joinUri, resolveSource } from './store';
@@ -61,6 +65,24 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
       language: d.language,
       evalSets: await Promise.all(d.eval_sets.map(async (e) => ({ name: e.name, format: e.format, source: await fromSource(e.uri) }))),
     };
+  /** A language check with its fastText model file, if it names one, on local disk: from the store or the hub mirror, never the hub. */
+  const languageCheck = async (check: PairLanguageCheck | OutputLanguageCheck | undefined): Promise<LanguageCheckArgs | undefined> => {
+    if (!check) return undefined;
+    if (check.model === 'builtin') return { check };
+    const uri = check.model.fasttext;
+    const modelPath = await resolveSource(uri, store, activeHubMirror(hubMirror));
+    if (/^[a-z0-9]+:\/\//i.test(modelPath)) {
+      throw new BadCorpusInput(
+        `language_id.model.fasttext ${uri} would be downloaded from the hub (no hub mirror is set), and nothing is downloaded at run time: ` +
+          'stage the model file in the store (s3:// or file://) or in the hub mirror (HALA_HUB_MIRROR)',
+      );
+    }
+    return { check, modelPath };
+  };
+  /** The quarantine of wrong-language rows, next to the dataset, when there is one. */
+  const publishWrongLanguage = async (result: { wrongLanguagePath?: string }, prefix: string, rows: number) => {
+    if (result.wrongLanguagePath) await publish(result.wrongLanguagePath, prefix, rows);
+  };
   /** The quarantine of rows that repeat evaluation texts, next to the dataset, when there is one. */
   const publishDecontaminated = async (result: { decontaminatedPath?: string; decontaminated: Record<string, number> }, prefix: string) => {
     if (result.decontaminatedPath) await publish(result.decontaminatedPath, prefix, sum(result.decontaminated));
@@ -71,8 +93,10 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
       const input = parseOrBadInput(FilterOpusInput, raw, 'filterOpus');
       return runInWorkDir('filterOpus', workRoot, async (workDir) => {
         const opus = await fromSource(input.opus);
-        const result = await filterOpusPairs({ opus, language: input.language, filters: input.filters, workDir });
+        const languageId = await languageCheck(input.language_id);
+        const result = await filterOpusPairs({ opus, language: input.language, filters: input.filters, languageId, workDir });
         const pairs = await publish(result.pairsPath, input.output_prefix, result.counts.kept);
+        await publishWrongLanguage(result, input.output_prefix, result.counts.source_language + result.counts.target_language);
         return { pairs, counts: result.counts };
       });
     },
@@ -114,13 +138,21 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
       return runInWorkDir('assembleConversations', workRoot, async (workDir) => {
         const translations: ParquetSource[] = [];
         for (const ref of await expandRefLists(store, input.translation_lists)) translations.push(await fromRef(ref));
-        const result = await assembleTranslatedConversations({ rows: await fromRef(input.rows), translations, decontamination: await evalSets(input.decontamination), workDir });
+        const result = await assembleTranslatedConversations({
+          rows: await fromRef(input.rows),
+          translations,
+          decontamination: await evalSets(input.decontamination),
+          languageId: await languageCheck(input.language_id),
+          workDir,
+        });
         await publishDecontaminated(result, input.output_prefix);
+        await publishWrongLanguage(result, input.output_prefix, result.wrongLanguage);
         return {
           dataset: await publish(result.datasetPath, input.output_prefix, result.conversations),
           conversations: result.conversations,
           missing_translations: result.missingTranslations,
           decontaminated: result.decontaminated,
+          wrong_language: result.wrongLanguage,
         };
       });
     },
@@ -138,9 +170,11 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
           promptTemplate: input.prompt_template,
           seed: input.seed,
           decontamination: await evalSets(input.decontamination),
+          languageId: await languageCheck(input.language_id),
           workDir,
         });
         await publishDecontaminated(result, input.output_prefix);
+        await publishWrongLanguage(result, input.output_prefix, result.wrongLanguage);
         if (result.untranslated > 0) {
           Context.current().log.warn('teacher segments with a blank translation were left out', { count: result.untranslated });
         }
@@ -151,6 +185,7 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
           by_origin: result.byOrigin,
           untranslated: result.untranslated,
           decontaminated: result.decontaminated,
+          wrong_language: result.wrongLanguage,
         };
       });
     },

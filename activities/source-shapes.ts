@@ -1,5 +1,6 @@
 // A source must be what its recipe field promises before any GPU queue is woken: a model is a
-// directory with config.json and weights, a dataset a parquet split. Checked when its stage opens.
+// directory with config.json and weights, a dataset a parquet split, a file one file (a fastText
+// language-id model). Checked when its stage opens.
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { HalaErrorType } from '../contracts/errors';
@@ -40,12 +41,17 @@ export async function checkSourceShape(check: SourceCheck, deps: ShapeCheckDeps,
     return;
   }
   if (uri.startsWith('s3://')) {
+    if (kind === 'file' && !(await store.exists(uri))) throw problem('does not exist in the store; stage the file there first');
     if (kind === 'model' && !(await store.exists(joinUri(uri, 'config.json')))) {
       throw problem('has no config.json: a model is a directory with config.json and its weights; point the field at one');
     }
     return;
   }
   const local = await resolveSource(uri, store, mirror);
+  if (kind === 'file') {
+    if ((await stat(local)).isDirectory()) throw problem(`is a directory: ${field} is one file; point it at the file inside`);
+    return;
+  }
   if (kind === 'model') {
     const info = await stat(local);
     const what = modelDirectoryProblem(field, info.isDirectory() ? await readdir(local) : undefined, 'the download is incomplete; fetch the model again');
@@ -96,6 +102,10 @@ function checkHubListing({ uri, field, kind }: SourceCheck, files: string[], com
   const inRepo = parseHubId(uri).path.replace(/\/+$/, '');
   const under = inRepo ? `${inRepo}/` : '';
   const directlyUnder = files.filter((f) => f.startsWith(under) && !f.slice(under.length).includes('/')).map((f) => f.slice(under.length));
+  if (kind === 'file') {
+    if (!files.includes(inRepo)) throw problem(`names no file of the repo; fix the path of the file inside the repo`);
+    return;
+  }
   if (kind === 'model') {
     const what = modelDirectoryProblem(field, files.includes(inRepo) ? undefined : directlyUnder, 'the repo holds no model at this revision; pin one that does');
     if (what) throw problem(what);

@@ -4,6 +4,8 @@
 // Node process) against a pandas and a DuckDB-from-Python peer (bench/peers/corpus_*.py, venv from
 // scripts/bench-env.sh) on the same file in the same run. Prints pairs/s and the peak RSS of each
 // process tree, and whether the three kept sets and assembled corpora are the same; asserts nothing.
+// Language identification (recipe language_id) is off in all three: the peers have no identifier,
+// so with it on the comparison would not be of the same filters. bench/language-id.ts measures it.
 // Internal: `npx tsx bench/corpus.ts --hala OPUS.parquet OUT_DIR` is the Hala child process.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { mib, runMeasured } from './lib/peak-rss';
 
 const SIZES = [100_000, 1_000_000, 5_000_000];
 const PEERS = ['pandas', 'duckdb'] as const;
+const WITHOUT_LANGUAGE_ID = 'language identification off in all three (the peers have none; bench/language-id.ts measures it)';
 type Impl = 'hala' | (typeof PEERS)[number];
 
 /** The Hala child: the two activities' pure functions, as the CPU worker calls them. */
@@ -87,6 +90,7 @@ async function main() {
   const sizes = only > 0 ? (process.argv[only + 1] ?? '').split(',').map(Number) : process.argv.includes('--quick') ? SIZES.slice(0, 1) : SIZES;
   const python = path.join(execFileSync('bash', [path.join(__dirname, '..', 'scripts', 'bench-env.sh')], { encoding: 'utf8' }).trim(), 'bin', 'python');
   const machine = describeMachine();
+  console.log(`corpus: ${WITHOUT_LANGUAGE_ID}`);
   const rows: BenchRow[] = [];
   for (const n of sizes) {
     const dir = mkdtempSync(path.join(tmpdir(), 'hala-bench-corpus-'));
@@ -120,7 +124,7 @@ async function main() {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  printBenchLine('corpus', rows, `${sizes.join(', ')} generated OPUS en-ar pairs (bench/lib/opus-pairs.ts), recipe defaults`, machine);
+  printBenchLine('corpus', rows, `${sizes.join(', ')} generated OPUS en-ar pairs (bench/lib/opus-pairs.ts), recipe defaults, ${WITHOUT_LANGUAGE_ID}`, machine);
 }
 
 main().catch((err) => {

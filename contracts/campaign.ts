@@ -56,7 +56,8 @@ export type CampaignProgress = z.infer<typeof CampaignProgress>;
 export const SourceCheck = z.object({
   uri: z.string(),
   field: z.string().describe('recipe path, e.g. inputs.teacher: what errors name'),
-  kind: z.enum(['model', 'dataset']),
+  /** model: a directory with config.json and weights; dataset: a parquet split; file: one file (a language-id model.bin). */
+  kind: z.enum(['model', 'dataset', 'file']),
 });
 export type SourceCheck = z.infer<typeof SourceCheck>;
 

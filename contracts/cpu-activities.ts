@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ArtifactRef, SourceUri, StoreUri } from './artifact';
 import { FunnelStep, MAX_GATE_SAMPLES } from './gates';
-import { BenchmarkFormat, ColumnMapping, InstructionFormat, LanguageCodes, LanguageNames, LanguageScripts, Recipe } from './recipe';
+import { BenchmarkFormat, ColumnMapping, InstructionFormat, LanguageCodes, LanguageIdModel, LanguageNames, LanguageScripts, Recipe } from './recipe';
 
 // Payloads of the TypeScript activities on the CPU queue (the data plane).
 // Segment shards are parquet `id, text`; translated shards add `translation`.
@@ -13,10 +13,27 @@ const Common = z.object({
 });
 const FilterKnobs = Recipe.shape.stages.shape.filter_opus.unwrap();
 
+export { LanguageIdModel };
+/** The labels the identifier must give a side (ELD: ISO 639-1 codes; fastText: its labels without __label__). */
+const LanguageLabels = z.array(z.string().min(1)).min(1);
+/** Language identification (recipe language_id) as an activity reads it; absent from the input: no check. */
+const LanguageIdKnobs = z.object({
+  model: LanguageIdModel,
+  min_confidence: z.number().min(0).max(1),
+  min_letters: z.number().int().positive(),
+});
+/** Both sides of a pair. */
+export const PairLanguageCheck = LanguageIdKnobs.extend({ source: LanguageLabels, target: LanguageLabels });
+/** A translated output: the target language only. */
+export const OutputLanguageCheck = LanguageIdKnobs.extend({ target: LanguageLabels });
+/** Rows whose translation is in another language, quarantined in wrong_language.parquet under the prefix (0 without a check). */
+const WrongLanguage = z.number().int().default(0);
+
 export const FilterOpusInput = Common.extend({
   opus: SourceUri,
   language: LanguageScripts,
   filters: FilterKnobs,
+  language_id: PairLanguageCheck.optional(),
 });
 /** Every pair read lands in exactly one bucket: kept, or the first filter that rejected it. */
 export const FilterCounts = z.object({
@@ -31,6 +48,9 @@ export const FilterCounts = z.object({
   target_script: z.number().int(),
   exact_duplicate: z.number().int(),
   near_duplicate: z.number().int(),
+  /** sides the identifier places in another language (language_id), after dedup; in wrong_language.parquet */
+  source_language: z.number().int(),
+  target_language: z.number().int(),
 });
 export const FilterOpusOutput = z.object({
   /** parquet: id, source, target */
@@ -81,6 +101,8 @@ export const AssembleConversationsInput = Common.extend({
   translation_lists: z.array(ArtifactRef),
   /** Absent: no check (recipe decontamination.check false). */
   decontamination: Decontamination.optional(),
+  /** Absent: no check (recipe language_id.check false). */
+  language_id: OutputLanguageCheck.optional(),
 });
 export const AssembleConversationsOutput = z.object({
   /** parquet: id, messages */
@@ -89,6 +111,8 @@ export const AssembleConversationsOutput = z.object({
   /** conversations dropped because a segment had no translation */
   missing_translations: z.number().int(),
   decontaminated: Decontaminated,
+  /** conversations with a translated turn in another language */
+  wrong_language: WrongLanguage,
 });
 
 export const AssembleBilingualInput = Common.extend({
@@ -100,6 +124,8 @@ export const AssembleBilingualInput = Common.extend({
   prompt_template: z.string(),
   seed: z.number().int(),
   decontamination: Decontamination.optional(),
+  /** The teacher's translations are checked for the target language; absent: no check. */
+  language_id: OutputLanguageCheck.optional(),
 });
 export const AssembleBilingualOutput = z.object({
   /** parquet: id, messages (one user prompt, one assistant translation), shuffled with the seed */
@@ -110,6 +136,8 @@ export const AssembleBilingualOutput = z.object({
   /** teacher segments left out because the teacher returned a blank translation */
   untranslated: z.number().int(),
   decontaminated: Decontaminated,
+  /** teacher segments left out because their translation is in another language */
+  wrong_language: WrongLanguage,
 });
 
 export const PrepareTranslationDevInput = Common.extend({
@@ -164,3 +192,6 @@ export type PrepareTranslationDevOutput = z.infer<typeof PrepareTranslationDevOu
 export type ConcatConversationsInput = z.infer<typeof ConcatConversationsInput>;
 export type ConcatConversationsOutput = z.infer<typeof ConcatConversationsOutput>;
 export type Decontamination = z.infer<typeof Decontamination>;
+export type LanguageIdModel = z.infer<typeof LanguageIdModel>;
+export type PairLanguageCheck = z.infer<typeof PairLanguageCheck>;
+export type OutputLanguageCheck = z.infer<typeof OutputLanguageCheck>;

@@ -143,6 +143,22 @@ export const LanguageCodes = Language.pick({ source: true, target: true });
 export const LanguageScripts = Language.pick({ source: true, target: true, source_script: true, target_script: true });
 export const LanguageNames = Language.pick({ source: true, target: true, source_name: true, target_name: true });
 
+/**
+ * The language identifier: `builtin` is ELD (the npm package eld, n-gram tables shipped inside it:
+ * nothing to stage, 60 languages, ISO 639-1 codes). A fastText model file (GlotLID's model.bin in
+ * production: 2000+ languages, labels such as `__label__arb_Arab`) is read from the store or the hub
+ * mirror like every other input, never downloaded at run time; its labels for each side are named
+ * here, since a macro-language such as Arabic has several (arb_Arab, ary_Arab, arz_Arab, ...).
+ */
+export const LanguageIdModel = z.union([
+  z.literal('builtin'),
+  z.strictObject({
+    fasttext: SourceUri.describe('a fastText .bin/.ftz language-id model file, e.g. hf://cis-lmu/glotlid/model.bin (GlotLID), staged in the store or the hub mirror'),
+    source_labels: z.array(z.string().min(1)).min(1).describe('labels the model gives source-language text, without __label__ (GlotLID: eng_Latn)'),
+    target_labels: z.array(z.string().min(1)).min(1).describe('labels the model gives target-language text (GlotLID Arabic: arb_Arab and the dialects to keep)'),
+  }),
+]);
+
 export const BleuTokenize = z.enum(['intl', '13a', 'flores200']);
 
 const RecipeShape = z
@@ -215,6 +231,21 @@ const RecipeShape = z
           .default(true)
           .describe('take every training row that repeats an evaluation text (benchmark questions and choices, translation dev pairs) out of the bilingual and the SFT corpus, into quarantine'),
         ngram: positiveInt().default(8).describe('words a run shared with an evaluation text must have to count as a repeat, compared in both languages'),
+      })
+      .prefault({}),
+    language_id: z
+      .strictObject({
+        check: z
+          .boolean()
+          .default(true)
+          .describe('identify the language of both sides of every OPUS pair (filter_opus) and of every translated output (the teacher\'s Open-Orca translations, the translated instruction sets); a text the model places in another language is quarantined with a count'),
+        model: LanguageIdModel.default('builtin'),
+        min_confidence: fraction()
+          .default(0.5)
+          .describe('a text is in the wrong language only when the model names another language with at least this confidence (ELD: its score, and only when it calls the guess reliable; fastText: the probability); an unsure guess keeps the text'),
+        min_letters: positiveInt()
+          .default(12)
+          .describe('texts with fewer letters (code, digits and punctuation do not count) are not judged: too short to tell ("OK", "نعم")'),
       })
       .prefault({}),
     inputs: z.strictObject({
@@ -331,6 +362,7 @@ export type TrainKnobs = z.infer<typeof TrainKnobs>;
 export type Student = z.infer<typeof Student>;
 export type GenerationKnobs = z.infer<typeof GenerationKnobs>;
 export type Language = z.infer<typeof Language>;
+export type LanguageIdKnobs = z.infer<typeof RecipeShape>['language_id'];
 
 /** Every route names a declared class, every student route a student, and each model fits the GPUs of its pool. */
 function checkResources(recipe: z.infer<typeof RecipeShape>, ctx: z.RefinementCtx): void {

@@ -3,6 +3,7 @@ import { BadCorpusInput } from './bad-corpus-input';
 import { type ParquetSource, loadParquet, withCorpusDb } from './corpus-db';
 import type { Language } from '../../contracts/recipe';
 import { type DecontaminationArgs, decontaminate } from './decontaminate';
+import { type LanguageCheckArgs, judgeTranslations, prepareLanguageCheck } from './language-check';
 import { blankSql } from './text-sql';
 import { loadTranslatedSegments } from './translated-segments';
 
@@ -20,6 +21,10 @@ export interface AssembleBilingualResult {
   decontaminated: Record<string, number>;
   /** parquet: id (origin:pair id), eval_set, eval_sets, gram; only when something was taken out */
   decontaminatedPath?: string;
+  /** teacher segments left out because their translation is in another language (none without a check) */
+  wrongLanguage: number;
+  /** parquet: id (open_orca:segment id), text, translation, detected, confidence; only when something was left out */
+  wrongLanguagePath?: string;
 }
 
 /** The user turn for one direction: `{target_name}` (and `{source_name}`) filled now, `{text}` in SQL. */
@@ -42,6 +47,8 @@ export async function assembleBilingualCorpus(args: {
   seed: number;
   /** Checks both sides of every pair against the evaluation sets. */
   decontamination?: DecontaminationArgs;
+  /** Checks the teacher's translations for the target language (the OPUS pairs were checked by filter-opus). */
+  languageId?: LanguageCheckArgs;
   workDir: string;
 }): Promise<AssembleBilingualResult> {
   const { language } = args;
@@ -50,6 +57,7 @@ export async function assembleBilingualCorpus(args: {
       `prompt_template ${JSON.stringify(args.promptTemplate)} has no {text} placeholder; add one where the text goes`,
     );
   }
+  const languageCheck = args.languageId && (await prepareLanguageCheck(args.languageId));
   return withCorpusDb(args.workDir, async (db) => {
     await loadParquet(db, [args.opusPairs], 'opus', [
       { name: 'id', expected: 'pair id' },
@@ -57,14 +65,26 @@ export async function assembleBilingualCorpus(args: {
       { name: 'target', expected: `${language.target_name} text` },
     ]);
     await loadTranslatedSegments(db, args.teacherTranslations);
+    await judgeTranslations(db, languageCheck);
     await db.run(
       `CREATE TEMP TABLE bilingual AS
        SELECT 'opus' AS origin, CAST(id AS VARCHAR) AS id, CAST(source AS VARCHAR) AS source, CAST(target AS VARCHAR) AS target
        FROM opus WHERE NOT ${blankSql('source')} AND NOT ${blankSql('target')}
        UNION ALL
        SELECT 'open_orca', id, text, translation
-       FROM translated WHERE NOT ${blankSql('text')} AND NOT ${blankSql('translation')}`,
+       FROM translated WHERE NOT ${blankSql('text')} AND NOT ${blankSql('translation')} AND id NOT IN (SELECT key FROM wrong_language)`,
     );
+    // Blank translations are `untranslated`; the wrong-language ones among the rest are counted and kept here.
+    const wrongLanguage = await db.count(`SELECT key FROM wrong_language w JOIN translated s ON s.id = w.key WHERE NOT ${blankSql('s.text')}`);
+    let wrongLanguagePath: string | undefined;
+    if (wrongLanguage > 0) {
+      wrongLanguagePath = path.join(args.workDir, 'wrong_language.parquet');
+      await db.writeParquet(
+        `SELECT 'open_orca:' || s.id AS id, s.text, s.translation, w.label AS detected, w.confidence
+         FROM translated s JOIN wrong_language w ON w.key = s.id WHERE NOT ${blankSql('s.text')} ORDER BY s.ord`,
+        wrongLanguagePath,
+      );
+    }
     const { decontaminated, decontaminatedPath } = await decontaminate(
       db,
       args.decontamination,
@@ -97,6 +117,6 @@ export async function assembleBilingualCorpus(args: {
     }
     const pairs = await db.count('SELECT id FROM bilingual');
     const untranslated = await db.count(`SELECT id FROM translated WHERE ${blankSql('translation')}`);
-    return { datasetPath, pairs, examples, byOrigin, untranslated, decontaminated, decontaminatedPath };
+    return { datasetPath, pairs, examples, byOrigin, untranslated, decontaminated, decontaminatedPath, wrongLanguage, ...(wrongLanguagePath ? { wrongLanguagePath } : {}) };
   });
 }

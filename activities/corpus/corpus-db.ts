@@ -53,6 +53,32 @@ export class CorpusDb {
     return Number(result.rowsChanged);
   }
 
+  /**
+   * The rows of `sql`, one DuckDB chunk (~2048 rows) at a time, as DuckDB produces them: a result
+   * larger than memory is never held whole in JS. Nothing else may run on this db until it ends.
+   */
+  async *chunks(sql: string, params?: Params): AsyncGenerator<DuckDBValue[][]> {
+    const result = await this.connection.stream(sql, params);
+    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) yield chunk.getRows();
+  }
+
+  /** Appends rows of text and numbers to an existing table, in its column order (DuckDB's appender: no SQL per row). */
+  async append(table: string, rows: readonly (readonly (string | number)[])[]): Promise<void> {
+    const appender = await this.connection.createAppender(table);
+    try {
+      for (const row of rows) {
+        for (const value of row) {
+          if (typeof value === 'number') appender.appendDouble(value);
+          else appender.appendVarchar(value);
+        }
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
   close(): void {
     this.connection.closeSync();
   }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { FilterCounts, FilterOpusInput } from '../../contracts/cpu-activities';
 import { type CorpusDb, type ParquetSource, withCorpusDb } from './corpus-db';
+import { type LanguageCheckArgs, findWrongLanguage, prepareLanguageCheck } from './language-check';
 import { loadOpusPairs } from './opus-pairs';
 import { blankSql, nearDuplicateKeySql, scriptShareSql, trimmedSql } from './text-sql';
 
@@ -10,6 +11,8 @@ export interface FilterOpusResult {
   /** parquet: id, source, target (trimmed), in source order */
   pairsPath: string;
   counts: FilterCounts;
+  /** parquet: id, source, target, side, detected, confidence; only when language identification took pairs out */
+  wrongLanguagePath?: string;
 }
 
 /** Buckets in the order the filters run; a pair lands in the first that rejects it, else `kept`. */
@@ -23,20 +26,28 @@ const REJECTIONS = [
   'target_script',
   'exact_duplicate',
   'near_duplicate',
+  'source_language',
+  'target_language',
 ] as const;
 
 /**
  * Filters OPUS pairs (column `translation` {<source>, <target>}) and writes the survivors to
  * `<workDir>/pairs.parquet`. Every pair read is counted in exactly one bucket of FilterCounts.
- * Dedup keeps the first occurrence in source order; `near` dedup runs after `exact`.
+ * Dedup keeps the first occurrence in source order; `near` dedup runs after `exact`. Language
+ * identification (`languageId`) runs last, on the survivors only: it is the one filter that costs
+ * per row in JavaScript, and a duplicate has its original's language anyway.
  */
 export async function filterOpusPairs(args: {
   opus: ParquetSource;
   language: FilterOpusInput['language'];
   filters: OpusFilterKnobs;
+  /** Absent: no identification (recipe language_id.check false). */
+  languageId?: LanguageCheckArgs;
   workDir: string;
 }): Promise<FilterOpusResult> {
   const { language, filters } = args;
+  // Before any work: a model that cannot be loaded or does not know the languages is the recipe's error.
+  const languageCheck = args.languageId && (await prepareLanguageCheck(args.languageId));
   return withCorpusDb(args.workDir, async (db) => {
     await loadOpusPairs(db, args.opus, language, filters.max_rows);
 
@@ -74,6 +85,24 @@ export async function filterOpusPairs(args: {
       await markDuplicates(db, `${nearDuplicateKeySql('source')}, ${nearDuplicateKeySql('target')}`, 'near_duplicate');
     }
 
+    let wrongLanguagePath: string | undefined;
+    if (languageCheck) {
+      const { identifier, accept, thresholds } = languageCheck;
+      const sides = [
+        { column: 'source', side: 'source', accept: accept.source! },
+        { column: 'target', side: 'target', accept: accept.target! },
+      ];
+      const wrong = await findWrongLanguage(db, 'SELECT id AS key, source, target FROM judged WHERE rejected_by IS NULL', sides, identifier, thresholds);
+      await db.run(`UPDATE judged SET rejected_by = w.side || '_language' FROM wrong_language w WHERE judged.id = w.key`);
+      if ((wrong.source ?? 0) + (wrong.target ?? 0) > 0) {
+        wrongLanguagePath = path.join(args.workDir, 'wrong_language.parquet');
+        await db.writeParquet(
+          `SELECT j.id, j.source, j.target, w.side, w.label AS detected, w.confidence FROM judged j JOIN wrong_language w ON w.key = j.id ORDER BY j.ord`,
+          wrongLanguagePath,
+        );
+      }
+    }
+
     const pairsPath = path.join(args.workDir, 'pairs.parquet');
     await db.writeParquet('SELECT id, source, target FROM judged WHERE rejected_by IS NULL ORDER BY ord', pairsPath);
 
@@ -82,7 +111,7 @@ export async function filterOpusPairs(args: {
       counts[row.bucket as keyof FilterCounts] = Number(row.n);
       counts.read += Number(row.n);
     }
-    return { pairsPath, counts };
+    return { pairsPath, counts, ...(wrongLanguagePath ? { wrongLanguagePath } : {}) };
   });
 }
 

@@ -103,15 +103,15 @@ export function recordingActivities(opts: RecordingOptions) {
   const cpu: DataPlane = {
     filterOpus: record('filterOpus', (i) => ({
       pairs: ref(`${i.output_prefix}/pairs.parquet`),
-      counts: { read: 10, kept: 8, empty: 1, identical: 1, too_short: 0, too_long: 0, length_ratio: 0, source_script: 0, target_script: 0, exact_duplicate: 0, near_duplicate: 0 },
+      counts: { read: 10, kept: 8, empty: 1, identical: 1, too_short: 0, too_long: 0, length_ratio: 0, source_script: 0, target_script: 0, exact_duplicate: 0, near_duplicate: 0, source_language: 0, target_language: 0 },
     })),
     prepareSegments: record('prepareSegments', async (i) => {
       const shards = Array.from({ length: opts.shards ?? 3 }, (_, k) => ref(`${i.output_prefix}/shard-${k}.parquet`));
       const shard_list = await saveRefList(opts.store, `${i.output_prefix}/shards.json`, shards);
       return { rows: ref(`${i.output_prefix}/rows.parquet`), shard_list, shard_count: shards.length, row_count: 10, segment_count: 20, quarantined: {} };
     }),
-    assembleConversations: record('assembleConversations', (i) => ({ dataset: ref(`${i.output_prefix}/c.parquet`), conversations: 10, missing_translations: 0, decontaminated: {} })),
-    assembleBilingual: record('assembleBilingual', (i) => ({ dataset: ref(`${i.output_prefix}/b.parquet`), pairs: 10, examples: 20, by_origin: { opus: 8, open_orca: 2 }, untranslated: 0, decontaminated: {} })),
+    assembleConversations: record('assembleConversations', (i) => ({ dataset: ref(`${i.output_prefix}/c.parquet`), conversations: 10, missing_translations: 0, decontaminated: {}, wrong_language: 0 })),
+    assembleBilingual: record('assembleBilingual', (i) => ({ dataset: ref(`${i.output_prefix}/b.parquet`), pairs: 10, examples: 20, by_origin: { opus: 8, open_orca: 2 }, untranslated: 0, decontaminated: {}, wrong_language: 0 })),
     prepareTranslationDev: record('prepareTranslationDev', (i) => ({ segments: ref(`${i.output_prefix}/s.parquet`), references: ref(`${i.output_prefix}/r.parquet`), rows: 5 })),
     // A real parquet corpus (as SFT reads), so an approval gate before SFT samples real rows from it.
     concatConversations: record('concatConversations', async (i) => ({ dataset: await writeConversations(opts.store, `${i.output_prefix}/all.parquet`, 20), conversations: 20 })),

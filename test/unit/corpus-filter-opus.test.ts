@@ -53,7 +53,7 @@ describe('filterOpusPairs', () => {
     const result = await filterOpusPairs({ opus: { path: file, label: 'hf://datasets/Helsinki-NLP/opus-100/en-ar.parquet' }, language, filters, workDir: dir });
     expect(result.counts).toEqual({
       read: 11, kept: 2, empty: 2, identical: 1, too_short: 0, too_long: 1, length_ratio: 1,
-      source_script: 1, target_script: 1, exact_duplicate: 1, near_duplicate: 1,
+      source_script: 1, target_script: 1, exact_duplicate: 1, near_duplicate: 1, source_language: 0, target_language: 0,
     });
     const { read, ...buckets } = result.counts;
     expect(Object.values(buckets).reduce((a, b) => a + b, 0)).toBe(read);

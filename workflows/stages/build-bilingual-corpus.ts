@@ -2,7 +2,7 @@
 // corpus the translator learns from, in both directions.
 import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';
-import type { AssembleBilingualOutput, Decontamination } from '../../contracts/cpu-activities';
+import type { AssembleBilingualOutput, Decontamination, OutputLanguageCheck } from '../../contracts/cpu-activities';
 import type { GenerationKnobs, Language, Recipe } from '../../contracts/recipe';
 import { combineActivities } from '../activity-summaries';
 import { promptFor } from '../prompt';
@@ -11,6 +11,7 @@ import { stageWorkflow } from '../run-stage';
 import { dataset } from './sources';
 import { decontaminatedMetrics, decontaminationSlice, evalSetInputs } from './eval-sets';
 import { describe } from './descriptions';
+import { languageModelInputs, outputLanguageSlice } from './language-id';
 
 export interface BuildBilingualCorpusSlice {
   open_orca: string;
@@ -21,6 +22,8 @@ export interface BuildBilingualCorpusSlice {
   seed: number;
   /** The evaluation sets both sides of every pair are checked against; null: no check. */
   decontamination: Decontamination | null;
+  /** The teacher's translations checked for the target language; null: no check. */
+  language_id: OutputLanguageCheck | null;
 }
 export interface BuildBilingualCorpusUpstream {
   teacher: ArtifactRef;
@@ -41,9 +44,16 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
       language: { source, target, source_name, target_name },
       seed: r.seed,
       decontamination: decontaminationSlice(r),
+      language_id: outputLanguageSlice(r),
     };
   },
-  inputs: (s, up) => [up.teacher.sha256, up.opus_pairs.sha256, dataset(s.open_orca, 'inputs.open_orca'), ...evalSetInputs(s.decontamination)],
+  inputs: (s, up) => [
+    up.teacher.sha256,
+    up.opus_pairs.sha256,
+    dataset(s.open_orca, 'inputs.open_orca'),
+    ...evalSetInputs(s.decontamination),
+    ...languageModelInputs(s.language_id ?? null),
+  ],
   model: (r) => r.inputs.teacher,
   headline: ['pairs', 'examples', 'teacher_segments'],
   describe: describe.buildBilingualCorpus,
@@ -79,6 +89,7 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
       prompt_template,
       seed: s.seed,
       ...(s.decontamination ? { decontamination: s.decontamination } : {}),
+      ...(s.language_id ? { language_id: s.language_id } : {}),
     });
     return {
       output: corpus,
@@ -92,6 +103,7 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
         ...(translated.oom_halvings > 0 ? { oom_halvings: translated.oom_halvings } : {}), // only when memory ran out
         ...Object.fromEntries(Object.entries(corpus.by_origin).map(([k, v]) => [`pairs_${k}`, v])),
         ...(s.decontamination ? decontaminatedMetrics(corpus.decontaminated ?? {}) : {}),
+        ...(s.language_id ? { teacher_wrong_language: corpus.wrong_language } : {}),
       },
       activities: combineActivities(translated.activities),
     };

@@ -40,6 +40,7 @@ export const describe = {
         ['pairs', r.inputs.opus],
         ['read at most', f.max_rows ?? 'all'],
         ['script share', `≥ ${f.min_script_fraction} (${r.language.source_script} / ${r.language.target_script})`],
+        ['language identification', languageIdFact(r)],
       ],
     };
   },
@@ -95,3 +96,11 @@ export const describe = {
     facts: [['student', perStudent.student(r, i).name], ...r.inputs.benchmarks.map((b): [string, string] => [b.name, b.uri]), ['batch', r.stages.evaluate.batch_size]],
   }),
 };
+
+/** Which model identifies languages, or off (also for campaigns started before the knob). */
+function languageIdFact(r: Recipe): string {
+  const k = r.language_id as Recipe['language_id'] | undefined;
+  if (!k?.check) return 'off';
+  const model = typeof k.model === 'string' ? 'builtin (ELD)' : `fastText ${k.model.fasttext}`;
+  return `${model}, confidence ≥ ${k.min_confidence}, texts of ≥ ${k.min_letters} letters`;
+}

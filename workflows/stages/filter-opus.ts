@@ -3,9 +3,13 @@ import type { FilterOpusInput, FilterOpusOutput } from '../../contracts/cpu-acti
 import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
 import { dataset } from './sources';
+import { languageModelInputs, pairLanguageSlice } from './language-id';
 import { describe } from './descriptions';
 
-export type FilterOpusSlice = Pick<FilterOpusInput, 'opus' | 'language' | 'filters'>;
+export type FilterOpusSlice = Pick<FilterOpusInput, 'opus' | 'language' | 'filters'> & {
+  /** Both sides of every pair identified; null: no check. */
+  language_id: NonNullable<FilterOpusInput['language_id']> | null;
+};
 
 export const filterOpusStage: StageDeclaration<FilterOpusSlice, Record<string, never>, FilterOpusOutput> = {
   kind: 'filter-opus',
@@ -14,14 +18,20 @@ export const filterOpusStage: StageDeclaration<FilterOpusSlice, Record<string, n
   name: () => 'filter-opus',
   slice: (r) => {
     const { source, target, source_script, target_script } = r.language;
-    return { opus: r.inputs.opus, language: { source, target, source_script, target_script }, filters: r.stages.filter_opus };
+    return {
+      opus: r.inputs.opus,
+      language: { source, target, source_script, target_script },
+      filters: r.stages.filter_opus,
+      language_id: pairLanguageSlice(r),
+    };
   },
-  inputs: (s) => [dataset(s.opus, 'inputs.opus')],
+  inputs: (s) => [dataset(s.opus, 'inputs.opus'), ...languageModelInputs(s.language_id ?? null)],
   model: (r) => r.inputs.opus,
   headline: ['read', 'kept'],
   describe: describe.filterOpus,
   async work(io, s) {
-    const out = await io.cpu.filterOpus({ stage_key: io.stage_key, output_prefix: io.output_prefix, ...s });
+    const { language_id, ...rest } = s;
+    const out = await io.cpu.filterOpus({ stage_key: io.stage_key, output_prefix: io.output_prefix, ...rest, ...(language_id ? { language_id } : {}) });
     return { output: out, artifacts: [out.pairs], metrics: { ...out.counts } };
   },
 };

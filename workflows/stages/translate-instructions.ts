@@ -2,7 +2,7 @@
 // the bulk of the campaign's compute, fanned out per set over shards.
 import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';
-import type { ConcatConversationsOutput, Decontamination, PrepareSegmentsInput } from '../../contracts/cpu-activities';
+import type { ConcatConversationsOutput, Decontamination, OutputLanguageCheck, PrepareSegmentsInput } from '../../contracts/cpu-activities';
 import type { GenerationKnobs, Recipe } from '../../contracts/recipe';
 import { combineActivities } from '../activity-summaries';
 import { promptFor } from '../prompt';
@@ -11,6 +11,7 @@ import { stageWorkflow } from '../run-stage';
 import { dataset } from './sources';
 import { decontaminatedMetrics, decontaminationSlice, evalSetInputs } from './eval-sets';
 import { describe } from './descriptions';
+import { languageModelInputs, outputLanguageSlice } from './language-id';
 
 export interface TranslateInstructionsSlice {
   sets: Recipe['inputs']['instruction_sets'];
@@ -19,6 +20,8 @@ export interface TranslateInstructionsSlice {
   target_name: string;
   /** The evaluation sets every conversation is checked against, in English and translated; null: no check. */
   decontamination: Decontamination | null;
+  /** Every translated turn checked for the target language; null: no check. */
+  language_id: OutputLanguageCheck | null;
 }
 
 export const translateInstructionsStage: StageDeclaration<TranslateInstructionsSlice, { translator: ArtifactRef }, ConcatConversationsOutput> = {
@@ -32,8 +35,14 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
     generation: r.generation.translator,
     target_name: r.language.target_name,
     decontamination: decontaminationSlice(r),
+    language_id: outputLanguageSlice(r),
   }),
-  inputs: (s, up) => [up.translator.sha256, ...s.sets.map((set, k) => dataset(set.uri, `inputs.instruction_sets[${k}].uri`)), ...evalSetInputs(s.decontamination)],
+  inputs: (s, up) => [
+    up.translator.sha256,
+    ...s.sets.map((set, k) => dataset(set.uri, `inputs.instruction_sets[${k}].uri`)),
+    ...evalSetInputs(s.decontamination),
+    ...languageModelInputs(s.language_id ?? null),
+  ],
   model: (r) => r.stages.train_translator.base,
   headline: ['conversations'],
   describe: describe.translateInstructions,
@@ -66,6 +75,7 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
           rows: segments.rows,
           translation_lists: translated.translation_lists,
           ...(s.decontamination ? { decontamination: s.decontamination } : {}),
+          ...(s.language_id ? { language_id: s.language_id } : {}),
         });
         return { set: set.name, segments, translated, assembled };
       }),
@@ -82,8 +92,10 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
       metrics[`${p.set}_missing`] = p.assembled.missing_translations;
       for (const [reason, n] of Object.entries(p.segments.quarantined)) metrics[`${p.set}_quarantined_${reason}`] = n;
       if (s.decontamination) Object.assign(metrics, decontaminatedMetrics(p.assembled.decontaminated ?? {}, `${p.set}_`));
+      if (s.language_id) metrics[`${p.set}_wrong_language`] = p.assembled.wrong_language ?? 0;
     }
     if (s.decontamination) metrics.decontaminated = perSet.reduce((n, p) => n + (metrics[`${p.set}_decontaminated`] ?? 0), 0);
+    if (s.language_id) metrics.wrong_language = perSet.reduce((n, p) => n + (p.assembled.wrong_language ?? 0), 0);
     // Shown only when memory ran out: engine batches halved, over every shard of every set.
     const halvings = perSet.reduce((n, p) => n + p.translated.oom_halvings, 0);
     if (halvings > 0) metrics.oom_halvings = halvings;

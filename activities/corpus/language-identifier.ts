@@ -1,0 +1,77 @@
+// What a language identifier is to the corpus stages, and the one rule that turns its guess into a
+// verdict. Two models sit behind it: ELD, shipped inside its npm package (eld-identifier.ts), and a
+// fastText model file staged in the store, GlotLID in production (fasttext-identifier.ts).
+import type { LanguageIdModel } from '../../contracts/cpu-activities';
+import { BadCorpusInput } from './bad-corpus-input';
+import { loadEldIdentifier } from './eld-identifier';
+import { loadFastTextIdentifier } from './fasttext-identifier';
+
+export interface LanguageGuess {
+  /** The model's own name for the language: an ISO 639-1 code (ELD), a label without __label__ (fastText). */
+  label: string;
+  /** 0..1; 0 when the model itself calls the guess unreliable. */
+  confidence: number;
+}
+
+export interface LanguageIdentifier {
+  /** For errors and the quarantine: `eld` or the model file's URI. */
+  readonly name: string;
+  /** Every label the model can give. */
+  readonly labels: ReadonlySet<string>;
+  identify(text: string): LanguageGuess;
+}
+
+/** When a guess counts (recipe language_id). */
+export interface LanguageThresholds {
+  min_confidence: number;
+  min_letters: number;
+}
+
+/** Loads the model of a check; a fastText file comes as a local path (`modelPath`), resolved by the activity. */
+export async function loadLanguageIdentifier(model: LanguageIdModel, modelPath?: string): Promise<LanguageIdentifier> {
+  if (model === 'builtin') return loadEldIdentifier();
+  if (!modelPath) throw new Error(`language_id.model.fasttext ${model.fasttext}: no local path given for the model file`);
+  return loadFastTextIdentifier(modelPath, model.fasttext);
+}
+
+/** The labels a side accepts, checked against what the model can say: a label it never gives would quarantine every row. */
+export function acceptedLabels(identifier: LanguageIdentifier, labels: readonly string[], knob: string): ReadonlySet<string> {
+  const unknown = labels.filter((l) => !identifier.labels.has(l));
+  if (unknown.length > 0) {
+    const known = [...identifier.labels].sort();
+    throw new BadCorpusInput(
+      `${knob}: the language identifier ${identifier.name} has no label ${unknown.map((l) => JSON.stringify(l)).join(', ')} ` +
+        `(it knows ${known.length}: ${known.slice(0, 80).join(', ')}${known.length > 80 ? ', ...' : ''}); ` +
+        'use a model that covers the language (a GlotLID model file in language_id.model) or set language_id.check false',
+    );
+  }
+  return new Set(labels);
+}
+
+/** Judged text: at most this many characters (a language shows in its first sentences; long answers cost time, not accuracy). */
+const JUDGED_CHARS = 1000;
+const CODE = /```[\s\S]*?(```|$)|`[^`\n]*`/g;
+const URL = /\bhttps?:\/\/\S+/g;
+const LETTER = /\p{L}/gu;
+
+/**
+ * The text as the identifier should see it: code blocks, inline code and URLs are English-looking
+ * in every language (a translated answer keeps its code), so they are cut; whitespace is collapsed
+ * (fastText reads one line).
+ */
+export function judgeableText(text: string): string {
+  return text.replace(CODE, ' ').replace(URL, ' ').replace(/\s+/g, ' ').trim().slice(0, JUDGED_CHARS);
+}
+
+/**
+ * The verdict on one text: the guess when the text is in the wrong language, null when it is in an
+ * accepted one, too short to judge (fewer than min_letters letters) or the guess is unsure
+ * (confidence under min_confidence). Only a confident guess of another language quarantines.
+ */
+export function wrongLanguage(identifier: LanguageIdentifier, text: string, accept: ReadonlySet<string>, check: LanguageThresholds): LanguageGuess | null {
+  const judged = judgeableText(text);
+  if ((judged.match(LETTER)?.length ?? 0) < check.min_letters) return null;
+  const guess = identifier.identify(judged);
+  if (accept.has(guess.label) || guess.confidence < check.min_confidence) return null;
+  return guess;
+}
