@@ -13,15 +13,25 @@ import { describe } from './descriptions';
 export interface EvaluateSlice {
   benchmarks: Recipe['inputs']['benchmarks'];
   batch_size: number;
+  /**
+   * Present only when it is not the default `own`: the keys of own-harness stages stay those they
+   * had before the knob existed (no cache is lost), and slices recorded then (replayed histories)
+   * read as own.
+   */
+  harness?: 'lighteval';
 }
+
+/** The slice's harness knob: kept only when it changes what the stage computes. */
+const harnessOf = (r: Recipe): Pick<EvaluateSlice, 'harness'> => (r.stages.evaluate.harness === 'lighteval' ? { harness: 'lighteval' } : {});
 
 export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef }, EvaluateBenchmarksOutput> = {
   kind: 'evaluate',
   workflow: 'evaluate',
   count: perStudent.count,
   name: (r, i) => `evaluate-${perStudent.student(r, i).name}`,
-  slice: (r) => ({ benchmarks: r.inputs.benchmarks, batch_size: r.stages.evaluate.batch_size }),
-  inputs: (s, up) => [up.model.sha256, ...s.benchmarks.map((b, k) => dataset(b.uri, `inputs.benchmarks[${k}].uri`))],
+  slice: (r) => ({ benchmarks: r.inputs.benchmarks, batch_size: r.stages.evaluate.batch_size, ...harnessOf(r) }),
+  // lighteval reads the leaderboard's hub datasets, not the recipe's files: those are then not checked.
+  inputs: (s, up) => [up.model.sha256, ...(s.harness === 'lighteval' ? [] : s.benchmarks.map((b, k) => dataset(b.uri, `inputs.benchmarks[${k}].uri`)))],
   model: (r, i) => perStudent.student(r, i).base,
   headline: ['average', 'oom_halvings', 'batch_size'],
   describe: describe.evaluate,
@@ -34,6 +44,7 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
       model: up.model.uri,
       benchmarks: s.benchmarks,
       batch_size: s.batch_size,
+      ...(s.harness ? { harness: s.harness } : {}),
     });
     // The batch is shown (and kept in the manifest) only when out-of-memory retries changed it.
     const adapted: Record<string, number> = out.oom_halvings > 0 ? { oom_halvings: out.oom_halvings, batch_size: out.batch_size } : {};
