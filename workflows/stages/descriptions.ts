@@ -90,8 +90,16 @@ export const describe = {
       ],
     };
   },
-  evaluate: (r: Recipe, i: number): StageDescription => ({
-    summary: `evaluate ${perStudent.student(r, i).name} — ${plural(r.inputs.benchmarks.length, 'benchmark')} on the merged model`,
-    facts: [['student', perStudent.student(r, i).name], ...r.inputs.benchmarks.map((b): [string, string] => [b.name, b.uri]), ['batch', r.stages.evaluate.batch_size]],
-  }),
+  evaluate: (r: Recipe, i: number): StageDescription => {
+    // Under lighteval a benchmark is its format's leaderboard tasks on the hub, not the recipe's file.
+    const lighteval = r.stages.evaluate.harness === 'lighteval';
+    return {
+      summary: `evaluate ${perStudent.student(r, i).name} — ${plural(r.inputs.benchmarks.length, 'benchmark')} on the merged model${lighteval ? ", through lighteval's leaderboard tasks" : ''}`,
+      facts: [
+        ['student', perStudent.student(r, i).name],
+        ...r.inputs.benchmarks.map((b): [string, string] => [b.name, lighteval ? `lighteval ${b.format} tasks (every subset)` : b.uri]),
+        ['batch', r.stages.evaluate.batch_size],
+      ],
+    };
+  },
 };
