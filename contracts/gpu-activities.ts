@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ArtifactRef, SourceUri, StoreUri } from './artifact';
 import type { QueueRole } from './queues';
-import { BenchmarkFormat, CompressMethod, TrainKnobs } from './recipe';
+import { BenchmarkFormat, CompressMethod, EvalHarness, TrainKnobs } from './recipe';
 
 // Payloads of the activities the Python runners serve. Every input names `output_prefix`, the
 // deterministic store prefix derived from the stage key: outputs and checkpoints go below it, so a
@@ -141,6 +141,8 @@ export const EvaluateBenchmarksInput = Common.extend({
   model: SourceUri,
   benchmarks: z.array(z.object({ name: z.string(), uri: SourceUri, format: BenchmarkFormat })).min(1),
   batch_size: z.number().int().positive(),
+  /** Absent (workflows started before the knob) = own. */
+  harness: EvalHarness.optional(),
 });
 export const EvaluateBenchmarksOutput = z.object({
   /** acc_norm per benchmark, in percent. */

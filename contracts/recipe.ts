@@ -70,6 +70,9 @@ export const Student = TrainKnobs.extend({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
 });
 
+/** Who scores the benchmarks (stages.evaluate.harness). */
+export const EvalHarness = z.enum(['own', 'lighteval']);
+
 export const BenchmarkFormat = z.enum([
   'alghafa',
   'arabic_mmlu',
@@ -315,6 +318,11 @@ const RecipeShape = z
       evaluate: z
         .strictObject({
           batch_size: positiveInt().default(16).describe("rows per forward pass of each student's benchmarks"),
+          harness: EvalHarness.default('own').describe(
+            "own = our log-likelihood scorer on the benchmark files of inputs.benchmarks (offline); lighteval = lighteval's " +
+              "Open Arabic LLM Leaderboard v2 tasks for each benchmark's format, every subset, read from the hub " +
+              '(or HALA_HUB_MIRROR); the files of inputs.benchmarks are then not read. Same report, acc_norm per benchmark',
+          ),
         })
         .prefault({}),
     }),

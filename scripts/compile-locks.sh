@@ -4,6 +4,7 @@
 #   images/<role>/requirements.lock  for linux x86_64, Python 3.11, the CUDA wheels PyPI serves
 #   scripts/tools.lock               checkov, hadolint, kubernetes-validate (scripts/tools-env.sh)
 #   scripts/bench.lock               the benchmark peers: duckdb, pandas, regex (scripts/bench-env.sh)
+#   gpu-runners/lighteval.lock       the lighteval harness of the evaluate stage (scripts/lighteval-env.sh)
 # An existing lock is uv's preference, so a rerun changes nothing until an input changes; extra
 # arguments (--upgrade, --upgrade-package vllm) go to every `uv pip compile`.
 # quantize, train and eval take gpu-runners/requirements.lock as constraints: their images run the
@@ -31,6 +32,15 @@ done
 compile images/infer/requirements.in images/infer/requirements.lock "${target[@]}" "$@"
 compile scripts/tools.in scripts/tools.lock --python-version 3.11 "$@"
 compile scripts/bench.in scripts/bench.lock --python-version 3.11 "$@"
+# lighteval conflicts with requirements.lock (gpu-runners/lighteval.in says how), so only the model
+# stack is pinned to it: the lighteval venv runs the torch and transformers the own harness runs.
+core="$(mktemp)"
+grep -E '^(torch|transformers|accelerate|datasets|huggingface-hub|tokenizers|safetensors|numpy|pyarrow)==' \
+  gpu-runners/requirements.lock >"$core"
+compile gpu-runners/lighteval.in gpu-runners/lighteval.lock "${target[@]}" -c "$core" "$@"
+# uv names the constraints file in its `via` notes: name where the pins come from, not a temporary path.
+sed -i "s|-c $core|-c gpu-runners/requirements.lock (model stack)|" gpu-runners/lighteval.lock
+rm -f "$core"
 
 # vllm==X pins torch exactly; read that pin from the wheel's metadata (pip fetches only the metadata
 # file) and record it under the lock's header, where the test suite checks it offline.

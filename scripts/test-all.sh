@@ -10,6 +10,8 @@ export HALA_PYTHON="$V/bin/python"
 export HALA_HUB_MIRROR="$(bash scripts/fixtures.sh)"
 # The offline validators of images/ and deploy/ (test/unit/images-and-deploy.test.ts).
 export HALA_TOOLS_PYTHON="$(bash scripts/tools-env.sh)/bin/python"
+# The evaluate stage's lighteval harness, in its own venv (gpu-runners/lighteval.in says why).
+export HALA_LIGHTEVAL_PYTHON="$(bash scripts/lighteval-env.sh)/bin/python"
 # No test may reach the Hugging Face hub: both the Python side and openStage's source digests honour this.
 export HF_HUB_OFFLINE=1
 # The browser the UI, report and screenshot tests drive (playwright-core; never downloaded).

@@ -81,7 +81,9 @@ def _arabic_mmlu(row: dict) -> McqDoc:
 
 def _madinah_qa(row: dict) -> McqDoc:
     options, letters, gold = _lettered(row)
-    context = row.get("Context") or ""
+    # lighteval formats the cell as it is, so a null Context reads "None" in the leaderboard's
+    # prompts; matching it keeps both harnesses' scores equal (tests/test_lighteval_parity.py).
+    context = row.get("Context")
     query = ("بناءً على السياق أدناه، اختر الإجابة الصحيحة للسؤال التالي من قائمة الأجوبة:\n\n"
              f"\nالسياق:\n{context}\nالسؤال:\n{row['Question']}\n")
     query += "".join(f"{k}. {o}\n" for k, o in zip(letters, options)) + _ANSWER

@@ -91,10 +91,18 @@ export const describe = {
       ],
     };
   },
-  evaluate: (r: Recipe, i: number): StageDescription => ({
-    summary: `evaluate ${perStudent.student(r, i).name} — ${plural(r.inputs.benchmarks.length, 'benchmark')} on the base, SFT and merged models`,
-    facts: [['student', perStudent.student(r, i).name], ...r.inputs.benchmarks.map((b): [string, string] => [b.name, b.uri]), ['batch', r.stages.evaluate.batch_size]],
-  }),
+  evaluate: (r: Recipe, i: number): StageDescription => {
+    // Under lighteval a benchmark is its format's leaderboard tasks on the hub, not the recipe's file.
+    const lighteval = r.stages.evaluate.harness === 'lighteval';
+    return {
+      summary: `evaluate ${perStudent.student(r, i).name} — ${plural(r.inputs.benchmarks.length, 'benchmark')} on the base, SFT and merged models${lighteval ? ", through lighteval's leaderboard tasks" : ''}`,
+      facts: [
+        ['student', perStudent.student(r, i).name],
+        ...r.inputs.benchmarks.map((b): [string, string] => [b.name, lighteval ? `lighteval ${b.format} tasks (every subset)` : b.uri]),
+        ['batch', r.stages.evaluate.batch_size],
+      ],
+    };
+  },
 };
 
 /** Which model identifies languages, or off (also for campaigns started before the knob). */

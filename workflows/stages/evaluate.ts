@@ -17,7 +17,15 @@ export interface EvaluateSlice {
   batch_size: number;
   /** The student's base. Absent in campaigns started before base and SFT were benchmarked too. */
   base?: string;
+  /**
+   * Present only when it is not the default `own`: the keys of own-harness stages stay those they
+   * had before the knob existed, and slices recorded then (replayed histories) read as own.
+   */
+  harness?: 'lighteval';
 }
+
+/** The slice's harness knob: kept only when it changes what the stage computes. */
+const harnessOf = (r: Recipe): Pick<EvaluateSlice, 'harness'> => (r.stages.evaluate.harness === 'lighteval' ? { harness: 'lighteval' } : {});
 
 /** The merged model's scores as before; the base's and the SFT model's beside them when benchmarked. */
 export type EvaluateStageOutput = EvaluateBenchmarksOutput & { base?: EvaluateBenchmarksOutput; sft?: EvaluateBenchmarksOutput };
@@ -27,12 +35,13 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
   workflow: 'evaluate',
   count: perStudent.count,
   name: (r, i) => `evaluate-${perStudent.student(r, i).name}`,
-  slice: (r, i) => ({ benchmarks: r.inputs.benchmarks, batch_size: r.stages.evaluate.batch_size, base: perStudent.student(r, i).base }),
+  slice: (r, i) => ({ benchmarks: r.inputs.benchmarks, batch_size: r.stages.evaluate.batch_size, base: perStudent.student(r, i).base, ...harnessOf(r) }),
+  // lighteval reads the leaderboard's hub datasets, not the recipe's files: those are then not checked.
   inputs: (s, up, i) => [
     up.model.sha256,
     ...(up.tuned ? [up.tuned.sha256] : []),
     ...(s.base ? [model(s.base, `stages.sft.students[${i}].base`)] : []),
-    ...s.benchmarks.map((b, k) => dataset(b.uri, `inputs.benchmarks[${k}].uri`)),
+    ...(s.harness === 'lighteval' ? [] : s.benchmarks.map((b, k) => dataset(b.uri, `inputs.benchmarks[${k}].uri`))),
   ],
   model: (r, i) => perStudent.student(r, i).base,
   headline: ['average', 'sft:average', 'base:average', 'oom_halvings', 'batch_size'],
@@ -67,7 +76,7 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
 };
 
 function benchmark(io: StageIo, s: EvaluateSlice, model: string, output_prefix: string): ReturnType<StageIo['gpu']['evaluate_benchmarks']> {
-  return io.gpu.evaluate_benchmarks({ stage_key: io.stage_key, output_prefix, model, benchmarks: s.benchmarks, batch_size: s.batch_size });
+  return io.gpu.evaluate_benchmarks({ stage_key: io.stage_key, output_prefix, model, benchmarks: s.benchmarks, batch_size: s.batch_size, ...(s.harness ? { harness: s.harness } : {}) });
 }
 
 /** The workflow type `evaluate`: the declaration run as a child workflow of the campaign. */

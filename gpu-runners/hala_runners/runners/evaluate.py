@@ -3,7 +3,9 @@
     python -m hala_runners.runners.evaluate --config config.json
 
 Input: contracts/gpu-activities.ts EvaluateBenchmarksInput — `model`, `benchmarks` ({name, uri,
-format}: parquet in one of the layouts of hala_runners/oall_formats.py), `batch_size`.
+format}: parquet in one of the layouts of hala_runners/oall_formats.py), `batch_size`, `harness`:
+`own` (default, offline: this module) or `lighteval` (each format's leaderboard tasks, run by lighteval
+on the hub's datasets: hala_runners/lighteval_harness.py), same report either way.
 For each row and each choice: log P(choice | prompt), summed over the choice's tokens.
   acc      = the choice with the highest log-likelihood is the gold one
   acc_norm = the same after dividing by the choice's length in characters (lighteval's
@@ -20,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from .. import hub, progress, store
+from .. import hub, lighteval_harness, progress, store
 from ..errors import bad_input
 from ..oall_formats import McqDoc, check_columns, to_doc
 from ..runner_harness import run, save_config, scratch_dir
@@ -38,6 +40,7 @@ class Config:
     batch_size: int
     resume: dict | None = None  # finished benchmarks are found under output_prefix instead
     max_length: int | None = None  # tokens per sequence; default: the model's max positions
+    harness: str = "own"  # own | lighteval (stages.evaluate.harness)
 
 
 @dataclass(frozen=True)
@@ -217,31 +220,66 @@ def _score(cfg: Config, todo: list[tuple[int, dict, list[McqDoc], str]], batch_s
     return results
 
 
+def _saved(cfg: Config, bench: dict) -> str:
+    return store.join(cfg.output_prefix, "benchmarks", f"{_slug(bench['name'])}.json")
+
+
+def _own(cfg: Config, results: dict[str, dict[str, Any]], batch_size: int, halvings: int) -> None:
+    todo = [(i, b, load_docs(b), _saved(cfg, b)) for i, b in enumerate(cfg.benchmarks) if b["name"] not in results]
+    if todo:  # every file was read above, before the (slow) model load, so a bad one fails fast
+        results.update(_score(cfg, todo, batch_size, halvings))
+
+
+def _lighteval(cfg: Config, results: dict[str, dict[str, Any]], batch_size: int) -> None:
+    """The benchmarks still to do, on their leaderboard tasks, in one lighteval run."""
+    todo = [b for b in cfg.benchmarks if b["name"] not in results]
+    families = lighteval_harness.families(cfg.benchmarks)
+    needed = [f for b, f in zip(cfg.benchmarks, families) if b in todo]
+    if not needed:
+        return
+    mirror = lighteval_harness.check_data(needed)  # before the model loads: offline fails at once
+    tasks = [t for f in needed for t in f.task_names()]
+    done = [0]
+
+    def tick(_: dict) -> None:
+        done[0] += 1
+        progress.emit_progress("evaluate", done[0], len(tasks), None)
+
+    scored = lighteval_harness.run_tasks(cfg.model, tasks, batch_size, mirror,
+                                         scratch_dir(cfg.stage_key) / "lighteval", tick)
+    for bench, family in zip(cfg.benchmarks, families):
+        if bench in todo:
+            results[bench["name"]] = lighteval_harness.fold(family, scored)
+            store.write_bytes(_saved(cfg, bench), json.dumps(results[bench["name"]], indent=2).encode())
+
+
 def _run(cfg: Config) -> dict:
     save_config(cfg)
     names = [b["name"] for b in cfg.benchmarks]
     if len(set(names)) != len(names):
         raise bad_input(f"evaluate.benchmarks names must be unique (got {names})")
+    if cfg.harness not in ("own", "lighteval"):
+        raise bad_input(f"stages.evaluate.harness must be own or lighteval (got {cfg.harness!r})")
     results: dict[str, dict[str, Any]] = {}
-    todo: list[tuple[int, dict, list[McqDoc], str]] = []
-    for i, bench in enumerate(cfg.benchmarks):
-        saved = store.join(cfg.output_prefix, "benchmarks", f"{_slug(bench['name'])}.json")
-        if store.exists(saved):  # an earlier attempt finished it: same prefix means same inputs
-            results[bench["name"]] = json.loads(store.fetch(saved).read_text())
-        else:  # read every file before the (slow) model load, so a bad one fails fast
-            todo.append((i, bench, load_docs(bench), saved))
+    for bench in cfg.benchmarks:  # an earlier attempt finished these: same prefix means same inputs
+        if store.exists(_saved(cfg, bench)):
+            results[bench["name"]] = json.loads(store.fetch(_saved(cfg, bench)).read_text())
 
     progress.emit_progress("load", len(results), len(cfg.benchmarks))
     # An earlier attempt that ran out of memory left a smaller batch for this one.
     batch_size, halvings = oom.inference_batch(cfg.batch_size, cfg.output_prefix)
-    if todo:
-        results.update(_score(cfg, todo, batch_size, halvings))
+    if cfg.harness == "lighteval":
+        _lighteval(cfg, results, batch_size)
+        prompts = lighteval_harness.PROMPTS
+    else:
+        _own(cfg, results, batch_size, halvings)
+        prompts = "lighteval OALL v2 prompt functions, zero-shot"
     results = {b["name"]: results[b["name"]] for b in cfg.benchmarks}  # the recipe's order
     scores = {name: r["acc_norm"] for name, r in results.items()}
     average = sum(scores.values()) / len(scores)
     # No timings in the report: a re-run (or a resumed one) must write the same bytes; the
     # activity's `run` carries the seconds.
-    report = {"model": cfg.model, "metric": METRIC, "prompts": "lighteval OALL v2 prompt functions, zero-shot",
+    report = {"model": cfg.model, "metric": METRIC, "prompts": prompts,
               "benchmarks": results, "average_acc_norm": average}
     local = scratch_dir(cfg.stage_key) / "report.json"
     local.write_text(json.dumps(report, indent=2, ensure_ascii=False))

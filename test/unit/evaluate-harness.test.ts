@@ -1,0 +1,75 @@
+// stages.evaluate.harness: which scorer the evaluate stage runs, in its key and in what it hands the
+// GPU activity; the default keeps the keys the stage had before the knob existed.
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stageKey } from '../../activities/stage-key';
+import { loadRecipe } from '../../cli/recipe-file';
+import type { ArtifactRef } from '../../contracts/artifact';
+import type { EvaluateBenchmarksInput } from '../../contracts/gpu-activities';
+import { Recipe } from '../../contracts/recipe';
+import type { StageIo } from '../../workflows/stages/declaration';
+import { evaluateStage } from '../../workflows/stages/evaluate';
+
+function paper(harness?: string): Recipe {
+  const loaded = loadRecipe(path.join(__dirname, '../../recipes/hala-paper.yaml'));
+  if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
+  if (harness === undefined) return loaded.recipe;
+  return Recipe.parse({ ...loaded.recipe, stages: { ...loaded.recipe.stages, evaluate: { ...loaded.recipe.stages.evaluate, harness } } });
+}
+
+const model: ArtifactRef = { uri: 'file:///m', sha256: 'a'.repeat(64), kind: 'model', bytes: 1 };
+const up = { model };
+
+const key = (r: Recipe) => {
+  const slice = evaluateStage.slice(r, 0);
+  return stageKey({ stage: 'evaluate-x', config: slice, inputs: evaluateStage.inputs(slice, up, 0).map(String), runner_version: '0' });
+};
+
+/** What the stage's work hands evaluate_benchmarks. */
+async function handed(r: Recipe): Promise<EvaluateBenchmarksInput> {
+  let seen: EvaluateBenchmarksInput | undefined;
+  const io = {
+    stage_key: 'k',
+    output_prefix: 'file:///store/evaluate',
+    gpu: {
+      evaluate_benchmarks: async (input: EvaluateBenchmarksInput) => {
+        seen = input;
+        return { scores: { a: 50 }, average: 50, report: { uri: 'file:///r.json', sha256: 'b'.repeat(64) }, batch_size: 16, oom_halvings: 0, run: { seconds: 1 } };
+      },
+    },
+  } as unknown as StageIo;
+  await evaluateStage.work(io, evaluateStage.slice(r, 0), up);
+  return seen!;
+}
+
+describe('stages.evaluate.harness', () => {
+  it('defaults to own, which leaves the slice (and so the key) as it was before the knob', () => {
+    const r = paper();
+    expect(r.stages.evaluate.harness).toBe('own');
+    expect(Object.keys(evaluateStage.slice(r, 0)).sort()).toEqual(['batch_size', 'benchmarks']);
+    expect(key(paper('own'))).toBe(key(r));
+  });
+
+  it('lighteval is in the key and reaches the activity; own hands no harness at all', async () => {
+    const own = paper();
+    const lighteval = paper('lighteval');
+    expect(key(lighteval)).not.toBe(key(own));
+    expect((await handed(lighteval)).harness).toBe('lighteval');
+    expect('harness' in (await handed(own))).toBe(false);
+  });
+
+  it('under lighteval the recipe benchmark files are not sources of the stage (lighteval reads the hub)', () => {
+    const own = paper();
+    expect(evaluateStage.inputs(evaluateStage.slice(own, 0), up, 0)).toHaveLength(1 + own.inputs.benchmarks.length);
+    expect(evaluateStage.inputs(evaluateStage.slice(paper('lighteval'), 0), up, 0)).toEqual(['a'.repeat(64)]);
+  });
+
+  it('rejects a harness it does not know, naming the field and the choices', () => {
+    const loaded = loadRecipe(path.join(__dirname, '../../recipes/hala-paper.yaml'));
+    if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
+    const parsed = Recipe.safeParse({ ...loaded.recipe, stages: { ...loaded.recipe.stages, evaluate: { harness: 'lm-eval' } } });
+    expect(parsed.success).toBe(false);
+    const issue = parsed.error!.issues.find((i) => i.path.join('.') === 'stages.evaluate.harness');
+    expect(issue?.message).toMatch(/own.*lighteval/);
+  });
+});
