@@ -43,10 +43,10 @@ async function handed(r: Recipe): Promise<EvaluateBenchmarksInput> {
 }
 
 describe('stages.evaluate.harness', () => {
-  it('defaults to own, which leaves the slice (and so the key) as it was before the knob', () => {
+  it('defaults to own, which leaves no harness in the slice (and so the key)', () => {
     const r = paper();
     expect(r.stages.evaluate.harness).toBe('own');
-    expect(Object.keys(evaluateStage.slice(r, 0)).sort()).toEqual(['batch_size', 'benchmarks']);
+    expect(Object.keys(evaluateStage.slice(r, 0)).sort()).toEqual(['base', 'batch_size', 'benchmarks']);
     expect(key(paper('own'))).toBe(key(r));
   });
 
@@ -60,8 +60,9 @@ describe('stages.evaluate.harness', () => {
 
   it('under lighteval the recipe benchmark files are not sources of the stage (lighteval reads the hub)', () => {
     const own = paper();
-    expect(evaluateStage.inputs(evaluateStage.slice(own, 0), up, 0)).toHaveLength(1 + own.inputs.benchmarks.length);
-    expect(evaluateStage.inputs(evaluateStage.slice(paper('lighteval'), 0), up, 0)).toEqual(['a'.repeat(64)]);
+    // The merged model, the student's base, then the benchmark files (own only).
+    expect(evaluateStage.inputs(evaluateStage.slice(own, 0), up, 0)).toHaveLength(2 + own.inputs.benchmarks.length);
+    expect(evaluateStage.inputs(evaluateStage.slice(paper('lighteval'), 0), up, 0)).toEqual(['a'.repeat(64), { uri: own.stages.sft.students[0]!.base, field: 'stages.sft.students[0].base', kind: 'model' }]);
   });
 
   it('rejects a harness it does not know, naming the field and the choices', () => {
