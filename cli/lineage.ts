@@ -144,8 +144,15 @@ export function toText(graph: LineageGraph): string {
   const children = new Set(graph.edges.map((e) => e.from));
   const roots = graph.nodes.filter((n) => !children.has(n.id));
   const out: string[] = [];
+  // A node reached again (a base model under every student's reports) is named, not walked again.
+  const shown = new Set<string>();
   const visit = (id: string, depth: number) => {
     const node = byId.get(id)!;
+    if (shown.has(id)) {
+      out.push(`${'  '.repeat(depth)}${label(node)}  (shown above)`);
+      return;
+    }
+    shown.add(id);
     const producer = producerLine(node);
     const approved = approvalLine(node);
     out.push(`${'  '.repeat(depth)}${label(node)}${producer ? `  [${producer}]` : ''}${approved ? `  [${approved}]` : ''}`);
