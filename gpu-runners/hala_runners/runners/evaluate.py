@@ -279,7 +279,9 @@ def _run(cfg: Config) -> dict:
     average = sum(scores.values()) / len(scores)
     # No timings in the report: a re-run (or a resumed one) must write the same bytes; the
     # activity's `run` carries the seconds.
-    report = {"model": cfg.model, "metric": METRIC, "prompts": prompts,
+    # The stage key too: an artifact's lineage is filed under its digest, and a base model's report
+    # would otherwise have the same bytes in every campaign, whatever SFT and merge its stage read.
+    report = {"model": cfg.model, "stage_key": cfg.stage_key, "metric": METRIC, "prompts": prompts,
               "benchmarks": results, "average_acc_norm": average}
     local = scratch_dir(cfg.stage_key) / "report.json"
     local.write_text(json.dumps(report, indent=2, ensure_ascii=False))
