@@ -65,7 +65,7 @@ def hala(directory: Path, out: Path, max_shard_bytes: int) -> None:
     names = merge.check_compatible(base, tuned)
     num_layers = json.loads((directory / "tuned" / "config.json").read_text())["num_hidden_layers"]
     out.mkdir(parents=True, exist_ok=True)
-    writer = merge.ShardWriter(out, max_shard_bytes)
+    writer = merge.ShardWriter(out, max_shard_bytes, merge.output_layout(tuned, names))
     for name in names:
         v1 = tuned.tensor(name)
         merged, _ = slerp(base.tensor(name), v1, t_for_tensor(name, T, num_layers), COLINEAR, overwrite_v0=True)

@@ -18,6 +18,7 @@ skips their tensors, and writes the same bytes an undisturbed merge would.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import sys
 from dataclasses import dataclass
@@ -93,6 +94,17 @@ class Weights:
     def shape(self, name: str) -> tuple[int, ...]:
         return tuple(self._open(self.file_of[name]).get_slice(name).get_shape())
 
+    def entry(self, name: str) -> dict:
+        """The tensor's safetensors header entry: dtype (its safetensors name), shape, data_offsets."""
+        return self._header(self.file_of[name])[1][name]
+
+    def _header(self, filename: str) -> tuple[int, dict]:
+        if filename not in self._headers:
+            with open(self.directory / filename, "rb") as f:
+                size = int.from_bytes(f.read(8), "little")
+                self._headers[filename] = (8 + size, json.loads(f.read(size)))
+        return self._headers[filename]
+
     def tensor(self, name: str):
         """One tensor, read from its file into fresh memory. Not through safe_open's memory map:
         every page a map touches stays in the process's RSS until it closes, so streaming two
@@ -100,12 +112,8 @@ class Weights:
         import torch
 
         filename = self.file_of[name]
-        if filename not in self._headers:
-            with open(self.directory / filename, "rb") as f:
-                size = int.from_bytes(f.read(8), "little")
-                self._headers[filename] = (8 + size, json.loads(f.read(size)))
-        data_start, header = self._headers[filename]
-        entry = header[name]
+        data_start, _ = self._header(filename)
+        entry = self.entry(name)
         begin, end = entry["data_offsets"]
         buf = bytearray(end - begin)
         with open(self.directory / filename, "rb") as f:
@@ -133,66 +141,102 @@ def check_compatible(base: Weights, tuned: Weights) -> list[str]:
     return names
 
 
-class ShardWriter:
-    """Write tensors into safetensors shards as they come, holding none of them: each tensor's bytes
-    go to the open shard's data file at once, and closing a shard writes the header and appends
-    the data. `on_flush(index, path, names, nbytes)` runs after each shard is on disk (durable resume)."""
+# Bytes per element of each safetensors dtype.
+_ITEM_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1,
+               "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1}
 
-    def __init__(self, directory: Path, max_bytes: int, on_flush=None):
-        self.directory, self.max_bytes, self.on_flush = directory, max_bytes, on_flush
-        self.pending: dict[str, dict] = {}  # name -> header entry of the open shard
-        self.pending_bytes = 0
-        self._data = None  # the open shard's data file
+
+def output_layout(tuned: Weights, names: list[str]) -> list[tuple[str, str, list[int]]]:
+    """(name, dtype, shape) of each merged tensor in merge order: the tuned model's storage dtype."""
+    return [(name, tuned.entry(name)["dtype"], list(tuned.entry(name)["shape"])) for name in names]
+
+
+def _plan_shards(layout: list[tuple[str, str, list[int]]], max_bytes: int) -> list[dict]:
+    """Each shard's header entries, in order: a new shard starts when the next tensor would take the
+    open one past max_bytes. A pure function of the layout, so a retry plans the same shards."""
+    shards: list[dict] = [{}]
+    used = 0
+    for name, dtype, shape in layout:
+        size = math.prod(shape) * _ITEM_BYTES[dtype]
+        if shards[-1] and used + size > max_bytes:
+            shards.append({})
+            used = 0
+        shards[-1][name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [used, used + size]}
+        used += size
+    return shards
+
+
+class ShardWriter:
+    """Write tensors into safetensors shards as they come, holding none of them. The layout (every
+    tensor's name, dtype and shape in order) is known before the first tensor, so each shard's
+    header goes first and each tensor's bytes straight after it: the data is written once.
+    `on_flush(index, path, names, nbytes)` runs after each shard is on disk (durable resume)."""
+
+    def __init__(self, directory: Path, max_bytes: int, layout: list[tuple[str, str, list[int]]], on_flush=None):
+        self.directory, self.on_flush = directory, on_flush
+        self.plan = _plan_shards(layout, max_bytes)
         self.shards: list[tuple[str, list[str]]] = []  # (temporary file name, tensor names)
         self.total_bytes = 0
+        self._out = None  # the open shard's file
+        self._written = 0  # tensors written to it
+
+    def _next(self) -> tuple[str, dict]:
+        if len(self.shards) >= len(self.plan):
+            raise ValueError(f"merge: more tensors than the {len(self.plan)} planned shards hold")
+        return f"shard-{len(self.shards):05d}.tmp", self.plan[len(self.shards)]
 
     def adopt(self, path: Path, names: list[str], nbytes: int) -> None:
         """Take a shard an earlier attempt finished as the next shard."""
-        filename = f"shard-{len(self.shards):05d}.tmp"
+        filename, planned = self._next()
+        if list(planned) != list(names):
+            raise ValueError(f"merge: finished shard {path} holds {names[:3]}..., the plan {list(planned)[:3]}...: "
+                             "max_shard_bytes or the tuned model changed between attempts")
         shutil.copyfile(path, self.directory / filename)
         self.shards.append((filename, list(names)))
         self.total_bytes += nbytes
 
     def add(self, name: str, tensor) -> None:
-        size = tensor.numel() * tensor.element_size()
-        if self.pending and self.pending_bytes + size > self.max_bytes:
-            self._flush()
-        if self._data is None:
-            self._data = open(self.directory / f"shard-{len(self.shards):05d}.data", "wb")
         import torch
 
+        filename, planned = self._next()
+        entries = list(planned.items())
+        expected, entry = entries[self._written]
         tensor = tensor.detach().contiguous().cpu()
-        if size:
-            self._data.write(tensor.reshape(-1).view(torch.uint8).numpy().data)
-        self.pending[name] = {"dtype": _st_name(tensor.dtype), "shape": list(tensor.shape),
-                              "data_offsets": [self.pending_bytes, self.pending_bytes + size]}
-        self.pending_bytes += size
-        self.total_bytes += size
+        if (name, _st_name(tensor.dtype), list(tensor.shape)) != (expected, entry["dtype"], entry["shape"]):
+            raise ValueError(f"merge: tensor {name} {_st_name(tensor.dtype)}{list(tensor.shape)} does not match "
+                             f"the planned {expected} {entry['dtype']}{entry['shape']}")
+        if self._out is None:
+            header = json.dumps({"__metadata__": {"format": "pt"}, **planned}, separators=(",", ":")).encode()
+            header += b" " * (-len(header) % 8)  # the format allows space padding; 8 keeps the data aligned
+            self._out = open(self.directory / filename, "wb")
+            self._out.write(len(header).to_bytes(8, "little"))
+            self._out.write(header)
+        if tensor.numel():
+            self._out.write(tensor.reshape(-1).view(torch.uint8).numpy().data)
+        self._written += 1
+        self.total_bytes += entry["data_offsets"][1] - entry["data_offsets"][0]
+        if self._written == len(entries):
+            self._finish(filename, planned)
 
-    def _flush(self) -> None:
-        filename = f"shard-{len(self.shards):05d}.tmp"
-        data_path = self.directory / f"shard-{len(self.shards):05d}.data"
-        if self._data is None:
-            open(data_path, "wb").close()
-        else:
-            self._data.close()
-            self._data = None
-        header = json.dumps({"__metadata__": {"format": "pt"}, **self.pending}, separators=(",", ":")).encode()
-        header += b" " * (-len(header) % 8)  # the format allows space padding; 8 keeps the data aligned
-        with open(self.directory / filename, "wb") as out, open(data_path, "rb") as data:
-            out.write(len(header).to_bytes(8, "little"))
-            out.write(header)
-            _append(data, out)
-        data_path.unlink()
-        self.shards.append((filename, list(self.pending)))
+    def _finish(self, filename: str, planned: dict) -> None:
+        if self._out is None:  # a model without tensors: one shard with an empty header
+            self._out = open(self.directory / filename, "wb")
+            header = json.dumps({"__metadata__": {"format": "pt"}}, separators=(",", ":")).encode()
+            header += b" " * (-len(header) % 8)
+            self._out.write(len(header).to_bytes(8, "little") + header)
+        self._out.close()
+        self._out, self._written = None, 0
+        self.shards.append((filename, list(planned)))
         if self.on_flush:
-            self.on_flush(len(self.shards) - 1, self.directory / filename, list(self.pending), self.pending_bytes)
-        self.pending, self.pending_bytes = {}, 0
+            nbytes = max((e["data_offsets"][1] for e in planned.values()), default=0)
+            self.on_flush(len(self.shards) - 1, self.directory / filename, list(planned), nbytes)
 
     def close(self) -> None:
         """Give the shards their transformers names, with an index when there is more than one."""
-        if self.pending or not self.shards:
-            self._flush()
+        if not self.plan[0] and not self.shards:
+            self._finish(*self._next())
+        if len(self.shards) < len(self.plan):
+            raise ValueError(f"merge: {len(self.shards)} of {len(self.plan)} planned shards written when the writer closed")
         if len(self.shards) == 1:
             (self.directory / self.shards[0][0]).rename(self.directory / SINGLE)
             return
@@ -203,18 +247,6 @@ class ShardWriter:
             weight_map.update({name: final for name in names})
         index = {"metadata": {"total_size": self.total_bytes}, "weight_map": dict(sorted(weight_map.items()))}
         (self.directory / INDEX).write_text(json.dumps(index, indent=2))
-
-
-def _append(src, dst) -> None:
-    """Appends file src to file dst, in the kernel where it can (no trip through user memory)."""
-    import os
-
-    dst.flush()
-    try:
-        while os.copy_file_range(src.fileno(), dst.fileno(), 1 << 30):
-            pass
-    except OSError:  # a filesystem without copy_file_range
-        shutil.copyfileobj(src, dst, 16 << 20)
 
 
 def _st_name(dtype) -> str:
@@ -259,7 +291,7 @@ def _run(cfg: Config) -> dict:
                 "linear_fallbacks": [n for n in shard_names if n in linear]}
         store.write_bytes(_partial(cfg, index, "json"), json.dumps(meta).encode())  # last: marks it complete
 
-    writer = ShardWriter(out, cfg.max_shard_bytes, on_flush=publish_shard)
+    writer = ShardWriter(out, cfg.max_shard_bytes, output_layout(tuned, names), on_flush=publish_shard)
     adopted: set[str] = set()
     for meta in finished_shards(cfg):
         writer.adopt(store.fetch(meta["file"]), meta["names"], meta["bytes"])  # digest verified
@@ -274,9 +306,9 @@ def _run(cfg: Config) -> dict:
         v1 = tuned.tensor(name)
         merged, linear = slerp(base.tensor(name), v1, t_for_tensor(name, cfg.t, num_layers),
                                cfg.colinear_threshold, overwrite_v0=True)  # the base copy is ours
-        writer.add(name, merged.to(v1.dtype))  # keep the tuned model's storage dtype
-        if linear:
+        if linear:  # before add: the shard it completes records its fallbacks
             fallbacks.append(name)
+        writer.add(name, merged.to(v1.dtype))  # keep the tuned model's storage dtype
         progress.emit_progress("merge", i, len(names), partial_prefix, linear_fallbacks=len(fallbacks))
     writer.close()
 
