@@ -27,20 +27,29 @@ def lerp(v0: torch.Tensor, v1: torch.Tensor, t: float, overwrite_v0: bool = Fals
 
 
 # Elements per block of the products below. torch's float32 reductions over a whole tensor lose
-# digits (a float32 norm of 33M weights is off by ~2e-3); float32 dots of 64K elements summed in a
-# Python float (float64) are within ~1e-9, allocate nothing and run at BLAS speed, where float64
-# copies of each block cost three times as long.
+# digits (a float32 norm of 33M weights is off by ~2e-3, which moves merged weights by ~1e-4);
+# float32 BLAS dots of 64K elements summed in a Python float (float64) are within ~1e-8 and
+# allocate nothing, where float64 copies of each block take three times as long.
 _DOT_BLOCK = 1 << 16
 
 
 def _dots(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float, float]:
-    """(a.a, b.b, a.b) of two flat float32 vectors, block by block, summed in float64."""
+    """(a.a, b.b, a.b) of two flat float32 vectors, block by block, summed in float64.
+
+    On one thread: a dot of 64K elements is too short to share, and every call that does share
+    waits for the other threads at its end, ~5 ms each when other work holds a core (the merge
+    took 10–23 s instead of 1–2 s with two threads on two busy cores)."""
     aa = bb = ab = 0.0
-    for start in range(0, a.numel(), _DOT_BLOCK):
-        x, y = a[start:start + _DOT_BLOCK], b[start:start + _DOT_BLOCK]
-        aa += float(torch.dot(x, x))
-        bb += float(torch.dot(y, y))
-        ab += float(torch.dot(x, y))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for start in range(0, a.numel(), _DOT_BLOCK):
+            x, y = a[start:start + _DOT_BLOCK], b[start:start + _DOT_BLOCK]
+            aa += float(torch.dot(x, x))
+            bb += float(torch.dot(y, y))
+            ab += float(torch.dot(x, y))
+    finally:
+        torch.set_num_threads(threads)
     return aa, bb, ab
 
 
