@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { describeMachine } from './lib/machine';
 
 /** Every benchmark, in the order the table shows them: `bench/<name>.ts`. */
-const benchmarks = ['orchestration', 'fan-out', 'corpus', 'slerp', 'translate-runner'];
+const benchmarks = ['orchestration', 'fan-out', 'corpus', 'slerp', 'resume', 'translate-runner'];
 
 /** The last line of a benchmark's stdout (bench/lib/bench-line.ts), checked before it is trusted. */
 const BenchResult = z.object({

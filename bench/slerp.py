@@ -5,9 +5,9 @@ runners/merge.py does, and compare two merged outputs.
     python bench/slerp.py hala DIR OUT                 -> OUT/model*.safetensors; one JSON line
     python bench/slerp.py diff OUT_A OUT_B             -> one JSON line {"max_abs_diff"}
 
-`hala` is runners/merge.py's own loop (merge.Weights memory-maps both checkpoints, hala_runners.slerp
-merges one tensor pair at a time, merge.ShardWriter writes shards of `max_shard_bytes`) without the
-store around it (publishing to file:// or s3:// is a copy and a digest, not the merge).
+`hala` is runners/merge.py's own loop (merge.Weights reads one tensor of each checkpoint at a time,
+hala_runners.slerp merges the pair, merge.ShardWriter streams it into shards of `max_shard_bytes`)
+without the store around it (publishing to file:// or s3:// is a copy and a digest, not the merge).
 """
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def hala(directory: Path, out: Path, max_shard_bytes: int) -> None:
     names = merge.check_compatible(base, tuned)
     num_layers = json.loads((directory / "tuned" / "config.json").read_text())["num_hidden_layers"]
     out.mkdir(parents=True, exist_ok=True)
-    writer = merge.ShardWriter(out, max_shard_bytes)
+    writer = merge.ShardWriter(out, max_shard_bytes, merge.output_layout(tuned, names))
     for name in names:
         v1 = tuned.tensor(name)
         merged, _ = slerp(base.tensor(name), v1, t_for_tensor(name, T, num_layers), COLINEAR, overwrite_v0=True)

@@ -26,18 +26,31 @@ def lerp(v0: torch.Tensor, v1: torch.Tensor, t: float, overwrite_v0: bool = Fals
     return (v0.mul_(1.0 - t) if overwrite_v0 else v0.mul(1.0 - t)).add_(v1, alpha=t)
 
 
-# Elements per float64 block of the dot product: a float64 copy of a whole embedding would double
-# the merge's peak memory; blocks of 1M keep it at 16 MB and the sum as exact.
-_DOT_BLOCK = 1 << 20
+# Elements per block of the products below. torch's float32 reductions over a whole tensor lose
+# digits (a float32 norm of 33M weights is off by ~2e-3, which moves merged weights by ~1e-4);
+# float32 BLAS dots of 64K elements summed in a Python float (float64) are within ~1e-8 and
+# allocate nothing, where float64 copies of each block take three times as long.
+_DOT_BLOCK = 1 << 16
 
 
-def _dot64(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Dot product of two flat float32 vectors, accumulated in float64 block by block."""
-    total = 0.0
-    for start in range(0, a.numel(), _DOT_BLOCK):
-        end = start + _DOT_BLOCK
-        total += float(torch.dot(a[start:end].double(), b[start:end].double()))
-    return total
+def _dots(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float, float]:
+    """(a.a, b.b, a.b) of two flat float32 vectors, block by block, summed in float64.
+
+    On one thread: a dot of 64K elements is too short to share, and every call that does share
+    waits for the other threads at its end, ~5 ms each when other work holds a core (the merge
+    took 10–23 s instead of 1–2 s with two threads on two busy cores)."""
+    aa = bb = ab = 0.0
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for start in range(0, a.numel(), _DOT_BLOCK):
+            x, y = a[start:start + _DOT_BLOCK], b[start:start + _DOT_BLOCK]
+            aa += float(torch.dot(x, x))
+            bb += float(torch.dot(y, y))
+            ab += float(torch.dot(x, y))
+    finally:
+        torch.set_num_threads(threads)
+    return aa, bb, ab
 
 
 def slerp(v0: torch.Tensor, v1: torch.Tensor, t: float,
@@ -59,15 +72,16 @@ def slerp(v0: torch.Tensor, v1: torch.Tensor, t: float,
     b = v1.detach().to(torch.float32).flatten()
 
     # Step 1: the angle. The dot product of the two vectors scaled to unit length is cos(theta),
-    # theta being the angle between the two weight vectors (a.b / (|a| |b|), accumulated in
-    # float64). The originals are kept: the interpolation below runs on them, so their magnitudes
+    # theta being the angle between the two weight vectors (a.b / (|a| |b|), every product
+    # accumulated in float64). The originals are kept: the interpolation below runs on them, so their magnitudes
     # still matter.
-    na, nb = a.norm().item(), b.norm().item()
+    aa, bb, ab = _dots(a, b)
+    na, nb = math.sqrt(aa), math.sqrt(bb)
     if na < _EPS or nb < _EPS:
         # A zero tensor has no direction: the angle is undefined, the straight line is the only
         # meaningful path (and equals the great circle when one end is the origin).
         return lerp(a, b, t, overwrite_v0).reshape(v0.shape).to(out_dtype), True
-    cos = max(-1.0, min(1.0, _dot64(a, b) / (na * nb)))
+    cos = max(-1.0, min(1.0, ab / (na * nb)))
 
     # Step 2: nearly colinear vectors. When |cos| is close to 1, sin(theta) -> 0 and the weights
     # below divide by almost zero; the arc is then indistinguishable from the chord, so the

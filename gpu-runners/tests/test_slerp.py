@@ -101,3 +101,17 @@ def test_layer_index_and_out_of_range_layers():
     assert layer_index("model.embed_tokens.weight") is None
     with pytest.raises(ValueError, match="outside a model of 4 layers"):
         t_for_tensor("model.layers.7.x", [0.0, 1.0], 4)
+
+
+def test_a_large_tensor_merges_as_float64_math_does():
+    # float32 reductions over millions of weights lose digits (torch's norm of 8M is off by ~1e-3):
+    # the angle must come from products accumulated in float64.
+    g = torch.Generator().manual_seed(0)
+    v0 = torch.randn(8_000_000, generator=g) * 0.02
+    v1 = v0 + 0.01 * torch.randn(v0.shape, generator=g)
+    a, b = v0.double(), v1.double()
+    theta = math.acos(float(torch.dot(a, b) / (a.norm() * b.norm())))
+    expected = (math.sin(0.5 * theta) * a + math.sin(0.5 * theta) * b) / math.sin(theta)
+    merged, linear = slerp(v0, v1, 0.5)
+    assert not linear
+    assert (merged.double() - expected).abs().max().item() < 1e-7  # float32 rounding; float32 norms: ~1e-5

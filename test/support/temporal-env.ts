@@ -4,13 +4,19 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { venvBin } from '../../workers/python-env';
+import { dynamicConfigArgs } from '../../workers/dev-server';
 import { halaSearchAttributes } from '../../contracts/search-attributes';
 
-/** `uiPort`: also serve the dev server's own web UI there (for tests that look at a workflow's page). */
-export async function createLocalEnv(opts: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
+/**
+ * The dev server with the dynamic config `hala up` gives it (workers/dev-server.ts). `uiPort`: also
+ * serve its own web UI there (for tests that look at a workflow's page); `temporalDefaults`: Temporal's
+ * own dynamic config instead (bench/orchestration.ts measures both).
+ */
+export async function createLocalEnv(opts: { uiPort?: number; temporalDefaults?: boolean } = {}): Promise<TestWorkflowEnvironment> {
   const ui = opts.uiPort ? { ui: true, uiPort: opts.uiPort } : {};
+  const extraArgs = opts.temporalDefaults ? [] : dynamicConfigArgs();
   return TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: venvBin('temporal') }, ip: '127.0.0.1', searchAttributes: halaSearchAttributes, ...ui },
+    server: { executable: { type: 'existing-path', path: venvBin('temporal') }, ip: '127.0.0.1', searchAttributes: halaSearchAttributes, extraArgs, ...ui },
   });
 }
 

@@ -35,7 +35,7 @@ describe('steering a campaign', () => {
     if (harness?.storeDir) rmSync(harness.storeDir, { recursive: true, force: true });
   });
 
-  // Started as `hala run` starts it (memo, search attributes); a seed of its own: nothing cached.
+  // Started as `hala run` starts it (memo, search attributes); a seed of its own: no stage that reads it is cached.
   const start = (id: string, seed: number) => startCampaign(env.client, { ...recipe, seed }, harness.sha, { id });
 
   it('pause holds new stages, ls shows it paused, resume lets it finish', async () => {
@@ -53,7 +53,9 @@ describe('steering a campaign', () => {
 
   it('cancel ends the campaign cancelled, not failed, and its running stages with it', async () => {
     const handle = await start('steer-cancelled', 12);
-    await until('a running stage', async () => (await handle.query(progressQuery)).stages.some((s) => s.status === 'running'));
+    // The first two stages come from the pause test's cache (the seed is in neither key) and finish in
+    // milliseconds; build-bilingual-corpus reads the seed, so it really runs (three paced activities).
+    await until('build-bilingual-corpus running', async () => (await handle.query(progressQuery)).stages.some((s) => s.stage === 'build-bilingual-corpus' && s.status === 'running'), 60_000, 50);
     expect(await cancelCampaign(env.client, 'steer-cancelled')).toMatch(/^cancel requested for steer-cancelled: /);
     const failure = await handle.result().then(() => undefined, (e: unknown) => e);
     expect(failure).toBeInstanceOf(WorkflowFailedError);

@@ -5,14 +5,15 @@
 Input: contracts/gpu-activities.ts MergeSlerpInput — `base` (hf://, file:// or s3://), `tuned`
 (ArtifactRef of the SFT model), `t` (0 = base, 1 = tuned; a list = anchors over depth, see
 hala_runners/slerp.py), `colinear_threshold`. The math lives in hala_runners/slerp.py; this file
-only plumbs tensors. Memory stays bounded by one tensor pair plus one output shard: both models
-are memory-mapped with safe_open and never loaded whole, so a 9B merge fits a small CPU box.
+only plumbs tensors. Memory stays bounded by one tensor pair: hala_runners/safetensors_shards.py
+reads each tensor of both models on its own and streams the merged one into its output shard, so a
+9B merge fits a small CPU box.
 Config, tokenizer and generation settings come from the tuned model (its chat template is the
 one the merged model will be prompted with). Output: `<output_prefix>/model`.
 
 Resume per output shard: each shard, once written, is published to `<output_prefix>/partial/`
 with a sidecar (its tensors, bytes, digest, linear fallbacks) written last. Shard boundaries are a
-pure function of the tensor order and `max_shard_bytes`, so a retry adopts the finished shards,
+pure function of the tuned model's layout and `max_shard_bytes`, so a retry adopts the finished shards,
 skips their tensors, and writes the same bytes an undisturbed merge would.
 """
 from __future__ import annotations
@@ -26,10 +27,9 @@ from pathlib import Path
 from .. import hub, progress, store
 from ..errors import bad_input
 from ..runner_harness import reproducible_config, run, save_config, scratch_dir
+from ..safetensors_shards import INDEX, SINGLE, ShardWriter, Weights, output_layout
 from ..slerp import slerp, t_for_tensor
 
-INDEX = "model.safetensors.index.json"
-SINGLE = "model.safetensors"
 # Files of the tuned model that are not copied: weights are rewritten, the rest describe training.
 _NOT_COPIED = {INDEX, SINGLE, store.MANIFEST, "hala_run_config.json", "training_args.bin"}
 
@@ -46,77 +46,6 @@ class Config:
     max_shard_bytes: int = 2 << 30  # output shard size; bounds the writer's memory (2 GiB)
 
 
-def _dtypes() -> dict:
-    import torch
-
-    return {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
-            "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
-            "BOOL": torch.bool, "F8_E4M3": torch.float8_e4m3fn, "F8_E5M2": torch.float8_e5m2}
-
-
-class _LazyDtypes(dict):
-    def __missing__(self, key):
-        self.update(_dtypes())
-        return dict.__getitem__(self, key)
-
-
-_DTYPES = _LazyDtypes()  # safetensors dtype names -> torch dtypes (torch imported on first use)
-_ST_NAMES = {}  # torch dtype -> safetensors name, filled with _DTYPES
-
-
-class Weights:
-    """The tensors of a safetensors checkpoint (one file or sharded with an index), opened lazily."""
-
-    def __init__(self, directory: Path, label: str):
-        self.directory, self.label = directory, label
-        if (directory / INDEX).exists():
-            weight_map = json.loads((directory / INDEX).read_text())["weight_map"]
-        elif (directory / SINGLE).exists():
-            weight_map = None
-        else:
-            raise bad_input(f"{label} model {directory} has neither {SINGLE} nor {INDEX}: "
-                            "merge needs safetensors weights (re-save with safe_serialization=True)")
-        self._handles: dict[str, object] = {}
-        self._headers: dict[str, tuple[int, dict]] = {}
-        if weight_map is None:
-            self.file_of = {name: SINGLE for name in self._open(SINGLE).keys()}
-        else:
-            self.file_of = dict(weight_map)
-
-    def _open(self, filename: str):
-        from safetensors import safe_open
-
-        if filename not in self._handles:
-            self._handles[filename] = safe_open(str(self.directory / filename), framework="pt", device="cpu")
-        return self._handles[filename]
-
-    def shape(self, name: str) -> tuple[int, ...]:
-        return tuple(self._open(self.file_of[name]).get_slice(name).get_shape())
-
-    def tensor(self, name: str):
-        """One tensor, read from its file into fresh memory. Not through safe_open's memory map:
-        every page a map touches stays in the process's RSS until it closes, so streaming two
-        mapped checkpoints would grow to their whole size."""
-        import torch
-
-        filename = self.file_of[name]
-        if filename not in self._headers:
-            with open(self.directory / filename, "rb") as f:
-                size = int.from_bytes(f.read(8), "little")
-                self._headers[filename] = (8 + size, json.loads(f.read(size)))
-        data_start, header = self._headers[filename]
-        entry = header[name]
-        begin, end = entry["data_offsets"]
-        buf = bytearray(end - begin)
-        with open(self.directory / filename, "rb") as f:
-            f.seek(data_start + begin)
-            f.readinto(buf)
-        dtype = _DTYPES[entry["dtype"]]
-        if not buf:
-            return torch.empty(entry["shape"], dtype=dtype)
-        return torch.frombuffer(buf, dtype=dtype).reshape(entry["shape"])
-
-
 def check_compatible(base: Weights, tuned: Weights) -> list[str]:
     """Tensor names in merge order; BadInput naming the first tensors that differ."""
     only_base = sorted(set(base.file_of) - set(tuned.file_of))
@@ -131,96 +60,6 @@ def check_compatible(base: Weights, tuned: Weights) -> list[str]:
             raise bad_input(f"tensor {name}: shape {base.shape(name)} in base but {tuned.shape(name)} in tuned; "
                             "slerp needs identical shapes (a resized vocabulary must be resized in both)")
     return names
-
-
-class ShardWriter:
-    """Write tensors into safetensors shards as they come, holding none of them: each tensor's bytes
-    go to the open shard's data file at once, and closing a shard writes the header and appends
-    the data. `on_flush(index, path, names, nbytes)` runs after each shard is on disk (durable resume)."""
-
-    def __init__(self, directory: Path, max_bytes: int, on_flush=None):
-        self.directory, self.max_bytes, self.on_flush = directory, max_bytes, on_flush
-        self.pending: dict[str, dict] = {}  # name -> header entry of the open shard
-        self.pending_bytes = 0
-        self._data = None  # the open shard's data file
-        self.shards: list[tuple[str, list[str]]] = []  # (temporary file name, tensor names)
-        self.total_bytes = 0
-
-    def adopt(self, path: Path, names: list[str], nbytes: int) -> None:
-        """Take a shard an earlier attempt finished as the next shard."""
-        filename = f"shard-{len(self.shards):05d}.tmp"
-        shutil.copyfile(path, self.directory / filename)
-        self.shards.append((filename, list(names)))
-        self.total_bytes += nbytes
-
-    def add(self, name: str, tensor) -> None:
-        size = tensor.numel() * tensor.element_size()
-        if self.pending and self.pending_bytes + size > self.max_bytes:
-            self._flush()
-        if self._data is None:
-            self._data = open(self.directory / f"shard-{len(self.shards):05d}.data", "wb")
-        import torch
-
-        tensor = tensor.detach().contiguous().cpu()
-        if size:
-            self._data.write(tensor.reshape(-1).view(torch.uint8).numpy().data)
-        self.pending[name] = {"dtype": _st_name(tensor.dtype), "shape": list(tensor.shape),
-                              "data_offsets": [self.pending_bytes, self.pending_bytes + size]}
-        self.pending_bytes += size
-        self.total_bytes += size
-
-    def _flush(self) -> None:
-        filename = f"shard-{len(self.shards):05d}.tmp"
-        data_path = self.directory / f"shard-{len(self.shards):05d}.data"
-        if self._data is None:
-            open(data_path, "wb").close()
-        else:
-            self._data.close()
-            self._data = None
-        header = json.dumps({"__metadata__": {"format": "pt"}, **self.pending}, separators=(",", ":")).encode()
-        header += b" " * (-len(header) % 8)  # the format allows space padding; 8 keeps the data aligned
-        with open(self.directory / filename, "wb") as out, open(data_path, "rb") as data:
-            out.write(len(header).to_bytes(8, "little"))
-            out.write(header)
-            _append(data, out)
-        data_path.unlink()
-        self.shards.append((filename, list(self.pending)))
-        if self.on_flush:
-            self.on_flush(len(self.shards) - 1, self.directory / filename, list(self.pending), self.pending_bytes)
-        self.pending, self.pending_bytes = {}, 0
-
-    def close(self) -> None:
-        """Give the shards their transformers names, with an index when there is more than one."""
-        if self.pending or not self.shards:
-            self._flush()
-        if len(self.shards) == 1:
-            (self.directory / self.shards[0][0]).rename(self.directory / SINGLE)
-            return
-        weight_map = {}
-        for i, (tmp, names) in enumerate(self.shards, start=1):
-            final = f"model-{i:05d}-of-{len(self.shards):05d}.safetensors"
-            (self.directory / tmp).rename(self.directory / final)
-            weight_map.update({name: final for name in names})
-        index = {"metadata": {"total_size": self.total_bytes}, "weight_map": dict(sorted(weight_map.items()))}
-        (self.directory / INDEX).write_text(json.dumps(index, indent=2))
-
-
-def _append(src, dst) -> None:
-    """Appends file src to file dst, in the kernel where it can (no trip through user memory)."""
-    import os
-
-    dst.flush()
-    try:
-        while os.copy_file_range(src.fileno(), dst.fileno(), 1 << 30):
-            pass
-    except OSError:  # a filesystem without copy_file_range
-        shutil.copyfileobj(src, dst, 16 << 20)
-
-
-def _st_name(dtype) -> str:
-    if not _ST_NAMES:
-        _ST_NAMES.update({v: k for k, v in _dtypes().items()})
-    return _ST_NAMES[dtype]
 
 
 def _partial(cfg: Config, index: int, ext: str) -> str:
@@ -259,7 +98,7 @@ def _run(cfg: Config) -> dict:
                 "linear_fallbacks": [n for n in shard_names if n in linear]}
         store.write_bytes(_partial(cfg, index, "json"), json.dumps(meta).encode())  # last: marks it complete
 
-    writer = ShardWriter(out, cfg.max_shard_bytes, on_flush=publish_shard)
+    writer = ShardWriter(out, cfg.max_shard_bytes, output_layout(tuned, names), on_flush=publish_shard)
     adopted: set[str] = set()
     for meta in finished_shards(cfg):
         writer.adopt(store.fetch(meta["file"]), meta["names"], meta["bytes"])  # digest verified
@@ -274,9 +113,9 @@ def _run(cfg: Config) -> dict:
         v1 = tuned.tensor(name)
         merged, linear = slerp(base.tensor(name), v1, t_for_tensor(name, cfg.t, num_layers),
                                cfg.colinear_threshold, overwrite_v0=True)  # the base copy is ours
-        writer.add(name, merged.to(v1.dtype))  # keep the tuned model's storage dtype
-        if linear:
+        if linear:  # before add: the shard it completes records its fallbacks
             fallbacks.append(name)
+        writer.add(name, merged.to(v1.dtype))  # keep the tuned model's storage dtype
         progress.emit_progress("merge", i, len(names), partial_prefix, linear_fallbacks=len(fallbacks))
     writer.close()
 

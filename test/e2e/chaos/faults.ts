@@ -32,7 +32,8 @@ export interface Strike {
   at: number;
 }
 
-const checkpointStep = (uri: string | null | undefined) => Number(/checkpoint-(\d+)\/?$/.exec(uri ?? '')?.[1] ?? 0);
+/** The step of a checkpoint from its uri (`.../checkpoint-<step>`); 0 for none. */
+export const checkpointStep = (uri: string | null | undefined) => Number(/checkpoint-(\d+)\/?$/.exec(uri ?? '')?.[1] ?? 0);
 const midway = (a: PendingActivity) => !!a.progress && a.progress.done > 0 && a.progress.done < a.progress.total;
 
 /** The stage runner subprocess a Python worker started (its child running hala_runners.runners.*). */
@@ -70,6 +71,35 @@ function capMemoryAtCurrentSize(pid: number): void {
   execFileSync('prlimit', [`--pid=${pid}`, `--as=${bytes}`]);
 }
 
+/** kill -9 the train worker's runner process only, as the OOM killer would, at the moment `when` picks. */
+export function killTrainRunner(under: string[], when: (a: PendingActivity) => boolean): Fault {
+  return {
+    scenario: 'kill -9 the Python train runner mid-train',
+    under,
+    when,
+    strike: async (stack) => kill(runnerPid(stack.workers.train.current().pid!), 'SIGKILL'),
+  };
+}
+
+/**
+ * kill -9 the whole infer worker, as a lost VM: its engine process dies with it. A tiny shard takes
+ * ~0.5 s, too short to catch through heartbeats, so the ambush watches the store for a shard of
+ * `stages` with finished chunks and no output yet, freezes the engine there (SIGSTOP), then strikes.
+ */
+export function killInferWorkerMidTranslate(stages: string[]): Fault {
+  return {
+    scenario: 'kill -9 the Python infer worker mid-translate',
+    under: stages,
+    ambush: (client, stack, campaign, done) => freezeEngineMidShard(client, stack, campaign, stages, done),
+    strike: async (stack) => {
+      const worker = stack.workers.infer.current().pid!;
+      const engine = enginePid(worker);
+      kill(worker, 'SIGKILL');
+      if (engine) process.kill(-engine, 'SIGKILL'); // stopped processes cannot notice their parent died
+    },
+  };
+}
+
 /** The students the chaos campaign trains, each with the fault it meets in sft. */
 export const chaosStudents = {
   /** Preempted mid-sft: checkpoints at once, resumes with no step redone. */
@@ -90,17 +120,12 @@ export function campaignFaults(translatorSaveEvery: number): Fault[] {
       when: (a) => a.activityType === 'compress_teacher',
       strike: async (stack) => kill(stack.workers.cpu.current().pid, 'SIGKILL'),
     },
-    {
-      // The runner process only, as the OOM killer would; once training went past a checkpoint.
-      scenario: 'kill -9 the Python train runner mid-train',
-      under: ['train-translator'],
-      when: (a) => {
-        const p = a.progress;
-        if (a.activityType !== 'train_sft' || p?.phase !== 'train') return false;
-        return p.total > translatorSaveEvery ? p.done > translatorSaveEvery && p.done > checkpointStep(p.checkpoint_uri) : p.done >= p.total / 2;
-      },
-      strike: async (stack) => kill(runnerPid(stack.workers.train.current().pid!), 'SIGKILL'),
-    },
+    killTrainRunner(['train-translator'], (a) => {
+      // Once training went past a checkpoint, so the retry has one to resume from.
+      const p = a.progress;
+      if (a.activityType !== 'train_sft' || p?.phase !== 'train') return false;
+      return p.total > translatorSaveEvery ? p.done > translatorSaveEvery && p.done > checkpointStep(p.checkpoint_uri) : p.done >= p.total / 2;
+    }),
     {
       // The server goes away under a GPU activity in full flight; the runner keeps training.
       scenario: 'restart the Temporal dev server (SQLite)',
@@ -108,20 +133,7 @@ export function campaignFaults(translatorSaveEvery: number): Fault[] {
       when: (a) => a.activityType === 'train_sft' && a.progress?.phase === 'train' && a.progress.done >= a.progress.total / 2,
       strike: (stack) => stack.restartServer(),
     },
-    {
-      // The whole worker, as a lost VM: its engine process dies with it. A tiny shard takes ~0.5 s,
-      // too short to catch through heartbeats, so the ambush watches the store for a shard with
-      // finished chunks and no output yet, freezes the engine there (SIGSTOP), then strikes.
-      scenario: 'kill -9 the Python infer worker mid-translate',
-      under: ['translate-instructions', 'evaluate-translator'],
-      ambush: (client, stack, campaign, done) => freezeEngineMidShard(client, stack, campaign, ['translate-instructions', 'evaluate-translator'], done),
-      strike: async (stack) => {
-        const worker = stack.workers.infer.current().pid!;
-        const engine = enginePid(worker);
-        kill(worker, 'SIGKILL');
-        if (engine) process.kill(-engine, 'SIGKILL'); // stopped processes cannot notice their parent died
-      },
-    },
+    killInferWorkerMidTranslate(['translate-instructions', 'evaluate-translator']),
     {
       // A preemption notice: the worker passes it on, the runner checkpoints and the attempt fails at once.
       scenario: 'SIGTERM the Python train worker mid-sft (preemption notice)',
