@@ -48,7 +48,8 @@ describe('steering a campaign', () => {
     expect(renderCampaigns([row!])).toMatch(/^campaign\s+status\s+stages\s+recipe\s+started\nsteer-paused\s+running\s+\d+\/15 \(paused\)/);
     expect(await resumeCampaign(env.client, 'steer-paused')).toBe('resumed steer-paused');
     expect((await handle.result()).progress.state).toBe('completed');
-    expect((await listCampaigns(env.client)).find((r) => r.id === 'steer-paused')?.status).toBe('completed');
+    // Visibility follows the close within moments: wait for it rather than read it once.
+    await until('ls shows it completed', async () => (await listCampaigns(env.client)).find((r) => r.id === 'steer-paused')?.status === 'completed', 15_000);
   }, 180_000);
 
   it('cancel ends the campaign cancelled, not failed, and its running stages with it', async () => {
