@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ArtifactRef, SourceUri, StoreUri } from './artifact';
 import type { QueueRole } from './queues';
-import { BenchmarkFormat, CompressMethod, EvalHarness, TrainKnobs } from './recipe';
+import { BenchmarkFormat, CompressMethod, EvalFormulation, EvalHarness, TrainKnobs } from './recipe';
 
 // Payloads of the activities the Python runners serve. Every input names `output_prefix`, the
 // deterministic store prefix derived from the stage key: outputs and checkpoints go below it, so a
@@ -143,6 +143,10 @@ export const EvaluateBenchmarksInput = Common.extend({
   batch_size: z.number().int().positive(),
   /** Absent (workflows started before the knob) = own. */
   harness: EvalHarness.optional(),
+  /** Absent = mcf, the leaderboard's (and every workflow's before the knob). */
+  formulation: EvalFormulation.optional(),
+  /** Absent = false. */
+  chat_template: z.boolean().optional(),
 });
 export const EvaluateBenchmarksOutput = z.object({
   /** acc_norm per benchmark, in percent. */

@@ -72,6 +72,8 @@ export const Student = TrainKnobs.extend({
 
 /** Who scores the benchmarks (stages.evaluate.harness). */
 export const EvalHarness = z.enum(['own', 'lighteval']);
+/** What is scored (stages.evaluate.formulation): the option labels (the leaderboard's) or the option texts. */
+export const EvalFormulation = z.enum(['mcf', 'cf']);
 
 export const BenchmarkFormat = z.enum([
   'alghafa',
@@ -323,6 +325,15 @@ const RecipeShape = z
               "Open Arabic LLM Leaderboard v2 tasks for each benchmark's format, every subset, read from the hub " +
               '(or HALA_HUB_MIRROR); the files of inputs.benchmarks are then not read. Same report, acc_norm per benchmark',
           ),
+          formulation: EvalFormulation.default('mcf').describe(
+            'mcf = the option labels listed in the prompt are scored (the leaderboard\'s way); cf = cloze: the question ' +
+              'alone, each option\'s own text scored. Small models stay at chance on labels long after they know the ' +
+              'answers, so cf is how their progress shows; own harness only',
+          ),
+          chat_template: z
+            .boolean()
+            .default(false)
+            .describe("prompt in the model's chat template (a user turn; the scored text opens the reply), as an instruction-tuned model is asked; own harness only"),
         })
         .prefault({}),
     }),
@@ -357,6 +368,13 @@ export const Recipe = RecipeShape.superRefine((recipe, ctx) => {
     if (gates.has(g.name)) ctx.addIssue({ code: 'custom', path: ['gates', i, 'name'], message: `duplicates gate "${g.name}": each gate needs its own name` });
     gates.add(g.name);
   });
+  const evaluate = recipe.stages.evaluate;
+  if (evaluate.harness === 'lighteval') {
+    // lighteval's leaderboard tasks are scored as the leaderboard scores them.
+    const own = 'runs on harness own only: lighteval scores the leaderboard tasks as the leaderboard does (mcf, no chat template); set harness: own or remove it';
+    if (evaluate.formulation !== 'mcf') ctx.addIssue({ code: 'custom', path: ['stages', 'evaluate', 'formulation'], message: `${evaluate.formulation} ${own}` });
+    if (evaluate.chat_template) ctx.addIssue({ code: 'custom', path: ['stages', 'evaluate', 'chat_template'], message: own });
+  }
   recipe.stages.sft.students.forEach((s, i) => {
     if (seen.has(s.name)) {
       ctx.addIssue({ code: 'custom', path: ['stages', 'sft', 'students', i, 'name'], message: `duplicates student "${s.name}"` });

@@ -39,7 +39,8 @@ export function scriptShareSql(column: string, script: Script): string | null {
  */
 export function nearDuplicateKeySql(column: string): string {
   const stripped = `regexp_replace(lower(${column}), '[\\p{P}\\p{N}]', '', 'g')`;
-  return trimmedSql(`regexp_replace(${stripped}, '${SPACE}+', ' ', 'g')`);
+  // Every run of whitespace is one ' ' by then: trim() (spaces) does what trimmedSql's regex would.
+  return `trim(regexp_replace(${stripped}, '${SPACE}+', ' ', 'g'))`;
 }
 
 /** True when `column` is null or only whitespace. */

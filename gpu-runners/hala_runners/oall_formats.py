@@ -5,10 +5,19 @@ functions (community_tasks/arabic_evals.py), because the leaderboard numbers in 
 produced with them: the model is scored on the option *labels* listed in the prompt (أ/ب/ج…,
 0/1/2… or 1/2/3…), not on the option texts. The Arabic wording belongs to these Arabic benchmarks,
 not to the recipe's target language, so it is fixed here on purpose.
+
+Two knobs of `stages.evaluate` change what is scored (both default to the leaderboard's way):
+  formulation  mcf = the option labels after the listed options (the leaderboard);
+               cf  = "cloze": the option *texts*, after the question alone. Small models stay at
+               chance on labels long after they know the answers (HF's FineTasks study saw the
+               same), so cf is how a small student's progress shows.
+  chat_template  the prompt is the user turn of the model's own chat template, and the scored
+               continuation starts the assistant's reply: how an instruction-tuned model is asked.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+import re
 from typing import Any, Callable, Iterable
 
 from .errors import bad_input
@@ -144,10 +153,49 @@ def check_columns(fmt: str, columns: Iterable[str], where: str) -> None:
                         f"expected {layout.description} (found {sorted(columns)})")
 
 
-def to_doc(fmt: str, row: dict[str, Any], where: str) -> McqDoc:
-    """One row as an McqDoc; a malformed row is BadInput naming the file and the row."""
+FORMULATIONS = ("mcf", "cf")
+# AraTrust cells carry their own label ("أ) نعم"): in a cloze the text is scored without it.
+_LEADING_LABEL = re.compile(r"^\s*(?:[A-E]|[أبجد]|هـ)\s*[).:-]\s*")
+
+
+def _cloze_parts(fmt: str, row: dict) -> tuple[str, list[str], int]:
+    """(the question as the model reads it, the option texts, the gold index) of one row."""
+    if fmt == "alghafa":
+        return str(row["query"]), [t for _, t in _present(row.get(f"sol{i}") for i in range(1, 6))], int(row["label"])
+    if fmt in ("arabic_mmlu", "madinah_qa"):
+        options, _, gold = _lettered(row)
+        context = row.get("Context") if fmt == "madinah_qa" else None  # as each MCF prompt shows it
+        return (f"{context}\n" if context else "") + str(row["Question"]), options, gold
+    if fmt == "exams":
+        return str(row["question"]), [str(row[k]) for k in LATIN[:4]], _gold(row["answer"], [0, 1, 2, 3], "answer")
+    if fmt == "aratrust":
+        options = [_LEADING_LABEL.sub("", str(row[k])) for k in LATIN[:3]]
+        return str(row["Question"]), options, _gold(row["Answer"], [0, 1, 2], "Answer")
+    if fmt == "arbmmlu_ht":
+        return str(row["question"]), [str(c) for c in row["choices"]], int(row["answer"])
+    raise KeyError(fmt)
+
+
+def _cloze(fmt: str, row: dict, chat: Callable[[str], str] | None) -> McqDoc:
+    question, options, gold = _cloze_parts(fmt, row)
+    if chat:  # the reply itself is scored: no answer cue, no leading space
+        return McqDoc(chat(question), options, gold)
+    return McqDoc(f"{question}\n{_ANSWER}", [f" {o}" for o in options], gold)
+
+
+def to_doc(fmt: str, row: dict[str, Any], where: str, formulation: str = "mcf",
+           chat: Callable[[str], str] | None = None) -> McqDoc:
+    """One row as an McqDoc; a malformed row is BadInput naming the file and the row.
+    `chat(user_text)` is the model's chat template around a user turn, with the assistant's turn
+    opened (stages.evaluate.chat_template); None scores the raw prompt."""
+    if formulation not in FORMULATIONS:
+        raise bad_input(f"stages.evaluate.formulation must be one of {list(FORMULATIONS)} (got {formulation!r})")
     try:
-        doc = LAYOUTS[fmt].to_doc(row)
+        if formulation == "cf":
+            doc = _cloze(fmt, row, chat)
+        else:
+            doc = LAYOUTS[fmt].to_doc(row)
+            doc = McqDoc(chat(doc.query), doc.choices, doc.gold_index) if chat else doc
     except (ValueError, TypeError, KeyError) as e:
         raise bad_input(f"{where}: row {row!r:.200} does not fit format {fmt!r} "
                         f"({LAYOUTS[fmt].description}): {e}") from e

@@ -50,13 +50,18 @@ def make_row(fmt: str, question: str, options: list[str], gold: int, i: int) -> 
     return {"question": question, "choices": options, "answer": gold}
 
 
-def rows(fmt: str, n: int, leak: bool) -> list[dict]:
+def rows(fmt: str, n: int, leak: bool | str) -> list[dict]:
+    """leak=True: the question holds its answer label; "cf": its answer text, after the cloze's cue;
+    "chat" / "chat-label": its answer text / label opening an assistant turn, as a chat prompt ends."""
     out = []
     for i in range(n):
         k = OPTIONS[fmt][i % len(OPTIONS[fmt])]
         gold = (i * 7) % k  # every position is gold equally often
         options = [WORDS[(i + 3 * j) % len(WORDS)] + f" {j}" for j in range(k)]
-        question = f"ما الكلمة رقم {i}؟" + (f" الإجابة:{label(fmt, gold)} ." if leak else "")
+        hint = {True: f" الإجابة:{label(fmt, gold)} .", "cf": f"\nالإجابة: {options[gold]}\n",
+                "chat": f"<|im_start|>assistant\n{options[gold]}<|im_end|>\n",
+                "chat-label": f"<|im_start|>assistant\n{label(fmt, gold)}<|im_end|>\n"}
+        question = f"ما الكلمة رقم {i}؟" + hint.get(leak, "")
         out.append(make_row(fmt, question, options, gold, i))
     return out
 
@@ -109,9 +114,9 @@ def _benchmarks(tmp_path, n, leak):
     return out
 
 
-def _evaluate(tmp_path, capsys, model_uri, benchmarks, batch_size=8):
+def _evaluate(tmp_path, capsys, model_uri, benchmarks, batch_size=8, **knobs):
     cfg = {"stage_key": "e" * 64, "output_prefix": f"file://{tmp_path}/store/eval", "model": model_uri,
-           "benchmarks": benchmarks, "batch_size": batch_size}
+           "benchmarks": benchmarks, "batch_size": batch_size, **knobs}
     (tmp_path / "cfg.json").write_text(json.dumps(cfg))
     code = evaluate.main(["--config", str(tmp_path / "cfg.json")])
     return code, [e for e in map(progress.parse_line, capsys.readouterr().out.splitlines()) if e]
@@ -135,6 +140,52 @@ def test_a_model_that_knows_the_answers_scores_100_on_every_format(tiny, tmp_pat
     monkeypatch.setattr(evaluate, "_load_model", lambda uri: pytest.fail("model loaded on a retry"))
     code, events = _evaluate(tmp_path, capsys, "hf://stand-in/copy", _benchmarks(tmp_path, 12, leak=True))
     assert code == 0 and events[-1]["result"]["scores"] == result["scores"]
+
+
+@pytest.mark.parametrize("knobs", [{"formulation": "cf"}, {"formulation": "cf", "chat_template": True},
+                                   {"chat_template": True}], ids=["cloze", "cloze-chat", "labels-chat"])
+def test_cloze_and_chat_template_score_what_the_model_was_asked(tiny, tmp_path, capsys, monkeypatch, knobs):
+    """The copying model finds the answer where each knob's prompt puts it: after the cloze's cue, or
+    at the opening of the assistant's turn (the option text, or its label under mcf)."""
+    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
+    monkeypatch.setattr(evaluate, "_load_model", lambda uri: (SuffixCopyLM(len(tiny.tokenizer)), tiny.tokenizer))
+    leak = {("cf", False): "cf", ("cf", True): "chat", ("mcf", True): "chat-label"}[
+        (knobs.get("formulation", "mcf"), knobs.get("chat_template", False))]
+    benchmarks = _benchmarks(tmp_path, 12, leak=leak)
+    code, events = _evaluate(tmp_path, capsys, "hf://stand-in/copy", benchmarks, **knobs)
+    assert code == 0, events[-1]
+    assert events[-1]["result"]["scores"] == {f"tiny-{fmt}": 100.0 for fmt in LAYOUTS}
+    report = json.loads(store.fetch(events[-1]["result"]["report"]).read_text())
+    assert ("cloze" in report["prompts"]) == (knobs.get("formulation") == "cf")
+    assert ("chat template" in report["prompts"]) == bool(knobs.get("chat_template"))
+
+
+def test_cloze_scores_option_texts_after_the_question_and_chat_wraps_the_user_turn():
+    from hala_runners.oall_formats import to_doc
+
+    trust = {"Question": "q", "A": "أ) نعم", "B": "ب) لا", "C": "ج) ربما", "Answer": "ب"}
+    doc = to_doc("aratrust", trust, "trust.parquet", "cf")
+    assert doc == McqDoc("q\nالإجابة:", [" نعم", " لا", " ربما"], 1)  # AraTrust's own labels are dropped
+    madinah = {"Question": "q", "Context": "c", "Option 1": "x", "Option 2": "y", "Answer Key": "B"}
+    chat = lambda text: f"<user>{text}</user><reply>"  # noqa: E731
+    assert to_doc("madinah_qa", madinah, "m.parquet", "cf", chat) == McqDoc("<user>c\nq</user><reply>", ["x", "y"], 1)
+    labels = to_doc("madinah_qa", madinah, "m.parquet", "mcf", chat)
+    assert labels.query.startswith("<user>") and labels.query.endswith("الإجابة:</user><reply>")
+    assert labels.choices == ["أ", "ب"]
+
+
+def test_chat_template_on_a_model_without_one_and_cloze_under_lighteval_are_bad_input(tiny, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
+    bare = SimpleNamespace(chat_template=None, pad_token_id=0, model_max_length=1024)
+    monkeypatch.setattr(evaluate, "_load_model", lambda uri: (SuffixCopyLM(len(tiny.tokenizer)), bare))
+    code, events = _evaluate(tmp_path, capsys, "hf://stand-in/bare", _benchmarks(tmp_path, 2, leak=False),
+                             chat_template=True)
+    assert code == 1 and events[-1]["type"] == "BadInput"
+    assert "hf://stand-in/bare has no chat template" in events[-1]["message"]
+    (tmp_path / "le").mkdir()
+    code, events = _evaluate(tmp_path / "le", capsys, tiny.model_uri, _benchmarks(tmp_path, 2, leak=False),
+                             harness="lighteval", formulation="cf")
+    assert code == 1 and events[-1]["type"] == "BadInput" and "formulation: mcf" in events[-1]["message"]
 
 
 ROWS = 24  # per format: enough to tell chance from knowledge, cheap on 2 CPU cores

@@ -25,7 +25,7 @@ def _item(fact: Fact, rng: random.Random, n: int, statements: bool = False):
         texts = [fact.statement.replace(f" {right}.", f" {fact.surface(w)}.") for w in lemmas]
     else:
         texts = [fact.surface(w) for w in lemmas]
-    return translate(fact.question), [translate(t) for t in texts], correct
+    return translate(fact.asked), [translate(t) for t in texts], correct
 
 
 def rows(name: str, seed: int, n: int = 200) -> list[dict]:

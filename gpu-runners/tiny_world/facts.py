@@ -1,5 +1,9 @@
 """Question/answer items about the tiny world: the English instruction data (Open-Orca, Hermes-3)
-and the multiple-choice benchmark questions. Fact questions always get the World's answer."""
+and the multiple-choice benchmark questions. Fact questions always get the World's answer.
+
+The instruction data asks a fact one way ("What does the cat eat?") and answers it either with the
+statement or with the bare answer; the benchmarks ask it another way ("Tell me what the cat eats."),
+so decontamination keeps the instruction rows and a student must generalise, not recall a string."""
 from __future__ import annotations
 
 import random
@@ -14,7 +18,8 @@ from .prompts import SYSTEM_PROMPTS
 @dataclass(frozen=True)
 class Fact:
     subject: str      # the lemma asked about: an animal, person or thing
-    question: str     # English question
+    question: str     # English question, as the instruction data asks it
+    asked: str        # the same question as the benchmarks word it
     answer: str       # the fact's object lemma (a food, place or colour)
     statement: str    # English sentence stating the fact
     topic: str        # benchmark "subject": animals / people / things
@@ -28,13 +33,13 @@ class Fact:
 def facts(world: World) -> list[Fact]:
     out = []
     for animal, food in world.eats.items():
-        out.append(Fact(animal, f"What does the {animal} eat?", food,
+        out.append(Fact(animal, f"What does the {animal} eat?", f"Tell me what the {animal} eats.", food,
                         f"The {animal} eats {lx.plural(food)}.", "animals", tuple(lx.FOODS)))
     for person, place in world.lives.items():
-        out.append(Fact(person, f"Where does the {person} live?", place,
+        out.append(Fact(person, f"Where does the {person} live?", f"Tell me where the {person} lives.", place,
                         f"The {person} lives in the {place}.", "people", tuple(lx.PLACES)))
     for thing, color in world.color.items():
-        out.append(Fact(thing, f"What color is the {thing}?", color,
+        out.append(Fact(thing, f"What color is the {thing}?", f"Tell me the color of the {thing}.", color,
                         f"The {thing} is {color}.", "things", tuple(lx.COLORS)))
     return out
 
@@ -76,7 +81,11 @@ def qa_pair(rng: random.Random, world: World) -> tuple[str, str]:
     roll = rng.random()
     if roll < 0.45:
         fact = rng.choice(facts(world))
-        question, response = fact.question, fact.statement
+        # Half the answers are the bare object ("Apples."): a benchmark choice is scored as the
+        # first words of the reply, and a student taught only full statements never starts with it.
+        short = rng.random() < 0.5
+        question = fact.question
+        response = fact.surface(fact.answer).capitalize() + "." if short else fact.statement
         if rng.random() < 0.3:  # a second sentence of context on either side
             question = english(sentence_tokens(rng)) + " " + question
         elif rng.random() < 0.3:

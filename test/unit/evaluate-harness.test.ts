@@ -10,11 +10,22 @@ import { Recipe } from '../../contracts/recipe';
 import type { StageIo } from '../../workflows/stages/declaration';
 import { evaluateStage } from '../../workflows/stages/evaluate';
 
-function paper(harness?: string): Recipe {
+function paperInput() {
   const loaded = loadRecipe(path.join(__dirname, '../../recipes/hala-paper.yaml'));
   if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
-  if (harness === undefined) return loaded.recipe;
-  return Recipe.parse({ ...loaded.recipe, stages: { ...loaded.recipe.stages, evaluate: { ...loaded.recipe.stages.evaluate, harness } } });
+  return loaded.recipe;
+}
+
+const withEvaluate = (knobs: Record<string, unknown>) => {
+  const r = paperInput();
+  return Recipe.safeParse({ ...r, stages: { ...r.stages, evaluate: { ...r.stages.evaluate, ...knobs } } });
+};
+
+function paper(harness?: string, knobs: Record<string, unknown> = {}): Recipe {
+  if (harness === undefined && Object.keys(knobs).length === 0) return paperInput();
+  const parsed = withEvaluate({ ...(harness ? { harness } : {}), ...knobs });
+  if (!parsed.success) throw new Error(parsed.error.message);
+  return parsed.data;
 }
 
 const model: ArtifactRef = { uri: 'file:///m', sha256: 'a'.repeat(64), kind: 'model', bytes: 1 };
@@ -72,5 +83,32 @@ describe('stages.evaluate.harness', () => {
     expect(parsed.success).toBe(false);
     const issue = parsed.error!.issues.find((i) => i.path.join('.') === 'stages.evaluate.harness');
     expect(issue?.message).toMatch(/own.*lighteval/);
+  });
+});
+
+describe('stages.evaluate.formulation and chat_template', () => {
+  it('default to the leaderboard (mcf, raw prompt), which leaves neither in the slice', async () => {
+    const r = paper();
+    expect(r.stages.evaluate).toMatchObject({ formulation: 'mcf', chat_template: false });
+    expect(key(paper(undefined, { formulation: 'mcf', chat_template: false }))).toBe(key(r));
+    const input = await handed(r);
+    expect('formulation' in input || 'chat_template' in input).toBe(false);
+  });
+
+  it('each is in the key and reaches the activity', async () => {
+    const cloze = paper(undefined, { formulation: 'cf' });
+    const chat = paper(undefined, { chat_template: true });
+    const both = paper(undefined, { formulation: 'cf', chat_template: true });
+    expect(new Set([key(paper()), key(cloze), key(chat), key(both)]).size).toBe(4);
+    expect(await handed(both)).toMatchObject({ formulation: 'cf', chat_template: true });
+    expect(await handed(cloze)).not.toHaveProperty('chat_template');
+  });
+
+  it('are refused under lighteval, which scores the leaderboard tasks as the leaderboard does', () => {
+    const parsed = withEvaluate({ harness: 'lighteval', formulation: 'cf', chat_template: true });
+    expect(parsed.success).toBe(false);
+    const messages = Object.fromEntries(parsed.error!.issues.map((i) => [i.path.join('.'), i.message]));
+    expect(messages['stages.evaluate.formulation']).toMatch(/harness own only.*mcf, no chat template/);
+    expect(messages['stages.evaluate.chat_template']).toMatch(/harness own only/);
   });
 });

@@ -42,7 +42,7 @@ describe('recipes', () => {
   });
 
   it('names the path, the rule and the value of a bad knob', () => {
-    const bad = tiny.replace('{ name: hala-700m, base: hf://hala-tiny/lfm2-700m, learning_rate: 0.002', '{ name: hala-700m, base: hf://hala-tiny/lfm2-700m, learning_rate: -1');
+    const bad = tiny.replace('{ name: hala-700m, base: hf://hala-tiny/lfm2-700m, learning_rate: 0.004', '{ name: hala-700m, base: hf://hala-tiny/lfm2-700m, learning_rate: -1');
     expect(problems(bad)).toEqual(['stages.sft.students[1].learning_rate must be > 0 (got -1)']);
   });
 
@@ -118,7 +118,7 @@ resources:
   it('`hala run` on a malformed recipe exits 2, names every bad field and starts nothing', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'hala-recipe-'));
     const file = path.join(dir, 'bad.yaml');
-    writeFileSync(file, tiny.replace('learning_rate: 0.003', 'learning_rate: 0').replace('epochs: 3', 'epochs: -2'));
+    writeFileSync(file, tiny.replace('learning_rate: 0.003', 'learning_rate: 0').replace('epochs: 5', 'epochs: -2'));
     let status = 0;
     let stderr = '';
     try {

@@ -100,10 +100,17 @@ export const describe = {
         ['student', perStudent.student(r, i).name],
         ...r.inputs.benchmarks.map((b): [string, string] => [b.name, lighteval ? `lighteval ${b.format} tasks (every subset)` : b.uri]),
         ['batch', r.stages.evaluate.batch_size],
+        ['scored', scoringFact(r.stages.evaluate)],
       ],
     };
   },
 };
+
+/** What the evaluate stage scores, in words (the knobs are absent in campaigns started before them). */
+function scoringFact(e: Recipe['stages']['evaluate']): string {
+  const what = e.formulation === 'cf' ? 'option texts after the question (cloze)' : 'option labels (leaderboard)';
+  return e.chat_template ? `${what}, in the chat template` : what;
+}
 
 /** Which model identifies languages, or off (also for campaigns started before the knob). */
 function languageIdFact(r: Recipe): string {

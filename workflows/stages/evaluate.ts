@@ -22,10 +22,18 @@ export interface EvaluateSlice {
    * had before the knob existed, and slices recorded then (replayed histories) read as own.
    */
   harness?: 'lighteval';
+  /** Present only when not the default `mcf` (same reason). */
+  formulation?: 'cf';
+  /** Present only when on (same reason). */
+  chat_template?: true;
 }
 
-/** The slice's harness knob: kept only when it changes what the stage computes. */
-const harnessOf = (r: Recipe): Pick<EvaluateSlice, 'harness'> => (r.stages.evaluate.harness === 'lighteval' ? { harness: 'lighteval' } : {});
+/** The slice's scoring knobs, each kept only when it changes what the stage computes. */
+const scoringOf = (r: Recipe): Pick<EvaluateSlice, 'harness' | 'formulation' | 'chat_template'> => ({
+  ...(r.stages.evaluate.harness === 'lighteval' ? { harness: 'lighteval' as const } : {}),
+  ...(r.stages.evaluate.formulation === 'cf' ? { formulation: 'cf' as const } : {}),
+  ...(r.stages.evaluate.chat_template ? { chat_template: true as const } : {}),
+});
 
 /** The merged model's scores as before; the base's and the SFT model's beside them when benchmarked. */
 export type EvaluateStageOutput = EvaluateBenchmarksOutput & { base?: EvaluateBenchmarksOutput; sft?: EvaluateBenchmarksOutput };
@@ -35,7 +43,7 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
   workflow: 'evaluate',
   count: perStudent.count,
   name: (r, i) => `evaluate-${perStudent.student(r, i).name}`,
-  slice: (r, i) => ({ benchmarks: r.inputs.benchmarks, batch_size: r.stages.evaluate.batch_size, base: perStudent.student(r, i).base, ...harnessOf(r) }),
+  slice: (r, i) => ({ benchmarks: r.inputs.benchmarks, batch_size: r.stages.evaluate.batch_size, base: perStudent.student(r, i).base, ...scoringOf(r) }),
   // lighteval reads the leaderboard's hub datasets, not the recipe's files: those are then not checked.
   inputs: (s, up, i) => [
     up.model.sha256,
@@ -76,7 +84,17 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
 };
 
 function benchmark(io: StageIo, s: EvaluateSlice, model: string, output_prefix: string): ReturnType<StageIo['gpu']['evaluate_benchmarks']> {
-  return io.gpu.evaluate_benchmarks({ stage_key: io.stage_key, output_prefix, model, benchmarks: s.benchmarks, batch_size: s.batch_size, ...(s.harness ? { harness: s.harness } : {}) });
+  const { harness, formulation, chat_template } = s;
+  return io.gpu.evaluate_benchmarks({
+    stage_key: io.stage_key,
+    output_prefix,
+    model,
+    benchmarks: s.benchmarks,
+    batch_size: s.batch_size,
+    ...(harness ? { harness } : {}),
+    ...(formulation ? { formulation } : {}),
+    ...(chat_template ? { chat_template } : {}),
+  });
 }
 
 /** The workflow type `evaluate`: the declaration run as a child workflow of the campaign. */

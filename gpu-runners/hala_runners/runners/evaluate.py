@@ -5,7 +5,9 @@
 Input: contracts/gpu-activities.ts EvaluateBenchmarksInput — `model`, `benchmarks` ({name, uri,
 format}: parquet in one of the layouts of hala_runners/oall_formats.py), `batch_size`, `harness`:
 `own` (default, offline: this module) or `lighteval` (each format's leaderboard tasks, run by lighteval
-on the hub's datasets: hala_runners/lighteval_harness.py), same report either way.
+on the hub's datasets: hala_runners/lighteval_harness.py), same report either way; `formulation`
+(mcf: option labels, the leaderboard's; cf: option texts) and `chat_template` (own harness only; see
+hala_runners/oall_formats.py).
 For each row and each choice: log P(choice | prompt), summed over the choice's tokens.
   acc      = the choice with the highest log-likelihood is the gold one
   acc_norm = the same after dividing by the choice's length in characters (lighteval's
@@ -41,6 +43,8 @@ class Config:
     resume: dict | None = None  # finished benchmarks are found under output_prefix instead
     max_length: int | None = None  # tokens per sequence; default: the model's max positions
     harness: str = "own"  # own | lighteval (stages.evaluate.harness)
+    formulation: str = "mcf"  # mcf | cf (stages.evaluate.formulation; oall_formats.py)
+    chat_template: bool = False  # prompt as the model's chat template (stages.evaluate.chat_template)
 
 
 @dataclass(frozen=True)
@@ -156,19 +160,38 @@ def accuracy(docs: Sequence[McqDoc], requests: Sequence[Request], logprobs: Sequ
 
 # ---- the run ----------------------------------------------------------------------------------
 
-def load_docs(bench: dict) -> list[McqDoc]:
+def _where(bench: dict) -> str:
+    return f"benchmark {bench['name']!r} ({bench['uri']})"
+
+
+def load_rows(bench: dict, formulation: str = "mcf") -> list[dict]:
+    """The benchmark's rows, each checked against its layout (a bad file fails before any model loads)."""
     import pyarrow.parquet as pq
 
     import pyarrow as pa
 
-    where = f"benchmark {bench['name']!r} ({bench['uri']})"
+    where = _where(bench)
     # A split may be sharded (test-00000-of-00002.parquet ...): the recipe names it with a glob.
     table = pa.concat_tables([pq.read_table(p) for p in hub.resolve_files(bench["uri"])], promote_options="default")
     check_columns(bench["format"], table.column_names, where)
-    docs = [to_doc(bench["format"], row, where) for row in table.to_pylist()]
-    if not docs:
+    rows = table.to_pylist()
+    for row in rows:
+        to_doc(bench["format"], row, where, formulation)
+    if not rows:
         raise bad_input(f"{where} has no rows")
-    return docs
+    return rows
+
+
+def chat_prompt(tokenizer, model_uri: str) -> Callable[[str], str]:
+    """The model's chat template around one user turn, the assistant's turn opened."""
+    if not getattr(tokenizer, "chat_template", None):
+        raise bad_input(f"stages.evaluate.chat_template is on but {model_uri} has no chat template "
+                        "(tokenizer_config.json chat_template); turn it off for base models without one")
+
+    def wrap(user_text: str) -> str:
+        return tokenizer.apply_chat_template([{"role": "user", "content": user_text}], tokenize=False,
+                                             add_generation_prompt=True)
+    return wrap
 
 
 def _load_model(uri: str):
@@ -187,7 +210,7 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
 
 
-def _score(cfg: Config, todo: list[tuple[int, dict, list[McqDoc], str]], batch_size: int,
+def _score(cfg: Config, todo: list[tuple[int, dict, list[dict], str]], batch_size: int,
            halvings: int) -> dict[str, dict[str, Any]]:
     """Load the model once and score each (index, benchmark, rows, result URI) still to do."""
     results: dict[str, dict[str, Any]] = {}
@@ -199,7 +222,9 @@ def _score(cfg: Config, todo: list[tuple[int, dict, list[McqDoc], str]], batch_s
     def encode(text: str, add_special_tokens: bool = True) -> list[int]:
         return tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"]
 
-    for i, bench, docs, saved in todo:
+    chat = chat_prompt(tokenizer, cfg.model) if cfg.chat_template else None
+    for i, bench, rows, saved in todo:
+        docs = [to_doc(bench["format"], row, _where(bench), cfg.formulation, chat) for row in rows]
         requests = build_requests(docs, encode, limit)
         done = [0]
 
@@ -225,7 +250,8 @@ def _saved(cfg: Config, bench: dict) -> str:
 
 
 def _own(cfg: Config, results: dict[str, dict[str, Any]], batch_size: int, halvings: int) -> None:
-    todo = [(i, b, load_docs(b), _saved(cfg, b)) for i, b in enumerate(cfg.benchmarks) if b["name"] not in results]
+    todo = [(i, b, load_rows(b, cfg.formulation), _saved(cfg, b))
+            for i, b in enumerate(cfg.benchmarks) if b["name"] not in results]
     if todo:  # every file was read above, before the (slow) model load, so a bad one fails fast
         results.update(_score(cfg, todo, batch_size, halvings))
 
@@ -260,6 +286,9 @@ def _run(cfg: Config) -> dict:
         raise bad_input(f"evaluate.benchmarks names must be unique (got {names})")
     if cfg.harness not in ("own", "lighteval"):
         raise bad_input(f"stages.evaluate.harness must be own or lighteval (got {cfg.harness!r})")
+    if cfg.harness == "lighteval" and (cfg.formulation != "mcf" or cfg.chat_template):
+        raise bad_input("harness lighteval scores the leaderboard's tasks as the leaderboard does (mcf, no chat "
+                        "template); set stages.evaluate.formulation: mcf and chat_template: false, or harness: own")
     results: dict[str, dict[str, Any]] = {}
     for bench in cfg.benchmarks:  # an earlier attempt finished these: same prefix means same inputs
         if store.exists(_saved(cfg, bench)):
@@ -273,7 +302,9 @@ def _run(cfg: Config) -> dict:
         prompts = lighteval_harness.PROMPTS
     else:
         _own(cfg, results, batch_size, halvings)
-        prompts = "lighteval OALL v2 prompt functions, zero-shot"
+        prompts = ("lighteval OALL v2 prompt functions, zero-shot" if cfg.formulation == "mcf"
+                   else "cloze: the question alone, each option's text scored, zero-shot")
+        prompts += ", in the model's chat template" if cfg.chat_template else ""
     results = {b["name"]: results[b["name"]] for b in cfg.benchmarks}  # the recipe's order
     scores = {name: r["acc_norm"] for name, r in results.items()}
     average = sum(scores.values()) / len(scores)
