@@ -45,7 +45,7 @@ class Config:
     logging_steps: int = 10  # optimizer steps between progress events (each one is a heartbeat)
     save_total_limit: int = 2  # local checkpoints kept; >= 2 so the one latest.json names survives
     # Trade compute for activation memory. None = on a GPU only: on CPU the activations live in host
-    # RAM and recomputing them made the tiny campaign's training about a third slower.
+    # RAM and recomputing them slowed the tiny translator from 6.7 to 5.3 steps/s.
     gradient_checkpointing: bool | None = None
 
 
