@@ -4,6 +4,7 @@
 import { classOf } from '../../contracts/placement';
 import type { Recipe } from '../../contracts/recipe';
 import type { ResourceClass, Route } from '../../contracts/resources';
+import { stageGraph } from '../../workflows/stages/plan';
 import type { Measured } from './measure';
 
 export interface PlannedStage {
@@ -11,6 +12,8 @@ export interface PlannedStage {
   kind: string;
   /** What it reads, in words: `1,000,000 OPUS pairs`. */
   reads: string;
+  /** The stages whose artifacts it reads: it starts when they have finished (the DAG). */
+  after: string[];
   rows_in?: number;
   rows_out?: number;
   /** What the rows out are: pairs, segments, conversations, benchmark rows. */
@@ -28,6 +31,12 @@ export interface CampaignPlan {
   recipe: string;
   stages: PlannedStage[];
   totals: { gpu_hours?: number; cost?: number; artifact_gb?: number };
+  /**
+   * The longest chain of the DAG in hours of wall time, each stage on one worker of its pool (its
+   * GPU-hours over the worker's GPUs). Only the translation fan-outs spread over more workers, so
+   * beyond them no campaign of the recipe ends sooner.
+   */
+  critical_path?: { hours: number; stages: string[] };
   /** Estimates the recipe should add for the figures left blank, one line each. */
   gaps: string[];
   /** The headline figures the report quotes. */
@@ -74,10 +83,13 @@ export function planCampaign(recipe: Recipe, measured: Measured = { rows: {}, pa
   };
   /** GPU-hours of a worker reading and writing `gb` of weights: the whole worker is held. */
   const weightsPass = (gb: number | undefined, c: ResourceClass | undefined) => mul(gb, 1 / e.weights_gb_per_s, 1 / 3600, c?.gpus ?? 1);
-  const stageRow = (row: Omit<PlannedStage, 'resource_class' | 'gpu_type' | 'cost'>, route?: Route, student?: string): PlannedStage => {
+  const graph = new Map(stageGraph(recipe).map((g) => [g.stage, g.after]));
+  const wallHours = new Map<string, number | undefined>();
+  const stageRow = (row: Omit<PlannedStage, 'after' | 'resource_class' | 'gpu_type' | 'cost'>, route?: Route, student?: string): PlannedStage => {
     const c = route ? pool(route, student) : undefined;
     if (route && !c) gaps.add(`resources.${route}: route it to a class of resources.classes (gpu_type, price_per_gpu_hour) for its GPU-hours and cost`);
-    return { ...row, resource_class: route ? className(route, student) : undefined, gpu_type: c?.gpu_type, cost: row.gpu_hours === 0 ? 0 : c && row.gpu_hours !== undefined ? row.gpu_hours * c.price_per_gpu_hour : undefined };
+    wallHours.set(row.stage, row.gpu_hours === 0 ? 0 : mul(row.gpu_hours, c && 1 / c.gpus));
+    return { ...row, after: graph.get(row.stage)!, resource_class: route ? className(route, student) : undefined, gpu_type: c?.gpu_type, cost: row.gpu_hours === 0 ? 0 : c && row.gpu_hours !== undefined ? row.gpu_hours * c.price_per_gpu_hour : undefined };
   };
   const segmentGb = (n: number | undefined, sides: number) => mul(n, sides, e.tokens.segment, 4 / GB); // ~4 bytes of UTF-8 per token
 
@@ -143,12 +155,24 @@ export function planCampaign(recipe: Recipe, measured: Measured = { rows: {}, pa
     recipe: recipe.name,
     stages,
     totals: { gpu_hours: sumAll(stages.map((x) => x.gpu_hours)), cost: sumAll(stages.map((x) => x.cost)), artifact_gb: sumAll(stages.map((x) => x.artifact_gb ?? 0)) },
+    critical_path: criticalPath(stages, wallHours),
     gaps: [...gaps],
     bilingual_pairs: round(pairs),
     translated_samples: round(samples),
     students: s.sft.students.map((x) => x.name),
     benchmarks: recipe.inputs.benchmarks.map((x) => x.name),
   };
+}
+
+/** The chain of stages, each after the one before, with the most wall hours; undefined while a stage's hours are. */
+function criticalPath(stages: PlannedStage[], wallHours: Map<string, number | undefined>): CampaignPlan['critical_path'] {
+  if ([...wallHours.values()].some((h) => h === undefined)) return undefined;
+  const longest = new Map<string, { hours: number; stages: string[] }>();
+  for (const s of stages) { // in campaign order, so a stage's parents come before it
+    const before = s.after.map((p) => longest.get(p)!).reduce((a, b) => (b.hours > a.hours ? b : a), { hours: 0, stages: [] });
+    longest.set(s.stage, { hours: before.hours + wallHours.get(s.stage)!, stages: [...before.stages, s.stage] });
+  }
+  return [...longest.values()].reduce((a, b) => (b.hours > a.hours ? b : a));
 }
 
 function sum(...xs: (number | undefined)[]): number | undefined {

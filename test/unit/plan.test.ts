@@ -46,6 +46,25 @@ describe('hala plan', () => {
     expect(text).toMatch(/^sft-hala-9b .* train-h100x8 \(H100-80GB\) +\d+ +\d+$/m);
   });
 
+  it('draws the DAG from the declarations and finds its critical path in wall time', () => {
+    const plan = planCampaign(recipeAt('recipes/hala-paper.yaml'));
+    const after = Object.fromEntries(plan.stages.map((s) => [s.stage, s.after]));
+    expect(after['compress-teacher']).toEqual([]);
+    expect(after['build-bilingual-corpus']).toEqual(['compress-teacher', 'filter-opus']);
+    expect(after['evaluate-translator']).toEqual(['train-translator']);
+    // A per-student stage reads its own student's stages, never another's.
+    expect(after['evaluate-hala-9b']).toEqual(['merge-hala-9b', 'sft-hala-9b']);
+    expect(after['sft-hala-700m']).toEqual(['translate-instructions']);
+    // The longest chain goes through the largest student; its hours are each stage's GPU-hours over its worker's GPUs.
+    const cp = plan.critical_path!;
+    expect(cp.stages).toEqual(['compress-teacher', 'build-bilingual-corpus', 'train-translator', 'translate-instructions', 'sft-hala-9b', 'merge-hala-9b', 'evaluate-hala-9b']);
+    const recipe = recipeAt('recipes/hala-paper.yaml');
+    const gpus = (stage: string) => recipe.resources.classes[plan.stages.find((s) => s.stage === stage)!.resource_class!]!.gpus;
+    expect(cp.hours).toBeCloseTo(cp.stages.reduce((h, st) => h + plan.stages.find((s) => s.stage === st)!.gpu_hours! / gpus(st), 0), 6);
+    expect(renderPlan(plan)).toMatch(/^ {2}build-bilingual-corpus +← compress-teacher, filter-opus$/m);
+    expect(renderPlan(plan)).toMatch(/^critical path: [\d.]+ days of wall time with one worker a stage \(compress-teacher → /m);
+  });
+
   it('reads rows and parameters off local sources; a figure the recipe states wins', async () => {
     const pairs = path.join(work, 'opus.parquet');
     const db = await (await DuckDBInstance.create(':memory:')).connect();

@@ -4,6 +4,7 @@
 // the stage cache and report activities are the real ones over a temporary FileStore.
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageReport } from '../../contracts/campaign';
@@ -14,6 +15,8 @@ import type { campaign } from '../../workflows/campaign';
 import { overlapped } from '../support/fake-activities';
 import { startCampaignHarness, type CampaignHarness } from '../support/campaign-harness';
 import { lineageOf } from '../../cli/lineage-source';
+import { stageGraph } from '../../workflows/stages/plan';
+import type { StageInput } from '../../workflows/stages/declaration';
 import { toDot, toMermaid } from '../../cli/lineage';
 import { createLocalEnv } from '../support/temporal-env';
 import { directoryManifest } from '../../activities/store';
@@ -92,6 +95,29 @@ describe('campaign workflow', () => {
     }
     expect(toMermaid(graph)).toMatch(/^graph LR\n/);
     expect(toDot(graph)).toContain('shape=cylinder');
+  });
+
+  it("reads each stage's artifacts from exactly the stages its declaration names (the DAG hala plan draws)", async () => {
+    // From every stage's artifacts: the campaign's products do not lead back to the translator's evaluation.
+    const { progress } = await env.client.workflow.getHandle<typeof campaign>('wf-first').result();
+    const graphs = await Promise.all(progress.stages.flatMap((s) => s.artifacts.map((a) => lineageOf(a.sha256, `file://${storeDir}`))));
+    const stageOf = new Map(graphs.flatMap((g) => g.nodes).filter((n) => n.kind === 'artifact').map((n) => [n.id, n.stage!]));
+    const parents = new Map<string, Set<string>>();
+    for (const { from, to } of graphs.flatMap((g) => g.edges)) {
+      const [parent, child] = [stageOf.get(from), stageOf.get(to)];
+      if (parent === undefined || child === undefined || parent === child) continue;
+      parents.set(child, (parents.get(child) ?? new Set()).add(parent));
+    }
+    // A stage that makes no artifact (the translator's evaluation) has no lineage record: the
+    // parents the campaign handed its workflow say what it read.
+    for (const s of progress.stages.filter((x) => x.artifacts.length === 0)) {
+      const history = await env.client.workflow.getHandle(`wf-first/${s.stage}`).fetchHistory();
+      const input = defaultPayloadConverter.fromPayload<StageInput<unknown, unknown>>(history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!);
+      parents.set(s.stage, new Set(input.parents!.map((p) => p.stage)));
+    }
+    const declared = stageGraph(recipe);
+    expect([...parents.keys()].sort()).toEqual(declared.filter((s) => s.after.length > 0).map((s) => s.stage).sort());
+    for (const { stage, after } of declared) expect([stage, [...(parents.get(stage) ?? [])].sort()]).toEqual([stage, [...after].sort()]);
   });
 
   it('gives every source parent its digest and every producer its GPU activities', async () => {

@@ -10,3 +10,18 @@ export const declarationOf = (kind: string): AnyStageDeclaration | undefined => 
 export function plannedStages(recipe: Recipe): { stage: string; kind: string }[] {
   return stageDeclarations.flatMap((d) => Array.from({ length: d.count(recipe) }, (_, i) => ({ stage: d.name(recipe, i), kind: d.kind })));
 }
+
+/** Every stage a recipe makes with the stages whose artifacts it reads (`after`): the campaign's DAG, from the declarations. */
+export function stageGraph(recipe: Recipe): { stage: string; kind: string; after: string[] }[] {
+  return stageDeclarations.flatMap((d) =>
+    Array.from({ length: d.count(recipe) }, (_, i) => ({
+      stage: d.name(recipe, i),
+      kind: d.kind,
+      after: Object.values<string>(d.upstream).map((kind) => {
+        const parent = declarationOf(kind)!;
+        // One stage of its kind, or the same student's.
+        return parent.name(recipe, parent.count(recipe) === 1 ? 0 : i);
+      }),
+    })),
+  );
+}

@@ -29,6 +29,7 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
   workflow: 'translateInstructions',
   ...single,
   name: () => 'translate-instructions',
+  upstream: { translator: 'train-translator' },
   slice: (r) => ({
     sets: r.inputs.instruction_sets,
     segments: r.stages.translate_instructions,
