@@ -3,13 +3,14 @@
 // running N sequential no-op activities; from its history, schedule→start and completion→next-schedule
 // per activity (median, p99). Then that overhead's share of a tiny campaign's wall time, from the
 // campaign's own histories: --history, else the newest completed campaign on the dev server at
-// 127.0.0.1:7233, else the recorded harness histories in test/histories. Prints figures; asserts nothing.
-import { readdirSync, statSync } from 'node:fs';
+// 127.0.0.1:7233 (started over `npm start`'s .hala/temporal.db for the reading when none is up),
+// else the recorded harness histories in test/histories. Prints figures; asserts nothing.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { dynamicConfigArgs, isServing } from '../workers/dev-server';
+import { dynamicConfigArgs, isServing, startDevServer, type RunningDevServer } from '../workers/dev-server';
 import { localDefaults } from '../workers/temporal-connection';
 import { createLocalEnv } from '../test/support/temporal-env';
 import type { noopChain } from './noop-chain-workflow';
@@ -75,9 +76,21 @@ function fromFiles(target: string): History[] {
   return files.filter((f) => run === undefined || f.endsWith(`-${run}.json`)).map((f) => readHistoryFile(path.join(target, f)));
 }
 
-/** The newest completed campaign on the local dev server with every workflow of its tree (their ids start with its id). */
+/** `npm start`'s state: the dev server's SQLite file, kept after the stack stops. */
+const stackState = path.join(__dirname, '../.hala');
+
+/**
+ * The newest completed campaign on the local dev server with every workflow of its tree (their ids
+ * start with its id). When no server is up, one is started over `npm start`'s history for the reading.
+ */
 async function fromDevServer(): Promise<CampaignHistories | undefined> {
-  if (!(await isServing(localDefaults.address))) return undefined;
+  let started: RunningDevServer | undefined;
+  if (!(await isServing(localDefaults.address))) {
+    const dbFile = path.join(stackState, 'temporal.db');
+    if (!existsSync(dbFile)) return undefined;
+    const [, port] = localDefaults.address.split(':');
+    started = await startDevServer({ port: Number(port), uiPort: 8233, dbFile, logFile: path.join(stackState, 'logs', 'temporal.log') });
+  }
   const connection = await Connection.connect({ address: localDefaults.address });
   try {
     const client = new Client({ connection, namespace: localDefaults.namespace });
@@ -95,6 +108,7 @@ async function fromDevServer(): Promise<CampaignHistories | undefined> {
     return undefined;
   } finally {
     await connection.close();
+    await started?.stop();
   }
 }
 
