@@ -6,8 +6,9 @@ runners/merge.py does, and compare two merged outputs.
     python bench/slerp.py diff OUT_A OUT_B             -> one JSON line {"max_abs_diff"}
 
 `hala` is runners/merge.py's own loop (merge.Weights reads one tensor of each checkpoint at a time,
-hala_runners.slerp merges the pair, merge.ShardWriter streams it into shards of `max_shard_bytes`)
-without the store around it (publishing to file:// or s3:// is a copy and a digest, not the merge).
+merge.merge_tensor slerps the pair in numpy, merge.ShardWriter streams it into shards of
+`max_shard_bytes`) without the store around it (publishing to file:// or s3:// is a copy and a
+digest, not the merge). Like the runner, it never imports torch (generate does).
 """
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-import torch
+import numpy as np
 
 from hala_runners.runners import merge
-from hala_runners.slerp import slerp, t_for_tensor
+from hala_runners.slerp import t_for_tensor
 
 T = 0.5
 COLINEAR = 0.9995
@@ -43,6 +44,7 @@ def layout(params: int) -> dict[str, tuple[int, ...]]:
 
 
 def generate(directory: Path, params: int) -> None:
+    import torch
     from safetensors.torch import save_file
 
     shapes = layout(params)
@@ -67,9 +69,7 @@ def hala(directory: Path, out: Path, max_shard_bytes: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     writer = merge.ShardWriter(out, max_shard_bytes, merge.output_layout(tuned, names))
     for name in names:
-        v1 = tuned.tensor(name)
-        merged, _ = slerp(base.tensor(name), v1, t_for_tensor(name, T, num_layers), COLINEAR, overwrite_v0=True)
-        writer.add(name, merged.to(v1.dtype))
+        writer.add(name, merge.merge_tensor(base, tuned, name, t_for_tensor(name, T, num_layers), COLINEAR)[0])
     writer.close()
     print(json.dumps({"seconds": time.perf_counter() - t0, "bytes": writer.total_bytes}))
 
@@ -78,7 +78,7 @@ def diff(a: Path, b: Path) -> None:
     wa, wb = merge.Weights(a, "a"), merge.Weights(b, "b")
     worst = 0.0
     for name in wa.file_of:
-        worst = max(worst, (wa.tensor(name) - wb.tensor(name)).abs().max().item())
+        worst = max(worst, float(np.abs(wa.tensor(name) - wb.tensor(name)).max(initial=0.0)))
     print(json.dumps({"max_abs_diff": worst, "tensors": len(wa.file_of)}))
 
 

@@ -3,6 +3,10 @@
 Weights reads single tensors of a checkpoint (one file or sharded with an index) into fresh
 memory; ShardWriter writes tensors into shards as they come. Neither holds more than the tensor
 in hand, so a merge's memory stays bounded by one tensor pair whatever the model's size.
+
+numpy, not torch: the merge pod's memory is sized for one tensor pair, and `import torch` alone
+takes ~640 MiB RSS. numpy has no bfloat16: BF16 weights are read as uint16 and widened to float32
+(a bfloat16 is the high half of a float32) and rounded back as torch's .to(torch.bfloat16) rounds.
 """
 from __future__ import annotations
 
@@ -11,28 +15,44 @@ import math
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 from .errors import bad_input
 
 INDEX = "model.safetensors.index.json"
 SINGLE = "model.safetensors"
 
-
-def _dtypes() -> dict:
-    import torch
-
-    return {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
-            "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
-            "BOOL": torch.bool, "F8_E4M3": torch.float8_e4m3fn, "F8_E5M2": torch.float8_e5m2}
-
-
-class _LazyDtypes(dict):
-    def __missing__(self, key):
-        self.update(_dtypes())
-        return dict.__getitem__(self, key)
+# The float dtypes a merge interpolates, and the numpy dtype each is read as (BF16 widened).
+FLOATS = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "BF16": np.float32}
+# Bytes per element of each safetensors dtype.
+_ITEM_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1,
+               "U16": 2, "U32": 4, "U64": 8, "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1}
+_WRITE_BLOCK = 1 << 20  # elements encoded at a time: the storage copy of a tensor is never whole
 
 
-_DTYPES = _LazyDtypes()  # safetensors dtype names -> torch dtypes (torch imported on first use)
-_ST_NAMES = {}  # torch dtype -> safetensors name, filled with _DTYPES
+def bf16_to_f32(bits: np.ndarray) -> np.ndarray:
+    """float32 values of bfloat16 bit patterns (uint16): exact, the bits become the high half."""
+    out = np.zeros(bits.shape, np.float32)
+    out.view(np.uint16).reshape(-1, 2)[:, 1] = bits.reshape(-1)  # little-endian: the high half is second
+    return out
+
+
+def f32_to_bf16(x: np.ndarray) -> np.ndarray:
+    """bfloat16 bit patterns (uint16) of float32 values, rounded to nearest even as torch's
+    .to(torch.bfloat16) rounds (c10::BFloat16); a NaN stays NaN (0x7FC0, torch's scalar NaN)."""
+    u = np.ascontiguousarray(x, np.float32).view(np.uint32)
+    bits = ((u + (((u >> 16) & 1) + 0x7FFF)) >> 16).astype(np.uint16)  # no overflow: +inf is 0x7F800000
+    bits[np.isnan(x)] = 0x7FC0
+    return bits
+
+
+def encode(values: np.ndarray, dtype: str) -> np.ndarray:
+    """The storage bytes (as an array) of float values in safetensors dtype `dtype`. Too large for
+    F16 is inf, as torch's .to(torch.float16) makes it."""
+    if dtype == "BF16":
+        return f32_to_bf16(values)
+    with np.errstate(over="ignore"):
+        return values.astype(FLOATS[dtype], copy=False)
 
 
 class Weights:
@@ -47,22 +67,14 @@ class Weights:
         else:
             raise bad_input(f"{label} model {directory} has neither {SINGLE} nor {INDEX}: "
                             "merge needs safetensors weights (re-save with safe_serialization=True)")
-        self._handles: dict[str, object] = {}
         self._headers: dict[str, tuple[int, dict]] = {}
         if weight_map is None:
-            self.file_of = {name: SINGLE for name in self._open(SINGLE).keys()}
+            self.file_of = {name: SINGLE for name in self._header(SINGLE)[1] if name != "__metadata__"}
         else:
             self.file_of = dict(weight_map)
 
-    def _open(self, filename: str):
-        from safetensors import safe_open
-
-        if filename not in self._handles:
-            self._handles[filename] = safe_open(str(self.directory / filename), framework="pt", device="cpu")
-        return self._handles[filename]
-
     def shape(self, name: str) -> tuple[int, ...]:
-        return tuple(self._open(self.file_of[name]).get_slice(name).get_shape())
+        return tuple(self.entry(name)["shape"])
 
     def entry(self, name: str) -> dict:
         """The tensor's safetensors header entry: dtype (its safetensors name), shape, data_offsets."""
@@ -75,35 +87,27 @@ class Weights:
                 self._headers[filename] = (8 + size, json.loads(f.read(size)))
         return self._headers[filename]
 
-    def tensor(self, name: str):
-        """One tensor, read from its file into fresh memory. Not through safe_open's memory map:
+    def raw(self, name: str) -> bytearray:
+        """One tensor's bytes, read from its file into fresh memory. Not through a memory map:
         every page a map touches stays in the process's RSS until it closes, so streaming two
         mapped checkpoints would grow to their whole size."""
-        import torch
-
         filename = self.file_of[name]
         data_start, _ = self._header(filename)
-        entry = self.entry(name)
-        begin, end = entry["data_offsets"]
+        begin, end = self.entry(name)["data_offsets"]
         buf = bytearray(end - begin)
         with open(self.directory / filename, "rb") as f:
             f.seek(data_start + begin)
             f.readinto(buf)
-        dtype = _DTYPES[entry["dtype"]]
-        if not buf:
-            return torch.empty(entry["shape"], dtype=dtype)
-        return torch.frombuffer(buf, dtype=dtype).reshape(entry["shape"])
+        return buf
 
-
-def _st_name(dtype) -> str:
-    if not _ST_NAMES:
-        _ST_NAMES.update({v: k for k, v in _dtypes().items()})
-    return _ST_NAMES[dtype]
-
-
-# Bytes per element of each safetensors dtype.
-_ITEM_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1,
-               "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1}
+    def tensor(self, name: str) -> np.ndarray:
+        """One float tensor as a numpy array of its stored dtype, BF16 widened to float32 (FLOATS)."""
+        entry = self.entry(name)
+        if entry["dtype"] not in FLOATS:
+            raise ValueError(f"{self.label} tensor {name} is {entry['dtype']}, not a float dtype; read its raw() bytes")
+        if entry["dtype"] == "BF16":
+            return bf16_to_f32(np.frombuffer(self.raw(name), np.uint16)).reshape(entry["shape"])
+        return np.frombuffer(self.raw(name), FLOATS[entry["dtype"]]).reshape(entry["shape"])
 
 
 def output_layout(tuned: Weights, names: list[str]) -> list[tuple[str, str, list[int]]]:
@@ -155,26 +159,33 @@ class ShardWriter:
         self.shards.append((filename, list(names)))
         self.total_bytes += nbytes
 
-    def add(self, name: str, tensor) -> None:
-        import torch
-
+    def add(self, name: str, data: np.ndarray | bytes) -> None:
+        """The next planned tensor: float values (any float dtype, rounded to the planned dtype
+        here, a block at a time) or its storage bytes as they are (bytes: copied through)."""
         filename, planned = self._next()
         entries = list(planned.items())
         expected, entry = entries[self._written]
-        tensor = tensor.detach().contiguous().cpu()
-        if (name, _st_name(tensor.dtype), list(tensor.shape)) != (expected, entry["dtype"], entry["shape"]):
-            raise ValueError(f"merge: tensor {name} {_st_name(tensor.dtype)}{list(tensor.shape)} does not match "
-                             f"the planned {expected} {entry['dtype']}{entry['shape']}")
+        nbytes = entry["data_offsets"][1] - entry["data_offsets"][0]
+        if isinstance(data, np.ndarray):
+            fits, got = list(data.shape) == entry["shape"] and entry["dtype"] in FLOATS, f"{list(data.shape)}"
+        else:
+            fits, got = len(data) == nbytes, f" ({len(data)} bytes)"
+        if name != expected or not fits:
+            raise ValueError(f"merge: tensor {name}{got} does not match the planned {expected} {entry['dtype']}{entry['shape']}")
         if self._out is None:
             header = json.dumps({"__metadata__": {"format": "pt"}, **planned}, separators=(",", ":")).encode()
             header += b" " * (-len(header) % 8)  # the format allows space padding; 8 keeps the data aligned
             self._out = open(self.directory / filename, "wb")
             self._out.write(len(header).to_bytes(8, "little"))
             self._out.write(header)
-        if tensor.numel():
-            self._out.write(tensor.reshape(-1).view(torch.uint8).numpy().data)
+        if not isinstance(data, np.ndarray):
+            self._out.write(data)
+        else:
+            flat = data.reshape(-1)
+            for start in range(0, flat.size, _WRITE_BLOCK):
+                self._out.write(encode(flat[start:start + _WRITE_BLOCK], entry["dtype"]).data)
         self._written += 1
-        self.total_bytes += entry["data_offsets"][1] - entry["data_offsets"][0]
+        self.total_bytes += nbytes
         if self._written == len(entries):
             self._finish(filename, planned)
 

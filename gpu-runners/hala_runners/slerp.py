@@ -1,6 +1,10 @@
 """Spherical linear interpolation of two weight tensors, and the per-tensor choice of t.
 
-Pure functions: no I/O, no model classes. runners/merge.py only plumbs tensors through them.
+Pure functions on numpy arrays: no I/O, no model classes. runners/merge.py only plumbs tensors
+through them. No torch: the merge pod's memory is sized for one tensor pair, and `import torch`
+alone takes ~640 MiB RSS, more than the merge itself. The results are bit for bit those of the
+torch implementation this replaced, given the same angle (see _combine; the angle's float32 dots
+come from numpy's BLAS, not torch's MKL, and may differ from torch's in their last bit).
 
 Convention (the recipe's): t = 0 gives the base model's tensor (v0), t = 1 the fine-tuned one (v1).
 """
@@ -8,9 +12,10 @@ from __future__ import annotations
 
 import math
 import re
+from fractions import Fraction
 from typing import Sequence
 
-import torch
+import numpy as np
 
 # Below this norm a tensor has no direction, so there is no angle to interpolate along.
 _EPS = 1e-8
@@ -22,54 +27,107 @@ _LAYER = re.compile(r"(?:^|\.)(?:layers|h|blocks)\.(\d+)\.")
 _INPUT_SIDE = re.compile(r"embed_tokens|word_embeddings|tok_embeddings|(?:^|\.)wte\.")
 
 
-def lerp(v0: torch.Tensor, v1: torch.Tensor, t: float, overwrite_v0: bool = False) -> torch.Tensor:
-    return (v0.mul_(1.0 - t) if overwrite_v0 else v0.mul(1.0 - t)).add_(v1, alpha=t)
-
-
-# Elements per block of the products below. torch's float32 reductions over a whole tensor lose
+# Elements per block of the products and sums below. float32 reductions over a whole tensor lose
 # digits (a float32 norm of 33M weights is off by ~2e-3, which moves merged weights by ~1e-4);
 # float32 BLAS dots of 64K elements summed in a Python float (float64) are within ~1e-8 and
-# allocate nothing, where float64 copies of each block take three times as long.
-_DOT_BLOCK = 1 << 16
+# allocate nothing, where float64 copies of each block take three times as long. Blocks also keep
+# _combine's float64 temporaries small.
+_BLOCK = 1 << 16
+
+# A float64 whose low 29 mantissa bits are these lies halfway between two normal float32s.
+_LOW29, _HALFWAY = np.uint64((1 << 29) - 1), np.uint64(1 << 28)
+# Magnitudes (float64 bits, sign cleared) below float32's smallest normal, 2^-126.
+_ABS, _F32_TINY = np.uint64((1 << 63) - 1), np.uint64(0x3810000000000000)
 
 
-def _dots(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float, float]:
+def _dots(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     """(a.a, b.b, a.b) of two flat float32 vectors, block by block, summed in float64.
 
-    On one thread: a dot of 64K elements is too short to share, and every call that does share
-    waits for the other threads at its end, ~5 ms each when other work holds a core (the merge
-    took 10–23 s instead of 1–2 s with two threads on two busy cores)."""
+    Threads: numpy cannot change its OpenBLAS's thread count once loaded (threadpoolctl is not a
+    dependency), so a dot of 64K elements may be shared between OpenBLAS's threads, unlike the torch
+    version, which held one thread; OPENBLAS_NUM_THREADS=1 in the environment caps them. On two
+    busy cores it made no difference (10 us a dot either way)."""
     aa = bb = ab = 0.0
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        for start in range(0, a.numel(), _DOT_BLOCK):
-            x, y = a[start:start + _DOT_BLOCK], b[start:start + _DOT_BLOCK]
-            aa += float(torch.dot(x, x))
-            bb += float(torch.dot(y, y))
-            ab += float(torch.dot(x, y))
-    finally:
-        torch.set_num_threads(threads)
+    for start in range(0, a.size, _BLOCK):
+        x, y = a[start:start + _BLOCK], b[start:start + _BLOCK]
+        aa += float(np.dot(x, x))
+        bb += float(np.dot(y, y))
+        ab += float(np.dot(x, y))
     return aa, bb, ab
 
 
-def slerp(v0: torch.Tensor, v1: torch.Tensor, t: float,
-          colinear_threshold: float = 0.9995, *, overwrite_v0: bool = False) -> tuple[torch.Tensor, bool]:
+def _round_exactly(p: float, q: float) -> np.float32:
+    """p + q (float32 p, float64 q) rounded once to float32, to nearest even, in exact arithmetic."""
+    near = np.float32(p + q)
+    if not np.isfinite(near):  # NaN stays NaN; an overflow is inf either way
+        return near
+    exact = Fraction(p) + Fraction(q)
+    candidates = (np.nextafter(near, np.float32(-np.inf)), near, np.nextafter(near, np.float32(np.inf)))
+    return min(candidates, key=lambda c: (abs(Fraction(float(c)) - exact), int(c.view(np.uint32)) & 1))
+
+
+def _combine(a: np.ndarray, b: np.ndarray, w0: float, w1: float, out: np.ndarray) -> np.ndarray:
+    """out = w0 * a + w1 * b over flat float32 vectors, rounded as torch's CPU a.mul(w0).add_(b, alpha=w1)
+    rounds: w0 and w1 to float32, a * w0 to float32, then b * w1 added to it with a single rounding
+    (torch's vectorised add is a fused multiply-add; rounding b * w1 first differs in ~20% of weights).
+
+    numpy has no fused multiply-add: b * w1 is exact in float64 (24 + 24 bits), the sum is rounded
+    to float64 and then to float32. That double rounding is the fma's single one except where the
+    float64 sum lands exactly halfway between two float32s (or below float32's normal range):
+    those few weights (~1 in 2^28) are rounded in exact arithmetic."""
+    w0_32, w1_64 = np.float32(w0), np.float64(np.float32(w1))
+    acc = np.empty(min(a.size, _BLOCK), np.float64)
+    bits = np.empty(acc.size, np.uint64)
+    for start in range(0, a.size, _BLOCK):
+        end = min(start + _BLOCK, a.size)
+        p, s, u = out[start:end], acc[:end - start], bits[:end - start]
+        np.multiply(a[start:end], w0_32, out=p)
+        np.multiply(b[start:end], w1_64, out=s)
+        np.add(s, p, out=s)
+        np.bitwise_and(s.view(np.uint64), _LOW29, out=u)
+        doubtful = u == _HALFWAY
+        np.bitwise_and(s.view(np.uint64), _ABS, out=u)
+        u -= np.uint64(1)  # zero wraps around: an exact zero is not in doubt
+        doubtful |= u < _F32_TINY - np.uint64(1)
+        fixed = [(i, _round_exactly(float(p[i]), float(b[start + i]) * float(w1_64))) for i in np.flatnonzero(doubtful)]
+        p[...] = s
+        for i, value in fixed:
+            p[i] = value
+    return out
+
+
+def _flat32(v0: np.ndarray, v1: np.ndarray, overwrite_v0: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """v0 and v1 as flat float32 vectors, and the float32 vector the result goes into: v0's own
+    memory when the caller gave it up, or a float32 copy of v0 made here anyway (wider, narrower
+    or strided inputs)."""
+    own = v0.dtype != np.float32 or not v0.flags.c_contiguous  # a is a copy made here
+    a = np.ascontiguousarray(v0, dtype=np.float32).reshape(-1)
+    b = np.ascontiguousarray(v1, dtype=np.float32).reshape(-1)
+    return a, b, a if overwrite_v0 or own else np.empty_like(a)
+
+
+def lerp(v0: np.ndarray, v1: np.ndarray, t: float, overwrite_v0: bool = False) -> np.ndarray:
+    """(1 - t) v0 + t v1 in float32 (torch's v0.mul(1 - t).add_(v1, alpha=t))."""
+    a, b, out = _flat32(v0, v1, overwrite_v0)
+    return _combine(a, b, 1.0 - t, t, out).reshape(v0.shape)
+
+
+def slerp(v0: np.ndarray, v1: np.ndarray, t: float,
+          colinear_threshold: float = 0.9995, *, overwrite_v0: bool = False) -> tuple[np.ndarray, bool]:
     """Interpolate v0 -> v1 along the great circle between them; returns (merged, used_linear).
 
     The whole tensor is treated as one flattened vector (as MergeKit does), not row by row.
-    The result has v0's shape and the wider of the two dtypes; the arithmetic runs in float32
-    (float64 for the angle) so that bfloat16 weights do not lose the small differences a
-    fine-tune makes. `overwrite_v0` lets the result take v0's memory (a caller streaming
-    tensors that has no further use for v0): one tensor less at the peak.
+    The inputs are float arrays of any width (bfloat16 arrives widened to float32: safetensors_shards);
+    the result is float32 of v0's shape, the arithmetic float32 (float64 for the angle) so that
+    bfloat16 weights do not lose the small differences a fine-tune makes. The caller rounds it to
+    the storage dtype. `overwrite_v0` lets the result take v0's memory when v0 is float32 (a caller
+    streaming tensors that has no further use for v0): one tensor less at the peak.
     """
     if v0.shape != v1.shape:
         raise ValueError(f"slerp needs equal shapes, got {tuple(v0.shape)} and {tuple(v1.shape)}")
     if not 0.0 <= t <= 1.0:
         raise ValueError(f"t must be in [0, 1] (got {t})")
-    out_dtype = torch.promote_types(v0.dtype, v1.dtype)
-    a = v0.detach().to(torch.float32).flatten()
-    b = v1.detach().to(torch.float32).flatten()
+    a, b, out = _flat32(v0, v1, overwrite_v0)
 
     # Step 1: the angle. The dot product of the two vectors scaled to unit length is cos(theta),
     # theta being the angle between the two weight vectors (a.b / (|a| |b|), every product
@@ -80,7 +138,7 @@ def slerp(v0: torch.Tensor, v1: torch.Tensor, t: float,
     if na < _EPS or nb < _EPS:
         # A zero tensor has no direction: the angle is undefined, the straight line is the only
         # meaningful path (and equals the great circle when one end is the origin).
-        return lerp(a, b, t, overwrite_v0).reshape(v0.shape).to(out_dtype), True
+        return _combine(a, b, 1.0 - t, t, out).reshape(v0.shape), True
     cos = max(-1.0, min(1.0, ab / (na * nb)))
 
     # Step 2: nearly colinear vectors. When |cos| is close to 1, sin(theta) -> 0 and the weights
@@ -88,7 +146,7 @@ def slerp(v0: torch.Tensor, v1: torch.Tensor, t: float,
     # linear interpolation is both exact enough and numerically safe. (A fine-tune that barely
     # moved a tensor lands here, which is why merge.py counts these fallbacks.)
     if abs(cos) > colinear_threshold:
-        return lerp(a, b, t, overwrite_v0).reshape(v0.shape).to(out_dtype), True
+        return _combine(a, b, 1.0 - t, t, out).reshape(v0.shape), True
 
     # Step 3: the sin-weighted combination. A point at fraction t of the arc from v0 to v1 is
     #   sin((1 - t) * theta) / sin(theta) * v0  +  sin(t * theta) / sin(theta) * v1,
@@ -99,9 +157,8 @@ def slerp(v0: torch.Tensor, v1: torch.Tensor, t: float,
     sin_theta = math.sin(theta)
     w0 = math.sin((1.0 - t) * theta) / sin_theta
     w1 = math.sin(t * theta) / sin_theta
-    # In place on one new tensor: a whole-tensor temporary per term would triple the peak memory.
-    scaled = a.mul_(w0) if overwrite_v0 else a.mul(w0)
-    return scaled.add_(b, alpha=w1).reshape(v0.shape).to(out_dtype), False
+    # Into one float32 array (v0's own with overwrite_v0): whole-tensor temporaries would triple the peak.
+    return _combine(a, b, w0, w1, out).reshape(v0.shape), False
 
 
 def layer_index(name: str) -> int | None:

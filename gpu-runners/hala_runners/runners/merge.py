@@ -7,7 +7,9 @@ Input: contracts/gpu-activities.ts MergeSlerpInput — `base` (hf://, file:// or
 hala_runners/slerp.py), `colinear_threshold`. The math lives in hala_runners/slerp.py; this file
 only plumbs tensors. Memory stays bounded by one tensor pair: hala_runners/safetensors_shards.py
 reads each tensor of both models on its own and streams the merged one into its output shard, so a
-9B merge fits a small CPU box.
+9B merge fits a small CPU box. No torch in this process (numpy does the math and the files): its
+import alone is ~640 MiB RSS, more than the merge needs above Python; tests/test_merge.py fails if
+it comes back.
 Config, tokenizer and generation settings come from the tuned model (its chat template is the
 one the merged model will be prompted with). Output: `<output_prefix>/model`.
 
@@ -24,10 +26,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .. import hub, progress, store
 from ..errors import bad_input
 from ..runner_harness import reproducible_config, run, save_config, scratch_dir
-from ..safetensors_shards import INDEX, SINGLE, ShardWriter, Weights, output_layout
+from ..safetensors_shards import FLOATS, INDEX, SINGLE, ShardWriter, Weights, output_layout
 from ..slerp import slerp, t_for_tensor
 
 # Files of the tuned model that are not copied: weights are rewritten, the rest describe training.
@@ -59,7 +63,26 @@ def check_compatible(base: Weights, tuned: Weights) -> list[str]:
         if base.shape(name) != tuned.shape(name):
             raise bad_input(f"tensor {name}: shape {base.shape(name)} in base but {tuned.shape(name)} in tuned; "
                             "slerp needs identical shapes (a resized vocabulary must be resized in both)")
+        dtypes = base.entry(name)["dtype"], tuned.entry(name)["dtype"]
+        if not (dtypes[0] in FLOATS and dtypes[1] in FLOATS) and dtypes[0] != dtypes[1]:
+            raise bad_input(f"tensor {name}: {dtypes[0]} in base but {dtypes[1]} in tuned; "
+                            f"only float tensors ({', '.join(FLOATS)}) are interpolated, others must be equal in both")
     return names
+
+
+def merge_tensor(base: Weights, tuned: Weights, name: str, t: float,
+                 colinear_threshold: float) -> tuple[np.ndarray | bytearray, bool]:
+    """One merged tensor for ShardWriter.add, and whether slerp fell back to linear.
+
+    A tensor that is not float (integers, bools, fp8 whose scales live in other tensors) has no
+    arc to interpolate along: it is copied when both models hold the same bytes, else BadInput."""
+    if tuned.entry(name)["dtype"] in FLOATS:
+        return slerp(base.tensor(name), tuned.tensor(name), t, colinear_threshold, overwrite_v0=True)  # the base copy is ours
+    data = tuned.raw(name)
+    if base.raw(name) != data:
+        raise bad_input(f"tensor {name} ({tuned.entry(name)['dtype']}) differs between merge.base and merge.tuned; "
+                        f"only float tensors ({', '.join(FLOATS)}) are interpolated, others must be equal in both")
+    return data, False
 
 
 def _partial(cfg: Config, index: int, ext: str) -> str:
@@ -110,12 +133,10 @@ def _run(cfg: Config) -> dict:
     for i, name in enumerate(names, start=1):
         if name in adopted:
             continue
-        v1 = tuned.tensor(name)
-        merged, linear = slerp(base.tensor(name), v1, t_for_tensor(name, cfg.t, num_layers),
-                               cfg.colinear_threshold, overwrite_v0=True)  # the base copy is ours
+        merged, linear = merge_tensor(base, tuned, name, t_for_tensor(name, cfg.t, num_layers), cfg.colinear_threshold)
         if linear:  # before add: the shard it completes records its fallbacks
             fallbacks.append(name)
-        writer.add(name, merged.to(v1.dtype))  # keep the tuned model's storage dtype
+        writer.add(name, merged)  # rounded to the tuned model's storage dtype
         progress.emit_progress("merge", i, len(names), partial_prefix, linear_fallbacks=len(fallbacks))
     writer.close()
 
