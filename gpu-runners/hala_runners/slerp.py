@@ -2,9 +2,10 @@
 
 Pure functions on numpy arrays: no I/O, no model classes. runners/merge.py only plumbs tensors
 through them. No torch: the merge pod's memory is sized for one tensor pair, and `import torch`
-alone takes ~640 MiB RSS, more than the merge itself. The results are bit for bit those of the
-torch implementation this replaced, given the same angle (see _combine; the angle's float32 dots
-come from numpy's BLAS, not torch's MKL, and may differ from torch's in their last bit).
+alone takes ~640 MiB RSS, more than the merge itself. The results agree with the torch
+implementation this replaced to one step of the storage dtype: the weighted sum is now rounded once
+from float64 (torch rounded w0 * v0 to float32 before adding), and the angle's float32 block dots come from numpy's
+BLAS, not torch's MKL, which may round their last bit differently.
 
 Convention (the recipe's): t = 0 gives the base model's tensor (v0), t = 1 the fine-tuned one (v1).
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import math
 import re
-from fractions import Fraction
 from typing import Sequence
 
 import numpy as np
@@ -34,12 +34,6 @@ _INPUT_SIDE = re.compile(r"embed_tokens|word_embeddings|tok_embeddings|(?:^|\.)w
 # _combine's float64 temporaries small.
 _BLOCK = 1 << 16
 
-# A float64 whose low 29 mantissa bits are these lies halfway between two normal float32s.
-_LOW29, _HALFWAY = np.uint64((1 << 29) - 1), np.uint64(1 << 28)
-# Magnitudes (float64 bits, sign cleared) below float32's smallest normal, 2^-126.
-_ABS, _F32_TINY = np.uint64((1 << 63) - 1), np.uint64(0x3810000000000000)
-
-
 def _dots(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     """(a.a, b.b, a.b) of two flat float32 vectors, block by block, summed in float64.
 
@@ -56,43 +50,20 @@ def _dots(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     return aa, bb, ab
 
 
-def _round_exactly(p: float, q: float) -> np.float32:
-    """p + q (float32 p, float64 q) rounded once to float32, to nearest even, in exact arithmetic."""
-    near = np.float32(p + q)
-    if not np.isfinite(near):  # NaN stays NaN; an overflow is inf either way
-        return near
-    exact = Fraction(p) + Fraction(q)
-    candidates = (np.nextafter(near, np.float32(-np.inf)), near, np.nextafter(near, np.float32(np.inf)))
-    return min(candidates, key=lambda c: (abs(Fraction(float(c)) - exact), int(c.view(np.uint32)) & 1))
-
-
 def _combine(a: np.ndarray, b: np.ndarray, w0: float, w1: float, out: np.ndarray) -> np.ndarray:
-    """out = w0 * a + w1 * b over flat float32 vectors, rounded as torch's CPU a.mul(w0).add_(b, alpha=w1)
-    rounds: w0 and w1 to float32, a * w0 to float32, then b * w1 added to it with a single rounding
-    (torch's vectorised add is a fused multiply-add; rounding b * w1 first differs in ~20% of weights).
-
-    numpy has no fused multiply-add: b * w1 is exact in float64 (24 + 24 bits), the sum is rounded
-    to float64 and then to float32. That double rounding is the fma's single one except where the
-    float64 sum lands exactly halfway between two float32s (or below float32's normal range):
-    those few weights (~1 in 2^28) are rounded in exact arithmetic."""
-    w0_32, w1_64 = np.float32(w0), np.float64(np.float32(w1))
-    acc = np.empty(min(a.size, _BLOCK), np.float64)
-    bits = np.empty(acc.size, np.uint64)
+    """out = w0 * a + w1 * b over flat float32 vectors: computed in float64 block by block and
+    rounded to float32 once: each merged weight is the float32 nearest the float64 result (a float32
+    product rounded before the addition can land on a halfway point and round the other way). `out` may be `a` itself: each block is read before it is
+    written."""
+    n = min(a.size, _BLOCK)
+    acc, term = np.empty(n, np.float64), np.empty(n, np.float64)
     for start in range(0, a.size, _BLOCK):
         end = min(start + _BLOCK, a.size)
-        p, s, u = out[start:end], acc[:end - start], bits[:end - start]
-        np.multiply(a[start:end], w0_32, out=p)
-        np.multiply(b[start:end], w1_64, out=s)
-        np.add(s, p, out=s)
-        np.bitwise_and(s.view(np.uint64), _LOW29, out=u)
-        doubtful = u == _HALFWAY
-        np.bitwise_and(s.view(np.uint64), _ABS, out=u)
-        u -= np.uint64(1)  # zero wraps around: an exact zero is not in doubt
-        doubtful |= u < _F32_TINY - np.uint64(1)
-        fixed = [(i, _round_exactly(float(p[i]), float(b[start + i]) * float(w1_64))) for i in np.flatnonzero(doubtful)]
-        p[...] = s
-        for i, value in fixed:
-            p[i] = value
+        s, u = acc[:end - start], term[:end - start]
+        np.multiply(a[start:end], w0, out=s, dtype=np.float64)
+        np.multiply(b[start:end], w1, out=u, dtype=np.float64)
+        np.add(s, u, out=s)
+        out[start:end] = s
     return out
 
 
@@ -107,7 +78,7 @@ def _flat32(v0: np.ndarray, v1: np.ndarray, overwrite_v0: bool) -> tuple[np.ndar
 
 
 def lerp(v0: np.ndarray, v1: np.ndarray, t: float, overwrite_v0: bool = False) -> np.ndarray:
-    """(1 - t) v0 + t v1 in float32 (torch's v0.mul(1 - t).add_(v1, alpha=t))."""
+    """(1 - t) v0 + t v1, rounded to float32 once."""
     a, b, out = _flat32(v0, v1, overwrite_v0)
     return _combine(a, b, 1.0 - t, t, out).reshape(v0.shape)
 

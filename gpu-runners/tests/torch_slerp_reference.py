@@ -1,5 +1,5 @@
 """The torch slerp that hala_runners/slerp.py replaced, as the reference the numpy one must match
-bit for bit (tests only: the merge runner must not import torch), and the conversions between the
+to one step of the storage dtype (tests only: the merge runner must not import torch), and the conversions between the
 two worlds."""
 from __future__ import annotations
 
@@ -53,3 +53,21 @@ def as_numpy(tensor: torch.Tensor) -> np.ndarray:
 
 def storage_bytes(tensor: torch.Tensor) -> bytes:
     return tensor.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
+
+
+def _storage_step(x: np.ndarray, dtype: torch.dtype) -> np.ndarray:
+    """The distance from each float32 magnitude to the next value the storage dtype can hold."""
+    if dtype == torch.float16:
+        return np.spacing(x.astype(np.float16)).astype(np.float32)
+    step = np.spacing(x)
+    return step * np.float32(2.0 ** 16) if dtype == torch.bfloat16 else step  # bf16 keeps 16 fewer mantissa bits
+
+
+def agrees_with_torch(ours: torch.Tensor, theirs: torch.Tensor, v0: torch.Tensor, v1: torch.Tensor) -> bool:
+    """Two slerps of v0 and v1 stored in one dtype that round the same arithmetic differently (the
+    angle's last bit, one rounding or two) agree to one step of that dtype, plus what float32 can
+    move a sum of terms the size of |v0| + |v1| (where they cancel, the result's own step is finer)."""
+    x, y = as_numpy(ours).astype(np.float32), as_numpy(theirs).astype(np.float32)
+    terms = np.abs(as_numpy(v0).astype(np.float32)) + np.abs(as_numpy(v1).astype(np.float32))
+    bound = _storage_step(np.maximum(np.abs(x), np.abs(y)), ours.dtype) + np.float32(2.0 ** -22) * terms
+    return bool(np.all(np.abs(x - y) <= bound.reshape(x.shape)))
