@@ -156,6 +156,8 @@ export async function loadParquet(
   required: RequiredColumn[],
   limit?: number,
   only?: { optional: string[] },
+  /** 'view': nothing is copied, every read scans the files (for a table read once, as filter-opus's input). */
+  kind: 'table' | 'view' = 'table',
 ): Promise<Map<string, string>> {
   let columns = new Map<string, string>();
   const present = new Set<string>();
@@ -183,7 +185,7 @@ export async function loadParquet(
   // spill rows holding lists: 400K five-turn ShareGPT conversations (30 MB of parquet) ran out of
   // the 512 MB limit. So the table is left in scan order; readers of it order by ord themselves.
   await db.run(
-    `CREATE OR REPLACE TEMP TABLE ${table} AS
+    `CREATE OR REPLACE TEMP ${kind === 'view' ? 'VIEW' : 'TABLE'} ${table} AS
      WITH files AS (
        SELECT file_name, sum(num_rows) OVER (ORDER BY file_name) - num_rows AS first_ord FROM parquet_file_metadata(${list}))
      SELECT (f.first_ord + s.file_row_number)::BIGINT AS ord, ${kept}
