@@ -15,6 +15,15 @@ export interface FilterOpusResult {
   wrongLanguagePath?: string;
 }
 
+/**
+ * DuckDB scans a parquet file one row group (~123K rows as DuckDB writes them) per thread, so 100K
+ * pairs ran every filter regex on one core. A hash aggregate's result is read by all threads:
+ * grouping by ord first spread them (judging 100K pairs: 0.38 s -> 0.25 s on 2 cores). Small inputs
+ * only: for millions of pairs the aggregate would hold every text, and there are row groups enough.
+ */
+const SPREAD_BELOW = 250_000;
+const SPREAD_PAIRS = '(SELECT ord, any_value(source) AS source, any_value(target) AS target FROM pairs GROUP BY ord)';
+
 /** Buckets in the order the filters run; a pair lands in the first that rejects it, else `kept`. */
 const REJECTIONS = [
   'empty',
@@ -52,13 +61,14 @@ export async function filterOpusPairs(args: {
     // A view: the pairs are read once, by the statement below; copying them first cost a pass and a
     // table of text (spilled at 5M pairs).
     await loadOpusPairs(db, args.opus, language, filters.max_rows, 'view');
+    const input = (await db.count('SELECT ord FROM pairs')) <= SPREAD_BELOW ? SPREAD_PAIRS : 'pairs';
 
     const nearKey = `${nearDuplicateKeySql('source')}, ${nearDuplicateKeySql('target')}`;
     const sourceShare = scriptShareSql('source', language.source_script);
     const targetShare = scriptShareSql('target', language.target_script);
     await db.run(
       `CREATE TEMP TABLE judged AS
-       WITH trimmed AS (SELECT ord, ${trimmedSql('source')} AS source, ${trimmedSql('target')} AS target FROM pairs),
+       WITH trimmed AS (SELECT ord, ${trimmedSql('source')} AS source, ${trimmedSql('target')} AS target FROM ${input}),
        measured AS (SELECT *, coalesce(source, '') = '' OR coalesce(target, '') = '' AS is_empty FROM trimmed),
        sized AS (SELECT *, length(source) AS source_len, length(target) AS target_len FROM measured),
        verdicts AS (SELECT ord, source, target,
