@@ -16,8 +16,14 @@ const SCRIPT_CLASS: Record<Exclude<Script, 'any'>, string> = {
 /** Whitespace including Unicode spaces (RE2's \s is ASCII only). */
 const SPACE = '[\\s\\p{Z}]';
 
+/** Runs of whitespace other than one plain space: where collapsing them to ' ' changes the text. */
+const NOT_ONE_SPACE = `[^ \\P{Z}]|[\\t\\n\\f\\r]|${SPACE}{2}`;
+
 export function trimmedSql(column: string): string {
-  return `regexp_replace(${column}, '^${SPACE}+|${SPACE}+$', '', 'g')`;
+  // Only a text that starts or ends with a space has any to trim; the regex's `SPACE+$` would scan
+  // every other text to its end (the trim cost half as much again at 1M pairs).
+  const edges = `regexp_matches(left(${column}, 1) || right(${column}, 1), '${SPACE}')`;
+  return `CASE WHEN ${edges} THEN regexp_replace(${column}, '^${SPACE}+|${SPACE}+$', '', 'g') ELSE ${column} END`;
 }
 
 /**
@@ -44,8 +50,11 @@ export function scriptShareSql(column: string, script: Script): string | null {
  */
 export function nearDuplicateKeySql(column: string): string {
   const stripped = `regexp_replace(lower(${column}), '[\\p{P}\\p{N}]+', '', 'g')`;
+  // Collapsing replaced every word's space by itself, one regex match a word: 80% of this key's
+  // cost at 1M pairs, for texts mostly single-spaced already; a search finds the others.
+  const collapsed = `CASE WHEN regexp_matches(${stripped}, '${NOT_ONE_SPACE}') THEN regexp_replace(${stripped}, '${SPACE}+', ' ', 'g') ELSE ${stripped} END`;
   // Every run of whitespace is one ' ' by then: trim() (spaces) does what trimmedSql's regex would.
-  return `trim(regexp_replace(${stripped}, '${SPACE}+', ' ', 'g'))`;
+  return `trim(${collapsed})`;
 }
 
 /** True when `column` is null or only whitespace. */

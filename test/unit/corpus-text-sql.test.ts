@@ -1,6 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { expect, it } from 'vitest';
-import { blankSql, nearDuplicateKeySql, scriptShareSql } from '../../activities/corpus/text-sql';
+import { blankSql, nearDuplicateKeySql, scriptShareSql, trimmedSql } from '../../activities/corpus/text-sql';
 
 // The faster expressions of text-sql.ts against the plain ones they replaced (one character per
 // regex match, a trim by regex): the same value for every text, so the same pairs kept.
@@ -11,11 +11,13 @@ const plain = {
     return `coalesce(length(regexp_replace(${letters}, '[^${cls}]', '', 'g')) / nullif(length(${letters}), 0), 0)`;
   },
   near: (c: string) => `trim(regexp_replace(regexp_replace(lower(${c}), '[\\p{P}\\p{N}]', '', 'g'), '${SPACE}+', ' ', 'g'))`,
+  trim: (c: string) => `regexp_replace(${c}, '^${SPACE}+|${SPACE}+$', '', 'g')`,
   blank: (c: string) => `(${c} IS NULL OR regexp_replace(${c}, '^${SPACE}+|${SPACE}+$', '', 'g') = '')`,
 };
 
 const TEXTS = [
   null, '', ' ', '\t\n', '\u00a0\u3000\u2029', ' x ', '123 !?', 'Hello, world! (2)', 'the cat', 'Ⅻ books', 'naïve café', 'ǅemal',
+  'a  b', 'a\tb', 'a\u00a0b', 'a \u3000 b', ' a', 'a ', 'a\u2028', 'a, b', 'a ,b', 'a (2) b', '\u200a', 'a\rb\n',
   'الكلمة عن القطط', 'كتب ٣', 'al-kalima كتب', 'Привет мир', '東京 tokyo', 'ａｂｃ', '\u00a0hello\u2003', 'x\u200by', '½ ¾',
 ];
 
@@ -30,6 +32,7 @@ it('gives the values of the plain regex expressions on every kind of text', asyn
       [scriptShareSql('s', 'cjk'), plain.share('s', '\\p{Han}\\p{Hiragana}\\p{Katakana}\\p{Hangul}')],
       [nearDuplicateKeySql('s'), plain.near('s')],
       [blankSql('s'), plain.blank('s')],
+      [trimmedSql('s'), plain.trim('s')],
     ];
     for (const [fast, reference] of checks) {
       const rows = (await conn.runAndReadAll(`SELECT s, ${fast} AS fast, ${reference} AS reference FROM t`)).getRowObjectsJson();
