@@ -20,14 +20,17 @@ export interface ParquetSource {
 type Params = DuckDBValue[] | Record<string, DuckDBValue>;
 
 export class CorpusDb {
-  private constructor(private readonly connection: DuckDBConnection) {}
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
 
   static async open(workDir: string): Promise<CorpusDb> {
     const instance = await DuckDBInstance.create(':memory:', {
       temp_directory: path.join(workDir, '.duckdb-spill'),
       memory_limit: process.env.HALA_CORPUS_MEMORY_LIMIT ?? MEMORY_LIMIT,
     });
-    return new CorpusDb(await instance.connect());
+    return new CorpusDb(instance, await instance.connect());
   }
 
   async run(sql: string, params?: Params): Promise<void> {
@@ -79,8 +82,10 @@ export class CorpusDb {
     }
   }
 
+  /** Closes the instance too, not left to the garbage collector: its memory and spill files go now. */
   close(): void {
     this.connection.closeSync();
+    this.instance.closeSync();
   }
 }
 
