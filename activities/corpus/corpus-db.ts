@@ -20,14 +20,17 @@ export interface ParquetSource {
 type Params = DuckDBValue[] | Record<string, DuckDBValue>;
 
 export class CorpusDb {
-  private constructor(private readonly connection: DuckDBConnection) {}
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
 
   static async open(workDir: string): Promise<CorpusDb> {
     const instance = await DuckDBInstance.create(':memory:', {
       temp_directory: path.join(workDir, '.duckdb-spill'),
       memory_limit: process.env.HALA_CORPUS_MEMORY_LIMIT ?? MEMORY_LIMIT,
     });
-    return new CorpusDb(await instance.connect());
+    return new CorpusDb(instance, await instance.connect());
   }
 
   async run(sql: string, params?: Params): Promise<void> {
@@ -79,8 +82,10 @@ export class CorpusDb {
     }
   }
 
+  /** Closes the instance too, not left to the garbage collector: its memory and spill files go now. */
   close(): void {
     this.connection.closeSync();
+    this.instance.closeSync();
   }
 }
 
@@ -156,6 +161,8 @@ export async function loadParquet(
   required: RequiredColumn[],
   limit?: number,
   only?: { optional: string[] },
+  /** 'view': nothing is copied, every read scans the files (for a table read once, as filter-opus's input). */
+  kind: 'table' | 'view' = 'table',
 ): Promise<Map<string, string>> {
   let columns = new Map<string, string>();
   const present = new Set<string>();
@@ -183,7 +190,7 @@ export async function loadParquet(
   // spill rows holding lists: 400K five-turn ShareGPT conversations (30 MB of parquet) ran out of
   // the 512 MB limit. So the table is left in scan order; readers of it order by ord themselves.
   await db.run(
-    `CREATE OR REPLACE TEMP TABLE ${table} AS
+    `CREATE OR REPLACE TEMP ${kind === 'view' ? 'VIEW' : 'TABLE'} ${table} AS
      WITH files AS (
        SELECT file_name, sum(num_rows) OVER (ORDER BY file_name) - num_rows AS first_ord FROM parquet_file_metadata(${list}))
      SELECT (f.first_ord + s.file_row_number)::BIGINT AS ord, ${kept}

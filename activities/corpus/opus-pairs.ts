@@ -17,7 +17,14 @@ function languageField(code: string, knob: string): string {
  * Loads OPUS-layout pairs (`translation` struct {<source>, <target>}) into temp table `pairs`:
  * ord, id (the 0-based position in the source, as text: OPUS rows carry no id), source, target.
  */
-export async function loadOpusPairs(db: CorpusDb, opus: ParquetSource, language: LanguagePair, limit?: number): Promise<void> {
+export async function loadOpusPairs(
+  db: CorpusDb,
+  opus: ParquetSource,
+  language: LanguagePair,
+  limit?: number,
+  /** 'view': `pairs` reads the files when queried, unordered (order by ord); for a caller that reads it once. */
+  kind: 'table' | 'view' = 'table',
+): Promise<void> {
   const source = languageField(language.source, 'source');
   const target = languageField(language.target, 'target');
   const columns = await loadParquet(
@@ -26,21 +33,24 @@ export async function loadOpusPairs(db: CorpusDb, opus: ParquetSource, language:
     'opus_raw',
     [{ name: 'translation', expected: `struct {${language.source}, ${language.target}}` }],
     limit,
+    undefined,
+    kind,
   );
   try {
     await db.run(
-      `CREATE OR REPLACE TEMP TABLE pairs AS
+      `CREATE OR REPLACE TEMP ${kind === 'view' ? 'VIEW' : 'TABLE'} pairs AS
        SELECT ord, CAST(ord AS VARCHAR) AS id,
               CAST(struct_extract(translation, '${source}') AS VARCHAR) AS source,
               CAST(struct_extract(translation, '${target}') AS VARCHAR) AS target
-       FROM opus_raw ORDER BY ord`,
+       FROM opus_raw ${kind === 'view' ? '' : 'ORDER BY ord'}`,
     );
+    if (kind === 'view') await db.run('DESCRIBE pairs'); // a view binds its fields when read: fail here, as the table would
   } catch {
     throw new BadCorpusInput(
       `${opus.label}: column \`translation\` is ${columns.get('translation')}, without the fields ` +
         `${language.source} and ${language.target}; set recipe language.source / language.target to codes it has`,
     );
   }
-  await db.run('DROP TABLE opus_raw');
+  if (kind === 'table') await db.run('DROP TABLE opus_raw');
 }
 
