@@ -38,9 +38,8 @@ def _dots(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     """(a.a, b.b, a.b) of two flat float32 vectors, block by block, summed in float64.
 
     Threads: numpy cannot change its OpenBLAS's thread count once loaded (threadpoolctl is not a
-    dependency), so a dot of 64K elements may be shared between OpenBLAS's threads, unlike the torch
-    version, which held one thread; OPENBLAS_NUM_THREADS=1 in the environment caps them. On two
-    busy cores it made no difference (10 us a dot either way)."""
+    dependency); the merge runner sets OPENBLAS_NUM_THREADS=1 before numpy loads (runners/merge.py
+    says why)."""
     aa = bb = ab = 0.0
     for start in range(0, a.size, _BLOCK):
         x, y = a[start:start + _BLOCK], b[start:start + _BLOCK]

@@ -21,10 +21,16 @@ skips their tensors, and writes the same bytes an undisturbed merge would.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+# The angle's dots are 64K elements: too short to share, and a dot shared by OpenBLAS's threads
+# waits for the other thread at its end. Beside a busy core (SFT on the same node) a 320 MB merge
+# took 2.1 s with two threads, 1.7 s with one. Read when numpy loads OpenBLAS, so before the import.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
