@@ -17,10 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
-from hala_runners.runners import merge
+from hala_runners.runners import merge  # first: it sets the runner's OpenBLAS threads before numpy loads
 from hala_runners.slerp import t_for_tensor
+
+import numpy as np
 
 T = 0.5
 COLINEAR = 0.9995
