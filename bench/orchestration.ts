@@ -11,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { dynamicConfigArgs, isServing, startDevServer, type RunningDevServer } from '../workers/dev-server';
+import { defaultStateDir, localDevServerOptions } from '../workers/local-stack';
 import { localDefaults } from '../workers/temporal-connection';
 import { createLocalEnv } from '../test/support/temporal-env';
 import type { noopChain } from './noop-chain-workflow';
@@ -76,9 +77,6 @@ function fromFiles(target: string): History[] {
   return files.filter((f) => run === undefined || f.endsWith(`-${run}.json`)).map((f) => readHistoryFile(path.join(target, f)));
 }
 
-/** `npm start`'s state: the dev server's SQLite file, kept after the stack stops. */
-const stackState = path.join(__dirname, '../.hala');
-
 /**
  * The newest completed campaign on the local dev server with every workflow of its tree (their ids
  * start with its id). When no server is up, one is started over `npm start`'s history for the reading.
@@ -86,10 +84,9 @@ const stackState = path.join(__dirname, '../.hala');
 async function fromDevServer(): Promise<CampaignHistories | undefined> {
   let started: RunningDevServer | undefined;
   if (!(await isServing(localDefaults.address))) {
-    const dbFile = path.join(stackState, 'temporal.db');
-    if (!existsSync(dbFile)) return undefined;
-    const [, port] = localDefaults.address.split(':');
-    started = await startDevServer({ port: Number(port), uiPort: 8233, dbFile, logFile: path.join(stackState, 'logs', 'temporal.log') });
+    const server = localDevServerOptions(defaultStateDir); // npm start's, whose history outlives its stack
+    if (!existsSync(server.dbFile!)) return undefined;
+    started = await startDevServer(server);
   }
   const connection = await Connection.connect({ address: localDefaults.address });
   try {

@@ -51,18 +51,28 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** Where `hala up` keeps its history, logs and default store when no other directory is given. */
+export const defaultStateDir = path.join(repoRoot, '.hala');
+
+/** The dev server `hala up` runs: its ports, and its SQLite history and log under `stateDir`. */
+export function localDevServerOptions(stateDir: string, options: Pick<LocalStackOptions, 'port' | 'uiPort' | 'ephemeral'> = {}): DevServerOptions {
+  return {
+    port: options.port ?? 7233,
+    uiPort: options.uiPort ?? 8233,
+    dbFile: options.ephemeral ? undefined : path.join(stateDir, 'temporal.db'),
+    logFile: path.join(stateDir, 'logs', 'temporal.log'),
+  };
+}
+
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const stateDir = options.stateDir ?? path.join(repoRoot, '.hala');
+  const stateDir = options.stateDir ?? defaultStateDir;
   const queues = options.queues ?? DefaultQueues;
   const logDir = path.join(stateDir, 'logs');
   const storeRoot = options.storeRoot ?? `file://${path.join(stateDir, 'store')}`;
   const cluster = options.temporal?.addressConfigured ? options.temporal : undefined;
   const namespace = options.temporal?.namespace ?? localDefaults.namespace;
   const serverOptions: DevServerOptions = {
-    port: options.port ?? 7233,
-    uiPort: options.uiPort ?? 8233,
-    dbFile: options.ephemeral ? undefined : path.join(stateDir, 'temporal.db'),
-    logFile: path.join(logDir, 'temporal.log'),
+    ...localDevServerOptions(stateDir, options),
     namespaces: namespace === localDefaults.namespace ? [] : [namespace],
   };
   let server: RunningDevServer | undefined = cluster ? undefined : await startDevServer(serverOptions);

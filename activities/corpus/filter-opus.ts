@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { FilterCounts, FilterOpusInput } from '../../contracts/cpu-activities';
 import { type CorpusDb, type ParquetSource, withCorpusDb } from './corpus-db';
 import { type LanguageCheckArgs, findWrongLanguage, prepareLanguageCheck } from './language-check';
-import { loadOpusPairs } from './opus-pairs';
+import { loadOpusPairs, opusPairIdSql } from './opus-pairs';
 import { nearDuplicateKeySql, scriptShareSql, trimmedSql } from './text-sql';
 
 export type OpusFilterKnobs = FilterOpusInput['filters'];
@@ -105,20 +105,20 @@ export async function filterOpusPairs(args: {
         { column: 'source', side: 'source', accept: accept.source! },
         { column: 'target', side: 'target', accept: accept.target! },
       ];
-      const wrong = await findWrongLanguage(db, 'SELECT ord AS key, source, target FROM judged WHERE rejected_by IS NULL', sides, identifier, thresholds);
-      await db.run(`UPDATE judged SET rejected_by = w.side || '_language' FROM wrong_language w WHERE CAST(judged.ord AS VARCHAR) = w.key`);
+      const wrong = await findWrongLanguage(db, `SELECT ${opusPairIdSql('ord')} AS key, source, target FROM judged WHERE rejected_by IS NULL`, sides, identifier, thresholds);
+      await db.run(`UPDATE judged SET rejected_by = w.side || '_language' FROM wrong_language w WHERE ${opusPairIdSql('judged.ord')} = w.key`);
       if ((wrong.source ?? 0) + (wrong.target ?? 0) > 0) {
         wrongLanguagePath = path.join(args.workDir, 'wrong_language.parquet');
         await db.writeParquet(
-          `SELECT CAST(j.ord AS VARCHAR) AS id, j.source, j.target, w.side, w.label AS detected, w.confidence
-           FROM judged j JOIN wrong_language w ON w.key = CAST(j.ord AS VARCHAR) ORDER BY j.ord`,
+          `SELECT ${opusPairIdSql('j.ord')} AS id, j.source, j.target, w.side, w.label AS detected, w.confidence
+           FROM judged j JOIN wrong_language w ON w.key = ${opusPairIdSql('j.ord')} ORDER BY j.ord`,
           wrongLanguagePath,
         );
       }
     }
 
     const pairsPath = path.join(args.workDir, 'pairs.parquet');
-    await db.writeParquet('SELECT CAST(ord AS VARCHAR) AS id, source, target FROM judged WHERE rejected_by IS NULL ORDER BY ord', pairsPath);
+    await db.writeParquet(`SELECT ${opusPairIdSql('ord')} AS id, source, target FROM judged WHERE rejected_by IS NULL ORDER BY ord`, pairsPath);
 
     const counts: FilterCounts = { read: 0, kept: 0, ...Object.fromEntries(REJECTIONS.map((r) => [r, 0])) } as FilterCounts;
     for (const row of await db.rows(`SELECT coalesce(rejected_by, 'kept') AS bucket, count(*) AS n FROM judged GROUP BY 1`)) {

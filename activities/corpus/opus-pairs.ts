@@ -13,6 +13,9 @@ function languageField(code: string, knob: string): string {
   return code;
 }
 
+/** A pair's id, from its `ord`: its 0-based position in the source, as text (OPUS rows carry no id). */
+export const opusPairIdSql = (ord: string) => `CAST(${ord} AS VARCHAR)`;
+
 /**
  * Loads OPUS-layout pairs (`translation` struct {<source>, <target>}) into temp table `pairs`:
  * ord, id (the 0-based position in the source, as text: OPUS rows carry no id), source, target.
@@ -39,7 +42,7 @@ export async function loadOpusPairs(
   try {
     await db.run(
       `CREATE OR REPLACE TEMP ${kind === 'view' ? 'VIEW' : 'TABLE'} pairs AS
-       SELECT ord, CAST(ord AS VARCHAR) AS id,
+       SELECT ord, ${opusPairIdSql('ord')} AS id,
               CAST(struct_extract(translation, '${source}') AS VARCHAR) AS source,
               CAST(struct_extract(translation, '${target}') AS VARCHAR) AS target
        FROM opus_raw ${kind === 'view' ? '' : 'ORDER BY ord'}`,

@@ -40,6 +40,9 @@ from ..runner_harness import reproducible_config, run, save_config, scratch_dir
 from ..safetensors_shards import FLOATS, INDEX, SINGLE, ShardWriter, Weights, output_layout
 from ..slerp import slerp, t_for_tensor
 
+# What a merge does with a tensor that is not float (no arc to interpolate along), said by each check of it.
+_NON_FLOAT_RULE = f"only float tensors ({', '.join(FLOATS)}) are interpolated, others must be equal in both"
+
 # Files of the tuned model that are not copied: weights are rewritten, the rest describe training.
 _NOT_COPIED = {INDEX, SINGLE, store.MANIFEST, "hala_run_config.json", "training_args.bin"}
 
@@ -71,8 +74,7 @@ def check_compatible(base: Weights, tuned: Weights) -> list[str]:
                             "slerp needs identical shapes (a resized vocabulary must be resized in both)")
         dtypes = base.entry(name)["dtype"], tuned.entry(name)["dtype"]
         if not (dtypes[0] in FLOATS and dtypes[1] in FLOATS) and dtypes[0] != dtypes[1]:
-            raise bad_input(f"tensor {name}: {dtypes[0]} in base but {dtypes[1]} in tuned; "
-                            f"only float tensors ({', '.join(FLOATS)}) are interpolated, others must be equal in both")
+            raise bad_input(f"tensor {name}: {dtypes[0]} in base but {dtypes[1]} in tuned; {_NON_FLOAT_RULE}")
     return names
 
 
@@ -86,8 +88,7 @@ def merge_tensor(base: Weights, tuned: Weights, name: str, t: float,
         return slerp(base.tensor(name), tuned.tensor(name), t, colinear_threshold, overwrite_v0=True)  # the base copy is ours
     data = tuned.raw(name)
     if base.raw(name) != data:
-        raise bad_input(f"tensor {name} ({tuned.entry(name)['dtype']}) differs between merge.base and merge.tuned; "
-                        f"only float tensors ({', '.join(FLOATS)}) are interpolated, others must be equal in both")
+        raise bad_input(f"tensor {name} ({tuned.entry(name)['dtype']}) differs between merge.base and merge.tuned; {_NON_FLOAT_RULE}")
     return data, False
 
 
