@@ -3,9 +3,9 @@
 Pure functions on numpy arrays: no I/O, no model classes. runners/merge.py only plumbs tensors
 through them. No torch: the merge pod's memory is sized for one tensor pair, and `import torch`
 alone takes ~640 MiB RSS, more than the merge itself. The results agree with the torch
-implementation this replaced to one step of the storage dtype: the weighted sum is now rounded once
-from float64 (torch rounded w0 * v0 to float32 before adding), and the angle's float32 block dots come from numpy's
-BLAS, not torch's MKL, which may round their last bit differently.
+implementation this replaced to one step of the storage dtype: the weighted sum is rounded once
+from float64 (torch rounded w0 * v0 to float32 before adding), and the angle's float32 block dots
+come from numpy's BLAS, not torch's MKL, which may round their last bit differently.
 
 Convention (the recipe's): t = 0 gives the base model's tensor (v0), t = 1 the fine-tuned one (v1).
 """
@@ -27,12 +27,13 @@ _LAYER = re.compile(r"(?:^|\.)(?:layers|h|blocks)\.(\d+)\.")
 _INPUT_SIDE = re.compile(r"embed_tokens|word_embeddings|tok_embeddings|(?:^|\.)wte\.")
 
 
-# Elements per block of the products and sums below. float32 reductions over a whole tensor lose
-# digits (a float32 norm of 33M weights is off by ~2e-3, which moves merged weights by ~1e-4);
-# float32 BLAS dots of 64K elements summed in a Python float (float64) are within ~1e-8 and
-# allocate nothing, where float64 copies of each block take three times as long. Blocks also keep
-# _combine's float64 temporaries small.
+# Elements per block of the dots and sums below. float32 reductions over a whole tensor lose digits
+# (a float32 norm of 33M weights is off by ~2e-3, which moves merged weights by ~1e-4); float32
+# BLAS dots of 64K elements summed in a Python float (float64) are within ~1e-8 and allocate
+# nothing, where dots of float64 copies take three times as long. Blocks also keep _combine's
+# float64 temporaries small.
 _BLOCK = 1 << 16
+
 
 def _dots(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     """(a.a, b.b, a.b) of two flat float32 vectors, block by block, summed in float64.
@@ -50,10 +51,10 @@ def _dots(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
 
 
 def _combine(a: np.ndarray, b: np.ndarray, w0: float, w1: float, out: np.ndarray) -> np.ndarray:
-    """out = w0 * a + w1 * b over flat float32 vectors: computed in float64 block by block and
+    """out = w0 * a + w1 * b over flat float32 vectors, computed in float64 block by block and
     rounded to float32 once: each merged weight is the float32 nearest the float64 result (a float32
-    product rounded before the addition can land on a halfway point and round the other way). `out` may be `a` itself: each block is read before it is
-    written."""
+    product rounded before the addition can land on a halfway point and round the other way).
+    `out` may be `a` itself: each block is read before it is written."""
     n = min(a.size, _BLOCK)
     acc, term = np.empty(n, np.float64), np.empty(n, np.float64)
     for start in range(0, a.size, _BLOCK):
@@ -88,8 +89,8 @@ def slerp(v0: np.ndarray, v1: np.ndarray, t: float,
 
     The whole tensor is treated as one flattened vector (as MergeKit does), not row by row.
     The inputs are float arrays of any width (bfloat16 arrives widened to float32: safetensors_shards);
-    the result is float32 of v0's shape, the arithmetic float32 (float64 for the angle) so that
-    bfloat16 weights do not lose the small differences a fine-tune makes. The caller rounds it to
+    the result is float32 of v0's shape, computed in float64 (the angle's dots and the weighted sum)
+    so that bfloat16 weights do not lose the small differences a fine-tune makes. The caller rounds it to
     the storage dtype. `overwrite_v0` lets the result take v0's memory when v0 is float32 (a caller
     streaming tensors that has no further use for v0): one tensor less at the peak.
     """
