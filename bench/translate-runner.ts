@@ -12,6 +12,7 @@ import path from 'node:path';
 import { type BenchRow, printBenchLine } from './lib/bench-line';
 import { describeMachine } from './lib/machine';
 import { type Measured, runMeasured } from './lib/peak-rss';
+import { pinnedCpuKernels } from '../workers/python-env';
 
 const root = path.join(__dirname, '..');
 const BATCH = 32;
@@ -31,6 +32,7 @@ async function main() {
     HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', TOKENIZERS_PARALLELISM: 'false',
     // a tiny model on few shared cores: OpenMP threads spin against each other (gpu-runners/tests/conftest.py)
     OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '1',
+    ...pinnedCpuKernels(), // the kernels the local stack runs (gpu-runners/cpu-kernels.env)
   };
   const script = path.join(__dirname, 'translate_runner.py');
   try {

@@ -3,7 +3,7 @@
 # Idempotent set-up of everything a fresh clone needs; a second run takes about a second.
 #   1. npm dependencies        (skipped while package-lock.json is unchanged)
 #   2. the Python runner venv  (scripts/python-env.sh, cached outside the clone by lock hash)
-#   3. the tiny world fixtures (scripts/fixtures.sh, cached outside the clone by generator hash)
+#   3. the tiny world          (scripts/fixtures.sh: the shipped fixtures/tiny-world checked against its digest)
 #   4. the validator venv      (scripts/tools-env.sh: checkov, hadolint, kubernetes-validate)
 #   5. Chromium                (scripts/chromium.sh: Debian's, for the browser tests)
 set -euo pipefail

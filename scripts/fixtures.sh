@@ -1,31 +1,56 @@
 #!/usr/bin/env bash
-# Usage: scripts/fixtures.sh   -> prints the path of the tiny-world hub mirror (HALA_HUB_MIRROR).
-# The mirror lives outside the clone, in $HALA_CACHE (default ~/.cache/hala-flow), keyed by the hash
-# of gpu-runners/requirements.lock and every file of gpu-runners/tiny_world/: a rerun
-# reuses it in milliseconds; a changed generator or lock builds a new one (a few minutes, 2 CPUs).
+# Usage: bash scripts/fixtures.sh            -> checks the shipped tiny world; prints its hub mirror's path
+#                                               (HALA_HUB_MIRROR) on stdout and its digest on stderr
+#        bash scripts/fixtures.sh --rebuild  -> regenerates it from gpu-runners/tiny_world (3-4 min, 2 CPUs)
+#                                               and records the new digest: commit fixtures/tiny-world
+# The tiny world is trained on CPU, and CPU kernels round differently from one processor to the
+# next, so a world built by each machine was a different world on each (issue 21). The repository
+# ships one build instead: fixtures/tiny-world/hub. Its digest is the sha256 of its listing
+# (`sha256sum` of every file, in name order), kept as fixtures/tiny-world/SHA256SUMS; the digest
+# itself is committed in fixtures/tiny-world/DIGEST. Set-up recomputes both and refuses a mirror that
+# differs, naming the two digests and the files that changed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-cache="${HALA_CACHE:-$HOME/.cache/hala-flow}"
-src="$root/gpu-runners/tiny_world"
-# Content hash of the lock and of each generator file in path order (bytecode caches excluded:
-# importing the package must not change the key).
-key="$( { cat "$root/gpu-runners/requirements.lock"
-          find "$src" -type f ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 | LC_ALL=C sort -z \
-            | xargs -0 cat; } | sha256sum | cut -c1-16)"
-dir="$cache/fixtures/$key"
-hub="$dir/hub"
+world="$root/fixtures/tiny-world"
+hub="$world/hub"
 
-if [ -f "$hub/MANIFEST.json" ]; then echo "$hub"; exit 0; fi
+listing() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum); }
+digest_of() { sha256sum | cut -c1-64; }
 
-mkdir -p "$dir"
-# Several test sessions may ask at once: one builds, the others wait for it and reuse its result.
-exec 9>"$dir/.lock"
-flock 9
-if [ -f "$hub/MANIFEST.json" ]; then echo "$hub"; exit 0; fi
+if [ "${1:-}" = "--rebuild" ]; then
+  venv="$(bash "$root/scripts/python-env.sh")"
+  before="$(cat "$world/DIGEST" 2>/dev/null || echo none)"
+  # The pinned kernels (a value already set wins), so that a rebuild on another x86-64 processor
+  # has a chance to give the same bytes; gpu-runners/cpu-kernels.env says why.
+  while IFS='=' read -r name value; do
+    case "$name" in ''|\#*) continue ;; esac
+    [ -n "${!name:-}" ] || export "$name=$value"
+  done < "$root/gpu-runners/cpu-kernels.env"
+  PYTHONPATH="$root/gpu-runners" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false OMP_NUM_THREADS=1 \
+    "$venv/bin/python" -m tiny_world.build --out "$hub" --force >&2
+  listing "$hub" > "$world/SHA256SUMS"
+  digest_of < "$world/SHA256SUMS" > "$world/DIGEST"
+  echo "hala: tiny world rebuilt, sha256 $(cat "$world/DIGEST") (was $before): commit fixtures/tiny-world" >&2
+  echo "$hub"
+  exit 0
+fi
 
-venv="$(bash "$root/scripts/python-env.sh")"
-echo "hala: building the tiny world $hub (first time only, a few minutes)" >&2
-# The build writes hub.partial and renames it to hub as its last step: the rename is the commit point.
-PYTHONPATH="$root/gpu-runners" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false \
-  "$venv/bin/python" -m tiny_world.build --out "$hub" --force >&2
+if [ ! -f "$hub/MANIFEST.json" ] || [ ! -f "$world/DIGEST" ]; then
+  echo "hala: the tiny world is missing from $world (it ships with the repository):" \
+       "restore it with 'git checkout -- fixtures/tiny-world'" >&2
+  exit 1
+fi
+committed="$(cat "$world/DIGEST")"
+found="$(listing "$hub" | digest_of)"
+if [ "$found" != "$committed" ]; then
+  {
+    echo "hala: refusing the tiny world at $hub: its digest is sha256 $found, the repository commits sha256 $committed (fixtures/tiny-world/DIGEST)."
+    echo "hala: files that differ from fixtures/tiny-world/SHA256SUMS:"
+    { diff <(listing "$hub") "$world/SHA256SUMS" || true; } | sed -n 's/^[<>] [0-9a-f]*  \.\//  /p' | sort -u
+    echo "hala: restore it with 'git checkout -- fixtures/tiny-world', or after changing gpu-runners/tiny_world" \
+         "rebuild it with 'bash scripts/fixtures.sh --rebuild' and commit fixtures/tiny-world."
+  } >&2
+  exit 1
+fi
+echo "hala: tiny world sha256 $found (equals fixtures/tiny-world/DIGEST)" >&2
 echo "$hub"

@@ -1,6 +1,7 @@
 // Where the Python side lives: the runner venv and the tiny-world hub mirror, both built on
 // demand by the scripts (cached outside the clone, so this is instant after the first time).
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const repoRoot = path.resolve(__dirname, '..');
@@ -23,4 +24,17 @@ let mirror: string | undefined;
 export function hubMirror(): string {
   mirror ??= process.env.HALA_HUB_MIRROR ?? script('fixtures.sh');
   return mirror;
+}
+
+/**
+ * The CPU kernel paths pinned for the local stack (gpu-runners/cpu-kernels.env says why), as
+ * variables to add to a Python process's environment; a value already in `env` wins.
+ */
+export function pinnedCpuKernels(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const pins: Record<string, string> = {};
+  for (const line of readFileSync(path.join(repoRoot, 'gpu-runners', 'cpu-kernels.env'), 'utf8').split('\n')) {
+    const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (match) pins[match[1]!] = env[match[1]!] || match[2]!;
+  }
+  return pins;
 }

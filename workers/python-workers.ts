@@ -2,7 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { QueueRole } from '../contracts/queues';
-import { hubMirror, repoRoot, venvBin } from './python-env';
+import { hubMirror, pinnedCpuKernels, repoRoot, venvBin } from './python-env';
 import { startWorkerProcess } from './worker-process';
 
 export type GpuRole = Exclude<QueueRole, 'cpu'>;
@@ -27,6 +27,8 @@ export function pythonWorkerEnv(extra: Record<string, string> = {}, base: NodeJS
     // Four workers share the local CPUs: one OpenMP thread each, or spinning threads make every
     // tiny op ~25x slower (bench: 16 ms vs 0.6 ms for a 1024x64 @ 64x256 matmul on 2 cores).
     OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '1',
+    // The same CPU kernels on every processor, so the tiny campaign's figures do not move by host.
+    ...pinnedCpuKernels(base),
     ...extra,
   };
 }

@@ -122,7 +122,7 @@ def hub_mirror(tiny_hub):
     """The tiny world's hub mirror (tiny_world_fixture.tiny_hub) exported as HALA_HUB_MIRROR, so
     runner and engine subprocesses resolve hf://hala-tiny/... from it."""
     if not (tiny_hub / "hala-tiny" / "command-a-translate").exists():
-        pytest.fail(f"hub mirror {tiny_hub} has no hala-tiny/command-a-translate: rebuild it with scripts/fixtures.sh")
+        pytest.fail(f"hub mirror {tiny_hub} has no hala-tiny/command-a-translate: restore it with git checkout -- fixtures/tiny-world")
     patch = pytest.MonkeyPatch()
     patch.setenv("HALA_HUB_MIRROR", str(tiny_hub))
     yield tiny_hub

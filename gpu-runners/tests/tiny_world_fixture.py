@@ -1,11 +1,11 @@
-"""pytest plugin (listed in conftest.py): `tiny_hub`, the tiny-world hub mirror, built once and cached.
+"""pytest plugin (listed in conftest.py): `tiny_hub`, the tiny-world hub mirror the repository ships.
 
     def test_translate(tiny_hub, monkeypatch):
         monkeypatch.setenv("HALA_HUB_MIRROR", str(tiny_hub))
         path = hub.resolve("hf://hala-tiny/command-a-translate")
 
-The first session on a machine builds it with scripts/fixtures.sh (a few minutes on 2 CPUs); every
-later session, in any clone with the same generator code, gets the cached path in milliseconds.
+scripts/fixtures.sh checks it against its committed digest (fixtures/tiny-world/DIGEST) and prints
+its path; a mirror that differs fails the session's set-up with both digests.
 """
 import subprocess
 from pathlib import Path

@@ -1,7 +1,7 @@
 """Build the tiny world: a hub mirror of tiny real models and synthetic data in the real formats.
 
     PYTHONPATH=gpu-runners $(bash scripts/python-env.sh)/bin/python -m tiny_world.build --out DIR
-    bash scripts/fixtures.sh          # the same, cached under $HALA_CACHE and keyed by this code
+    bash scripts/fixtures.sh --rebuild  # the same into fixtures/tiny-world/, the copy the repository ships
 
 Point HALA_HUB_MIRROR at DIR and the campaign's hf:// ids resolve into it (hala_runners.hub):
 
@@ -12,16 +12,22 @@ Point HALA_HUB_MIRROR at DIR and the campaign's hf:// ids resolve into it (hala_
     datasets/hala-tiny/OpenOrca-instructions/train.parquet, datasets/hala-tiny/hermes-3/train.parquet
     datasets/hala-tiny/oall/<benchmark>/test.parquet (alghafa, arabic_mmlu, exams, madinah_qa,
                                                        aratrust, arbmmlu_ht)
-    MANIFEST.json                              every entry with rows / parameters, and measured chrF++
+    MANIFEST.json                              every entry with rows / parameters, measured chrF++, and
+                                               the digest of the generator that built it
 
 The language is English-like text and an Arabic-script pseudo-language (language.py); the whole
 build is deterministic for a seed and takes about 3-4 minutes on 2 CPU cores (teacher training on
 one core, data and the bases on the other). It writes into DIR.partial
 and renames it to DIR at the end, so a half-built mirror is never mistaken for a finished one.
+
+Its training rounds differently on another processor unless the CPU kernels are pinned
+(gpu-runners/cpu-kernels.env), so the repository ships one build (fixtures/tiny-world/) and set-up
+checks its digest rather than building a machine's own.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -33,6 +39,16 @@ ORG = "hala-tiny"
 TEACHER = "command-a-translate"
 LFM2_NAMES = {"350m": "lfm2-350m", "700m": "lfm2-700m", "1.2b": "lfm2-1.2b"}
 TRANSLATOR_BASE = "lfm2-1.2b"
+
+
+def generator_digest() -> str:
+    """sha256 of this package's source (file names and bytes, in name order): what a shipped mirror
+    was built from. A test holds the shipped MANIFEST.json to it, so a changed generator cannot go
+    unbuilt."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def log(message: str) -> None:
@@ -142,9 +158,11 @@ def build(out: Path, seed: int = 0, teacher_steps: int | None = None, pretrain_s
         "datasets": rest["datasets"],
         "chrf": "sacrebleu CHRF(word_order=2), i.e. chrF++; held-out = unseen generated sentences",
         "prompt": PROMPT_TEMPLATE.format(target=TARGET_NAME, text="{text}"),
-        "build_seconds": round(time.time() - started, 1),
+        # No timings: a rebuild with the pinned kernels must reproduce the shipped bytes.
+        "generator": generator_digest(),
     }
     (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+    log(f"built in {time.time() - started:.0f}s")
     return manifest
 
 
@@ -167,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     if out.exists():
         shutil.rmtree(out)
     partial.rename(out)  # the commit point
-    log(f"mirror ready at {out} in {manifest['build_seconds']}s")
+    log(f"mirror ready at {out}")
 
 
 if __name__ == "__main__":
