@@ -8,7 +8,8 @@ hf://org/name@<revision>, hf://datasets/org/name@<revision>/path -> exactly that
     branch or tag); stages pin every hub source to the commit they resolved when they opened
 With HALA_HUB_MIRROR set (tests, air-gapped clusters) the same ids are read from that directory,
 laid out as <mirror>/<org>/<name> and <mirror>/datasets/<org>/<name>/<path>; otherwise the real
-Hugging Face hub is used through huggingface_hub.
+Hugging Face hub is used through huggingface_hub, which reads HF_TOKEN for gated and private repos (the
+TypeScript revision lookup reads the same variable; deploy/ fills it from Secret hala-hf).
 """
 from __future__ import annotations
 

@@ -61,3 +61,12 @@ def test_a_pinned_revision_is_what_the_hub_download_asks_for(monkeypatch):
     assert asked == [("CohereLabs/command-a", "c" * 40),
                      ("Helsinki-NLP/opus-100", "en-ar/test-00000-of-00001.parquet", "v1"),
                      ("LiquidAI/LFM2-350M", None)]
+
+
+def test_the_hub_token_is_HF_TOKEN_the_variable_deploy_fills_from_hala_hf(monkeypatch):
+    """deploy/ passes Secret hala-hf as HF_TOKEN, the variable the TypeScript revision lookup reads
+    (activities/hub-revision-lookup.ts); every hf:// download here goes through huggingface_hub, which reads it."""
+    from huggingface_hub import get_token
+
+    monkeypatch.setenv("HF_TOKEN", "hf_from_hala_hf")
+    assert get_token() == "hf_from_hala_hf"

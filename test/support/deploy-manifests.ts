@@ -2,7 +2,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- parsed YAML, checked field by field by the tests */
 export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec: any; data?: any };
 
-interface EnvVar { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }
+interface EnvVar { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }
 
 export function readDeployment(doc: Manifest) {
   const pod = doc.spec.template.spec;
@@ -23,6 +23,14 @@ export function readDeployment(doc: Manifest) {
     secretEnv: (name: string) => {
       const ref = env.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
       return ref && { name: ref.name, key: ref.key };
+    },
+    /** The whole secretKeyRef of `name` (with `optional`), if any. */
+    secretRef: (name: string) => env.find((e) => e.name === name)?.valueFrom?.secretKeyRef,
+    /** The volume mounted at $HOME, where every cache and the runners' work lives. */
+    scratch: () => {
+      const home = env.find((e) => e.name === 'HOME')?.value;
+      const mount = (container.volumeMounts ?? []).find((m: any) => m.mountPath === home);
+      return pod.volumes.find((v: any) => v.name === mount?.name)?.emptyDir as { sizeLimit: string };
     },
     /** The Secret mounted at `dir`, if any. */
     secretVolumeAt: (dir: string) => {

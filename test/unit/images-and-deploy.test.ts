@@ -35,6 +35,12 @@ const run = (cmd: string, args: string[], cwd = root) => {
 const imageDirs = readdirSync(path.join(root, 'images')).filter((d) => existsSync(path.join(root, 'images', d, 'Dockerfile')));
 const roleDirs = imageDirs.filter((d) => existsSync(path.join(root, 'images', d, 'requirements.lock')));
 const dockerfile = (dir: string) => readFileSync(path.join(root, 'images', dir, 'Dockerfile'), 'utf8');
+/** A Kubernetes quantity in bytes: 300Gi, 1Ti, 500G. */
+const bytes = (q: string) => {
+  const m = /^(\d+(?:\.\d+)?)([KMGTP]i?)?$/.exec(q)!;
+  const unit = m[2] ?? '';
+  return Number(m[1]) * (unit.endsWith('i') ? 1024 ** ('KMGTP'.indexOf(unit[0]!) + 1) : unit ? 1000 ** ('KMGTP'.indexOf(unit) + 1) : 1);
+};
 const pins = (lockPath: string) =>
   new Map([...readFileSync(path.join(root, lockPath), 'utf8').matchAll(/^([A-Za-z0-9._-]+)==(\S+)$/gm)].map((m) => [m[1]!.toLowerCase(), m[2]!]));
 
@@ -198,7 +204,6 @@ describe('deploy/', () => {
     '%s: a GPU pool at zero that only its backlog wakes, and that a running stage holds',
     (_name, d) => {
       expect(d.gpus).toBeGreaterThanOrEqual(1);
-      expect(d.spec.replicas).toBe(0);
       expect(d.pod.tolerations.some((t: { key: string }) => t.key === 'nvidia.com/gpu')).toBe(true);
       expect(d.pod.nodeSelector['hala.dev/pool']).toBe(d.name);
       const so = scaledObjects.find((s) => s.spec.scaleTargetRef.name === d.name)!;
@@ -228,6 +233,33 @@ describe('deploy/', () => {
     const cpu = deployments.find((d) => d.role === 'cpu')!;
     expect(cpu.gpus).toBe(0);
     expect(scaledObjects.find((s) => s.spec.scaleTargetRef.name === cpu.name)!.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+  });
+
+  it('no Deployment that a ScaledObject scales sets replicas (an apply would reset the pool KEDA sized)', () => {
+    const scaled = new Set(scaledObjects.map((s) => s.spec.scaleTargetRef.name));
+    expect(deployments.filter((d) => scaled.has(d.name) && 'replicas' in d.spec).map((d) => d.name)).toEqual([]);
+  });
+
+  it.each(deployments.map((d) => [d.name, d] as const))('%s: a Hugging Face token for gated repos, from the optional Secret hala-hf', (_name, d) => {
+    // Every worker reaches the hub: the Python workers download hf:// sources, the CPU worker pins their revisions.
+    expect(d.secretRef('HF_TOKEN')).toEqual({ name: 'hala-hf', key: 'token', optional: true });
+  });
+
+  it('the teacher\'s pool has scratch for the FP8-vs-BF16 check: both teachers on one pod, as its comment sums them', () => {
+    const paper = loadRecipe(path.join(root, 'recipes/hala-paper.yaml'));
+    if (!paper.ok) throw new Error(paper.problems.join('\n'));
+    const queue = classOf(paper.recipe.resources, 'teacher')!.queue;
+    const d = deployments.find((x) => x.arg('--task-queue') === queue)!;
+    const file = files.find((f) => readFileSync(path.join(root, f), 'utf8').includes(`name: ${d.name}\n`))!;
+    const sum = /scratch: (.+?) = (\d+) GB/s.exec(readFileSync(path.join(root, file), 'utf8').replace(/\n\s*#\s*/g, ' '));
+    expect(sum, `${file}: a comment "scratch: A GB ... + B GB ... = N GB"`).not.toBeNull();
+    const total = Number(sum![2]);
+    expect([...sum![1].matchAll(/(\d+) GB/g)].reduce((a, m) => a + Number(m[1]), 0)).toBe(total);
+    // At least the BF16 teacher (2 bytes a parameter) and the FP8 one (1 byte) that the check loads.
+    const teacherB = paper.recipe.estimates!.params_b![paper.recipe.inputs.teacher]!;
+    expect(total).toBeGreaterThanOrEqual(teacherB * 3);
+    expect(bytes(d.scratch().sizeLimit)).toBeGreaterThanOrEqual(total * 1e9);
+    expect(bytes(d.pod.containers[0].resources.requests['ephemeral-storage'])).toBeGreaterThanOrEqual(total * 1e9);
   });
 
   it.each(deployments.map((d) => [d.name, d] as const))('%s: keys and credentials come from Secrets, never from the manifests', (_name, d) => {
