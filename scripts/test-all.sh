@@ -8,7 +8,7 @@ cd "$root"
 V="$(bash scripts/python-env.sh)"
 export HALA_PYTHON="$V/bin/python"
 export HALA_HUB_MIRROR="$(bash scripts/fixtures.sh)"
-# The offline validators of images/ and deploy/ (test/unit/images-and-deploy.test.ts).
+# The offline validators of images/ and deploy/ (test/unit/images.test.ts and test/unit/deploy.test.ts).
 export HALA_TOOLS_PYTHON="$(bash scripts/tools-env.sh)/bin/python"
 # The evaluate stage's lighteval harness, in its own venv (gpu-runners/lighteval.in says why).
 export HALA_LIGHTEVAL_PYTHON="$(bash scripts/lighteval-env.sh)/bin/python"

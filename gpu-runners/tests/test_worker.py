@@ -180,7 +180,7 @@ def test_the_infer_worker_runs_translate_shard_for_a_workflow(dev_server, hub_mi
 
 
 def test_the_worker_serves_the_busy_slot_gauge_that_deploy_scales_on(dev_server):
-    """deploy/gpu-*.yaml keeps a pool from scaling down under a running stage with
+    """deploy/base/gpu-*.yaml keeps a pool from scaling down under a running stage with
     sum(temporal_worker_task_slots_used{task_queue=..., worker_type="ActivityWorker"}): the series must exist."""
     import urllib.request
 

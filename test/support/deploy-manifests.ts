@@ -1,4 +1,5 @@
-// Reads the fields of a deploy/ Deployment that the tests check: its role, queue flags, env, GPUs.
+// Reads the fields of a deploy/ Deployment (as an overlay renders it) that the tests check: its role,
+// queue flags, env, GPUs.
 /* eslint-disable @typescript-eslint/no-explicit-any -- parsed YAML, checked field by field by the tests */
 export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec: any; data?: any };
 
@@ -17,6 +18,8 @@ export function readDeployment(doc: Manifest) {
     pod,
     image: container.image as string,
     gpus: Number(container.resources?.limits?.['nvidia.com/gpu'] ?? 0),
+    /** The ConfigMaps it takes whole (envFrom). */
+    configMaps: ((container.envFrom ?? []) as { configMapRef?: { name: string } }[]).flatMap((e) => (e.configMapRef ? [e.configMapRef.name] : [])),
     /** The value after `flag` in the container's args. */
     arg: (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined),
     env: (name: string) => env.find((e) => e.name === name)?.value,

@@ -1,10 +1,12 @@
 """Validate Kubernetes manifests offline; prints one JSON line per YAML document.
 
-    "$HALA_TOOLS_PYTHON" test/support/validate-manifests.py --kubernetes 1.33.0 deploy/*.yaml
+    kubectl kustomize deploy/overlays/cloud > cloud.yaml
+    "$HALA_TOOLS_PYTHON" test/support/validate-manifests.py --kubernetes 1.33.0 cloud.yaml deploy/*/kustomization.yaml
 
 Built-in kinds go against the schemas bundled in kubernetes-validate, strict (an unknown field is an
 error); KEDA's keda.sh/v1alpha1 kinds against keda-v1alpha1.schema.json beside this file (written
-from KEDA's documented fields); a kustomization must list exactly the other files of its folder.
+from KEDA's documented fields); a kustomization (or component) must list exactly the other files of
+its folder, and every folder it names must hold a kustomization.
 Anything else is an error: no document passes unvalidated. Nothing here touches the network.
 Each line: {"file", "index", "kind", "name", "errors": [...]}; exit status 1 if any has errors.
 """
@@ -20,7 +22,7 @@ import kubernetes_validate
 import yaml
 
 KEDA_SCHEMA = Path(__file__).with_name("keda-v1alpha1.schema.json")
-KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
+KUSTOMIZE_KINDS = {("kustomize.config.k8s.io/v1beta1", "Kustomization"), ("kustomize.config.k8s.io/v1alpha1", "Component")}
 
 
 def keda_errors(doc: dict) -> list[str]:
@@ -34,10 +36,15 @@ def keda_errors(doc: dict) -> list[str]:
 
 
 def kustomization_errors(doc: dict, path: Path) -> list[str]:
-    listed = set(doc.get("resources") or [])
+    """Its files (resources, patch files) are exactly the other YAML files of its folder; every folder
+    it names (a base, a component) holds a kustomization."""
+    entries = list(doc.get("resources") or []) + list(doc.get("components") or [])
+    folders = [e for e in entries if "/" in e or (path.parent / e).is_dir()]
+    listed = {e for e in entries if e not in folders} | {p["path"] for p in doc.get("patches") or [] if "path" in p}
     present = {p.name for p in path.parent.glob("*.yaml") if p.name != path.name}
-    errors = [f"resources lists {name}, which is not in {path.parent}" for name in sorted(listed - present)]
-    errors += [f"{name} is in {path.parent} but not in resources" for name in sorted(present - listed)]
+    errors = [f"lists {name}, which is not in {path.parent}" for name in sorted(listed - present)]
+    errors += [f"{name} is in {path.parent} but not listed" for name in sorted(present - listed)]
+    errors += [f"names {f}, which holds no kustomization.yaml" for f in folders if not (path.parent / f / "kustomization.yaml").is_file()]
     return errors
 
 
@@ -57,7 +64,7 @@ def errors_of(doc: object, path: Path, version: str) -> list[str]:
     api = str(doc["apiVersion"])
     if api.startswith("keda.sh/"):
         return keda_errors(doc)
-    if api == KUSTOMIZE_API and doc["kind"] == "Kustomization":
+    if (api, doc["kind"]) in KUSTOMIZE_KINDS:
         return kustomization_errors(doc, path)
     return kubernetes_errors(doc, version)
 
