@@ -87,11 +87,11 @@ class ChildProcess:
         self._stderr_task = asyncio.create_task(self._forward_stderr())
 
     @classmethod
-    async def start(cls, argv: list[str], label: str, stdin: bool = False) -> "ChildProcess":
+    async def start(cls, argv: list[str], label: str, stdin: bool = False, env: dict[str, str] | None = None) -> "ChildProcess":
         proc = await asyncio.create_subprocess_exec(
             *argv, stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            env=runner_env(), start_new_session=True, limit=LINE_LIMIT)
+            env={**runner_env(), **(env or {})}, start_new_session=True, limit=LINE_LIMIT)  # `env` on top
         return cls(proc, label)
 
     @property

@@ -21,6 +21,7 @@ from collections import OrderedDict
 
 from ..activity_process import ChildProcess, Heartbeater, Supervision, read_until_terminal, result_of, resume_details, supervise
 from ..stage_progress import ProgressSignals
+from . import ENGINE_ENV
 
 MAX_ENGINES = int(os.environ.get("HALA_MAX_ENGINES", "1"))
 
@@ -42,7 +43,7 @@ class _Engine:
             model, engine, tp = self.key
             argv = [sys.executable, "-m", "hala_runners.runners.translate", "--serve",
                     "--model", model, "--engine", engine, "--tensor-parallel-size", str(tp)]
-            self.child = await ChildProcess.start(argv, label=self.label, stdin=True)
+            self.child = await ChildProcess.start(argv, label=self.label, stdin=True, env=ENGINE_ENV)
         return self.child
 
     async def stop(self) -> None:
