@@ -88,6 +88,25 @@ def test_the_engine_process_leaves_cuda_alone_until_vllm_and_vllm_spawns_its_wor
         assert calls[moment]["multiproc_method"] == "spawn", f"at {moment}: {calls[moment]}"
 
 
+def test_a_dead_engine_fails_its_shard_with_the_cause_and_the_next_shard_gets_a_fresh_one(fake_vllm, activity_env, hub_mirror, work_dir):
+    dying = _payload(work_dir, ["one", "two", "three", f"four {DIES}", "five"], "dying")
+    healthy = _payload(work_dir, ["six", "seven", "eight"], "healthy")
+
+    failed, served = _serve(activity_env, [dying, healthy])
+
+    assert isinstance(failed, ApplicationError), failed
+    assert failed.type == "RunnerFailed" and not failed.non_retryable
+    # vLLM's own exception and, from the engine's stderr, the cause its EngineCore logged before it died.
+    assert failed.message.startswith("EngineDeadError: EngineCore encountered an issue"), failed.message
+    assert ROOT_CAUSE in failed.message, failed.message
+    assert not isinstance(served, ApplicationError), served
+    assert served["rows"] == 3 and _translations(served) == [TEMPLATE.format(text=t).upper() for t in ("six", "seven", "eight")]
+    engines = [c["pid"] for c in _calls(fake_vllm) if c["call"] == "LLM"]
+    assert len(engines) == 2 and engines[0] != engines[1], "the next shard must run on a freshly started engine"
+    with pytest.raises(ProcessLookupError):
+        os.killpg(engines[0], 0)  # the dead engine's process group is gone
+
+
 def test_the_infer_image_sets_the_environment_the_engine_service_gives_its_engines():
     """One list, two places: a worker in the image, or started locally, runs engines alike."""
     from hala_runners.engines import ENGINE_ENV

@@ -4,7 +4,9 @@
         one shard, engine loaded for it (debugging, one-off runs)
     python -m hala_runners.runners.translate --serve --model hf://org/name --engine auto
         long-lived engine process of the infer worker: loads the model once, then reads one Config
-        JSON object per stdin line and answers each with progress events and one result/error event
+        JSON object per stdin line and answers each with progress events and one result/error event;
+        after a failure the shard does not explain (SHARD_FAILURES), the engine may be dead (vLLM's
+        EngineDeadError) or its CUDA context poisoned, so the error event says `exiting` and it exits
 
 Input shard parquet: `id`, `text`. Output: `<output_prefix>/translations.parquet` with `id`, `text`,
 `translation`, and `<output_prefix>/config.json`.
@@ -26,10 +28,12 @@ from pathlib import Path
 
 from .. import hub, progress, store
 from . import oom
-from ..errors import bad_input
+from ..errors import bad_input, classify
 from ..runner_harness import config_from_dict, exit_with_parent, report_failure, run, save_config, scratch_dir
 
 TOKENS_KEY = b"hala_generated_tokens"  # parquet metadata of a chunk: tokens generated for it
+# Failures of a shard, not of the engine: a --serve engine keeps its model loaded after them.
+SHARD_FAILURES = ("BadInput", "ArtifactCorrupt", "StorageUnavailable")
 
 
 @dataclass(kw_only=True)
@@ -181,9 +185,14 @@ def serve(argv: list[str]) -> int:
                                 f"route it to its own engine process")
             progress.emit_result(translate_shard(cfg, engine))
         except Exception as e:  # noqa: BLE001 - one bad shard must not take the loaded model down
-            err = report_failure(e)
-            if engine is None or err.type == "OutOfMemory":
-                return 1  # a half-loaded model or a poisoned CUDA context: let the worker restart us
+            err = classify(e)
+            # The model stays loaded only when the shard explains the failure. After anything else (a
+            # failed load, out of memory, vLLM's EngineDeadError, an unknown exception) the engine may
+            # be dead or its CUDA context poisoned: exit, and the worker starts a fresh one.
+            exiting = engine is None or err.type not in SHARD_FAILURES
+            report_failure(e, err, exiting=exiting)
+            if exiting:
+                return 1
     return 0
 
 
