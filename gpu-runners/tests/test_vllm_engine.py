@@ -105,6 +105,23 @@ def test_a_dead_engine_fails_its_shard_with_the_cause_and_the_next_shard_gets_a_
     assert len(engines) == 2 and engines[0] != engines[1], "the next shard must run on a freshly started engine"
     with pytest.raises(ProcessLookupError):
         os.killpg(engines[0], 0)  # the dead engine's process group is gone
+    # Chunks that finished before the engine died stay for the retry ("five" finished before "four ...").
+    chunks = sorted(p.name for p in (work_dir / "store" / "out" / "dying" / "partial").iterdir())
+    assert chunks == ["chunk-00000.parquet", "chunk-00002.parquet"]
+
+
+def test_vllm_gets_the_whole_shard_in_one_call_and_the_chunks_are_still_checkpointed(fake_vllm, activity_env, hub_mirror, work_dir):
+    texts = [f"sentence {'long ' * (9 - i)}{i}" for i in range(10)]  # the fake finishes the last rows first
+
+    [result] = _serve(activity_env, [_payload(work_dir, texts, "whole", batch_size=4)])
+
+    assert not isinstance(result, ApplicationError), result
+    submitted = [c for c in _calls(fake_vllm) if c["call"] in ("chat", "enqueue_chat")]
+    assert [c["prompts"] for c in submitted] == [10], "one call for the whole shard; vLLM's scheduler batches it"
+    assert _translations(result) == [TEMPLATE.format(text=t).upper() for t in texts]
+    assert result["generated_tokens"] == sum(len(TEMPLATE.format(text=t).split()) for t in texts)
+    chunks = sorted(p.name for p in (work_dir / "store" / "out" / "whole" / "partial").iterdir())
+    assert chunks == ["chunk-00000.parquet", "chunk-00001.parquet", "chunk-00002.parquet"]
 
 
 def test_the_infer_image_sets_the_environment_the_engine_service_gives_its_engines():
