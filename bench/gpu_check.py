@@ -50,10 +50,12 @@ def missing(part: str) -> list[str]:
 def run_runner(runner: str, config: dict, work: Path, kill_when=None) -> tuple[int, list[dict], float]:
     """Run `python -m hala_runners.runners.<runner> --config`, collect its events; `kill_when(event)` -> SIGKILL it."""
     from hala_runners import progress
+    from hala_runners.engines import ENGINE_ENV
 
     cfg = work / f"{runner}-{time.monotonic_ns()}.json"
     cfg.write_text(json.dumps(config))
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "gpu-runners"), "HALA_WORK_DIR": str(work / "scratch")}
+    # ENGINE_ENV: vLLM starts and logs here as in the infer worker's engine processes.
+    env = {**os.environ, **ENGINE_ENV, "PYTHONPATH": str(ROOT / "gpu-runners"), "HALA_WORK_DIR": str(work / "scratch")}
     t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", f"hala_runners.runners.{runner}", "--config", str(cfg)],
                             stdout=subprocess.PIPE, stderr=open(work / f"{runner}.log", "a"), text=True, env=env,

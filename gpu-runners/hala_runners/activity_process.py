@@ -41,7 +41,7 @@ from .errors import is_non_retryable, silent_exit_type
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # gpu-runners/, put on the child's PYTHONPATH
 KILL_GRACE_S = float(os.environ.get("HALA_KILL_GRACE_S", "10"))  # SIGTERM -> SIGKILL
 QUIET_HEARTBEAT_S = float(os.environ.get("HALA_QUIET_HEARTBEAT_S", "10"))
-STDERR_TAIL_LINES = 40
+STDERR_TAIL_LINES = 100  # enough to reach past a runner's own traceback to what its children logged before it
 TAIL_CHARS, LINE_CHARS = 700, 160  # of the stderr tail quoted in a failure message
 MESSAGE_CHARS = 1000  # of a runner's error message passed on in a failure
 LINE_LIMIT = 16 << 20  # a result or error event is one line; asyncio's 64 KiB default is too small
@@ -87,11 +87,11 @@ class ChildProcess:
         self._stderr_task = asyncio.create_task(self._forward_stderr())
 
     @classmethod
-    async def start(cls, argv: list[str], label: str, stdin: bool = False) -> "ChildProcess":
+    async def start(cls, argv: list[str], label: str, stdin: bool = False, env: dict[str, str] | None = None) -> "ChildProcess":
         proc = await asyncio.create_subprocess_exec(
             *argv, stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            env=runner_env(), start_new_session=True, limit=LINE_LIMIT)
+            env={**runner_env(), **(env or {})}, start_new_session=True, limit=LINE_LIMIT)  # `env` on top
         return cls(proc, label)
 
     @property

@@ -4,6 +4,7 @@ A runner prints one JSON object per line on stdout:
   {"event": "progress", "phase": ..., "done": n, "total": n, "checkpoint_uri": ..., "metrics": {...}}
   {"event": "result", "result": {...}}        (exactly once, last, on success)
   {"event": "error", "type": ..., "message": ...}
+      (+ "exiting": true from a long-lived --serve engine that ends after it: start a fresh one)
 Anything else on stdout is a log line. Libraries' chatter goes to stderr.
 """
 from __future__ import annotations
@@ -27,8 +28,8 @@ def emit_result(result: dict[str, Any]) -> None:
     _write({"event": "result", "result": result})
 
 
-def emit_error(type: str, message: str) -> None:
-    _write({"event": "error", "type": type, "message": message})
+def emit_error(type: str, message: str, exiting: bool = False) -> None:
+    _write({"event": "error", "type": type, "message": message, **({"exiting": True} if exiting else {})})
 
 
 def parse_line(line: str) -> dict[str, Any] | None:

@@ -140,14 +140,16 @@ def exit_with_parent() -> None:
     threading.Thread(target=watch, name="hala-parent-watch", daemon=True).start()
 
 
-def report_failure(exc: BaseException) -> HalaError:
-    """Emit `exc` as the one typed error event of the current request; return it as a HalaError.
+def report_failure(exc: BaseException, err: HalaError | None = None, exiting: bool = False) -> HalaError:
+    """Emit `exc` as the one typed error event of the current request; return it as a HalaError
+    (`err` when the caller classified it already).
 
     The traceback goes to stderr (the worker log); the activity gets the short typed message.
+    `exiting`: a long-lived --serve process says it ends after this event (translate.serve).
     """
     traceback.print_exception(exc, file=sys.stderr)
-    err = classify(exc)
-    progress.emit_error(err.type, err.message)
+    err = err or classify(exc)
+    progress.emit_error(err.type, err.message, exiting=exiting)
     return err
 
 

@@ -11,6 +11,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from hala_runners import contract, store
+from hala_runners.engines import TranslationEngine
 from hala_runners.engines.service import EngineService
 from hala_runners.runners.translate import Config, translate_shard
 
@@ -46,7 +47,7 @@ def _payload(root, shard: dict, batch_size: int = 4, engine: str = "transformers
             "prompt_template": _template()}
 
 
-class StubEngine:
+class StubEngine(TranslationEngine):
     """Upper-cases texts and records what it was asked, so a test sees which rows were redone."""
     name = "transformers"
 

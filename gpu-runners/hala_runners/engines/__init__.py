@@ -14,17 +14,45 @@ from pathlib import Path
 from ..errors import HalaError, bad_input
 from .base import TranslationEngine, chat, check_template, render_prompt
 
-__all__ = ["TranslationEngine", "chat", "check_template", "render_prompt", "select_engine", "load_engine"]
+__all__ = ["ENGINE_ENV", "TranslationEngine", "chat", "check_template", "render_prompt", "select_engine", "load_engine",
+           "visible_gpus"]
+
+# The environment of every engine process (service.py sets it over the worker's own; so do
+# images/infer/Dockerfile for anything started in the image, and bench/gpu_check.py; a test holds
+# the image and this together).
+ENGINE_ENV = {
+    # vLLM starts its EngineCore and workers with fork by default; a forked child cannot use CUDA
+    # if anything initialised it in the engine process first. Spawned ones start clean.
+    "VLLM_WORKER_MULTIPROC_METHOD": "spawn",
+    # torch.cuda.is_available() counts GPUs through NVML instead of initialising CUDA (in
+    # transformers, in vLLM's start-up, anywhere in the engine process before vLLM's workers exist).
+    "PYTORCH_NVML_BASED_CUDA_CHECK": "1",
+    # vLLM logs to stdout by default: that is the runner protocol, and only stderr's last lines
+    # reach a failure message. This is where an EngineCore that dies writes the cause.
+    "VLLM_LOGGING_STREAM": "ext://sys.stderr",
+}
+
+
+def visible_gpus() -> int:
+    """The GPUs this process may use, counted through NVML without initialising CUDA here.
+
+    Not torch.cuda.is_available(): it initialises CUDA's driver in this process (cudaGetDeviceCount)
+    while torch.cuda.is_initialized() stays False, so vLLM keeps forking its EngineCore and workers
+    (vllm/utils/system_utils.py, _maybe_force_spawn) and they fail with "Cannot re-initialize CUDA in
+    forked subprocess". torch.cuda.device_count() asks NVML first and CUDA only where NVML fails;
+    the engine process spawns vLLM's workers anyway (ENGINE_ENV), so even that is safe.
+    """
+    import torch
+
+    return torch.cuda.device_count()
 
 
 def select_engine(name: str) -> str:
-    """'auto' means vLLM when it is importable and a CUDA device is visible, else transformers."""
+    """'auto' means vLLM when it is importable and a GPU is visible, else transformers."""
     if name == "auto":
         if importlib.util.find_spec("vllm") is None:
             return "transformers"
-        import torch
-
-        return "vllm" if torch.cuda.is_available() else "transformers"
+        return "vllm" if visible_gpus() else "transformers"
     if name not in ("vllm", "transformers"):
         raise bad_input(f"translate_shard.engine must be auto, vllm or transformers (got {name!r})")
     return name
@@ -32,9 +60,7 @@ def select_engine(name: str) -> str:
 
 def load_engine(name: str, model_dir: Path, tensor_parallel_size: int = 1) -> TranslationEngine:
     """The engine, spanning `tensor_parallel_size` GPUs; refused where this worker cannot give them."""
-    import torch
-
-    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    gpus = visible_gpus()
     if gpus and tensor_parallel_size > gpus:
         raise HalaError("BadRecipe", f"tensor_parallel_size is {tensor_parallel_size} but this worker sees {gpus} GPU(s): "
                                      f"route the model to a pool with at least {tensor_parallel_size} (recipe resources)")

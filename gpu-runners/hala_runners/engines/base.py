@@ -7,6 +7,7 @@ greedy, so the same shard always yields the same translations (a retry may mix a
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 
 from ..errors import bad_input
 
@@ -37,3 +38,13 @@ class TranslationEngine(ABC):
     def translate(self, texts: list[str], batch_size: int, max_new_tokens: int,
                   prompt_template: str) -> tuple[list[str], int]:
         """(translations in input order, tokens generated in total, stop tokens excluded)."""
+
+    def translate_chunks(self, chunks: list[list[str]], batch_size: int, max_new_tokens: int,
+                         prompt_template: str) -> Iterator[tuple[int, list[str], int]]:
+        """(position in `chunks`, its translations, its tokens) for each chunk as it finishes, in any order.
+
+        The runner checkpoints each chunk as it comes. By default one chunk after another through
+        translate(); an engine that schedules rows itself (vLLM) takes them all at once.
+        """
+        for k, texts in enumerate(chunks):
+            yield (k, *self.translate(texts, batch_size, max_new_tokens, prompt_template))

@@ -5,7 +5,10 @@
 Loading the 111B teacher takes minutes; a shard takes seconds to minutes. So the first shard for a
 model starts `python -m hala_runners.runners.translate --serve --model M --engine E` in its own
 process group and later shards reuse it: one JSON request line on stdin, progress events and one
-result/error event back on stdout (the runner protocol). A dead process is restarted on next use.
+result/error event back on stdout (the runner protocol). A dead process is restarted on next use;
+one that fails in a way the shard does not explain (vLLM's EngineDeadError, out of memory) says so
+in its error event (`exiting`) and exits, its group is swept at once, and the failure quotes the
+exception lines from its stderr, where vLLM logs the cause (ENGINE_ENV).
 Cancellation or worker shutdown during a shard kills the engine's process group (nothing else can
 interrupt a running generate), so the next shard pays one reload.
 At most HALA_MAX_ENGINES (default 1: one GPU holds one model) stay loaded; the least recently used
@@ -16,13 +19,20 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 from collections import OrderedDict
 
-from ..activity_process import ChildProcess, Heartbeater, Supervision, read_until_terminal, result_of, resume_details, supervise
+from ..activity_process import (LINE_CHARS, ChildProcess, Heartbeater, Supervision, read_until_terminal, result_of,
+                                resume_details, supervise)
 from ..stage_progress import ProgressSignals
+from . import ENGINE_ENV
 
 MAX_ENGINES = int(os.environ.get("HALA_MAX_ENGINES", "1"))
+
+# The last line of a traceback, as Python and vLLM's logger print it (torch.OutOfMemoryError: ...,
+# torch.distributed.DistBackendError: NCCL error ...), or a crash's own words.
+_EXCEPTION = re.compile(r"\b[\w.]*(Error|Exception): |Fatal Python error")
 
 
 class _Engine:
@@ -42,7 +52,7 @@ class _Engine:
             model, engine, tp = self.key
             argv = [sys.executable, "-m", "hala_runners.runners.translate", "--serve",
                     "--model", model, "--engine", engine, "--tensor-parallel-size", str(tp)]
-            self.child = await ChildProcess.start(argv, label=self.label, stdin=True)
+            self.child = await ChildProcess.start(argv, label=self.label, stdin=True, env=ENGINE_ENV)
         return self.child
 
     async def stop(self) -> None:
@@ -52,6 +62,20 @@ class _Engine:
                 await self.child.wait(timeout=5)
             await self.child.kill()
             self.child = None
+
+
+def _with_last_error_lines(message: str, child: ChildProcess, count: int = 3) -> str:
+    """`message`, then the last lines on the engine's stderr that name an exception.
+
+    vLLM's EngineDeadError says only that the cause is "above": its EngineCore logged it on stderr
+    before dying, and the engine process's own traceback (which repeats `message`) came after it.
+    """
+    own = (message.partition(": ")[2].splitlines() or [""])[0]
+    lines = [line.rsplit("\r", 1)[-1][-LINE_CHARS:] for line in child.tail]
+    named = [line for line in lines if _EXCEPTION.search(line) and not (own and own in line)]
+    quoted = "\n".join(list(dict.fromkeys(named))[-count:]) or child.stderr_tail()
+    return (f"{message}\n(the engine process exited; the next shard starts a fresh one) its last error lines on "
+            f"stderr (the worker log has all):\n{quoted}")
 
 
 class EngineService:
@@ -82,8 +106,12 @@ class EngineService:
                 rc = await child.wait(timeout=10)
                 await engine.stop()
                 return result_of(None, child, rc, supervision)
-            if event["event"] == "error" and await child.wait(timeout=1.0) is not None:
-                await engine.stop()  # the server gave up (failed load, OOM): restart on next use
+            if event["event"] == "error" and event.get("exiting"):
+                # The engine gave up (failed load, dead or poisoned engine): sweep its group (vLLM's
+                # EngineCore and workers) now, so the next shard starts a fresh one.
+                await engine.stop()
+                if event.get("type") == "RunnerFailed":  # an unknown failure: its cause may be only on stderr
+                    event = {**event, "message": _with_last_error_lines(event.get("message", ""), child)}
             return result_of(event, child, None, supervision)
 
     async def _engine_for(self, key: tuple[str, str, int]) -> _Engine:

@@ -6,7 +6,9 @@ per-token activation scales) on Hopper/Ada GPUs. The tensor-parallel size is the
 teacher across a node. Knobs of the worker's machine come from the environment:
   HALA_VLLM_GPU_MEMORY    fraction of GPU memory vLLM may take (default 0.90)
   HALA_VLLM_MAX_MODEL_LEN context length cap, tokens (default: the model's own)
-Exercised only on a GPU; CPU tests use the transformers engine.
+The engine process sets how vLLM starts its workers and where it logs (engines.ENGINE_ENV).
+Exercised only on a GPU; CPU tests use the transformers engine, and tests/fake_vllm stands in for
+vLLM to check how this file drives it.
 """
 from __future__ import annotations
 
@@ -34,20 +36,51 @@ class VllmEngine(TranslationEngine):
         )
 
     def translate(self, texts, batch_size, max_new_tokens, prompt_template):
+        [(_, out, generated)] = self.translate_chunks([texts], batch_size, max_new_tokens, prompt_template)
+        return out, generated
+
+    def translate_chunks(self, chunks, batch_size, max_new_tokens, prompt_template):
+        """Every row of every chunk goes to vLLM at once and its scheduler batches them (continuous
+        batching): a GPU slot freed by a short row takes the next one, where a call per chunk would
+        wait for the chunk's longest row. `batch_size` is unused: vLLM's max_num_seqs and KV cache
+        bound how many rows run together. A chunk is handed back as soon as its last row finishes."""
         from vllm import SamplingParams
 
+        yield from ((k, [], 0) for k, texts in enumerate(chunks) if not texts)  # nothing to generate
+        where = [(k, i) for k, texts in enumerate(chunks) for i in range(len(texts))]  # request -> (chunk, row)
+        if not where:
+            return
+        out = [[""] * len(texts) for texts in chunks]
+        generated = [0] * len(chunks)
+        left = [len(texts) for texts in chunks]
+        finished = [False] * len(where)
+        engine = self.llm.llm_engine
+        # LLM numbers its requests from this counter, one after another, and a RequestOutput carries
+        # that number (vllm/entrypoints/common/offline.py, _add_request); enqueue_chat returns
+        # internal ids (the number plus a random suffix), good for abort_request only.
+        first = self.llm.request_counter.counter
         # Greedy; vLLM stops at the model's EOS / end-of-turn from its generation config.
-        params = SamplingParams(temperature=0, max_tokens=max_new_tokens)
-        out: list[str] = []
-        generated = 0
-        # vLLM batches internally (continuous batching); batch_size only bounds how many prompts we
-        # hand it per call, i.e. how much work a crash can lose between resume points.
-        for start in range(0, len(texts), batch_size):
-            conversations = [chat(prompt_template, t) for t in texts[start:start + batch_size]]
-            results = self.llm.chat(conversations, params, use_tqdm=False, add_generation_prompt=True)
-            for r in results:
-                completion = r.outputs[0]
-                out.append(completion.text.strip())
-                # token_ids ends with the EOS that stopped it: not a generated word, as in transformers.
-                generated += len(completion.token_ids) - (completion.finish_reason == "stop")
-        return out, generated
+        ids = self.llm.enqueue_chat([chat(prompt_template, t) for texts in chunks for t in texts],
+                                    SamplingParams(temperature=0, max_tokens=max_new_tokens),
+                                    use_tqdm=False, add_generation_prompt=True)
+        try:
+            while engine.has_unfinished_requests():  # as LLM._run_engine drives it
+                for result in engine.step():
+                    if not result.finished:
+                        continue
+                    n = int(result.request_id) - first
+                    if not 0 <= n < len(where):
+                        raise RuntimeError(f"vLLM answered request {result.request_id}, not one of {first}..{first + len(where) - 1} "
+                                           f"it was given: its request numbering changed; update {__name__}")
+                    k, i = where[n]
+                    finished[n] = True
+                    completion = result.outputs[0]
+                    out[k][i] = completion.text.strip()
+                    # token_ids ends with the EOS that stopped it: not a generated word, as in transformers.
+                    generated[k] += len(completion.token_ids) - (completion.finish_reason == "stop")
+                    left[k] -= 1
+                    if left[k] == 0:
+                        yield k, out[k], generated[k]
+        except GeneratorExit:  # the runner stopped early (a chunk it could not save): drop the rest
+            engine.abort_request([rid for rid, done in zip(ids, finished) if not done], internal=True)
+            raise

@@ -4,18 +4,24 @@
         one shard, engine loaded for it (debugging, one-off runs)
     python -m hala_runners.runners.translate --serve --model hf://org/name --engine auto
         long-lived engine process of the infer worker: loads the model once, then reads one Config
-        JSON object per stdin line and answers each with progress events and one result/error event
+        JSON object per stdin line and answers each with progress events and one result/error event;
+        after a failure the shard does not explain (SHARD_FAILURES), the engine may be dead (vLLM's
+        EngineDeadError) or its CUDA context poisoned, so the error event says `exiting` and it exits
 
 Input shard parquet: `id`, `text`. Output: `<output_prefix>/translations.parquet` with `id`, `text`,
 `translation`, and `<output_prefix>/config.json`.
-Resume: every `batch_size` rows form a chunk, written when finished to
+Resume: every `batch_size` rows form a chunk, written as soon as its last row is translated to
 `<output_prefix>/partial/chunk-NNNNN.parquet` (atomic). A retry reuses every finished chunk (reported
 as `resumed_rows`) and translates only the rest; greedy decoding makes mixed attempts consistent.
-Out of memory: the retry sends half as many rows per engine call (runners/oom.py); chunks keep their size.
+The transformers engine translates chunk after chunk; vLLM gets every chunk left at once and its
+scheduler batches the rows (engines.base.TranslationEngine.translate_chunks).
+Out of memory: the retry sends half as many rows per engine call (runners/oom.py; the transformers
+engine: vLLM sizes its own batches); chunks keep their size.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import math
@@ -26,10 +32,12 @@ from pathlib import Path
 
 from .. import hub, progress, store
 from . import oom
-from ..errors import bad_input
+from ..errors import bad_input, classify
 from ..runner_harness import config_from_dict, exit_with_parent, report_failure, run, save_config, scratch_dir
 
 TOKENS_KEY = b"hala_generated_tokens"  # parquet metadata of a chunk: tokens generated for it
+# Failures of a shard, not of the engine: a --serve engine keeps its model loaded after them.
+SHARD_FAILURES = ("BadInput", "ArtifactCorrupt", "StorageUnavailable")
 
 
 @dataclass(kw_only=True)
@@ -105,32 +113,42 @@ def translate_shard(cfg: Config, engine) -> dict:
     total, bs = len(ids), cfg.batch_size
     # An earlier attempt that ran out of memory left a smaller engine batch; chunks stay `bs` rows.
     engine_batch, halvings = oom.inference_batch(bs, cfg.output_prefix)
-    translations: list[str] = []
-    tokens_total = resumed = tokens_now = 0
-    gen_seconds = 0.0
-    for k in range(math.ceil(total / bs)):
-        rows = slice(k * bs, (k + 1) * bs)
-        done = load_chunk(cfg, k, ids[rows])
-        if done is not None:
-            out, tokens = done
-            resumed += len(out)
-        else:
-            t0 = time.monotonic()
-            try:
-                out, tokens = engine.translate(texts[rows], engine_batch, cfg.max_new_tokens, cfg.prompt_template)
-            except Exception as e:
-                if oom.is_oom(e):
-                    raise oom.after_inference_oom(e, engine_batch, halvings, cfg.output_prefix,
-                                                  "generation.teacher.batch_size / generation.translator.batch_size") from e
-                raise
-            gen_seconds += time.monotonic() - t0
-            tokens_now += tokens
-            save_chunk(cfg, k, ids[rows], out, tokens)
-        translations += out
-        tokens_total += tokens
-        progress.emit_progress("translate", len(translations), total,
-                               checkpoint_uri=store.join(cfg.output_prefix, "partial"),
+    rows = [slice(k * bs, (k + 1) * bs) for k in range(math.ceil(total / bs))]
+    chunks = [load_chunk(cfg, k, ids[r]) for k, r in enumerate(rows)]  # (translations, tokens) or None: to do
+    todo = [k for k, chunk in enumerate(chunks) if chunk is None]
+    resumed = done_rows = sum(len(chunk[0]) for chunk in chunks if chunk is not None)
+    tokens_now, gen_seconds = 0, 0.0
+
+    def report() -> None:
+        progress.emit_progress("translate", done_rows, total, checkpoint_uri=store.join(cfg.output_prefix, "partial"),
                                tokens_per_second=tokens_now / gen_seconds if gen_seconds else 0.0)
+
+    if resumed:
+        report()
+    # Chunks come back as they finish (all at once for vLLM, one by one otherwise); each is saved then.
+    pending = engine.translate_chunks([texts[rows[k]] for k in todo], engine_batch, cfg.max_new_tokens, cfg.prompt_template)
+    t0 = time.monotonic()
+    try:
+        with contextlib.closing(pending):  # stopping early (a chunk not saved) lets the engine drop the rest
+            for i, out, tokens in pending:
+                gen_seconds += time.monotonic() - t0
+                k = todo[i]
+                save_chunk(cfg, k, ids[rows[k]], out, tokens)
+                chunks[k] = (out, tokens)
+                tokens_now += tokens
+                done_rows += len(out)
+                report()
+                t0 = time.monotonic()
+    except Exception as e:
+        if oom.is_oom(e):
+            raise oom.after_inference_oom(e, engine_batch, halvings, cfg.output_prefix,
+                                          "generation.teacher.batch_size / generation.translator.batch_size") from e
+        raise
+    missing = [k for k in todo if chunks[k] is None]
+    if missing:  # an engine bug, never expected: better no output than a shard with holes
+        raise RuntimeError(f"the {engine.name} engine finished without translating chunk(s) {missing} of {len(rows)}")
+    translations = [t for chunk in chunks for t in chunk[0]]
+    tokens_total = sum(chunk[1] for chunk in chunks)
 
     local = scratch_dir(cfg.stage_key) / "translations.parquet"
     pq.write_table(pa.table({"id": ids, "text": texts, "translation": translations}), local)
@@ -181,9 +199,14 @@ def serve(argv: list[str]) -> int:
                                 f"route it to its own engine process")
             progress.emit_result(translate_shard(cfg, engine))
         except Exception as e:  # noqa: BLE001 - one bad shard must not take the loaded model down
-            err = report_failure(e)
-            if engine is None or err.type == "OutOfMemory":
-                return 1  # a half-loaded model or a poisoned CUDA context: let the worker restart us
+            err = classify(e)
+            # The model stays loaded only when the shard explains the failure. After anything else (a
+            # failed load, out of memory, vLLM's EngineDeadError, an unknown exception) the engine may
+            # be dead or its CUDA context poisoned: exit, and the worker starts a fresh one.
+            exiting = engine is None or err.type not in SHARD_FAILURES
+            report_failure(e, err, exiting=exiting)
+            if exiting:
+                return 1
     return 0
 
 
