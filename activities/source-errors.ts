@@ -12,3 +12,17 @@ export class HubUnavailable extends Error {
   readonly halaType: HalaErrorType = 'StorageUnavailable';
   override readonly name = 'HubUnavailable';
 }
+
+/**
+ * `error` renamed after the recipe field(s) that hold `uri` ("stages.sft.students[3].base = hf://…: …"),
+ * so the operator knows which line of the recipe to change. Untyped errors and those that already
+ * name their field are left as they are.
+ */
+export function namingField(error: unknown, uri: string, checks: readonly { uri: string; field: string }[]): unknown {
+  const fields = [...new Set(checks.filter((c) => c.uri === uri).map((c) => c.field))];
+  if (!(error instanceof Error) || !('halaType' in error) || fields.length === 0) return error;
+  if (fields.some((f) => error.message.startsWith(f))) return error;
+  const named = fields.join(' and ');
+  error.message = error.message.startsWith(uri) ? `${named} = ${error.message}` : `${named} = ${uri}: ${error.message}`;
+  return error;
+}
