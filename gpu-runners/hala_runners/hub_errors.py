@@ -22,7 +22,8 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         yield exc
-        exc = exc.__cause__ or exc.__context__
+        # An explicit cause always; the exception being handled only where Python would show it too.
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
 
 
 def _status(exc: BaseException) -> int | None:
