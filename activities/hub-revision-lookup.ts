@@ -30,6 +30,8 @@ export interface HubRevision {
 export type HubLookup = (uri: string, revision?: string) => Promise<HubRevision>;
 
 const HUB_TIMEOUT_MS = 30_000;
+/** The fix for a gated or private repo: the workers read the token from the Secret hala-hf as $HF_TOKEN. */
+export const GATED_FIX = "accept the model's terms on the hub and give the workers a token: Secret hala-hf / HF_TOKEN";
 const COMMIT = /^[0-9a-f]{40}$/;
 
 /**
@@ -77,12 +79,18 @@ async function askHub(uri: string, kind: 'models' | 'datasets', repo: string, as
   } catch (error) {
     throw new HubUnavailable(`${uri}: the hub did not answer ${url} (${(error as Error).message}); check the network, ${offline}`);
   }
-  if (response.status === 401 || response.status === 403) {
-    const fix = token ? 'the HF_TOKEN given cannot read it: accept the repo terms on the hub or use a token that can' : 'set HF_TOKEN to a token that can read it';
-    throw new SourceUnresolved(`${uri}: the hub refused ${url} (HTTP ${response.status}), the repo is gated, private or misspelled; ${fix}, ${offline}`);
+  // Refusals never heal by retrying: BadInput, in the words gpu-runners/hala_runners/hub_errors.py uses.
+  const what = `${kind === 'datasets' ? 'dataset' : 'model'} repo ${repo}`;
+  const tokenSaid = token ? "with the workers' HF_TOKEN" : 'without a token (HF_TOKEN is not set)';
+  if (response.status === 403) {
+    throw new SourceUnresolved(`${uri}: the hub refused ${what} (HTTP 403: gated or private) ${tokenSaid}; ${GATED_FIX}`);
+  }
+  if (response.status === 401) {
+    // The hub answers 401 to a caller it will not show the repo: missing, private or gated alike.
+    throw new SourceUnresolved(`${uri}: the hub refused ${what} (HTTP 401: no such repo, or one this token cannot see) ${tokenSaid}; check the repo id; if the repo is gated or private, ${GATED_FIX}`);
   }
   if (response.status === 404) {
-    throw new SourceUnresolved(`${uri}: the hub has no ${kind === 'datasets' ? 'dataset' : 'model'} repo ${repo} with a revision ${asked} (HTTP 404); fix the recipe input`);
+    throw new SourceUnresolved(`${uri}: the hub has no ${what} with a revision ${asked} (HTTP 404); check the repo id and the revision`);
   }
   if (response.status === 429 || response.status >= 500) {
     throw new HubUnavailable(`${uri}: the hub answered ${url} with HTTP ${response.status}; it will be retried`);

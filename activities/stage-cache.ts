@@ -1,7 +1,7 @@
 // Activities that open and close every stage: the stage key, the cache lookup, the manifest.
 // A cache hit is answered here, on the CPU queue, so a finished stage never wakes a GPU queue.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { CloseStageInput, OpenStageInput, type OpenStageOutput } from '../contracts/campaign';
+import { CloseStageInput, OpenStageInput, type OpenStageOutput, type SourceCheck } from '../contracts/campaign';
 import { nonRetryableErrorTypes } from '../contracts/errors';
 import type { SourceDigest } from '../contracts/lineage';
 import type { Approval } from '../contracts/gates';
@@ -12,6 +12,7 @@ import { parseOrBadInput } from './parse-input';
 import { createSourceDigests, isArtifactDigest, type SourceDigestDeps } from './source-digests';
 import { checkSourceShape } from './source-shapes';
 import { createHubLookup } from './hub-revision-lookup';
+import { namingField } from './source-errors';
 
 export interface StageManifest {
   stage_key: string;
@@ -38,11 +39,12 @@ export function createStageCacheActivities(deps: StageCacheDeps) {
   return {
     async openStage(raw: OpenStageInput): Promise<OpenStageOutput> {
       const input = parseOrBadInput(OpenStageInput, raw, 'openStage');
-      const sources = await resolveSources(input.stage, input.inputs, digestSource);
+      const sources = await resolveSources(input.stage, input.inputs, input.checks, digestSource);
       // Each source is checked at the commit its digest names, so the shape and the key speak of the same files.
       const shapes = { store, mirror: activeHubMirror(deps.hubMirror), hub };
       const revisionOf = (uri: string) => sources.find((s) => s.uri === uri)?.revision;
-      await typed(input.stage, Promise.all(input.checks.map((c) => checkSourceShape(c, shapes, revisionOf(c.uri)))));
+      const check = (c: SourceCheck) => checkSourceShape(c, shapes, revisionOf(c.uri)).catch((e: unknown) => Promise.reject(namingField(e, c.uri, [c])));
+      await typed(input.stage, Promise.all(input.checks.map(check)));
       const key = stageKey({ stage: input.stage, config: input.config, inputs: input.inputs, sources, runner_version: input.runner_version });
       if (input.forced) {
         // Named by the stage workflow's run: a retry of this activity, or a replay, lands on the same prefix.
@@ -92,11 +94,13 @@ export function createStageCacheActivities(deps: StageCacheDeps) {
 
 /**
  * One digest per distinct source URI among `inputs`, in their order. Typed errors become failures of
- * their type (bad input stops the stage, a hub outage is retried), named after the stage.
+ * their type (bad input stops the stage, a hub outage is retried), named after the stage and the
+ * recipe field of the source (`checks`).
  */
-async function resolveSources(stage: string, inputs: string[], digestSource: (uri: string) => Promise<SourceDigest>): Promise<SourceDigest[]> {
+async function resolveSources(stage: string, inputs: string[], checks: SourceCheck[], digestSource: (uri: string) => Promise<SourceDigest>): Promise<SourceDigest[]> {
   const uris = [...new Set(inputs.filter((i) => !isArtifactDigest(i)))];
-  return typed(stage, Promise.all(uris.map(digestSource)));
+  const digest = (uri: string) => digestSource(uri).catch((e: unknown) => Promise.reject(namingField(e, uri, checks)));
+  return typed(stage, Promise.all(uris.map(digest)));
 }
 
 /** Typed errors (store, digests, shapes) become failures of their type, named after the stage. */

@@ -90,6 +90,7 @@ export const TrainSftInput = Common.extend({
   dataset: ArtifactRef,
   seed: z.number().int().nonnegative(),
   knobs: TrainKnobs,
+  base_field: z.string().optional().describe('recipe path of knobs.base (stages.sft.students[0].base): what errors about the base name; default knobs.base'),
 });
 /**
  * The loss curve of a training run, from the Trainer's log history (one point per logged step, earlier
@@ -120,6 +121,18 @@ export const TrainSftOutput = z.object({
   per_device_batch_size: z.number().int().positive(),
   gradient_accumulation_steps: z.number().int().positive(),
   oom_halvings: z.number().int().nonnegative(),
+  /**
+   * The chat template the loss mask came from and the loss (gpu-runners/hala_runners/training_template.py):
+   * `base` (its own, with {% generation %} markers), `trl` (TRL's training version of it), `hala:<name>`
+   * (a marked template of the project that renders the same text); completion_only where none could
+   * mask the replies and every chat ends on its only reply. Absent from runs recorded before it was kept.
+   */
+  training_template: z
+    .object({
+      template: z.string().regex(/^(base|trl|hala:[a-z0-9_-]+)$/),
+      loss: z.enum(['assistant_only', 'completion_only']),
+    })
+    .optional(),
   run,
 });
 

@@ -26,12 +26,13 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
   // The key material: the stage's name, its slice of the recipe, its inputs. Nothing else.
   const refs = declaration.inputs(slice, upstream, index);
   const inputs = refs.map((r) => (typeof r === 'string' ? r : r.uri));
+  const checks = refs.filter((r) => typeof r !== 'string');
   const opened = await cpu.openStage({
     store_root: runtime.store_root,
     stage,
     config: slice,
     inputs,
-    checks: refs.filter((r) => typeof r !== 'string'),
+    checks,
     runner_version: runtime.code_version,
     forced: runtime.forced,
   });
@@ -49,6 +50,7 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
     gpu: watchedGpu(runtime, cpu, status, stage),
     stage_key: opened.stage_key,
     output_prefix: opened.output_prefix,
+    sources: checks,
     translate: (request, part) => {
       const workflowId = fanOutWorkflowId(stageWorkflowId, part);
       const ended = status.fanOutStarted({ label: part ?? '', workflow_id: workflowId });

@@ -85,6 +85,11 @@ def classify(exc: BaseException) -> HalaError:
     """Map an arbitrary exception from heavy libraries onto the shared types."""
     if isinstance(exc, HalaError):
         return exc
+    from .hub_errors import classify_hub  # it builds on HalaError
+
+    hub = classify_hub(exc)  # a gated or missing repo is BadInput, not a crash worth retrying
+    if hub is not None:
+        return hub
     text = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" or mentions_out_of_memory(text):
         return HalaError("OutOfMemory", text)

@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .errors import HalaError, artifact_corrupt, bad_input
+from .errors import artifact_corrupt, bad_input
 
 MANIFEST = "_hala_manifest.txt"
 
@@ -166,7 +166,8 @@ def is_complete_dir(uri: str) -> bool:
 # ---- fetching (store -> local path) -------------------------------------------------------------
 
 def fetch(ref_or_uri: dict | str) -> Path:
-    """A local path holding the artifact. With an ArtifactRef, the digest is verified."""
+    """A local path holding the artifact. With an ArtifactRef, the digest is verified. An s3://
+    artifact is copied into the local cache once and reused while the copy verifies (s3_cache.py)."""
     ref = ref_or_uri if isinstance(ref_or_uri, dict) else None
     uri = ref["uri"] if ref else ref_or_uri
     scheme, bucket, key = split(uri)
@@ -195,26 +196,7 @@ def verify(path: Path, ref: dict) -> None:
 
 
 def _download_s3(bucket: str, key: str, dest: Path) -> None:
-    client = _s3()
-    try:
-        client.head_object(Bucket=bucket, Key=key)
-        is_file = True
-    except Exception:
-        is_file = False
-    if is_file:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
-        client.download_file(bucket, key, str(tmp))
-        os.replace(tmp, dest)
-        return
-    prefix = key.rstrip("/") + "/"
-    paginator = client.get_paginator("list_objects_v2")
-    found = False
-    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-        for obj in page.get("Contents", []):
-            found = True
-            target = dest / obj["Key"][len(prefix):]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            client.download_file(bucket, obj["Key"], str(target))
-    if not found:
-        raise HalaError("BadInput", f"s3://{bucket}/{key} does not exist")
+    """A verified local copy of s3://bucket/key: reused while it verifies, else (re)downloaded (s3_cache.py)."""
+    from . import s3_cache  # it builds on this module
+
+    s3_cache.download(_s3(), bucket, key, dest, _cache_dir().parent / "s3-stamps")

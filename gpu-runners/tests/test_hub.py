@@ -52,9 +52,9 @@ def test_a_pinned_revision_is_what_the_hub_download_asks_for(monkeypatch):
 
     asked = []
     monkeypatch.delenv("HALA_HUB_MIRROR", raising=False)
-    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo, revision=None: asked.append((repo, revision)) or "/m")
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo, revision=None, **_: asked.append((repo, revision)) or "/m")
     monkeypatch.setattr(huggingface_hub, "hf_hub_download",
-                        lambda repo, file, repo_type=None, revision=None: asked.append((repo, file, revision)) or "/d")
+                        lambda repo, file, repo_type=None, revision=None, **_: asked.append((repo, file, revision)) or "/d")
     hub.resolve("hf://CohereLabs/command-a@" + "c" * 40)
     hub.resolve("hf://datasets/Helsinki-NLP/opus-100@v1/en-ar/test-00000-of-00001.parquet")
     hub.resolve("hf://LiquidAI/LFM2-350M")
@@ -63,10 +63,112 @@ def test_a_pinned_revision_is_what_the_hub_download_asks_for(monkeypatch):
                      ("LiquidAI/LFM2-350M", None)]
 
 
-def test_the_hub_token_is_HF_TOKEN_the_variable_deploy_fills_from_hala_hf(monkeypatch):
-    """deploy/ passes Secret hala-hf as HF_TOKEN, the variable the TypeScript revision lookup reads
-    (activities/hub-revision-lookup.ts); every hf:// download here goes through huggingface_hub, which reads it."""
-    from huggingface_hub import get_token
+# ---- the hub refusing a source (issue 22, finding 2) -------------------------------------------
 
-    monkeypatch.setenv("HF_TOKEN", "hf_from_hala_hf")
-    assert get_token() == "hf_from_hala_hf"
+class _HubStub:
+    """A loopback stand-in for the hub API: answers each path prefix with a status and the hub's
+    X-Error-Code header, and records what it was asked (path, Authorization). huggingface_hub's real
+    client and its real error mapping run against it; nothing leaves the machine."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        self.answers: dict[str, tuple[int, str | None]] = {}
+        self.seen: list[tuple[str, str | None]] = []
+        stub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self):
+                stub.seen.append((self.path, self.headers.get("Authorization")))
+                status, code = next((a for p, a in stub.answers.items() if self.path.startswith(p)), (404, None))
+                self.send_response(status)
+                if code:
+                    self.send_header("X-Error-Code", code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_HEAD = _answer
+
+            def log_message(self, *args):  # quiet
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.fixture
+def hub_stub(tmp_path, monkeypatch):
+    import huggingface_hub.constants as hf_constants
+
+    stub = _HubStub()
+    monkeypatch.delenv("HALA_HUB_MIRROR", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", stub.endpoint)
+    # The suite runs offline (conftest.py); this test's only "hub" is the loopback stub above.
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    yield stub
+    stub.server.shutdown()
+
+
+def _refusal(uri, field=None):
+    """What the activity reports for a failed resolve: the error as errors.classify types it."""
+    from hala_runners.errors import classify
+
+    with pytest.raises(Exception) as info:
+        hub.resolve(uri, field=field)
+    return classify(info.value)
+
+
+GATED_FIX = "accept the model's terms on the hub and give the workers a token: Secret hala-hf / HF_TOKEN"
+
+
+def test_a_gated_teacher_is_bad_input_naming_the_field_repo_status_and_fix_and_the_token_is_sent(hub_stub, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", "hf_workers_token")
+    hub_stub.answers["/api/models/CohereLabs/command-a/"] = (403, "GatedRepo")
+    failure = _refusal("hf://CohereLabs/command-a", field="inputs.teacher")
+    assert failure.type == "BadInput" and failure.non_retryable, failure.message
+    for words in ("inputs.teacher", "hf://CohereLabs/command-a", "repo CohereLabs/command-a", "HTTP 403", GATED_FIX):
+        assert words in failure.message, (words, failure.message)
+    assert hub_stub.seen and all(auth == "Bearer hf_workers_token" for _, auth in hub_stub.seen)
+
+
+@pytest.mark.parametrize("uri, answer, status, fix", [
+    # The hub answers 401 for a repo it will not show an anonymous caller: missing, private or gated.
+    ("hf://org/private", ("/api/models/org/private/", (401, None)), "HTTP 401", "check the repo id"),
+    ("hf://org/missing", ("/api/models/org/missing/", (404, "RepoNotFound")), "HTTP 404", "check the repo id"),
+    ("hf://org/model@v9", ("/api/models/org/model/revision/v9", (404, "RevisionNotFound")), "HTTP 404", "check the revision"),
+    ("hf://datasets/org/bench/data/x.parquet", ("/datasets/org/bench/resolve/", (404, "EntryNotFound")), "HTTP 404", "check the path"),
+    ("hf://datasets/org/gated/data/x.parquet", ("/datasets/org/gated/resolve/", (403, "GatedRepo")), "HTTP 403", GATED_FIX),
+    ("hf://org/forbidden", ("/api/models/org/forbidden/", (403, None)), "HTTP 403", GATED_FIX),
+])
+def test_refused_or_missing_sources_are_bad_input_with_their_fix(hub_stub, monkeypatch, uri, answer, status, fix):
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    hub_stub.answers[answer[0]] = answer[1]
+    failure = _refusal(uri, field="stages.sft.students[0].base")
+    assert failure.type == "BadInput" and failure.non_retryable, failure.message
+    for words in ("stages.sft.students[0].base", uri, status, fix):
+        assert words in failure.message, (words, failure.message)
+    assert all(auth is None for _, auth in hub_stub.seen)  # no token set: none invented
+
+
+def test_a_hub_outage_stays_retryable(hub_stub):
+    hub_stub.answers["/api/models/org/model/"] = (503, None)
+    failure = _refusal("hf://org/model")
+    assert failure.type == "StorageUnavailable" and not failure.non_retryable, failure.message
+
+
+def test_a_hub_refusal_raised_outside_hub_resolve_is_bad_input_too(hub_stub):
+    """transformers or HfApi reaching the hub directly: errors.classify types the hub's own exception."""
+    from huggingface_hub import HfApi
+
+    from hala_runners.errors import classify
+
+    hub_stub.answers["/api/models/org/gated"] = (403, "GatedRepo")
+    with pytest.raises(Exception) as info:
+        HfApi(endpoint=hub_stub.endpoint).model_info("org/gated")
+    failure = classify(info.value)
+    assert failure.type == "BadInput" and failure.non_retryable, failure.message
+    for words in ("repo org/gated", "HTTP 403", GATED_FIX):
+        assert words in failure.message, (words, failure.message)

@@ -159,8 +159,9 @@ describe('source digests from the hub API (no mirror)', () => {
 
   it('fail for good on a refused or unknown repo, and retryably when the hub is down', async () => {
     const digestWith = (status: number, body: unknown = {}) => createSourceDigests({ store, fetch: answering(status, body).fetch, hfToken: '' })('hf://org/gated');
-    await expect(digestWith(401)).rejects.toMatchObject({ halaType: 'BadInput', message: expect.stringMatching(/hf:\/\/org\/gated: .*HTTP 401.*set HF_TOKEN/) });
-    await expect(digestWith(404)).rejects.toMatchObject({ halaType: 'BadInput', message: expect.stringMatching(/no model repo org\/gated.*fix the recipe input/) });
+    await expect(digestWith(401)).rejects.toMatchObject({ halaType: 'BadInput', message: expect.stringMatching(/hf:\/\/org\/gated: .*HTTP 401.*HF_TOKEN is not set.*Secret hala-hf \/ HF_TOKEN/) });
+    await expect(digestWith(403)).rejects.toMatchObject({ halaType: 'BadInput', message: expect.stringMatching(/hf:\/\/org\/gated: .*HTTP 403: gated or private.*accept the model's terms/) });
+    await expect(digestWith(404)).rejects.toMatchObject({ halaType: 'BadInput', message: expect.stringMatching(/no model repo org\/gated.*check the repo id and the revision/) });
     await expect(digestWith(200, { sha: 'not-a-commit' })).rejects.toMatchObject({ halaType: 'BadInput', message: expect.stringMatching(/without a commit sha/) });
     await expect(digestWith(503)).rejects.toMatchObject({ halaType: 'StorageUnavailable' });
 

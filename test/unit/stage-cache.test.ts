@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createStageCacheActivities } from '../../activities/stage-cache';
+import type { HubFetch } from '../../activities/hub-revision-lookup';
 import { FileStore } from '../../activities/store';
 import type { CloseStageInput, OpenStageInput } from '../../contracts/campaign';
 import { LineageRecord } from '../../contracts/lineage';
@@ -50,6 +51,53 @@ describe('openStage', () => {
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ type: 'BadInput', nonRetryable: true });
     expect((failure as Error).message).toMatch(/^openStage filter-opus: hf:\/\/datasets\/org\/missing\/x\.parquet is not in the hub mirror/);
+  });
+});
+
+describe('openStage with the hub refusing a source (issue 22)', () => {
+  const BASE = 'hf://QCRI/Fanar-1-9B-Instruct';
+  const FIELD = 'stages.sft.students[3].base';
+  const GATED_FIX = "accept the model's terms on the hub and give the workers a token: Secret hala-hf / HF_TOKEN";
+
+  /** The hub API answering every question with `status`, recording what it was asked. */
+  const hubAnswering = (status: number) => {
+    const seen: { url: string; headers: Record<string, string> }[] = [];
+    const fetch: HubFetch = async (url, init) => {
+      seen.push({ url, headers: init.headers });
+      return { ok: false, status, json: async () => ({ error: 'refused' }) };
+    };
+    return { fetch, seen };
+  };
+
+  const openSft = async (status: number, hfToken: string) => {
+    const hub = hubAnswering(status);
+    const sft = createStageCacheActivities({ store: new FileStore(root), hubMirror: '', fetch: hub.fetch, hfToken });
+    const failure = await sft
+      .openStage({ store_root: root, stage: 'sft-hala-9b', config: {}, inputs: [ARTIFACT, BASE], runner_version: '0.1.0', forced: false, checks: [{ uri: BASE, field: FIELD, kind: 'model' }] })
+      .catch((e: unknown) => e);
+    return { failure: failure as ApplicationFailure, seen: hub.seen };
+  };
+
+  it.each([
+    [401, 'hf_workers', /no such repo, or one this token cannot see\) with the workers' HF_TOKEN; check the repo id; if the repo is gated or private, /],
+    [403, '', /gated or private\) without a token \(HF_TOKEN is not set\); /],
+  ])('stops at open, not retried, on HTTP %i: the field, the repo, the status and the token fix', async (status, token, why) => {
+    const { failure, seen } = await openSft(status, token);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: 'BadInput', nonRetryable: true });
+    expect(failure.message.startsWith(`openStage sft-hala-9b: ${FIELD} = ${BASE}: the hub refused model repo QCRI/Fanar-1-9B-Instruct (HTTP ${status}: `)).toBe(true);
+    expect(failure.message).toMatch(why);
+    expect(failure.message).toContain(GATED_FIX);
+    // The workers' token goes with the question when one is set, and none is invented otherwise.
+    expect(seen[0]!.headers).toEqual(token ? { authorization: `Bearer ${token}` } : {});
+  });
+
+  it('stops at open on HTTP 404, naming the field and telling to check the id and revision', async () => {
+    const { failure } = await openSft(404, '');
+    expect(failure).toMatchObject({ type: 'BadInput', nonRetryable: true });
+    expect(failure.message).toBe(
+      `openStage sft-hala-9b: ${FIELD} = ${BASE}: the hub has no model repo QCRI/Fanar-1-9B-Instruct with a revision main (HTTP 404); check the repo id and the revision`,
+    );
   });
 });
 

@@ -53,6 +53,8 @@ export interface StageIo {
   gpu: GpuActivityFns;
   stage_key: string;
   output_prefix: string;
+  /** The raw sources the stage declared (its `inputs`), each with its recipe field: what a runner's errors about one name. */
+  sources: readonly SourceCheck[];
   /** The translation fan-out as a child workflow; `part` names it when a stage runs several. */
   translate(input: FanOutRequest, part?: string): Promise<TranslateCorpusOutput>;
 }

@@ -22,7 +22,7 @@ export const sftStage: StageDeclaration<TrainSlice, { corpus: ArtifactRef }, Tra
   },
   inputs: (s, up, i) => [up.corpus.sha256, model(s.knobs.base, `stages.sft.students[${i}].base`)],
   model: (r, i) => perStudent.student(r, i).base,
-  headline: ['steps', 'final_loss', 'resumed_from_step', 'oom_halvings', 'per_device_batch_size'],
+  headline: ['steps', 'final_loss', 'resumed_from_step', 'oom_halvings', 'per_device_batch_size', 'completion_only_loss'],
   describe: describe.sft,
   placement: (r, i) => ({ train: classOf(r.resources, 'sft', perStudent.student(r, i).name) }),
   work: (io, s, up) => trainOn(io, up.corpus, s),

@@ -23,7 +23,7 @@ export const trainTranslatorStage: StageDeclaration<TrainSlice, { corpus: Artifa
   slice: (r) => ({ knobs: r.stages.train_translator, seed: r.seed }),
   inputs: (s, up) => [up.corpus.sha256, model(s.knobs.base, 'stages.train_translator.base')],
   model: (r) => r.stages.train_translator.base,
-  headline: ['steps', 'final_loss', 'resumed_from_step', 'oom_halvings', 'per_device_batch_size'],
+  headline: ['steps', 'final_loss', 'resumed_from_step', 'oom_halvings', 'per_device_batch_size', 'completion_only_loss'],
   describe: describe.trainTranslator,
   placement: ({ resources }) => ({ train: classOf(resources, 'train_translator') }),
   work: (io, s, up) => trainOn(io, up.corpus, s),

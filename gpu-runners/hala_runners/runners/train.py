@@ -4,7 +4,10 @@
 
 Input: contracts/gpu-activities.ts TrainSftInput — `dataset` (parquet, column `messages` =
 list<struct<role, content>>), `seed`, `knobs` (contracts/recipe.ts TrainKnobs: the base model and
-the hyperparameters). Loss is on assistant tokens only (the chat template's {% generation %} spans).
+the hyperparameters), `base_field` (the recipe path of knobs.base, which errors name). Loss is on
+assistant tokens only (the chat template's {% generation %} spans); a base whose template TRL cannot
+mask that way is trained on a marked template that renders like it, or with completion-only loss, or
+refused before any model is loaded (training_template.py; the choice is in the result).
 
 Layout below `output_prefix`:
   checkpoints/checkpoint-<step>/   every `save_every_steps` and at the end (optimizer, scheduler,
@@ -28,7 +31,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .. import contract, hub, progress, store
+from .. import contract, hub, progress, store, training_template
 from ..errors import bad_input
 from ..runner_harness import reproducible_config, run, save_config, scratch_dir
 from . import distributed, oom, preemption
@@ -47,6 +50,7 @@ class Config:
     # Trade compute for activation memory. None = on a GPU only: on CPU the activations live in host
     # RAM and recomputing them slowed the tiny translator from 6.7 to 5.3 steps/s.
     gradient_checkpointing: bool | None = None
+    base_field: str = "knobs.base"  # recipe path of knobs.base (stages.sft.students[0].base), named by errors
 
 
 # ---- pure helpers -----------------------------------------------------------------------------
@@ -58,8 +62,8 @@ KNOBS = ("base", "learning_rate", "epochs", "per_device_batch_size", "gradient_a
          "strategy", "gpus")
 
 
-def sft_args(cfg: Config, output_dir: Path, use_cpu: bool) -> dict[str, Any]:
-    """TrainKnobs -> SFTConfig keyword arguments (TRL's names on the left)."""
+def sft_args(cfg: Config, output_dir: Path, use_cpu: bool, loss: str = "assistant_only") -> dict[str, Any]:
+    """TrainKnobs -> SFTConfig keyword arguments (TRL's names on the left); `loss` as training_template chose."""
     k = cfg.knobs
     missing = [name for name in KNOBS if name not in k]
     if missing:
@@ -86,7 +90,8 @@ def sft_args(cfg: Config, output_dir: Path, use_cpu: bool) -> dict[str, Any]:
         # Weights are loaded in the knob's dtype and trained in it (TRL's usual bf16 recipe).
         bf16=bf16,
         model_init_kwargs={"dtype": "bfloat16" if bf16 else "float32"},
-        assistant_only_loss=True,
+        assistant_only_loss=loss == "assistant_only",
+        completion_only_loss=loss == "completion_only",
         gradient_checkpointing=checkpointing,
         seed=cfg.seed,
         data_seed=cfg.seed,
@@ -185,24 +190,43 @@ def _progress_callback(ckpt_prefix: str):
 # ---- the run ----------------------------------------------------------------------------------
 
 @dataclass
+class Inputs:
+    """The run's inputs, fetched and checked before any model is loaded."""
+    data_path: Path
+    base: Path
+    tokenizer: Any
+    template: training_template.Choice
+
+
+def prepare_inputs(cfg: Config) -> Inputs:
+    from transformers import AutoTokenizer
+
+    data_path = store.fetch(cfg.dataset)
+    _check_dataset(data_path, cfg.dataset["uri"])
+    base = hub.resolve(cfg.knobs["base"], cfg.base_field)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    chosen = training_template.choose(tokenizer, data_path, f"{cfg.base_field} = {cfg.knobs['base']}")
+    return Inputs(data_path, base, tokenizer, chosen)
+
+
+@dataclass
 class Prepared:
     trainer: Any  # trl.SFTTrainer
     progress: Any  # the StoreProgress callback: the newest published checkpoint
     resume_uri: str | None  # the checkpoint training continues from, None for a fresh start
     resume_path: str | None  # its local copy
+    template: training_template.Choice  # the chat template and loss it trains with
 
 
-def build_trainer(cfg: Config, extra_callbacks: tuple = ()) -> Prepared:
+def build_trainer(cfg: Config, extra_callbacks: tuple = (), inputs: Inputs | None = None) -> Prepared:
     """Everything up to trainer.train(): inputs fetched and checked, resume point found."""
     import torch
     from datasets import Dataset
-    from transformers import AutoTokenizer
     from transformers.trainer_callback import PrinterCallback
     from trl import SFTConfig, SFTTrainer
 
-    data_path = store.fetch(cfg.dataset)
-    _check_dataset(data_path, cfg.dataset["uri"])
-    base = hub.resolve(cfg.knobs["base"])
+    inputs = inputs or prepare_inputs(cfg)
+    base, tokenizer, chosen = inputs.base, inputs.tokenizer, inputs.template
     work = scratch_dir(cfg.stage_key)
 
     ckpt_prefix = store.join(cfg.output_prefix, "checkpoints")
@@ -211,16 +235,22 @@ def build_trainer(cfg: Config, extra_callbacks: tuple = ()) -> Prepared:
     output_dir = store.local_path(ckpt_prefix) if in_place else work / "checkpoints"
     resume_uri = _resume_from(cfg, ckpt_prefix)
 
-    dataset = Dataset.from_parquet(str(data_path), cache_dir=str(work / "hf-datasets"))
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    args = SFTConfig(**sft_args(cfg, output_dir, use_cpu=not torch.cuda.is_available()))
+    dataset = Dataset.from_parquet(str(inputs.data_path), cache_dir=str(work / "hf-datasets"))
+    if chosen.loss == "completion_only":
+        dataset = training_template.as_prompt_completion(dataset)
+    own_template = tokenizer.chat_template
+    if chosen.chat_template:  # the marked template renders the base's text: only the loss mask is new
+        tokenizer.chat_template = chosen.chat_template
+    args = SFTConfig(**sft_args(cfg, output_dir, use_cpu=not torch.cuda.is_available(), loss=chosen.loss))
     callback = _progress_callback(ckpt_prefix)
     callback.checkpoint_uri = resume_uri
     trainer = SFTTrainer(model=str(base), args=args, train_dataset=dataset, processing_class=tokenizer,
                          callbacks=[callback, *extra_callbacks])
+    # The dataset is tokenized by now; checkpoints and the published model keep the base's own template.
+    tokenizer.chat_template = own_template
     # stdout is the progress protocol: drop the Trainer's dict printer (our callback reports instead).
     trainer.remove_callback(PrinterCallback)
-    return Prepared(trainer, callback, resume_uri, str(store.fetch(resume_uri)) if resume_uri else None)
+    return Prepared(trainer, callback, resume_uri, str(store.fetch(resume_uri)) if resume_uri else None, chosen)
 
 
 def _launch(cfg: Config, started: float) -> dict:
@@ -239,16 +269,21 @@ def _launch(cfg: Config, started: float) -> dict:
 
 def _run(cfg: Config, extra_callbacks: tuple = ()) -> dict:
     started = time.time()
-    if distributed.launches(cfg.knobs):
+    launching = distributed.launches(cfg.knobs)
+    if not launching:  # the launcher leaves SIGTERM to torch elastic, which forwards it to the ranks
+        preemption.watch()
+    if distributed.is_main():
+        progress.emit_progress("load", 0, 1)
+    # Settled before any rank starts or any model is loaded: a base whose chat template cannot be
+    # trained is refused now, as BadInput naming its recipe field (training_template.py).
+    inputs = prepare_inputs(cfg)
+    if launching:
         return _launch(cfg, started)
-    preemption.watch()
     if not distributed.is_rank():  # a rank's launcher has written it
         save_config(cfg)
     # An earlier attempt that ran out of memory left a halved batch for this one.
     cfg.knobs, halvings = oom.adapted_knobs(cfg.knobs, cfg.output_prefix)
-    if distributed.is_main():
-        progress.emit_progress("load", 0, 1)
-    prep = build_trainer(cfg, extra_callbacks)
+    prep = build_trainer(cfg, extra_callbacks, inputs)
     trainer = prep.trainer
     # Trainer restores weights, optimizer, scheduler, RNG and skips the batches already seen.
     try:
@@ -268,7 +303,8 @@ def _run(cfg: Config, extra_callbacks: tuple = ()) -> dict:
     if not distributed.is_main():
         return {}  # rank 0 speaks for the run
     (final / "hala_run_config.json").write_text(json.dumps(
-        {"runner": reproducible_config(cfg), "sft_config": trainer.args.to_dict()}, indent=2, sort_keys=True, default=str))
+        {"runner": reproducible_config(cfg), "sft_config": trainer.args.to_dict(), "training_template": prep.template.record()},
+        indent=2, sort_keys=True, default=str))
     model_ref = store.publish_dir(final, store.join(cfg.output_prefix, "model"), "model")
     curve = final.parent / "loss_history.json"
     curve.write_text(json.dumps(contract.validate_loss_history(loss_history(trainer.state.log_history)), indent=1))
@@ -287,6 +323,7 @@ def _run(cfg: Config, extra_callbacks: tuple = ()) -> dict:
         "per_device_batch_size": int(cfg.knobs["per_device_batch_size"]),
         "gradient_accumulation_steps": int(cfg.knobs["gradient_accumulation_steps"]),
         "oom_halvings": halvings,
+        "training_template": prep.template.record(),
     }
 
 
