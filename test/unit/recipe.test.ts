@@ -42,7 +42,7 @@ describe('recipes', () => {
   });
 
   it('names the path, the rule and the value of a bad knob', () => {
-    const bad = tiny.replace('{ name: hala-700m, base: hf://hala-tiny/lfm2-700m, learning_rate: 0.004', '{ name: hala-700m, base: hf://hala-tiny/lfm2-700m, learning_rate: -1');
+    const bad = tiny.replace('{ name: hala-700m, base: hf://hala-tiny/lfm2-700m, learning_rate: 0.003', '{ name: hala-700m, base: hf://hala-tiny/lfm2-700m, learning_rate: -1');
     expect(problems(bad)).toEqual(['stages.sft.students[1].learning_rate must be > 0 (got -1)']);
   });
 

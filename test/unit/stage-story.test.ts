@@ -40,7 +40,7 @@ describe('stage story', () => {
     const summaries = stageDeclarations.flatMap((d) => Array.from({ length: d.count(loaded.recipe) }, (_, i) => d.describe!(loaded.recipe, i).summary));
     expect(summaries).toHaveLength(15);
     for (const line of summaries) expect(line).not.toContain('\n');
-    expect(summaries).toContain('sft hala-700m — lfm2-700m on the translated instructions, lr 4e-3, 6 epochs');
+    expect(summaries).toContain('sft hala-700m — lfm2-700m on the translated instructions, lr 3e-3, 10 epochs');
     expect(summaries).toContain('train-translator — lfm2-1.2b on the bilingual corpus, lr 3e-3, 5 epochs');
     expect(summaries).toContain('merge hala-1-2b — slerp t=0.5 of the SFT weights with lfm2-1.2b');
     expect(summaries).toContain('evaluate hala-350m — 6 benchmarks on the base, SFT and merged models');
