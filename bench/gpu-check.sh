@@ -9,12 +9,12 @@
 # wheels of the image locks (images/{quantize,infer,train}/requirements.lock): torch (CUDA build),
 # transformers, vllm, llmcompressor, trl, accelerate, datasets, pyarrow, safetensors, tokenizers,
 # jinja2. A part whose wheels are absent is skipped and named, never downloaded.
-# The tiny world comes from $HALA_HUB_MIRROR, or from bench/.gpu-check-hub (copy the folder that
-# `bash scripts/fixtures.sh` prints there before carrying the tree to the machine: 9 MB).
+# The tiny world comes from $HALA_HUB_MIRROR, else the one the repository ships (fixtures/tiny-world,
+# 9.2 MB of the working tree that travels to the machine anyway).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 python="${PYTHON:-python3}"
-export HALA_HUB_MIRROR="${HALA_HUB_MIRROR:-$root/bench/.gpu-check-hub}"
+export HALA_HUB_MIRROR="${HALA_HUB_MIRROR:-$root/fixtures/tiny-world/hub}"
 [ -f "$HALA_HUB_MIRROR/MANIFEST.json" ] || { echo "gpu-check: no tiny world at $HALA_HUB_MIRROR (see this script's header)" >&2; exit 2; }
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 out="${OUT:-$(mktemp -d)}/gpu-check"

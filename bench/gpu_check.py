@@ -3,7 +3,7 @@
     bash bench/gpu-check.sh            (the wrapper: finds Python, the tiny world, the output folder)
 
 Each part runs a real runner through its own command line, exactly as a worker would, on the tiny
-world (scripts/fixtures.sh; 9 MB, carried to the machine since it has no network):
+world (fixtures/tiny-world, 9.2 MB, which travels with the working tree since the machine has no network):
 
   1. FP8 compression of the tiny BF16 teacher on the GPU, oneshot and model_free    seconds, FP8 layers,
      whether the two checkpoints' tensors are bit-identical
@@ -202,7 +202,7 @@ def main() -> int:
     parser.add_argument("--allow-cpu", action="store_true", help="run on CPU to check the script (not GPU figures)")
     args = parser.parse_args()
     if not os.environ.get("HALA_HUB_MIRROR"):
-        sys.exit("gpu-check: set HALA_HUB_MIRROR to the tiny world (bash scripts/fixtures.sh prints it)")
+        sys.exit("gpu-check: set HALA_HUB_MIRROR to the tiny world (the repository ships it: fixtures/tiny-world/hub)")
 
     import torch
 
