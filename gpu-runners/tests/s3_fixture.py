@@ -23,6 +23,18 @@ BUCKET = "hala-test"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "hala", "AWS_SECRET_ACCESS_KEY": "hala-secret-key", "AWS_REGION": "us-east-1"}
 
 
+def _die_with_pytest() -> None:
+    """Runs in weed's process before it execs: the kernel kills weed when this pytest process dies,
+    however it dies (a CI run killed midway must leave no server behind). Linux; elsewhere the
+    fixture's own teardown is all there is."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -53,7 +65,7 @@ def seaweed(tmp_path_factory):
         "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false", "-metricsPort=0",
         "-master.volumeSizeLimitMB=64", "-volume.max=8", f"-s3.config={config}",
         f"-filer.localSocket={root / 'filer.sock'}", f"-s3.localSocket={root / 's3.sock'}",
-    ], stdout=log, stderr=subprocess.STDOUT)
+    ], stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_pytest)
     endpoint = f"http://127.0.0.1:{s3}"
     client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                           aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
