@@ -100,10 +100,15 @@ def test_both_harnesses_give_the_same_acc_norm_on_every_leaderboard_task(
     monkeypatch.setenv("HALA_LIGHTEVAL_PYTHON", lighteval_python)
     monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
 
+    model_dir = (mirror / "hala-tiny" / "lfm2-350m").resolve()  # the shipped tiny world's model, linked
+    files_before = sorted(p.relative_to(model_dir) for p in model_dir.rglob("*"))
     started = time.monotonic()
     code, events = _evaluate(tmp_path / "lighteval", capsys, _six(tmp_path), "lighteval")
     lighteval_s = time.monotonic() - started
     assert code == 0, events[-1]
+    # lighteval wrote its sample cache into the model's own directory (the shipped world) until the
+    # runner loaded it by a relative name: the model directory is read, never written.
+    assert sorted(p.relative_to(model_dir) for p in model_dir.rglob("*")) == files_before
     result = events[-1]["result"]
     contract.validate_output("evaluate_benchmarks", result)
     report = json.loads(store.fetch(result["report"]).read_text())

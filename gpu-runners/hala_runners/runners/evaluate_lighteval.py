@@ -28,7 +28,7 @@ import logging
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -82,6 +82,17 @@ def score_task(model, config) -> dict:
     return {"task": config.name, "rows": len(docs), "acc_norm": 100.0 * float(value)}
 
 
+def _linked_model(model: str, scratch: Path) -> str:
+    """The name lighteval loads `model` by: `model`, a link in `scratch`, which must be the working
+    directory. lighteval files its sample cache at cache_dir / model_name / hash
+    (lighteval/utils/cache_management.py, SampleCache.__init__), and an absolute model path wins that
+    join: the cache landed inside the model's own directory (the shipped tiny world, a fetched
+    artifact). A relative name keeps it under cache_dir."""
+    link = scratch / "model"
+    link.symlink_to(model, target_is_directory=True)
+    return link.name
+
+
 def run(job: Job, scratch: Path) -> None:
     from lighteval.models.transformers.transformers_model import TransformersModel, TransformersModelConfig
 
@@ -96,7 +107,8 @@ def run(job: Job, scratch: Path) -> None:
         else:
             if model is None:
                 model = TransformersModel(TransformersModelConfig(
-                    model_name=job.model, batch_size=job.batch_size, cache_dir=str(scratch / "samples")))
+                    model_name=_linked_model(job.model, scratch), batch_size=job.batch_size,
+                    cache_dir=str(scratch / "samples")))
             result = score_task(model, config)
             saved.write_text(json.dumps(result))
         print(json.dumps(result, ensure_ascii=False), flush=True)
@@ -112,9 +124,17 @@ def main(argv: list[str] | None = None) -> int:
     # lighteval keeps a sample cache keyed by the model's path, not its bytes, and datasets keeps
     # Arrow copies of local files that outlive edits to them (seen: a rewritten parquet read stale):
     # both live in a directory that dies with the run. datasets reads its cache path on import.
+    # Every path absolute before the working directory moves (model: a local directory, hub.resolve's).
+    job = replace(job, model=str(Path(job.model).resolve()), work_dir=str(Path(job.work_dir).resolve()),
+                  mirror=job.mirror and str(Path(job.mirror).resolve()))
+    home = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="hala-lighteval-") as scratch:
         os.environ["HF_DATASETS_CACHE"] = str(Path(scratch) / "datasets")
-        run(job, Path(scratch))
+        os.chdir(scratch)  # the model is loaded by a name relative to it (_linked_model says why)
+        try:
+            run(job, Path(scratch))
+        finally:
+            os.chdir(home)
     return 0
 
 
