@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: bash scripts/fixtures.sh            -> checks the shipped tiny world; prints its hub mirror's path
 #                                               (HALA_HUB_MIRROR) on stdout and its digest on stderr
-#        bash scripts/fixtures.sh --rebuild  -> regenerates it from gpu-runners/tiny_world (3-4 min, 2 CPUs)
+#        bash scripts/fixtures.sh --rebuild  -> regenerates it from gpu-runners/tiny_world (~3 min, 2 CPUs)
 #                                               and records the new digest: commit fixtures/tiny-world
 # The tiny world is trained on CPU, and CPU kernels round differently from one processor to the
 # next, so a world built by each machine was a different world on each (issue 21). The repository
@@ -20,12 +20,6 @@ digest_of() { sha256sum | cut -c1-64; }
 if [ "${1:-}" = "--rebuild" ]; then
   venv="$(bash "$root/scripts/python-env.sh")"
   before="$(cat "$world/DIGEST" 2>/dev/null || echo none)"
-  # The pinned kernels (a value already set wins), so that a rebuild on another x86-64 processor
-  # has a chance to give the same bytes; gpu-runners/cpu-kernels.env says why.
-  while IFS='=' read -r name value; do
-    case "$name" in ''|\#*) continue ;; esac
-    [ -n "${!name:-}" ] || export "$name=$value"
-  done < "$root/gpu-runners/cpu-kernels.env"
   PYTHONPATH="$root/gpu-runners" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false OMP_NUM_THREADS=1 \
     "$venv/bin/python" -m tiny_world.build --out "$hub" --force >&2
   listing "$hub" > "$world/SHA256SUMS"

@@ -1,5 +1,5 @@
-// Where the Python side lives: the runner venv and the tiny-world hub mirror, both built on
-// demand by the scripts (cached outside the clone, so this is instant after the first time).
+// Where the Python side lives: the runner venv (built on demand by a script, cached outside the
+// clone), the tiny-world hub mirror (shipped, checked against its digest) and the pinned CPU kernels.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

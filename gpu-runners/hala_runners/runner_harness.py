@@ -120,6 +120,17 @@ def scratch_dir(stage_key: str) -> Path:
     return path
 
 
+def killed_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies, however the parent dies
+    (PR_SET_PDEATHSIG; Linux only, a no-op elsewhere). Call it first thing in a child, or as a
+    Popen preexec_fn / pool initializer: it covers a parent SIGKILLed before any watchdog could act."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def exit_with_parent() -> None:
     """If started by an activity (HALA_PARENT_PID), die with the worker instead of holding the GPU.
 

@@ -13,13 +13,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # Tiny models on a shared 2-core machine: OpenMP threads spin against each other and every op
 # gets ~25x slower (measured: a 1024x64 @ 64x256 matmul takes 16 ms with 2 threads, 0.6 ms with 1).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-# The same CPU kernels on every processor (cpu-kernels.env says why); set before torch is imported.
-for _line in (Path(__file__).resolve().parents[1] / "cpu-kernels.env").read_text().splitlines():
-    if "=" in _line and not _line.startswith("#"):
-        os.environ.setdefault(*_line.strip().split("=", 1))
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# The same CPU kernels on every processor (cpu-kernels.env says why); set before torch is imported.
+from hala_runners import cpu_kernels  # noqa: E402  (needs the path above)
+
+cpu_kernels.pin()
 
 # Fixture plugins, one module each, owned by the code they exercise.
 pytest_plugins = [

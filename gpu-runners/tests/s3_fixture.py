@@ -19,20 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from hala_runners.runner_harness import killed_with_parent
+
 BUCKET = "hala-test"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "hala", "AWS_SECRET_ACCESS_KEY": "hala-secret-key", "AWS_REGION": "us-east-1"}
-
-
-def _die_with_pytest() -> None:
-    """Runs in weed's process before it execs: the kernel kills weed when this pytest process dies,
-    however it dies (a CI run killed midway must leave no server behind). Linux; elsewhere the
-    fixture's own teardown is all there is."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _free_port() -> int:
@@ -56,6 +46,8 @@ def seaweed(tmp_path_factory):
     master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = ports
     (root / "data").mkdir()
     log = open(root / "weed.log", "wb")
+    # Killed by the kernel when this pytest process dies, however it dies: a CI run killed midway
+    # must leave no server behind.
     proc = subprocess.Popen([
         str(weed), "server", "-s3", f"-dir={root / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
         f"-master.port={master}", f"-master.port.grpc={master_grpc}", f"-volume.port={volume}",
@@ -65,7 +57,7 @@ def seaweed(tmp_path_factory):
         "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false", "-metricsPort=0",
         "-master.volumeSizeLimitMB=64", "-volume.max=8", f"-s3.config={config}",
         f"-filer.localSocket={root / 'filer.sock'}", f"-s3.localSocket={root / 's3.sock'}",
-    ], stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_pytest)
+    ], stdout=log, stderr=subprocess.STDOUT, preexec_fn=killed_with_parent)
     endpoint = f"http://127.0.0.1:{s3}"
     client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                           aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],

@@ -35,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 
+from hala_runners import cpu_kernels
+
 ORG = "hala-tiny"
 TEACHER = "command-a-translate"
 LFM2_NAMES = {"350m": "lfm2-350m", "700m": "lfm2-700m", "1.2b": "lfm2-1.2b"}
@@ -120,6 +122,8 @@ def build(out: Path, seed: int = 0, teacher_steps: int | None = None, pretrain_s
 
     import torch
 
+    from hala_runners.runner_harness import killed_with_parent
+
     from . import models, teacher
     from .grammar import World
     from .language import TARGET_NAME, translate
@@ -131,7 +135,8 @@ def build(out: Path, seed: int = 0, teacher_steps: int | None = None, pretrain_s
     log(f"tokenizer: {len(tokenizer)} tokens ({time.time() - started:.0f}s)")
 
     # Data and bases in a second process while this one trains the teacher: two cores, two jobs.
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) \
+    # The side process dies with this one (a build killed midway left it training on alone).
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=killed_with_parent) \
         if (os.cpu_count() or 1) > 1 else None
     side = pool.submit(build_data_and_bases, str(out), seed, tokenizer, pretrain_steps) if pool else None
 
@@ -174,6 +179,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--teacher-steps", type=int, help="override (quick experiments only)")
     parser.add_argument("--pretrain-steps", type=int, help="override (quick experiments only)")
     args = parser.parse_args(argv)
+    # The pinned CPU kernels, before torch loads, so that a rebuild on another x86-64 processor has a
+    # chance to give the same bytes (gpu-runners/cpu-kernels.env); the spawned side process inherits them.
+    cpu_kernels.pin()
 
     out: Path = args.out.resolve()
     if out.exists() and not args.force:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from ..errors import HalaError, classify, silent_exit_type
-from ..runner_harness import exit_with_parent, load_config, scratch_dir
+from ..runner_harness import exit_with_parent, killed_with_parent, load_config, scratch_dir
 
 C = TypeVar("C")
 OUTCOMES_ENV = "HALA_RANK_OUTCOMES"  # set by the launcher for its ranks only
@@ -130,11 +130,7 @@ def _die_with_launcher() -> None:
     rank a session of its own). The kernel kills us when the launcher dies (PR_SET_PDEATHSIG, Linux),
     even from inside a hung collective; the harness's watchdog thread covers other systems and the
     launcher dying before this line."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    killed_with_parent()
     exit_with_parent()  # HALA_PARENT_PID is the launcher
 
 
