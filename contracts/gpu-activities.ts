@@ -133,6 +133,18 @@ export const TrainSftOutput = z.object({
       loss: z.enum(['assistant_only', 'completion_only']),
     })
     .optional(),
+  /**
+   * What the last checkpoint cost (gpu-runners/hala_runners/runners/train_checkpoints.py): seconds from the
+   * end of its step to its sealed manifest, and the bytes each rank hashed and uploaded. A SIGTERM
+   * checkpoint costs the same, so it must fit the train pool's kill grace. Absent when the run saved none.
+   */
+  checkpoint: z
+    .object({
+      step: z.number().int().nonnegative(),
+      seconds: z.number().nonnegative(),
+      bytes_by_rank: z.array(z.number().int().nonnegative()).min(1),
+    })
+    .optional(),
   run,
 });
 

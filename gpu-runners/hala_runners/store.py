@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
 from .errors import artifact_corrupt, bad_input
@@ -61,9 +61,15 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def manifest_of(digests: dict[str, str]) -> str:
+    """The manifest of a directory whose files (posix relative paths) have these sha256 digests:
+    sorted as pathlib sorts paths, segment by segment (the TypeScript side does the same)."""
+    return "".join(f"{digests[rel]}  {rel}\n" for rel in sorted(digests, key=lambda rel: PurePosixPath(rel).parts))
+
+
 def manifest_text(directory: Path) -> str:
-    files = sorted(p for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST)
-    return "".join(f"{file_sha256(p)}  {p.relative_to(directory).as_posix()}\n" for p in files)
+    return manifest_of({p.relative_to(directory).as_posix(): file_sha256(p)
+                        for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST})
 
 
 def dir_stats(directory: Path) -> tuple[int, int]:
@@ -130,6 +136,49 @@ def publish_dir(src: Path, uri: str, kind: str) -> dict:
         client.put_object(Bucket=bucket, Key=f"{key.rstrip('/')}/{MANIFEST}", Body=manifest.encode())
     return {"uri": uri, "sha256": hashlib.sha256(manifest.encode()).hexdigest(), "kind": kind,
             "bytes": size, "files": files}
+
+
+def publish_files(src: Path, rels: list[str], uri: str) -> dict[str, tuple[str, int]]:
+    """Copy some files of the local directory `src` into the directory artifact at `uri`, leaving it
+    unfinished (no manifest): several processes publish their own files of one directory at once,
+    then one of them seals it (`seal_dir`). Returns {rel: (sha256, bytes)} for the sealer."""
+    scheme, bucket, key = split(uri)
+    in_place = scheme == "file" and Path(key).resolve() == src.resolve()
+    client = _s3() if scheme == "s3" and rels else None
+    published = {}
+    for rel in rels:
+        path = src / rel
+        published[rel] = (file_sha256(path), path.stat().st_size)
+        if in_place:
+            continue
+        if client is None:
+            dest = Path(key) / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, dest)
+        else:
+            client.upload_file(str(path), bucket, f"{key.rstrip('/')}/{rel}")
+    return published
+
+
+def unseal_dir(uri: str) -> None:
+    """Remove a directory artifact's manifest before its files are rewritten: no reader may take a
+    half-rewritten directory for the finished one it was."""
+    scheme, bucket, key = split(uri)
+    if scheme == "file":
+        (Path(key) / MANIFEST).unlink(missing_ok=True)
+    else:
+        _s3().delete_object(Bucket=bucket, Key=f"{key.rstrip('/')}/{MANIFEST}")
+
+
+def seal_dir(uri: str, files: dict[str, tuple[str, int]], kind: str) -> dict:
+    """Finish a directory artifact whose files are all published (`publish_files`, by any process):
+    write its manifest, last, and return its ArtifactRef."""
+    manifest = manifest_of({rel: digest for rel, (digest, _) in files.items()})
+    write_bytes(join(uri, MANIFEST), manifest.encode())
+    return {"uri": uri, "sha256": hashlib.sha256(manifest.encode()).hexdigest(), "kind": kind,
+            "bytes": sum(size for _, size in files.values()), "files": len(files)}
 
 
 def _write_atomic(dest: Path, data: bytes) -> None:

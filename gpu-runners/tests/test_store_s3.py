@@ -129,3 +129,35 @@ def test_a_missing_prefix_is_bad_input(s3_root):
         store.fetch(store.join(s3_root, "nothing", "here"))
     assert info.value.type == "BadInput" and "does not exist" in info.value.message
     assert os.environ["HALA_S3_ENDPOINT"].startswith("http://127.0.0.1:")
+
+
+def test_a_directory_published_by_several_processes_is_complete_only_once_sealed(s3_root, tmp_path, calls):
+    """A sharded checkpoint (issue 22, finding 6): each rank uploads its own files, one seals it; the
+    result is the same artifact, digest included, as one process publishing the whole directory."""
+    local = _model(tmp_path / "checkpoint-4")
+    (local / "rng_state_1.pth").write_bytes(b"\x01" * 300)
+    uri = store.join(s3_root, "sft", "checkpoints", "checkpoint-4")
+    rank1 = store.publish_files(local, ["rng_state_1.pth"], uri)
+    rank0 = store.publish_files(local, ["config.json", "sub/model.safetensors", "tokenizer.json"], uri)
+    assert not store.is_complete_dir(uri), "unfinished until sealed"
+    ref = store.seal_dir(uri, {**rank0, **rank1}, "checkpoint")
+    assert store.is_complete_dir(uri)
+    whole = store.publish_dir(local, store.join(s3_root, "whole"), "checkpoint")
+    assert (ref["sha256"], ref["bytes"], ref["files"]) == (whole["sha256"], whole["bytes"], whole["files"])
+    assert (store.fetch(ref) / "rng_state_1.pth").read_bytes() == b"\x01" * 300  # verifies the digest
+
+    store.unseal_dir(uri)  # a retry about to rewrite the files
+    assert not store.is_complete_dir(uri)
+
+
+def test_ranks_resuming_together_download_the_checkpoint_once(s3_root, tmp_path, calls):
+    """Every rank of a node fetches the resume checkpoint; the node's cache serves all but the first."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    uri = store.join(s3_root, "sft", "checkpoints", "checkpoint-8")
+    store.publish_dir(_model(tmp_path / "ckpt"), uri, "checkpoint")
+    with ThreadPoolExecutor(4) as ranks:
+        paths = set(ranks.map(lambda _: store.fetch(uri), range(4)))
+    assert len(paths) == 1
+    weights = f"{_key(uri)}/sub/model.safetensors"
+    assert calls.gets.count(weights) == 1, calls.gets

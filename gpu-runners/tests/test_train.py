@@ -56,11 +56,37 @@ def test_training_checkpoints_reports_progress_and_learns(uninterrupted):
     assert steps[SAVE_EVERY]["checkpoint_uri"] == saves[0]  # later heartbeats carry the checkpoint
     model_dir = store.fetch(result["model"])
     assert (model_dir / "tokenizer.json").exists() and (model_dir / "hala_run_config.json").exists()
+    # What the last checkpoint cost, for the kill grace: one process published all of it.
+    assert result["checkpoint"]["step"] == STEPS and result["checkpoint"]["seconds"] > 0
+    assert result["checkpoint"]["bytes_by_rank"] == [store.dir_stats(store.local_path(saves[-1]))[1]]
 
     # The loss curve `hala report` plots: every logged step, the same losses the heartbeats carried.
     curve = json.loads(store.fetch(result["loss_history"]).read_text())["points"]
     assert [p["step"] for p in curve] == list(range(1, STEPS + 1))
     assert [p["loss"] for p in curve] == pytest.approx([e["metrics"]["loss"] for e in steps])
+
+
+def test_the_final_model_is_in_the_recipes_dtype_even_where_training_upcast_the_weights(world, tmp_path, monkeypatch):
+    """FSDP2 in mixed precision trains a bf16 student in fp32 (accelerate upcasts the parameters):
+    the published model is still bf16, says so in config.json, and loads (issue 22, finding 6)."""
+    from safetensors import safe_open
+    from transformers import AutoModelForCausalLM, TrainerCallback
+
+    class UpcastLikeFsdp2(TrainerCallback):
+        def on_train_begin(self, args, state, control, model=None, **kwargs):
+            for param in model.parameters():
+                param.data = param.data.to(torch.float32)
+
+    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
+    cfg = train_config(world, f"file://{tmp_path}/store/sft", knobs={"dtype": "bfloat16"})
+    result = train._run(cfg, extra_callbacks=(UpcastLikeFsdp2(),))
+    model_dir = store.fetch(result["model"])
+    with safe_open(model_dir / "model.safetensors", "pt") as f:
+        dtypes = {f.get_slice(name).get_dtype() for name in f.keys()}
+    assert dtypes == {"BF16"}
+    assert json.loads((model_dir / "config.json").read_text())["dtype"] == "bfloat16"
+    loaded = AutoModelForCausalLM.from_pretrained(model_dir, dtype="auto")
+    assert loaded.dtype == torch.bfloat16
 
 
 def test_loss_is_on_assistant_tokens_only(world, tmp_path, monkeypatch):

@@ -133,6 +133,10 @@ def test_two_ranks_train_with_one_voice_and_publish_every_checkpoint_once(straig
         assert store.is_complete_dir(store.join(ckpts, f"checkpoint-{step}"))
         assert {"rng_state_0.pth", "rng_state_1.pth"} <= {p.name for p in local.iterdir()}
     assert json.loads(store.local_path(store.join(ckpts, "latest.json")).read_text())["step"] == STEPS
+    # Each rank published its own files (rank 1: its RNG state), rank 0 the rest (issue 22, finding 6).
+    last = store.local_path(store.join(ckpts, f"checkpoint-{STEPS}"))
+    assert result["checkpoint"]["bytes_by_rank"] == [store.dir_stats(last)[1] - (last / "rng_state_1.pth").stat().st_size,
+                                                     (last / "rng_state_1.pth").stat().st_size]
     # Both ranks finished; only rank 0's outcome carries the run's result.
     assert launch.outcome(0)["result"]["model"] == result["model"]
     assert launch.outcome(1) == {"event": "result", "result": {}}
@@ -299,7 +303,7 @@ def test_one_process_takes_todays_path_and_fsdp_needs_gpus(world, tmp_path, monk
     assert "fsdp" not in train.sft_args(one, tmp_path, use_cpu=True)
     two = _ddp(world, "file:///s")
     two.knobs["strategy"] = "fsdp"
-    assert train.sft_args(two, tmp_path, use_cpu=False)["fsdp_config"]["state_dict_type"] == "FULL_STATE_DICT"
+    assert train.sft_args(two, tmp_path, use_cpu=False)["fsdp_config"]["state_dict_type"] == "SHARDED_STATE_DICT"
     if not torch.cuda.is_available():
         with pytest.raises(HalaError) as info:
             distributed.launch(two, "hala_runners.runners.train")

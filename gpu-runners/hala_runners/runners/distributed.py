@@ -56,6 +56,11 @@ def rank() -> int:
     return int(os.environ.get("RANK", "0")) if is_rank() else 0
 
 
+def local_rank() -> int:
+    """This process's rank among those of its node (every rank, while a run spans one node)."""
+    return int(os.environ.get("LOCAL_RANK", "0")) if is_rank() else 0
+
+
 def is_main() -> bool:
     """The one process that writes to the store and speaks on stdout (always true with one process)."""
     return rank() == 0
@@ -75,6 +80,17 @@ def barrier() -> None:
         dist.barrier()
 
 
+def gather(value: Any) -> list[Any]:
+    """Every rank's `value` (picklable), in rank order, on every rank; [value] with one process."""
+    if not _initialized():
+        return [value]
+    import torch.distributed as dist
+
+    values: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(values, value)
+    return values
+
+
 def any_rank(flag: bool, device: Any) -> bool:
     """True on every rank if it is true on any: ranks must take the same branch (a collective
     entered by one rank only hangs the others). `device`: where the backend reduces (cuda for NCCL)."""
@@ -90,13 +106,19 @@ def any_rank(flag: bool, device: Any) -> bool:
 
 def strategy_args(knobs: dict, gradient_checkpointing: bool) -> dict[str, Any]:
     """SFTConfig arguments for the knobs' strategy: none for one process or DDP (what the Trainer does
-    under a launcher by itself); FSDP2 full sharding with whole-model state dicts, so checkpoints and
-    the final model keep the Hugging Face layout, and FSDP's own activation checkpointing (the
-    Trainer's would all-gather every layer a second time in the backward pass)."""
+    under a launcher by itself); FSDP2 full sharding and FSDP's own activation checkpointing (the
+    Trainer's would all-gather every layer a second time in the backward pass).
+
+    Checkpoints are sharded state dicts: each rank writes its own 1/N of the weights and optimizer
+    (torch.distributed.checkpoint) and publishes it (train_checkpoints.py). A FULL_STATE_DICT
+    checkpoint gathers everything on rank 0 and, in accelerate 1.15 / transformers 5.17, writes the
+    fp32 weights twice (model.safetensors by Trainer.save_model, pytorch_model_fsdp.bin by
+    save_fsdp_model) beside the optimizer: ~144 GB for a 9B student, all written by one rank. The
+    final model is gathered once, at the end, in the recipe's dtype (final_model.py)."""
     if int(knobs["gpus"]) == 1 or knobs["strategy"] == "ddp":
         return {}
     return {"fsdp": True, "gradient_checkpointing": False,
-            "fsdp_config": {"version": 2, "state_dict_type": "FULL_STATE_DICT",
+            "fsdp_config": {"version": 2, "state_dict_type": "SHARDED_STATE_DICT",
                             "activation_checkpointing": gradient_checkpointing}}
 
 

@@ -13,13 +13,15 @@ Layout below `output_prefix`:
   checkpoints/checkpoint-<step>/   every `save_every_steps` and at the end (optimizer, scheduler,
                                     RNG and data position included); complete once its manifest exists
   checkpoints/latest.json          {"step", "uri"} of the newest complete checkpoint
-  model/                           final weights + tokenizer + hala_run_config.json
+  model/                           final weights in knobs.dtype (final_model.py) + tokenizer + hala_run_config.json
   loss_history.json                the loss per logged step (contracts LossHistory), for `hala report`
 With an s3:// prefix the Trainer writes into a local scratch dir and each checkpoint is uploaded
-when saved. A retry resumes from `resume.checkpoint_uri` (the last heartbeat), else latest.json.
+when saved (train_checkpoints.py). A retry resumes from `resume.checkpoint_uri` (the last heartbeat),
+else latest.json.
 
 With `knobs.gpus` > 1 this process is the launcher of that many ranks (runners/distributed.py):
-same command, same outputs; rank 0 alone publishes checkpoints and the model and reports progress.
+same command, same outputs; every rank publishes the checkpoint files it wrote, rank 0 alone seals
+them, publishes the model and reports progress.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from typing import Any
 from .. import contract, hub, progress, store, training_template
 from ..errors import bad_input
 from ..runner_harness import reproducible_config, run, save_config, scratch_dir
-from . import distributed, oom, preemption
+from . import distributed, final_model, oom, preemption, train_checkpoints
 
 
 @dataclass(kw_only=True)
@@ -133,60 +135,6 @@ def _check_dataset(path: Path, uri: str) -> None:
         raise bad_input(f"dataset {uri}: column `messages` has type {kind}; expected {layout}")
 
 
-# ---- checkpoints in the store -----------------------------------------------------------------
-
-def _resume_from(cfg: Config, ckpt_prefix: str) -> str | None:
-    """The newest complete checkpoint URI: the heartbeat's if it is complete, else latest.json."""
-    hinted = (cfg.resume or {}).get("checkpoint_uri")
-    if hinted and store.is_complete_dir(hinted):
-        return hinted
-    if hinted:
-        print(f"train: heartbeat checkpoint {hinted} is incomplete; using latest.json", file=sys.stderr)
-    pointer = store.join(ckpt_prefix, "latest.json")
-    if not store.exists(pointer):
-        return None
-    uri = json.loads(store.fetch(pointer).read_text())["uri"]
-    return uri if store.is_complete_dir(uri) else None
-
-
-def _progress_callback(ckpt_prefix: str):
-    from transformers import TrainerCallback
-
-    class StoreProgress(TrainerCallback):
-        """Publish each checkpoint to the store, then report it (never name an unfinished one)."""
-
-        def __init__(self) -> None:
-            self.checkpoint_uri: str | None = None
-
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            logs = logs or {}
-            metrics = {k: logs[k] for k in ("loss", "learning_rate", "grad_norm") if k in logs}
-            if metrics and state.is_world_process_zero:  # one heartbeat per step, not one per rank
-                progress.emit_progress("train", state.global_step, state.max_steps, self.checkpoint_uri, **metrics)
-
-        def on_step_end(self, args, state, control, **kwargs):
-            # A preemption notice: checkpoint this step (saved before the loop checks for a stop),
-            # on every rank at the same step even if the signal reached them on different sides of it.
-            if distributed.any_rank(preemption.requested(), args.device):
-                control.should_save = True
-                control.should_training_stop = True
-            return control
-
-        def on_save(self, args, state, control, **kwargs):
-            local = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            uri = store.join(ckpt_prefix, local.name)
-            distributed.barrier()  # every rank has written its part (its RNG state) before the manifest
-            if state.is_world_process_zero:
-                store.publish_dir(local, uri, "checkpoint")
-                store.write_bytes(store.join(ckpt_prefix, "latest.json"),
-                                  json.dumps({"step": state.global_step, "uri": uri}).encode())
-                progress.emit_progress("save", state.global_step, state.max_steps, uri)
-            self.checkpoint_uri = uri
-            distributed.barrier()  # none goes on (or stops, preempted) before the checkpoint is published
-
-    return StoreProgress()
-
-
 # ---- the run ----------------------------------------------------------------------------------
 
 @dataclass
@@ -233,7 +181,7 @@ def build_trainer(cfg: Config, extra_callbacks: tuple = (), inputs: Inputs | Non
     # A file:// store is a local directory: checkpoint in place instead of copying every save.
     in_place = store.split(cfg.output_prefix)[0] == "file"
     output_dir = store.local_path(ckpt_prefix) if in_place else work / "checkpoints"
-    resume_uri = _resume_from(cfg, ckpt_prefix)
+    resume_uri = train_checkpoints.resume_point((cfg.resume or {}).get("checkpoint_uri"), ckpt_prefix)
 
     dataset = Dataset.from_parquet(str(inputs.data_path), cache_dir=str(work / "hf-datasets"))
     if chosen.loss == "completion_only":
@@ -242,7 +190,7 @@ def build_trainer(cfg: Config, extra_callbacks: tuple = (), inputs: Inputs | Non
     if chosen.chat_template:  # the marked template renders the base's text: only the loss mask is new
         tokenizer.chat_template = chosen.chat_template
     args = SFTConfig(**sft_args(cfg, output_dir, use_cpu=not torch.cuda.is_available(), loss=chosen.loss))
-    callback = _progress_callback(ckpt_prefix)
+    callback = train_checkpoints.progress_callback(ckpt_prefix)
     callback.checkpoint_uri = resume_uri
     trainer = SFTTrainer(model=str(base), args=args, train_dataset=dataset, processing_class=tokenizer,
                          callbacks=[callback, *extra_callbacks])
@@ -250,7 +198,8 @@ def build_trainer(cfg: Config, extra_callbacks: tuple = (), inputs: Inputs | Non
     tokenizer.chat_template = own_template
     # stdout is the progress protocol: drop the Trainer's dict printer (our callback reports instead).
     trainer.remove_callback(PrinterCallback)
-    return Prepared(trainer, callback, resume_uri, str(store.fetch(resume_uri)) if resume_uri else None, chosen)
+    resume_path = train_checkpoints.fetch_once_per_node(resume_uri) if resume_uri else None
+    return Prepared(trainer, callback, resume_uri, resume_path, chosen)
 
 
 def _launch(cfg: Config, started: float) -> dict:
@@ -258,7 +207,8 @@ def _launch(cfg: Config, started: float) -> dict:
     save_config(cfg)
     knobs, halvings = oom.adapted_knobs(cfg.knobs, cfg.output_prefix)
     # The resume point is settled here, once, so every rank starts from the same checkpoint.
-    resume_uri = _resume_from(cfg, store.join(cfg.output_prefix, "checkpoints"))
+    resume_uri = train_checkpoints.resume_point((cfg.resume or {}).get("checkpoint_uri"),
+                                                store.join(cfg.output_prefix, "checkpoints"))
     ranks = replace(cfg, knobs=knobs, resume={"checkpoint_uri": resume_uri} if resume_uri else None)
     try:
         result = distributed.launch(ranks, __spec__.name)
@@ -299,7 +249,7 @@ def _run(cfg: Config, extra_callbacks: tuple = ()) -> dict:
     if distributed.is_main():
         progress.emit_progress("save", trainer.state.global_step, trainer.state.max_steps)
         shutil.rmtree(final, ignore_errors=True)  # nothing stale from an earlier attempt
-    trainer.save_model(str(final))  # weights, config.json, tokenizer; every rank (FSDP gathers), rank 0 writes
+    final_model.save(trainer, final, cfg.knobs["dtype"])  # every rank (FSDP gathers), rank 0 writes
     if not distributed.is_main():
         return {}  # rank 0 speaks for the run
     (final / "hala_run_config.json").write_text(json.dumps(
@@ -324,6 +274,7 @@ def _run(cfg: Config, extra_callbacks: tuple = ()) -> dict:
         "gradient_accumulation_steps": int(cfg.knobs["gradient_accumulation_steps"]),
         "oom_halvings": halvings,
         "training_template": prep.template.record(),
+        **({"checkpoint": prep.progress.record()} if prep.progress.last else {}),
     }
 
 
