@@ -14,13 +14,12 @@ Supervision (contract `supervision`, from the recipe): a runner that sends no pr
 fails `Stalled`, retryably. A `RunnerFailed` failure (a crash or an unknown exception) on attempt
 `runner_failed_attempts` or later is final: retrying a bug burns GPU hours and says nothing new.
 
-The building blocks (ChildProcess, Heartbeater, read_until_terminal, supervise) are shared with the
+The building blocks (child_process.ChildProcess, Heartbeater, read_until_terminal, supervise) are shared with the
 long-lived engine subprocess of the infer queue (hala_runners.engines.service).
 """
 from __future__ import annotations
 
 import asyncio
-import collections
 import json
 import os
 import signal
@@ -35,18 +34,12 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from . import progress
+from .child_process import ChildProcess, runner_module, signal_group
 from .stage_progress import ProgressSignals
 from .errors import is_non_retryable, silent_exit_type
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # gpu-runners/, put on the child's PYTHONPATH
-KILL_GRACE_S = float(os.environ.get("HALA_KILL_GRACE_S", "10"))  # SIGTERM -> SIGKILL
 QUIET_HEARTBEAT_S = float(os.environ.get("HALA_QUIET_HEARTBEAT_S", "10"))
-STDERR_TAIL_LINES = 100  # enough to reach past a runner's own traceback to what its children logged before it
-TAIL_CHARS, LINE_CHARS = 700, 160  # of the stderr tail quoted in a failure message
 MESSAGE_CHARS = 1000  # of a runner's error message passed on in a failure
-LINE_LIMIT = 16 << 20  # a result or error event is one line; asyncio's 64 KiB default is too small
-
-
 STALL_KILL_GRACE_S = 2.0  # a hung runner will not checkpoint on SIGTERM: do not wait for it
 
 
@@ -62,95 +55,6 @@ class Supervision:
         value = value or {}
         return cls(stall_s=value.get("stall_s"), runner_failed_attempts=value.get("runner_failed_attempts"),
                    progress_s=value.get("progress_s"))
-
-
-def runner_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH")) if p)
-    env["PYTHONUNBUFFERED"] = "1"  # progress must arrive when emitted, not when a buffer fills
-    env["HALA_PARENT_PID"] = str(os.getpid())  # the runner exits if the worker dies (runner_harness.exit_with_parent)
-    return env
-
-
-def runner_module(name: str) -> str:
-    """'translate' -> 'hala_runners.runners.translate'; a dotted name is taken as is (tests)."""
-    return name if "." in name else f"hala_runners.runners.{name}"
-
-
-class ChildProcess:
-    """A subprocess leading its own process group; stderr is forwarded to the worker's stderr."""
-
-    def __init__(self, proc: asyncio.subprocess.Process, label: str):
-        self.proc, self.label = proc, label
-        self.pgid = proc.pid  # start_new_session=True: the child leads a new session and group
-        self.tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
-        self._stderr_task = asyncio.create_task(self._forward_stderr())
-
-    @classmethod
-    async def start(cls, argv: list[str], label: str, stdin: bool = False, env: dict[str, str] | None = None) -> "ChildProcess":
-        proc = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            env={**runner_env(), **(env or {})}, start_new_session=True, limit=LINE_LIMIT)  # `env` on top
-        return cls(proc, label)
-
-    @property
-    def alive(self) -> bool:
-        return self.proc.returncode is None
-
-    async def _forward_stderr(self) -> None:
-        assert self.proc.stderr is not None
-        async for raw in self.proc.stderr:
-            line = raw.decode(errors="replace").rstrip("\n")
-            self.tail.append(line)
-            sys.stderr.write(f"[{self.label}] {line}\n")
-
-    def stderr_tail(self, lines: int = 8, max_chars: int = TAIL_CHARS) -> str:
-        """The last words on stderr, short enough for a failure Temporal keeps whole (the server
-        truncates a retryable activity failure over 2 KB, message and stack trace together).
-        Progress bars redraw with \r, so only the end of each line counts; the worker log has all."""
-        last = [line.rsplit("\r", 1)[-1][-LINE_CHARS:] for line in list(self.tail)[-lines:]]
-        return "\n".join(last)[-max_chars:]
-
-    async def wait(self, timeout: float | None = None) -> int | None:
-        """Exit code, or None if still running after `timeout` seconds."""
-        try:
-            rc = await asyncio.wait_for(self.proc.wait(), timeout)
-        except asyncio.TimeoutError:
-            return None
-        # Let the forwarder drain, so the tail holds the last words before the exit.
-        await asyncio.wait({self._stderr_task}, timeout=2)
-        return rc
-
-    async def kill(self, grace_s: float = KILL_GRACE_S) -> None:
-        """SIGTERM the whole group, SIGKILL whatever is left after `grace_s`."""
-        _signal_group(self.pgid, signal.SIGTERM)
-        if self.alive:
-            await self.wait(grace_s)
-        # Grandchildren (vLLM workers, dataloaders) may outlive the leader: always sweep the group.
-        _signal_group(self.pgid, signal.SIGKILL)
-        await self.wait(5)
-        self._stderr_task.cancel()
-        await _group_gone(self.pgid, timeout=5)
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass  # the group is gone already
-
-
-async def _group_gone(pgid: int, timeout: float) -> None:
-    """Wait until no process of the group is left (orphans are reaped by init, not by us)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except (ProcessLookupError, PermissionError):
-            return
-        await asyncio.sleep(0.05)
-    sys.stderr.write(f"hala: process group {pgid} still has members {timeout:.0f}s after SIGKILL\n")
 
 
 class Heartbeater:
@@ -306,4 +210,4 @@ async def run_runner(name: str, config: dict, supervision: Supervision = Supervi
         finally:
             if child.alive:
                 await child.kill()
-            _signal_group(child.pgid, signal.SIGKILL)  # no stray grandchildren after a normal exit
+            signal_group(child.pgid, signal.SIGKILL)  # no stray grandchildren after a normal exit

@@ -9,7 +9,7 @@ import time
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from hala_runners import activity_process
+from hala_runners import activity_process, child_process
 from hala_runners.activity_process import Supervision, run_runner
 
 
@@ -146,7 +146,7 @@ async def _start_hanging(activity_env, fake_runner, pid_file):
 
 
 def test_cancellation_kills_the_whole_process_group(activity_env, fake_runner, tmp_path, monkeypatch):
-    monkeypatch.setattr(activity_process, "KILL_GRACE_S", 2.0)
+    monkeypatch.setattr(child_process, "KILL_GRACE_S", 2.0)
 
     async def scenario():
         task, leader, grandchild = await _start_hanging(activity_env, fake_runner, tmp_path / "pids")
@@ -162,7 +162,7 @@ def test_cancellation_kills_the_whole_process_group(activity_env, fake_runner, t
 
 
 def test_worker_shutdown_kills_the_group_and_fails_retryably(activity_env, fake_runner, tmp_path, monkeypatch):
-    monkeypatch.setattr(activity_process, "KILL_GRACE_S", 2.0)
+    monkeypatch.setattr(child_process, "KILL_GRACE_S", 2.0)
 
     async def scenario():
         task, leader, _ = await _start_hanging(activity_env, fake_runner, tmp_path / "pids")
@@ -178,7 +178,7 @@ def test_worker_shutdown_kills_the_group_and_fails_retryably(activity_env, fake_
 
 def test_worker_shutdown_lets_a_runner_checkpoint_and_reports_its_words(activity_env, fake_runner, tmp_path, monkeypatch):
     """SIGTERM (preemption notice) reaches the runner; it saves, and the failure says where, at once."""
-    monkeypatch.setattr(activity_process, "KILL_GRACE_S", 20.0)
+    monkeypatch.setattr(child_process, "KILL_GRACE_S", 20.0)
     pid_file = tmp_path / "pids"
 
     async def scenario():

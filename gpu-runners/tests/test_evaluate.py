@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from hala_runners import contract, progress, store
+from hala_runners import contract, mcq_loglikelihood, progress, store
 from hala_runners.oall_formats import LAYOUTS, McqDoc
 from hala_runners.runners import evaluate
 
@@ -206,9 +206,9 @@ def test_batched_left_padded_scores_equal_a_plain_forward_of_each_choice(tiny, f
 
     model = AutoModelForCausalLM.from_pretrained(store.local_path(tiny.model_uri)).eval()
     docs = [evaluate.to_doc(fmt, r, "test") for r in rows(fmt, 6, leak=False)]
-    requests = evaluate.build_requests(docs, lambda text, add_special_tokens=True: tiny.tokenizer(
+    requests = mcq_loglikelihood.build_requests(docs, lambda text, add_special_tokens=True: tiny.tokenizer(
         text, add_special_tokens=add_special_tokens)["input_ids"], max_length=1024)
-    batched = evaluate.score_requests(model, requests, 16, tiny.tokenizer.pad_token_id)
+    batched = mcq_loglikelihood.score_requests(model, requests, 16, tiny.tokenizer.pad_token_id)
 
     def plain(r):  # no padding, full logits: log P(continuation | context) by the book
         with torch.no_grad():
@@ -222,9 +222,9 @@ def test_batched_left_padded_scores_equal_a_plain_forward_of_each_choice(tiny, f
 
 def test_acc_norm_divides_by_characters_where_acc_does_not():
     docs = [McqDoc("q", ["ab", "abcdefgh"], gold_index=1)]
-    requests = [evaluate.Request(0, 0, [1], [2]), evaluate.Request(0, 1, [1], [3])]
+    requests = [mcq_loglikelihood.Request(0, 0, [1], [2]), mcq_loglikelihood.Request(0, 1, [1], [3])]
     # Total log-likelihood favours the short choice; per character the long one wins.
-    assert evaluate.accuracy(docs, requests, [-4.0, -6.0]) == {"rows": 1, "acc": 0.0, "acc_norm": 100.0}
+    assert mcq_loglikelihood.accuracy(docs, requests, [-4.0, -6.0]) == {"rows": 1, "acc": 0.0, "acc_norm": 100.0}
 
 
 def test_formats_keep_option_letters_and_reject_impossible_answers():

@@ -23,8 +23,8 @@ import re
 import sys
 from collections import OrderedDict
 
-from ..activity_process import (LINE_CHARS, ChildProcess, Heartbeater, Supervision, read_until_terminal, result_of,
-                                resume_details, supervise)
+from ..activity_process import Heartbeater, Supervision, read_until_terminal, result_of, resume_details, supervise
+from ..child_process import LINE_CHARS, ChildProcess
 from ..stage_progress import ProgressSignals
 from . import ENGINE_ENV
 

@@ -1,7 +1,7 @@
 """SIGTERM as a preemption notice, for runners that can checkpoint on demand (train).
 
 A spot VM or a pod eviction gives seconds to minutes of warning as SIGTERM. The activity passes it
-on to the runner's process group (activity_process.ChildProcess.kill, SIGKILL after
+on to the runner's process group (child_process.ChildProcess.kill, SIGKILL after
 HALA_KILL_GRACE_S). A runner that calls `watch()` keeps running on SIGTERM; its training loop polls
 `requested()` at each step end, saves a checkpoint there and stops, then raises `Preempted` so the
 activity fails retryably at once and the next attempt resumes at that very step. Runners that do
