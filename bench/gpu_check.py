@@ -122,10 +122,11 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, stop)
     started = time.time()
-    report = {"complete": False, "work": str(work), "parts": []}
+    report: dict = {"complete": False, "seconds": None, "parts": []}
     write_report(report_path, report)  # something to read back even if torch's import is all that ran
     try:
-        report.update(machine())
+        report = {"complete": False, "seconds": None, **machine(), "allow_cpu": args.allow_cpu,
+                  "budget_s": round(deadline - started), "work": str(work), "parts": []}
         on_gpu = report["gpus"] > 0
         if not on_gpu and not args.allow_cpu:
             report["error"] = "no CUDA device; --allow-cpu checks the script on CPU"
