@@ -49,7 +49,7 @@ if [ -d "$root/.whl" ] && "$python" -c 'import sys; sys.exit(sys.version_info[:2
   "$python" "$root/bench/gpu_check_wheels.py" verify "$root/.whl"
   site="${HALA_GPU_CHECK_SITE:-/tmp/site}"
   t0=$(date +%s)
-  "$python" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" "$root"/.whl/*.whl
+  PIP_ROOT_USER_ACTION=ignore "$python" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" "$root"/.whl/*.whl
   export HALA_GPU_CHECK_WHEELS="$(ls "$root"/.whl/*.whl | wc -l) wheels from .whl/ into $site in $(( $(date +%s) - t0 )) s"
   pythonpath="$site:$pythonpath"
 elif [ -d "$root/.whl" ]; then

@@ -125,7 +125,14 @@ def main() -> int:
     report: dict = {"complete": False, "seconds": None, "parts": []}
     write_report(report_path, report)  # something to read back even if torch's import is all that ran
     try:
-        report = {"complete": False, "seconds": None, **machine(), "allow_cpu": args.allow_cpu,
+        try:
+            found = machine()
+        except ImportError as e:  # this Python has no torch or transformers: nothing can run
+            report["error"] = f"{type(e).__name__}: {e} (PYTHON must be the machine's Python with torch)"
+            write_report(report_path, report)
+            print(f"gpu-check: {report['error']}", file=sys.stderr)
+            return 2
+        report = {"complete": False, "seconds": None, **found, "allow_cpu": args.allow_cpu,
                   "budget_s": round(deadline - started), "work": str(work), "parts": []}
         on_gpu = report["gpus"] > 0
         if not on_gpu and not args.allow_cpu:
