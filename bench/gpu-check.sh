@@ -35,8 +35,9 @@ esac
 budget="${HALA_GPU_CHECK_TIMEOUT_S:-420}"
 if [ -z "${HALA_GPU_CHECK_BOUNDED:-}" ]; then
   # Everything below, the wheel install too, runs under one timeout: a wedged part must not eat the
-  # machine's lease. SIGTERM at the budget (the report is written then), SIGKILL 10 s later.
-  export HALA_GPU_CHECK_BOUNDED=1 HALA_GPU_CHECK_DEADLINE=$(( $(date +%s) + budget - 5 ))
+  # machine's lease. The parts must end 15 s before it (a part's group gets 5 s to go, then the
+  # report is written); `timeout` sends SIGTERM at the budget (the report is written then), SIGKILL 10 s later.
+  export HALA_GPU_CHECK_BOUNDED=1 HALA_GPU_CHECK_DEADLINE=$(( $(date +%s) + budget - 15 ))
   exec timeout --kill-after=10 "$budget" bash "$0" "$@"
 fi
 
