@@ -18,7 +18,7 @@ __all__ = ["ENGINE_ENV", "TranslationEngine", "chat", "check_template", "render_
            "visible_gpus"]
 
 # The environment of every engine process (service.py sets it over the worker's own; so do
-# images/infer/Dockerfile for anything started in the image, and bench/gpu_check.py; a test holds
+# images/infer/Dockerfile for anything started in the image, and bench/gpu_check_runner.py; a test holds
 # the image and this together).
 ENGINE_ENV = {
     # vLLM starts its EngineCore and workers with fork by default; a forked child cannot use CUDA
