@@ -76,6 +76,8 @@ export interface DoctorWorkflowInput {
   pools: DoctorPoolRequest[];
   /** How long a probe may wait for a worker to take it: past this its queue has nobody serving it. */
   schedule_to_start_s: number;
+  /** How long one probe may run once a worker has it (EveryRoleActivityTable.doctor_probe). */
+  probe_start_to_close_s: number;
 }
 
 export interface DoctorPoolResult {
