@@ -155,7 +155,7 @@ def probe(request: dict, role: str) -> dict:
     """Every check of one pool, run by a worker of queue role `role` (DoctorProbeOutput)."""
     started = time.monotonic()
     asked = request["role"]
-    checks = [check("worker", role == asked, f"a {role} worker answered" + ("" if role == asked else f", but the recipe sends {asked} work here"),
+    checks = [check("worker", role == asked, f"{'an' if role[0] in 'aeiou' else 'a'} {role} worker answered" + ("" if role == asked else f", but the recipe sends {asked} work here"),
                     f"serve this queue with `python -m hala_runners.worker --queue-role {asked}` (the {asked} image), "
                     f"or route the {asked} work to a queue its workers poll")]
     checks += _gpu_checks(request.get("expected"))
