@@ -54,7 +54,9 @@ export async function doctorCommand(file: string, recipe: Recipe, client: Client
   }
   const measured = await measureLocalSources(recipe);
   const plan = planCampaign(recipe, measured);
-  const probed = pools.filter((p) => pollersOf(p.queue) > 0 && p.roles.length === 1);
+  // Unpolled queues are probed too: a pool KEDA scaled to zero wakes on the probe's backlog, and
+  // the probe's scheduleToStart timeout bounds the wait for one that never does.
+  const probed = pools.filter((p) => p.roles.length === 1);
   const results: DoctorPoolResult[] = await client.workflow.execute('doctor', {
     taskQueue: cpu.queue,
     workflowId: `hala-doctor-${recipe.name}-${Date.now()}`,

@@ -38,7 +38,9 @@ export function doctorRow(pool: DoctorPool, result: DoctorPoolResult | undefined
     checks = result.outcome.output.checks;
     answered = { worker: result.outcome.output.worker, seconds: result.outcome.output.seconds };
   } else if (result.outcome.kind === 'no_worker') {
-    const listed = pollers > 0 ? ` (DescribeTaskQueue still listed ${pollers} poller(s) seen in the last minutes: stopped or stuck)` : '';
+    const listed = pollers > 0
+      ? ` (DescribeTaskQueue still listed ${pollers} poller(s) seen in the last minutes: stopped or stuck)`
+      : ' (DescribeTaskQueue listed no poller; a pool scaled to zero needs a --timeout-s long enough for a worker to start)';
     checks = [{ name: 'worker', ok: false, seen: `${result.outcome.message}${listed}`, fix: startWorkers(pool) }];
   } else {
     checks = [{ name: 'worker', ok: false, seen: result.outcome.message, fix: "read the worker's log; the probe is gpu-runners/hala_runners/doctor_probe.py" }];
