@@ -20,6 +20,7 @@ import type { ArtifactRef } from '../contracts/artifact';
 import type { GatePreview } from '../contracts/gates';
 import type { LoadRefPageInput, SaveRefListInput } from './ref-lists';
 import type { QueuePollersInput } from './queue-pollers';
+import type { DoctorCpuProbeInput, DoctorProbeOutput } from '../contracts/doctor';
 
 export interface WriteCampaignReportInput {
   store_root: string;
@@ -41,4 +42,5 @@ export interface CpuActivityFns {
   loadRefPage(input: LoadRefPageInput): Promise<ArtifactRef[]>;
   previewGate(input: PreviewGateInput): Promise<GatePreview>;
   queuePollers(input: QueuePollersInput): Promise<{ pollers: number }>;
+  doctorCpuProbe(input: DoctorCpuProbeInput): Promise<DoctorProbeOutput>;
 }

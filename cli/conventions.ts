@@ -40,13 +40,14 @@ export const VerbExamples: Record<string, string> = {
   approve: 'npx hala status tiny-20261202-0530\n  npx hala approve tiny-20261202-0530 corpus-review --by alice --note "funnel and samples read fine"',
   ls: 'npx hala ls --limit 5 --json',
   workers: 'npx hala workers recipes/hala-paper.yaml',
+  doctor: 'npx hala doctor recipes/hala-paper.yaml --timeout-s 120',
   lineage: 'npx hala lineage tiny-20261202-0530 --mermaid',
   report: 'npx hala report tiny-20261202-0530 --out tiny.html',
   'codec-server': 'HALA_CODEC_KEY_FILE=~/.hala/codec.key npx hala codec-server --port 8888',
 };
 
 /** The verbs that only read: each must offer --json, for scripts. */
-export const ReadVerbs: ReadonlySet<string> = new Set(['plan', 'status', 'watch', 'ls', 'workers', 'lineage', 'report']);
+export const ReadVerbs: ReadonlySet<string> = new Set(['plan', 'status', 'watch', 'ls', 'workers', 'doctor', 'lineage', 'report']);
 
 /**
  * Adds the examples and exit codes to `program`'s help, and makes usage errors exit 2. A verb

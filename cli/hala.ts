@@ -10,6 +10,7 @@
 //   hala approve <campaign-id> <gate> [--by NAME] [--note TEXT]   let a campaign past an approval gate
 //   hala ls                                     campaigns of the namespace
 //   hala workers [<recipe>]                     who polls each queue (the recipe's resource pools too)
+//   hala doctor <recipe> [--json] [--timeout-s N] [--store URI]   prove every pool the recipe routes to through its worker
 //   hala report <campaign-id> [--out F] [--json] one self-contained HTML report (timeline, cost, loss, scores, lineage)
 // Every command takes --profile, --namespace, --address; they connect as the temporal CLI does
 // (workers/temporal-connection.ts: flags, TEMPORAL_* variables, TEMPORAL_CONFIG_FILE's profile).
@@ -40,6 +41,7 @@ import { ApprovalRefused, approveGate, defaultApprover, renderApproval } from '.
 import { reportCommand, type ReportFlags } from './report/report-command';
 import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
 import { queueWorkers } from '../workers/task-queue-pollers';
+import { doctorCommand, type DoctorFlags } from './doctor/command';
 
 const program = new Command('hala')
   .description('Hala Flow: the translate-and-tune recipe as durable Temporal workflows')
@@ -243,6 +245,19 @@ program
     for (const [name, pool] of Object.entries(recipe?.resources.classes ?? {})) queues[`${name} (class)`] = pool.queue;
     const rows = await queueWorkers(await connectClient(temporal), temporal.namespace, queues);
     console.log(flags.json ? JSON.stringify(rows, null, 2) : renderWorkers(rows));
+  });
+
+program
+  .command('doctor <recipe>')
+  .description('prove every pool the recipe routes to through its real worker: GPUs vs class, versions, all-reduce, engine, FP8, store, hub, scratch')
+  .option('--json', 'the rows with every check as JSON')
+  .option('--timeout-s <seconds>', 'how long a probe waits for a worker to take it before its queue counts as unserved', '60')
+  .option('--store <uri>', "the store root to check (default the recipe's store.root)")
+  .addHelpText('after', '\nExit 1 when any pool fails (or nobody polls the cpu queue: then nothing is started), 0 otherwise.')
+  .action(async (file: string, flags: DoctorFlags) => {
+    const { recipe } = validRecipe(file);
+    const temporal = temporalConnection();
+    process.exitCode = await doctorCommand(file, recipe, await connectClient(temporal), temporal.namespace, flags);
   });
 
 program

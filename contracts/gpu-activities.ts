@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ArtifactRef, SourceUri, StoreUri } from './artifact';
 import type { QueueRole } from './queues';
 import { BenchmarkFormat, CompressMethod, EvalFormulation, EvalHarness, TrainKnobs } from './recipe';
+import { DoctorProbeInput, DoctorProbeOutput } from './doctor';
 
 // Payloads of the activities the Python runners serve. Every input names `output_prefix`, the
 // deterministic store prefix derived from the stage key: outputs and checkpoints go below it, so a
@@ -244,3 +245,14 @@ export interface GpuActivityRow {
 }
 export type GpuActivityName = keyof typeof GpuActivityTable;
 export const gpuActivityNames = Object.keys(GpuActivityTable) as GpuActivityName[];
+
+/**
+ * Activities every Python worker serves whatever its role: `hala doctor`'s probe must run through
+ * the very worker of each pool. Not in GpuActivityTable, whose rows each have one role (and a stage
+ * proxy); the JSON Schema export carries them as `every_role_activities`. A probe failure is a fact
+ * to report, never retried.
+ */
+export const EveryRoleActivityTable = {
+  doctor_probe: { input: DoctorProbeInput, output: DoctorProbeOutput, start_to_close_s: 900, retry: { maximum_attempts: 1 } },
+} as const;
+export type EveryRoleActivityName = keyof typeof EveryRoleActivityTable;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GpuActivityTable, LossHistory } from './gpu-activities';
+import { EveryRoleActivityTable, GpuActivityTable, LossHistory } from './gpu-activities';
 import { Progress } from './progress';
 import { DefaultQueues } from './queues';
 import { NonRetryableErrors, RetryableErrors } from './errors';
@@ -24,6 +24,10 @@ export function renderJsonSchemas(): Record<string, string> {
       output: toSchema(row.output, 'output'),
     };
   }
+  const everyRole: Record<string, unknown> = {};
+  for (const [name, row] of Object.entries(EveryRoleActivityTable)) {
+    everyRole[name] = { start_to_close_s: row.start_to_close_s, retry: row.retry, input: toSchema(row.input, 'input'), output: toSchema(row.output, 'output') };
+  }
   return {
     'activities.json': pretty({
       default_queues: DefaultQueues,
@@ -32,6 +36,7 @@ export function renderJsonSchemas(): Record<string, string> {
       artifact_ref: toSchema(ArtifactRef, 'output'),
       loss_history: toSchema(LossHistory, 'output'),
       activities,
+      every_role_activities: everyRole,
     }),
     'recipe.json': pretty(toSchema(Recipe, 'input')),
   };

@@ -14,6 +14,7 @@ import type { CpuActivityFns } from '../activities/cpu-api';
 import { createStageCacheActivities } from '../activities/stage-cache';
 import { createRefListActivities } from '../activities/ref-lists';
 import { createQueuePollerActivities } from '../activities/queue-pollers';
+import { createDoctorCpuActivities } from '../activities/doctor-cpu';
 import { createStore, type ArtifactStore } from '../activities/store';
 import { repoRoot } from './python-env';
 import { dataConverterFromEnv } from '../security/data-converter';
@@ -39,6 +40,8 @@ export function cpuActivitiesFor(store: ArtifactStore, hubMirror?: string): CpuA
     ...createRefListActivities({ store }),
     ...createGatePreviewActivities({ store }),
     ...createQueuePollerActivities(),
+    // `hala doctor` checks the store root of the recipe it is given, not only this worker's own.
+    ...createDoctorCpuActivities({ openStore: (root) => createStore(root, { baseDir: repoRoot, s3: s3OptionsFromEnv() }) }),
   };
 }
 

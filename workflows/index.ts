@@ -2,4 +2,5 @@
 // translation fan-out, and one per stage kind (each stage file exports its own).
 export { campaign } from './campaign';
 export { translateCorpus } from './translate-corpus';
+export { doctor } from './doctor';
 export * from './stages';

@@ -20,6 +20,8 @@ export interface ArtifactStore {
   putBytes(uri: string, data: Uint8Array | string): Promise<void>;
   getBytes(uri: string): Promise<Buffer>;
   exists(uri: string): Promise<boolean>;
+  /** Removes one object below the root (`hala doctor`'s probe file); absent already is fine. */
+  remove(uri: string): Promise<void>;
   /** Publishes a finished local directory, manifest last, and returns its reference. */
   publishDir(localDir: string, uri: string, kind: ArtifactKind): Promise<ArtifactRef>;
   /** A local path holding the artifact; given a reference, its sha256 is verified (ArtifactCorrupt). */

@@ -1,4 +1,4 @@
-import { access, readFile, realpath, stat } from 'node:fs/promises';
+import { access, readFile, realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArtifactRef } from '../../contracts/artifact';
 import { type ArtifactKind, type ArtifactStore, fileRef } from './artifact-store';
@@ -46,6 +46,10 @@ export class FileStore implements ArtifactStore {
 
   async exists(uri: string): Promise<boolean> {
     return access(this.pathFor(uri, 'read')).then(() => true, () => false);
+  }
+
+  async remove(uri: string): Promise<void> {
+    await rm(this.pathFor(uri, 'write'), { force: true });
   }
 
   async publishDir(localDir: string, uri: string, kind: ArtifactKind): Promise<ArtifactRef> {

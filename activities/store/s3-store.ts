@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import {
   GetObjectCommand,
   HeadObjectCommand,
+  DeleteObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -87,6 +88,11 @@ export class S3Store implements ArtifactStore {
       if (isNotFound(error)) throw missing(uri);
       throw error;
     }
+  }
+
+  async remove(uri: string): Promise<void> {
+    const { bucket, key } = this.locate(uri, 'write');
+    await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   }
 
   async exists(uri: string): Promise<boolean> {

@@ -6,6 +6,7 @@ translate_shard), validate the result, return it. Payloads are plain dicts with 
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Callable
 
 from temporalio import activity
@@ -55,6 +56,29 @@ def create_activities(engines: EngineService | None = None) -> dict[str, Callabl
     return acts
 
 
+def _doctor_activity(role: str) -> Callable:
+    @activity.defn(name="doctor_probe")
+    async def doctor_probe(payload: dict) -> dict:
+        from .doctor_probe import probe  # the checks import nothing heavy; their children do
+
+        try:
+            request = contract.validate_input("doctor_probe", payload)
+        except HalaError as e:
+            raise ApplicationError(e.message, type=e.type, non_retryable=True) from None
+        # A thread: the checks wait on child processes (GPU ranks, an engine) for seconds to minutes.
+        result = await asyncio.to_thread(probe, request, role)
+        return contract.validate_output("doctor_probe", result)
+
+    return doctor_probe
+
+
+def every_role_activities(role: str) -> dict[str, Callable]:
+    """The activities every worker serves whatever its role (contract.every_role_activity_names)."""
+    makers = {"doctor_probe": _doctor_activity}
+    return {name: makers[name](role) for name in contract.every_role_activity_names()}
+
+
 def activities_for_role(role: str, engines: EngineService | None = None) -> list[Callable]:
-    """The activities a worker of queue role `role` serves (contract.queue_role)."""
-    return [fn for name, fn in sorted(create_activities(engines).items()) if contract.queue_role(name) == role]
+    """The activities a worker of queue role `role` serves: its own (contract.queue_role), then those of every role."""
+    own = [fn for name, fn in sorted(create_activities(engines).items()) if contract.queue_role(name) == role]
+    return own + [fn for _, fn in sorted(every_role_activities(role).items())]

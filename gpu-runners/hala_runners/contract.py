@@ -1,7 +1,8 @@
 """The wire contract of the Python activities, from contracts/json-schema/activities.json (contract_file).
 
 One table, `activities[name]`: the queue role that serves it, the runner doing the work, and the
-input and output JSON Schemas.
+input and output JSON Schemas. A second, `every_role_activities[name]`, holds the activities every
+worker serves whatever its role (`hala doctor`'s probe): schemas and timeouts, no role, no runner.
 
 Python's Temporal converter silently drops unknown keys, so every payload is validated here
 against the same schema the TypeScript side derives its types from.
@@ -18,8 +19,22 @@ def _activities() -> dict[str, dict[str, Any]]:
     return contract_file.load()["activities"]
 
 
+def _every_role() -> dict[str, dict[str, Any]]:
+    return contract_file.load().get("every_role_activities", {})
+
+
+def _spec(activity: str) -> dict[str, Any]:
+    return _activities().get(activity) or _every_role()[activity]
+
+
 def activity_names() -> list[str]:
+    """The activities of the role table (each served by one role, through its runner)."""
     return sorted(_activities())
+
+
+def every_role_activity_names() -> list[str]:
+    """The activities every worker serves, whatever its role."""
+    return sorted(_every_role())
 
 
 def queue_role(activity: str) -> str:
@@ -54,13 +69,13 @@ def _check(schema: dict, payload: Any, where: str) -> None:
 
 
 def validate_input(activity: str, payload: Any) -> dict:
-    _check(_activities()[activity]["input"], payload, activity)
+    _check(_spec(activity)["input"], payload, activity)
     return payload
 
 
 def validate_output(activity: str, payload: Any) -> dict:
     try:
-        _check(_activities()[activity]["output"], payload, f"{activity} result")
+        _check(_spec(activity)["output"], payload, f"{activity} result")
     except HalaError as e:
         # Our own output breaking the contract is a bug, not bad input from the caller.
         raise RuntimeError(e.message) from e

@@ -208,6 +208,23 @@ def exists(uri: str) -> bool:
         return False
 
 
+def read_bytes(uri: str) -> bytes:
+    """The object's bytes, read straight from the store (no local cache: `hala doctor` reads what it wrote)."""
+    scheme, bucket, key = split(uri)
+    if scheme == "file":
+        return Path(key).read_bytes()
+    return _s3().get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def delete(uri: str) -> None:
+    """Remove one object (a file, never a directory); absent already is fine."""
+    scheme, bucket, key = split(uri)
+    if scheme == "file":
+        Path(key).unlink(missing_ok=True)
+    else:
+        _s3().delete_object(Bucket=bucket, Key=key)
+
+
 def is_complete_dir(uri: str) -> bool:
     return exists(join(uri, MANIFEST))
 

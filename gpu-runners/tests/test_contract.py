@@ -46,7 +46,8 @@ def test_an_activity_added_to_the_contract_gets_a_worker_role_and_runs_its_runne
     edited_contract(_add_scripted_activity)
     assert "embed" in contract.queue_roles()
     assert worker.parse_args(["--queue-role", "embed"]).queue_role == "embed"
-    [act] = activities_for_role("embed")
+    [act, doctor] = activities_for_role("embed")
+    assert doctor.__temporal_activity_definition.name == "doctor_probe"  # every role serves the doctor's probe
     assert act.__temporal_activity_definition.name == "embed_corpus"
     result = activity_env.run(act, {"mode": "ok", "steps": 2})
     assert result["done"] == 2 and "run" in result  # the scripted runner's result, through the activity
@@ -55,7 +56,7 @@ def test_an_activity_added_to_the_contract_gets_a_worker_role_and_runs_its_runne
 def test_an_activity_removed_from_the_contract_is_served_by_no_one(edited_contract):
     edited_contract(lambda table: table["activities"].pop("score_translation"))
     assert "score_translation" not in create_activities()
-    assert [a.__temporal_activity_definition.name for a in activities_for_role("eval")] == ["evaluate_benchmarks"]
+    assert [a.__temporal_activity_definition.name for a in activities_for_role("eval")] == ["evaluate_benchmarks", "doctor_probe"]
 
 
 def test_error_types_are_the_contracts():

@@ -52,8 +52,10 @@ class TranslateOneShard:
 def test_each_role_serves_exactly_its_contract_activities():
     served = {role: sorted(a.__temporal_activity_definition.name for a in activities_for_role(role))
               for role in ("quantize", "infer", "train", "eval")}
-    assert served == {"quantize": ["compress_teacher"], "infer": ["translate_shard"],
-                      "train": ["merge_slerp", "train_sft"], "eval": ["evaluate_benchmarks", "score_translation"]}
+    # doctor_probe (`hala doctor`) is served by every role: the probe must run through each pool's own worker.
+    assert served == {"quantize": ["compress_teacher", "doctor_probe"], "infer": ["doctor_probe", "translate_shard"],
+                      "train": ["doctor_probe", "merge_slerp", "train_sft"],
+                      "eval": ["doctor_probe", "evaluate_benchmarks", "score_translation"]}
 
 
 def test_an_unknown_queue_role_is_refused_with_the_choices():
@@ -148,7 +150,7 @@ def test_the_infer_worker_runs_translate_shard_for_a_workflow(dev_server, hub_mi
                               stdout=subprocess.PIPE, text=True, env=env)
     try:
         ready = _wait_for_line(worker, "hala worker ready", timeout=60)
-        assert ready == f"hala worker ready queue=hala-gpu-infer namespace={NAMESPACE} activities=[translate_shard]"
+        assert ready == f"hala worker ready queue=hala-gpu-infer namespace={NAMESPACE} activities=[translate_shard,doctor_probe]"
 
         async def execute():
             client = await _connect(dev_server)
