@@ -38,7 +38,7 @@ export const DoctorProbeInput = z.object({
   scratch_needed_bytes: z.number().int().nonnegative(),
   scratch_basis: z.string().describe('how scratch_needed_bytes was derived, quoted in the row'),
   engine_model: SourceUri.optional().describe('infer pools: the small model the engine check starts'),
-  fp8_model: SourceUri.optional().describe('infer / quantize pools: the model compressed to a tiny FP8 checkpoint and loaded'),
+  fp8_model: SourceUri.optional().describe('infer / quantize pools: the model whose architecture (config and tokenizer only) a two-layer miniature takes, compressed to FP8 and loaded'),
 });
 export type DoctorProbeInput = z.infer<typeof DoctorProbeInput>;
 

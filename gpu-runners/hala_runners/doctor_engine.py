@@ -8,9 +8,11 @@ RESULT_PREFIX + {"engine": {...}, "fp8": {...}}, each {ok, seen, detail}; a chec
 absent (the runners' own progress lines come before it).
 - engine: the engine `auto` picks (vLLM with a GPU, else transformers) loads MODEL, and the SAME
   loaded engine translates two batches: what an infer worker does for every shard after the first.
-- fp8: MODEL compressed to FP8_DYNAMIC by the model-free path of compress_teacher (runners/
-  compress_model_free.py) into DIR, then loaded by the same kind of engine and asked one batch:
-  the checkpoint format the quantize pool writes and the infer pool serves.
+- fp8: a miniature of MODEL (its architecture and tokenizer, two narrow layers of random weights:
+  only its small files are fetched, never the 222 GB teacher) compressed to FP8_DYNAMIC by the
+  model-free path of compress_teacher (runners/compress_model_free.py) into DIR, then loaded by the
+  same kind of engine and asked one batch: the checkpoint format the quantize pool writes and the
+  infer pool serves, for the architecture the campaign will serve.
 """
 from __future__ import annotations
 
@@ -66,13 +68,38 @@ def _fp8_tensors(directory: Path) -> int:
     return count
 
 
-def fp8_check(model: str, field: str | None, work: Path) -> dict:
+# The miniature's shape: small enough to build, compress and load in seconds on any device.
+MINIATURE = {"num_hidden_layers": 2, "hidden_size": 128, "intermediate_size": 256, "num_attention_heads": 4,
+             "head_dim": 32}
+
+
+def miniature(model: str, field: str | None, out: Path) -> Path:
+    """A randomly initialised model of `model`'s architecture at MINIATURE's size, with its tokenizer."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
     from . import hub
+
+    source = hub.resolve_small_files(model, field)
+    config = AutoConfig.from_pretrained(source)
+    grouped = getattr(config, "num_key_value_heads", config.num_attention_heads) < config.num_attention_heads
+    for name, value in {**MINIATURE, "num_key_value_heads": 2 if grouped else MINIATURE["num_attention_heads"]}.items():
+        if hasattr(config, name) or name != "head_dim":
+            setattr(config, name, value)
+    if getattr(config, "layer_types", None):  # per-layer attention kinds (sliding / full): keep both kinds seen first
+        config.layer_types = config.layer_types[: MINIATURE["num_hidden_layers"]]
+    torch.manual_seed(0)
+    AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16).save_pretrained(out)
+    AutoTokenizer.from_pretrained(source).save_pretrained(out)
+    return out
+
+
+def fp8_check(model: str, field: str | None, work: Path) -> dict:
     from .runners.compress_model_free import quantize
 
     started = time.monotonic()
     out_dir = work / "fp8"
-    quantize(hub.resolve(model, field), out_dir, ignore=["lm_head"])
+    quantize(miniature(model, field, work / "miniature"), out_dir, ignore=["lm_head"])
     written_s = round(time.monotonic() - started, 2)
     fp8 = _fp8_tensors(out_dir)
     method = json.loads((out_dir / "config.json").read_text()).get("quantization_config", {}).get("quant_method")
@@ -82,7 +109,7 @@ def fp8_check(model: str, field: str | None, work: Path) -> dict:
     how = ("served in FP8 by vLLM" if engine.name == "vllm" else
            "dequantized at load by transformers (no FP8 matmul on this device)" if not getattr(engine, "device", "").startswith("cuda")
            else "loaded by transformers on the GPU")
-    return {"ok": ok, "seen": f"tiny FP8 checkpoint of {model} written by model_free_ptq in {written_s} s ({fp8} float8 tensors, "
+    return {"ok": ok, "seen": f"FP8 checkpoint of a miniature {model} written by model_free_ptq in {written_s} s ({fp8} float8 tensors, "
                               f"{method}); {engine.name} loaded it in {load_s} s, {how}, and translated a batch ({tokens} tokens)",
             "detail": {"model": model, "fp8_tensors": fp8, "quant_method": method, "engine": engine.name,
                        "write_s": written_s, "load_s": load_s, "batch_s": seconds}}

@@ -10,7 +10,7 @@ concern, {name, ok, seen, fix?, detail?}:
   versions    NVIDIA driver and CUDA (NVML), torch, transformers, vLLM, trl, llmcompressor
   all_reduce  NCCL over every visible GPU, or gloo over 2 processes on a CPU pool, its sum checked
   engine      infer pools: the engine started on a small model, two batches through the same engine
-  fp8         infer / quantize pools: a tiny FP8 checkpoint written by the model-free path and loaded
+  fp8         infer / quantize pools: a miniature of the teacher's architecture written in FP8 by the model-free path and loaded
   store       write / read / delete below the store root
   hub         every hub source of the recipe readable at its pinned revision
   scratch     free disk at HALA_WORK_DIR against the plan's estimate

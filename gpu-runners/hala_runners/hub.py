@@ -91,6 +91,18 @@ def resolve(uri: str, field: str | None = None) -> Path:
         return Path(snapshot_download(rest, revision=revision, **_hub_access()))
 
 
+def resolve_small_files(uri: str, field: str | None = None, patterns: tuple[str, ...] = ("*.json", "*.jinja", "*.model", "*.txt")) -> Path:
+    """A model source's small files only (config, tokenizer, chat template), not its weights: what
+    a check needs to know a model's architecture without downloading a 222 GB snapshot."""
+    if not uri.startswith("hf://") or _mirror() is not None:
+        return resolve(uri, field)
+    from huggingface_hub import snapshot_download
+
+    rest, revision = split_revision(uri[len("hf://"):].strip("/"))
+    with _refused(uri, field, rest, revision):
+        return Path(snapshot_download(rest, revision=revision, allow_patterns=list(patterns), **_hub_access()))
+
+
 def is_glob(uri: str) -> bool:
     return any(c in uri for c in "*?")
 

@@ -16,6 +16,7 @@ from hala_runners import contract, doctor_gpu
 from hala_runners.doctor_io import hub_access, scratch_space, store_round_trip
 from hala_runners.doctor_probe import all_reduce_check, gpus_against_class, probe
 
+
 @pytest.fixture
 def tiny_world_hub(tiny_hub, monkeypatch):
     """The tiny world's offline hub mirror, as the local stack's workers read it."""
@@ -108,3 +109,22 @@ def test_library_versions_come_from_metadata():
     versions = doctor_gpu.library_versions()
     assert versions["vllm"] is None or isinstance(versions["vllm"], str)
     assert versions["torch"].split(".")[0].isdigit()
+
+
+def test_the_fp8_check_compresses_a_miniature_of_the_teacher_never_the_teacher(tiny_world_hub, tmp_path, monkeypatch):
+    """On a cluster the teacher is 222 GB: the check builds a two-layer model of its architecture from
+    its config and tokenizer, compresses that to FP8 and serves it through the pool's engine."""
+    from hala_runners import doctor_engine, hub
+
+    def no_weights(uri, field=None):
+        raise AssertionError(f"the FP8 check fetched the whole of {uri}")
+
+    monkeypatch.setattr(hub, "resolve", no_weights)
+    monkeypatch.setattr(hub, "_mirror", lambda: None)  # as on a cluster: small files come from the hub
+    monkeypatch.setattr(hub, "resolve_small_files", lambda uri, field=None: tiny_world_hub / "hala-tiny" / "command-a-translate")
+    result = doctor_engine.fp8_check("hf://hala-tiny/command-a-translate", "inputs.teacher", tmp_path)
+    assert result["ok"], result
+    config = json.loads((tmp_path / "miniature" / "config.json").read_text())
+    assert config["model_type"] == "cohere2" and config["num_hidden_layers"] == 2
+    assert len(config["layer_types"]) == 2 and config["num_key_value_heads"] == 2
+    assert result["detail"]["fp8_tensors"] > 0 and result["detail"]["quant_method"] == "compressed-tensors"

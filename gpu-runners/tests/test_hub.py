@@ -172,3 +172,17 @@ def test_a_hub_refusal_raised_outside_hub_resolve_is_bad_input_too(hub_stub):
     assert failure.type == "BadInput" and failure.non_retryable, failure.message
     for words in ("repo org/gated", "HTTP 403", GATED_FIX):
         assert words in failure.message, (words, failure.message)
+
+
+def test_a_models_small_files_are_fetched_without_its_weights(monkeypatch):
+    """What `hala doctor`'s FP8 check reads of the teacher: config and tokenizer, never the weights."""
+    import huggingface_hub
+
+    asked = []
+    monkeypatch.delenv("HALA_HUB_MIRROR", raising=False)
+    monkeypatch.setattr(huggingface_hub, "snapshot_download",
+                        lambda repo, revision=None, allow_patterns=None, **_: asked.append((repo, revision, allow_patterns)) or "/m")
+    hub.resolve_small_files("hf://CohereLabs/command-a@" + "c" * 40, "inputs.teacher")
+    [(repo, revision, patterns)] = asked
+    assert (repo, revision) == ("CohereLabs/command-a", "c" * 40)
+    assert "*.json" in patterns and not any("safetensors" in p or p == "*" for p in patterns)

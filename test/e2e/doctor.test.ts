@@ -57,7 +57,7 @@ describe('hala doctor on the local stack', () => {
     expect(run.stdout).toContain('Every pool is a CPU pool (no GPU)');
     expect(run.stdout).toMatch(/ok +all_reduce +gloo all-reduce over 2 CPU processes: every rank got 3/);
     expect(run.stdout).toMatch(/ok +engine +transformers engine loaded hf:\/\/hala-tiny\/lfm2-1.2b .* the same engine translated 2 batches/);
-    expect(run.stdout).toMatch(/ok +fp8 +tiny FP8 checkpoint of hf:\/\/hala-tiny\/command-a-translate/);
+    expect(run.stdout).toMatch(/ok +fp8 +FP8 checkpoint of a miniature hf:\/\/hala-tiny\/command-a-translate/);
   }, 6 * minutes);
 
   it('says plainly that a store nobody can write is unwritable, naming it, exit 1', async () => {
