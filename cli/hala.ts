@@ -127,7 +127,7 @@ program
   .option('--json', 'the plan as JSON')
   .action(async (file: string, flags: { json?: boolean }) => {
     const { recipe } = validRecipe(file);
-    const plan = planCampaign(recipe, await measureLocalSources(recipe));
+    const plan = await planCampaign(recipe, await measureLocalSources(recipe));
     console.log(flags.json ? JSON.stringify(plan, null, 2) : renderPlan(plan));
   });
 

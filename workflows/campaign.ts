@@ -1,5 +1,6 @@
-// The Hala recipe as one durable workflow. Each stage is a child workflow with the id
-// `<campaign>/<stage>`; independent stages run at the same time. Read top to bottom, it is RECIPE.md.
+// The Hala recipe as one durable workflow: workflows/recipe-dag.ts says which stage reads what; here
+// each stage becomes a child workflow with the id `<campaign>/<stage>`, held at its gates and while
+// the campaign is paused, tracked for `hala status`; independent stages run at the same time.
 import { ApplicationFailure, condition, executeChild, getExternalWorkflowHandle, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { CampaignInput, CampaignProgress } from '../contracts/campaign';
 import type { CampaignSummary } from '../contracts/campaign-summary';
@@ -9,33 +10,12 @@ import { cpuActivities } from './activity-proxies';
 import { pauseSignal, progressQuery, resumeSignal } from './definitions';
 import { fanOutWorkflowId } from './fan-out-ids';
 import { Gates } from './gates';
+import { recipeDag } from './recipe-dag';
 import type { StageDeclaration, StageInput, StageOutcome, StageRuntime } from './stages/declaration';
-import {
-  buildBilingualCorpusStage,
-  compressTeacherStage,
-  evaluateStage,
-  evaluateTranslatorStage,
-  filterOpusStage,
-  mergeStage,
-  sftStage,
-  trainTranslatorStage,
-  translateInstructionsStage,
-} from './stages';
 import { plannedStages } from './stages/plan';
 import { StageTracker } from './stage-tracker';
 import { staticDetails } from './stage-story';
 import { translatePauseSignal } from './translate-corpus';
-
-/**
- * Waits for every branch, even after one fails, so a failure never cancels work that does not depend
- * on it (the campaign's children would be terminated with it); then rejects with the first failure.
- */
-async function allOf<T extends readonly unknown[]>(branches: readonly [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> {
-  const settled = await Promise.allSettled(branches);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) throw failed.reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
-}
 
 export interface CampaignResult {
   campaign_id: string;
@@ -122,27 +102,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   }
 
   try {
-    // 1–2. Compress the teacher to FP8 (and check it), while OPUS-100 is filtered.
-    const [teacher, opus] = await allOf([stage(compressTeacherStage, {}), stage(filterOpusStage, {})]);
-    // 3. The FP8 teacher translates Open-Orca; with OPUS this is the bilingual corpus.
-    const corpus = await stage(buildBilingualCorpusStage, { teacher: teacher.output.compressed.model, opus_pairs: opus.output.pairs });
-    // 4. Fine-tune the translator on it.
-    const translator = await stage(trainTranslatorStage, { corpus: corpus.output.dataset });
-    // 5. The translator is scored against its base while it translates the instruction sets and,
-    // 6–8. every student at once does SFT on the translated corpus, slerp with its base, benchmarks.
-    await allOf([
-      stage(evaluateTranslatorStage, { translator: translator.output.model }),
-      (async () => {
-        const instructions = await stage(translateInstructionsStage, { translator: translator.output.model });
-        await allOf(
-          recipe.stages.sft.students.map(async (_student, i) => {
-            const tuned = await stage(sftStage, { corpus: instructions.output.dataset }, i);
-            const merged = await stage(mergeStage, { tuned: tuned.output.model }, i);
-            await stage(evaluateStage, { model: merged.output.model, tuned: tuned.output.model }, i);
-          }),
-        );
-      })(),
-    ]);
+    await recipeDag(recipe, stage);
   } catch (err) {
     // Cancelled (hala cancel): the campaign ends cancelled, not failed; its stages were cancelled with it.
     if (isCancellation(err)) {

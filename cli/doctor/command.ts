@@ -53,7 +53,7 @@ export async function doctorCommand(file: string, recipe: Recipe, client: Client
     return 1;
   }
   const measured = await measureLocalSources(recipe);
-  const plan = planCampaign(recipe, measured);
+  const plan = await planCampaign(recipe, measured);
   // Unpolled queues are probed too: a pool KEDA scaled to zero wakes on the probe's backlog, and
   // the probe's scheduleToStart timeout bounds the wait for one that never does.
   const probed = pools.filter((p) => p.roles.length === 1);

@@ -53,7 +53,7 @@ const hours = (seconds: number) => seconds / 3600;
  * The plan of `recipe`'s campaign. `measured` (measure.ts: sizes read off local sources) fills in
  * what the recipe's estimates leave out; a figure the recipe states wins.
  */
-export function planCampaign(recipe: Recipe, measured: Measured = { rows: {}, params_b: {} }): CampaignPlan {
+export async function planCampaign(recipe: Recipe, measured: Measured = { rows: {}, params_b: {} }): Promise<CampaignPlan> {
   const e = { ...recipe.estimates, rows: { ...measured.rows, ...recipe.estimates.rows }, params_b: { ...measured.params_b, ...recipe.estimates.params_b } };
   const gaps = new Set<string>();
   const rows = (name: string): number | undefined => {
@@ -83,7 +83,7 @@ export function planCampaign(recipe: Recipe, measured: Measured = { rows: {}, pa
   };
   /** GPU-hours of a worker reading and writing `gb` of weights: the whole worker is held. */
   const weightsPass = (gb: number | undefined, c: ResourceClass | undefined) => mul(gb, 1 / e.weights_gb_per_s, 1 / 3600, c?.gpus ?? 1);
-  const graph = new Map(stageGraph(recipe).map((g) => [g.stage, g.after]));
+  const graph = new Map((await stageGraph(recipe)).map((g) => [g.stage, g.after]));
   const wallHours = new Map<string, number | undefined>();
   const stageRow = (row: Omit<PlannedStage, 'after' | 'resource_class' | 'gpu_type' | 'cost'>, route?: Route, student?: string): PlannedStage => {
     const c = route ? pool(route, student) : undefined;

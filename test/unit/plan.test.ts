@@ -23,8 +23,8 @@ describe('hala plan', () => {
   const work = mkdtempSync(path.join(tmpdir(), 'hala-plan-'));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it('sizes the paper recipe as the report does: 1.26M pairs, 4.5M samples, four students, six benchmarks', () => {
-    const plan = planCampaign(recipeAt('recipes/hala-paper.yaml'));
+  it('sizes the paper recipe as the report does: 1.26M pairs, 4.5M samples, four students, six benchmarks', async () => {
+    const plan = await planCampaign(recipeAt('recipes/hala-paper.yaml'));
     expect(plan.bilingual_pairs! / 1.26e6).toBeCloseTo(1, 2);
     expect(plan.translated_samples! / 4.5e6).toBeCloseTo(1, 2);
     expect(plan.students).toEqual(['hala-350m', 'hala-700m', 'hala-1-2b', 'hala-9b']);
@@ -46,8 +46,8 @@ describe('hala plan', () => {
     expect(text).toMatch(/^sft-hala-9b .* train-h100x8 \(H100-80GB\) +\d+ +\d+$/m);
   });
 
-  it('draws the DAG from the declarations and finds its critical path in wall time', () => {
-    const plan = planCampaign(recipeAt('recipes/hala-paper.yaml'));
+  it("draws the DAG from the recipe's stage calls and finds its critical path in wall time", async () => {
+    const plan = await planCampaign(recipeAt('recipes/hala-paper.yaml'));
     const after = Object.fromEntries(plan.stages.map((s) => [s.stage, s.after]));
     expect(after['compress-teacher']).toEqual([]);
     expect(after['build-bilingual-corpus']).toEqual(['compress-teacher', 'filter-opus']);
@@ -79,23 +79,23 @@ describe('hala plan', () => {
     const measured = await measureLocalSources(recipe, '');
     expect(measured.rows).toEqual({ opus: 1234 });
     expect(measured.params_b[`file://${model}`]! * 1e9).toBeCloseTo(1000 * 64 + 1000, 6);
-    const plan = planCampaign({ ...recipe, estimates: { ...recipe.estimates, rows: { opus: 99 } } }, measured);
+    const plan = await planCampaign({ ...recipe, estimates: { ...recipe.estimates, rows: { opus: 99 } } }, measured);
     expect(plan.stages.find((s) => s.stage === 'filter-opus')?.rows_in).toBe(99);
-    expect(planCampaign(recipe, measured).stages.find((s) => s.stage === 'filter-opus')?.rows_in).toBe(1234);
+    expect((await planCampaign(recipe, measured)).stages.find((s) => s.stage === 'filter-opus')?.rows_in).toBe(1234);
   });
 
-  it('names each estimate or route a blank figure needs', () => {
-    const plan = planCampaign(recipeAt('recipes/tiny.yaml'));
+  it('names each estimate or route a blank figure needs', async () => {
+    const plan = await planCampaign(recipeAt('recipes/tiny.yaml'));
     expect(plan.gaps).toContain('estimates.rows.opus: rows of input opus');
     expect(plan.gaps).toContain('resources.sft: route it to a class of resources.classes (gpu_type, price_per_gpu_hour) for its GPU-hours and cost');
     expect(plan.totals.gpu_hours).toBeUndefined();
     expect(renderPlan(plan)).toMatch(/Figures shown — need what the recipe does not give:\n {2}estimates\./);
   });
 
-  it('npx hala plan prints it; --json gives the same plan', () => {
+  it('npx hala plan prints it; --json gives the same plan', async () => {
     const run = (...args: string[]) => execFileSync('npx', ['--no-install', 'hala', 'plan', 'recipes/hala-paper.yaml', ...args], { cwd: root, encoding: 'utf8' });
     expect(run()).toContain('bilingual pairs: 1.26M; translated samples: 4.50M');
-    expect(JSON.parse(run('--json'))).toEqual(JSON.parse(JSON.stringify(planCampaign(recipeAt('recipes/hala-paper.yaml')))));
+    expect(JSON.parse(run('--json'))).toEqual(JSON.parse(JSON.stringify(await planCampaign(recipeAt('recipes/hala-paper.yaml')))));
   });
 });
 

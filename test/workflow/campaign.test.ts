@@ -97,7 +97,7 @@ describe('campaign workflow', () => {
     expect(toDot(graph)).toContain('shape=cylinder');
   });
 
-  it("reads each stage's artifacts from exactly the stages its declaration names (the DAG hala plan draws)", async () => {
+  it("reads each stage's artifacts from exactly the stages the recipe's stage calls hand it (the DAG hala plan draws)", async () => {
     // From every stage's artifacts: the campaign's products do not lead back to the translator's evaluation.
     const { progress } = await env.client.workflow.getHandle<typeof campaign>('wf-first').result();
     const graphs = await Promise.all(progress.stages.flatMap((s) => s.artifacts.map((a) => lineageOf(a.sha256, `file://${storeDir}`))));
@@ -115,7 +115,7 @@ describe('campaign workflow', () => {
       const input = defaultPayloadConverter.fromPayload<StageInput<unknown, unknown>>(history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!);
       parents.set(s.stage, new Set(input.parents!.map((p) => p.stage)));
     }
-    const declared = stageGraph(recipe);
+    const declared = await stageGraph(recipe);
     expect([...parents.keys()].sort()).toEqual(declared.filter((s) => s.after.length > 0).map((s) => s.stage).sort());
     for (const { stage, after } of declared) expect([stage, [...(parents.get(stage) ?? [])].sort()]).toEqual([stage, [...after].sort()]);
   });

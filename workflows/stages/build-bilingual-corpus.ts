@@ -35,7 +35,6 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
   workflow: 'buildBilingualCorpus',
   ...single,
   name: () => 'build-bilingual-corpus',
-  upstream: { teacher: 'compress-teacher', opus_pairs: 'filter-opus' },
   slice: (r) => {
     const { source, target, source_name, target_name } = r.language;
     return {

@@ -37,7 +37,6 @@ export const compressTeacherStage: StageDeclaration<CompressTeacherSlice, Record
   workflow: 'compressTeacher',
   ...single,
   name: () => 'compress-teacher',
-  upstream: {},
   slice: (r) => {
     const { check_rows, ...compress } = r.stages.compress_teacher;
     const { source, target, target_name } = r.language;

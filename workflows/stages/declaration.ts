@@ -89,12 +89,6 @@ export interface StageDeclaration<Slice, Upstream, Out> {
   /** Exactly what the stage reads of the recipe: its key, and all its work is given. */
   slice(recipe: Recipe, i: number): Slice;
   /**
-   * The kind of stage that makes each upstream artifact it is handed: the campaign's DAG, which
-   * `hala plan` draws before anything runs. A per-student kind reads the same student's stage.
-   * test/workflow/campaign.test.ts checks it against the parents a real campaign's lineage records.
-   */
-  upstream: { readonly [K in keyof Upstream]-?: StageKind };
-  /**
    * Digests of the upstream artifacts and the raw sources it reads, in a fixed order. Sources name
    * their recipe field and kind: each is checked (a model directory, a parquet split) when the stage opens.
    */

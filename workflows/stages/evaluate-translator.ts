@@ -26,7 +26,6 @@ export const evaluateTranslatorStage: StageDeclaration<EvaluateTranslatorSlice, 
   workflow: 'evaluateTranslator',
   ...single,
   name: () => 'evaluate-translator',
-  upstream: { translator: 'train-translator' },
   slice: (r) => {
     const { source, target, target_name } = r.language;
     return {

@@ -43,7 +43,6 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
   workflow: 'evaluate',
   count: perStudent.count,
   name: (r, i) => `evaluate-${perStudent.student(r, i).name}`,
-  upstream: { model: 'merge', tuned: 'sft' },
   slice: (r, i) => ({ benchmarks: r.inputs.benchmarks, batch_size: r.stages.evaluate.batch_size, base: perStudent.student(r, i).base, ...scoringOf(r) }),
   // lighteval reads the leaderboard's hub datasets, not the recipe's files: those are then not checked.
   inputs: (s, up, i) => [

@@ -16,7 +16,6 @@ export const filterOpusStage: StageDeclaration<FilterOpusSlice, Record<string, n
   workflow: 'filterOpus',
   ...single,
   name: () => 'filter-opus',
-  upstream: {},
   slice: (r) => {
     const { source, target, source_script, target_script } = r.language;
     return {

@@ -20,7 +20,6 @@ export const mergeStage: StageDeclaration<MergeSlice, { tuned: ArtifactRef }, Me
   workflow: 'merge',
   count: perStudent.count,
   name: (r, i) => `merge-${perStudent.student(r, i).name}`,
-  upstream: { tuned: 'sft' },
   slice: (r, i) => ({ base: perStudent.student(r, i).base, merge: r.stages.merge }),
   inputs: (s, up, i) => [up.tuned.sha256, model(s.base, `stages.sft.students[${i}].base`)],
   model: (r, i) => perStudent.student(r, i).base,

@@ -15,7 +15,6 @@ export const sftStage: StageDeclaration<TrainSlice, { corpus: ArtifactRef }, Tra
   workflow: 'sft',
   count: perStudent.count,
   name: (r, i) => `sft-${perStudent.student(r, i).name}`,
-  upstream: { corpus: 'translate-instructions' },
   slice: (r, i) => {
     const { name: _name, ...knobs } = perStudent.student(r, i); // the name is the stage's, the runner takes training knobs
     return { knobs, seed: r.seed };

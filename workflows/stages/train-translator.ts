@@ -19,7 +19,6 @@ export const trainTranslatorStage: StageDeclaration<TrainSlice, { corpus: Artifa
   workflow: 'trainTranslator',
   ...single,
   name: () => 'train-translator',
-  upstream: { corpus: 'build-bilingual-corpus' },
   slice: (r) => ({ knobs: r.stages.train_translator, seed: r.seed }),
   inputs: (s, up) => [up.corpus.sha256, model(s.knobs.base, 'stages.train_translator.base')],
   model: (r) => r.stages.train_translator.base,

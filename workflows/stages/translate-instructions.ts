@@ -29,7 +29,6 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
   workflow: 'translateInstructions',
   ...single,
   name: () => 'translate-instructions',
-  upstream: { translator: 'train-translator' },
   slice: (r) => ({
     sets: r.inputs.instruction_sets,
     segments: r.stages.translate_instructions,

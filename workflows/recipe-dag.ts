@@ -1,0 +1,56 @@
+// The Hala recipe as stage calls: the one statement of which stage reads which artifacts of which.
+// It is a pure function of the recipe and a `stage()` runner: the campaign runs it with the durable
+// stage (workflows/campaign.ts: gates, pause, a child workflow each), `hala plan` dry-runs it with a
+// recording stage (workflows/stages/plan.ts) for the graph, its rows and the critical path. Read top
+// to bottom, it is RECIPE.md.
+import type { Recipe } from '../contracts/recipe';
+import type { StageDeclaration, StageOutcome } from './stages/declaration';
+import {
+  buildBilingualCorpusStage,
+  compressTeacherStage,
+  evaluateStage,
+  evaluateTranslatorStage,
+  filterOpusStage,
+  mergeStage,
+  sftStage,
+  trainTranslatorStage,
+  translateInstructionsStage,
+} from './stages';
+
+/** Runs stage `i` of a kind on the artifacts it reads (`upstream`), resolving to its outcome. */
+export type RunStage = <S, U, O>(declaration: StageDeclaration<S, U, O>, upstream: U, i?: number) => Promise<StageOutcome<O>>;
+
+/**
+ * Waits for every branch, even after one fails, so a failure never cancels work that does not depend
+ * on it (the campaign's children would be terminated with it); then rejects with the first failure.
+ */
+export async function allOf<T extends readonly unknown[]>(branches: readonly [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> {
+  const settled = await Promise.allSettled(branches);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+export async function recipeDag(recipe: Recipe, stage: RunStage): Promise<void> {
+  // 1–2. Compress the teacher to FP8 (and check it), while OPUS-100 is filtered.
+  const [teacher, opus] = await allOf([stage(compressTeacherStage, {}), stage(filterOpusStage, {})]);
+  // 3. The FP8 teacher translates Open-Orca; with OPUS this is the bilingual corpus.
+  const corpus = await stage(buildBilingualCorpusStage, { teacher: teacher.output.compressed.model, opus_pairs: opus.output.pairs });
+  // 4. Fine-tune the translator on it.
+  const translator = await stage(trainTranslatorStage, { corpus: corpus.output.dataset });
+  // 5. The translator is scored against its base while it translates the instruction sets and,
+  // 6–8. every student at once does SFT on the translated corpus, slerp with its base, benchmarks.
+  await allOf([
+    stage(evaluateTranslatorStage, { translator: translator.output.model }),
+    (async () => {
+      const instructions = await stage(translateInstructionsStage, { translator: translator.output.model });
+      await allOf(
+        recipe.stages.sft.students.map(async (_student, i) => {
+          const tuned = await stage(sftStage, { corpus: instructions.output.dataset }, i);
+          const merged = await stage(mergeStage, { tuned: tuned.output.model }, i);
+          await stage(evaluateStage, { model: merged.output.model, tuned: tuned.output.model }, i);
+        }),
+      );
+    })(),
+  ]);
+}
