@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { ArtifactRef, SourceUri, StoreUri } from './artifact';
 import type { QueueRole } from './queues';
-import { BenchmarkFormat, CompressMethod, EvalFormulation, EvalHarness, TrainKnobs } from './recipe';
+import { BenchmarkFormat } from './recipe';
+import { CompressMethod } from './stages/compress-teacher';
+import { EvalFormulation, EvalHarness } from './stages/evaluate';
+import { TrainKnobs } from './stages/train-knobs';
 import { DoctorProbeInput, DoctorProbeOutput } from './doctor';
 
 // Payloads of the activities the Python runners serve. Every input names `output_prefix`, the

@@ -2,16 +2,22 @@ import { z } from 'zod';
 import { SourceUri, StoreUri } from './artifact';
 import { DefaultQueues } from './queues';
 import { ProgressDefaults } from './activity-progress';
-import { classOf } from './placement';
 import { Estimates } from './estimates';
-import { Resources, ROUTES, type Route } from './resources';
+import { Resources } from './resources';
 import { Gate } from './gates';
+import { fraction, positiveInt } from './numbers';
+import { checkRecipe } from './recipe-rules';
+import { BuildBilingualCorpusKnobs } from './stages/build-bilingual-corpus';
+import { CompressTeacherKnobs } from './stages/compress-teacher';
+import { EvaluateKnobs } from './stages/evaluate';
+import { EvaluateTranslatorKnobs } from './stages/evaluate-translator';
+import { FilterOpusKnobs } from './stages/filter-opus';
+import { MergeKnobs } from './stages/merge';
+import { Student, TrainKnobs } from './stages/train-knobs';
+import { TranslateInstructionsKnobs } from './stages/translate-instructions';
 
 // Every knob of a campaign, declared once with its unit and default. Recipes are YAML with the
 // same snake_case keys. Knobs the Hala report does not publish carry our documented defaults.
-
-const positiveInt = () => z.number().int().positive();
-const fraction = () => z.number().min(0).max(1);
 
 export const Script = z
   .enum(['arabic', 'latin', 'cyrillic', 'devanagari', 'cjk', 'any'])
@@ -35,46 +41,6 @@ export const GenerationKnobs = z.strictObject({
     .describe('GPUs one engine of this model spans (vLLM tensor parallelism); its resources route must name a class with at least as many GPUs'),
 });
 
-/** Supervised fine-tuning knobs (TRL SFTConfig fields of the same names). */
-export const TrainKnobs = z.strictObject({
-  base: SourceUri.describe('model to fine-tune, e.g. hf://LiquidAI/LFM2-1.2B'),
-  learning_rate: z.number().positive().default(2e-5).describe('peak learning rate'),
-  epochs: z.number().positive().default(1).describe('passes over the training set'),
-  per_device_batch_size: positiveInt().default(8).describe('sequences per step per device'),
-  gradient_accumulation_steps: positiveInt().default(1),
-  max_seq_len: positiveInt().default(2048).describe('tokens; longer conversations are truncated'),
-  warmup_ratio: fraction().default(0.03),
-  weight_decay: z.number().min(0).default(0),
-  lr_scheduler: z.enum(['cosine', 'linear', 'constant']).default('cosine'),
-  save_every_steps: positiveInt().default(500).describe('checkpoint interval in optimizer steps'),
-  dtype: z.enum(['bfloat16', 'float32']).default('bfloat16'),
-  gpus: positiveInt()
-    .default(1)
-    .describe(
-      'training processes on one node, one per GPU (on a CPU-only worker, CPU processes over gloo), launched with accelerate; ' +
-        '1 = a single process, no launcher. Each process takes per_device_batch_size sequences a step: the effective batch is ' +
-        'gpus x per_device_batch_size x gradient_accumulation_steps',
-    ),
-  strategy: z
-    .enum(['ddp', 'fsdp'])
-    .default('ddp')
-    .describe(
-      'how the gpus processes share the model (ignored when gpus is 1): ddp = a full copy on each, gradients averaged; ' +
-        'fsdp = parameters, gradients and optimizer state sharded across them (FSDP2), for models one GPU cannot hold; ' +
-        'GPUs only (a CPU-only worker refuses it). ' +
-        'deepspeed is not offered: the train image does not ship it',
-    ),
-});
-
-export const Student = TrainKnobs.extend({
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
-});
-
-/** Who scores the benchmarks (stages.evaluate.harness). */
-export const EvalHarness = z.enum(['own', 'lighteval']);
-/** What is scored (stages.evaluate.formulation): the option labels (the leaderboard's) or the option texts. */
-export const EvalFormulation = z.enum(['mcf', 'cf']);
-
 export const BenchmarkFormat = z.enum([
   'alghafa',
   'arabic_mmlu',
@@ -83,12 +49,6 @@ export const BenchmarkFormat = z.enum([
   'aratrust',
   'arbmmlu_ht',
 ]);
-
-/**
- * How compress_teacher quantizes; the runner resolves `auto` (gpu-runners/hala_runners/runners/
- * compress_method.py has the formula). Both paths write the same FP8 compressed-tensors checkpoint.
- */
-export const CompressMethod = z.enum(['auto', 'oneshot', 'model_free']);
 
 export const Benchmark = z.strictObject({
   name: z.string().min(1),
@@ -262,80 +222,15 @@ const RecipeShape = z
       benchmarks: z.array(Benchmark).min(1),
     }),
     stages: z.strictObject({
-      compress_teacher: z
-        .strictObject({
-          scheme: z.enum(['FP8_DYNAMIC']).default('FP8_DYNAMIC'),
-          ignore: z.array(z.string()).default(['lm_head']).describe('modules left in bf16; embeddings are never Linear'),
-          method: CompressMethod.default('auto').describe(
-            'oneshot = llm-compressor oneshot on the loaded model; model_free = model_free_ptq, safetensors shard by shard ' +
-              "(for a teacher the quantize worker cannot hold); auto = model_free when the teacher's safetensors exceed " +
-              "0.8 x the worker's total GPU memory (available RAM without CUDA; HALA_COMPRESS_MEMORY_BYTES on the worker " +
-              'overrides), else oneshot',
-          ),
-          check_rows: positiveInt().default(64).describe('dev pairs translated by BF16 and FP8 teachers'),
-          max_chrf_drop: z.number().min(0).default(2).describe('chrF++ points FP8 may lose vs BF16'),
-        })
-        .prefault({}),
-      filter_opus: z
-        .strictObject({
-          max_rows: positiveInt().optional().describe('read at most this many pairs'),
-          min_chars: z.number().int().nonnegative().default(1),
-          max_chars: positiveInt().default(1000).describe('per side, in characters'),
-          max_length_ratio: z.number().min(1).default(3).describe('longer side / shorter side, in characters'),
-          min_script_fraction: fraction().default(0.5).describe('share of letters in the expected script per side'),
-          dedup: z.enum(['none', 'exact', 'near']).default('near'),
-        })
-        .prefault({}),
-      build_bilingual_corpus: z
-        .strictObject({
-          open_orca_rows: positiveInt().default(1000).describe('Open-Orca rows the teacher translates'),
-          translate_responses: z.boolean().default(true),
-          max_segment_chars: positiveInt().default(2000).describe('longer segments are left out and counted'),
-          both_directions: z.boolean().default(true).describe('emit source->target and target->source prompts'),
-          shard_rows: positiveInt().default(512).describe('segments per translation shard'),
-        })
-        .prefault({}),
+      compress_teacher: CompressTeacherKnobs,
+      filter_opus: FilterOpusKnobs,
+      build_bilingual_corpus: BuildBilingualCorpusKnobs,
       train_translator: TrainKnobs,
-      translate_instructions: z
-        .strictObject({
-          shard_rows: positiveInt().default(2048).describe('segments per shard activity'),
-          max_segment_chars: positiveInt().default(4000),
-        })
-        .prefault({}),
-      evaluate_translator: z
-        .strictObject({
-          rows: positiveInt().default(200).describe('held-out pairs the translator and its base translate and are scored on'),
-        })
-        .prefault({}),
+      translate_instructions: TranslateInstructionsKnobs,
+      evaluate_translator: EvaluateTranslatorKnobs,
       sft: z.strictObject({ students: z.array(Student).min(1) }),
-      merge: z
-        .strictObject({
-          t: z
-            .union([fraction(), z.array(fraction()).min(1)])
-            .default(0.5)
-            .describe('0 = base, 1 = fine-tuned; a list gives one t per layer, interpolated'),
-          colinear_threshold: fraction().default(0.9995).describe('|cos| above this falls back to lerp'),
-        })
-        .prefault({}),
-      evaluate: z
-        .strictObject({
-          batch_size: positiveInt().default(16).describe("rows per forward pass of each student's benchmarks"),
-          harness: EvalHarness.default('own').describe(
-            "own = our log-likelihood scorer on the benchmark files of inputs.benchmarks (offline); lighteval = lighteval's " +
-              "Open Arabic LLM Leaderboard v2 tasks for each benchmark's format, every subset, read from the hub " +
-              '(or HALA_HUB_MIRROR); the files of inputs.benchmarks are then not read. Same report, acc_norm per benchmark',
-          ),
-          formulation: EvalFormulation.default('mcf').describe(
-            'mcf = the option labels listed in the prompt are scored (the leaderboard\'s way); cf = cloze: the question ' +
-              'alone, each option\'s own text scored. Small models stay at chance on labels long after they know the ' +
-              'answers, so cf is how their progress shows; own harness only',
-          ),
-          chat_template: z
-            .boolean()
-            .default(false)
-            .describe("prompt in the model's chat template (a user turn; the scored text opens the reply), as an instruction-tuned model is asked; own harness only"),
-        })
-        .prefault({}),
+      merge: MergeKnobs,
+      evaluate: EvaluateKnobs,
     }),
     estimates: Estimates,
     gates: z
@@ -344,83 +239,11 @@ const RecipeShape = z
       .describe('approval gates: each holds the stages of one kind until `hala approve <campaign> <gate>` (none by default)'),
   });
 
-export const Recipe = RecipeShape.superRefine((recipe, ctx) => {
-  const seen = new Set<string>();
-  recipe.inputs.instruction_sets.forEach((set, i) => {
-    if ((set.format === 'columns') !== (set.columns !== undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['inputs', 'instruction_sets', i, 'columns'],
-        message: set.format === 'columns' ? 'is required when format is columns ({user, assistant})' : `only applies to format columns (format is ${set.format})`,
-      });
-    }
-    if (set.turns_column !== undefined && set.format !== 'sharegpt' && set.format !== 'messages') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['inputs', 'instruction_sets', i, 'turns_column'],
-        message: `only applies to the turn-list formats sharegpt and messages (format is ${set.format})`,
-      });
-    }
-  });
-  checkResources(recipe, ctx);
-  const gates = new Set<string>();
-  recipe.gates.forEach((g, i) => {
-    if (gates.has(g.name)) ctx.addIssue({ code: 'custom', path: ['gates', i, 'name'], message: `duplicates gate "${g.name}": each gate needs its own name` });
-    gates.add(g.name);
-  });
-  const evaluate = recipe.stages.evaluate;
-  if (evaluate.harness === 'lighteval') {
-    // lighteval's leaderboard tasks are scored as the leaderboard scores them.
-    const own = 'runs on harness own only: lighteval scores the leaderboard tasks as the leaderboard does (mcf, no chat template); set harness: own or remove it';
-    if (evaluate.formulation !== 'mcf') ctx.addIssue({ code: 'custom', path: ['stages', 'evaluate', 'formulation'], message: `${evaluate.formulation} ${own}` });
-    if (evaluate.chat_template) ctx.addIssue({ code: 'custom', path: ['stages', 'evaluate', 'chat_template'], message: own });
-  }
-  recipe.stages.sft.students.forEach((s, i) => {
-    if (seen.has(s.name)) {
-      ctx.addIssue({ code: 'custom', path: ['stages', 'sft', 'students', i, 'name'], message: `duplicates student "${s.name}"` });
-    }
-    seen.add(s.name);
-  });
-});
+export const Recipe = RecipeShape.superRefine(checkRecipe);
 export type Recipe = z.infer<typeof Recipe>;
 export type RecipeInput = z.input<typeof Recipe>;
-export type TrainKnobs = z.infer<typeof TrainKnobs>;
-export type Student = z.infer<typeof Student>;
 export type GenerationKnobs = z.infer<typeof GenerationKnobs>;
 export type Language = z.infer<typeof Language>;
 export type LanguageIdKnobs = z.infer<typeof RecipeShape>['language_id'];
-
-/** Every route names a declared class, every student route a student, and each model fits the GPUs of its pool. */
-function checkResources(recipe: z.infer<typeof RecipeShape>, ctx: z.RefinementCtx): void {
-  const { resources } = recipe;
-  const declared = Object.keys(resources.classes);
-  const known = (name: string | undefined, path: (string | number)[]) => {
-    if (name !== undefined && !(name in resources.classes)) {
-      ctx.addIssue({ code: 'custom', path: ['resources', ...path], message: `names class "${name}", which resources.classes does not declare (declared: ${declared.join(', ') || 'none'})` });
-    }
-  };
-  for (const route of Object.keys(ROUTES) as Route[]) known(resources[route], [route]);
-  const students = new Set(recipe.stages.sft.students.map((s) => s.name));
-  for (const [student, name] of Object.entries(resources.students)) {
-    if (!students.has(student)) ctx.addIssue({ code: 'custom', path: ['resources', 'students', student], message: `is not a student of stages.sft.students (${[...students].join(', ')})` });
-    known(name, ['students', student]);
-  }
-  const training: [Route, { gpus: number }, (string | number)[], string | undefined][] = [
-    ['train_translator', recipe.stages.train_translator, ['stages', 'train_translator', 'gpus'], undefined],
-    ...recipe.stages.sft.students.map((s, i): [Route, { gpus: number }, (string | number)[], string] => ['sft', s, ['stages', 'sft', 'students', i, 'gpus'], s.name]),
-  ];
-  for (const [route, knobs, path, student] of training) {
-    const pool = classOf(resources, route, student);
-    if (pool && knobs.gpus > pool.gpus) {
-      const where = student !== undefined && resources.students[student] ? `resources.students.${student}` : `resources.${route}`;
-      ctx.addIssue({ code: 'custom', path, message: `is ${knobs.gpus}, but its class (${where}) has ${pool.gpus} GPU(s) per worker: lower gpus or route it to a class with at least ${knobs.gpus}` });
-    }
-  }
-  for (const model of ['teacher', 'translator'] as const) {
-    const tp = recipe.generation[model].tensor_parallel_size;
-    const pool = classOf(resources, model);
-    if (pool && tp > pool.gpus) {
-      ctx.addIssue({ code: 'custom', path: ['generation', model, 'tensor_parallel_size'], message: `is ${tp}, but class "${resources[model]}" (resources.${model}) has ${pool.gpus} GPU(s) per worker: route the ${model} to a class with at least ${tp}` });
-    }
-  }
-}
+/** A recipe's fields before the rules across them are checked (recipe-rules.ts). */
+export type RecipeFields = z.infer<typeof RecipeShape>;

@@ -6,9 +6,9 @@
  * Without a route, work goes to its role's queue (`queues`), as on the local stack.
  */
 import { z } from 'zod';
+import { positiveInt } from './numbers';
 import type { QueueRole } from './queues';
 
-const positiveInt = () => z.number().int().positive();
 
 export const ResourceClass = z.strictObject({
   queue: z.string().min(1).describe('task queue of the worker pool with these resources (deploy/ runs one Deployment per queue)'),

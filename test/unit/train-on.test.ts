@@ -6,7 +6,7 @@ import type { ArtifactRef } from '../../contracts/artifact';
 import type { SourceCheck } from '../../contracts/campaign';
 import type { TrainSftInput, TrainSftOutput } from '../../contracts/gpu-activities';
 import { pinHubRevision } from '../../contracts/hub-revision';
-import { TrainKnobs } from '../../contracts/recipe';
+import { TrainKnobs } from '../../contracts/stages/train-knobs';
 import type { StageIo } from '../../workflows/stages/declaration';
 import { sftStage } from '../../workflows/stages/sft';
 import { trainTranslatorStage } from '../../workflows/stages/train-translator';

@@ -1,7 +1,8 @@
 // What each kind of stage says of itself on its page in the Temporal UI (StageDeclaration.describe):
 // a one-line summary naming what it makes of what, and the knobs an operator checks first. Read from
 // the recipe as the stage's slice is, so the page and the key speak of the same run.
-import type { Recipe, TrainKnobs } from '../../contracts/recipe';
+import type { Recipe } from '../../contracts/recipe';
+import type { TrainKnobs } from '../../contracts/stages/train-knobs';
 import { modelName, rate, type StageDescription } from '../stage-story';
 import { perStudent } from './students';
 

@@ -1,4 +1,5 @@
-import type { Recipe, Student } from '../../contracts/recipe';
+import type { Recipe } from '../../contracts/recipe';
+import type { Student } from '../../contracts/stages/train-knobs';
 
 /** One stage of each student kind per student, in recipe order. */
 export const perStudent = {

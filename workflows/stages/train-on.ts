@@ -1,6 +1,6 @@
 import type { ArtifactRef } from '../../contracts/artifact';
 import type { TrainSftOutput } from '../../contracts/gpu-activities';
-import type { TrainKnobs } from '../../contracts/recipe';
+import type { TrainKnobs } from '../../contracts/stages/train-knobs';
 import { summarizeRuns } from '../activity-summaries';
 import type { StageIo, StageWork } from './declaration';
 import { fieldOf } from './sources';

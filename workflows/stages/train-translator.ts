@@ -2,7 +2,7 @@
 import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';
 import type { TrainSftOutput } from '../../contracts/gpu-activities';
-import type { TrainKnobs } from '../../contracts/recipe';
+import type { TrainKnobs } from '../../contracts/stages/train-knobs';
 import { single, type StageDeclaration } from './declaration';
 import { trainOn } from './train-on';
 import { stageWorkflow } from '../run-stage';
