@@ -3,7 +3,9 @@ import { EveryRoleActivityTable, GpuActivityTable, LossHistory } from './gpu-act
 import { Progress } from './progress';
 import { DefaultQueues } from './queues';
 import { NonRetryableErrors, RetryableErrors } from './errors';
-import { Recipe } from './recipe';
+import { BenchmarkFormat, Recipe } from './recipe';
+import { EvalFormulation } from './stages/evaluate';
+import { TrainKnobs } from './stages/train-knobs';
 import { ArtifactRef } from './artifact';
 
 const toSchema = (s: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(s, { io, unrepresentable: 'any' });
@@ -35,6 +37,12 @@ export function renderJsonSchemas(): Record<string, string> {
       progress: toSchema(Progress, 'input'),
       artifact_ref: toSchema(ArtifactRef, 'output'),
       loss_history: toSchema(LossHistory, 'output'),
+      // Lists the Python side implements one entry of each for, read from here and never retyped
+      // there (gpu-runners/tests/test_contract_lists.py fails when the two sides differ). The SFT
+      // knobs in output mode: every knob the recipe parser defaults is listed as required.
+      train_knobs: toSchema(TrainKnobs, 'output'),
+      benchmark_formats: BenchmarkFormat.options,
+      evaluate_formulations: EvalFormulation.options,
       activities,
       every_role_activities: everyRole,
     }),

@@ -82,6 +82,27 @@ def validate_output(activity: str, payload: Any) -> dict:
     return payload
 
 
+def train_knob_names() -> tuple[str, ...]:
+    """TrainKnobs' fields (contracts/stages/train-knobs.ts), each present once the recipe parser has
+    filled its default: the export lists them all as required."""
+    return tuple(contract_file.load()["train_knobs"]["required"])
+
+
+def benchmark_formats() -> tuple[str, ...]:
+    """The benchmark layouts a recipe may name (contracts/recipe.ts BenchmarkFormat)."""
+    return tuple(contract_file.load()["benchmark_formats"])
+
+
+def evaluate_formulations() -> tuple[str, ...]:
+    """How a benchmark row is asked (contracts/stages/evaluate.ts EvalFormulation)."""
+    return tuple(contract_file.load()["evaluate_formulations"])
+
+
+def progress_fields() -> tuple[str, ...]:
+    """The fields of every heartbeat's details (contracts/progress.ts Progress)."""
+    return tuple(contract_file.load()["progress"]["properties"])
+
+
 def validate_loss_history(payload: Any) -> dict:
     """The train runner's loss_history.json (contracts/gpu-activities.ts LossHistory), before it is written."""
     try:

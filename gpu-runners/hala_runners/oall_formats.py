@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import re
 from typing import Any, Callable, Iterable
 
+from .contract import evaluate_formulations
 from .errors import bad_input
 
 LATIN = ["A", "B", "C", "D", "E"]
@@ -153,7 +154,6 @@ def check_columns(fmt: str, columns: Iterable[str], where: str) -> None:
                         f"expected {layout.description} (found {sorted(columns)})")
 
 
-FORMULATIONS = ("mcf", "cf")
 # AraTrust cells carry their own label ("أ) نعم"): in a cloze the text is scored without it.
 _LEADING_LABEL = re.compile(r"^\s*(?:[A-E]|[أبجد]|هـ)\s*[).:-]\s*")
 
@@ -188,8 +188,8 @@ def to_doc(fmt: str, row: dict[str, Any], where: str, formulation: str = "mcf",
     """One row as an McqDoc; a malformed row is BadInput naming the file and the row.
     `chat(user_text)` is the model's chat template around a user turn, with the assistant's turn
     opened (stages.evaluate.chat_template); None scores the raw prompt."""
-    if formulation not in FORMULATIONS:
-        raise bad_input(f"stages.evaluate.formulation must be one of {list(FORMULATIONS)} (got {formulation!r})")
+    if formulation not in evaluate_formulations():
+        raise bad_input(f"stages.evaluate.formulation must be one of {list(evaluate_formulations())} (got {formulation!r})")
     try:
         if formulation == "cf":
             doc = _cloze(fmt, row, chat)

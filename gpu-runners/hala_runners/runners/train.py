@@ -57,37 +57,40 @@ class Config:
 
 # ---- pure helpers -----------------------------------------------------------------------------
 
-# TrainKnobs fields (contracts/recipe.ts, where each is documented with its default). The recipe
-# parser fills the defaults, so every one must be present: no second set of defaults here.
-KNOBS = ("base", "learning_rate", "epochs", "per_device_batch_size", "gradient_accumulation_steps",
-         "max_seq_len", "warmup_ratio", "weight_decay", "lr_scheduler", "save_every_steps", "dtype",
-         "strategy", "gpus")
+# TrainKnobs (contracts/stages/train-knobs.ts, where each is documented with its default) -> the
+# SFTConfig field it sets and how its value is read. The knobs read elsewhere: `base` (prepare_inputs),
+# `dtype` (bf16 here, final_model.py), `gpus` and `strategy` (distributed.py). The recipe parser fills
+# every default, so all are present; test_contract_lists.py fails when the contract and these differ.
+SFT_FIELDS = {
+    "learning_rate": ("learning_rate", float),
+    "epochs": ("num_train_epochs", float),
+    "per_device_batch_size": ("per_device_train_batch_size", int),
+    "gradient_accumulation_steps": ("gradient_accumulation_steps", int),
+    "max_seq_len": ("max_length", int),
+    # transformers 5 reads warmup_steps in [0, 1) as a ratio of the run and >= 1 as a step count.
+    "warmup_ratio": ("warmup_steps", float),
+    "weight_decay": ("weight_decay", float),
+    "lr_scheduler": ("lr_scheduler_type", str),
+    "save_every_steps": ("save_steps", int),
+}
+READ_ELSEWHERE = ("base", "dtype", "gpus", "strategy")
 
 
 def sft_args(cfg: Config, output_dir: Path, use_cpu: bool, loss: str = "assistant_only") -> dict[str, Any]:
     """TrainKnobs -> SFTConfig keyword arguments (TRL's names on the left); `loss` as training_template chose."""
     k = cfg.knobs
-    missing = [name for name in KNOBS if name not in k]
+    missing = [name for name in contract.train_knob_names() if name not in k]
     if missing:
         raise bad_input(f"train knobs {missing} missing: pass the TrainKnobs parsed by contracts/recipe.ts "
                         "(it fills every default)")
     if not 0.0 <= k["warmup_ratio"] < 1.0:
-        # transformers 5 reads warmup_steps in [0, 1) as a ratio and >= 1 as a step count.
         raise bad_input(f"knobs.warmup_ratio must be in [0, 1) (got {k['warmup_ratio']}); use a smaller ratio")
     bf16 = k["dtype"] == "bfloat16"
     checkpointing = cfg.gradient_checkpointing if cfg.gradient_checkpointing is not None else not use_cpu
     args = dict(
+        **{field: read(k[knob]) for knob, (field, read) in SFT_FIELDS.items()},
         output_dir=str(output_dir),
-        learning_rate=float(k["learning_rate"]),
-        num_train_epochs=float(k["epochs"]),
-        per_device_train_batch_size=int(k["per_device_batch_size"]),
-        gradient_accumulation_steps=int(k["gradient_accumulation_steps"]),
-        max_length=int(k["max_seq_len"]),
-        warmup_steps=float(k["warmup_ratio"]),
-        weight_decay=float(k["weight_decay"]),
-        lr_scheduler_type=k["lr_scheduler"],
         save_strategy="steps",
-        save_steps=int(k["save_every_steps"]),
         save_total_limit=cfg.save_total_limit,
         # Weights are loaded in the knob's dtype and trained in it (TRL's usual bf16 recipe).
         bf16=bf16,
