@@ -10,7 +10,6 @@ import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
 import { dataset } from './sources';
 import { decontaminatedMetrics, decontaminationSlice, evalSetInputs } from './eval-sets';
-import { describe } from './descriptions';
 import { languageModelInputs, outputLanguageSlice } from './language-id';
 
 export interface BuildBilingualCorpusSlice {
@@ -56,7 +55,19 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
   ],
   model: (r) => r.inputs.teacher,
   headline: ['pairs', 'examples', 'teacher_segments'],
-  describe: describe.buildBilingualCorpus,
+  describe: (r) => {
+    const b = r.stages.build_bilingual_corpus;
+    return {
+      summary: `build-bilingual-corpus — the FP8 teacher translates ${b.open_orca_rows} Open-Orca rows to ${r.language.target_name}, joined with the filtered OPUS pairs`,
+      facts: [
+        ['Open-Orca', r.inputs.open_orca],
+        ['responses translated', b.translate_responses],
+        ['both directions', b.both_directions],
+        ['segments per shard', b.shard_rows],
+        ['teacher batch', r.generation.teacher.batch_size],
+      ],
+    };
+  },
   placement: ({ resources }) => ({ infer: classOf(resources, 'teacher') }),
   async work(io, s, up) {
     const segments = await io.cpu.prepareSegments({

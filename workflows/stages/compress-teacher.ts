@@ -8,7 +8,7 @@ import { measureTranslation, prepareDevSet, type MeasureKnobs } from '../transla
 import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
 import { dataset, model } from './sources';
-import { describe } from './descriptions';
+import { modelName } from '../stage-story';
 
 export interface CompressTeacherSlice {
   teacher: string;
@@ -49,7 +49,19 @@ export const compressTeacherStage: StageDeclaration<CompressTeacherSlice, Record
   inputs: (s) => [model(s.teacher, 'inputs.teacher'), dataset(s.check.dev, 'inputs.translation_dev')],
   model: (r) => r.inputs.teacher,
   headline: ['bf16_chrf', 'fp8_chrf', 'fp8_speedup', 'quantized_linear_layers'],
-  describe: describe.compressTeacher,
+  describe: (r) => {
+    const c = r.stages.compress_teacher;
+    return {
+      summary: `compress-teacher — ${modelName(r.inputs.teacher)} to ${c.scheme} (${c.method}), checked on ${c.check_rows} dev pairs`,
+      facts: [
+        ['teacher', r.inputs.teacher],
+        ['scheme', c.scheme],
+        ['method', c.method],
+        ['left in bf16', c.ignore.join(', ') || 'nothing'],
+        ['check', `chrF++ may drop at most ${c.max_chrf_drop} on ${c.check_rows} pairs of ${r.inputs.translation_dev}`],
+      ],
+    };
+  },
   placement: ({ resources }) => ({ quantize: classOf(resources, 'compress'), infer: classOf(resources, 'teacher'), eval: classOf(resources, 'score') }),
   async work(io, s) {
     const compressed = await io.gpu.compress_teacher({

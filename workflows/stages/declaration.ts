@@ -104,7 +104,7 @@ export interface StageDeclaration<Slice, Upstream, Out> {
    * `resources` route it; unrouted roles use their queue in `queues`. Scheduling only: in no key.
    */
   placement?(recipe: Recipe, i: number): Placement;
-  /** What the stage makes of what, for its page in the Temporal UI (stages/descriptions.ts). */
+  /** What the stage makes of what, for its page in the Temporal UI (each declaration's own; shared phrases in stages/describe-helpers.ts). */
   describe?(recipe: Recipe, i: number): StageDescription;
   work(io: StageIo, slice: Slice, upstream: Upstream): Promise<StageWork<Out>>;
 }

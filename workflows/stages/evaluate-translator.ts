@@ -7,7 +7,7 @@ import { measureTranslation, prepareDevSet, type MeasureKnobs } from '../transla
 import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
 import { dataset, model } from './sources';
-import { describe } from './descriptions';
+import { modelName } from '../stage-story';
 
 export interface EvaluateTranslatorSlice {
   /** The model the translator was trained from (stages.train_translator.base): what it is compared with. */
@@ -42,7 +42,13 @@ export const evaluateTranslatorStage: StageDeclaration<EvaluateTranslatorSlice, 
   inputs: (s, up) => [up.translator.sha256, model(s.base, 'stages.train_translator.base'), dataset(s.measure.dev, 'inputs.translation_dev')],
   model: (r) => r.stages.train_translator.base,
   headline: ['base_chrf', 'chrf', 'chrf_gain'],
-  describe: describe.evaluateTranslator,
+  describe: (r) => ({
+    summary: `evaluate-translator — BLEU and chrF++ of the translator vs ${modelName(r.stages.train_translator.base)} on ${r.stages.evaluate_translator.rows} dev pairs`,
+    facts: [
+      ['dev pairs', r.inputs.translation_dev],
+      ['BLEU tokenize', r.scoring.bleu_tokenize],
+    ],
+  }),
   placement: ({ resources }) => ({ infer: classOf(resources, 'translator'), eval: classOf(resources, 'score') }),
   async work(io, s, up) {
     const dev = await prepareDevSet(io, s.measure);

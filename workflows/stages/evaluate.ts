@@ -10,7 +10,7 @@ import type { StageDeclaration, StageIo } from './declaration';
 import { perStudent } from './students';
 import { stageWorkflow } from '../run-stage';
 import { dataset, model } from './sources';
-import { describe } from './descriptions';
+import { plural, scoringFact } from './describe-helpers';
 
 export interface EvaluateSlice {
   benchmarks: Recipe['inputs']['benchmarks'];
@@ -53,7 +53,19 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
   ],
   model: (r, i) => perStudent.student(r, i).base,
   headline: ['average', 'sft:average', 'base:average', 'oom_halvings', 'batch_size'],
-  describe: describe.evaluate,
+  describe: (r, i) => {
+    // Under lighteval a benchmark is its format's leaderboard tasks on the hub, not the recipe's file.
+    const lighteval = r.stages.evaluate.harness === 'lighteval';
+    return {
+      summary: `evaluate ${perStudent.student(r, i).name} — ${plural(r.inputs.benchmarks.length, 'benchmark')} on the base, SFT and merged models${lighteval ? ", through lighteval's leaderboard tasks" : ''}`,
+      facts: [
+        ['student', perStudent.student(r, i).name],
+        ...r.inputs.benchmarks.map((b): [string, string] => [b.name, lighteval ? `lighteval ${b.format} tasks (every subset)` : b.uri]),
+        ['batch', r.stages.evaluate.batch_size],
+        ['scored', scoringFact(r.stages.evaluate)],
+      ],
+    };
+  },
   placement: ({ resources }) => ({ eval: classOf(resources, 'evaluate') }),
   product: true,
   async work(io, s, up) {

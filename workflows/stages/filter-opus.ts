@@ -4,7 +4,8 @@ import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
 import { dataset } from './sources';
 import { languageModelInputs, pairLanguageSlice } from './language-id';
-import { describe } from './descriptions';
+import { languageIdFact } from './describe-helpers';
+import { modelName } from '../stage-story';
 
 export type FilterOpusSlice = Pick<FilterOpusInput, 'opus' | 'language' | 'filters'> & {
   /** Both sides of every pair identified; null: no check. */
@@ -28,7 +29,18 @@ export const filterOpusStage: StageDeclaration<FilterOpusSlice, Record<string, n
   inputs: (s) => [dataset(s.opus, 'inputs.opus'), ...languageModelInputs(s.language_id ?? null)],
   model: (r) => r.inputs.opus,
   headline: ['read', 'kept'],
-  describe: describe.filterOpus,
+  describe: (r) => {
+    const f = r.stages.filter_opus;
+    return {
+      summary: `filter-opus — ${r.language.source}→${r.language.target} pairs of ${modelName(r.inputs.opus)}, ${f.min_chars}–${f.max_chars} chars, ratio ≤ ${f.max_length_ratio}, ${f.dedup} dedup`,
+      facts: [
+        ['pairs', r.inputs.opus],
+        ['read at most', f.max_rows ?? 'all'],
+        ['script share', `≥ ${f.min_script_fraction} (${r.language.source_script} / ${r.language.target_script})`],
+        ['language identification', languageIdFact(r)],
+      ],
+    };
+  },
   async work(io, s) {
     const { language_id, ...rest } = s;
     const out = await io.cpu.filterOpus({ stage_key: io.stage_key, output_prefix: io.output_prefix, ...rest, ...(language_id ? { language_id } : {}) });

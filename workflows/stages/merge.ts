@@ -8,7 +8,7 @@ import type { StageDeclaration } from './declaration';
 import { perStudent } from './students';
 import { stageWorkflow } from '../run-stage';
 import { model } from './sources';
-import { describe } from './descriptions';
+import { modelName } from '../stage-story';
 
 export interface MergeSlice {
   base: string;
@@ -24,7 +24,17 @@ export const mergeStage: StageDeclaration<MergeSlice, { tuned: ArtifactRef }, Me
   inputs: (s, up, i) => [up.tuned.sha256, model(s.base, `stages.sft.students[${i}].base`)],
   model: (r, i) => perStudent.student(r, i).base,
   headline: ['tensors', 'linear_fallbacks'],
-  describe: describe.merge,
+  describe: (r, i) => {
+    const s = perStudent.student(r, i);
+    return {
+      summary: `merge ${s.name} — slerp t=${r.stages.merge.t} of the SFT weights with ${modelName(s.base)}`,
+      facts: [
+        ['student', s.name],
+        ['base', s.base],
+        ['colinear threshold', r.stages.merge.colinear_threshold],
+      ],
+    };
+  },
   placement: ({ resources }) => ({ train: classOf(resources, 'merge') }),
   product: true,
   async work(io, s, up) {

@@ -8,7 +8,8 @@ import { trainOn } from './train-on';
 import type { TrainSlice } from './train-translator';
 import { stageWorkflow } from '../run-stage';
 import { model } from './sources';
-import { describe } from './descriptions';
+import { trainFacts, trainLine } from './describe-helpers';
+import { modelName } from '../stage-story';
 
 export const sftStage: StageDeclaration<TrainSlice, { corpus: ArtifactRef }, TrainSftOutput> = {
   kind: 'sft',
@@ -22,7 +23,10 @@ export const sftStage: StageDeclaration<TrainSlice, { corpus: ArtifactRef }, Tra
   inputs: (s, up, i) => [up.corpus.sha256, model(s.knobs.base, `stages.sft.students[${i}].base`)],
   model: (r, i) => perStudent.student(r, i).base,
   headline: ['steps', 'final_loss', 'resumed_from_step', 'oom_halvings', 'per_device_batch_size', 'completion_only_loss'],
-  describe: describe.sft,
+  describe: (r, i) => {
+    const { name, ...k } = perStudent.student(r, i);
+    return { summary: `sft ${name} — ${modelName(k.base)} on the translated instructions, ${trainLine(k)}`, facts: [['student', name], ...trainFacts(k)] };
+  },
   placement: (r, i) => ({ train: classOf(r.resources, 'sft', perStudent.student(r, i).name) }),
   work: (io, s, up) => trainOn(io, up.corpus, s),
 };

@@ -7,7 +7,8 @@ import { single, type StageDeclaration } from './declaration';
 import { trainOn } from './train-on';
 import { stageWorkflow } from '../run-stage';
 import { model } from './sources';
-import { describe } from './descriptions';
+import { trainFacts, trainLine } from './describe-helpers';
+import { modelName } from '../stage-story';
 
 export interface TrainSlice {
   knobs: TrainKnobs;
@@ -23,7 +24,10 @@ export const trainTranslatorStage: StageDeclaration<TrainSlice, { corpus: Artifa
   inputs: (s, up) => [up.corpus.sha256, model(s.knobs.base, 'stages.train_translator.base')],
   model: (r) => r.stages.train_translator.base,
   headline: ['steps', 'final_loss', 'resumed_from_step', 'oom_halvings', 'per_device_batch_size', 'completion_only_loss'],
-  describe: describe.trainTranslator,
+  describe: (r) => {
+    const k = r.stages.train_translator;
+    return { summary: `train-translator — ${modelName(k.base)} on the bilingual corpus, ${trainLine(k)}`, facts: trainFacts(k) };
+  },
   placement: ({ resources }) => ({ train: classOf(resources, 'train_translator') }),
   work: (io, s, up) => trainOn(io, up.corpus, s),
 };

@@ -10,7 +10,6 @@ import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
 import { dataset } from './sources';
 import { decontaminatedMetrics, decontaminationSlice, evalSetInputs } from './eval-sets';
-import { describe } from './descriptions';
 import { languageModelInputs, outputLanguageSlice } from './language-id';
 
 export interface TranslateInstructionsSlice {
@@ -45,7 +44,14 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
   ],
   model: (r) => r.stages.train_translator.base,
   headline: ['conversations'],
-  describe: describe.translateInstructions,
+  describe: (r) => ({
+    summary: `translate-instructions — the translator turns ${r.inputs.instruction_sets.map((s) => s.name).join(', ')} into ${r.language.target_name}`,
+    facts: [
+      ...r.inputs.instruction_sets.map((s): [string, string] => [s.name, `${s.uri} (${s.format}${s.max_rows ? `, ${s.max_rows} rows` : ''})`]),
+      ['segments per shard', r.stages.translate_instructions.shard_rows],
+      ['translator batch', r.generation.translator.batch_size],
+    ],
+  }),
   placement: ({ resources }) => ({ infer: classOf(resources, 'translator') }),
   async work(io, s, up) {
     const { prompt_template, ...engine } = s.generation;
