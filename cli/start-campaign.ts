@@ -10,6 +10,7 @@ import type { campaign } from '../workflows/campaign';
 import { campaignStory } from '../workflows/stage-story';
 import { plannedStages } from '../workflows/stages/plan';
 import { repoRoot } from '../workers/python-env';
+import { perStudent } from '../workflows/stages/students';
 
 export interface StartOptions {
   id?: string;
@@ -46,7 +47,7 @@ export async function startCampaign(
     recipe: recipe.name,
     description: recipe.description,
     recipe_sha256: sha256,
-    students: recipe.stages.sft.students.map((s) => s.name),
+    students: perStudent.names(recipe),
     stages: plannedStages(recipe).map((s) => s.stage),
     campaign_id: input.campaign_id,
     namespace: client.options.namespace,

@@ -6,6 +6,7 @@ import { splitHubRevision } from '../../contracts/hub-revision';
 import type { QueueRole } from '../../contracts/queues';
 import type { Recipe } from '../../contracts/recipe';
 import { ROUTES, type Route } from '../../contracts/resources';
+import { perStudent } from '../../workflows/stages/students';
 
 export interface DoctorPool {
   /** The class's name, or the role's where no class names the queue. */
@@ -31,7 +32,7 @@ export function recipePools(recipe: Recipe): DoctorPool[] {
     pools.set(queue, row);
   };
   add('workflows and data plane', 'cpu', undefined);
-  const students = recipe.stages.sft.students.map((s) => s.name);
+  const students = perStudent.names(recipe);
   for (const [route, { role }] of Object.entries(ROUTES) as [Route, (typeof ROUTES)[Route]][]) {
     if (route !== 'sft') add(route, role, recipe.resources[route]);
   }

@@ -11,6 +11,7 @@ import { stageWorkflow } from '../run-stage';
 import { dataset } from './sources';
 import { decontaminatedMetrics, decontaminationSlice, evalSetInputs } from './eval-sets';
 import { languageModelInputs, outputLanguageSlice } from './language-id';
+import { ceilDiv, minOf, mul, round, sum } from './estimate-context';
 
 export interface BuildBilingualCorpusSlice {
   open_orca: string;
@@ -54,6 +55,25 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
     ...languageModelInputs(s.language_id ?? null),
   ],
   model: (r) => r.inputs.teacher,
+  estimate: (x, r, _i, up) => {
+    const c = r.stages.build_bilingual_corpus;
+    const orca = minOf(x.rows('open_orca'), c.open_orca_rows);
+    const teacherSegments = mul(orca, c.translate_responses ? 2 : 1);
+    const pairs = sum(up.opus_pairs.pairs, teacherSegments);
+    const examples = mul(pairs, c.both_directions ? 2 : 1);
+    return {
+      reads: 'Open-Orca by the FP8 teacher, filtered OPUS',
+      rows_in: orca,
+      rows_out: round(pairs),
+      unit: 'pairs',
+      shards: ceilDiv(teacherSegments, c.shard_rows),
+      artifact_gb: x.segmentGb(examples, 2),
+      gpu_hours: x.generate(mul(teacherSegments, x.e.tokens.segment), 'teacher'),
+      route: 'teacher',
+      figures: { pairs, examples },
+      headline: { bilingual_pairs: round(pairs) },
+    };
+  },
   headline: ['pairs', 'examples', 'teacher_segments'],
   describe: (r) => {
     const b = r.stages.build_bilingual_corpus;

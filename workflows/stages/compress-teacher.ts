@@ -9,6 +9,7 @@ import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
 import { dataset, model } from './sources';
 import { modelName } from '../stage-story';
+import { mul, paramsText, sum } from './estimate-context';
 
 export interface CompressTeacherSlice {
   teacher: string;
@@ -48,6 +49,16 @@ export const compressTeacherStage: StageDeclaration<CompressTeacherSlice, Record
   },
   inputs: (s) => [model(s.teacher, 'inputs.teacher'), dataset(s.check.dev, 'inputs.translation_dev')],
   model: (r) => r.inputs.teacher,
+  estimate: (x, r) => {
+    const b = x.params(r.inputs.teacher);
+    return {
+      reads: `the ${paramsText(b)} teacher in BF16`,
+      unit: 'weights',
+      artifact_gb: b, // FP8: one byte a parameter
+      gpu_hours: sum(x.weightsPass(mul(b, 3), x.pool('compress')), x.generate(r.stages.compress_teacher.check_rows * 2 * x.e.tokens.segment, 'teacher')),
+      route: 'compress',
+    };
+  },
   headline: ['bf16_chrf', 'fp8_chrf', 'fp8_speedup', 'quantized_linear_layers'],
   describe: (r) => {
     const c = r.stages.compress_teacher;

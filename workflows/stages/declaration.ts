@@ -13,6 +13,7 @@ import type { CpuActivityFns } from '../../activities/cpu-api';
 import type { GpuActivityFns } from '../../activities/gpu';
 import type { TranslateCorpusInput, TranslateCorpusOutput } from '../translate-corpus';
 import type { ParentStage, StageDescription } from '../stage-story';
+import type { EstimateContext, StageEstimate, UpstreamFigures } from './estimate-context';
 
 /**
  * How a stage runs, as opposed to what it computes: where it writes, which queues and timeouts its
@@ -93,6 +94,11 @@ export interface StageDeclaration<Slice, Upstream, Out> {
    * their recipe field and kind: each is checked (a model directory, a parquet split) when the stage opens.
    */
   inputs(slice: Slice, upstream: Upstream, i: number): StageInputRef[];
+  /**
+   * Its row of `hala plan`, before anything runs: what it reads, its rows, shards, artifact size and
+   * GPU-hours from the recipe's estimates (`x`), and the figures of the stages it reads (`up`).
+   */
+  estimate(x: EstimateContext, recipe: Recipe, i: number, up: UpstreamFigures<Upstream>): StageEstimate;
   /** The model the stage is about (the HalaModel search attribute): a label, not part of the key. */
   model(recipe: Recipe, i: number): string;
   /** The metrics `hala` shows for it in the campaign summary. */

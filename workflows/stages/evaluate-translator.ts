@@ -8,6 +8,7 @@ import { single, type StageDeclaration } from './declaration';
 import { stageWorkflow } from '../run-stage';
 import { dataset, model } from './sources';
 import { modelName } from '../stage-story';
+import { minOf, mul } from './estimate-context';
 
 export interface EvaluateTranslatorSlice {
   /** The model the translator was trained from (stages.train_translator.base): what it is compared with. */
@@ -41,6 +42,10 @@ export const evaluateTranslatorStage: StageDeclaration<EvaluateTranslatorSlice, 
   },
   inputs: (s, up) => [up.translator.sha256, model(s.base, 'stages.train_translator.base'), dataset(s.measure.dev, 'inputs.translation_dev')],
   model: (r) => r.stages.train_translator.base,
+  estimate: (x, r) => {
+    const rows = minOf(x.rows('translation_dev'), r.stages.evaluate_translator.rows);
+    return { reads: 'held-out pairs, translator vs base', rows_in: rows, unit: 'pairs', gpu_hours: x.generate(mul(rows, 2, x.e.tokens.segment), 'translator'), route: 'translator' };
+  },
   headline: ['base_chrf', 'chrf', 'chrf_gain'],
   describe: (r) => ({
     summary: `evaluate-translator — BLEU and chrF++ of the translator vs ${modelName(r.stages.train_translator.base)} on ${r.stages.evaluate_translator.rows} dev pairs`,

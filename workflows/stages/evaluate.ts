@@ -11,6 +11,7 @@ import { perStudent } from './students';
 import { stageWorkflow } from '../run-stage';
 import { dataset, model } from './sources';
 import { plural, scoringFact } from './describe-helpers';
+import { mul, sumAll } from './estimate-context';
 
 export interface EvaluateSlice {
   benchmarks: Recipe['inputs']['benchmarks'];
@@ -52,6 +53,17 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
     ...(s.harness === 'lighteval' ? [] : s.benchmarks.map((b, k) => dataset(b.uri, `inputs.benchmarks[${k}].uri`))),
   ],
   model: (r, i) => perStudent.student(r, i).base,
+  estimate: (x, r, i) => {
+    const b = x.params(perStudent.student(r, i).base);
+    const rows = sumAll(r.inputs.benchmarks.map((bench) => x.rows(bench.name)));
+    return {
+      reads: `${r.inputs.benchmarks.length} benchmarks`,
+      rows_in: rows,
+      unit: 'benchmark rows',
+      gpu_hours: x.compute(mul(2, b, 1e9, rows, x.e.tokens.benchmark_row), x.pool('evaluate')),
+      route: 'evaluate',
+    };
+  },
   headline: ['average', 'sft:average', 'base:average', 'oom_halvings', 'batch_size'],
   describe: (r, i) => {
     // Under lighteval a benchmark is its format's leaderboard tasks on the hub, not the recipe's file.

@@ -6,6 +6,7 @@ import { dataset } from './sources';
 import { languageModelInputs, pairLanguageSlice } from './language-id';
 import { languageIdFact } from './describe-helpers';
 import { modelName } from '../stage-story';
+import { minOf, mul, round } from './estimate-context';
 
 export type FilterOpusSlice = Pick<FilterOpusInput, 'opus' | 'language' | 'filters'> & {
   /** Both sides of every pair identified; null: no check. */
@@ -28,6 +29,11 @@ export const filterOpusStage: StageDeclaration<FilterOpusSlice, Record<string, n
   },
   inputs: (s) => [dataset(s.opus, 'inputs.opus'), ...languageModelInputs(s.language_id ?? null)],
   model: (r) => r.inputs.opus,
+  estimate: (x, r) => {
+    const rowsIn = minOf(x.rows('opus'), r.stages.filter_opus.max_rows);
+    const pairs = mul(rowsIn, x.kept('filter_opus'));
+    return { reads: 'OPUS-100 pairs', rows_in: rowsIn, rows_out: round(pairs), unit: 'pairs', artifact_gb: x.segmentGb(pairs, 2), gpu_hours: 0, figures: { pairs } };
+  },
   headline: ['read', 'kept'],
   describe: (r) => {
     const f = r.stages.filter_opus;

@@ -9,6 +9,7 @@ import { perStudent } from './students';
 import { stageWorkflow } from '../run-stage';
 import { model } from './sources';
 import { modelName } from '../stage-story';
+import { mul } from './estimate-context';
 
 export interface MergeSlice {
   base: string;
@@ -23,6 +24,10 @@ export const mergeStage: StageDeclaration<MergeSlice, { tuned: ArtifactRef }, Me
   slice: (r, i) => ({ base: perStudent.student(r, i).base, merge: r.stages.merge }),
   inputs: (s, up, i) => [up.tuned.sha256, model(s.base, `stages.sft.students[${i}].base`)],
   model: (r, i) => perStudent.student(r, i).base,
+  estimate: (x, r, i) => {
+    const b = x.params(perStudent.student(r, i).base);
+    return { reads: 'the tuned student and its base', unit: 'weights', artifact_gb: mul(b, 2), gpu_hours: x.weightsPass(mul(b, 6), x.pool('merge')), route: 'merge' };
+  },
   headline: ['tensors', 'linear_fallbacks'],
   describe: (r, i) => {
     const s = perStudent.student(r, i);

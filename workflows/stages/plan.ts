@@ -19,19 +19,26 @@ function madeBy(stage: string): unknown {
   return new Proxy({}, { get: (_, key) => (key === PRODUCER ? stage : madeBy(stage)) });
 }
 
+/** What a dry run tells of each stage it meets: the producer of each upstream artifact it is handed. */
+export type StageVisit = (declaration: AnyStageDeclaration, i: number, stage: string, producers: Record<string, string>) => void;
+
 /**
- * Every stage a recipe makes with the stages whose artifacts it reads (`after`): the campaign's DAG,
- * found by running the recipe's own stage calls (workflows/recipe-dag.ts) with a stage that records
- * what it is handed instead of running anything.
+ * Runs the recipe's own stage calls (workflows/recipe-dag.ts) with a stage that runs nothing: each
+ * stage is visited, parents first, with the stage that made each artifact it is handed.
  */
-export async function stageGraph(recipe: Recipe): Promise<{ stage: string; kind: string; after: string[] }[]> {
-  const graph: { stage: string; kind: string; after: string[] }[] = [];
+export async function dryRun(recipe: Recipe, visit: StageVisit): Promise<void> {
   const record: RunStage = async <S, U, O>(declaration: StageDeclaration<S, U, O>, upstream: U, i = 0) => {
     const stage = declaration.name(recipe, i);
-    const after = Object.values(upstream as object).map((artifact) => (artifact as Record<symbol, string>)[PRODUCER]!);
-    graph.push({ stage, kind: declaration.kind, after: [...new Set(after)] });
+    const producers = Object.fromEntries(Object.entries(upstream as object).map(([key, artifact]) => [key, (artifact as Record<symbol, string>)[PRODUCER]!]));
+    visit(declaration as AnyStageDeclaration, i, stage, producers);
     return { output: madeBy(stage) } as StageOutcome<O>;
   };
   await recipeDag(recipe, record);
+}
+
+/** Every stage a recipe makes with the stages whose artifacts it reads (`after`): the campaign's DAG. */
+export async function stageGraph(recipe: Recipe): Promise<{ stage: string; kind: string; after: string[] }[]> {
+  const graph: { stage: string; kind: string; after: string[] }[] = [];
+  await dryRun(recipe, (declaration, _i, stage, producers) => graph.push({ stage, kind: declaration.kind, after: [...new Set(Object.values(producers))] }));
   return graph;
 }

@@ -10,6 +10,7 @@ import { stageWorkflow } from '../run-stage';
 import { model } from './sources';
 import { trainFacts, trainLine } from './describe-helpers';
 import { modelName } from '../stage-story';
+import { mul, round } from './estimate-context';
 
 export const sftStage: StageDeclaration<TrainSlice, { corpus: ArtifactRef }, TrainSftOutput> = {
   kind: 'sft',
@@ -22,6 +23,21 @@ export const sftStage: StageDeclaration<TrainSlice, { corpus: ArtifactRef }, Tra
   },
   inputs: (s, up, i) => [up.corpus.sha256, model(s.knobs.base, `stages.sft.students[${i}].base`)],
   model: (r, i) => perStudent.student(r, i).base,
+  estimate: (x, r, i, up) => {
+    const student = perStudent.student(r, i);
+    const b = x.params(student.base);
+    const samples = up.corpus.conversations;
+    const tokens = mul(samples, Math.min(x.e.tokens.conversation, student.max_seq_len), student.epochs);
+    return {
+      reads: 'the translated conversations',
+      rows_in: round(samples),
+      unit: 'conversations',
+      artifact_gb: mul(b, 2),
+      gpu_hours: x.compute(mul(6, b, 1e9, tokens), x.pool('sft', student.name)),
+      route: 'sft',
+      student: student.name,
+    };
+  },
   headline: ['steps', 'final_loss', 'resumed_from_step', 'oom_halvings', 'per_device_batch_size', 'completion_only_loss'],
   describe: (r, i) => {
     const { name, ...k } = perStudent.student(r, i);

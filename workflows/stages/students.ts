@@ -5,4 +5,5 @@ import type { Student } from '../../contracts/stages/train-knobs';
 export const perStudent = {
   count: (r: Recipe) => r.stages.sft.students.length,
   student: (r: Recipe, i: number): Student => r.stages.sft.students[i]!,
+  names: (r: Recipe): string[] => r.stages.sft.students.map((s) => s.name),
 };

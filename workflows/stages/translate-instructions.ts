@@ -11,6 +11,7 @@ import { stageWorkflow } from '../run-stage';
 import { dataset } from './sources';
 import { decontaminatedMetrics, decontaminationSlice, evalSetInputs } from './eval-sets';
 import { languageModelInputs, outputLanguageSlice } from './language-id';
+import { ceilDiv, minOf, mul, round, sumAll } from './estimate-context';
 
 export interface TranslateInstructionsSlice {
   sets: Recipe['inputs']['instruction_sets'];
@@ -43,6 +44,26 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
     ...languageModelInputs(s.language_id ?? null),
   ],
   model: (r) => r.stages.train_translator.base,
+  estimate: (x, r) => {
+    const sets = r.inputs.instruction_sets.map((set) => {
+      const conversations = mul(minOf(x.rows(set.name), set.max_rows), x.kept(set.name));
+      return { conversations, segments: mul(conversations, x.e.segments_per_conversation) };
+    });
+    const samples = sumAll(sets.map((s) => s.conversations));
+    const segments = sumAll(sets.map((s) => s.segments));
+    return {
+      reads: `${r.inputs.instruction_sets.length} instruction sets by the translator`,
+      rows_in: round(samples),
+      rows_out: round(samples),
+      unit: 'conversations',
+      shards: sumAll(sets.map((s) => ceilDiv(s.segments, r.stages.translate_instructions.shard_rows))),
+      artifact_gb: x.segmentGb(segments, 1),
+      gpu_hours: x.generate(mul(segments, x.e.tokens.segment), 'translator'),
+      route: 'translator',
+      figures: { conversations: samples },
+      headline: { translated_samples: round(samples) },
+    };
+  },
   headline: ['conversations'],
   describe: (r) => ({
     summary: `translate-instructions — the translator turns ${r.inputs.instruction_sets.map((s) => s.name).join(', ')} into ${r.language.target_name}`,
