@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ArtifactRef } from './artifact';
-import { StageKinds } from './stage-kinds';
+import { StageKinds } from './stages';
 
 // Approval gates: a recipe declares them, the campaign waits at each one with a preview of what the
 // held stages will read, and an operator's approval (the `approve` update) lets them go on. The

@@ -7,14 +7,7 @@ import { Resources } from './resources';
 import { Gate } from './gates';
 import { fraction, positiveInt } from './numbers';
 import { checkRecipe } from './recipe-rules';
-import { BuildBilingualCorpusKnobs } from './stages/build-bilingual-corpus';
-import { CompressTeacherKnobs } from './stages/compress-teacher';
-import { EvaluateKnobs } from './stages/evaluate';
-import { EvaluateTranslatorKnobs } from './stages/evaluate-translator';
-import { FilterOpusKnobs } from './stages/filter-opus';
-import { MergeKnobs } from './stages/merge';
-import { Student, TrainKnobs } from './stages/train-knobs';
-import { TranslateInstructionsKnobs } from './stages/translate-instructions';
+import { RecipeStages } from './stages';
 
 // Every knob of a campaign, declared once with its unit and default. Recipes are YAML with the
 // same snake_case keys. Knobs the Hala report does not publish carry our documented defaults.
@@ -221,17 +214,7 @@ const RecipeShape = z
       instruction_sets: z.array(InstructionSet).min(1),
       benchmarks: z.array(Benchmark).min(1),
     }),
-    stages: z.strictObject({
-      compress_teacher: CompressTeacherKnobs,
-      filter_opus: FilterOpusKnobs,
-      build_bilingual_corpus: BuildBilingualCorpusKnobs,
-      train_translator: TrainKnobs,
-      translate_instructions: TranslateInstructionsKnobs,
-      evaluate_translator: EvaluateTranslatorKnobs,
-      sft: z.strictObject({ students: z.array(Student).min(1) }),
-      merge: MergeKnobs,
-      evaluate: EvaluateKnobs,
-    }),
+    stages: RecipeStages,
     estimates: Estimates,
     gates: z
       .array(Gate)

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRecipe } from '../../cli/recipe-file';
-import { StageKinds } from '../../contracts/stage-kinds';
+import { StageKinds } from '../../contracts/stages';
 import * as workflows from '../../workflows';
 import { stageDeclarations } from '../../workflows/stages';
 import { plannedStages } from '../../workflows/stages/plan';
@@ -15,7 +15,7 @@ describe('stage declarations', () => {
     expect(new Set(stageDeclarations.map((d) => d.kind)).size).toBe(stageDeclarations.length);
   });
 
-  it('are the stage kinds a recipe gate may name (contracts/stage-kinds.ts), in the same order', () => {
+  it('are the stage kinds of the one list (contracts/stages/index.ts), in its order', () => {
     expect(stageDeclarations.map((d) => d.kind)).toEqual([...StageKinds]);
   });
 

@@ -6,7 +6,7 @@ import type { ArtifactRef } from '../../contracts/artifact';
 import type { SourceCheck } from '../../contracts/campaign';
 import type { ActivitySummary, SourceDigest } from '../../contracts/lineage';
 import type { Approval } from '../../contracts/gates';
-import type { StageKind } from '../../contracts/stage-kinds';
+import type { StageKind } from '../../contracts/stages';
 import type { Recipe } from '../../contracts/recipe';
 import type { Placement } from '../../contracts/placement';
 import type { CpuActivityFns } from '../../activities/cpu-api';

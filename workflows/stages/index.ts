@@ -1,9 +1,10 @@
-// Every stage kind, in campaign order: the one list the campaign plans from and the CLI names from
+// The declaration of every stage kind, which the campaign plans from and the CLI names from
 // (stages/plan.ts). Each file exports its declaration and the workflow that runs it, which
-// workflows/index.ts serves; a new stage is one file here, one export line and one list entry.
+// workflows/index.ts serves; a new stage is one file here, one export line and one entry below.
 import { buildBilingualCorpusStage } from './build-bilingual-corpus';
 import { compressTeacherStage } from './compress-teacher';
 import type { AnyStageDeclaration } from './declaration';
+import { type StageKind, StageKinds } from '../../contracts/stages';
 import { evaluateStage } from './evaluate';
 import { evaluateTranslatorStage } from './evaluate-translator';
 import { filterOpusStage } from './filter-opus';
@@ -22,14 +23,19 @@ export * from './sft';
 export * from './merge';
 export * from './evaluate';
 
-export const stageDeclarations: readonly AnyStageDeclaration[] = [
-  compressTeacherStage,
-  filterOpusStage,
-  buildBilingualCorpusStage,
-  trainTranslatorStage,
-  translateInstructionsStage,
-  evaluateTranslatorStage,
-  sftStage,
-  mergeStage,
-  evaluateStage,
-];
+/** One declaration per kind of contracts/stages/index.ts (the one list): a kind left out or one
+ * the list lacks does not typecheck; test/unit/stage-declarations.test.ts checks each is its key's. */
+const declarations: { [K in StageKind]: AnyStageDeclaration } = {
+  'compress-teacher': compressTeacherStage,
+  'filter-opus': filterOpusStage,
+  'build-bilingual-corpus': buildBilingualCorpusStage,
+  'train-translator': trainTranslatorStage,
+  'translate-instructions': translateInstructionsStage,
+  'evaluate-translator': evaluateTranslatorStage,
+  sft: sftStage,
+  merge: mergeStage,
+  evaluate: evaluateStage,
+};
+
+/** Every declaration, in campaign order. */
+export const stageDeclarations: readonly AnyStageDeclaration[] = StageKinds.map((kind) => declarations[kind]);
