@@ -13,7 +13,7 @@
 //   hala doctor <recipe> [--json] [--timeout-s N] [--store URI]   prove every pool the recipe routes to through its worker
 //   hala report <campaign-id> [--out F] [--json] one self-contained HTML report (timeline, cost, loss, scores, lineage)
 // Every command takes --profile, --namespace, --address; they connect as the temporal CLI does
-// (workers/temporal-connection.ts: flags, TEMPORAL_* variables, TEMPORAL_CONFIG_FILE's profile).
+// (platform/temporal-connection.ts: flags, TEMPORAL_* variables, TEMPORAL_CONFIG_FILE's profile).
 // Run from the clone through the package's own bin:  npx hala run recipes/tiny.yaml --watch
 // Examples under each verb's --help and the exit codes: cli/conventions.ts.
 import { Command } from 'commander';
@@ -29,8 +29,8 @@ import { loadCodecKeys } from '../security/codec-key';
 import { startCodecServer } from './codec-server';
 import { lineageOf } from './lineage-source';
 import { toDot, toMermaid, toText } from './lineage';
-import { connectClient, openConnection, resolveConnection, type ConnectionFlags, type TemporalConnection } from '../workers/temporal-connection';
-import { renderSetupReport, setupNamespace, SetupFailed } from '../workers/cluster-setup';
+import { connectClient, openConnection, resolveConnection, type ConnectionFlags, type TemporalConnection } from '../platform/temporal-connection';
+import { renderSetupReport, setupNamespace, SetupFailed } from '../platform/cluster-setup';
 import type { Client } from '@temporalio/client';
 import { DefaultQueues } from '../contracts/queues';
 import { applyConventions, ExitCode } from './conventions';
@@ -40,7 +40,7 @@ import { renderPlan } from './plan/render';
 import { ApprovalRefused, approveGate, defaultApprover, renderApproval } from './approve';
 import { reportCommand, type ReportFlags } from './report/report-command';
 import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
-import { queueWorkers } from '../workers/task-queue-pollers';
+import { queueWorkers } from '../platform/task-queue-pollers';
 import { doctorCommand, type DoctorFlags } from './doctor/command';
 
 const program = new Command('hala')

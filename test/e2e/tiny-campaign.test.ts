@@ -14,7 +14,7 @@ import type { Recipe } from '../../contracts/recipe';
 import type { CampaignResult } from '../../workflows/campaign';
 import { startLocalStack, type LocalStack } from '../../workers/local-stack';
 import { pythonWorkerEnv } from '../../workers/python-workers';
-import { venvBin } from '../../workers/python-env';
+import { venvBin } from '../../platform/python-env';
 import { freePort } from '../support/ports';
 import { watchCampaign } from '../../cli/watch';
 import { dataConverterFromEnv } from '../../security/data-converter';

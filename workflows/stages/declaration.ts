@@ -9,8 +9,8 @@ import type { Approval } from '../../contracts/gates';
 import type { StageKind } from '../../contracts/stage-kinds';
 import type { Recipe } from '../../contracts/recipe';
 import type { Placement } from '../../contracts/placement';
-import type { CpuActivityFns } from '../../activities/cpu-api';
-import type { GpuActivityFns } from '../../activities/gpu';
+import type { CpuActivityFns } from '../../contracts/cpu-activity-fns';
+import type { GpuActivityFns } from '../../contracts/gpu-activity-fns';
 import type { TranslateCorpusInput, TranslateCorpusOutput } from '../translate-corpus';
 import type { ParentStage, StageDescription } from '../stage-story';
 
