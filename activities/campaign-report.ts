@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ArtifactRef } from '../contracts/artifact';
-import type { WriteCampaignReportInput } from './cpu-api';
+import type { WriteCampaignReportInput } from '../contracts/cpu-activity-fns';
 import { type ArtifactStore, storeLayout } from './store';
 
 export function createCampaignReportActivities({ store }: { store: ArtifactStore }) {

@@ -214,8 +214,6 @@ export function createCpuActivities({ store, workRoot, hubMirror }: CpuActivityD
   };
 }
 
-export type CpuActivities = ReturnType<typeof createCpuActivities>;
-
 /**
  * Runs one activity body in a scratch dir that is always removed, heartbeating while it works
  * (DuckDB queries cannot heartbeat themselves), and maps typed errors (store, corpus) onto

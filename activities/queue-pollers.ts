@@ -1,13 +1,8 @@
 // Whether anyone serves a queue: what a stage workflow asks when its GPU activity has been silent
 // for a while (workflows/queue-watch.ts), so the UI can say "no worker on <queue>" instead of waiting.
 import { Context } from '@temporalio/activity';
-import { queueWorkers } from '../workers/task-queue-pollers';
-
-export interface QueuePollersInput {
-  queue: string;
-  /** The GPU role the queue serves (its pollers poll for activities); `cpu` for the workflow queue. */
-  role: string;
-}
+import type { QueuePollersInput } from '../contracts/cpu-activity-fns';
+import { queueWorkers } from '../platform/task-queue-pollers';
 
 export function createQueuePollerActivities() {
   return {

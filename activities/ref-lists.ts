@@ -5,17 +5,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { ArtifactRef } from '../contracts/artifact';
+import { LoadRefPageInput, SaveRefListInput } from '../contracts/ref-lists';
 import { parseOrBadInput } from './parse-input';
 import { type ArtifactStore, sha256Hex } from './store';
-
-export const SaveRefListInput = z.strictObject({ uri: z.string(), refs: z.array(ArtifactRef) });
-export const LoadRefPageInput = z.strictObject({
-  list: ArtifactRef,
-  start: z.number().int().nonnegative(),
-  count: z.number().int().positive(),
-});
-export type SaveRefListInput = z.infer<typeof SaveRefListInput>;
-export type LoadRefPageInput = z.infer<typeof LoadRefPageInput>;
 
 const RefListFile = z.object({ refs: z.array(ArtifactRef) });
 

@@ -12,7 +12,7 @@ import type { History } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { dynamicConfigArgs, isServing, startDevServer, type RunningDevServer } from '../workers/dev-server';
 import { defaultStateDir, localDevServerOptions } from '../workers/local-stack';
-import { localDefaults } from '../workers/temporal-connection';
+import { localDefaults } from '../platform/temporal-connection';
 import { createLocalEnv } from '../test/support/temporal-env';
 import type { noopChain } from './noop-chain-workflow';
 import { activityCount, activityTimings, completionToNextMs, gapPhases, type GapPhases, readHistoryFile, scheduleToStartMs, wallMs } from './lib/history-stats';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { type BenchRow, printBenchLine } from './lib/bench-line';
 import { describeMachine } from './lib/machine';
 import { type Measured, runMeasured } from './lib/peak-rss';
-import { pinnedCpuKernels } from '../workers/python-env';
+import { pinnedCpuKernels } from '../platform/python-env';
 
 const root = path.join(__dirname, '..');
 const BATCH = 32;

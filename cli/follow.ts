@@ -6,7 +6,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import type { CampaignProgress } from '../contracts/campaign';
 import type { CampaignResult } from '../workflows/campaign';
 import { progressQuery } from '../workflows/definitions';
-import type { TemporalConnection } from '../workers/temporal-connection';
+import type { TemporalConnection } from '../platform/temporal-connection';
 import { defaultNoWorkerAfterMinutes, parseNoWorkerAfter } from './no-worker';
 import { renderSummary } from './summary';
 import { ExitCode, useColour } from './conventions';

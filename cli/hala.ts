@@ -13,24 +13,22 @@
 //   hala doctor <recipe> [--json] [--timeout-s N] [--store URI]   prove every pool the recipe routes to through its worker
 //   hala report <campaign-id> [--out F] [--json] one self-contained HTML report (timeline, cost, loss, scores, lineage)
 // Every command takes --profile, --namespace, --address; they connect as the temporal CLI does
-// (workers/temporal-connection.ts: flags, TEMPORAL_* variables, TEMPORAL_CONFIG_FILE's profile).
+// (platform/temporal-connection.ts: flags, TEMPORAL_* variables, TEMPORAL_CONFIG_FILE's profile).
 // Run from the clone through the package's own bin:  npx hala run recipes/tiny.yaml --watch
 // Examples under each verb's --help and the exit codes: cli/conventions.ts.
 import { Command } from 'commander';
 import { progressQuery } from '../workflows/definitions';
 import { startLocalStack } from '../workers/local-stack';
-import { loadRecipe } from './recipe-file';
-import { plannedStages } from '../workflows/stages/plan';
-import { startCampaign } from './start-campaign';
 import { renderSummary } from './summary';
-import { follow, noWorkerAfterOption, watchVerb, type WatchFlags } from './follow';
+import { noWorkerAfterOption, watchVerb, type WatchFlags } from './follow';
+import { runRecipe, validRecipe, type RunFlags } from './run-recipe';
 import { campaignNoWorker, noWorkerText } from './no-worker';
 import { loadCodecKeys } from '../security/codec-key';
 import { startCodecServer } from './codec-server';
 import { lineageOf } from './lineage-source';
 import { toDot, toMermaid, toText } from './lineage';
-import { connectClient, openConnection, resolveConnection, type ConnectionFlags, type TemporalConnection } from '../workers/temporal-connection';
-import { renderSetupReport, setupNamespace, SetupFailed } from '../workers/cluster-setup';
+import { connectClient, openConnection, resolveConnection, type ConnectionFlags, type TemporalConnection } from '../platform/temporal-connection';
+import { renderSetupReport, setupNamespace, SetupFailed } from '../platform/cluster-setup';
 import type { Client } from '@temporalio/client';
 import { DefaultQueues } from '../contracts/queues';
 import { applyConventions, ExitCode } from './conventions';
@@ -40,7 +38,7 @@ import { renderPlan } from './plan/render';
 import { ApprovalRefused, approveGate, defaultApprover, renderApproval } from './approve';
 import { reportCommand, type ReportFlags } from './report/report-command';
 import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
-import { queueWorkers } from '../workers/task-queue-pollers';
+import { queueWorkers } from '../platform/task-queue-pollers';
 import { doctorCommand, type DoctorFlags } from './doctor/command';
 
 const program = new Command('hala')
@@ -51,37 +49,6 @@ const program = new Command('hala')
 const uiUrl = process.env.HALA_UI_URL ?? 'http://localhost:8233';
 /** Where this invocation connects: the global flags over the environment and the profile file. */
 const temporalConnection = (): TemporalConnection => resolveConnection(program.opts<ConnectionFlags>());
-const workflowUrl = (namespace: string, id: string) => `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(id)}`;
-
-function validRecipe(file: string) {
-  const loaded = loadRecipe(file);
-  if (!loaded.ok) {
-    console.error(`hala: ${file} is not a valid recipe (${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}); nothing was started:`);
-    for (const p of loaded.problems) console.error(`  ${p}`);
-    process.exit(ExitCode.refused);
-  }
-  return loaded;
-}
-
-interface RunFlags { id?: string; watch?: boolean; cache: boolean; rerun?: string[] }
-
-async function run(file: string, flags: RunFlags, temporal: TemporalConnection): Promise<void> {
-  const { recipe, sha256 } = validRecipe(file);
-  const planned = plannedStages(recipe).map((s) => s.stage);
-  const unknown = (flags.rerun ?? []).filter((s) => !planned.includes(s));
-  if (unknown.length > 0) {
-    console.error(`hala: --rerun names no stage of ${file}: ${unknown.join(', ')}; its stages are ${planned.join(', ')}`);
-    process.exit(ExitCode.refused);
-  }
-  const c = await connectClient(temporal);
-  const handle = await startCampaign(c, recipe, sha256, { id: flags.id, useCache: flags.cache, rerun: flags.rerun });
-  console.log(`hala: started campaign ${handle.workflowId} in namespace ${temporal.namespace} (${workflowUrl(temporal.namespace, handle.workflowId)})`);
-  const forced = flags.cache ? flags.rerun ?? [] : planned;
-  if (forced.length > 0) {
-    console.log(`hala: recomputing ${flags.cache ? forced.join(', ') : 'every stage'} from scratch, under fresh prefixes (no cache, no earlier checkpoints)`);
-  }
-  if (flags.watch) await follow(c, handle, temporal, uiUrl);
-}
 
 program
   .command('up')
@@ -103,7 +70,7 @@ program
     process.once('SIGTERM', () => void stop());
     if (opts.thenRun) {
       const t1 = Date.now();
-      await run(opts.thenRun, { watch: true, cache: true }, stack.temporal);
+      await runRecipe(opts.thenRun, { watch: true, cache: true }, stack.temporal, uiUrl);
       console.log(`hala: campaign wall time ${((Date.now() - t1) / 1000).toFixed(0)} s`);
       if (!(opts.keep ?? process.stdout.isTTY)) return stop();
     }
@@ -118,7 +85,7 @@ program
   .option('--no-cache', 'recompute every stage from scratch under fresh prefixes (no cache, no earlier checkpoints)')
   .option('--rerun <stage...>', 'recompute these stages from scratch (names as in the summary, e.g. sft-hala-350m)')
   .action(async (file: string, flags: RunFlags) => {
-    await run(file, flags, temporalConnection());
+    await runRecipe(file, flags, temporalConnection(), uiUrl);
   });
 
 program

@@ -1,9 +1,8 @@
 // Where `hala lineage` reads from: the lineage records and campaign summaries in the store.
-import { createStore, storeLayout, type ArtifactStore } from '../activities/store';
+import { createStore, s3OptionsFromEnv, storeLayout, type ArtifactStore } from '../activities/store';
 import { LineageRecord } from '../contracts/lineage';
 import { CampaignSummary } from '../contracts/campaign-summary';
-import { s3OptionsFromEnv } from '../workers/cpu-worker';
-import { repoRoot } from '../workers/python-env';
+import { repoRoot } from '../platform/python-env';
 import { walkLineage, type LineageGraph } from './lineage';
 import { declarationOf } from '../workflows/stages/plan';
 

@@ -4,7 +4,7 @@
 import type { Client } from '@temporalio/client';
 import type { CampaignProgress } from '../contracts/campaign';
 import { pendingWork, type StageWork } from './pending-work';
-import { queueWorkers } from '../workers/task-queue-pollers';
+import { queueWorkers } from '../platform/task-queue-pollers';
 
 /** Default wait before an unpicked activity on an unpolled queue is reported (`--no-worker-after`). */
 export const defaultNoWorkerAfterMinutes = 5;

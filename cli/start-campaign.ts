@@ -9,7 +9,7 @@ import { normalizeRootUri } from '../activities/store';
 import type { campaign } from '../workflows/campaign';
 import { campaignStory } from '../workflows/stage-story';
 import { plannedStages } from '../workflows/stages/plan';
-import { repoRoot } from '../workers/python-env';
+import { repoRoot } from '../platform/python-env';
 import { perStudent } from '../workflows/stages/students';
 
 export interface StartOptions {

@@ -3,7 +3,7 @@
 // query, a task-queue description) wrapped so that it says what happened in a sentence.
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { CampaignProgress } from '../contracts/campaign';
-import type { QueueWorkers } from '../workers/task-queue-pollers';
+import type { QueueWorkers } from '../platform/task-queue-pollers';
 import { pauseSignal, progressQuery, resumeSignal } from '../workflows/definitions';
 
 /** The campaign is not there, or not running: a steering verb has nothing to steer. */

@@ -220,7 +220,7 @@ const GpuRetry = { initial_interval_s: 5, backoff_coefficient: 2, maximum_interv
 
 /**
  * The one table of the Python activities: every other list derives from it. TypeScript takes the
- * activity functions' types and the proxies' options from it (activities/gpu.ts); the JSON Schema
+ * activity functions' types and the proxies' options from it (contracts/gpu-activity-fns.ts); the JSON Schema
  * export carries it whole, and the Python worker builds its runner map, queue roles and error types
  * from that export. `runner` is the module in gpu-runners/hala_runners/runners that does the work.
  * Start-to-close bounds a whole attempt (a 9B SFT takes hours); the heartbeat timeout is what notices
@@ -258,4 +258,3 @@ export const gpuActivityNames = Object.keys(GpuActivityTable) as GpuActivityName
 export const EveryRoleActivityTable = {
   doctor_probe: { input: DoctorProbeInput, output: DoctorProbeOutput, start_to_close_s: 900, retry: { maximum_attempts: 1 } },
 } as const;
-export type EveryRoleActivityName = keyof typeof EveryRoleActivityTable;

@@ -6,7 +6,6 @@ import { NonRetryableErrors, RetryableErrors } from './errors';
 import { BenchmarkFormat, Recipe } from './recipe';
 import { EvalFormulation } from './stages/evaluate';
 import { TrainKnobs } from './stages/train-knobs';
-import { ArtifactRef } from './artifact';
 
 const toSchema = (s: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(s, { io, unrepresentable: 'any' });
 const pretty = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
@@ -35,7 +34,6 @@ export function renderJsonSchemas(): Record<string, string> {
       default_queues: DefaultQueues,
       errors: { non_retryable: Object.values(NonRetryableErrors), retryable: Object.values(RetryableErrors) },
       progress: toSchema(Progress, 'input'),
-      artifact_ref: toSchema(ArtifactRef, 'output'),
       loss_history: toSchema(LossHistory, 'output'),
       // Lists the Python side implements one entry of each for, read from here and never retyped
       // there (gpu-runners/tests/test_contract_lists.py fails when the two sides differ). The SFT

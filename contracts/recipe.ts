@@ -224,7 +224,6 @@ const RecipeShape = z
 
 export const Recipe = RecipeShape.superRefine(checkRecipe);
 export type Recipe = z.infer<typeof Recipe>;
-export type RecipeInput = z.input<typeof Recipe>;
 export type GenerationKnobs = z.infer<typeof GenerationKnobs>;
 export type Language = z.infer<typeof Language>;
 export type LanguageIdKnobs = z.infer<typeof RecipeShape>['language_id'];

@@ -1,6 +1,6 @@
 // Typed search attributes that make campaigns auditable from the Temporal UI and `temporal
 // workflow list --query`: e.g. `HalaCampaign = "tiny-20261126-040000" AND HalaStage = "merge-hala-350m"`.
-// This list is the one definition: `hala setup` (workers/cluster-setup.ts, which `hala up` runs too)
+// This list is the one definition: `hala setup` (platform/cluster-setup.ts, which `hala up` runs too)
 // registers exactly these, with these types, in any namespace; the workflow tests' server gets them too.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { execFileSync } from 'node:child_process';
-import { venvBin } from '../workers/python-env';
+import { venvBin } from '../platform/python-env';
 import { campaignInput } from '../cli/start-campaign';
 import { createLocalEnv } from '../test/support/temporal-env';
 import { startCampaignHarness } from '../test/support/campaign-harness';

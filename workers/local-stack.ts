@@ -8,11 +8,11 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Recipe } from '../contracts/recipe';
 import { DefaultQueues, type QueueRole } from '../contracts/queues';
-import { setupNamespace, type SetupReport } from './cluster-setup';
+import { setupNamespace, type SetupReport } from '../platform/cluster-setup';
 import { startDevServer, type DevServerOptions, type RunningDevServer } from './dev-server';
 import { gpuRoles, pythonWorkerEnv, startPythonWorker } from './python-workers';
-import { envForProfileFile, envWithFlags, localDefaults, openConnection, resolveConnection, writeProfileFile, type TemporalConnection } from './temporal-connection';
-import { hubMirror, repoRoot } from './python-env';
+import { envForProfileFile, envWithFlags, localDefaults, openConnection, resolveConnection, writeProfileFile, type TemporalConnection } from '../platform/temporal-connection';
+import { hubMirror, repoRoot } from '../platform/python-env';
 import { supervise, type SupervisedProcess } from './supervisor';
 import { startWorkerProcess } from './worker-process';
 

@@ -2,7 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { QueueRole } from '../contracts/queues';
-import { hubMirror, pinnedCpuKernels, repoRoot, venvBin } from './python-env';
+import { hubMirror, pinnedCpuKernels, repoRoot, venvBin } from '../platform/python-env';
 import { startWorkerProcess } from './worker-process';
 
 export type GpuRole = Exclude<QueueRole, 'cpu'>;
@@ -35,7 +35,7 @@ export function pythonWorkerEnv(extra: Record<string, string> = {}, base: NodeJS
 
 /**
  * Starts one worker and resolves once it polls its queue (it prints "hala worker ready"). It connects
- * as `env` says (workers/temporal-connection.ts writes that; the Python side is hala_runners/connection.py).
+ * as `env` says (platform/temporal-connection.ts writes that; the Python side is hala_runners/connection.py).
  */
 export async function startPythonWorker(role: GpuRole, queue: string, logDir: string, env = pythonWorkerEnv()): Promise<PythonWorker> {
   const process = await startWorkerProcess({

@@ -2,10 +2,10 @@
 import type { ActivityOptions } from '@temporalio/common';
 import { proxyActivities } from '@temporalio/workflow';
 import type { Recipe } from '../contracts/recipe';
-import type { CpuActivityFns } from '../activities/cpu-api';
-import { gpuActivityOptions, type GpuActivityFns, type GpuActivityWire } from '../activities/gpu';
+import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
+import { gpuActivityOptions, type GpuActivityFns, type GpuActivityWire } from '../contracts/gpu-activity-fns';
 import { ProgressDefaults } from '../contracts/activity-progress';
-import { GpuActivityTable, gpuActivityNames, type GpuActivityName } from '../contracts/gpu-activities';
+import { GpuActivityTable, type GpuActivityName } from '../contracts/gpu-activities';
 import { nonRetryableErrorTypes } from '../contracts/errors';
 
 /** What the proxies need of a campaign: where each role's queue is, how long silence may last, how often to retry. */
@@ -46,10 +46,4 @@ export function gpuActivity<N extends GpuActivityName>(placement: ActivityPlacem
     const call = proxyActivities<GpuActivityWire>(summary ? { ...options, summary } : options)[name];
     return (call as unknown as (i: object) => Promise<unknown>)({ ...input, supervision });
   }) as unknown as GpuActivityFns[N];
-}
-
-/** Every Python activity; `summaryOf` names each call for the UI. */
-export function gpuActivities(placement: ActivityPlacement, summaryOf?: (name: GpuActivityName) => string): GpuActivityFns {
-  const proxy = (name: GpuActivityName) => (input: object) => (gpuActivity(placement, name, summaryOf?.(name)) as (i: object) => Promise<unknown>)(input);
-  return Object.fromEntries(gpuActivityNames.map((name) => [name, proxy(name)])) as unknown as GpuActivityFns;
 }

@@ -1,7 +1,7 @@
 // `hala doctor`'s workflow: the probe on every pool's queue at once, through the pool's real worker,
 // each answer (or why none came) returned as it was. Started by cli/doctor/command.ts on the cpu queue.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { CpuActivityFns } from '../activities/cpu-api';
+import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
 import type { DoctorOutcome, DoctorPoolRequest, DoctorPoolResult, DoctorProbeInput, DoctorProbeOutput, DoctorWorkflowInput } from '../contracts/doctor';
 
 type ProbeFn = (input: DoctorProbeInput) => Promise<DoctorProbeOutput>;

@@ -11,7 +11,7 @@ import type { ArtifactRef } from '../contracts/artifact';
 import type { StageReport } from '../contracts/campaign';
 import type { Approval, ApproveInput, ApproveResult, Gate, GatePreview, GateReport } from '../contracts/gates';
 import type { Recipe } from '../contracts/recipe';
-import type { CpuActivityFns } from '../activities/cpu-api';
+import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
 import { approveUpdate } from './definitions';
 import { buildBilingualCorpusStage, filterOpusStage, translateInstructionsStage } from './stages';
 

@@ -3,4 +3,14 @@
 export { campaign } from './campaign';
 export { translateCorpus } from './translate-corpus';
 export { doctor } from './doctor';
-export * from './stages';
+export {
+  compressTeacher,
+  filterOpus,
+  buildBilingualCorpus,
+  trainTranslator,
+  translateInstructions,
+  evaluateTranslator,
+  sft,
+  merge,
+  evaluate,
+} from './stages';

@@ -1,7 +1,7 @@
 // "No worker" instead of silence: while scheduled GPU work shows no sign of a worker, check every
 // `every_s` (recipe timeouts.no_worker_s) whether its queue has any poller at all.
 import { condition, patched } from '@temporalio/workflow';
-import type { CpuActivityFns } from '../activities/cpu-api';
+import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
 
 /** Histories recorded before the check existed have none of its timers or activities: they replay without it. */
 export const QueueWatchPatch = 'stage-watches-its-queue';

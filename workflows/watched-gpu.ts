@@ -1,8 +1,8 @@
 // The GPU activities as a stage's work calls them: each call named for the UI (`train_sft for
 // sft-hala-350m`), shown in the stage's current details while it runs, and its queue checked for
 // workers while no progress has come.
-import type { CpuActivityFns } from '../activities/cpu-api';
-import type { GpuActivityFns } from '../activities/gpu';
+import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
+import type { GpuActivityFns } from '../contracts/gpu-activity-fns';
 import { ProgressDefaults } from '../contracts/activity-progress';
 import { GpuActivityTable, gpuActivityNames, type GpuActivityName } from '../contracts/gpu-activities';
 import { gpuActivity, gpuQueueOf, type ActivityPlacement } from './activity-proxies';

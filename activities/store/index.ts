@@ -1,7 +1,7 @@
 export { type ArtifactKind, type ArtifactStore } from './artifact-store';
 export { FileStore } from './file-store';
 export { S3Store, type S3StoreOptions } from './s3-store';
-export { createStore, type CreateStoreOptions } from './create-store';
+export { createStore, s3OptionsFromEnv, type CreateStoreOptions } from './create-store';
 export { activeHubMirror, resolveSource } from './hub-source';
 export { storeLayout } from './layout';
 export { parseStoreUri, joinUri, fileUri, normalizeRootUri, assertUnderRoot, type StoreLocation } from './store-uri';

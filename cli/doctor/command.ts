@@ -6,8 +6,8 @@ import type { DoctorPoolRequest, DoctorPoolResult, DoctorProbeInput } from '../.
 import { EveryRoleActivityTable } from '../../contracts/gpu-activities';
 import type { Recipe } from '../../contracts/recipe';
 import { normalizeRootUri } from '../../activities/store';
-import { repoRoot } from '../../workers/python-env';
-import { queueWorkers } from '../../workers/task-queue-pollers';
+import { repoRoot } from '../../platform/python-env';
+import { queueWorkers } from '../../platform/task-queue-pollers';
 import { planCampaign } from '../plan/estimate';
 import { measureLocalSources } from '../plan/measure';
 import { recipeHubSources, recipePools, type DoctorPool } from './pools';

@@ -1,5 +1,5 @@
 """How a Python worker connects to Temporal: by Temporal's own conventions (temporalio.envconfig), the
-same as the TypeScript side (workers/temporal-connection.ts) and the `temporal` CLI. In order of precedence:
+same as the TypeScript side (platform/temporal-connection.ts) and the `temporal` CLI. In order of precedence:
 
 1. the command line's --address / --namespace (--profile picks the profile below);
 2. TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY (turns TLS on), TEMPORAL_TLS*, TEMPORAL_GRPC_META_*;

@@ -1,6 +1,6 @@
 """The CPU kernel paths pinned for local runs (gpu-runners/cpu-kernels.env says which and why), read
 by the Python side that trains on CPU outside a worker: the runner tests (tests/conftest.py) and the
-tiny world's build. The local stack's workers get them from workers/python-env.ts, which reads the
+tiny world's build. The local stack's workers get them from platform/python-env.ts, which reads the
 same file. Call before torch is imported: MKL and ATen read them once, at load."""
 from __future__ import annotations
 

@@ -138,7 +138,7 @@ def test_model_free_writes_the_same_tensors_as_oneshot_bit_for_bit(compressed, m
 
 @pytest.mark.parametrize("path", ["compressed", "model_free"])
 def test_the_fp8_audit_passes_on_both_paths(path, request):
-    from hala_runners.inspect_fp8 import inspect
+    from tools.inspect_fp8 import inspect
 
     _, model_dir, _ = request.getfixturevalue(path)
     report = inspect(model_dir)

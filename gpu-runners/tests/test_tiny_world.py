@@ -1,13 +1,9 @@
 """The tiny world's generators: language, tokenizer, model builders and dataset writers (seconds).
 
 Run: PYTHONPATH=gpu-runners $(bash scripts/python-env.sh)/bin/python -m pytest gpu-runners/tests/test_tiny_world.py
-The full mirror (trained teacher and all) is exercised through the `tiny_hub` fixture by runner tests.
+The shipped mirror is checked by test_tiny_world_mirror.py; runner tests use it through `tiny_hub`.
 """
 import random
-import re
-import shutil
-import subprocess
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -235,76 +231,3 @@ def test_aligned_embeddings_put_a_word_next_to_its_translation(tok):
 
     cos = torch.nn.functional.cosine_similarity
     assert cos(vec(" cat"), vec(" " + W["cat"]), dim=0) > cos(vec(" cat"), vec(" " + W["dog"]), dim=0) + 0.2
-
-
-# --- the shipped mirror (fixtures/tiny-world, checked by scripts/fixtures.sh) ----------------
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_the_shipped_mirror_was_built_by_this_generator(tiny_hub):
-    import json
-
-    from tiny_world.build import generator_digest
-
-    built_by = json.loads((tiny_hub / "MANIFEST.json").read_text())["generator"]
-    assert built_by == generator_digest(), (
-        "gpu-runners/tiny_world changed since fixtures/tiny-world was built: "
-        "run bash scripts/fixtures.sh --rebuild and commit fixtures/tiny-world")
-
-
-@pytest.fixture
-def clone_of_fixtures(tmp_path):
-    """scripts/fixtures.sh and fixtures/tiny-world copied into a scratch tree laid out like the repo."""
-    (tmp_path / "scripts").mkdir()
-    shutil.copy(ROOT / "scripts" / "fixtures.sh", tmp_path / "scripts")
-    shutil.copytree(ROOT / "fixtures" / "tiny-world", tmp_path / "fixtures" / "tiny-world")
-    return tmp_path
-
-
-def _set_up(root: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(root / "scripts" / "fixtures.sh")], capture_output=True, text=True)
-
-
-def test_set_up_prints_the_committed_digest_and_the_mirror(clone_of_fixtures):
-    committed = (clone_of_fixtures / "fixtures" / "tiny-world" / "DIGEST").read_text().strip()
-    done = _set_up(clone_of_fixtures)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == str(clone_of_fixtures / "fixtures" / "tiny-world" / "hub")
-    assert f"tiny world sha256 {committed}" in done.stderr
-
-
-def test_set_up_refuses_a_mirror_that_differs_naming_both_digests_and_the_file(clone_of_fixtures):
-    world = clone_of_fixtures / "fixtures" / "tiny-world"
-    committed = (world / "DIGEST").read_text().strip()
-    weights = world / "hub" / "hala-tiny" / "lfm2-350m" / "model.safetensors"
-    data = bytearray(weights.read_bytes())
-    data[-1] ^= 1  # one bit of one weight, as another processor's rounding would leave it
-    weights.write_bytes(bytes(data))
-    done = _set_up(clone_of_fixtures)
-    assert done.returncode == 1
-    assert done.stdout == ""
-    found = re.search(r"its digest is sha256 ([0-9a-f]{64}), the repository commits sha256 ([0-9a-f]{64})", done.stderr)
-    assert found, done.stderr
-    assert found.group(2) == committed and found.group(1) != committed
-    assert "hala-tiny/lfm2-350m/model.safetensors" in done.stderr
-    assert "scripts/fixtures.sh --rebuild" in done.stderr
-
-
-
-def test_mirror_resolves_every_manifest_entry_and_the_teacher_translates(tiny_hub, monkeypatch):
-    import json
-
-    from hala_runners import hub
-
-    manifest = json.loads((tiny_hub / "MANIFEST.json").read_text())
-    monkeypatch.setenv("HALA_HUB_MIRROR", str(tiny_hub))
-    for model_id in manifest["models"]:
-        assert (hub.resolve(f"hf://{model_id}") / "model.safetensors").is_file()
-    for path, entry in manifest["datasets"].items():
-        resolved = hub.resolve(f"hf://{path}")
-        if path.endswith(".parquet"):
-            assert pq.read_metadata(resolved).num_rows == entry["rows"]
-    models = manifest["models"]
-    assert models["hala-tiny/command-a-translate"]["chrf_pp_held_out"] >= 70
-    assert models["hala-tiny/lfm2-1.2b"]["chrf_pp_untrained"] < 25

@@ -18,19 +18,13 @@ from pathlib import Path
 import psutil
 import pytest
 import torch
-from train_world import SAVE_EVERY, model_weights, train_config, write_config
+from train_world import DDP_GPUS, SAVE_EVERY, ddp_config, model_weights, write_config
 
 from hala_runners import contract, progress, store
-from hala_runners.errors import HalaError
-from hala_runners.runners import distributed, train
+from hala_runners.runners import train
 
-GPUS, BATCH = 2, 2
 STEPS = 8  # 32 rows / (2 ranks x 2 sequences): 8 optimizer steps, checkpoints at 4 and 8
 GPU_RUNNERS = Path(__file__).resolve().parents[1]
-
-
-def _ddp(world, prefix, **extra) -> train.Config:
-    return train_config(world, prefix, knobs={"gpus": GPUS, "per_device_batch_size": BATCH}, **extra)
 
 
 class Launch:
@@ -110,7 +104,7 @@ def _digest(ref: dict) -> str:
 def straight(world, tmp_path_factory):
     """An undisturbed two-rank run, shared by the tests below."""
     root = tmp_path_factory.mktemp("ddp-straight")
-    with Launch(_ddp(world, f"file://{root}/store/sft"), root) as launch:
+    with Launch(ddp_config(world, f"file://{root}/store/sft"), root) as launch:
         assert launch.read() == 0, launch.events[-1:]
         assert launch.ranks_gone()
     print(f"\nundisturbed 2-rank run: {time.monotonic() - launch.started:.1f} s")
@@ -141,7 +135,7 @@ def test_two_ranks_train_with_one_voice_and_publish_every_checkpoint_once(straig
     assert launch.outcome(0)["result"]["model"] == result["model"]
     assert launch.outcome(1) == {"event": "result", "result": {}}
     card = json.loads((store.fetch(result["model"]) / "hala_run_config.json").read_text())
-    assert card["runner"]["knobs"]["gpus"] == GPUS and not card["sft_config"]["fsdp"]
+    assert card["runner"]["knobs"]["gpus"] == DDP_GPUS and not card["sft_config"]["fsdp"]
 
 
 def test_a_rank_killed_mid_run_ends_the_run_and_the_retry_resumes_to_the_same_weights(world, straight, tmp_path):
@@ -152,7 +146,7 @@ def test_a_rank_killed_mid_run_ends_the_run_and_the_retry_resumes_to_the_same_we
             launch.killed_at = time.monotonic()
             launch.rank(1).send_signal(signal.SIGKILL)
 
-    with Launch(_ddp(world, prefix), tmp_path) as launch:
+    with Launch(ddp_config(world, prefix), tmp_path) as launch:
         assert launch.read(kill_rank_1_after_the_first_checkpoint) == 1
         ended = time.monotonic() - launch.killed_at
         assert launch.ranks_gone(), "every rank stops when one dies"
@@ -165,7 +159,7 @@ def test_a_rank_killed_mid_run_ends_the_run_and_the_retry_resumes_to_the_same_we
 
     started = time.monotonic()
     heartbeat = [e for e in launch.events if e["event"] == "progress"][-1]
-    with Launch(_ddp(world, prefix, resume=heartbeat), tmp_path) as retry:
+    with Launch(ddp_config(world, prefix, resume=heartbeat), tmp_path) as retry:
         assert retry.read() == 0, retry.events[-1:]
     result = retry.events[-1]["result"]
     assert result["resumed_from_step"] == SAVE_EVERY and result["steps"] == STEPS
@@ -186,7 +180,7 @@ def test_sigterm_to_the_launcher_stops_every_rank_at_one_checkpoint_and_reports_
         if event.get("phase") == "train" and event["done"] == SAVE_EVERY + 1:
             launch.launcher.send_signal(signal.SIGTERM)  # the launcher alone: it must pass it on
 
-    with Launch(_ddp(world, prefix), tmp_path) as launch:
+    with Launch(ddp_config(world, prefix), tmp_path) as launch:
         assert launch.read(preempt_between_two_saves) == 1
         assert launch.ranks_gone()
     error = launch.events[-1]
@@ -195,7 +189,7 @@ def test_sigterm_to_the_launcher_stops_every_rank_at_one_checkpoint_and_reports_
     assert SAVE_EVERY < stopped_at < STEPS
     assert f"checkpoint-{stopped_at}" in error["message"]
     # Both ranks got the signal (the launcher forwarded it) and stopped at the same step, checkpointed.
-    for r in range(GPUS):
+    for r in range(DDP_GPUS):
         outcome = launch.outcome(r)
         assert outcome["type"] == "Preempted" and f"at step {stopped_at};" in outcome["message"], outcome
     # One checkpoint at that step, published once, named by latest.json.
@@ -211,100 +205,12 @@ def test_ranks_die_with_their_launcher(world, tmp_path):
 
     def kill_the_launcher_group(launch, event):
         if event.get("phase") == "train" and event["done"] == 1:
-            launch.ranks = [launch.rank(r) for r in range(GPUS)]
+            launch.ranks = [launch.rank(r) for r in range(DDP_GPUS)]
             os.killpg(launch.launcher.pid, signal.SIGKILL)
 
-    with Launch(_ddp(world, f"file://{tmp_path}/store/sft"), tmp_path) as launch:
+    with Launch(ddp_config(world, f"file://{tmp_path}/store/sft"), tmp_path) as launch:
         assert launch.read(kill_the_launcher_group) == -signal.SIGKILL
         _, alive = psutil.wait_procs(launch.ranks, timeout=5)
         assert not alive, f"ranks outlived their launcher: {alive}"
     # Killed, not finished: orphans would train on to the end (a few seconds here, GPU hours in earnest).
     assert max(launch.steps()) < STEPS and not list(launch.outcomes.glob("rank-*.json")), launch.steps()
-
-
-# ---- the launcher's verdict and OOM bookkeeping, without processes -------------------------------------
-
-def _err(kind: str, message: str = "m") -> dict:
-    return {"event": "error", "type": kind, "message": message}
-
-
-def test_verdict_names_the_cause_not_its_consequences():
-    ok = {0: {"event": "result", "result": {"steps": 8}}, 1: {"event": "result", "result": {}}}
-    assert distributed.verdict(2, ok, {}, False) == {"steps": 8}
-
-    cases = [
-        # rank 1 out of memory, rank 0 saw the broken connection in the same poll
-        (({0: _err("RunnerFailed", "Connection closed by peer"), 1: _err("OutOfMemory", "CUDA out of memory")},
-          {0: 1, 1: 1}, False), "OutOfMemory", "rank 1 of 2: CUDA out of memory"),
-        # rank 1 SIGKILLed: silent, typed like a killed single runner, whatever rank 0 said
-        (({0: _err("RunnerFailed", "Connection reset")}, {0: 1, 1: -9}, False), "OutOfMemory",
-         "rank 1 of 2 was killed by SIGKILL"),
-        (({}, {1: -11}, False), "RunnerFailed", "rank 1 of 2 was killed by SIGSEGV"),
-        # rank 0 reported after the agent had seen rank 1 fail: only rank 1 counts
-        (({0: _err("Preempted"), 1: _err("BadInput", "bad row")}, {1: 1}, False), "BadInput", "rank 1 of 2: bad row"),
-        (({0: _err("Preempted", "at step 5"), 1: _err("Preempted", "at step 5")}, {}, True), "Preempted",
-         "rank 0 of 2: at step 5"),
-        (({}, {}, True), "Preempted", "before any rank reported"),
-        (({1: _err("RunnerFailed", "boom")}, {1: 1}, False), "RunnerFailed", "rank 1 of 2: boom"),
-        (({}, {0: 3}, False), "RunnerFailed", "exited with code(s) [3]"),
-        (({0: {"event": "result", "result": {}}}, {}, False), "RunnerFailed", "without a result from every rank"),
-    ]
-    for (outcomes, exits, signalled), kind, words in cases:
-        with pytest.raises(HalaError) as info:
-            distributed.verdict(2, outcomes, exits, signalled)
-        assert info.value.type == kind and words in info.value.message, (outcomes, exits, info.value.message)
-        assert isinstance(info.value, distributed.RankOutOfMemory) == (words.endswith("CUDA out of memory"))
-
-
-def test_a_rank_out_of_memory_is_recorded_once_by_the_launcher_not_the_rank(world, tmp_path, monkeypatch):
-    from transformers import TrainerCallback
-
-    class OutOfMemory(TrainerCallback):
-        def on_step_end(self, args, state, control, **kwargs):
-            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (injected)")
-
-    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
-    prefix = f"file://{tmp_path}/store/sft"
-    adapted = store.join(prefix, "oom-adapted.json")
-    # A rank (this process, as rank 0 of a run whose launcher is elsewhere) reports, and records nothing.
-    monkeypatch.setenv(distributed.OUTCOMES_ENV, str(tmp_path))
-    with pytest.raises(torch.OutOfMemoryError):
-        train._run(_ddp(world, prefix), extra_callbacks=(OutOfMemory(),))
-    assert not store.exists(adapted)
-    monkeypatch.delenv(distributed.OUTCOMES_ENV)
-
-    # The launcher records the halving once per run, whichever ranks ran out, and the next launch trains at it.
-    launched = []
-
-    def out_of_memory_on_rank_1(cfg, module):
-        launched.append((cfg.knobs["per_device_batch_size"], cfg.knobs["gradient_accumulation_steps"]))
-        raise distributed.RankOutOfMemory("rank 1 of 2: OutOfMemoryError: CUDA out of memory (injected)")
-
-    monkeypatch.setattr(distributed, "launch", out_of_memory_on_rank_1)
-    for halvings, (batch, accumulation) in enumerate(((4, 1), (2, 2)), start=1):
-        cfg = _ddp(world, prefix)
-        cfg.knobs["per_device_batch_size"] = 4
-        with pytest.raises(HalaError) as info:
-            train._run(cfg)
-        assert info.value.type == "OutOfMemory" and f"per_device_batch_size {batch} (rank 1 of 2: " in info.value.message
-        assert json.loads(store.local_path(adapted).read_text()) == {
-            "per_device_batch_size": batch // 2, "gradient_accumulation_steps": accumulation * 2, "halvings": halvings}
-    with pytest.raises(HalaError) as info:
-        train._run(cfg)
-    assert info.value.type == "BadRecipe" and "max_seq_len" in info.value.message
-    assert launched == [(4, 1), (2, 2), (1, 4)]
-
-
-def test_one_process_takes_todays_path_and_fsdp_needs_gpus(world, tmp_path, monkeypatch):
-    monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
-    one = train_config(world, "file:///s", knobs={"strategy": "fsdp"})
-    assert not distributed.launches(one.knobs)
-    assert train.sft_args(one, tmp_path, use_cpu=True) == train.sft_args(train_config(world, "file:///s"), tmp_path, use_cpu=True)
-    assert "fsdp" not in train.sft_args(one, tmp_path, use_cpu=True)
-    two = _ddp(world, "file:///s")
-    two.knobs["strategy"] = "fsdp"
-    assert train.sft_args(two, tmp_path, use_cpu=False)["fsdp_config"]["state_dict_type"] == "SHARDED_STATE_DICT"
-    if not torch.cuda.is_available():
-        with pytest.raises(HalaError) as info:
-            distributed.launch(two, "hala_runners.runners.train")
-        assert info.value.type == "BadRecipe" and "strategy ddp" in info.value.message

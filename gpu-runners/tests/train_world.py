@@ -1,5 +1,6 @@
 """pytest plugin (listed in conftest.py): the train runner's tiny world and config helpers, shared by
-test_train.py (one process) and test_train_distributed.py (several ranks).
+test_train.py (one process), test_train_distributed.py (several ranks) and
+test_train_distributed_verdict.py (the launcher's bookkeeping).
 
     def test_x(world, tmp_path):
         cfg = train_config(world, f"file://{tmp_path}/store/sft")
@@ -49,6 +50,14 @@ def train_config(world, prefix, knobs: dict | None = None, **extra) -> train.Con
                 "strategy": "ddp", "gpus": 1}
     return train.Config(stage_key="d" * 64, output_prefix=prefix, dataset=world["dataset"], seed=7,
                         knobs={**defaults, **(knobs or {})}, logging_steps=1, gradient_checkpointing=False, **extra)
+
+
+DDP_GPUS, DDP_BATCH = 2, 2  # two CPU ranks over gloo, 2 sequences each
+
+
+def ddp_config(world, prefix, **extra) -> train.Config:
+    """A config that launches DDP_GPUS ranks (runners/distributed.py)."""
+    return train_config(world, prefix, knobs={"gpus": DDP_GPUS, "per_device_batch_size": DDP_BATCH}, **extra)
 
 
 def write_config(root, cfg) -> str:

@@ -18,9 +18,9 @@ import { DefaultQueues } from '../../contracts/queues';
 import { HalaCampaign, halaSearchAttributes } from '../../contracts/search-attributes';
 import { progressQuery } from '../../workflows/definitions';
 import { startDevServer, stopGroup, type RunningDevServer } from '../../workers/dev-server';
-import { hubMirror, repoRoot } from '../../workers/python-env';
+import { hubMirror, repoRoot } from '../../platform/python-env';
 import { pythonWorkerEnv, startPythonWorker } from '../../workers/python-workers';
-import { connectClient, envForProfileFile, resolveConnection } from '../../workers/temporal-connection';
+import { connectClient, envForProfileFile, resolveConnection } from '../../platform/temporal-connection';
 import { startWorkerProcess } from '../../workers/worker-process';
 import { freePort } from '../support/ports';
 

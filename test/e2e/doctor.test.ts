@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../workers/local-stack';
-import { hubMirror, repoRoot } from '../../workers/python-env';
+import { hubMirror, repoRoot } from '../../platform/python-env';
 import { freePort } from '../support/ports';
 
 const minutes = 60_000;

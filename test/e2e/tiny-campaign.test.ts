@@ -14,7 +14,7 @@ import type { Recipe } from '../../contracts/recipe';
 import type { CampaignResult } from '../../workflows/campaign';
 import { startLocalStack, type LocalStack } from '../../workers/local-stack';
 import { pythonWorkerEnv } from '../../workers/python-workers';
-import { venvBin } from '../../workers/python-env';
+import { venvBin } from '../../platform/python-env';
 import { freePort } from '../support/ports';
 import { watchCampaign } from '../../cli/watch';
 import { dataConverterFromEnv } from '../../security/data-converter';
@@ -101,7 +101,7 @@ describe('tiny campaign, end to end', () => {
   it('writes an FP8 checkpoint: float8_e4m3fn Linear weights, per-channel scales, bf16 embeddings and lm_head', () => {
     const model = result.progress.stages.find((s) => s.stage === 'compress-teacher')!.artifacts[0]!;
     const report = JSON.parse(
-      execFileSync(venvBin('python'), ['-m', 'hala_runners.inspect_fp8', model.uri.replace(/^file:\/\//, '')], { env: pythonWorkerEnv(), encoding: 'utf8' }),
+      execFileSync(venvBin('python'), ['-m', 'tools.inspect_fp8', model.uri.replace(/^file:\/\//, '')], { env: pythonWorkerEnv(), encoding: 'utf8' }),
     ) as { float8_linear_weights: number; per_channel_scales: number; unquantized: string[]; reloads: boolean };
     expect(report.float8_linear_weights).toBeGreaterThan(0);
     expect(report.per_channel_scales).toBe(report.float8_linear_weights);

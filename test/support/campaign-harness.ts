@@ -16,8 +16,8 @@ import { loadRecipe } from '../../cli/recipe-file';
 import type { Recipe } from '../../contracts/recipe';
 import { type Call, recordingActivities, type RecordingOptions } from './fake-activities';
 import type { HubFetch } from '../../activities/hub-revision-lookup';
-import type { GpuActivityFns } from '../../activities/gpu';
-import { hubMirror } from '../../workers/python-env';
+import type { GpuActivityFns } from '../../contracts/gpu-activity-fns';
+import { hubMirror } from '../../platform/python-env';
 import { workflowBundle } from './temporal-env';
 
 export interface CampaignHarness {

@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadRecipe } from '../../cli/recipe-file';
 import { Resources } from '../../contracts/resources';
 import type { Recipe } from '../../contracts/recipe';
-import { hubMirror } from '../../workers/python-env';
+import { hubMirror } from '../../platform/python-env';
 import { startCampaignHarness, type CampaignHarness } from './campaign-harness';
 
 export const PRICES = { quantize: 4, infer: 2, eval: 1, train: 3 } as const;

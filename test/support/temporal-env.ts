@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { venvBin } from '../../workers/python-env';
+import { venvBin } from '../../platform/python-env';
 import { dynamicConfigArgs } from '../../workers/dev-server';
 import { halaSearchAttributes } from '../../contracts/search-attributes';
 

@@ -5,7 +5,7 @@
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
-import { setupNamespace, SetupFailed } from '../../workers/cluster-setup';
+import { setupNamespace, SetupFailed } from '../../platform/cluster-setup';
 import { halaSearchAttributes } from '../../contracts/search-attributes';
 
 const { IndexedValueType, NamespaceState } = temporal.api.enums.v1;

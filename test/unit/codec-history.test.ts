@@ -11,7 +11,7 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import vectors from '../../contracts/codec-vectors.json';
 import { dataConverterFromEnv } from '../../security/data-converter';
-import { venvBin } from '../../workers/python-env';
+import { venvBin } from '../../platform/python-env';
 import type { codecEcho, codecFailure } from '../support/codec-echo-workflow';
 
 const secret = 'secret corpus row';

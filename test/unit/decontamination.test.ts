@@ -12,7 +12,7 @@ import { FileStore, joinUri } from '../../activities/store';
 import { loadRefList, saveRefList } from '../../activities/ref-lists';
 import type { Decontamination } from '../../contracts/cpu-activities';
 import { Language } from '../../contracts/recipe';
-import { hubMirror } from '../../workers/python-env';
+import { hubMirror } from '../../platform/python-env';
 import { sql } from '../support/duckdb-sql';
 
 const STAGE_KEY = 'b'.repeat(64);

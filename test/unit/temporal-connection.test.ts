@@ -1,10 +1,10 @@
-// Where the CLI and the CPU worker connect (workers/temporal-connection.ts): Temporal's envconfig
+// Where the CLI and the CPU worker connect (platform/temporal-connection.ts): Temporal's envconfig
 // conventions, in the same order of precedence as the Python workers. No server: settings only.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { envForProfileFile, envWithFlags, resolveConnection, writeProfileFile } from '../../workers/temporal-connection';
+import { envForProfileFile, envWithFlags, resolveConnection, writeProfileFile } from '../../platform/temporal-connection';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'hala-connection-'));
 const profiles = path.join(dir, 'temporal.toml');

@@ -23,7 +23,7 @@ import { LineageRecord } from '../../contracts/lineage';
 import type { Recipe } from '../../contracts/recipe';
 import { progressQuery } from '../../workflows/definitions';
 import type { campaign } from '../../workflows/campaign';
-import { hubMirror } from '../../workers/python-env';
+import { hubMirror } from '../../platform/python-env';
 import { startCampaignHarness, type CampaignHarness } from '../support/campaign-harness';
 import { createLocalEnv } from '../support/temporal-env';
 import { until } from '../support/until';

@@ -20,7 +20,7 @@ import type { StageInput } from '../../workflows/stages/declaration';
 import { toDot, toMermaid } from '../../cli/lineage';
 import { createLocalEnv } from '../support/temporal-env';
 import { directoryManifest } from '../../activities/store';
-import { hubMirror } from '../../workers/python-env';
+import { hubMirror } from '../../platform/python-env';
 
 const gpuNames = ['compress_teacher', 'translate_shard', 'train_sft', 'merge_slerp', 'evaluate_benchmarks', 'score_translation'];
 

@@ -18,7 +18,7 @@ import type { ActivityProgress } from '../../contracts/activity-progress';
 import type { Recipe } from '../../contracts/recipe';
 import { activityProgressSignal } from '../../workflows/definitions';
 import type { translateCorpus } from '../../workflows/translate-corpus';
-import { hubMirror, venvBin } from '../../workers/python-env';
+import { hubMirror, venvBin } from '../../platform/python-env';
 import { launchChromium } from '../support/browser';
 import { startCampaignHarness, type CampaignHarness } from '../support/campaign-harness';
 import { freePort } from '../support/ports';

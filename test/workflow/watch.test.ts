@@ -13,7 +13,7 @@ import type { WatchSnapshot } from '../../cli/watch-snapshot';
 import { startCampaign } from '../../cli/start-campaign';
 import type { Recipe } from '../../contracts/recipe';
 import { progressQuery } from '../../workflows/definitions';
-import { hubMirror, repoRoot, venvBin } from '../../workers/python-env';
+import { hubMirror, repoRoot, venvBin } from '../../platform/python-env';
 import { startCampaignHarness, type CampaignHarness } from '../support/campaign-harness';
 import { createLocalEnv } from '../support/temporal-env';
 import { until as waitUntil } from '../support/until';

@@ -1,6 +1,7 @@
 // The declaration of every stage kind, which the campaign plans from and the CLI names from
 // (stages/plan.ts). Each file exports its declaration and the workflow that runs it, which
-// workflows/index.ts serves; a new stage is one file here, one export line and one entry below.
+// workflows/index.ts serves; a new stage is one file here, one export line, one entry below, and its
+// workflow in workflows/index.ts (test/unit/stage-declarations.test.ts fails when it is missing).
 import { buildBilingualCorpusStage } from './build-bilingual-corpus';
 import { compressTeacherStage } from './compress-teacher';
 import type { AnyStageDeclaration } from './declaration';
@@ -13,15 +14,15 @@ import { sftStage } from './sft';
 import { trainTranslatorStage } from './train-translator';
 import { translateInstructionsStage } from './translate-instructions';
 
-export * from './compress-teacher';
-export * from './filter-opus';
-export * from './build-bilingual-corpus';
-export * from './train-translator';
-export * from './translate-instructions';
-export * from './evaluate-translator';
-export * from './sft';
-export * from './merge';
-export * from './evaluate';
+export { compressTeacherStage, compressTeacher } from './compress-teacher';
+export { filterOpusStage, filterOpus } from './filter-opus';
+export { buildBilingualCorpusStage, buildBilingualCorpus } from './build-bilingual-corpus';
+export { trainTranslatorStage, trainTranslator } from './train-translator';
+export { translateInstructionsStage, translateInstructions } from './translate-instructions';
+export { evaluateTranslatorStage, evaluateTranslator } from './evaluate-translator';
+export { sftStage, sft } from './sft';
+export { mergeStage, merge } from './merge';
+export { evaluateStage, evaluate } from './evaluate';
 
 /** One declaration per kind of contracts/stages/index.ts (the one list): a kind left out or one
  * the list lacks does not typecheck; test/unit/stage-declarations.test.ts checks each is its key's. */

@@ -1,3 +1,4 @@
+// platform/: plumbing that cli, workers and activities share; it imports only contracts/ and security/.
 // `hala setup`: makes a namespace of any Temporal cluster ready for campaigns. The namespace must
 // exist, and it must know the project's custom search attributes (contracts/search-attributes.ts is
 // the one list). Idempotent: attributes already there are left alone. `hala up` runs the same code on

@@ -1,6 +1,7 @@
+// platform/: plumbing that cli, workers and activities share; it imports only contracts/ and security/.
 // Who polls each task queue, through DescribeTaskQueue: for `hala workers`, the "no worker" line of
 // `hala status` and `hala watch`, and the stage workflows' own check (activities/queue-pollers.ts).
-// Here, not under cli/, because the CPU worker (and its image, which has no cli/) runs it too.
+// Here, not under cli/ or workers/, because the CPU worker's activities (and its image, which has no cli/) run it too.
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 

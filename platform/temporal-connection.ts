@@ -1,3 +1,4 @@
+// platform/: plumbing that cli, workers and activities share; it imports only contracts/ and security/.
 // How every TypeScript process here connects to Temporal: by Temporal's own conventions
 // (@temporalio/envconfig), as the `temporal` CLI and the Python workers do. In order of precedence:
 //   1. flags: --address, --namespace (and --profile, which picks the profile below);

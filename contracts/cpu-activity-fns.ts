@@ -1,5 +1,6 @@
-// The TypeScript activities on the CPU queue, declared for workflows (types only).
-// workers/cpu-worker.ts registers an object checked against this interface.
+// The TypeScript activities on the CPU queue, declared for workflows (types only): workflows proxy
+// them by this interface and never import activities/. workers/cpu-worker.ts builds the object it
+// registers with `satisfies CpuActivityFns` and no name beyond it, so the two cannot drift apart.
 import type {
   AssembleBilingualInput,
   AssembleBilingualOutput,
@@ -14,13 +15,19 @@ import type {
   PrepareTranslationDevInput,
   PrepareTranslationDevOutput,
   PreviewGateInput,
-} from '../contracts/cpu-activities';
-import type { CloseStageInput, OpenStageInput, OpenStageOutput } from '../contracts/campaign';
-import type { ArtifactRef } from '../contracts/artifact';
-import type { GatePreview } from '../contracts/gates';
+} from './cpu-activities';
+import type { CloseStageInput, OpenStageInput, OpenStageOutput } from './campaign';
+import type { ArtifactRef } from './artifact';
+import type { GatePreview } from './gates';
 import type { LoadRefPageInput, SaveRefListInput } from './ref-lists';
-import type { QueuePollersInput } from './queue-pollers';
-import type { DoctorCpuProbeInput, DoctorProbeOutput } from '../contracts/doctor';
+import type { DoctorCpuProbeInput, DoctorProbeOutput } from './doctor';
+
+/** Which queue `queuePollers` asks about. */
+export interface QueuePollersInput {
+  queue: string;
+  /** The GPU role the queue serves (its pollers poll for activities); `cpu` for the workflow queue. */
+  role: string;
+}
 
 export interface WriteCampaignReportInput {
   store_root: string;

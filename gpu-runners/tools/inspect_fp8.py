@@ -1,6 +1,6 @@
 """Audit an FP8 (compressed-tensors) checkpoint: what is float8, how it is scaled, what was left alone.
 
-    python -m hala_runners.inspect_fp8 /path/to/model   -> one JSON object on stdout
+    PYTHONPATH=gpu-runners python -m tools.inspect_fp8 /path/to/model   -> one JSON object on stdout
 
 float8_linear_weights: Linear weights stored as torch.float8_e4m3fn
 per_channel_scales:    of those, weights whose `weight_scale` has one value per output row ([out, 1])
@@ -54,7 +54,7 @@ def _reloads(model_dir: Path) -> bool:
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        sys.exit("usage: python -m hala_runners.inspect_fp8 MODEL_DIR")
+        sys.exit("usage: python -m tools.inspect_fp8 MODEL_DIR")
     print(json.dumps(inspect(Path(args[0])), indent=2))
 
 

@@ -1,3 +1,4 @@
+// platform/: plumbing that cli, workers and activities share; it imports only contracts/ and security/.
 // Where the Python side lives: the runner venv (built on demand by a script, cached outside the
 // clone), the tiny-world hub mirror (shipped, checked against its digest) and the pinned CPU kernels.
 import { execFileSync } from 'node:child_process';

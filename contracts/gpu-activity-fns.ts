@@ -1,9 +1,10 @@
 // The Python activities, declared for workflows: names and payload types, options from the table.
-// Imported by workflow code, so it holds types and plain data only (no Node builtins).
+// Here in contracts/, not activities/, because workflow code imports it: it holds types and plain
+// data only (no Node builtins), and workflows import nothing from activities/.
 import type { ActivityOptions } from '@temporalio/common';
 import type { z } from 'zod';
-import { type ActivityRun, GpuActivityTable, type GpuActivityName } from '../contracts/gpu-activities';
-import { nonRetryableErrorTypes } from '../contracts/errors';
+import { type ActivityRun, GpuActivityTable, type GpuActivityName } from './gpu-activities';
+import { nonRetryableErrorTypes } from './errors';
 
 type Row<N extends GpuActivityName> = (typeof GpuActivityTable)[N];
 

@@ -1,0 +1,41 @@
+// A recipe named on the command line: checked before anything starts (every verb that takes one),
+// then `hala run` itself, which `hala up --then-run` also calls once its stack is up.
+import { connectClient, type TemporalConnection } from '../platform/temporal-connection';
+import { plannedStages } from '../workflows/stages/plan';
+import { ExitCode } from './conventions';
+import { follow } from './follow';
+import { loadRecipe } from './recipe-file';
+import { startCampaign } from './start-campaign';
+
+/** The recipe in `file`, or every problem with it on stderr and exit 2: nothing starts on a bad recipe. */
+export function validRecipe(file: string) {
+  const loaded = loadRecipe(file);
+  if (!loaded.ok) {
+    console.error(`hala: ${file} is not a valid recipe (${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}); nothing was started:`);
+    for (const p of loaded.problems) console.error(`  ${p}`);
+    process.exit(ExitCode.refused);
+  }
+  return loaded;
+}
+
+export interface RunFlags { id?: string; watch?: boolean; cache: boolean; rerun?: string[] }
+
+/** `hala run`: starts the campaign of a valid recipe, says where to see it, and follows it with --watch. */
+export async function runRecipe(file: string, flags: RunFlags, temporal: TemporalConnection, uiUrl: string): Promise<void> {
+  const { recipe, sha256 } = validRecipe(file);
+  const planned = plannedStages(recipe).map((s) => s.stage);
+  const unknown = (flags.rerun ?? []).filter((s) => !planned.includes(s));
+  if (unknown.length > 0) {
+    console.error(`hala: --rerun names no stage of ${file}: ${unknown.join(', ')}; its stages are ${planned.join(', ')}`);
+    process.exit(ExitCode.refused);
+  }
+  const c = await connectClient(temporal);
+  const handle = await startCampaign(c, recipe, sha256, { id: flags.id, useCache: flags.cache, rerun: flags.rerun });
+  const url = `${uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(handle.workflowId)}`;
+  console.log(`hala: started campaign ${handle.workflowId} in namespace ${temporal.namespace} (${url})`);
+  const forced = flags.cache ? flags.rerun ?? [] : planned;
+  if (forced.length > 0) {
+    console.log(`hala: recomputing ${flags.cache ? forced.join(', ') : 'every stage'} from scratch, under fresh prefixes (no cache, no earlier checkpoints)`);
+  }
+  if (flags.watch) await follow(c, handle, temporal, uiUrl);
+}
