@@ -62,7 +62,7 @@ case " $* " in
 esac
 
 out="${OUT:-$(mktemp -d -t hala-gpu-check-XXXXXX)}"
-# The runners' store and scratch stay out of $OUT: only 8 files come back from it.
-work="$(mktemp -d -t hala-gpu-check-work-XXXXXX)"
+# The runners' store and scratch stay out of $OUT (only 8 files come back from it): gpu_check.py keeps
+# them in a temp folder of its own and removes it at the end (--work DIR keeps them in DIR instead).
 PYTHONPATH="$pythonpath${PYTHONPATH:+:$PYTHONPATH}" exec "$python" "$root/bench/gpu_check.py" \
-  --out "$out" --work "$work" --deadline "$HALA_GPU_CHECK_DEADLINE" "$@"
+  --out "$out" --deadline "$HALA_GPU_CHECK_DEADLINE" "$@"

@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -162,6 +163,9 @@ def main() -> int:
                                     "seconds": None, "figures": {}})
         report["error"] = "stopped by the overall timeout (HALA_GPU_CHECK_TIMEOUT_S)"
     report["seconds"] = round(time.time() - started, 1)
+    if args.work is None:  # the runners' scratch in a temp folder of ours: a failed part's log tail is in the report
+        shutil.rmtree(work, ignore_errors=True)
+        report["work_removed"] = True
     write_report(report_path, report)
     print(json.dumps(report, indent=2, default=str))
     print(f"gpu-check: report {report_path}", file=sys.stderr)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -136,4 +135,4 @@ def test_the_report_is_written_after_each_part_and_a_timeout_leaves_nothing_runn
     assert report["parts"][1]["status"] == "failed" and "overall timeout" in report["parts"][1]["why"]
     assert report["complete"] is False and json.loads(stdout) == report
     assert _processes_naming(report["work"]) == [], "a part or runner outlived the check"
-    shutil.rmtree(report["work"], ignore_errors=True)  # the runners' scratch, a temp folder of the script's
+    assert report["work_removed"] and not os.path.exists(report["work"]), "the runners' scratch, a temp folder of the script's, is gone"
