@@ -15,6 +15,7 @@ from pathlib import Path
 from . import hub, store
 from .errors import HalaError
 from .hub_errors import GATED_FIX
+from .runner_harness import work_root
 
 GB = 1e9
 
@@ -122,15 +123,9 @@ def hub_access(sources: list[dict]) -> dict:
 
 # ---- scratch ------------------------------------------------------------------------------------
 
-def work_dir() -> Path:
-    """Where stages keep local scratch (runner_harness.scratch_dir): HALA_WORK_DIR, else the cache's work/."""
-    cache = Path(os.environ.get("HALA_CACHE", Path.home() / ".cache" / "hala-flow"))
-    return Path(os.environ.get("HALA_WORK_DIR") or cache / "work")
-
-
 def scratch_space(needed_bytes: int, basis: str, role: str) -> dict:
     """Free disk under the work directory against what the plan says the pool's stages will hold there."""
-    directory = work_dir()
+    directory = work_root()
     existing = next(p for p in (directory, *directory.parents) if p.exists())  # it is created on first use
     free = shutil.disk_usage(existing).free
     seen = f"{free / GB:.1f} GB free at {directory}; the pool needs ~{needed_bytes / GB:.1f} GB ({basis})"

@@ -30,7 +30,8 @@ import tempfile
 import time
 
 from . import doctor_gpu
-from .doctor_io import check, hub_access, scratch_space, store_round_trip, work_dir
+from .doctor_io import check, hub_access, scratch_space, store_round_trip
+from .runner_harness import work_root
 from .engines import ENGINE_ENV
 
 GPU_SIDE_TIMEOUT_S = 300.0
@@ -159,7 +160,7 @@ def probe(request: dict, role: str) -> dict:
                     f"serve this queue with `python -m hala_runners.worker --queue-role {asked}` (the {asked} image), "
                     f"or route the {asked} work to a queue its workers poll")]
     checks += _gpu_checks(request.get("expected"))
-    base = work_dir()
+    base = work_root()
     _creatable(base)  # the engine's FP8 checkpoint goes below the pool's own scratch where it can
     scratch = tempfile.mkdtemp(prefix="doctor-", dir=base if base.exists() else None)
     try:

@@ -112,10 +112,15 @@ def reproducible_config(cfg: Any) -> dict:
     return {k: v for k, v in dataclasses.asdict(cfg).items() if k != "resume"}
 
 
+def work_root() -> Path:
+    """Where every stage keeps its local scratch: HALA_WORK_DIR, else the cache's work/."""
+    cache = Path(os.environ.get("HALA_CACHE", Path.home() / ".cache" / "hala-flow"))
+    return Path(os.environ.get("HALA_WORK_DIR") or cache / "work")
+
+
 def scratch_dir(stage_key: str) -> Path:
     """A local work directory for one stage, stable across attempts on this machine."""
-    cache = Path(os.environ.get("HALA_CACHE", Path.home() / ".cache" / "hala-flow"))
-    path = Path(os.environ.get("HALA_WORK_DIR") or cache / "work") / stage_key
+    path = work_root() / stage_key
     path.mkdir(parents=True, exist_ok=True)
     return path
 
