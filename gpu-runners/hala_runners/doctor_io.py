@@ -10,7 +10,6 @@ import os
 import shutil
 import socket
 import uuid
-from pathlib import Path
 
 from . import hub, store
 from .errors import HalaError

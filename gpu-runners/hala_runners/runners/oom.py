@@ -91,7 +91,7 @@ def after_inference_oom(exc: BaseException, batch: int, halvings: int, output_pr
     """
     if batch <= 1:
         return _final(exc, knob, halvings, f"shorten the inputs or the generation (max_new_tokens), or give "
-                                           f"the queue GPUs with more memory")
+                                           "the queue GPUs with more memory")
     half = batch // 2
     _record(output_prefix, {"engine_batch_size": half, "halvings": halvings + 1})
     return HalaError("OutOfMemory", f"out of memory at {batch} rows per engine call ({_cause(exc)}); "
