@@ -31,10 +31,7 @@ export interface BuildBilingualCorpusUpstream {
 }
 
 export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSlice, BuildBilingualCorpusUpstream, AssembleBilingualOutput> = {
-  kind: 'build-bilingual-corpus',
-  workflow: 'buildBilingualCorpus',
-  ...single,
-  name: () => 'build-bilingual-corpus',
+  ...single('build-bilingual-corpus'),
   slice: (r) => {
     const { source, target, source_name, target_name } = r.language;
     return {

@@ -34,10 +34,7 @@ export interface CompressTeacherResult {
 }
 
 export const compressTeacherStage: StageDeclaration<CompressTeacherSlice, Record<string, never>, CompressTeacherResult> = {
-  kind: 'compress-teacher',
-  workflow: 'compressTeacher',
-  ...single,
-  name: () => 'compress-teacher',
+  ...single('compress-teacher'),
   slice: (r) => {
     const { check_rows, ...compress } = r.stages.compress_teacher;
     const { source, target, target_name } = r.language;

@@ -14,6 +14,7 @@ import type { GpuActivityFns } from '../../contracts/gpu-activity-fns';
 import type { TranslateCorpusInput, TranslateCorpusOutput } from '../translate-corpus';
 import type { ParentStage, StageDescription } from '../stage-story';
 import type { EstimateContext, StageEstimate, UpstreamFigures } from './estimate-context';
+import { perStudent } from './students';
 
 /**
  * How a stage runs, as opposed to what it computes: where it writes, which queues and timeouts its
@@ -119,5 +120,16 @@ export interface StageDeclaration<Slice, Upstream, Out> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyStageDeclaration = StageDeclaration<any, any, any>;
 
-/** Kinds with one stage per recipe. */
-export const single = { count: () => 1 } as const;
+/** The workflow type a kind runs as: its name in camelCase (train-translator -> trainTranslator). */
+export const workflowType = (kind: StageKind) => kind.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+
+/** A kind with one stage per recipe, named as its kind: its spelling is the only one to write. */
+export const single = (kind: StageKind) => ({ kind, workflow: workflowType(kind), count: () => 1, name: () => kind });
+
+/** A kind with one stage per student, `<kind>-<student>`, in recipe order. */
+export const everyStudent = (kind: StageKind) => ({
+  kind,
+  workflow: workflowType(kind),
+  count: perStudent.count,
+  name: (r: Recipe, i: number) => `${kind}-${perStudent.student(r, i).name}`,
+});

@@ -23,10 +23,7 @@ export interface TranslatorScores {
 }
 
 export const evaluateTranslatorStage: StageDeclaration<EvaluateTranslatorSlice, { translator: ArtifactRef }, TranslatorScores> = {
-  kind: 'evaluate-translator',
-  workflow: 'evaluateTranslator',
-  ...single,
-  name: () => 'evaluate-translator',
+  ...single('evaluate-translator'),
   slice: (r) => {
     const { source, target, target_name } = r.language;
     return {

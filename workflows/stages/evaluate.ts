@@ -6,7 +6,7 @@ import type { EvaluateBenchmarksOutput } from '../../contracts/gpu-activities';
 import type { Recipe } from '../../contracts/recipe';
 import { scoreMetrics } from '../../contracts/benchmark-scores';
 import { summarizeRuns } from '../activity-summaries';
-import type { StageDeclaration, StageIo } from './declaration';
+import { everyStudent, type StageDeclaration, type StageIo } from './declaration';
 import { perStudent } from './students';
 import { stageWorkflow } from '../run-stage';
 import { dataset, model } from './sources';
@@ -40,10 +40,7 @@ const scoringOf = (r: Recipe): Pick<EvaluateSlice, 'harness' | 'formulation' | '
 export type EvaluateStageOutput = EvaluateBenchmarksOutput & { base?: EvaluateBenchmarksOutput; sft?: EvaluateBenchmarksOutput };
 
 export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef; tuned?: ArtifactRef }, EvaluateStageOutput> = {
-  kind: 'evaluate',
-  workflow: 'evaluate',
-  count: perStudent.count,
-  name: (r, i) => `evaluate-${perStudent.student(r, i).name}`,
+  ...everyStudent('evaluate'),
   slice: (r, i) => ({ benchmarks: r.inputs.benchmarks, batch_size: r.stages.evaluate.batch_size, base: perStudent.student(r, i).base, ...scoringOf(r) }),
   // lighteval reads the leaderboard's hub datasets, not the recipe's files: those are then not checked.
   inputs: (s, up, i) => [

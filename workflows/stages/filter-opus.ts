@@ -14,10 +14,7 @@ export type FilterOpusSlice = Pick<FilterOpusInput, 'opus' | 'language' | 'filte
 };
 
 export const filterOpusStage: StageDeclaration<FilterOpusSlice, Record<string, never>, FilterOpusOutput> = {
-  kind: 'filter-opus',
-  workflow: 'filterOpus',
-  ...single,
-  name: () => 'filter-opus',
+  ...single('filter-opus'),
   slice: (r) => {
     const { source, target, source_script, target_script } = r.language;
     return {

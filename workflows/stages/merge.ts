@@ -4,7 +4,7 @@ import type { ArtifactRef } from '../../contracts/artifact';
 import type { MergeSlerpOutput } from '../../contracts/gpu-activities';
 import type { Recipe } from '../../contracts/recipe';
 import { summarizeRuns } from '../activity-summaries';
-import type { StageDeclaration } from './declaration';
+import { everyStudent, type StageDeclaration } from './declaration';
 import { perStudent } from './students';
 import { stageWorkflow } from '../run-stage';
 import { model } from './sources';
@@ -17,10 +17,7 @@ export interface MergeSlice {
 }
 
 export const mergeStage: StageDeclaration<MergeSlice, { tuned: ArtifactRef }, MergeSlerpOutput> = {
-  kind: 'merge',
-  workflow: 'merge',
-  count: perStudent.count,
-  name: (r, i) => `merge-${perStudent.student(r, i).name}`,
+  ...everyStudent('merge'),
   slice: (r, i) => ({ base: perStudent.student(r, i).base, merge: r.stages.merge }),
   inputs: (s, up, i) => [up.tuned.sha256, model(s.base, `stages.sft.students[${i}].base`)],
   model: (r, i) => perStudent.student(r, i).base,

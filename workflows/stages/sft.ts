@@ -2,7 +2,7 @@
 import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';
 import type { TrainSftOutput } from '../../contracts/gpu-activities';
-import type { StageDeclaration } from './declaration';
+import { everyStudent, type StageDeclaration } from './declaration';
 import { perStudent } from './students';
 import { trainOn } from './train-on';
 import type { TrainSlice } from './train-translator';
@@ -13,10 +13,7 @@ import { modelName } from '../stage-story';
 import { mul, round } from './estimate-context';
 
 export const sftStage: StageDeclaration<TrainSlice, { corpus: ArtifactRef }, TrainSftOutput> = {
-  kind: 'sft',
-  workflow: 'sft',
-  count: perStudent.count,
-  name: (r, i) => `sft-${perStudent.student(r, i).name}`,
+  ...everyStudent('sft'),
   slice: (r, i) => {
     const { name: _name, ...knobs } = perStudent.student(r, i); // the name is the stage's, the runner takes training knobs
     return { knobs, seed: r.seed };

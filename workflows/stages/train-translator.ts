@@ -17,10 +17,7 @@ export interface TrainSlice {
 }
 
 export const trainTranslatorStage: StageDeclaration<TrainSlice, { corpus: ArtifactRef }, TrainSftOutput> = {
-  kind: 'train-translator',
-  workflow: 'trainTranslator',
-  ...single,
-  name: () => 'train-translator',
+  ...single('train-translator'),
   slice: (r) => ({ knobs: r.stages.train_translator, seed: r.seed }),
   inputs: (s, up) => [up.corpus.sha256, model(s.knobs.base, 'stages.train_translator.base')],
   model: (r) => r.stages.train_translator.base,

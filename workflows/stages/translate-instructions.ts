@@ -25,10 +25,7 @@ export interface TranslateInstructionsSlice {
 }
 
 export const translateInstructionsStage: StageDeclaration<TranslateInstructionsSlice, { translator: ArtifactRef }, ConcatConversationsOutput> = {
-  kind: 'translate-instructions',
-  workflow: 'translateInstructions',
-  ...single,
-  name: () => 'translate-instructions',
+  ...single('translate-instructions'),
   slice: (r) => ({
     sets: r.inputs.instruction_sets,
     segments: r.stages.translate_instructions,
