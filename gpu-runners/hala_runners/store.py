@@ -113,29 +113,20 @@ def publish_file(src: Path, uri: str, kind: str, rows: int | None = None) -> dic
 
 def publish_dir(src: Path, uri: str, kind: str) -> dict:
     """Publish a finished local directory at `uri` (manifest last) and return its ArtifactRef."""
-    manifest = manifest_text(src)
-    files, size = dir_stats(src)
-    scheme, bucket, key = split(uri)
-    if scheme == "file":
-        dest = Path(key)
-        if dest.resolve() != src.resolve():
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
-            shutil.copytree(src, tmp)
-            (tmp / MANIFEST).write_text(manifest)
-            if dest.exists():  # an earlier attempt finished too: same content by construction
-                shutil.rmtree(dest)
-            os.replace(tmp, dest)
-        else:
-            _write_atomic(dest / MANIFEST, manifest.encode())
-    else:
-        client = _s3()
-        for p in sorted(src.rglob("*")):
-            if p.is_file() and p.name != MANIFEST:
-                client.upload_file(str(p), bucket, f"{key.rstrip('/')}/{p.relative_to(src).as_posix()}")
-        client.put_object(Bucket=bucket, Key=f"{key.rstrip('/')}/{MANIFEST}", Body=manifest.encode())
-    return {"uri": uri, "sha256": hashlib.sha256(manifest.encode()).hexdigest(), "kind": kind,
-            "bytes": size, "files": files}
+    rels = [p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file() and p.name != MANIFEST]
+    scheme, _, key = split(uri)
+    dest = Path(key)
+    if scheme == "file" and dest.resolve() != src.resolve():
+        # Copied whole beside the destination, sealed there, then renamed into place: atomic.
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
+        shutil.copytree(src, tmp)
+        ref = seal_dir(f"file://{tmp}", publish_files(tmp, rels, f"file://{tmp}"), kind)
+        if dest.exists():  # an earlier attempt finished too: same content by construction
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+        return {**ref, "uri": uri}
+    return seal_dir(uri, publish_files(src, rels, uri), kind)
 
 
 def publish_files(src: Path, rels: list[str], uri: str) -> dict[str, tuple[str, int]]:
