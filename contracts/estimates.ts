@@ -4,9 +4,9 @@
  * plan only — no stage reads it, so it is in no stage key, and a wrong figure changes no output.
  */
 import { z } from 'zod';
+import { fraction } from './numbers';
 
 const positive = () => z.number().positive();
-const fraction = () => z.number().min(0).max(1);
 
 export const Estimates = z
   .strictObject({
