@@ -2,7 +2,7 @@
 // campaign spends on it. Asks who polls each queue, then runs the doctor workflow on the cpu queue,
 // which probes every polled pool at once; renders one row per pool. Exit 1 when any pool fails.
 import type { Client } from '@temporalio/client';
-import type { DoctorPoolRequest, DoctorPoolResult, DoctorProbeInput } from '../../contracts/doctor';
+import type { DoctorPoolRequest, DoctorPoolResult, DoctorProbeInput, HubSource } from '../../contracts/doctor';
 import { EveryRoleActivityTable } from '../../contracts/gpu-activities';
 import type { Recipe } from '../../contracts/recipe';
 import { normalizeRootUri } from '../../activities/store';
@@ -21,7 +21,7 @@ export interface DoctorFlags {
 }
 
 /** The probe request of one pool: what its class promises, the store, the sources, the scratch, the models. */
-function requestFor(recipe: Recipe, pool: DoctorPool, storeRoot: string, scratch: { bytes: number; basis: string }): DoctorPoolRequest {
+function requestFor(recipe: Recipe, pool: DoctorPool, storeRoot: string, hubSources: HubSource[], scratch: { bytes: number; basis: string }): DoctorPoolRequest {
   const role = pool.roles[0]!;
   if (role === 'cpu') return { pool: pool.pool, queue: pool.queue, role, cpu_probe: { store_root: storeRoot, scratch_needed_bytes: scratch.bytes, scratch_basis: scratch.basis } };
   const probe: DoctorProbeInput = {
@@ -29,7 +29,7 @@ function requestFor(recipe: Recipe, pool: DoctorPool, storeRoot: string, scratch
     role,
     ...(pool.expected ? { expected: pool.expected } : {}),
     store_root: storeRoot,
-    hub_sources: recipeHubSources(recipe),
+    hub_sources: hubSources,
     scratch_needed_bytes: scratch.bytes,
     scratch_basis: scratch.basis,
     // The translator's base: the smallest model an infer pool serves in every recipe.
@@ -54,13 +54,14 @@ export async function doctorCommand(file: string, recipe: Recipe, client: Client
   }
   const measured = await measureLocalSources(recipe);
   const plan = await planCampaign(recipe, measured);
+  const hubSources = await recipeHubSources(recipe);
   // Unpolled queues are probed too: a pool KEDA scaled to zero wakes on the probe's backlog, and
   // the probe's scheduleToStart timeout bounds the wait for one that never does.
   const probed = pools.filter((p) => p.roles.length === 1);
   const results: DoctorPoolResult[] = await client.workflow.execute('doctor', {
     taskQueue: cpu.queue,
     workflowId: `hala-doctor-${recipe.name}-${Date.now()}`,
-    args: [{ pools: probed.map((p) => requestFor(recipe, p, storeRoot, scratchNeed(recipe, p, measured, plan))), schedule_to_start_s: timeoutS, probe_start_to_close_s: EveryRoleActivityTable.doctor_probe.start_to_close_s }],
+    args: [{ pools: probed.map((p) => requestFor(recipe, p, storeRoot, hubSources, scratchNeed(recipe, p, measured, plan))), schedule_to_start_s: timeoutS, probe_start_to_close_s: EveryRoleActivityTable.doctor_probe.start_to_close_s }],
     // Bounded even if the workflow itself were never picked up: each probe's own bounds, plus slack.
     workflowExecutionTimeout: (timeoutS + EveryRoleActivityTable.doctor_probe.start_to_close_s + 60) * 1000,
   });

@@ -6,6 +6,7 @@ import { splitHubRevision } from '../../contracts/hub-revision';
 import type { QueueRole } from '../../contracts/queues';
 import type { Recipe } from '../../contracts/recipe';
 import { ROUTES, type Route } from '../../contracts/resources';
+import { dryRun } from '../../workflows/stages/plan';
 import { perStudent } from '../../workflows/stages/students';
 
 export interface DoctorPool {
@@ -41,20 +42,19 @@ export function recipePools(recipe: Recipe): DoctorPool[] {
   return [...pools.values()];
 }
 
-/** Every hf:// source of the recipe with the field that holds it, its revision split off. */
-export function recipeHubSources(recipe: Recipe): HubSource[] {
-  const { inputs, stages } = recipe;
-  const named: [string, string][] = [
-    ['inputs.teacher', inputs.teacher],
-    ['inputs.opus', inputs.opus],
-    ['inputs.translation_dev', inputs.translation_dev],
-    ['inputs.open_orca', inputs.open_orca],
-    ...inputs.instruction_sets.map((s, i): [string, string] => [`inputs.instruction_sets[${i}].uri`, s.uri]),
-    ...inputs.benchmarks.map((b, i): [string, string] => [`inputs.benchmarks[${i}].uri`, b.uri]),
-    ['stages.train_translator.base', stages.train_translator.base],
-    ...stages.sft.students.map((s, i): [string, string] => [`stages.sft.students[${i}].base`, s.base]),
-  ];
-  return named
+/**
+ * Every hf:// source the recipe's stages read, with the recipe field that holds it, its revision split
+ * off: the sources each declaration names in its `inputs`, met by a dry run of the recipe's stages.
+ */
+export async function recipeHubSources(recipe: Recipe): Promise<HubSource[]> {
+  const byField = new Map<string, string>();
+  await dryRun(recipe, (declaration, i, _stage, _producers, _after, upstream) => {
+    for (const input of declaration.inputs(declaration.slice(recipe, i), upstream, i)) {
+      // Upstream digests are stand-ins here; a source is a SourceCheck with its field.
+      if (typeof input === 'object' && typeof input.field === 'string' && !byField.has(input.field)) byField.set(input.field, input.uri);
+    }
+  });
+  return [...byField]
     .filter(([, uri]) => uri.startsWith('hf://'))
     .map(([field, uri]) => {
       const { uri: id, revision } = splitHubRevision(uri);

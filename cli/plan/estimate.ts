@@ -96,7 +96,7 @@ export async function planCampaign(recipe: Recipe, measured: Measured = { rows: 
   const wallHours = new Map<string, number | undefined>();
   const figures = new Map<string, Record<string, number | undefined>>();
   let headline: StageEstimate['headline'] = {};
-  await dryRun(recipe, (declaration, i, stage, producers) => {
+  await dryRun(recipe, (declaration, i, stage, producers, after) => {
     visiting = stage;
     const up = Object.fromEntries(Object.entries(producers).map(([key, producer]) => [key, figures.get(producer)!]));
     const { route, student, figures: own, headline: quoted, ...row } = declaration.estimate(context, recipe, i, up);
@@ -106,7 +106,7 @@ export async function planCampaign(recipe: Recipe, measured: Measured = { rows: 
     if (route && !c) gaps.add(`resources.${route}: route it to a class of resources.classes (gpu_type, price_per_gpu_hour) for its GPU-hours and cost`);
     wallHours.set(stage, row.gpu_hours === 0 ? 0 : mul(row.gpu_hours, c && 1 / c.gpus));
     lane.set(stages[stages.push({
-      stage, kind: declaration.kind, ...row, after: [...new Set(Object.values(producers))],
+      stage, kind: declaration.kind, ...row, after,
       resource_class: route ? className(route, student) : undefined, gpu_type: c?.gpu_type,
       cost: row.gpu_hours === 0 ? 0 : c && row.gpu_hours !== undefined ? row.gpu_hours * c.price_per_gpu_hour : undefined,
     }) - 1]!, declaration.count(recipe) > 1 ? `student ${i}` : stage);

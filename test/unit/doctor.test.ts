@@ -50,9 +50,9 @@ describe('recipe -> pools', () => {
     expect(row.checks[0]!.seen).toContain('sends quantize and train work to queue pool-h100x8');
   });
 
-  it('hub sources carry their recipe field, pinned revisions split off', () => {
+  it('hub sources carry their recipe field, pinned revisions split off', async () => {
     const recipe = Recipe.parse({ ...tiny(), inputs: { ...tiny().inputs, teacher: 'hf://org/teacher@0123abc' } });
-    const sources = recipeHubSources(recipe);
+    const sources = await recipeHubSources(recipe);
     expect(sources[0]).toEqual({ field: 'inputs.teacher', id: 'hf://org/teacher', revision: '0123abc' });
     expect(sources).toContainEqual({ field: 'stages.sft.students[2].base', id: 'hf://hala-tiny/lfm2-1.2b' });
     expect(sources).toHaveLength(16);

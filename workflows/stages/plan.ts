@@ -19,8 +19,10 @@ function madeBy(stage: string): unknown {
   return new Proxy({}, { get: (_, key) => (key === PRODUCER ? stage : madeBy(stage)) });
 }
 
-/** What a dry run tells of each stage it meets: the producer of each upstream artifact it is handed. */
-export type StageVisit = (declaration: AnyStageDeclaration, i: number, stage: string, producers: Record<string, string>) => void;
+/** What a dry run tells of each stage it meets: the producer of each upstream artifact it is handed
+ * (`producers`, keyed as its upstream), those stages once each (`after`) and the stand-ins it is
+ * handed (`upstream`: any field of one, however deep, is another stand-in). */
+export type StageVisit = (declaration: AnyStageDeclaration, i: number, stage: string, producers: Record<string, string>, after: string[], upstream: object) => void;
 
 /**
  * Runs the recipe's own stage calls (workflows/recipe-dag.ts) with a stage that runs nothing: each
@@ -30,7 +32,7 @@ export async function dryRun(recipe: Recipe, visit: StageVisit): Promise<void> {
   const record: RunStage = async <S, U, O>(declaration: StageDeclaration<S, U, O>, upstream: U, i = 0) => {
     const stage = declaration.name(recipe, i);
     const producers = Object.fromEntries(Object.entries(upstream as object).map(([key, artifact]) => [key, (artifact as Record<symbol, string>)[PRODUCER]!]));
-    visit(declaration as AnyStageDeclaration, i, stage, producers);
+    visit(declaration as AnyStageDeclaration, i, stage, producers, [...new Set(Object.values(producers))], upstream as object);
     return { output: madeBy(stage) } as StageOutcome<O>;
   };
   await recipeDag(recipe, record);
@@ -39,6 +41,6 @@ export async function dryRun(recipe: Recipe, visit: StageVisit): Promise<void> {
 /** Every stage a recipe makes with the stages whose artifacts it reads (`after`): the campaign's DAG. */
 export async function stageGraph(recipe: Recipe): Promise<{ stage: string; kind: string; after: string[] }[]> {
   const graph: { stage: string; kind: string; after: string[] }[] = [];
-  await dryRun(recipe, (declaration, _i, stage, producers) => graph.push({ stage, kind: declaration.kind, after: [...new Set(Object.values(producers))] }));
+  await dryRun(recipe, (declaration, _i, stage, _producers, after) => graph.push({ stage, kind: declaration.kind, after }));
   return graph;
 }
