@@ -31,7 +31,8 @@ def evaluate(work_root: Path, on_gpu: bool) -> dict:
     work = work_root / "evaluate"
     benchmarks = [{"name": b, "uri": f"hf://datasets/hala-tiny/oall/{b}/test.parquet", "format": b} for b in OALL]
     config = {"stage_key": KEY, "output_prefix": f"file://{work}/store/eval", "model": STUDENT,
-              "benchmarks": benchmarks, "batch_size": 32}
+              "benchmarks": benchmarks, "batch_size": 32,
+              "harness": "own", "formulation": "mcf", "chat_template": False}
     run = run_runner("evaluate", config, work)
     out = run.result("evaluate")
     from hala_runners import store

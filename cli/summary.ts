@@ -1,7 +1,7 @@
 // The end-of-campaign summary: a table of stages, artifacts and metrics, then the headline
 // figures a user checks first (teacher FP8 vs BF16, translator before/after, student benchmarks).
 import type { CampaignProgress, StageReport } from '../contracts/campaign';
-import { compressTeacherStage, evaluateStage, evaluateTranslatorStage } from '../workflows/stages';
+import type { StageKind } from '../contracts/stages';
 import { declarationOf } from '../workflows/stages/plan';
 import { renderGates } from './gate-summary';
 import { BENCHMARKED_MODELS, scoresByModel } from '../contracts/benchmark-scores';
@@ -53,24 +53,24 @@ export function renderSummary(progress: CampaignProgress, uiUrl: string, namespa
     out.push('Fix the cause and run the same recipe again: the cache serves every stage that finished.', '');
   }
 
-  const byKind = (kind: string) => progress.stages.filter((s) => s.kind === kind);
-  const teacher = byKind(compressTeacherStage.kind)[0]?.metrics;
+  const byKind = (kind: StageKind) => progress.stages.filter((s) => s.kind === kind);
+  const teacher = byKind('compress-teacher')[0]?.metrics;
   if (teacher) {
     out.push(`Teacher FP8 vs BF16 (dev set): chrF++ ${fmt(teacher.fp8_chrf)} vs ${fmt(teacher.bf16_chrf)} ` +
       `(drop ${fmt((teacher.bf16_chrf ?? NaN) - (teacher.fp8_chrf ?? NaN), 2)}), BLEU ${fmt(teacher.fp8_bleu)} vs ${fmt(teacher.bf16_bleu)}, ` +
       `throughput ${teacher.fp8_speedup === undefined ? 'not measured (nothing generated on this attempt)' : `x${fmt(teacher.fp8_speedup, 2)}`}`);
   }
-  const translator = byKind(evaluateTranslatorStage.kind)[0]?.metrics;
+  const translator = byKind('evaluate-translator')[0]?.metrics;
   if (translator) {
     out.push(`Translator (held-out pairs, sacrebleu intl): chrF++ ${fmt(translator.base_chrf)} -> ${fmt(translator.chrf)} ` +
       `(+${fmt(translator.chrf_gain)}), BLEU ${fmt(translator.base_bleu)} -> ${fmt(translator.bleu)}`);
   }
-  const evals = byKind(evaluateStage.kind);
+  const evals = byKind('evaluate');
   if (evals.length > 0) {
     // One line per student and model: base, after SFT, merged (older campaigns scored merged only).
     const lines = evals.flatMap((e) => {
       const byModel = scoresByModel(e.metrics);
-      return BENCHMARKED_MODELS.filter((m) => byModel[m]).map((m) => ({ student: e.stage.slice(evaluateStage.kind.length + 1), model: m, scores: byModel[m]! }));
+      return BENCHMARKED_MODELS.filter((m) => byModel[m]).map((m) => ({ student: e.stage.slice('evaluate-'.length), model: m, scores: byModel[m]! }));
     });
     const names = Object.keys(lines[0]?.scores ?? {}).filter((k) => k !== 'average');
     out.push('', table([['student', 'model', ...names, 'avg'], ...lines.map((l) => [l.student, l.model, ...names.map((n) => fmt(l.scores[n])), fmt(l.scores.average)])]));

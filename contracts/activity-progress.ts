@@ -21,5 +21,5 @@ export interface ActivityProgress {
   elapsed_s: number;
 }
 
-/** Defaults of the recipe's `timeouts.progress_s` and `timeouts.no_worker_s` (old campaign inputs lack both). */
+/** Defaults of the recipe's `timeouts.progress_s` and `timeouts.no_worker_s`. */
 export const ProgressDefaults = { progress_s: 30, no_worker_s: 300 } as const;

@@ -170,12 +170,9 @@ export const EvaluateBenchmarksInput = Common.extend({
   model: SourceUri,
   benchmarks: z.array(z.object({ name: z.string(), uri: SourceUri, format: BenchmarkFormat })).min(1),
   batch_size: z.number().int().positive(),
-  /** Absent (workflows started before the knob) = own. */
-  harness: EvalHarness.optional(),
-  /** Absent = mcf, the leaderboard's (and every workflow's before the knob). */
-  formulation: EvalFormulation.optional(),
-  /** Absent = false. */
-  chat_template: z.boolean().optional(),
+  harness: EvalHarness,
+  formulation: EvalFormulation,
+  chat_template: z.boolean(),
 });
 export const EvaluateBenchmarksOutput = z.object({
   /** acc_norm per benchmark, in percent. */

@@ -23,12 +23,12 @@ export const isCommitSha = (revision: string) => /^[0-9a-f]{40}$/i.test(revision
 /**
  * The same hub id, pinned to `commit`. One pinned to a commit keeps its own. One that names a branch
  * or tag (`@refs%2Fconvert%2Fparquet`, the hub's parquet conversion, which the converter rewrites)
- * keeps it unless `named` is set: then the branch gives way to the commit it resolved to, so the
- * runners read what the key and lineage name even if the branch moves.
+ * gives way to the commit it resolved to, so the runners read what the key and lineage name even if
+ * the branch moves.
  */
-export function pinHubRevision(uri: string, commit: string, options: { named?: boolean } = {}): string {
+export function pinHubRevision(uri: string, commit: string): string {
   const pinned = splitHubRevision(uri).revision;
-  if (!uri.startsWith('hf://') || (pinned !== undefined && (isCommitSha(pinned) || !options.named))) return uri;
+  if (!uri.startsWith('hf://') || (pinned !== undefined && isCommitSha(pinned))) return uri;
   const bare = splitHubRevision(uri).uri;
   const segments = bare.slice('hf://'.length).split('/');
   const i = nameIndex(segments);

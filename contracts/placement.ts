@@ -14,11 +14,10 @@ export function placedQueues(queues: Record<QueueRole, string>, placement: Place
 }
 
 /**
- * The class a route names, if any; `student` picks that student's own route for `sft`. Campaigns
- * started before 0.3.0 carry recipes without `resources`: their work stays on the role queues.
+ * The class a route names, if any (unrouted work stays on its role's queue); `student` picks that
+ * student's own route for `sft`.
  */
-export function classOf(resources: Resources | undefined, route: Route, student?: string): ResourceClass | undefined {
-  if (!resources) return undefined;
+export function classOf(resources: Resources, route: Route, student?: string): ResourceClass | undefined {
   const name = (route === 'sft' && student !== undefined ? resources.students[student] : undefined) ?? resources[route];
   return name === undefined ? undefined : resources.classes[name];
 }

@@ -150,10 +150,10 @@ const RecipeShape = z
           .optional()
           .describe('a GPU runner that reports no progress for this many seconds is hung (a deadlocked collective, a frozen engine): its processes are killed and the activity fails Stalled, to be retried. Default per activity: 4 h compress (one quiet quantization call), 10 min scoring, 30 min the others (loading weights, saving a checkpoint).'),
         progress_s: positiveInt()
-          .optional()
+          .default(ProgressDefaults.progress_s)
           .describe(`least seconds between the progress signals a GPU activity sends its stage workflow (what the Temporal UI shows it doing); the gap also grows with the run (elapsed / 50), so a three-day run sends a few hundred. Default ${ProgressDefaults.progress_s}`),
         no_worker_s: positiveInt()
-          .optional()
+          .default(ProgressDefaults.no_worker_s)
           .describe(`a GPU activity with no progress this many seconds after it was scheduled makes its stage ask whether anyone polls its queue; if nobody does, the stage says "no worker on <queue>" in the UI. Default ${ProgressDefaults.no_worker_s} (5 min)`),
       })
       .prefault({}),

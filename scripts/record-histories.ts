@@ -2,8 +2,10 @@
 // Records the histories of a tiny campaign (campaign, every stage workflow, the translation
 // fan-outs) into test/histories/. test/workflow/replay.test.ts replays them against the current
 // workflow code: a change that alters command order fails there and must go behind patched().
-// Each recording adds files (named by run id) next to the older ones, so histories of every shipped
-// version keep replaying; delete a version's files only when no workflow of it can still be running.
+// Each recording adds files (named by run id) next to the older ones, so histories of every version
+// of the release (contracts/version.ts) keep replaying. A new release (a minor bump) starts afresh:
+// its workflows refuse older releases' histories (workflows/release-guard.ts), so theirs are
+// deleted, keeping one campaign and one stage in test/histories-of-older-releases to show that.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowExecutionInfo } from '@temporalio/client';

@@ -4,7 +4,6 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Recipe } from '../contracts/recipe';
 import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
 import { gpuActivityOptions, type GpuActivityFns, type GpuActivityWire } from '../contracts/gpu-activity-fns';
-import { ProgressDefaults } from '../contracts/activity-progress';
 import { GpuActivityTable, type GpuActivityName } from '../contracts/gpu-activities';
 import { nonRetryableErrorTypes } from '../contracts/errors';
 
@@ -40,7 +39,7 @@ export function gpuActivity<N extends GpuActivityName>(placement: ActivityPlacem
   const supervision = {
     stall_s: timeouts.stall_s ?? GpuActivityTable[name].stall_s,
     runner_failed_attempts: retries.runner_failed,
-    progress_s: timeouts.progress_s ?? ProgressDefaults.progress_s,
+    progress_s: timeouts.progress_s,
   };
   return ((input: object) => {
     const call = proxyActivities<GpuActivityWire>(summary ? { ...options, summary } : options)[name];

@@ -1,7 +1,7 @@
 // The Hala recipe as one durable workflow: workflows/recipe-dag.ts says which stage reads what; here
 // each stage becomes a child workflow with the id `<campaign>/<stage>`, held at its gates and while
 // the campaign is paused, tracked for `hala status`; independent stages run at the same time.
-import { ApplicationFailure, condition, executeChild, getExternalWorkflowHandle, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, executeChild, getExternalWorkflowHandle, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { CampaignInput, CampaignProgress } from '../contracts/campaign';
 import type { CampaignSummary } from '../contracts/campaign-summary';
 import { placedQueues, type Placement } from '../contracts/placement';
@@ -11,6 +11,7 @@ import { pauseSignal, progressQuery, resumeSignal } from './definitions';
 import { fanOutWorkflowId } from './fan-out-ids';
 import { Gates } from './gates';
 import { recipeDag } from './recipe-dag';
+import { requireOwnRelease } from './release-guard';
 import type { StageDeclaration, StageInput, StageOutcome, StageRuntime } from './stages/declaration';
 import { plannedStages } from './stages/plan';
 import { StageTracker } from './stage-tracker';
@@ -24,6 +25,7 @@ export interface CampaignResult {
 }
 
 export async function campaign(input: CampaignInput): Promise<CampaignResult> {
+  requireOwnRelease(input.code_version, `campaign ${input.campaign_id}`);
   const { recipe } = input;
   const tracker = new StageTracker(input.campaign_id);
   for (const { stage, kind } of plannedStages(recipe)) tracker.planned(stage, kind);
@@ -114,7 +116,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     const progress = snapshot(state);
     const failed = progress.stages.filter((s) => s.status === 'failed');
     // What did finish stays auditable (`hala lineage <campaign>`) once the history is gone.
-    if (patched('summary-of-a-failed-campaign')) await writeSummary(progress);
+    await writeSummary(progress);
     throw ApplicationFailure.create({
       type: 'CampaignFailed',
       message: `${failed.length} stage${failed.length === 1 ? '' : 's'} failed: ${failed.map((s) => `${s.stage} (${s.error_type ?? 'Error'}: ${s.error})`).join('; ')}`,

@@ -12,11 +12,11 @@ import type { StageReport } from '../contracts/campaign';
 import type { Approval, ApproveInput, ApproveResult, Gate, GatePreview, GateReport } from '../contracts/gates';
 import type { Recipe } from '../contracts/recipe';
 import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
+import type { StageKind } from '../contracts/stages';
 import { approveUpdate } from './definitions';
-import { buildBilingualCorpusStage, filterOpusStage, translateInstructionsStage } from './stages';
 
 /** The stages whose row counts make the funnel: raw pairs to filtered, bilingual, translated rows. */
-const FUNNEL_KINDS: readonly string[] = [filterOpusStage.kind, buildBilingualCorpusStage.kind, translateInstructionsStage.kind];
+const FUNNEL_KINDS: readonly string[] = ['filter-opus', 'build-bilingual-corpus', 'translate-instructions'] satisfies StageKind[];
 
 interface GateState {
   gate: Gate;
@@ -34,8 +34,7 @@ export class Gates {
     private readonly cpu: CpuActivityFns,
     private readonly stages: () => StageReport[],
   ) {
-    // A campaign started before gates existed has no `gates` in its recipe.
-    this.gates = (recipe.gates ?? []).map((gate) => ({ gate }));
+    this.gates = recipe.gates.map((gate) => ({ gate }));
   }
 
   /** Registers the `approve` update; a recipe without gates gets one that refuses every approval. */

@@ -1,16 +1,7 @@
 // Every workflow the CPU worker serves, exported under its workflow type: the campaign, the
-// translation fan-out, and one per stage kind (each stage file exports its own).
+// translation fan-out, the doctor; every stage kind is served by the default export, under the
+// type its declaration names (stage-workflow.ts).
 export { campaign } from './campaign';
 export { translateCorpus } from './translate-corpus';
 export { doctor } from './doctor';
-export {
-  compressTeacher,
-  filterOpus,
-  buildBilingualCorpus,
-  trainTranslator,
-  translateInstructions,
-  evaluateTranslator,
-  sft,
-  merge,
-  evaluate,
-} from './stages';
+export { stageWorkflow as default } from './stage-workflow';

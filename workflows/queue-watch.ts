@@ -1,10 +1,7 @@
 // "No worker" instead of silence: while scheduled GPU work shows no sign of a worker, check every
 // `every_s` (recipe timeouts.no_worker_s) whether its queue has any poller at all.
-import { condition, patched } from '@temporalio/workflow';
+import { condition } from '@temporalio/workflow';
 import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
-
-/** Histories recorded before the check existed have none of its timers or activities: they replay without it. */
-export const QueueWatchPatch = 'stage-watches-its-queue';
 
 export interface QueueWatch {
   cpu: CpuActivityFns;
@@ -19,7 +16,6 @@ export interface QueueWatch {
 
 /** At most one DescribeTaskQueue per `every_s`, and none at all when the work starts or ends sooner. */
 export async function watchQueue(w: QueueWatch): Promise<void> {
-  if (!patched(QueueWatchPatch)) return;
   while (!(await condition(w.settled, w.every_s * 1000))) {
     // A failed check says nothing about the queue: the next one may.
     const answer = await w.cpu.queuePollers({ queue: w.queue, role: w.role }).catch(() => undefined);

@@ -5,17 +5,7 @@
 // to bottom, it is RECIPE.md.
 import type { Recipe } from '../contracts/recipe';
 import type { StageDeclaration, StageOutcome } from './stages/declaration';
-import {
-  buildBilingualCorpusStage,
-  compressTeacherStage,
-  evaluateStage,
-  evaluateTranslatorStage,
-  filterOpusStage,
-  mergeStage,
-  sftStage,
-  trainTranslatorStage,
-  translateInstructionsStage,
-} from './stages';
+import { stages } from './stages';
 
 /** Runs stage `i` of a kind on the artifacts it reads (`upstream`), resolving to its outcome. */
 export type RunStage = <S, U, O>(declaration: StageDeclaration<S, U, O>, upstream: U, i?: number) => Promise<StageOutcome<O>>;
@@ -33,22 +23,22 @@ export async function allOf<T extends readonly unknown[]>(branches: readonly [..
 
 export async function recipeDag(recipe: Recipe, stage: RunStage): Promise<void> {
   // 1–2. Compress the teacher to FP8 (and check it), while OPUS-100 is filtered.
-  const [teacher, opus] = await allOf([stage(compressTeacherStage, {}), stage(filterOpusStage, {})]);
+  const [teacher, opus] = await allOf([stage(stages['compress-teacher'], {}), stage(stages['filter-opus'], {})]);
   // 3. The FP8 teacher translates Open-Orca; with OPUS this is the bilingual corpus.
-  const corpus = await stage(buildBilingualCorpusStage, { teacher: teacher.output.compressed.model, opus_pairs: opus.output.pairs });
+  const corpus = await stage(stages['build-bilingual-corpus'], { teacher: teacher.output.compressed.model, opus_pairs: opus.output.pairs });
   // 4. Fine-tune the translator on it.
-  const translator = await stage(trainTranslatorStage, { corpus: corpus.output.dataset });
+  const translator = await stage(stages['train-translator'], { corpus: corpus.output.dataset });
   // 5. The translator is scored against its base while it translates the instruction sets and,
   // 6–8. every student at once does SFT on the translated corpus, slerp with its base, benchmarks.
   await allOf([
-    stage(evaluateTranslatorStage, { translator: translator.output.model }),
+    stage(stages['evaluate-translator'], { translator: translator.output.model }),
     (async () => {
-      const instructions = await stage(translateInstructionsStage, { translator: translator.output.model });
+      const instructions = await stage(stages['translate-instructions'], { translator: translator.output.model });
       await allOf(
         recipe.stages.sft.students.map(async (_student, i) => {
-          const tuned = await stage(sftStage, { corpus: instructions.output.dataset }, i);
-          const merged = await stage(mergeStage, { tuned: tuned.output.model }, i);
-          await stage(evaluateStage, { model: merged.output.model, tuned: tuned.output.model }, i);
+          const tuned = await stage(stages.sft, { corpus: instructions.output.dataset }, i);
+          const merged = await stage(stages.merge, { tuned: tuned.output.model }, i);
+          await stage(stages.evaluate, { model: merged.output.model, tuned: tuned.output.model }, i);
         }),
       );
     })(),

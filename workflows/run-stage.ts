@@ -1,28 +1,24 @@
 // The shape every stage child workflow shares: open (key + cache lookup), work, close (manifest).
-// A declaration (workflows/stages) becomes a workflow through stageWorkflow.
-import { executeChild, patched, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+// A declaration (workflows/stages) runs through it as the workflow of its type (stage-workflow.ts).
+import { executeChild, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { HalaStageKey } from '../contracts/search-attributes';
 import type { SourceDigest } from '../contracts/lineage';
 import { cpuActivities } from './activity-proxies';
 import { fanOutWorkflowId } from './fan-out-ids';
 import { pinSources } from './pin-sources';
+import { requireOwnRelease } from './release-guard';
 import { StageStatus } from './stage-status';
 import { modelName, workflowLink } from './stage-story';
 import { watchedGpu } from './watched-gpu';
 import type { StageDeclaration, StageInput, StageInputRef, StageIo, StageOutcome, StageWork } from './stages/declaration';
 import { translateCorpus } from './translate-corpus';
 
-/** The workflow function of a declaration: the campaign starts it under the declaration's workflow type. */
-export function stageWorkflow<S, U, O>(declaration: StageDeclaration<S, U, O>) {
-  return (input: StageInput<S, U>): Promise<StageOutcome<O>> => runStage(declaration, input);
-}
-
 export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, input: StageInput<S, U>): Promise<StageOutcome<O>> {
   const { runtime, stage, index, slice, upstream } = input;
+  requireOwnRelease(runtime.code_version, `stage ${stage} of campaign ${runtime.campaign_id}`);
   const cpu = cpuActivities(runtime, stage);
   const startedAt = new Date().toISOString();
-  // What the UI shows it doing; campaigns started before parents were passed have none to link.
-  const status = new StageStatus(input.parents ?? []);
+  const status = new StageStatus(input.parents);
   // The key material: the stage's name, its slice of the recipe, its inputs. Nothing else.
   const refs = declaration.inputs(slice, upstream, index);
   const inputs = refs.map((r) => (typeof r === 'string' ? r : r.uri));
@@ -63,9 +59,8 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
     },
   };
   status.setPhase('working');
-  // A source on a branch (the hub's parquet conversion) is read at the commit its key names; stages
-  // started before this read the branch, and replay them as they ran.
-  const worked = await declaration.work(io, pinSources(slice, opened.sources, { named: patched('pin-named-hub-revisions') }), upstream);
+  // A source on a branch (the hub's parquet conversion) is read at the commit its key names.
+  const worked = await declaration.work(io, pinSources(slice, opened.sources), upstream);
   // The sources openStage digested (they are in the key), then any the work itself reported.
   const sources = mergeSources(opened.sources, worked.sources ?? []);
   const activities = worked.activities ?? [];

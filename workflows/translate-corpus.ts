@@ -8,11 +8,11 @@ import type { ArtifactRef } from '../contracts/artifact';
 import type { TranslateShardOutput } from '../contracts/gpu-activities';
 import type { ActivitySummary } from '../contracts/lineage';
 import type { GenerationKnobs } from '../contracts/recipe';
-import { ProgressDefaults } from '../contracts/activity-progress';
 import { GpuActivityTable } from '../contracts/gpu-activities';
 import { cpuActivities, gpuActivity, gpuQueueOf } from './activity-proxies';
 import { summarizeRuns } from './activity-summaries';
 import { watchQueue } from './queue-watch';
+import { requireOwnRelease } from './release-guard';
 import { clock, fanOutDetails } from './stage-story';
 import type { StageRuntime } from './stages/declaration';
 
@@ -57,6 +57,7 @@ export interface TranslateCorpusOutput extends ShardTotals {
 
 export async function translateCorpus(input: TranslateCorpusInput): Promise<TranslateCorpusOutput> {
   const { runtime } = input;
+  requireOwnRelease(runtime.code_version, `translation fan-out of campaign ${runtime.campaign_id}`);
   const cpu = cpuActivities(runtime);
   let paused = input.paused ?? false;
   setHandler(translatePauseSignal, (value) => {
@@ -98,7 +99,7 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
     cpu,
     queue,
     role: GpuActivityTable.translate_shard.role,
-    every_s: runtime.timeouts.no_worker_s ?? ProgressDefaults.no_worker_s,
+    every_s: runtime.timeouts.no_worker_s,
     settled: () => doneThisRun() > 0 || (next >= end && inFlight.size === 0),
     checked: (unserved) => {
       noWorker = unserved ? { queue, since: runStartedAt } : undefined;
@@ -117,7 +118,7 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
         batch_size: input.generation.batch_size,
         max_new_tokens: input.generation.max_new_tokens,
         // Fan-outs continued from before 0.3.0 carry no tensor_parallel_size: one GPU, as then.
-        tensor_parallel_size: input.generation.tensor_parallel_size ?? 1,
+        tensor_parallel_size: input.generation.tensor_parallel_size,
         prompt_template: input.prompt_template,
       })
       .then((out) => {

@@ -53,8 +53,7 @@ export async function measureTranslation(io: StageIo, knobs: MeasureKnobs, dev: 
     engine: generation.engine,
     batch_size: generation.batch_size,
     max_new_tokens: generation.max_new_tokens,
-    // Recipes of campaigns started before 0.3.0 carry no tensor_parallel_size: one GPU, as then.
-    tensor_parallel_size: generation.tensor_parallel_size ?? 1,
+    tensor_parallel_size: generation.tensor_parallel_size,
     prompt_template: promptFor(generation.prompt_template, knobs.language.target_name),
   });
   const score = await io.gpu.score_translation({

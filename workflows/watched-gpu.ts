@@ -3,14 +3,13 @@
 // workers while no progress has come.
 import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
 import type { GpuActivityFns } from '../contracts/gpu-activity-fns';
-import { ProgressDefaults } from '../contracts/activity-progress';
 import { GpuActivityTable, gpuActivityNames, type GpuActivityName } from '../contracts/gpu-activities';
 import { gpuActivity, gpuQueueOf, type ActivityPlacement } from './activity-proxies';
 import { watchQueue } from './queue-watch';
 import type { StageStatus } from './stage-status';
 
 export function watchedGpu(placement: ActivityPlacement, cpu: CpuActivityFns, status: StageStatus, stage: string): GpuActivityFns {
-  const every_s = placement.timeouts.no_worker_s ?? ProgressDefaults.no_worker_s;
+  const every_s = placement.timeouts.no_worker_s;
   const watched = (name: GpuActivityName) => async (input: object) => {
     const queue = gpuQueueOf(placement, name);
     const call = status.callStarted(name, queue);

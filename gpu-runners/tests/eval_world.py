@@ -88,7 +88,8 @@ def write_benchmarks(tmp_path, n, leak):
 def run_evaluate(tmp_path, capsys, model_uri, benchmarks, batch_size=8, **knobs):
     """Runs the evaluate runner on a config written under tmp_path: its exit code and every event it printed."""
     cfg = {"stage_key": "e" * 64, "output_prefix": f"file://{tmp_path}/store/eval", "model": model_uri,
-           "benchmarks": benchmarks, "batch_size": batch_size, **knobs}
+           "benchmarks": benchmarks, "batch_size": batch_size,
+           "harness": "own", "formulation": "mcf", "chat_template": False, **knobs}
     (tmp_path / "cfg.json").write_text(json.dumps(cfg))
     code = evaluate.main(["--config", str(tmp_path / "cfg.json")])
     return code, [e for e in map(progress.parse_line, capsys.readouterr().out.splitlines()) if e]

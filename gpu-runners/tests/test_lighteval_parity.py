@@ -82,7 +82,8 @@ def task_set(tiny_hub, tmp_path_factory) -> tuple[Path, dict[str, tuple[str, Pat
 def _evaluate(work: Path, capsys, benchmarks: list[dict], harness: str) -> tuple[int, list[dict]]:
     work.mkdir(parents=True, exist_ok=True)
     cfg = {"stage_key": "f" * 64, "output_prefix": f"file://{work}/store/eval", "model": MODEL,
-           "benchmarks": benchmarks, "batch_size": 16, "harness": harness}
+           "benchmarks": benchmarks, "batch_size": 16, "harness": harness,
+           "formulation": "mcf", "chat_template": False}
     (work / "cfg.json").write_text(json.dumps(cfg))
     code = evaluate.main(["--config", str(work / "cfg.json")])
     return code, [e for e in map(progress.parse_line, capsys.readouterr().out.splitlines()) if e]

@@ -1,5 +1,5 @@
 // stages.evaluate.harness: which scorer the evaluate stage runs, in its key and in what it hands the
-// GPU activity; the default keeps the keys the stage had before the knob existed.
+// GPU activity. Every scoring knob is in the slice, defaults too: a key says what it scored.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stageKey } from '../../activities/stage-key';
@@ -29,7 +29,8 @@ function paper(harness?: string, knobs: Record<string, unknown> = {}): Recipe {
 }
 
 const model: ArtifactRef = { uri: 'file:///m', sha256: 'a'.repeat(64), kind: 'model', bytes: 1 };
-const up = { model };
+const tuned: ArtifactRef = { uri: 'file:///t', sha256: 'c'.repeat(64), kind: 'model', bytes: 1 };
+const up = { model, tuned };
 
 const key = (r: Recipe) => {
   const slice = evaluateStage.slice(r, 0);
@@ -54,26 +55,26 @@ async function handed(r: Recipe): Promise<EvaluateBenchmarksInput> {
 }
 
 describe('stages.evaluate.harness', () => {
-  it('defaults to own, which leaves no harness in the slice (and so the key)', () => {
+  it('defaults to own, which the slice (and so the key) names', () => {
     const r = paper();
     expect(r.stages.evaluate.harness).toBe('own');
-    expect(Object.keys(evaluateStage.slice(r, 0)).sort()).toEqual(['base', 'batch_size', 'benchmarks']);
+    expect(evaluateStage.slice(r, 0)).toMatchObject({ harness: 'own', formulation: 'mcf', chat_template: false });
     expect(key(paper('own'))).toBe(key(r));
   });
 
-  it('lighteval is in the key and reaches the activity; own hands no harness at all', async () => {
+  it('lighteval is in the key and reaches the activity, as own does', async () => {
     const own = paper();
     const lighteval = paper('lighteval');
     expect(key(lighteval)).not.toBe(key(own));
     expect((await handed(lighteval)).harness).toBe('lighteval');
-    expect('harness' in (await handed(own))).toBe(false);
+    expect((await handed(own)).harness).toBe('own');
   });
 
   it('under lighteval the recipe benchmark files are not sources of the stage (lighteval reads the hub)', () => {
     const own = paper();
-    // The merged model, the student's base, then the benchmark files (own only).
-    expect(evaluateStage.inputs(evaluateStage.slice(own, 0), up, 0)).toHaveLength(2 + own.inputs.benchmarks.length);
-    expect(evaluateStage.inputs(evaluateStage.slice(paper('lighteval'), 0), up, 0)).toEqual(['a'.repeat(64), { uri: own.stages.sft.students[0]!.base, field: 'stages.sft.students[0].base', kind: 'model' }]);
+    // The merged model, the SFT model, the student's base, then the benchmark files (own only).
+    expect(evaluateStage.inputs(evaluateStage.slice(own, 0), up, 0)).toHaveLength(3 + own.inputs.benchmarks.length);
+    expect(evaluateStage.inputs(evaluateStage.slice(paper('lighteval'), 0), up, 0)).toEqual(['a'.repeat(64), 'c'.repeat(64), { uri: own.stages.sft.students[0]!.base, field: 'stages.sft.students[0].base', kind: 'model' }]);
   });
 
   it('rejects a harness it does not know, naming the field and the choices', () => {
@@ -87,12 +88,11 @@ describe('stages.evaluate.harness', () => {
 });
 
 describe('stages.evaluate.formulation and chat_template', () => {
-  it('default to the leaderboard (mcf, raw prompt), which leaves neither in the slice', async () => {
+  it('default to the leaderboard (mcf, raw prompt), which the activity is told', async () => {
     const r = paper();
     expect(r.stages.evaluate).toMatchObject({ formulation: 'mcf', chat_template: false });
     expect(key(paper(undefined, { formulation: 'mcf', chat_template: false }))).toBe(key(r));
-    const input = await handed(r);
-    expect('formulation' in input || 'chat_template' in input).toBe(false);
+    expect(await handed(r)).toMatchObject({ formulation: 'mcf', chat_template: false });
   });
 
   it('each is in the key and reaches the activity', async () => {
@@ -101,7 +101,7 @@ describe('stages.evaluate.formulation and chat_template', () => {
     const both = paper(undefined, { formulation: 'cf', chat_template: true });
     expect(new Set([key(paper()), key(cloze), key(chat), key(both)]).size).toBe(4);
     expect(await handed(both)).toMatchObject({ formulation: 'cf', chat_template: true });
-    expect(await handed(cloze)).not.toHaveProperty('chat_template');
+    expect(await handed(cloze)).toMatchObject({ formulation: 'cf', chat_template: false });
   });
 
   it('are refused under lighteval, which scores the leaderboard tasks as the leaderboard does', () => {

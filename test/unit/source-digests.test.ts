@@ -182,24 +182,23 @@ describe('source digests from the hub API (no mirror)', () => {
     expect(parseHubId(`hf://datasets/a/b@${COMMIT}/c.parquet`)).toEqual({ kind: 'datasets', repo: 'a/b', path: 'c.parquet', revision: COMMIT });
   });
 
-  it('pin a hub id to a commit where the hub spells revisions; leave commit-pinned and other ids alone, and branches unless asked', () => {
+  it('pin a hub id to a commit where the hub spells revisions; a branch gives way to its commit; commit-pinned and other ids stay', () => {
     expect(pinHubRevision('hf://CohereLabs/command-a', COMMIT)).toBe(`hf://CohereLabs/command-a@${COMMIT}`);
     expect(pinHubRevision('hf://datasets/org/opus/en-ar/train-*.parquet', COMMIT)).toBe(`hf://datasets/org/opus@${COMMIT}/en-ar/train-*.parquet`);
-    expect(pinHubRevision('hf://org/m@v2', COMMIT)).toBe('hf://org/m@v2');
     expect(pinHubRevision('file:///models/m', COMMIT)).toBe('file:///models/m');
     const branch = 'hf://datasets/org/hermes@refs%2Fconvert%2Fparquet/default/train/*.parquet';
-    expect(pinHubRevision(branch, COMMIT, { named: true })).toBe(`hf://datasets/org/hermes@${COMMIT}/default/train/*.parquet`);
-    expect(pinHubRevision('hf://org/m@v2', COMMIT, { named: true })).toBe(`hf://org/m@${COMMIT}`);
+    expect(pinHubRevision(branch, COMMIT)).toBe(`hf://datasets/org/hermes@${COMMIT}/default/train/*.parquet`);
+    expect(pinHubRevision('hf://org/m@v2', COMMIT)).toBe(`hf://org/m@${COMMIT}`);
     const other = 'c'.repeat(40);
-    expect(pinHubRevision(`hf://org/m@${other}`, COMMIT, { named: true })).toBe(`hf://org/m@${other}`);
+    expect(pinHubRevision(`hf://org/m@${other}`, COMMIT)).toBe(`hf://org/m@${other}`);
     expect(splitHubRevision(`hf://datasets/org/opus@${COMMIT}/x.parquet`)).toEqual({ uri: 'hf://datasets/org/opus/x.parquet', revision: COMMIT });
   });
 
-  it('hand a stage the commit its key names for a source on a branch, once the stage opts in', () => {
+  it('hand a stage the commit its key names for a source on a branch', () => {
     const uri = 'hf://datasets/org/scp@refs%2Fconvert%2Fparquet/default/train/*.parquet';
     const slice = { sets: [{ name: 'scp', uri }] };
     const sources = [{ uri, revision: COMMIT, sha256: 'd'.repeat(64) }];
-    expect(pinSources(slice, sources, { named: true })).toEqual({ sets: [{ name: 'scp', uri: `hf://datasets/org/scp@${COMMIT}/default/train/*.parquet` }] });
-    expect(pinSources(slice, sources)).toEqual(slice);
+    expect(pinSources(slice, sources)).toEqual({ sets: [{ name: 'scp', uri: `hf://datasets/org/scp@${COMMIT}/default/train/*.parquet` }] });
+    expect(pinSources(slice, [])).toEqual(slice);
   });
 });

@@ -5,14 +5,25 @@ import { describe, expect, it } from 'vitest';
 import { loadRecipe } from '../../cli/recipe-file';
 import { StageKinds } from '../../contracts/stages';
 import * as workflows from '../../workflows';
+import { declarationOfType } from '../../workflows/stage-workflow';
 import { stageDeclarations } from '../../workflows/stages';
 import { plannedStages } from '../../workflows/stages/plan';
 
 describe('stage declarations', () => {
-  it('each run as the workflow type they name, exported by the workflow bundle', () => {
+  it('each run as the workflow type they name, served by the default (dynamic) workflow of the bundle', () => {
+    expect(typeof workflows.default).toBe('function');
     const exported = workflows as unknown as Record<string, unknown>;
-    for (const d of stageDeclarations) expect(typeof exported[d.workflow], `${d.kind} -> ${d.workflow}`).toBe('function');
+    for (const d of stageDeclarations) {
+      expect(declarationOfType(d.workflow), `${d.kind} -> ${d.workflow}`).toBe(d);
+      // A named export of the same type would shadow the default: Temporal looks names up first.
+      expect(exported[d.workflow], d.workflow).toBeUndefined();
+    }
+    expect(declarationOfType('campaign')).toBeUndefined();
     expect(new Set(stageDeclarations.map((d) => d.kind)).size).toBe(stageDeclarations.length);
+    expect(stageDeclarations.map((d) => d.workflow)).toEqual([
+      'compress-teacher', 'filter-opus', 'build-bilingual-corpus', 'train-translator', 'translate-instructions', 'evaluate-translator',
+      'student-sft', 'student-merge', 'student-evaluate',
+    ]);
   });
 
   it('are the stage kinds of the one list (contracts/stages/index.ts), in its order', () => {

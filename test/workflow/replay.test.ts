@@ -28,6 +28,22 @@ describe('saved histories', () => {
     expect(failures).toEqual([]);
   }, 120_000);
 
+  it('stop a campaign or stage of an older release with what to do, and leave it open (a workflow task failure)', async () => {
+    const older = path.join(__dirname, '../histories-of-older-releases');
+    const histories = readdirSync(older).sort().map((f) => {
+      const saved = JSON.parse(readFileSync(path.join(older, f), 'utf8')) as { workflowId: string; history: unknown };
+      return { workflowId: saved.workflowId, history: historyFromJSON(saved.history) };
+    });
+    const errors: string[] = [];
+    for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) errors.push(r.error?.message ?? 'replayed');
+    expect(errors).toHaveLength(2);
+    // The campaign (0.2.0's type `campaign`): the release guard names both versions and the fix.
+    expect(errors[0]).toMatch(/workflow task failure.*started on Hala Flow 0\.2\.0; this worker runs 0\.3\.\d+.*Keep workers of 0\.2\.0/);
+    // A stage of 0.2.0 ran as type `evaluate`, which 0.3 calls `student-evaluate`.
+    expect(errors[1]).toMatch(/workflow task failure.*runs no workflow of type \\"evaluate\\" \(started on another release\?\)/);
+    for (const e of errors) expect(e).not.toMatch(/[Nn]ondeterminism/);
+  }, 60_000);
+
   it('catches a history the code no longer produces (the guard can fail)', async () => {
     // Replaying the fan-out stage under another id makes the code ask for a differently named
     // child than the history holds: the same error a reordered or renamed command gives.

@@ -23,6 +23,7 @@ import { launchChromium } from '../support/browser';
 import { startCampaignHarness, type CampaignHarness } from '../support/campaign-harness';
 import { freePort } from '../support/ports';
 import { createLocalEnv } from '../support/temporal-env';
+import { CODE_VERSION } from '../../contracts/version';
 
 const run = promisify(execFile);
 
@@ -207,7 +208,7 @@ describe('the Temporal UI tells the story', () => {
       args: [
         {
           runtime: {
-            campaign_id: 'story', store_root: store.rootUri, code_version: 'test', forced: false,
+            campaign_id: 'story', store_root: store.rootUri, code_version: CODE_VERSION, forced: false,
             queues: { ...recipe.queues, infer: 'hala-gpu-nobody-infer' }, timeouts: { ...recipe.timeouts, no_worker_s: 2 }, retries: recipe.retries, fan_out: recipe.fan_out,
           },
           stage_key: 'b'.repeat(64), output_prefix: `${store.rootUri}/unserved`, model: 'hf://x/y',

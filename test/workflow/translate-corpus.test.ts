@@ -14,6 +14,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLocalEnv, workflowBundle } from '../support/temporal-env';
+import { CODE_VERSION } from '../../contracts/version';
 
 describe('translateCorpus', () => {
   let env: TestWorkflowEnvironment;
@@ -43,7 +44,7 @@ describe('translateCorpus', () => {
   /** The fan-out's input for `shards` saved as a list, `shards_per_run` shards per run, two in flight. */
   async function fanOut(name: string, shards: ArtifactRef[], output_prefix: string, shards_per_run: number): Promise<TranslateCorpusInput> {
     const runtime: StageRuntime = {
-      campaign_id: 'tc', store_root: store.rootUri, code_version: 'test', forced: false,
+      campaign_id: 'tc', store_root: store.rootUri, code_version: CODE_VERSION, forced: false,
       queues: recipe.queues, timeouts: recipe.timeouts, retries: recipe.retries, fan_out: { window: 2, shards_per_run },
     };
     const { prompt_template: _prompt, ...generation } = recipe.generation.translator;

@@ -7,7 +7,6 @@ import type { GenerationKnobs, Language, Recipe } from '../../contracts/recipe';
 import { combineActivities } from '../activity-summaries';
 import { promptFor } from '../prompt';
 import { single, type StageDeclaration } from './declaration';
-import { stageWorkflow } from '../run-stage';
 import { dataset } from './sources';
 import { decontaminatedMetrics, decontaminationSlice, evalSetInputs } from './eval-sets';
 import { languageModelInputs, outputLanguageSlice } from './language-id';
@@ -137,6 +136,3 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
     };
   },
 };
-
-/** The workflow type `buildBilingualCorpus`: the declaration run as a child workflow of the campaign. */
-export const buildBilingualCorpus = stageWorkflow(buildBilingualCorpusStage);

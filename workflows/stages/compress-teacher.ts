@@ -6,7 +6,6 @@ import type { Recipe } from '../../contracts/recipe';
 import { combineActivities, summarizeRuns } from '../activity-summaries';
 import { measureTranslation, prepareDevSet, type MeasureKnobs } from '../translation-quality';
 import { single, type StageDeclaration } from './declaration';
-import { stageWorkflow } from '../run-stage';
 import { dataset, model } from './sources';
 import { modelName } from '../stage-story';
 import { mul, paramsText, sum } from './estimate-context';
@@ -110,6 +109,3 @@ export const compressTeacherStage: StageDeclaration<CompressTeacherSlice, Record
     };
   },
 };
-
-/** The workflow type `compressTeacher`: the declaration run as a child workflow of the campaign. */
-export const compressTeacher = stageWorkflow(compressTeacherStage);

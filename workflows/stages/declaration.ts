@@ -42,8 +42,8 @@ export interface StageInput<Slice, Upstream> {
   index: number;
   slice: Slice;
   upstream: Upstream;
-  /** The stages whose artifacts are in `upstream`, for the UI's links (absent in campaigns started before the UI told the story). */
-  parents?: ParentStage[];
+  /** The stages whose artifacts are in `upstream`, for the UI's links. */
+  parents: ParentStage[];
 }
 
 /** An input of a stage: an upstream artifact's digest, or a raw source with the field it comes from. */
@@ -83,7 +83,7 @@ export interface StageOutcome<O> extends StageWork<O> {
 export interface StageDeclaration<Slice, Upstream, Out> {
   /** The declaration's name; a stage of it is named `name(recipe, i)` (`sft` gives `sft-<student>`). One of StageKinds, which gates name. */
   kind: StageKind;
-  /** The workflow type it runs as: its export name in workflows/index.ts. */
+  /** The workflow type it runs as (served by workflows/stage-workflow.ts): its kind, `student-<kind>` for a student's. */
   workflow: string;
   /** How many stages of this kind the recipe has (one, or one per student). */
   count(recipe: Recipe): number;
@@ -120,16 +120,13 @@ export interface StageDeclaration<Slice, Upstream, Out> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyStageDeclaration = StageDeclaration<any, any, any>;
 
-/** The workflow type a kind runs as: its name in camelCase (train-translator -> trainTranslator). */
-export const workflowType = (kind: StageKind) => kind.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+/** A kind with one stage per recipe, named as its kind, which is also its workflow type: its spelling is the only one to write. */
+export const single = (kind: StageKind) => ({ kind, workflow: kind, count: () => 1, name: () => kind });
 
-/** A kind with one stage per recipe, named as its kind: its spelling is the only one to write. */
-export const single = (kind: StageKind) => ({ kind, workflow: workflowType(kind), count: () => 1, name: () => kind });
-
-/** A kind with one stage per student, `<kind>-<student>`, in recipe order. */
+/** A kind with one stage per student, `<kind>-<student>`, in recipe order; its workflow type `student-<kind>` says whose stage it is. */
 export const everyStudent = (kind: StageKind) => ({
   kind,
-  workflow: workflowType(kind),
+  workflow: `student-${kind}`,
   count: perStudent.count,
   name: (r: Recipe, i: number) => `${kind}-${perStudent.student(r, i).name}`,
 });

@@ -18,16 +18,16 @@ export const trainFacts = (k: TrainKnobs): StageDescription['facts'] => [
 export const trainLine = (k: TrainKnobs) => `lr ${rate(k.learning_rate)}, ${plural(k.epochs, 'epoch')}`;
 
 
-/** What the evaluate stage scores, in words (the knobs are absent in campaigns started before them). */
+/** What the evaluate stage scores, in words. */
 export function scoringFact(e: Recipe['stages']['evaluate']): string {
   const what = e.formulation === 'cf' ? 'option texts after the question (cloze)' : 'option labels (leaderboard)';
   return e.chat_template ? `${what}, in the chat template` : what;
 }
 
-/** Which model identifies languages, or off (also for campaigns started before the knob). */
+/** Which model identifies languages, or off. */
 export function languageIdFact(r: Recipe): string {
-  const k = r.language_id as Recipe['language_id'] | undefined;
-  if (!k?.check) return 'off';
+  const k = r.language_id;
+  if (!k.check) return 'off';
   const model = typeof k.model === 'string' ? 'builtin (ELD)' : `fastText ${k.model.fasttext}`;
   return `${model}, confidence ≥ ${k.min_confidence}, texts of ≥ ${k.min_letters} letters`;
 }

@@ -7,9 +7,8 @@ import { dataset } from './sources';
 
 /** The slice of decontamination: null when the recipe turns the check off (then it reads none of the sets). */
 export function decontaminationSlice(r: Recipe): Decontamination | null {
-  // A campaign started before the knob existed has none in its input: it ran without the check.
-  const knobs = r.decontamination as Recipe['decontamination'] | undefined;
-  if (!knobs?.check) return null;
+  const knobs = r.decontamination;
+  if (!knobs.check) return null;
   return {
     ngram: knobs.ngram,
     eval_sets: [

@@ -5,7 +5,6 @@ import type { ArtifactRef } from '../../contracts/artifact';
 import { combineActivities } from '../activity-summaries';
 import { measureTranslation, prepareDevSet, type MeasureKnobs } from '../translation-quality';
 import { single, type StageDeclaration } from './declaration';
-import { stageWorkflow } from '../run-stage';
 import { dataset, model } from './sources';
 import { modelName } from '../stage-story';
 import { minOf, mul } from './estimate-context';
@@ -71,6 +70,3 @@ export const evaluateTranslatorStage: StageDeclaration<EvaluateTranslatorSlice, 
     };
   },
 };
-
-/** The workflow type `evaluateTranslator`: the declaration run as a child workflow of the campaign. */
-export const evaluateTranslator = stageWorkflow(evaluateTranslatorStage);

@@ -8,7 +8,6 @@ import { scoreMetrics } from '../../contracts/benchmark-scores';
 import { summarizeRuns } from '../activity-summaries';
 import { everyStudent, type StageDeclaration, type StageIo } from './declaration';
 import { perStudent } from './students';
-import { stageWorkflow } from '../run-stage';
 import { dataset, model } from './sources';
 import { plural, scoringFact } from './describe-helpers';
 import { mul, sumAll } from './estimate-context';
@@ -16,37 +15,27 @@ import { mul, sumAll } from './estimate-context';
 export interface EvaluateSlice {
   benchmarks: Recipe['inputs']['benchmarks'];
   batch_size: number;
-  /** The student's base. Absent in campaigns started before base and SFT were benchmarked too. */
-  base?: string;
-  /**
-   * Present only when it is not the default `own`: the keys of own-harness stages stay those they
-   * had before the knob existed, and slices recorded then (replayed histories) read as own.
-   */
-  harness?: 'lighteval';
-  /** Present only when not the default `mcf` (same reason). */
-  formulation?: 'cf';
-  /** Present only when on (same reason). */
-  chat_template?: true;
+  /** The student's base, benchmarked beside its SFT and merged models. */
+  base: string;
+  harness: Recipe['stages']['evaluate']['harness'];
+  formulation: Recipe['stages']['evaluate']['formulation'];
+  chat_template: boolean;
 }
 
-/** The slice's scoring knobs, each kept only when it changes what the stage computes. */
-const scoringOf = (r: Recipe): Pick<EvaluateSlice, 'harness' | 'formulation' | 'chat_template'> => ({
-  ...(r.stages.evaluate.harness === 'lighteval' ? { harness: 'lighteval' as const } : {}),
-  ...(r.stages.evaluate.formulation === 'cf' ? { formulation: 'cf' as const } : {}),
-  ...(r.stages.evaluate.chat_template ? { chat_template: true as const } : {}),
-});
+/** The merged model's scores, with the base's and the SFT model's beside them. */
+export type EvaluateStageOutput = EvaluateBenchmarksOutput & { base: EvaluateBenchmarksOutput; sft: EvaluateBenchmarksOutput };
 
-/** The merged model's scores as before; the base's and the SFT model's beside them when benchmarked. */
-export type EvaluateStageOutput = EvaluateBenchmarksOutput & { base?: EvaluateBenchmarksOutput; sft?: EvaluateBenchmarksOutput };
-
-export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef; tuned?: ArtifactRef }, EvaluateStageOutput> = {
+export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef; tuned: ArtifactRef }, EvaluateStageOutput> = {
   ...everyStudent('evaluate'),
-  slice: (r, i) => ({ benchmarks: r.inputs.benchmarks, batch_size: r.stages.evaluate.batch_size, base: perStudent.student(r, i).base, ...scoringOf(r) }),
+  slice: (r, i) => {
+    const { batch_size, harness, formulation, chat_template } = r.stages.evaluate;
+    return { benchmarks: r.inputs.benchmarks, batch_size, base: perStudent.student(r, i).base, harness, formulation, chat_template };
+  },
   // lighteval reads the leaderboard's hub datasets, not the recipe's files: those are then not checked.
   inputs: (s, up, i) => [
     up.model.sha256,
-    ...(up.tuned ? [up.tuned.sha256] : []),
-    ...(s.base ? [model(s.base, `stages.sft.students[${i}].base`)] : []),
+    up.tuned.sha256,
+    model(s.base, `stages.sft.students[${i}].base`),
     ...(s.harness === 'lighteval' ? [] : s.benchmarks.map((b, k) => dataset(b.uri, `inputs.benchmarks[${k}].uri`))),
   ],
   model: (r, i) => perStudent.student(r, i).base,
@@ -79,24 +68,23 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
   product: true,
   async work(io, s, up) {
     const score = (uri: string, prefix: string) => benchmark(io, s, uri, prefix);
-    // The merged model's call comes first, as it did when it was the only one (replay of older histories).
     const [merged, base, sft] = await Promise.all([
       score(up.model.uri, io.output_prefix),
-      s.base && up.tuned ? score(s.base, `${io.output_prefix}/base`) : undefined,
-      s.base && up.tuned ? score(up.tuned.uri, `${io.output_prefix}/sft`) : undefined,
+      score(s.base, `${io.output_prefix}/base`),
+      score(up.tuned.uri, `${io.output_prefix}/sft`),
     ]);
-    const runs = [merged, ...(base ? [base] : []), ...(sft ? [sft] : [])];
+    const runs = [merged, base, sft];
     const halvings = Math.max(...runs.map((r) => r.oom_halvings));
     // The batch is shown (and kept in the manifest) only when out-of-memory retries changed it.
     const adapted: Record<string, number> = halvings > 0 ? { oom_halvings: halvings, batch_size: Math.min(...runs.map((r) => r.batch_size)) } : {};
     const metrics = {
       ...scoreMetrics('merged', merged.scores, merged.average),
-      ...(sft ? scoreMetrics('sft', sft.scores, sft.average) : {}),
-      ...(base ? scoreMetrics('base', base.scores, base.average) : {}),
+      ...scoreMetrics('sft', sft.scores, sft.average),
+      ...scoreMetrics('base', base.scores, base.average),
       ...adapted,
     };
     return {
-      output: { ...merged, ...(base ? { base } : {}), ...(sft ? { sft } : {}) },
+      output: { ...merged, base, sft },
       artifacts: runs.map((r) => r.report),
       metrics,
       activities: summarizeRuns(runs),
@@ -105,18 +93,6 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
 };
 
 function benchmark(io: StageIo, s: EvaluateSlice, model: string, output_prefix: string): ReturnType<StageIo['gpu']['evaluate_benchmarks']> {
-  const { harness, formulation, chat_template } = s;
-  return io.gpu.evaluate_benchmarks({
-    stage_key: io.stage_key,
-    output_prefix,
-    model,
-    benchmarks: s.benchmarks,
-    batch_size: s.batch_size,
-    ...(harness ? { harness } : {}),
-    ...(formulation ? { formulation } : {}),
-    ...(chat_template ? { chat_template } : {}),
-  });
+  const { benchmarks, batch_size, harness, formulation, chat_template } = s;
+  return io.gpu.evaluate_benchmarks({ stage_key: io.stage_key, output_prefix, model, benchmarks, batch_size, harness, formulation, chat_template });
 }
-
-/** The workflow type `evaluate`: the declaration run as a child workflow of the campaign. */
-export const evaluate = stageWorkflow(evaluateStage);

@@ -1,7 +1,6 @@
 // Stage 2: filter OPUS-100 pairs; every filter reports how many pairs it removed.
 import type { FilterOpusInput, FilterOpusOutput } from '../../contracts/cpu-activities';
 import { single, type StageDeclaration } from './declaration';
-import { stageWorkflow } from '../run-stage';
 import { dataset } from './sources';
 import { languageModelInputs, pairLanguageSlice } from './language-id';
 import { languageIdFact } from './describe-helpers';
@@ -50,6 +49,3 @@ export const filterOpusStage: StageDeclaration<FilterOpusSlice, Record<string, n
     return { output: out, artifacts: [out.pairs], metrics: { ...out.counts } };
   },
 };
-
-/** The workflow type `filterOpus`: the declaration run as a child workflow of the campaign. */
-export const filterOpus = stageWorkflow(filterOpusStage);

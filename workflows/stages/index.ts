@@ -1,7 +1,6 @@
-// The declaration of every stage kind, which the campaign plans from and the CLI names from
-// (stages/plan.ts). Each file exports its declaration and the workflow that runs it, which
-// workflows/index.ts serves; a new stage is one file here, one export line, one entry below, and its
-// workflow in workflows/index.ts (test/unit/stage-declarations.test.ts fails when it is missing).
+// The declaration of every stage kind, under its kind: what the campaign runs (recipe-dag.ts names
+// them from here), what it plans and the CLI names from (stages/plan.ts), and what the one stage
+// workflow serves (stage-workflow.ts). A new stage is its file here and one entry below.
 import { buildBilingualCorpusStage } from './build-bilingual-corpus';
 import { compressTeacherStage } from './compress-teacher';
 import type { AnyStageDeclaration } from './declaration';
@@ -14,19 +13,12 @@ import { sftStage } from './sft';
 import { trainTranslatorStage } from './train-translator';
 import { translateInstructionsStage } from './translate-instructions';
 
-export { compressTeacherStage, compressTeacher } from './compress-teacher';
-export { filterOpusStage, filterOpus } from './filter-opus';
-export { buildBilingualCorpusStage, buildBilingualCorpus } from './build-bilingual-corpus';
-export { trainTranslatorStage, trainTranslator } from './train-translator';
-export { translateInstructionsStage, translateInstructions } from './translate-instructions';
-export { evaluateTranslatorStage, evaluateTranslator } from './evaluate-translator';
-export { sftStage, sft } from './sft';
-export { mergeStage, merge } from './merge';
-export { evaluateStage, evaluate } from './evaluate';
-
-/** One declaration per kind of contracts/stages/index.ts (the one list): a kind left out or one
- * the list lacks does not typecheck; test/unit/stage-declarations.test.ts checks each is its key's. */
-const declarations: { [K in StageKind]: AnyStageDeclaration } = {
+/**
+ * One declaration per kind of contracts/stages/index.ts (the one list), each keeping its own types:
+ * a kind left out or one the list lacks does not typecheck; test/unit/stage-declarations.test.ts
+ * checks each is its key's.
+ */
+export const stages = {
   'compress-teacher': compressTeacherStage,
   'filter-opus': filterOpusStage,
   'build-bilingual-corpus': buildBilingualCorpusStage,
@@ -36,7 +28,7 @@ const declarations: { [K in StageKind]: AnyStageDeclaration } = {
   sft: sftStage,
   merge: mergeStage,
   evaluate: evaluateStage,
-};
+} satisfies { [K in StageKind]: AnyStageDeclaration };
 
 /** Every declaration, in campaign order. */
-export const stageDeclarations: readonly AnyStageDeclaration[] = StageKinds.map((kind) => declarations[kind]);
+export const stageDeclarations: readonly AnyStageDeclaration[] = StageKinds.map((kind) => stages[kind]);

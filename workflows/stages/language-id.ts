@@ -11,9 +11,8 @@ const builtinLabel = (tag: string) => tag.split('-')[0]!;
 
 /** The check of both sides of a pair; null when the recipe turns identification off. */
 export function pairLanguageSlice(r: Recipe): PairLanguageCheck | null {
-  // A campaign started before the knob existed has none in its input: it ran without the check.
-  const knobs = r.language_id as Recipe['language_id'] | undefined;
-  if (!knobs?.check) return null;
+  const knobs = r.language_id;
+  if (!knobs.check) return null;
   const { model, min_confidence, min_letters } = knobs;
   // A string is the builtin model (compared by type: the stage-key test appends tokens to strings).
   if (typeof model === 'string') {

@@ -6,7 +6,6 @@ import type { Recipe } from '../../contracts/recipe';
 import { summarizeRuns } from '../activity-summaries';
 import { everyStudent, type StageDeclaration } from './declaration';
 import { perStudent } from './students';
-import { stageWorkflow } from '../run-stage';
 import { model } from './sources';
 import { modelName } from '../stage-story';
 import { mul } from './estimate-context';
@@ -51,6 +50,3 @@ export const mergeStage: StageDeclaration<MergeSlice, { tuned: ArtifactRef }, Me
     return { output: out, artifacts: [out.model], metrics: { tensors: out.tensors, linear_fallbacks: out.linear_fallbacks }, activities: summarizeRuns([out]) };
   },
 };
-
-/** The workflow type `merge`: the declaration run as a child workflow of the campaign. */
-export const merge = stageWorkflow(mergeStage);

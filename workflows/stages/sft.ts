@@ -6,7 +6,6 @@ import { everyStudent, type StageDeclaration } from './declaration';
 import { perStudent } from './students';
 import { trainOn } from './train-on';
 import type { TrainSlice } from './train-translator';
-import { stageWorkflow } from '../run-stage';
 import { model } from './sources';
 import { trainFacts, trainLine } from './describe-helpers';
 import { modelName } from '../stage-story';
@@ -43,6 +42,3 @@ export const sftStage: StageDeclaration<TrainSlice, { corpus: ArtifactRef }, Tra
   placement: (r, i) => ({ train: classOf(r.resources, 'sft', perStudent.student(r, i).name) }),
   work: (io, s, up) => trainOn(io, up.corpus, s),
 };
-
-/** The workflow type `sft`: the declaration run as a child workflow of the campaign. */
-export const sft = stageWorkflow(sftStage);

@@ -5,7 +5,6 @@ import type { TrainSftOutput } from '../../contracts/gpu-activities';
 import type { TrainKnobs } from '../../contracts/stages/train-knobs';
 import { single, type StageDeclaration } from './declaration';
 import { trainOn } from './train-on';
-import { stageWorkflow } from '../run-stage';
 import { model } from './sources';
 import { trainFacts, trainLine } from './describe-helpers';
 import { modelName } from '../stage-story';
@@ -42,6 +41,3 @@ export const trainTranslatorStage: StageDeclaration<TrainSlice, { corpus: Artifa
   placement: ({ resources }) => ({ train: classOf(resources, 'train_translator') }),
   work: (io, s, up) => trainOn(io, up.corpus, s),
 };
-
-/** The workflow type `trainTranslator`: the declaration run as a child workflow of the campaign. */
-export const trainTranslator = stageWorkflow(trainTranslatorStage);

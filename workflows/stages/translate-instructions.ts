@@ -7,7 +7,6 @@ import type { GenerationKnobs, Recipe } from '../../contracts/recipe';
 import { combineActivities } from '../activity-summaries';
 import { promptFor } from '../prompt';
 import { single, type StageDeclaration } from './declaration';
-import { stageWorkflow } from '../run-stage';
 import { dataset } from './sources';
 import { decontaminatedMetrics, decontaminationSlice, evalSetInputs } from './eval-sets';
 import { languageModelInputs, outputLanguageSlice } from './language-id';
@@ -149,6 +148,3 @@ export function segmentsRequest(
     shard_rows: segments.shard_rows,
   };
 }
-
-/** The workflow type `translateInstructions`: the declaration run as a child workflow of the campaign. */
-export const translateInstructions = stageWorkflow(translateInstructionsStage);

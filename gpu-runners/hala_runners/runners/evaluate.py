@@ -41,11 +41,11 @@ class Config:
     model: str
     benchmarks: list[dict]
     batch_size: int
+    harness: str  # own | lighteval (stages.evaluate.harness)
+    formulation: str  # mcf | cf (stages.evaluate.formulation; oall_formats.py)
+    chat_template: bool  # prompt as the model's chat template (stages.evaluate.chat_template)
     resume: dict | None = None  # finished benchmarks are found under output_prefix instead
     max_length: int | None = None  # tokens per sequence; default: the model's max positions
-    harness: str = "own"  # own | lighteval (stages.evaluate.harness)
-    formulation: str = "mcf"  # mcf | cf (stages.evaluate.formulation; oall_formats.py)
-    chat_template: bool = False  # prompt as the model's chat template (stages.evaluate.chat_template)
 
 
 # ---- the run ----------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ export function describeChaos(undisturbed: () => UndisturbedRun | undefined) {
         ...loaded.recipe,
         store: { ...loaded.recipe.store, root: stack.storeRoot },
         // A runner silent for a minute is hung: the tiny world's quietest legitimate step takes seconds.
-        timeouts: { heartbeat_s: 20, stall_s: STALL_S },
+        timeouts: { ...loaded.recipe.timeouts, heartbeat_s: 20, stall_s: STALL_S },
       };
       loadedSha = loaded.sha256;
       const t0 = Date.now();
