@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: bash scripts/build-images.sh [PREFIX] [TAG]   e.g. registry.example.com/hala 0.2.0
+# Usage: bash scripts/build-images.sh [PREFIX] [TAG]   e.g. registry.example.com/hala 0.3.0
 # Builds the five images from the repository root: the GPU base first (the role images start FROM
 # it by its local name), then quantize, infer, train, eval and the CPU worker, tagged
 # PREFIX/gpu-<role>:TAG and PREFIX/cpu:TAG (default hala/...:<CODE_VERSION>). Needs a Docker engine;
