@@ -1,7 +1,7 @@
 // The Hala recipe as one durable workflow: workflows/recipe-dag.ts says which stage reads what; here
 // each stage becomes a child workflow with the id `<campaign>/<stage>`, held at its gates and while
 // the campaign is paused, tracked for `hala status`; independent stages run at the same time.
-import { ApplicationFailure, condition, executeChild, getExternalWorkflowHandle, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, executeChild, getExternalWorkflowHandle, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { CampaignInput, CampaignProgress } from '../contracts/campaign';
 import type { CampaignSummary } from '../contracts/campaign-summary';
 import { placedQueues, type Placement } from '../contracts/placement';
@@ -104,7 +104,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   }
 
   try {
-    await recipeDag(recipe, stage);
+    await recipeDag(recipe, stage, patched);
   } catch (err) {
     // Cancelled (hala cancel): the campaign ends cancelled, not failed; its stages were cancelled with it.
     if (isCancellation(err)) {

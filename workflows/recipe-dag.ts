@@ -21,7 +21,15 @@ export async function allOf<T extends readonly unknown[]>(branches: readonly [..
   return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
-export async function recipeDag(recipe: Recipe, stage: RunStage): Promise<void> {
+/**
+ * True when the campaign runs a change to this DAG made within its release: the campaign answers
+ * with Temporal's `patched()` (a campaign started before the change replays without it), the plan
+ * with true. A stage added within a release runs behind `since('<change>')`; at the next release
+ * (contracts/version.ts) the condition goes.
+ */
+export type Since = (change: string) => boolean;
+
+export async function recipeDag(recipe: Recipe, stage: RunStage, _since: Since): Promise<void> {
   // 1–2. Compress the teacher to FP8 (and check it), while OPUS-100 is filtered.
   const [teacher, opus] = await allOf([stage(stages['compress-teacher'], {}), stage(stages['filter-opus'], {})]);
   // 3. The FP8 teacher translates Open-Orca; with OPUS this is the bilingual corpus.

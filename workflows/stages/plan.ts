@@ -35,7 +35,7 @@ export async function dryRun(recipe: Recipe, visit: StageVisit): Promise<void> {
     visit(declaration as AnyStageDeclaration, i, stage, producers, [...new Set(Object.values(producers))], upstream as object);
     return { output: madeBy(stage) } as StageOutcome<O>;
   };
-  await recipeDag(recipe, record);
+  await recipeDag(recipe, record, () => true);
 }
 
 /** Every stage a recipe makes with the stages whose artifacts it reads (`after`): the campaign's DAG. */
