@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import vectors from '../../contracts/codec-vectors.json';
-import { type CodecServer, type CodecServerOptions, startCodecServer } from '../../cli/codec-server';
+import { type CodecServerOptions, startCodecServer } from '../../cli/codec-server';
 import { type AuditEntry, openAuditLog } from '../../security/codec-audit';
 import { codecAuthFromFlags } from '../../security/codec-auth';
 import { loadCodecKeys } from '../../security/codec-key';
@@ -19,14 +19,16 @@ const plain = { metadata: { encoding: Buffer.from('json/plain').toString('base64
 const encrypted = vectors.vectors[0]!.encrypted;
 
 let idp: Issuer;
-const servers: CodecServer[] = [];
+/** What a test opened (servers, audit logs), closed after it, last opened first. */
+const opened: { close(): Promise<void> }[] = [];
+const closeOpened = async () => {
+  for (const c of opened.splice(0).reverse()) await c.close();
+};
 const scratch = mkdtempSync(path.join(tmpdir(), 'hala-codec-auth-'));
 beforeAll(async () => {
   idp = await startIssuer();
 });
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+afterEach(closeOpened);
 afterAll(async () => {
   await idp?.close();
   rmSync(scratch, { recursive: true, force: true });
@@ -36,7 +38,7 @@ afterAll(async () => {
 async function serve(audit: AuditEntry[] = [], extra: Partial<CodecServerOptions> = {}) {
   const auth = codecAuthFromFlags({ auth: 'jwks', jwksUrl: idp.jwksUrl, issuer: ISSUER, audience: AUDIENCE, namespacesClaim: 'permissions' });
   const server = await startCodecServer({ port: 0, keys, corsOrigin: ui, auth, audit: { record: (e) => void audit.push(e), close: async () => undefined }, ...extra });
-  servers.push(server);
+  opened.push(server);
   const base = `http://127.0.0.1:${server.port}`;
   const call = (route: string, { token, authorization = token && `Bearer ${token}`, namespace = 'hala', body = { payloads: [encrypted] } }: Call = {}) =>
     fetch(`${base}${route}`, {
@@ -135,13 +137,13 @@ describe('hala codec-server --auth jwks', () => {
   it('writes one audit line per call to --audit-log: sub, namespace, endpoint, payload count, outcome; never the payloads', async () => {
     const file = path.join(scratch, 'audit.log');
     const audit = openAuditLog(file);
+    opened.push(audit);
     const { call } = await serve(undefined, { audit });
     await call('/decode', { token: await idp.sign({ sub: 'alice', ...may('hala:read') }), body: { payloads: [encrypted, encrypted] } });
     await call('/encode', { token: await idp.sign({ sub: 'alice', ...may('hala:read') }), body: { payloads: [plain] } });
     await call('/encode', { token: await idp.sign({ sub: 'bob', ...may('hala:write') }), body: { payloads: [plain] } });
     await call('/decode', { namespace: 'prod' });
-    await servers.pop()!.close();
-    await audit.close();
+    await closeOpened(); // the server, then the log: every line written
     const text = readFileSync(file, 'utf8');
     const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const { time } of lines) expect(Math.abs(Date.parse(time as string) - Date.now())).toBeLessThan(60_000);
