@@ -23,8 +23,7 @@ import { renderSummary } from './summary';
 import { noWorkerAfterOption, watchVerb, type WatchFlags } from './follow';
 import { runRecipe, validRecipe, type RunFlags } from './run-recipe';
 import { campaignNoWorker, noWorkerText } from './no-worker';
-import { loadCodecKeys } from '../security/codec-key';
-import { startCodecServer } from './codec-server';
+import { codecServerCommand } from './codec-server-command';
 import { lineageOf } from './lineage-source';
 import { toDot, toMermaid, toText } from './lineage';
 import { connectClient, openConnection, resolveConnection, type ConnectionFlags, type TemporalConnection } from '../platform/temporal-connection';
@@ -250,16 +249,7 @@ program
     process.exitCode = await reportCommand(id, flags, () => connectClient(temporalConnection()));
   });
 
-program
-  .command('codec-server')
-  .description('serve the payload codec to the Temporal UI (needs HALA_CODEC_KEY)')
-  .option('--port <port>', 'loopback port', '8888')
-  .action(async (flags: { port: string }) => {
-    const keys = loadCodecKeys(process.env);
-    if (!keys) throw new Error('set HALA_CODEC_KEY (base64 of 32 bytes) or HALA_CODEC_KEY_FILE first');
-    await startCodecServer({ port: Number(flags.port), keys, corsOrigin: uiUrl });
-    console.log(`hala: codec server on http://127.0.0.1:${flags.port} (set it as the codec endpoint in the Temporal UI)`);
-  });
+program.addCommand(codecServerCommand(uiUrl));
 
 applyConventions(program);
 program.parseAsync().catch((err: Error) => {

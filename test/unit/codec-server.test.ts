@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import vectors from '../../contracts/codec-vectors.json';
 import { type CodecServer, startCodecServer } from '../../cli/codec-server';
+import type { AuditEntry } from '../../security/codec-audit';
 import { loadCodecKeys } from '../../security/codec-key';
 
 const ui = 'http://localhost:8233';
@@ -11,11 +12,12 @@ const plain = { metadata: { encoding: Buffer.from('json/plain').toString('base64
 describe('codec server', () => {
   let server: CodecServer;
   let base: string;
+  const audit: AuditEntry[] = [];
   const post = (route: string, body: unknown) =>
     fetch(`${base}${route}`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default', Origin: ui }, body: JSON.stringify(body) });
 
   beforeAll(async () => {
-    server = await startCodecServer({ port: 0, keys: loadCodecKeys({ HALA_CODEC_KEY: vectors.key.base64 })!, corsOrigin: ui });
+    server = await startCodecServer({ port: 0, keys: loadCodecKeys({ HALA_CODEC_KEY: vectors.key.base64 })!, corsOrigin: ui, audit: { record: (e) => void audit.push(e), close: async () => undefined } });
     base = `http://127.0.0.1:${server.port}`;
   });
   afterAll(() => server?.close());
@@ -30,6 +32,11 @@ describe('codec server', () => {
 
     const decoded = await post('/decode', { payloads });
     expect(await decoded.json()).toEqual({ payloads: [plain] });
+    // No --auth: loopback only, and nobody to name in the audit line.
+    expect(audit.slice(-2)).toEqual([
+      { sub: null, namespace: 'default', endpoint: '/encode', payloads: 1, outcome: 'ok', status: 200 },
+      { sub: null, namespace: 'default', endpoint: '/decode', payloads: 1, outcome: 'ok', status: 200 },
+    ]);
   });
 
   it('decodes the pinned vectors, as the UI would for history written by Python workers', async () => {

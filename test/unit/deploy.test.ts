@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { codecServerCommand, type CodecServerFlags, codecServerSettings } from '../../cli/codec-server-command';
 import { loadRecipe } from '../../cli/recipe-file';
 import { classOf } from '../../contracts/placement';
 import { DefaultQueues, type QueueRole } from '../../contracts/queues';
@@ -54,28 +55,39 @@ const CHECKOV_SKIPS: Record<string, string> = {
 const overlays = readdirSync(path.join(root, 'deploy/overlays')).sort();
 const scratch = mkdtempSync(path.join(tmpdir(), 'hala-deploy-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-const rendered = Object.fromEntries(overlays.map((o) => {
-  const { code, out } = run(bin('kubectl'), ['kustomize', `deploy/overlays/${o}`]);
-  writeFileSync(path.join(scratch, `${o}.yaml`), out);
-  return [o, { code, out, docs: code === 0 ? parseAllDocuments(out).map((d) => d.toJS() as Manifest) : [] }];
-}));
+/** Renders the kustomization in `dir` into scratch/<name>.yaml, where the validators and checkov read it. */
+const render = (name: string, dir: string) => {
+  const { code, out } = run(bin('kubectl'), ['kustomize', dir]);
+  writeFileSync(path.join(scratch, `${name}.yaml`), out);
+  return { code, out, docs: code === 0 ? parseAllDocuments(out).map((d) => d.toJS() as Manifest) : [] };
+};
+const rendered = Object.fromEntries(overlays.map((o) => [o, render(o, `deploy/overlays/${o}`)]));
+// The optional codec server as deploy/README.md adds it, in an overlay kept out of scratch (checkov's folder).
+const codecOverlay = mkdtempSync(path.join(tmpdir(), 'hala-deploy-codec-'));
+afterAll(() => rmSync(codecOverlay, { recursive: true, force: true }));
+const from = (dir: string) => path.relative(codecOverlay, path.join(root, dir)); // kustomize takes no absolute paths
+writeFileSync(path.join(codecOverlay, 'kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: hala\n' +
+  `resources: [${from('deploy/overlays/self-hosted')}]\ncomponents: [${from('deploy/components/codec-server')}]\n`);
+const withCodec = render('self-hosted+codec-server', codecOverlay);
 const kustomizations = ['deploy/base', ...['components', 'overlays'].flatMap((d) => readdirSync(path.join(root, 'deploy', d)).map((x) => `deploy/${d}/${x}`))]
   .map((dir) => `${dir}/kustomization.yaml`);
 
 describe('deploy/ renders and validates', () => {
   type Checked = { file: string; index: number; kind: string; name: string | null; errors: string[] };
   // An overlay that fails to render fails the first test, with kustomize's message, and is left out here.
-  const files = [...overlays.filter((o) => rendered[o]!.code === 0).map((o) => path.join(scratch, `${o}.yaml`)), ...kustomizations];
+  const renders: Record<string, typeof withCodec> = { ...rendered, 'self-hosted+codec-server': withCodec };
+  const files = [...Object.keys(renders).filter((r) => renders[r]!.code === 0).map((r) => path.join(scratch, `${r}.yaml`)), ...kustomizations];
   const { out } = run(python, ['test/support/validate-manifests.py', '--kubernetes', KUBERNETES, ...files]);
   const checked: Checked[] = out.trim().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
 
   it('has a self-hosted and a Temporal Cloud overlay, each rendered by kustomize', () => {
     expect(overlays).toEqual(['cloud', 'self-hosted']);
     for (const o of overlays) expect(rendered[o]!.code, rendered[o]!.out).toBe(0);
+    expect(withCodec.code, withCodec.out).toBe(0);
   });
 
   it('every rendered document and every kustomization was validated', () => {
-    expect(checked.length).toBe(overlays.reduce((n, o) => n + rendered[o]!.docs.length, 0) + kustomizations.length);
+    expect(checked.length).toBe(Object.values(renders).reduce((n, r) => n + r.docs.length, 0) + kustomizations.length);
   });
 
   it.each(checked.map((c) => [`${path.relative(scratch, c.file).startsWith('..') ? c.file : `overlay ${c.file.slice(scratch.length + 1)}`} ${c.kind}/${c.name ?? ''}`, c] as const))(
@@ -234,6 +246,47 @@ describe.each(overlays)('deploy/overlays/%s', (overlay) => {
       expect(deployments.filter((d) => d.secretRef('TEMPORAL_API_KEY')).map((d) => d.name)).toEqual([]);
     });
   }
+});
+
+describe('deploy/components/codec-server, added to the self-hosted overlay', () => {
+  const base = rendered['self-hosted']!.docs;
+  const added = withCodec.docs.filter((d) => !base.some((b) => b.kind === d.kind && b.metadata.name === d.metadata.name));
+  const [config, deployment, service] = ['ConfigMap', 'Deployment', 'Service'].map((k) => added.find((d) => d.kind === k)!);
+  const d = readDeployment(deployment!), container = d.pod.containers[0];
+
+  it('adds its ConfigMap, Deployment and Service in namespace hala, and changes nothing else', () => {
+    expect(added.map((x) => `${x.kind}/${x.metadata.name}`).sort()).toEqual(['ConfigMap/hala-codec-server', 'Deployment/hala-codec-server', 'Service/hala-codec-server']);
+    expect(added.every((x) => (x.metadata as { namespace?: string }).namespace === 'hala')).toBe(true);
+    expect(withCodec.docs.filter((x) => !added.includes(x))).toEqual(base);
+  });
+
+  it('runs `hala codec-server` from the CPU worker\'s image, on all interfaces, with args the verb accepts: jwks mode', () => {
+    expect(d.image).toBe(readDeployment(base.find((x) => x.metadata.name === 'hala-cpu')!).image);
+    expect(container.command).toEqual(['node', '--import', 'tsx', 'cli/codec-server-command.ts']);
+    expect(readFileSync(path.join(root, 'images/cpu/Dockerfile'), 'utf8')).toContain('COPY cli/codec-server-command.ts ./cli/');
+    // The args as the kubelet expands them from the ConfigMap, read by the verb's own parser.
+    const args = (container.args as string[]).map((a) => a.replace(/\$\((\w+)\)/g, (_, v: string) => config!.data[v]));
+    const flags = codecServerCommand().action(() => undefined).parse(args, { from: 'user' }).opts<CodecServerFlags>();
+    const settings = codecServerSettings(flags, { HALA_CODEC_KEY: Buffer.alloc(32).toString('base64') });
+    expect(settings).toMatchObject({ host: '0.0.0.0', corsOrigin: config!.data.HALA_CODEC_CORS_ORIGIN, auth: { mode: 'jwks', jwksUrl: config!.data.HALA_CODEC_JWKS_URL,
+      issuer: config!.data.HALA_CODEC_ISSUER, audience: config!.data.HALA_CODEC_AUDIENCE, namespacesClaim: 'permissions' } });
+    expect(container.ports).toEqual([{ name: 'http', containerPort: settings.port }]);
+  });
+
+  it('takes the codec key from Secret hala-codec as a file and the shared secret from Secret hala-codec-auth, never from the manifests', () => {
+    expect(d.env('HALA_CODEC_KEY')).toBeUndefined();
+    expect(d.secretVolumeAt(path.dirname(d.env('HALA_CODEC_KEY_FILE')!))).toBe('hala-codec');
+    expect(d.secretRef('HALA_CODEC_AUTH_SECRET')).toEqual({ name: 'hala-codec-auth', key: 'secret', optional: true });
+    expect(Object.keys(config!.data).filter((k) => /KEY|SECRET|TOKEN|PASSWORD/.test(k))).toEqual([]);
+  });
+
+  it('is probed on /healthz (no token needed), runs as non-root on a read-only root, and its Service reaches that port', () => {
+    for (const probe of [container.readinessProbe, container.livenessProbe]) expect(probe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(d.pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(service!.spec.selector).toEqual(d.spec.selector.matchLabels);
+    expect(service!.spec.ports).toEqual([{ name: 'http', port: 8888, targetPort: 'http' }]);
+  });
 });
 
 it('the overlays differ only in the Temporal connection and its credentials', () => {

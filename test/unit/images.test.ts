@@ -129,5 +129,13 @@ require('@temporalio/worker').bundleWorkflowCode({ workflowsPath: require.resolv
       const out = execFileSync(process.execPath, ['--import', 'tsx', '--eval', probe], { cwd: dir, encoding: 'utf8', env: offline });
       expect(out).toMatch(/^bundle \d+/m);
     }, 120_000);
+
+    it('images/cpu: the codec server (deploy/components/codec-server\'s command) starts from the copied files alone', () => {
+      const dir = path.join(scratch, 'cpu-codec-server');
+      layOut(dockerfile('cpu'), dir, '/app');
+      symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+      const out = execFileSync(process.execPath, ['--import', 'tsx', 'cli/codec-server-command.ts', '--help'], { cwd: dir, encoding: 'utf8', env: offline });
+      expect(out).toMatch(/^Usage: codec-server .*\n[\s\S]*--auth <mode>/);
+    });
   });
 });
