@@ -36,6 +36,7 @@ import { measureLocalSources } from './plan/measure';
 import { renderPlan } from './plan/render';
 import { ApprovalRefused, approveGate, defaultApprover, renderApproval } from './approve';
 import { reportCommand, type ReportFlags } from './report/report-command';
+import { renderCampaignBuilds, runningCampaignBuilds } from './builds';
 import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
 import { queueWorkers } from '../platform/task-queue-pollers';
 import { doctorCommand, type DoctorFlags } from './doctor/command';
@@ -202,15 +203,16 @@ program
 
 program
   .command('workers [recipe]')
-  .description('which queues have workers polling them: the role queues, and the resource pools of a recipe')
-  .option('--json', 'the queues and their pollers as JSON')
+  .description('which queues have workers polling them, of which builds (the role queues, and the resource pools of a recipe), and which running campaigns are pinned to which build')
+  .option('--json', 'the queues with their pollers, and the running campaigns with their builds, as JSON')
   .action(async (file: string | undefined, flags: { json?: boolean }) => {
     const temporal = temporalConnection();
     const recipe = file ? validRecipe(file).recipe : undefined;
     const queues: Record<string, string> = { ...(recipe?.queues ?? DefaultQueues) };
     for (const [name, pool] of Object.entries(recipe?.resources.classes ?? {})) queues[`${name} (class)`] = pool.queue;
-    const rows = await queueWorkers(await connectClient(temporal), temporal.namespace, queues);
-    console.log(flags.json ? JSON.stringify(rows, null, 2) : renderWorkers(rows));
+    const client = await connectClient(temporal);
+    const [rows, campaigns] = await Promise.all([queueWorkers(client, temporal.namespace, queues), runningCampaignBuilds(client)]);
+    console.log(flags.json ? JSON.stringify({ queues: rows, campaigns }, null, 2) : `${renderWorkers(rows)}\n\n${renderCampaignBuilds(campaigns)}`);
   });
 
 program

@@ -5,6 +5,7 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { CampaignProgress } from '../contracts/campaign';
 import type { QueueWorkers } from '../platform/task-queue-pollers';
 import { pauseSignal, progressQuery, resumeSignal } from '../workflows/definitions';
+import { buildsOf } from './builds';
 
 /** The campaign is not there, or not running: a steering verb has nothing to steer. */
 export class NotSteerable extends Error {}
@@ -77,10 +78,10 @@ export function renderCampaigns(rows: CampaignRow[]): string {
 }
 
 export function renderWorkers(rows: QueueWorkers[]): string {
-  const lines = rows.map((r) => [r.queue, r.role, r.pollers.length === 0 ? 'no worker' : `${r.pollers.length}`, r.pollers.map((p) => p.identity).join(', ')]);
+  const lines = rows.map((r) => [r.queue, r.role, r.pollers.length === 0 ? 'no worker' : `${r.pollers.length}`, buildsOf(r), r.pollers.map((p) => p.identity).join(', ')]);
   const idle = rows.filter((r) => r.pollers.length === 0).map((r) => r.queue);
   const note = idle.length > 0 ? `\nno worker polls ${idle.join(', ')}: work routed there waits until one starts (hala up, or the pool's Deployment)` : '';
-  return table([['queue', 'role', 'workers', 'identities'], ...lines]) + note;
+  return table([['queue', 'role', 'workers', 'builds', 'identities'], ...lines]) + note;
 }
 
 function table(rows: string[][]): string {

@@ -49,5 +49,7 @@ export interface CpuActivityFns {
   loadRefPage(input: LoadRefPageInput): Promise<ArtifactRef[]>;
   previewGate(input: PreviewGateInput): Promise<GatePreview>;
   queuePollers(input: QueuePollersInput): Promise<{ pollers: number }>;
+  /** The build the worker deployment's current version runs (null: unversioned, or none current). */
+  deploymentTarget(): Promise<{ build_id: string | null }>;
   doctorCpuProbe(input: DoctorCpuProbeInput): Promise<DoctorProbeOutput>;
 }

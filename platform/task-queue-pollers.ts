@@ -8,8 +8,8 @@ import { temporal } from '@temporalio/proto';
 export interface QueueWorkers {
   queue: string;
   role: string;
-  /** Workers polling it: their identities and when each last polled. */
-  pollers: { identity: string; lastAccess?: string }[];
+  /** Workers polling it: their identities, when each last polled, and the build it is (`<deployment>:<build id>`; absent: unversioned). */
+  pollers: { identity: string; lastAccess?: string; build?: string }[];
 }
 
 /** Who polls each queue now (Temporal keeps pollers seen in the last few minutes). */
@@ -25,6 +25,7 @@ export async function queueWorkers(client: Client, namespace: string, queues: Re
       const pollers = (described.pollers ?? []).map((p) => ({
         identity: p.identity ?? '?',
         ...(p.lastAccessTime?.seconds != null ? { lastAccess: new Date(Number(p.lastAccessTime.seconds) * 1000).toISOString() } : {}),
+        ...(p.deploymentOptions?.buildId ? { build: `${p.deploymentOptions.deploymentName}:${p.deploymentOptions.buildId}` } : {}),
       }));
       return { queue, role, pollers };
     }),

@@ -15,10 +15,12 @@ import { createStageCacheActivities } from '../activities/stage-cache';
 import { createRefListActivities } from '../activities/ref-lists';
 import { createQueuePollerActivities } from '../activities/queue-pollers';
 import { createDoctorCpuActivities } from '../activities/doctor-cpu';
+import { createDeploymentTargetActivities } from '../activities/deployment-target';
 import { createStore, s3OptionsFromEnv, type ArtifactStore } from '../activities/store';
 import { repoRoot } from '../platform/python-env';
 import { dataConverterFromEnv } from '../security/data-converter';
 import { resolveConnection } from '../platform/temporal-connection';
+import { deploymentOptions, workerBuildFromEnv, type WorkerBuild } from '../platform/worker-build';
 
 export interface CpuWorkerOptions {
   connection: NativeConnection;
@@ -30,6 +32,8 @@ export interface CpuWorkerOptions {
   hubMirror?: string;
   /** A prebuilt workflow bundle (tests build it once); by default the worker bundles workflows/. */
   workflowBundle?: WorkflowBundleOption;
+  /** The build it joins (platform/worker-build.ts); default from HALA_BUILD_ID, unversioned when unset. */
+  build?: WorkerBuild;
 }
 
 /**
@@ -37,7 +41,7 @@ export interface CpuWorkerOptions {
  * `satisfies` fails typecheck when an activity is missing or its signature differs, and
  * `OnlyDeclared` when one is registered that workflows cannot call by name.
  */
-export function cpuActivitiesFor(store: ArtifactStore, hubMirror?: string) {
+export function cpuActivitiesFor(store: ArtifactStore, hubMirror?: string, build?: WorkerBuild) {
   const activities = {
     ...createCpuActivities({ store, hubMirror }),
     ...createStageCacheActivities({ store, hubMirror }),
@@ -45,6 +49,7 @@ export function cpuActivitiesFor(store: ArtifactStore, hubMirror?: string) {
     ...createRefListActivities({ store }),
     ...createGatePreviewActivities({ store }),
     ...createQueuePollerActivities(),
+    ...createDeploymentTargetActivities(build),
     // `hala doctor` checks the store root of the recipe it is given, not only this worker's own.
     ...createDoctorCpuActivities({ openStore: (root) => createStore(root, { baseDir: repoRoot, s3: s3OptionsFromEnv() }) }),
   } satisfies CpuActivityFns;
@@ -56,12 +61,14 @@ type OnlyDeclared<T> = Exclude<keyof T, keyof CpuActivityFns> extends never ? T 
 
 export async function createCpuWorker(options: CpuWorkerOptions): Promise<Worker> {
   const store = createStore(options.storeRoot, { baseDir: repoRoot, s3: s3OptionsFromEnv() });
+  const build = options.build ?? workerBuildFromEnv();
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? DefaultQueues.cpu,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: path.join(__dirname, '../workflows/index.ts') }),
-    activities: cpuActivitiesFor(store, options.hubMirror),
+    activities: cpuActivitiesFor(store, options.hubMirror, build),
+    ...(build && { workerDeploymentOptions: deploymentOptions(build) }),
     // Encrypts payloads (rows, configs) in history when HALA_CODEC_KEY is set.
     dataConverter: dataConverterFromEnv(),
   });
@@ -91,13 +98,16 @@ async function main() {
   const optional = (flag: string) => arg(flag, '') || undefined;
   const temporal = resolveConnection({ profile: optional('--profile'), address: optional('--address'), namespace: optional('--namespace') });
   const connection = await NativeConnection.connect(temporal.connectionOptions);
+  const build = workerBuildFromEnv();
   const worker = await createCpuWorker({
     connection,
     namespace: temporal.namespace,
     taskQueue: arg('--task-queue', DefaultQueues.cpu),
     storeRoot: arg('--store', process.env.HALA_STORE_ROOT ?? 'file://.hala/store'),
+    build,
   });
-  console.log(`hala worker ready queue=${arg('--task-queue', DefaultQueues.cpu)} temporal=${temporal.describe}`);
+  const version = build ? ` build=${build.deploymentName}:${build.buildId}` : '';
+  console.log(`hala worker ready queue=${arg('--task-queue', DefaultQueues.cpu)} temporal=${temporal.describe}${version}`);
   stopWhenLauncherDies(worker);
   await worker.run();
 }

@@ -3,8 +3,10 @@
 // Shard references come and go as lists in the store (activities/ref-lists.ts): each run reads its
 // page of input shards and writes one list of translated shards, so what continue-as-new carries
 // stays a few KB however many shards there are.
-import { condition, continueAsNew, defineSignal, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import { condition, defineSignal, makeContinueAsNewFunc, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { releaseOf } from '../contracts/version';
 import type { ArtifactRef } from '../contracts/artifact';
+import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
 import type { TranslateShardOutput } from '../contracts/gpu-activities';
 import type { ActivitySummary } from '../contracts/lineage';
 import type { GenerationKnobs } from '../contracts/recipe';
@@ -117,7 +119,6 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
         engine: input.generation.engine,
         batch_size: input.generation.batch_size,
         max_new_tokens: input.generation.max_new_tokens,
-        // Fan-outs continued from before 0.3.0 carry no tensor_parallel_size: one GPU, as then.
         tensor_parallel_size: input.generation.tensor_parallel_size,
         prompt_template: input.prompt_template,
       })
@@ -147,19 +148,30 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
   const translation_lists = [...(input.translation_lists ?? []), list];
   const totals = addTotals(input.totals, results);
   if (end < input.shard_count) {
-    await continueAsNew<typeof translateCorpus>({ ...input, start: end, translation_lists, totals, activities, paused });
+    const next = makeContinueAsNewFunc<typeof translateCorpus>(await continuedOn(cpu, runtime.code_version));
+    await next({ ...input, start: end, translation_lists, totals, activities, paused });
   }
   return { translation_lists, ...totals, activities };
 }
 
+/**
+ * Where the next run goes. A fan-out is pinned to the build it started on, like its campaign; when
+ * the deployment's current build has changed since, the next run moves to it (a long fan-out picks
+ * up fixes), but only within the release: a build of another release could not take this input.
+ */
+async function continuedOn(cpu: CpuActivityFns, codeVersion: string): Promise<{ initialVersioningBehavior?: 'AUTO_UPGRADE' }> {
+  if (!workflowInfo().targetWorkerDeploymentVersionChanged) return {};
+  const { build_id } = await cpu.deploymentTarget();
+  return build_id !== null && releaseOf(build_id) === releaseOf(codeVersion) ? { initialVersioningBehavior: 'AUTO_UPGRADE' } : {};
+}
+
 function addTotals(before: ShardTotals | undefined, outputs: TranslateShardOutput[]): ShardTotals {
-  // Runs and shards from before 0.3.0 (replayed histories, continued runs) carry no oom_halvings.
-  const t = { rows: 0, generated_tokens: 0, resumed_rows: 0, ...before, oom_halvings: before?.oom_halvings ?? 0 };
+  const t = { rows: 0, generated_tokens: 0, resumed_rows: 0, oom_halvings: 0, ...before };
   for (const o of outputs) {
     t.rows += o.rows;
     t.generated_tokens += o.generated_tokens;
     t.resumed_rows += o.resumed_rows;
-    t.oom_halvings += o.oom_halvings ?? 0;
+    t.oom_halvings += o.oom_halvings;
   }
   return t;
 }

@@ -13,6 +13,7 @@ Connection: as the `temporal` CLI does (connection.py): the flags, then TEMPORAL
 TEMPORAL_API_KEY (turns TLS on), TEMPORAL_TLS*, then the profile (--profile, TEMPORAL_PROFILE) of the TOML
 file TEMPORAL_CONFIG_FILE names (default ~/.config/temporalio/temporal.toml); else 127.0.0.1:7233, "default".
 HALA_METRICS_BIND (host:port) serves the SDK's Prometheus metrics at /metrics there.
+HALA_BUILD_ID / HALA_DEPLOYMENT_NAME: the Worker Deployment version it joins (worker_build.py).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import signal
 import sys
 from datetime import timedelta
 
-from . import connection, contract
+from . import connection, contract, worker_build
 from .activities import activities_for_role
 from .engines.service import EngineService
 
@@ -104,11 +105,14 @@ async def serve(args: argparse.Namespace) -> None:
     if args.heartbeat_throttle_s is not None:
         interval = timedelta(seconds=args.heartbeat_throttle_s)
         throttle = {"max_heartbeat_throttle_interval": interval, "default_heartbeat_throttle_interval": interval}
+    build = worker_build.deployment_config()
+    versioning = {"deployment_config": build} if build else {}
     worker = Worker(client, task_queue=queue, activities=acts, max_concurrent_activities=args.max_concurrent,
-                    graceful_shutdown_timeout=timedelta(seconds=args.graceful_shutdown_s), **throttle)
+                    graceful_shutdown_timeout=timedelta(seconds=args.graceful_shutdown_s), **throttle, **versioning)
     try:
         async with worker:  # polls until the block exits, then shuts down (activities see it)
-            print(f"hala worker ready queue={queue} namespace={client.namespace} activities=[{','.join(names)}]", flush=True)
+            version = f" build={build.version.deployment_name}:{build.version.build_id}" if build else ""
+            print(f"hala worker ready queue={queue} namespace={client.namespace}{version} activities=[{','.join(names)}]", flush=True)
             await stop.wait()
             logging.info("hala worker: shutting down queue=%s", queue)
     finally:

@@ -204,3 +204,39 @@ def test_the_worker_serves_the_busy_slot_gauge_that_deploy_scales_on(dev_server)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
+
+
+def test_a_worker_with_a_build_id_joins_that_worker_deployment_version(dev_server):
+    """HALA_BUILD_ID (set in every image) makes the worker a poller of the version `hala:<build>`,
+    where a campaign pinned to that build sends its GPU activities (deploy/README.md, "Upgrading")."""
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    build = "0.3.0+0123456789ab"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "HALA_BUILD_ID": build}
+    worker = subprocess.Popen([sys.executable, "-m", "hala_runners.worker", "--queue-role", "train",
+                               "--address", dev_server, "--namespace", NAMESPACE], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        ready = _wait_for_line(worker, "hala worker ready", timeout=60)
+        assert f" build=hala:{build} " in ready
+
+        async def pollers():
+            client = await _connect(dev_server)
+            for _ in range(40):  # the poller shows once its first poll reaches the server
+                described = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+                    namespace=NAMESPACE, task_queue=TaskQueue(name="hala-gpu-train"),
+                    task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY))
+                if described.pollers:
+                    return described.pollers
+                await asyncio.sleep(0.5)
+            return []
+
+        found = asyncio.run(pollers())
+        assert [(p.deployment_options.deployment_name, p.deployment_options.build_id) for p in found] == [("hala", build)]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()

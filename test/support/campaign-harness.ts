@@ -11,6 +11,8 @@ import { createStageCacheActivities } from '../../activities/stage-cache';
 import { createRefListActivities } from '../../activities/ref-lists';
 import { createGatePreviewActivities } from '../../activities/gate-preview';
 import { createQueuePollerActivities } from '../../activities/queue-pollers';
+import { createDeploymentTargetActivities } from '../../activities/deployment-target';
+import { deploymentOptions, type WorkerBuild } from '../../platform/worker-build';
 import { FileStore } from '../../activities/store';
 import { loadRecipe } from '../../cli/recipe-file';
 import type { Recipe } from '../../contracts/recipe';
@@ -38,10 +40,14 @@ export interface HarnessOptions extends Pick<RecordingOptions, 'delayMs' | 'meet
   hubFetch?: HubFetch;
   /** Replaces some GPU stand-ins, given the recording ones (to delegate to): a test's slow or signalling variant. */
   gpu?: (fakes: GpuActivityFns) => Partial<GpuActivityFns>;
+  /** Every worker of the harness joins this build (Worker Deployments); unversioned when absent. */
+  build?: WorkerBuild;
+  /** Another harness's store directory (two builds serving one store); default a new temporary one. */
+  storeDir?: string;
 }
 
 export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: HarnessOptions = {}): Promise<CampaignHarness> {
-  const storeDir = mkdtempSync(path.join(tmpdir(), 'hala-wf-'));
+  const storeDir = opts.storeDir ?? mkdtempSync(path.join(tmpdir(), 'hala-wf-'));
   const loaded = loadRecipe(path.join(__dirname, '../../recipes/tiny.yaml'));
   if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
   const base = opts.recipe ?? loaded.recipe;
@@ -52,12 +58,17 @@ export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: H
   const sources = opts.hubFetch ? { hubMirror: '', fetch: opts.hubFetch } : { hubMirror: hubMirror() };
   const stageCache = recordStageCache(createStageCacheActivities({ store, ...sources }), fakes.calls);
   const connection = env.nativeConnection;
+  const versioning = opts.build ? { workerDeploymentOptions: deploymentOptions(opts.build) } : {};
   const workers: Worker[] = [
     await Worker.create({
       connection,
       taskQueue: recipe.queues.cpu,
       workflowBundle: await workflowBundle(),
-      activities: { ...stageCache, ...createCampaignReportActivities({ store }), ...createRefListActivities({ store }), ...createGatePreviewActivities({ store }), ...createQueuePollerActivities(), ...fakes.cpu },
+      activities: {
+        ...stageCache, ...createCampaignReportActivities({ store }), ...createRefListActivities({ store }), ...createGatePreviewActivities({ store }),
+        ...createQueuePollerActivities(), ...createDeploymentTargetActivities(opts.build), ...fakes.cpu,
+      },
+      ...versioning,
     }),
   ];
   // Every GPU queue the recipe may schedule on: its roles' queues and its resource classes' pools.
@@ -65,7 +76,7 @@ export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: H
   // Heartbeats go out at most every 200 ms (not Temporal's default of up to a minute): the fakes'
   // whole run is milliseconds to seconds, and `hala watch` reads their progress from them.
   const gpu = { ...fakes.gpu, ...opts.gpu?.(fakes.gpu) };
-  for (const taskQueue of gpuQueues) workers.push(await Worker.create({ connection, taskQueue, activities: gpu, maxHeartbeatThrottleInterval: '200ms' }));
+  for (const taskQueue of gpuQueues) workers.push(await Worker.create({ connection, taskQueue, activities: gpu, maxHeartbeatThrottleInterval: '200ms', ...versioning }));
   const running = workers.map((w) => w.run());
   return {
     recipe,
