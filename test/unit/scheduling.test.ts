@@ -5,6 +5,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRecipeText } from '../../cli/recipe-file';
 import { campaignPriority, stagePriority } from '../../contracts/scheduling';
+import { fairnessDynamicConfig, schedulingRequirements } from '../../platform/server-scheduling';
+import { devServerDynamicConfig } from '../../workers/dev-server';
 
 const tiny = readFileSync(path.join(__dirname, '../../recipes/tiny.yaml'), 'utf8');
 const parse = (extra: string) => parseRecipeText(`${tiny}\n${extra}`, 'r.yaml');
@@ -40,5 +42,14 @@ describe('scheduling', () => {
   it('cuts a long campaign id to a 64-byte key, and a history from before scheduling gets the defaults', () => {
     expect(campaignPriority(undefined, 'é'.repeat(40)).fairnessKey).toBe('é'.repeat(32));
     expect(campaignPriority(undefined, 'c')).toEqual({ priorityKey: 3, fairnessKey: 'c', fairnessWeight: 1 });
+  });
+
+  it('hala setup names the dynamic config the dev server runs with', () => {
+    const lines = schedulingRequirements('hala').join('\n');
+    for (const [key, value] of Object.entries(fairnessDynamicConfig)) {
+      expect(devServerDynamicConfig[key]).toBe(value);
+      expect(lines).toContain(`${key}: [{ value: ${value} }]`);
+    }
+    expect(lines).toMatch(/Temporal Cloud: .*Fairness turned on for namespace hala/);
   });
 });
