@@ -28,6 +28,7 @@ import { lineageOf } from './lineage-source';
 import { toDot, toMermaid, toText } from './lineage';
 import { connectClient, openConnection, resolveConnection, type ConnectionFlags, type TemporalConnection } from '../platform/temporal-connection';
 import { renderSetupReport, setupNamespace, SetupFailed } from '../platform/cluster-setup';
+import { schedulingRequirements } from '../platform/server-scheduling';
 import type { Client } from '@temporalio/client';
 import { DefaultQueues } from '../contracts/queues';
 import { applyConventions, ExitCode } from './conventions';
@@ -100,13 +101,14 @@ program
 
 program
   .command('setup')
-  .description('prepare a namespace of any Temporal cluster: check it exists, register the search attributes (idempotent)')
+  .description('prepare a namespace of any Temporal cluster: check it exists, register the search attributes (idempotent); say what the server needs for priority and fair share')
   .action(async () => {
     const temporal = temporalConnection();
     console.log(`hala setup: ${temporal.describe}`);
     const connection = await openConnection(temporal);
     try {
       console.log(renderSetupReport(await setupNamespace(connection, temporal)));
+      console.log(schedulingRequirements(temporal.namespace).join('\n'));
     } catch (err) {
       if (!(err instanceof SetupFailed)) throw err;
       console.error(`hala setup: ${err.message}`);

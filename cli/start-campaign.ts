@@ -5,17 +5,22 @@ import type { CampaignInput } from '../contracts/campaign';
 import type { Recipe } from '../contracts/recipe';
 import { CODE_VERSION } from '../contracts/version';
 import { HalaCampaign, HalaRecipeHash } from '../contracts/search-attributes';
+import { campaignPriority } from '../contracts/scheduling';
 import { normalizeRootUri } from '../activities/store';
 import type { campaign } from '../workflows/campaign';
 import { campaignStory } from '../workflows/stage-story';
 import { plannedStages } from '../workflows/stages/plan';
 import { repoRoot } from '../platform/python-env';
 import { perStudent } from '../workflows/stages/students';
+import { planCampaign } from './plan/estimate';
+import { measureLocalSources } from './plan/measure';
 
 export interface StartOptions {
   id?: string;
   useCache?: boolean;
   rerun?: string[];
+  /** The stages that run one priority key higher (the plan's critical path); none when absent. */
+  criticalPath?: string[];
 }
 
 export function defaultCampaignId(recipe: Recipe, now = new Date()): string {
@@ -32,6 +37,7 @@ export function campaignInput(recipe: Recipe, sha256: string, options: StartOpti
     use_cache: options.useCache ?? true,
     rerun: options.rerun ?? [],
     code_version: CODE_VERSION,
+    ...(options.criticalPath && { critical_path: options.criticalPath }),
   };
 }
 
@@ -41,7 +47,10 @@ export async function startCampaign(
   sha256: string,
   options: StartOptions = {},
 ): Promise<WorkflowHandle<typeof campaign>> {
-  const input = campaignInput(recipe, sha256, options);
+  // The critical path `hala plan` prints, computed the same way; a recipe whose estimates leave it
+  // open gets none, and every stage runs at the recipe's priority.
+  const plan = await planCampaign(recipe, await measureLocalSources(recipe));
+  const input = campaignInput(recipe, sha256, { criticalPath: plan.critical_path?.stages, ...options });
   // Its page in the Temporal UI: the recipe, its students, a link to each stage.
   const story = campaignStory({
     recipe: recipe.name,
@@ -57,6 +66,8 @@ export async function startCampaign(
     staticDetails: story.details,
     taskQueue: recipe.queues.cpu,
     workflowId: input.campaign_id,
+    // The campaign's own workflow tasks; its children and activities are given theirs explicitly.
+    priority: campaignPriority(recipe.scheduling, input.campaign_id),
     args: [input],
     memo: { recipe: recipe.name, recipe_sha256: sha256, store_root: input.store_root },
     typedSearchAttributes: [

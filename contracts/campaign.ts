@@ -16,6 +16,11 @@ export const CampaignInput = z.object({
   /** Stage names to run again even when a manifest exists (the CLI checks them against the plan). */
   rerun: z.array(z.string()).default([]),
   code_version: z.string(),
+  /**
+   * The stages of the plan's critical path (cli/plan/estimate.ts) when the campaign was started: they
+   * run one priority key higher. Absent (started before scheduling, or the plan lacks estimates): none do.
+   */
+  critical_path: z.array(z.string()).optional(),
 });
 export type CampaignInput = z.infer<typeof CampaignInput>;
 

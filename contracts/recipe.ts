@@ -8,6 +8,7 @@ import { Gate } from './gates';
 import { fraction, positiveInt } from './numbers';
 import { checkRecipe } from './recipe-rules';
 import { RecipeStages } from './stages';
+import { Scheduling } from './scheduling';
 
 // Every knob of a campaign, declared once with its unit and default. Recipes are YAML with the
 // same snake_case keys. Knobs the Hala report does not publish carry our documented defaults.
@@ -171,6 +172,7 @@ const RecipeShape = z
       })
       .prefault({})
       .describe('scheduling of the translation fan-outs: how fast, never what comes out, so in no stage key'),
+    scheduling: Scheduling.prefault({}),
     resources: Resources,
     // Knobs that several stages read, each in one place: a stage reads them, it never borrows another's section.
     generation: z

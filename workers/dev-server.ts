@@ -7,6 +7,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { venvBin } from '../platform/python-env';
+import { fairnessDynamicConfig, singlePartitionDynamicConfig } from '../platform/server-scheduling';
 import { stopGroupWhenLauncherDies } from './launcher-watch';
 
 /**
@@ -15,13 +16,17 @@ import { stopGroupWhenLauncherDies } from './launcher-watch';
  * starts) at most `history.transferProcessorMaxPollRPS` times a second, 20 by default; the dev
  * server has one shard, so a campaign's tasks wait up to 50 ms each to reach matching: 38 ms of the
  * 46 ms between one no-op activity and the next (bench/orchestration.ts). At 200 the wait is ~1.5 ms.
+ * Priority and fair share (a recipe's `scheduling`) need the server's new matcher with fairness on,
+ * and on one server one partition per task queue keeps the shares exact (platform/server-scheduling.ts).
  */
-export const devServerDynamicConfig: Record<string, string | number> = {
+export const devServerDynamicConfig: Record<string, string | number | boolean> = {
   'history.transferProcessorMaxPollRPS': 200,
+  ...fairnessDynamicConfig,
+  ...singlePartitionDynamicConfig,
 };
 
 /** `--dynamic-config-value KEY=VALUE` for each entry of devServerDynamicConfig. */
-export const dynamicConfigArgs = (config: Record<string, string | number> = devServerDynamicConfig): string[] =>
+export const dynamicConfigArgs = (config: Record<string, string | number | boolean> = devServerDynamicConfig): string[] =>
   Object.entries(config).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]);
 
 export interface DevServerOptions {

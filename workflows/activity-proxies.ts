@@ -1,5 +1,5 @@
 // Workflow-side handles on every activity, bound to the campaign's queues and timeouts.
-import type { ActivityOptions } from '@temporalio/common';
+import type { ActivityOptions, Priority } from '@temporalio/common';
 import { proxyActivities } from '@temporalio/workflow';
 import type { Recipe } from '../contracts/recipe';
 import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
@@ -7,17 +7,28 @@ import { gpuActivityOptions, type GpuActivityFns, type GpuActivityWire } from '.
 import { GpuActivityTable, type GpuActivityName } from '../contracts/gpu-activities';
 import { nonRetryableErrorTypes } from '../contracts/errors';
 
-/** What the proxies need of a campaign: where each role's queue is, how long silence may last, how often to retry. */
-export type ActivityPlacement = Pick<Recipe, 'queues' | 'timeouts' | 'retries'>;
+/**
+ * What the proxies need of a campaign: where each role's queue is, how long silence may last, how
+ * often to retry, and the priority its tasks carry on a shared queue. The priority is set on every
+ * activity, not left to the server's inheritance from the workflow, so what a task carries is read
+ * in its own ScheduleActivityTask command; absent (a history from before it), the server merges in
+ * the calling workflow's.
+ */
+export type ActivityPlacement = Pick<Recipe, 'queues' | 'timeouts' | 'retries'> & { priority?: Priority };
+
+const withPriority = (options: ActivityOptions, priority: Priority | undefined): ActivityOptions => (priority ? { ...options, priority } : options);
 
 /** The CPU activities; `forStage` names each call for the UI (`openStage for sft-hala-350m`). */
-export function cpuActivities({ queues, timeouts }: ActivityPlacement, forStage?: string): CpuActivityFns {
-  const options: ActivityOptions = {
-    taskQueue: queues.cpu,
-    startToCloseTimeout: '2h',
-    heartbeatTimeout: `${timeouts.heartbeat_s ?? 120}s`,
-    retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes },
-  };
+export function cpuActivities({ queues, timeouts, priority }: ActivityPlacement, forStage?: string): CpuActivityFns {
+  const options = withPriority(
+    {
+      taskQueue: queues.cpu,
+      startToCloseTimeout: '2h',
+      heartbeatTimeout: `${timeouts.heartbeat_s ?? 120}s`,
+      retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes },
+    },
+    priority,
+  );
   if (forStage === undefined) return proxyActivities<CpuActivityFns>(options);
   // A summary is a proxy option: one proxy per name called, made when first called.
   return new Proxy({} as CpuActivityFns, {
@@ -35,7 +46,7 @@ export const gpuQueueOf = ({ queues }: ActivityPlacement, name: GpuActivityName)
  */
 export function gpuActivity<N extends GpuActivityName>(placement: ActivityPlacement, name: N, summary?: string): GpuActivityFns[N] {
   const { timeouts, retries } = placement;
-  const options = gpuActivityOptions(name, gpuQueueOf(placement, name), timeouts.heartbeat_s);
+  const options = withPriority(gpuActivityOptions(name, gpuQueueOf(placement, name), timeouts.heartbeat_s), placement.priority);
   const supervision = {
     stall_s: timeouts.stall_s ?? GpuActivityTable[name].stall_s,
     runner_failed_attempts: retries.runner_failed,

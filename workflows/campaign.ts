@@ -5,6 +5,7 @@ import { ApplicationFailure, condition, executeChild, getExternalWorkflowHandle,
 import type { CampaignInput, CampaignProgress } from '../contracts/campaign';
 import type { CampaignSummary } from '../contracts/campaign-summary';
 import { placedQueues, type Placement } from '../contracts/placement';
+import { campaignPriority, stagePriority } from '../contracts/scheduling';
 import { HalaCampaign, HalaModel, HalaRecipeHash, HalaStage } from '../contracts/search-attributes';
 import { cpuActivities } from './activity-proxies';
 import { pauseSignal, progressQuery, resumeSignal } from './definitions';
@@ -29,6 +30,12 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   const { recipe } = input;
   const tracker = new StageTracker(input.campaign_id);
   for (const { stage, kind } of plannedStages(recipe)) tracker.planned(stage, kind);
+  // On a queue shared with other campaigns: the recipe's priority key and fair share, one key higher
+  // for the stages of the critical path the CLI planned. Set on every child and activity (what the
+  // server would otherwise merge in from this workflow), so each command says what it carries.
+  const priority = campaignPriority(recipe.scheduling, input.campaign_id);
+  const critical = new Set(input.critical_path ?? []);
+  const own = { ...recipe, priority };
   const runtimeOf = (stage: string, placement: Placement | undefined): StageRuntime => ({
     campaign_id: input.campaign_id,
     store_root: input.store_root,
@@ -38,10 +45,11 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     timeouts: recipe.timeouts,
     retries: recipe.retries,
     fan_out: recipe.fan_out,
+    priority: stagePriority(priority, critical.has(stage)),
   });
 
   const writeSummary = (progress: CampaignProgress) =>
-    cpuActivities(recipe).writeCampaignReport({
+    cpuActivities(own).writeCampaignReport({
       store_root: input.store_root,
       campaign_id: input.campaign_id,
       // The recipe rides along so `hala report` prices each stage by the pools it ran on.
@@ -49,7 +57,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     });
 
   // Approval gates the recipe declares (none: no command changes): they hold the stages of a kind.
-  const gates = new Gates(recipe, cpuActivities(recipe), () => tracker.snapshot('running').stages);
+  const gates = new Gates(recipe, cpuActivities(own), () => tracker.snapshot('running').stages);
   gates.register();
   const snapshot = (s: CampaignProgress['state']): CampaignProgress => ({ ...tracker.snapshot(s), ...gates.report() });
 
@@ -84,6 +92,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       const outcome = await executeChild<(input: StageInput<S, U>) => Promise<StageOutcome<O>>>(declaration.workflow, {
         workflowId: tracker.workflowId(name),
         args,
+        priority: runtime.priority,
         // What an operator filters on in the UI: `HalaCampaign = "…" AND HalaStage = "…"`.
         typedSearchAttributes: [
           { key: HalaCampaign, value: input.campaign_id },

@@ -2,6 +2,7 @@
 // inputs, its headline metrics and its work. The campaign runs each declaration as a child workflow
 // (run-stage.ts); the stage key hashes exactly the slice, and the work receives the slice, never the
 // recipe, so a knob a stage reads cannot be missing from its key.
+import type { Priority } from '@temporalio/common';
 import type { ArtifactRef } from '../../contracts/artifact';
 import type { SourceCheck } from '../../contracts/campaign';
 import type { ActivitySummary, SourceDigest } from '../../contracts/lineage';
@@ -30,6 +31,11 @@ export interface StageRuntime {
   timeouts: Recipe['timeouts'];
   retries: Recipe['retries'];
   fan_out: Recipe['fan_out'];
+  /**
+   * Priority of the stage's child workflows and activities (contracts/scheduling.ts). Absent in
+   * histories recorded before it existed: their tasks then inherit the stage workflow's.
+   */
+  priority?: Priority;
   /** The gate approvals that released the stage (workflows/gates.ts); absent when no gate held it. */
   approvals?: Approval[];
 }
