@@ -47,10 +47,7 @@ export async function startCampaign(
   sha256: string,
   options: StartOptions = {},
 ): Promise<WorkflowHandle<typeof campaign>> {
-  // The critical path `hala plan` prints, computed the same way; a recipe whose estimates leave it
-  // open gets none, and every stage runs at the recipe's priority.
-  const plan = await planCampaign(recipe, await measureLocalSources(recipe));
-  const input = campaignInput(recipe, sha256, { criticalPath: plan.critical_path?.stages, ...options });
+  const input = campaignInput(recipe, sha256, { criticalPath: await criticalPath(recipe), ...options });
   // Its page in the Temporal UI: the recipe, its students, a link to each stage.
   const story = campaignStory({
     recipe: recipe.name,
@@ -75,4 +72,17 @@ export async function startCampaign(
       { key: HalaRecipeHash, value: sha256 },
     ],
   });
+}
+
+/**
+ * The critical path `hala plan` prints, computed the same way. A recipe whose estimates leave it open,
+ * or a local source the plan cannot read (the stage that reads it says why, with its field), gets
+ * none: every stage then runs at the recipe's priority, and the campaign starts all the same.
+ */
+async function criticalPath(recipe: Recipe): Promise<string[] | undefined> {
+  try {
+    return (await planCampaign(recipe, await measureLocalSources(recipe))).critical_path?.stages;
+  } catch {
+    return undefined;
+  }
 }
