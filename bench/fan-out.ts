@@ -88,7 +88,7 @@ async function main() {
   try {
     const cpu = await Worker.create({ connection: env.nativeConnection, taskQueue: recipe.queues.cpu, workflowBundle: await workflowBundle(), activities: { ...createRefListActivities({ store }), ...createQueuePollerActivities() } });
     const gpu = await Worker.create({ connection: env.nativeConnection, taskQueue: recipe.queues.infer, activities: { translate_shard: noopTranslateShard(done) } });
-    const runtime: StageRuntime = { campaign_id: 'bench', store_root: store.rootUri, code_version: CODE_VERSION, forced: false, queues: recipe.queues, timeouts: recipe.timeouts, retries: recipe.retries, fan_out };
+    const runtime: StageRuntime = { campaign_id: 'bench', store_root: store.rootUri, code_version: CODE_VERSION, forced: false, queues: recipe.queues, timeouts: recipe.timeouts, retries: recipe.retries, fan_out, priority: {} };
     const { prompt_template: _prompt, ...generation } = recipe.generation.translator;
     await Promise.all([cpu.run(), gpu.run(), (async () => {
       try {

@@ -37,7 +37,7 @@ export function campaignInput(recipe: Recipe, sha256: string, options: StartOpti
     use_cache: options.useCache ?? true,
     rerun: options.rerun ?? [],
     code_version: CODE_VERSION,
-    ...(options.criticalPath && { critical_path: options.criticalPath }),
+    critical_path: options.criticalPath ?? [],
   };
 }
 

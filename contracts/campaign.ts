@@ -18,9 +18,9 @@ export const CampaignInput = z.object({
   code_version: z.string(),
   /**
    * The stages of the plan's critical path (cli/plan/estimate.ts) when the campaign was started: they
-   * run one priority key higher. Absent (started before scheduling, or the plan lacks estimates): none do.
+   * run one priority key higher. Empty when the plan lacks the estimates to find it.
    */
-  critical_path: z.array(z.string()).optional(),
+  critical_path: z.array(z.string()).default([]),
 });
 export type CampaignInput = z.infer<typeof CampaignInput>;
 

@@ -37,9 +37,6 @@ export const Scheduling = z
   .describe('priority and fair share of the campaign on queues shared with other campaigns (needs a server with fairness on: see hala setup)');
 export type Scheduling = z.infer<typeof Scheduling>;
 
-/** Recipes parsed before `scheduling` existed (saved histories) carry none: they get the defaults. */
-const defaults: Scheduling = { priority: PriorityKeys.default, fairness_weight: 1 };
-
 /** A campaign id as a fairness key: cut to Temporal's limit, whole characters only. */
 function asFairnessKey(id: string): string {
   let key = '';
@@ -51,8 +48,7 @@ function asFairnessKey(id: string): string {
 }
 
 /** The Priority of every task of a campaign: the workflow, its children and its activities. */
-export function campaignPriority(scheduling: Scheduling | undefined, campaignId: string): Required<Priority> {
-  const s = scheduling ?? defaults;
+export function campaignPriority(s: Scheduling, campaignId: string): Required<Priority> {
   return { priorityKey: s.priority, fairnessKey: s.fairness_key ?? asFairnessKey(campaignId), fairnessWeight: s.fairness_weight };
 }
 

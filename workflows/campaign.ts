@@ -34,7 +34,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   // for the stages of the critical path the CLI planned. Set on every child and activity (what the
   // server would otherwise merge in from this workflow), so each command says what it carries.
   const priority = campaignPriority(recipe.scheduling, input.campaign_id);
-  const critical = new Set(input.critical_path ?? []);
+  const critical = new Set(input.critical_path);
   const own = { ...recipe, priority };
   const runtimeOf = (stage: string, placement: Placement | undefined): StageRuntime => ({
     campaign_id: input.campaign_id,

@@ -54,7 +54,7 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
         workflowId,
         args: [{ ...request, runtime, stage_key: opened.stage_key }],
         // Its later runs (continue-as-new, which takes no priority in this SDK) keep it: the server copies it.
-        ...(runtime.priority && { priority: runtime.priority }),
+        priority: runtime.priority,
         staticSummary: `translate ${request.shard_count} shards${part ? ` of ${part}` : ''} with ${modelName(request.model)} for ${stage}`,
         staticDetails: `Translation fan-out of [${stage}](${workflowLink(workflowInfo().namespace, stageWorkflowId)}): ${request.shard_count} shards of \`${request.shard_list.uri}\`, ${runtime.fan_out.window} in flight, engine ${request.generation.engine}, batch ${request.generation.batch_size}.`,
       }).finally(ended);

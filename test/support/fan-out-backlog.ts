@@ -62,7 +62,8 @@ export async function dispatchOrder(env: TestWorkflowEnvironment, queue: string,
         retries: recipe.retries,
         // Every shard in flight at once: the whole fan-out is backlog.
         fan_out: { window: spec.shards, shards_per_run: spec.shards },
-        ...(spec.priority && { priority: spec.priority }),
+        // None given: the server's default key and one shared fairness key, as before priorities existed.
+        priority: spec.priority ?? {},
       };
       const handle = await env.client.workflow.start<typeof translateCorpus>('translateCorpus', {
         taskQueue: queues.cpu,

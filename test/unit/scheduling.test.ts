@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRecipeText } from '../../cli/recipe-file';
-import { campaignPriority, stagePriority } from '../../contracts/scheduling';
+import { campaignPriority, Scheduling, stagePriority } from '../../contracts/scheduling';
 import { fairnessDynamicConfig, schedulingRequirements } from '../../platform/server-scheduling';
 import { devServerDynamicConfig } from '../../workers/dev-server';
 
@@ -39,9 +39,10 @@ describe('scheduling', () => {
     expect(stagePriority(campaignPriority({ priority: 1, fairness_weight: 1 }, 'c'), true).priorityKey).toBe(1);
   });
 
-  it('cuts a long campaign id to a 64-byte key, and a history from before scheduling gets the defaults', () => {
-    expect(campaignPriority(undefined, 'é'.repeat(40)).fairnessKey).toBe('é'.repeat(32));
-    expect(campaignPriority(undefined, 'c')).toEqual({ priorityKey: 3, fairnessKey: 'c', fairnessWeight: 1 });
+  it('cuts a long campaign id to a 64-byte key; the defaults are key 3, the campaign its own share', () => {
+    const defaults = Scheduling.parse({});
+    expect(campaignPriority(defaults, 'é'.repeat(40)).fairnessKey).toBe('é'.repeat(32));
+    expect(campaignPriority(defaults, 'c')).toEqual({ priorityKey: 3, fairnessKey: 'c', fairnessWeight: 1 });
   });
 
   it('hala setup names the dynamic config the dev server runs with', () => {

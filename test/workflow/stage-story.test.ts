@@ -209,7 +209,7 @@ describe('the Temporal UI tells the story', () => {
         {
           runtime: {
             campaign_id: 'story', store_root: store.rootUri, code_version: CODE_VERSION, forced: false,
-            queues: { ...recipe.queues, infer: 'hala-gpu-nobody-infer' }, timeouts: { ...recipe.timeouts, no_worker_s: 2 }, retries: recipe.retries, fan_out: recipe.fan_out,
+            queues: { ...recipe.queues, infer: 'hala-gpu-nobody-infer' }, timeouts: { ...recipe.timeouts, no_worker_s: 2 }, retries: recipe.retries, fan_out: recipe.fan_out, priority: {},
           },
           stage_key: 'b'.repeat(64), output_prefix: `${store.rootUri}/unserved`, model: 'hf://x/y',
           shard_list: await saveRefList(store, `${store.rootUri}/unserved.json`, shards), shard_count: shards.length, generation, prompt_template: 'T {text}',

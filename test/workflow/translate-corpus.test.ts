@@ -45,7 +45,7 @@ describe('translateCorpus', () => {
   async function fanOut(name: string, shards: ArtifactRef[], output_prefix: string, shards_per_run: number): Promise<TranslateCorpusInput> {
     const runtime: StageRuntime = {
       campaign_id: 'tc', store_root: store.rootUri, code_version: CODE_VERSION, forced: false,
-      queues: recipe.queues, timeouts: recipe.timeouts, retries: recipe.retries, fan_out: { window: 2, shards_per_run },
+      queues: recipe.queues, timeouts: recipe.timeouts, retries: recipe.retries, fan_out: { window: 2, shards_per_run }, priority: {},
     };
     const { prompt_template: _prompt, ...generation } = recipe.generation.translator;
     return {

@@ -31,11 +31,8 @@ export interface StageRuntime {
   timeouts: Recipe['timeouts'];
   retries: Recipe['retries'];
   fan_out: Recipe['fan_out'];
-  /**
-   * Priority of the stage's child workflows and activities (contracts/scheduling.ts). Absent in
-   * histories recorded before it existed: their tasks then inherit the stage workflow's.
-   */
-  priority?: Priority;
+  /** Priority of the stage's child workflows and activities (contracts/scheduling.ts). */
+  priority: Priority;
   /** The gate approvals that released the stage (workflows/gates.ts); absent when no gate held it. */
   approvals?: Approval[];
 }
