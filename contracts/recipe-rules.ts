@@ -1,6 +1,7 @@
 // The rules across a recipe's fields, which no single field's schema can state: each names the
 // field to change and how. Run by Recipe (recipe.ts) after every field has parsed.
 import type { z } from 'zod';
+import { BUDGET_GATE } from './budget';
 import { classOf } from './placement';
 import type { RecipeFields } from './recipe';
 import { ROUTES, type Route } from './resources';
@@ -28,6 +29,7 @@ export function checkRecipe(recipe: RecipeFields, ctx: z.RefinementCtx): void {
   recipe.gates.forEach((g, i) => {
     if (gates.has(g.name)) ctx.addIssue({ code: 'custom', path: ['gates', i, 'name'], message: `duplicates gate "${g.name}": each gate needs its own name` });
     gates.add(g.name);
+    if (g.name === BUDGET_GATE) ctx.addIssue({ code: 'custom', path: ['gates', i, 'name'], message: `"${BUDGET_GATE}" names the budget's raises (hala approve <campaign> budget): give the gate another name` });
   });
   const evaluate = recipe.stages.evaluate;
   if (evaluate.harness === 'lighteval') {

@@ -5,6 +5,7 @@ import { ProgressDefaults } from './activity-progress';
 import { Estimates } from './estimates';
 import { Resources } from './resources';
 import { Gate } from './gates';
+import { Budget } from './budget';
 import { fraction, positiveInt } from './numbers';
 import { checkRecipe } from './recipe-rules';
 import { RecipeStages } from './stages';
@@ -174,6 +175,7 @@ const RecipeShape = z
       .describe('scheduling of the translation fan-outs: how fast, never what comes out, so in no stage key'),
     scheduling: Scheduling.prefault({}),
     resources: Resources,
+    budget: Budget,
     // Knobs that several stages read, each in one place: a stage reads them, it never borrows another's section.
     generation: z
       .strictObject({

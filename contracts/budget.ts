@@ -1,0 +1,34 @@
+/**
+ * What a campaign may spend (recipe `budget`): `hala run` refuses a recipe whose plan is over it, and
+ * the running campaign holds new stages once its measured spend reaches it, until someone raises it
+ * (`hala approve <campaign> budget`). Scheduling, like `resources`: in no stage key, since a budget
+ * changes when work runs, never what it computes.
+ */
+import { z } from 'zod';
+import { fraction } from './numbers';
+
+/** The gate name a budget raise is recorded under (approvals, lineage); no recipe gate may take it. */
+export const BUDGET_GATE = 'budget';
+
+export const Budget = z
+  .strictObject({
+    cost_usd: z
+      .number()
+      .positive()
+      .optional()
+      .describe("most the campaign's own GPU work may cost, at its classes' price_per_gpu_hour (cached stages cost nothing: another campaign paid)"),
+    gpu_hours: z.number().positive().optional().describe('most GPU-hours the campaign\'s own GPU work may take, on any pool'),
+    warn_at: fraction()
+      .default(0.8)
+      .describe('share of a cap at which the campaign warns (status, watch, the UI) that its projected spend nears it'),
+  })
+  .refine((b) => b.cost_usd !== undefined || b.gpu_hours !== undefined, 'set cost_usd, gpu_hours or both (a budget without a cap bounds nothing)')
+  .optional()
+  .describe('caps on what the campaign spends: hala run refuses a plan over them, and the campaign holds new stages at a cap until `hala approve <campaign> budget` raises it (absent: unbounded)');
+export type Budget = z.infer<typeof Budget>;
+
+/** A budget's caps; a cap absent is unbounded. */
+export interface BudgetCaps {
+  cost_usd?: number;
+  gpu_hours?: number;
+}
