@@ -1,5 +1,5 @@
-// What a stage's GPU work cost: each activity's GPU-seconds at the price of the pool it ran on.
-import { GpuActivityTable } from '../../contracts/gpu-activities';
+// What a stage's GPU work cost, as the report shows it: priced by contracts/gpu-cost.ts on the pools it ran on.
+import { priceActivities } from '../../contracts/gpu-cost';
 import type { ActivitySummary } from '../../contracts/lineage';
 import type { Placement } from '../../contracts/placement';
 import type { Recipe } from '../../contracts/recipe';
@@ -26,19 +26,10 @@ export function placementOf(recipe: Recipe, stage: string, kind: string): Placem
 const classNameOf = (recipe: Recipe, pool: ResourceClass) => Object.entries(recipe.resources.classes).find(([, c]) => c === pool)?.[0] ?? pool.queue;
 
 export function stageCost(activities: ActivitySummary[], recipe: Recipe | undefined, stage: string, kind: string): StageCost {
-  const gpu_seconds = activities.reduce((sum, a) => sum + a.gpu_seconds, 0);
-  if (!recipe) return { gpu_seconds, classes: {}, note: 'the recipe is unknown, so are its prices' };
+  if (!recipe) return { gpu_seconds: activities.reduce((sum, a) => sum + a.gpu_seconds, 0), classes: {}, note: 'the recipe is unknown, so are its prices' };
   const placement = placementOf(recipe, stage, kind);
   const classes = Object.fromEntries(Object.entries(placement).flatMap(([role, pool]) => (pool ? [[role, classNameOf(recipe, pool)]] : [])));
-  let cost = 0;
-  const unpriced = new Set<string>();
-  for (const a of activities) {
-    if (a.gpu_seconds === 0) continue;
-    const role = (GpuActivityTable as Record<string, { role: keyof Placement } | undefined>)[a.activity]?.role;
-    const pool = role ? placement[role] : undefined;
-    if (!pool) unpriced.add(`${a.activity} (${role ?? 'unknown'} role queue)`);
-    else cost += (a.gpu_seconds / 3600) * pool.price_per_gpu_hour;
-  }
-  if (unpriced.size > 0) return { gpu_seconds, classes, note: `no resource class, so no price, for ${[...unpriced].join(', ')}: set resources.classes and a route in the recipe` };
+  const { gpu_seconds, cost, unpriced } = priceActivities(activities, placement);
+  if (unpriced.length > 0) return { gpu_seconds, classes, note: `no resource class, so no price, for ${unpriced.join(', ')}: set resources.classes and a route in the recipe` };
   return { gpu_seconds, cost, classes };
 }
