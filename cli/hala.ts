@@ -3,7 +3,7 @@
 //   hala up [--then-run <recipe>] [--keep]      the local stack (dev server + UI :8233, workers)
 //   hala setup                                  prepare a namespace of any cluster (search attributes)
 //   hala plan <recipe> [--json]                 rows, sizes, GPU-hours and cost per stage, before any spend
-//   hala run <recipe> [--id ID] [--watch] [--no-cache] [--rerun STAGE...]
+//   hala run <recipe> [--id ID] [--watch] [--no-cache] [--rerun STAGE...] [--over-budget]
 //   hala status <campaign-id> [--json] [--no-worker-after <minutes>]
 //   hala watch <campaign-id> [--json] [--interval <s>] [--no-worker-after <minutes>]   live bars
 //   hala pause | resume | cancel <campaign-id>   steer a running campaign
@@ -35,6 +35,7 @@ import { applyConventions, ExitCode } from './conventions';
 import { planCampaign } from './plan/estimate';
 import { measureLocalSources } from './plan/measure';
 import { renderPlan } from './plan/render';
+import { checkPlanBudget } from './plan/budget-check';
 import { ApprovalRefused, approveGate, defaultApprover, renderApproval } from './approve';
 import { reportCommand, type ReportFlags } from './report/report-command';
 import { renderCampaignBuilds, runningCampaignBuilds } from './builds';
@@ -85,6 +86,7 @@ program
   .option('--watch', 'follow progress as hala watch does, and print the summary at the end')
   .option('--no-cache', 'recompute every stage from scratch under fresh prefixes (no cache, no earlier checkpoints)')
   .option('--rerun <stage...>', 'recompute these stages from scratch (names as in the summary, e.g. sft-hala-350m)')
+  .option('--over-budget', "start even when the plan (hala plan) is over the recipe's budget; the campaign still holds at the cap")
   .action(async (file: string, flags: RunFlags) => {
     await runRecipe(file, flags, temporalConnection(), uiUrl);
   });
@@ -96,7 +98,8 @@ program
   .action(async (file: string, flags: { json?: boolean }) => {
     const { recipe } = validRecipe(file);
     const plan = await planCampaign(recipe, await measureLocalSources(recipe));
-    console.log(flags.json ? JSON.stringify(plan, null, 2) : renderPlan(plan));
+    const budget = checkPlanBudget(plan.totals, recipe.budget);
+    console.log(flags.json ? JSON.stringify({ ...plan, ...(budget && { budget }) }, null, 2) : renderPlan(plan, budget));
   });
 
 program

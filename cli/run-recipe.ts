@@ -6,6 +6,11 @@ import { ExitCode } from './conventions';
 import { follow } from './follow';
 import { loadRecipe } from './recipe-file';
 import { startCampaign } from './start-campaign';
+import { planCampaign } from './plan/estimate';
+import { measureLocalSources } from './plan/measure';
+import { budgetText, checkPlanBudget, overBudgetRefusal } from './plan/budget-check';
+import type { PlannedSpend } from '../contracts/budget';
+import type { Recipe } from '../contracts/recipe';
 
 /** The recipe in `file`, or every problem with it on stderr and exit 2: nothing starts on a bad recipe. */
 export function validRecipe(file: string) {
@@ -18,7 +23,7 @@ export function validRecipe(file: string) {
   return loaded;
 }
 
-export interface RunFlags { id?: string; watch?: boolean; cache: boolean; rerun?: string[] }
+export interface RunFlags { id?: string; watch?: boolean; cache: boolean; rerun?: string[]; overBudget?: boolean }
 
 /** `hala run`: starts the campaign of a valid recipe, says where to see it, and follows it with --watch. */
 export async function runRecipe(file: string, flags: RunFlags, temporal: TemporalConnection, uiUrl: string): Promise<void> {
@@ -29,8 +34,9 @@ export async function runRecipe(file: string, flags: RunFlags, temporal: Tempora
     console.error(`hala: --rerun names no stage of ${file}: ${unknown.join(', ')}; its stages are ${planned.join(', ')}`);
     process.exit(ExitCode.refused);
   }
+  const plannedSpend = await budgetedPlan(file, recipe, flags.overBudget ?? false);
   const c = await connectClient(temporal);
-  const handle = await startCampaign(c, recipe, sha256, { id: flags.id, useCache: flags.cache, rerun: flags.rerun });
+  const handle = await startCampaign(c, recipe, sha256, { id: flags.id, useCache: flags.cache, rerun: flags.rerun, plannedSpend });
   const url = `${uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(handle.workflowId)}`;
   console.log(`hala: started campaign ${handle.workflowId} in namespace ${temporal.namespace} (${url})`);
   const forced = flags.cache ? flags.rerun ?? [] : planned;
@@ -38,4 +44,21 @@ export async function runRecipe(file: string, flags: RunFlags, temporal: Tempora
     console.log(`hala: recomputing ${flags.cache ? forced.join(', ') : 'every stage'} from scratch, under fresh prefixes (no cache, no earlier checkpoints)`);
   }
   if (flags.watch) await follow(c, handle, temporal, uiUrl);
+}
+
+/**
+ * A recipe with a budget is planned as `hala plan` plans it (measured sizes included) and refused,
+ * exit 2, when the plan is over; its stages' planned figures go to the campaign, which projects its
+ * spend with them. No budget: nothing is planned, the start is as it always was.
+ */
+async function budgetedPlan(file: string, recipe: Recipe, overBudget: boolean): Promise<PlannedSpend | undefined> {
+  if (!recipe.budget) return undefined;
+  const plan = await planCampaign(recipe, await measureLocalSources(recipe));
+  const check = checkPlanBudget(plan.totals, recipe.budget)!;
+  if (check.over && !overBudget) {
+    console.error(`hala: ${overBudgetRefusal(file, check)}`);
+    process.exit(ExitCode.refused);
+  }
+  if (check.over) console.log(`hala: starting over budget (--over-budget): ${budgetText(check)}`);
+  return Object.fromEntries(plan.stages.map((s) => [s.stage, { ...(s.gpu_hours !== undefined && { gpu_hours: s.gpu_hours }), ...(s.cost !== undefined && { cost_usd: s.cost }) }]));
 }

@@ -3,6 +3,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { CampaignInput } from '../contracts/campaign';
 import type { Recipe } from '../contracts/recipe';
+import type { PlannedSpend } from '../contracts/budget';
 import { CODE_VERSION } from '../contracts/version';
 import { HalaCampaign, HalaRecipeHash } from '../contracts/search-attributes';
 import { campaignPriority } from '../contracts/scheduling';
@@ -21,6 +22,8 @@ export interface StartOptions {
   rerun?: string[];
   /** The stages that run one priority key higher (the plan's critical path); none when absent. */
   criticalPath?: string[];
+  /** The plan's figures per stage (run-recipe.ts, recipes with a budget): the campaign projects running work with them. */
+  plannedSpend?: PlannedSpend;
 }
 
 export function defaultCampaignId(recipe: Recipe, now = new Date()): string {
@@ -38,6 +41,7 @@ export function campaignInput(recipe: Recipe, sha256: string, options: StartOpti
     rerun: options.rerun ?? [],
     code_version: CODE_VERSION,
     critical_path: options.criticalPath ?? [],
+    ...(options.plannedSpend && { planned_spend: options.plannedSpend }),
   };
 }
 

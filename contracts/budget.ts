@@ -32,3 +32,11 @@ export interface BudgetCaps {
   cost_usd?: number;
   gpu_hours?: number;
 }
+
+/** GPU-hours and cost, measured or planned; a figure absent is unknown (an unpriced pool, a blank estimate). */
+export const Spend = z.object({ gpu_hours: z.number().nonnegative().optional(), cost_usd: z.number().nonnegative().optional() });
+export type Spend = z.infer<typeof Spend>;
+
+/** Each stage's figures of `hala plan`, by stage name: the campaign projects its spend with the running ones'. */
+export const PlannedSpend = z.record(z.string(), Spend);
+export type PlannedSpend = z.infer<typeof PlannedSpend>;

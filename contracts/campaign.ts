@@ -3,6 +3,7 @@ import { ArtifactRef, StoreUri } from './artifact';
 import { Recipe } from './recipe';
 import { ActivitySummary, SourceDigest } from './lineage';
 import { Approval, GateReport } from './gates';
+import { PlannedSpend } from './budget';
 
 /** What `hala run` starts: the parsed recipe plus where and how to run it. */
 export const CampaignInput = z.object({
@@ -21,6 +22,8 @@ export const CampaignInput = z.object({
    * run one priority key higher. Empty when the plan lacks the estimates to find it.
    */
   critical_path: z.array(z.string()).default([]),
+  /** `hala plan`'s figures of each stage, given by `hala run` when the recipe sets a budget: projections of running work. */
+  planned_spend: PlannedSpend.optional(),
 });
 export type CampaignInput = z.infer<typeof CampaignInput>;
 

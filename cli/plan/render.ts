@@ -1,4 +1,5 @@
 // `hala plan` as a table: one row per stage, then the totals and the figures the report quotes.
+import { type BudgetCheck, budgetText } from './budget-check';
 import type { CampaignPlan } from './estimate';
 
 const blank = '—';
@@ -8,7 +9,8 @@ const gpuHours = (n: number | undefined) => (n === undefined ? blank : n === 0 ?
 const wallTime = (h: number) => (h >= 48 ? `${(h / 24).toFixed(1)} days` : `${h.toFixed(h < 10 ? 1 : 0)} h`);
 const money = (n: number | undefined) => (n === undefined ? blank : n.toFixed(n < 100 ? 2 : 0));
 
-export function renderPlan(plan: CampaignPlan): string {
+/** `budget`: the plan against the recipe's budget, a line under the totals; none when the recipe sets no budget. */
+export function renderPlan(plan: CampaignPlan, budget?: BudgetCheck): string {
   const rows = [['stage', 'reads', 'rows in', 'rows out', 'shards', 'artifact', 'class', 'GPU-hours', 'cost']];
   for (const s of plan.stages) {
     rows.push([s.stage, s.reads, s.rows_in === undefined ? '' : count(s.rows_in), s.rows_out === undefined ? '' : `${count(s.rows_out)} ${s.unit}`, s.shards === undefined ? '' : String(s.shards), gb(s.artifact_gb), s.resource_class ? `${s.resource_class} (${s.gpu_type})` : blank, gpuHours(s.gpu_hours), money(s.cost)]);
@@ -16,6 +18,7 @@ export function renderPlan(plan: CampaignPlan): string {
   rows.push(['total', '', '', '', '', gb(plan.totals.artifact_gb), '', gpuHours(plan.totals.gpu_hours), money(plan.totals.cost)]);
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const out = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
+  if (budget) out.push(`budget: ${budgetText(budget)}${budget.over ? ' — hala run refuses it without --over-budget' : ''}`);
   out.push(
     '',
     `bilingual pairs: ${count(plan.bilingual_pairs)}; translated samples: ${count(plan.translated_samples)}`,
