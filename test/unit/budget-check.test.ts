@@ -1,16 +1,15 @@
 // A plan against its recipe's budget: the figures `hala plan` prints, the refusal of `hala run` with
 // them and the fix, and --over-budget starting it anyway (here: on to connecting, to a server that is not there).
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { checkPlanBudget, overBudgetRefusal } from '../../cli/plan/budget-check';
 import { planCampaign } from '../../cli/plan/estimate';
 import { renderPlan } from '../../cli/plan/render';
 import { parseRecipeText } from '../../cli/recipe-file';
 import { Recipe } from '../../contracts/recipe';
+import { runHala } from '../support/hala-cli';
 
 const root = path.join(__dirname, '../..');
 const paper = readFileSync(path.join(root, 'recipes/hala-paper.yaml'), 'utf8');
@@ -21,17 +20,8 @@ const recipeOf = (text: string) => {
   return r.recipe;
 };
 
-/** `hala <args>` as an operator runs it; nothing listens on the address, so a start gets as far as connecting. */
-async function hala(...args: string[]) {
-  const argv = ['--import', 'tsx', path.join(root, 'cli/hala.ts'), '--address', '127.0.0.1:1', ...args];
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, argv, { cwd: root, env: { ...process.env, TEMPORAL_CONFIG_FILE: '', NO_COLOR: '1' }, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+/** Nothing listens on this address, so a start gets as far as connecting. */
+const hala = (...args: string[]) => runHala('127.0.0.1:1', ...args);
 
 describe('plan against budget', () => {
   it('is over when a planned total passes its cap, with both figures, and names the cap to raise', async () => {

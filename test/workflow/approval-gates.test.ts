@@ -3,10 +3,8 @@
 // corpus SFT will read); the `approve` update's validator refuses bad approvals without disturbing the
 // campaign; an accepted one, sent the way `hala approve` sends it, releases SFT and is recorded in the
 // lineage of the SFT models. GPU and data-plane activities are the recording stand-ins.
-import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { promisify } from 'node:util';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -27,8 +25,7 @@ import { hubMirror } from '../../platform/python-env';
 import { startCampaignHarness, type CampaignHarness } from '../support/campaign-harness';
 import { createLocalEnv } from '../support/temporal-env';
 import { until } from '../support/until';
-
-const repoRoot = path.join(__dirname, '../..');
+import { runHala } from '../support/hala-cli';
 
 describe('approval gates', () => {
   let env: TestWorkflowEnvironment;
@@ -48,18 +45,7 @@ describe('approval gates', () => {
     if (harness?.storeDir) rmSync(harness.storeDir, { recursive: true, force: true });
   });
 
-  /** `hala <args>` in a process of its own, as an operator runs it, against the test's dev server. */
-  const hala = async (...args: string[]) => {
-    const argv = ['--import', 'tsx', path.join(repoRoot, 'cli/hala.ts'), '--address', env.address, '--namespace', 'default', ...args];
-    const environment = { ...process.env, NO_COLOR: '1', TEMPORAL_CONFIG_FILE: '' };
-    try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, argv, { cwd: repoRoot, env: environment, timeout: 60_000 });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-    }
-  };
+  const hala = (...args: string[]) => runHala(env.address, ...args);
   const progress = (h: WorkflowHandle<typeof campaign>): Promise<CampaignProgress> => h.query(progressQuery);
   // train_sft serves the translator too: the students' calls write below their sft stages' prefixes.
   const sftCalls = () => harness.fakes.calls.filter((c) => c.name === 'train_sft' && String(c.input.output_prefix).includes('/stages/sft-'));
