@@ -1,9 +1,11 @@
 // `hala approve <campaign-id> <gate> [--by NAME] [--note TEXT]`: the `approve` update of a campaign
-// waiting at an approval gate. The workflow's validator decides; a refusal comes back as its sentence.
+// waiting at an approval gate, or with gate `budget` and new caps, the `raise-budget` update. The workflow's validator decides; a refusal comes back as its sentence.
 import os from 'node:os';
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApproveResult } from '../contracts/gates';
-import { approveUpdate } from '../workflows/definitions';
+import type { RaiseBudgetInput } from '../contracts/budget';
+import type { Approval } from '../contracts/gates';
+import { approveUpdate, raiseBudgetUpdate } from '../workflows/definitions';
 import { renderPreview } from './gate-summary';
 
 /** The campaign refused the approval (its validator's message), or is not there to ask. */
@@ -19,9 +21,18 @@ export const defaultApprover = (): string => {
 };
 
 export async function approveGate(client: Client, id: string, gate: string, opts: { by: string; note?: string }): Promise<ApproveResult> {
-  const handle = client.workflow.getHandle(id);
+  return refusalsAsSentences(client, id, () => client.workflow.getHandle(id).executeUpdate(approveUpdate, { args: [{ gate, by: opts.by, ...(opts.note ? { note: opts.note } : {}) }] }));
+}
+
+/** `hala approve <campaign> budget --cost-usd N --gpu-hours N`: the `raise-budget` update; held stages start. */
+export async function raiseBudget(client: Client, id: string, raise: RaiseBudgetInput): Promise<Approval> {
+  return refusalsAsSentences(client, id, () => client.workflow.getHandle(id).executeUpdate(raiseBudgetUpdate, { args: [raise] }));
+}
+
+/** An update the campaign's validator refused, or one with no campaign to ask, becomes ApprovalRefused with its sentence. */
+async function refusalsAsSentences<T>(client: Client, id: string, send: () => Promise<T>): Promise<T> {
   try {
-    return await handle.executeUpdate(approveUpdate, { args: [{ gate, by: opts.by, ...(opts.note ? { note: opts.note } : {}) }] });
+    return await send();
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new ApprovalRefused(err.cause?.message ?? err.message);
     if (err instanceof WorkflowNotFoundError) throw new ApprovalRefused(await whyNotRunning(client, id));

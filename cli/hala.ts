@@ -8,6 +8,7 @@
 //   hala watch <campaign-id> [--json] [--interval <s>] [--no-worker-after <minutes>]   live bars
 //   hala pause | resume | cancel <campaign-id>   steer a running campaign
 //   hala approve <campaign-id> <gate> [--by NAME] [--note TEXT]   let a campaign past an approval gate
+//   hala approve <campaign-id> budget --cost-usd N --gpu-hours N   raise its budget: stages held at a cap start
 //   hala ls                                     campaigns of the namespace
 //   hala workers [<recipe>]                     who polls each queue (the recipe's resource pools too)
 //   hala doctor <recipe> [--json] [--timeout-s N] [--store URI]   prove every pool the recipe routes to through its worker
@@ -36,7 +37,9 @@ import { planCampaign } from './plan/estimate';
 import { measureLocalSources } from './plan/measure';
 import { renderPlan } from './plan/render';
 import { checkPlanBudget } from './plan/budget-check';
-import { ApprovalRefused, approveGate, defaultApprover, renderApproval } from './approve';
+import { ApprovalRefused, approveGate, defaultApprover, raiseBudget, renderApproval } from './approve';
+import { raiseLine } from './budget-summary';
+import { BUDGET_GATE } from '../contracts/budget';
 import { reportCommand, type ReportFlags } from './report/report-command';
 import { renderCampaignBuilds, runningCampaignBuilds } from './builds';
 import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
@@ -184,10 +187,19 @@ program
   .option('--by <name>', 'who approves, recorded in the lineage of the released stages; the OS user running hala unless given')
   .option('--note <text>', 'why, recorded with the approval')
   .option('--json', 'print the accepted approval and its preview as JSON')
-  .addHelpText('after', '\nRefused (exit 2): an unknown gate, one not reached yet, one already approved, no approver, no such campaign.')
-  .action(async (id: string, gate: string, flags: { by?: string; note?: string; json?: boolean }) => {
+  .option('--cost-usd <n>', `with gate ${BUDGET_GATE}: the new cost cap of the recipe's budget`, Number)
+  .option('--gpu-hours <n>', `with gate ${BUDGET_GATE}: the new GPU-hours cap`, Number)
+  .addHelpText('after', `\nRefused (exit 2): an unknown gate, one not reached yet, one already approved, no approver, no such campaign.\nGate ${BUDGET_GATE} raises the recipe's budget (--cost-usd, --gpu-hours, each above its cap): stages held at the cap start.`)
+  .action(async (id: string, gate: string, flags: { by?: string; note?: string; json?: boolean; costUsd?: number; gpuHours?: number }) => {
     try {
-      const result = await approveGate(await connectClient(temporalConnection()), id, gate, { by: flags.by ?? defaultApprover(), note: flags.note });
+      const client = await connectClient(temporalConnection());
+      const by = flags.by ?? defaultApprover();
+      if (gate === BUDGET_GATE) {
+        const raised = await raiseBudget(client, id, { by, ...(flags.note && { note: flags.note }), ...(flags.costUsd !== undefined && { cost_usd: flags.costUsd }), ...(flags.gpuHours !== undefined && { gpu_hours: flags.gpuHours }) });
+        console.log(flags.json ? JSON.stringify(raised, null, 2) : `hala: budget of ${id} ${raiseLine(raised)}: held stages go on`);
+        return;
+      }
+      const result = await approveGate(client, id, gate, { by, note: flags.note });
       console.log(flags.json ? JSON.stringify(result, null, 2) : `hala: ${renderApproval(id, result)}`);
     } catch (err) {
       if (!(err instanceof ApprovalRefused)) throw err;

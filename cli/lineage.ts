@@ -1,6 +1,7 @@
 // `hala lineage`: walk lineage records from artifacts back to the raw sources, and render the
 // graph as JSON, Mermaid or Graphviz dot.
 import type { Approval } from '../contracts/gates';
+import { capsText } from './budget-summary';
 import type { ActivitySummary, LineageRecord } from '../contracts/lineage';
 
 export interface LineageNode {
@@ -107,7 +108,7 @@ export function producerLine(n: LineageNode): string | undefined {
 export function approvalLine(n: LineageNode): string | undefined {
   if (!n.approvals?.length) return undefined;
   return n.approvals
-    .map((a) => `approved ${a.gate} by ${a.by} at ${a.at}${a.note ? ` (${a.note})` : ''}, preview sha256:${short(a.preview_sha256)}`)
+    .map((a) => `approved ${a.gate} by ${a.by} at ${a.at}${a.note ? ` (${a.note})` : ''}, ${a.preview_sha256 ? `preview sha256:${short(a.preview_sha256)}` : `budget raised to ${capsText(a.budget ?? {})}`}`)
     .join('; ');
 }
 

@@ -4,6 +4,7 @@ import type { CampaignProgress, StageReport } from '../contracts/campaign';
 import type { StageKind } from '../contracts/stages';
 import { declarationOf } from '../workflows/stages/plan';
 import { renderGates } from './gate-summary';
+import { renderBudget } from './budget-summary';
 import { BENCHMARKED_MODELS, scoresByModel } from '../contracts/benchmark-scores';
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits));
@@ -46,6 +47,8 @@ export function renderSummary(progress: CampaignProgress, uiUrl: string, namespa
   out.push(table(rows), '');
   const gates = renderGates(progress);
   if (gates) out.push(gates, '');
+  const budget = renderBudget(progress);
+  if (budget) out.push(budget, '');
   const failed = progress.stages.filter((s) => s.status === 'failed');
   if (failed.length > 0) {
     out.push(`Failed (${failed.length}); stages after them did not run, every other branch finished:`);

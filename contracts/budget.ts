@@ -5,6 +5,7 @@
  * changes when work runs, never what it computes.
  */
 import { z } from 'zod';
+import { Approval } from './gates';
 import { fraction } from './numbers';
 
 /** The gate name a budget raise is recorded under (approvals, lineage); no recipe gate may take it. */
@@ -40,3 +41,31 @@ export type Spend = z.infer<typeof Spend>;
 /** Each stage's figures of `hala plan`, by stage name: the campaign projects its spend with the running ones'. */
 export const PlannedSpend = z.record(z.string(), Spend);
 export type PlannedSpend = z.infer<typeof PlannedSpend>;
+
+/** The `raise-budget` update's argument (`hala approve <campaign> budget --cost-usd N --gpu-hours N`): new caps, each above the one it replaces. */
+export const RaiseBudgetInput = z.object({
+  by: z.string(),
+  note: z.string().optional(),
+  cost_usd: z.number().optional(),
+  gpu_hours: z.number().optional(),
+});
+export type RaiseBudgetInput = z.infer<typeof RaiseBudgetInput>;
+
+/**
+ * The budget in the campaign's progress. `spent`: the campaign's finished GPU work, priced as the
+ * report prices it; `projected`: that plus the planned figures of the stages running now. `warning`:
+ * the projection is past warn_at of a cap; `held`: the spend reached a cap and `held_stages` wait.
+ */
+export const BudgetReport = z.object({
+  caps: z.object({ cost_usd: z.number().optional(), gpu_hours: z.number().optional() }),
+  warn_at: z.number(),
+  spent: z.object({ cost_usd: z.number(), gpu_hours: z.number() }),
+  projected: z.object({ cost_usd: z.number(), gpu_hours: z.number() }),
+  /** GPU-hours on pools without a price: in spent.gpu_hours, not in spent.cost_usd. */
+  unpriced_gpu_hours: z.number(),
+  state: z.enum(['under', 'warning', 'held']),
+  held_stages: z.array(z.string()),
+  /** Every raise, oldest first. */
+  raises: z.array(Approval),
+});
+export type BudgetReport = z.infer<typeof BudgetReport>;

@@ -3,7 +3,7 @@ import { ArtifactRef, StoreUri } from './artifact';
 import { Recipe } from './recipe';
 import { ActivitySummary, SourceDigest } from './lineage';
 import { Approval, GateReport } from './gates';
-import { PlannedSpend } from './budget';
+import { BudgetReport, PlannedSpend } from './budget';
 
 /** What `hala run` starts: the parsed recipe plus where and how to run it. */
 export const CampaignInput = z.object({
@@ -57,6 +57,8 @@ export const CampaignProgress = z.object({
   stages: z.array(StageReport),
   /** The recipe's approval gates and where each stands; absent when it declares none. */
   gates: z.array(GateReport).optional(),
+  /** The recipe's budget: spend, projection, caps and any stages held at a cap; absent when it sets none. */
+  budget: BudgetReport.optional(),
 });
 export type CampaignProgress = z.infer<typeof CampaignProgress>;
 

@@ -64,14 +64,19 @@ export const ApproveInput = z.object({
 });
 export type ApproveInput = z.infer<typeof ApproveInput>;
 
-/** An accepted approval: recorded in the progress, the stage manifests and the lineage records. */
+/**
+ * An accepted approval: recorded in the progress, the stage manifests and the lineage records. A gate's
+ * names the preview its approver saw; a budget raise (gate `budget`, contracts/budget.ts) the caps it set.
+ */
 export const Approval = z.object({
   gate: z.string(),
   by: z.string(),
   at: z.string(),
   note: z.string().optional(),
-  /** Digest of the preview the approver was shown (GatePreview.sha256). */
-  preview_sha256: z.string(),
+  /** Digest of the preview the approver was shown (GatePreview.sha256); absent on a budget raise. */
+  preview_sha256: z.string().optional(),
+  /** The caps a budget raise set (every cap of the budget after it). */
+  budget: z.object({ cost_usd: z.number().optional(), gpu_hours: z.number().optional() }).optional(),
 });
 export type Approval = z.infer<typeof Approval>;
 
@@ -87,7 +92,7 @@ export type GateReport = z.infer<typeof GateReport>;
 
 /** What `approve` returns: the approval, and the preview it approved. */
 export const ApproveResult = z.object({
-  approval: Approval,
+  approval: Approval.required({ preview_sha256: true }),
   before: z.string(),
   preview: GatePreview,
 });

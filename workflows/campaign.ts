@@ -11,6 +11,8 @@ import { cpuActivities } from './activity-proxies';
 import { pauseSignal, progressQuery, resumeSignal } from './definitions';
 import { fanOutWorkflowId } from './fan-out-ids';
 import { Gates } from './gates';
+import { CampaignBudget } from './budget';
+import { CurrentDetails } from './current-details';
 import { recipeDag } from './recipe-dag';
 import { requireOwnRelease } from './release-guard';
 import type { StageDeclaration, StageInput, StageOutcome, StageRuntime } from './stages/declaration';
@@ -57,9 +59,13 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     });
 
   // Approval gates the recipe declares (none: no command changes): they hold the stages of a kind.
-  const gates = new Gates(recipe, cpuActivities(own), () => tracker.snapshot('running').stages);
+  const details = new CurrentDetails();
+  const gates = new Gates(recipe, cpuActivities(own), () => tracker.snapshot('running').stages, details);
   gates.register();
-  const snapshot = (s: CampaignProgress['state']): CampaignProgress => ({ ...tracker.snapshot(s), ...gates.report() });
+  // The budget (none: no command changes either): new stages wait while the spend is at a cap.
+  const budget = new CampaignBudget(recipe.budget, input.planned_spend ?? {}, details);
+  budget.register();
+  const snapshot = (s: CampaignProgress['state']): CampaignProgress => ({ ...tracker.snapshot(s), ...gates.report(), ...budget.report() });
 
   let paused = false;
   let state: CampaignProgress['state'] = 'running';
@@ -80,10 +86,14 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   async function stage<S, U, O>(declaration: StageDeclaration<S, U, O>, upstream: U, i = 0): Promise<StageOutcome<O>> {
     const name = declaration.name(recipe, i);
     // A gated kind waits for its approval, which its stages then carry into their lineage.
-    const approvals = gates.holds(declaration.kind) ? await gates.pass(declaration.kind, upstream) : undefined;
-    const runtime: StageRuntime = { ...runtimeOf(name, declaration.placement?.(recipe, i)), ...(approvals && { approvals }) };
+    const gated = gates.holds(declaration.kind) ? await gates.pass(declaration.kind, upstream) : [];
+    // So does a raise of the budget the stage waited for, or started under.
+    const approvals = [...gated, ...(await budget.pass(name))];
+    const placement = declaration.placement?.(recipe, i);
+    const runtime: StageRuntime = { ...runtimeOf(name, placement), ...(approvals.length > 0 && { approvals }) };
     await condition(() => !paused);
     tracker.started(name, runtime.forced);
+    budget.started(name);
     const parents = tracker.parentsOf(upstream as object);
     const args: [StageInput<S, U>] = [{ runtime, stage: name, index: i, slice: declaration.slice(recipe, i), upstream, parents }];
     // Its page in the UI: what it makes of what, its knobs and the stages it reads from.
@@ -104,8 +114,10 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
         ...(description ? { staticSummary: description.summary, staticDetails: staticDetails(description, parents, workflowInfo().namespace) } : {}),
       });
       tracker.finished(name, outcome);
+      budget.ended(name, { cached: outcome.cached, activities: outcome.activities, placement: placement ?? {} });
       return outcome;
     } catch (err) {
+      budget.ended(name);
       if (isCancellation(err)) tracker.cancelled(name);
       else tracker.failed(name, err);
       throw err;

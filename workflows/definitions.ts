@@ -2,7 +2,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ActivityProgress } from '../contracts/activity-progress';
 import type { CampaignProgress } from '../contracts/campaign';
-import type { ApproveInput, ApproveResult } from '../contracts/gates';
+import type { Approval, ApproveInput, ApproveResult } from '../contracts/gates';
+import type { RaiseBudgetInput } from '../contracts/budget';
 
 /** Stop starting new stages and new translation shards; running activities finish. */
 export const pauseSignal = defineSignal('pause');
@@ -13,6 +14,11 @@ export const progressQuery = defineQuery<CampaignProgress>('progress');
  * reached yet or already approved, and an approval that names no approver.
  */
 export const approveUpdate = defineUpdate<ApproveResult, [ApproveInput]>('approve');
+/**
+ * Raise the recipe's budget (`hala approve <campaign> budget`): stages held at a cap start. Its
+ * validator refuses a campaign without a budget, no approver, no new cap, and a cap not above the old.
+ */
+export const raiseBudgetUpdate = defineUpdate<Approval, [RaiseBudgetInput]>('raise-budget');
 
 /**
  * A GPU activity's progress, sent to the stage workflow that scheduled it (the Python Heartbeater,

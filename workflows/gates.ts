@@ -6,13 +6,14 @@
 // A gate holds once per campaign run, even when the stages behind it would come from the cache: it is
 // about what goes into the models and what gets spent, and that is asked of every run. It can only be
 // approved once it waits, so every approval names the preview its approver saw.
-import { condition, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ArtifactRef } from '../contracts/artifact';
 import type { StageReport } from '../contracts/campaign';
 import type { Approval, ApproveInput, ApproveResult, Gate, GatePreview, GateReport } from '../contracts/gates';
 import type { Recipe } from '../contracts/recipe';
 import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
 import type { StageKind } from '../contracts/stages';
+import type { CurrentDetails } from './current-details';
 import { approveUpdate } from './definitions';
 
 /** The stages whose row counts make the funnel: raw pairs to filtered, bilingual, translated rows. */
@@ -33,6 +34,7 @@ export class Gates {
     private readonly recipe: Recipe,
     private readonly cpu: CpuActivityFns,
     private readonly stages: () => StageReport[],
+    private readonly details: CurrentDetails,
   ) {
     this.gates = recipe.gates.map((gate) => ({ gate }));
   }
@@ -66,7 +68,8 @@ export class Gates {
   private showWaiting(): void {
     const id = workflowInfo().workflowId;
     const waiting = this.gates.filter((g) => g.preview && !g.approval);
-    setCurrentDetails(
+    this.details.set(
+      'gates',
       waiting
         .map((g) => `**Waiting at gate ${g.gate.name}** before ${g.gate.before}: \`npx hala status ${id}\` shows its funnel and sample rows, \`npx hala approve ${id} ${g.gate.name}\` lets it go on.`)
         .join('\n\n'),
@@ -118,14 +121,15 @@ export class Gates {
   private approve(input: ApproveInput): ApproveResult {
     const g = this.gates.find((s) => s.gate.name === input.gate)!;
     const preview = g.preview!;
-    g.approval = {
+    const approval = {
       gate: g.gate.name,
       by: input.by.trim(),
       at: new Date().toISOString(),
       ...(input.note ? { note: input.note } : {}),
       preview_sha256: preview.sha256,
     };
-    return { approval: g.approval, before: g.gate.before, preview };
+    g.approval = approval;
+    return { approval, before: g.gate.before, preview };
   }
 }
 
