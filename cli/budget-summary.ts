@@ -17,17 +17,25 @@ function figureLine(label: string, spent: number, projected: number, cap: number
   return `${label} ${format(spent)} spent, ${format(projected)} projected, cap ${cap === undefined ? 'none' : format(cap)}`;
 }
 
+/** `cost 0.40 spent, 0.55 projected, cap 100.00; GPU-hours …`: what `hala status` and `hala watch` show of a budget. */
+export function budgetFigures(b: BudgetReport): string {
+  return `${figureLine('cost', b.spent.cost_usd, b.projected.cost_usd, b.caps.cost_usd, money)}; ${figureLine('GPU-hours', b.spent.gpu_hours, b.projected.gpu_hours, b.caps.gpu_hours, hours)}`;
+}
+
+/** The command that raises a campaign's budget. */
+export const raiseCommand = (campaignId: string) => `hala approve ${campaignId} ${BUDGET_GATE} --cost-usd <N> --gpu-hours <N>`;
+
 /** The budget section of `hala status`; empty when the recipe sets no budget. */
 export function renderBudget(progress: CampaignProgress): string {
   const b: BudgetReport | undefined = progress.budget;
   if (!b) return '';
-  const out = [`budget: ${figureLine('cost', b.spent.cost_usd, b.projected.cost_usd, b.caps.cost_usd, money)}; ${figureLine('GPU-hours', b.spent.gpu_hours, b.projected.gpu_hours, b.caps.gpu_hours, hours)}`];
+  const out = [`budget: ${budgetFigures(b)}`];
   if (b.unpriced_gpu_hours > 0) out.push(`  ${hours(b.unpriced_gpu_hours)} GPU-hours ran on pools without a price: not in the cost`);
   if (b.state === 'warning') out.push(`  warning: the projected spend is past ${Math.round(b.warn_at * 100)}% of a cap; at the cap new stages are held`);
   if (b.state === 'held') {
     out.push(
       `  held at budget: ${b.held_stages.length > 0 ? b.held_stages.join(', ') : 'new stages'} wait; running stages go on.`,
-      `  raise it: hala approve ${progress.campaign_id} ${BUDGET_GATE} --cost-usd <N> --gpu-hours <N> (either or both)`,
+      `  raise it: ${raiseCommand(progress.campaign_id)} (either or both)`,
     );
   }
   for (const r of b.raises) out.push(`  ${raiseLine(r)}`);

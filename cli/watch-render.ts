@@ -1,7 +1,7 @@
 // How `hala watch` shows a snapshot (watch-snapshot.ts): on a terminal, a block of one line per
 // stage redrawn in place, with a bar per running stage; elsewhere (a pipe, a log file), plain
 // lines appended only when something changed, so a CI log stays short and free of escape codes.
-import type { StageLine, WatchSnapshot } from './watch-snapshot';
+import type { BudgetWatch, StageLine, WatchSnapshot } from './watch-snapshot';
 import { noWorkerText } from './no-worker';
 
 const ansi = { green: 32, yellow: 33, red: 31, dim: 2, bold: 1 } as const;
@@ -65,7 +65,10 @@ export function terminalFrame(snap: WatchSnapshot, opts: FrameOptions): string[]
     return `[${'█'.repeat(full)}${'░'.repeat(cells - full)}]`;
   };
   const lines = [paint('bold', `campaign ${snap.campaign_id}  ${snap.state}  ${elapsed(snap, opts.t0)}`)];
-  const gates = (snap.waiting_at ?? []).map((g) => cut(`${paint('yellow', '‖')} ${paint('yellow', gateText(g))}`, opts.width));
+  const gates = [
+    ...(snap.waiting_at ?? []).map((g) => cut(`${paint('yellow', '‖')} ${paint('yellow', gateText(g))}`, opts.width)),
+    ...(snap.budget ? [cut(snap.budget.state === 'under' ? paint('dim', `$ ${budgetText(snap.budget)}`) : `${paint('yellow', '$')} ${paint('yellow', budgetText(snap.budget))}`, opts.width)] : []),
+  ];
   lines.push(...gates);
   for (const s of fold(snap.stages, (opts.height ?? Infinity) - 2 - gates.length, lines)) {
     const label = s.stage.padEnd(name);
@@ -124,6 +127,11 @@ function cut(text: string, width: number): string {
   return out;
 }
 
+/** `budget held: … — build-bilingual-corpus wait: npx hala approve …`. */
+function budgetText(b: BudgetWatch): string {
+  return `budget ${b.state}: ${b.figures}${b.raise ? ` — ${b.held_stages.join(', ') || 'new stages'} wait: ${b.raise}` : ''}`;
+}
+
 /**
  * Plain appended lines: one per stage state change (and when a stage starts waiting for a missing
  * worker), plus at most one progress line per running stage every `everyMs`, or sooner when it
@@ -134,6 +142,8 @@ export class PlainLog {
   private readonly lastProgress = new Map<string, { t: number; quarter: number }>();
   /** Gates already announced as waiting. */
   private gatesSeen = new Set<string>();
+  /** The budget's state last announced: a line each time it changes (warning, held, raised). */
+  private budgetState?: string;
 
   constructor(
     private readonly t0: number,
@@ -148,6 +158,8 @@ export class PlainLog {
     const waiting = new Set((snap.waiting_at ?? []).map((g) => g.name));
     for (const g of snap.waiting_at ?? []) if (!this.gatesSeen.has(g.name)) out.push(`${at} ${gateText(g)}`);
     this.gatesSeen = waiting;
+    if (snap.budget && snap.budget.state !== this.budgetState) out.push(`${at} ${budgetText(snap.budget)}`);
+    this.budgetState = snap.budget?.state;
     for (const s of snap.stages) {
       const label = `${at} ${s.stage.padEnd(name)} `;
       const state = s.no_worker ? `no-worker:${s.no_worker.queue}` : s.status;

@@ -7,6 +7,8 @@ import type { NoWorker } from './no-worker';
 import type { StageWork } from './pending-work';
 import type { ProgressRate } from './progress-rate';
 import { headlineMetrics } from './summary';
+import type { BudgetReport } from '../contracts/budget';
+import { budgetFigures, raiseCommand } from './budget-summary';
 
 export interface StageLine {
   stage: string;
@@ -42,6 +44,14 @@ export interface GateLine {
   approve: string;
 }
 
+/** The recipe's budget: spend against its caps, and while stages are held, the command that raises it. */
+export interface BudgetWatch {
+  state: BudgetReport['state'];
+  figures: string;
+  held_stages: string[];
+  raise?: string;
+}
+
 export interface WatchSnapshot {
   at: string;
   campaign_id: string;
@@ -49,6 +59,7 @@ export interface WatchSnapshot {
   stages: StageLine[];
   /** Gates waiting for an approval: the campaign holds there until `hala approve`. */
   waiting_at?: GateLine[];
+  budget?: BudgetWatch;
 }
 
 export function snapshot(progress: CampaignProgress, work: StageWork[], noWorker: NoWorker[], rates: ProgressRate, now = Date.now()): WatchSnapshot {
@@ -60,6 +71,7 @@ export function snapshot(progress: CampaignProgress, work: StageWork[], noWorker
     campaign_id: progress.campaign_id,
     state: progress.state,
     ...waitingAt(progress),
+    ...budgetOf(progress),
     stages: progress.stages.map((s) => {
       const line: StageLine = { stage: s.stage, kind: s.kind, status: s.status, forced: s.forced, ...times(s) };
       if (s.error) line.error = s.error;
@@ -77,6 +89,11 @@ function waitingAt(progress: CampaignProgress): Pick<WatchSnapshot, 'waiting_at'
   const waiting = (progress.gates ?? []).filter((g) => g.state === 'waiting');
   if (waiting.length === 0) return {};
   return { waiting_at: waiting.map((g) => ({ name: g.name, before: g.before, approve: `npx hala approve ${progress.campaign_id} ${g.name}` })) };
+}
+
+function budgetOf({ budget: b, campaign_id }: CampaignProgress): Pick<WatchSnapshot, 'budget'> {
+  if (!b) return {};
+  return { budget: { state: b.state, figures: budgetFigures(b), held_stages: b.held_stages, ...(b.state === 'held' && { raise: `npx ${raiseCommand(campaign_id)}` }) } };
 }
 
 const times = (s: StageReport) => ({ ...(s.started_at ? { started_at: s.started_at } : {}), ...(s.ended_at ? { ended_at: s.ended_at } : {}) });

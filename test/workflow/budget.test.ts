@@ -11,6 +11,9 @@ import { ApprovalRefused, raiseBudget } from '../../cli/approve';
 import { toText, walkLineage } from '../../cli/lineage';
 import { startCampaign } from '../../cli/start-campaign';
 import { renderSummary } from '../../cli/summary';
+import { ProgressRate } from '../../cli/progress-rate';
+import { PlainLog, terminalFrame } from '../../cli/watch-render';
+import { snapshot } from '../../cli/watch-snapshot';
 import type { CampaignProgress } from '../../contracts/campaign';
 import { LineageRecord } from '../../contracts/lineage';
 import type { Recipe } from '../../contracts/recipe';
@@ -69,6 +72,16 @@ describe('budget', () => {
     expect(status).toMatch(/\nbudget: cost 0\.\d\d spent, 0\.\d\d projected, cap 100\.00; GPU-hours [\d.]+ spent, [\d.]+ projected, cap 0\n/);
     expect(status).toContain('  held at budget: build-bilingual-corpus wait; running stages go on.');
     expect(status).toContain(`  raise it: hala approve ${id} budget --cost-usd <N> --gpu-hours <N> (either or both)`);
+    // `hala watch`: a line under the header in the terminal, and one when the state changes in plain output.
+    const watched = snapshot(held, [], [], new ProgressRate());
+    expect(watched.budget).toMatchObject({ state: 'held', held_stages: ['build-bilingual-corpus'], raise: `npx hala approve ${id} budget --cost-usd <N> --gpu-hours <N>` });
+    const heldLine = `budget held: ${watched.budget!.figures} — build-bilingual-corpus wait: npx hala approve ${id} budget --cost-usd <N> --gpu-hours <N>`;
+    expect(terminalFrame(watched, { colour: false, width: 400, t0: Date.now() })[1]).toBe(`$ ${heldLine}`);
+    const log = new PlainLog(Date.now());
+    const announced = log.lines(watched).filter((l) => l.includes('budget'));
+    expect(announced).toHaveLength(1);
+    expect(announced[0]!.endsWith(`] ${heldLine}`), announced[0]).toBe(true);
+    expect(log.lines(watched).filter((l) => l.includes('budget'))).toEqual([]);
     const metadata = await env.client.workflow.getHandle(id).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
     expect(metadata.currentDetails).toContain(`**Held at budget**: build-bilingual-corpus wait; \`npx hala approve ${id} budget --cost-usd N --gpu-hours N\` raises it.`);
 
