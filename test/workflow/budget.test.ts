@@ -17,11 +17,14 @@ import { snapshot } from '../../cli/watch-snapshot';
 import type { CampaignProgress } from '../../contracts/campaign';
 import { LineageRecord } from '../../contracts/lineage';
 import type { Recipe } from '../../contracts/recipe';
+import type { GpuActivityFns } from '../../contracts/gpu-activity-fns';
+import { loadRecipe } from '../../cli/recipe-file';
+import { hubMirror } from '../../platform/python-env';
 import type { campaign } from '../../workflows/campaign';
 import { progressQuery } from '../../workflows/definitions';
-import type { CampaignHarness } from '../support/campaign-harness';
+import { startCampaignHarness, type CampaignHarness } from '../support/campaign-harness';
 import { runHala } from '../support/hala-cli';
-import { PRICES, startPricedHarness } from '../support/priced-campaign';
+import { PRICES, pricedRecipe } from '../support/priced-campaign';
 import { createLocalEnv } from '../support/temporal-env';
 import { until } from '../support/until';
 
@@ -33,9 +36,21 @@ describe('budget', () => {
   let harness: CampaignHarness;
   let budgeted: Recipe;
 
+  /** While set, every training call waits for it: a stage that stays running as long as a test needs. */
+  let trainingHeld: Promise<void> | undefined;
+
   beforeAll(async () => {
+    process.env.HALA_HUB_MIRROR ||= hubMirror(); // openStage digests hf:// sources from the offline mirror
     env = await createLocalEnv();
-    harness = await startPricedHarness(env, () => undefined);
+    const tiny = loadRecipe(path.join(__dirname, '../../recipes/tiny.yaml'));
+    if (!tiny.ok) throw new Error(tiny.problems.join('\n'));
+    const train = (fakes: GpuActivityFns): Partial<GpuActivityFns> => ({
+      train_sft: async (input) => {
+        await trainingHeld;
+        return fakes.train_sft(input);
+      },
+    });
+    harness = await startCampaignHarness(env, { recipe: pricedRecipe(tiny.recipe), gpu: train });
     budgeted = { ...harness.recipe, budget: { gpu_hours: TINY_GPU_HOURS, cost_usd: 100, warn_at: 0.8 } };
   }, 120_000);
 
@@ -112,6 +127,29 @@ describe('budget', () => {
     const graph = await walkLineage(sft.map((s) => s.artifacts[0]!.sha256), async (sha) => load(sha));
     expect(toText(graph)).toContain(`approved budget by alice at ${raise.at} (worth it), budget raised to cost 100.00, 1000.0 GPU-hours`);
   }, 180_000);
+
+  it('projects the spend with the planned figures of the stages running, and warns past warn_at of a cap', async () => {
+    const id = 'budget-projected';
+    let release = () => undefined as void;
+    trainingHeld = new Promise<void>((r) => (release = r));
+    const recipe = { ...harness.recipe, seed: 51, budget: { cost_usd: 100, gpu_hours: 1000, warn_at: 0.8 } };
+    const handle = await startCampaign(env.client, recipe, harness.sha, { id, plannedSpend: { 'train-translator': { cost_usd: 90, gpu_hours: 30 } } });
+    await until('the translator to train', async () => (await progress(handle)).stages.find((s) => s.stage === 'train-translator')?.status === 'running');
+    const training = (await progress(handle)).budget!;
+    expect(training.state).toBe('warning');
+    expect(training.projected.cost_usd).toBeCloseTo(training.spent.cost_usd + 90, 9);
+    expect(training.projected.gpu_hours).toBeCloseTo(training.spent.gpu_hours + 30, 9);
+    expect(training.spent.cost_usd).toBeLessThan(1);
+    expect(renderSummary(await progress(handle), 'http://ui')).toContain('  warning: the projected spend is past 80% of a cap; at the cap new stages are held');
+    const metadata = await env.client.workflow.getHandle(id).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toContain('**Budget warning**: the projected spend is past 80% of a cap.');
+    trainingHeld = undefined;
+    release();
+    const done = await handle.result();
+    // Nothing runs at the end: the projection is the spend, far under both caps.
+    expect(done.progress.budget).toMatchObject({ state: 'under', raises: [] });
+    expect(done.progress.budget!.projected).toEqual(done.progress.budget!.spent);
+  }, 120_000);
 
   it('a recipe without a budget refuses every raise and reports no budget', async () => {
     const id = 'budget-less';
