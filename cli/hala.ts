@@ -183,7 +183,7 @@ steer('cancel', 'cancel a campaign and its running stages (finished stages stay 
 
 program
   .command('approve <campaign-id> <gate>')
-  .description('approve a gate the recipe declares: the stages it holds start (exit 0); a refused approval prints why and exits 2')
+  .description(`approve a gate the recipe declares, or raise its budget (gate ${BUDGET_GATE}): the stages held start (exit 0); a refused approval prints why and exits 2`)
   .option('--by <name>', 'who approves, recorded in the lineage of the released stages; the OS user running hala unless given')
   .option('--note <text>', 'why, recorded with the approval')
   .option('--json', 'print the accepted approval and its preview as JSON')
