@@ -199,6 +199,7 @@ program
         console.log(flags.json ? JSON.stringify(raised, null, 2) : `hala: budget of ${id} ${raiseLine(raised)}: held stages go on`);
         return;
       }
+      if (flags.costUsd !== undefined || flags.gpuHours !== undefined) throw new ApprovalRefused(`--cost-usd and --gpu-hours raise the budget: name gate ${BUDGET_GATE}, not ${gate}`);
       const result = await approveGate(client, id, gate, { by, note: flags.note });
       console.log(flags.json ? JSON.stringify(result, null, 2) : `hala: ${renderApproval(id, result)}`);
     } catch (err) {
