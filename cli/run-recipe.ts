@@ -6,10 +6,9 @@ import { ExitCode } from './conventions';
 import { follow } from './follow';
 import { loadRecipe } from './recipe-file';
 import { startCampaign } from './start-campaign';
-import { planCampaign } from './plan/estimate';
+import { type CampaignPlan, planCampaign } from './plan/estimate';
 import { measureLocalSources } from './plan/measure';
 import { budgetText, checkPlanBudget, overBudgetRefusal } from './plan/budget-check';
-import type { PlannedSpend } from '../contracts/budget';
 import type { Recipe } from '../contracts/recipe';
 
 /** The recipe in `file`, or every problem with it on stderr and exit 2: nothing starts on a bad recipe. */
@@ -34,9 +33,9 @@ export async function runRecipe(file: string, flags: RunFlags, temporal: Tempora
     console.error(`hala: --rerun names no stage of ${file}: ${unknown.join(', ')}; its stages are ${planned.join(', ')}`);
     process.exit(ExitCode.refused);
   }
-  const plannedSpend = await budgetedPlan(file, recipe, flags.overBudget ?? false);
+  const plan = await withinBudget(file, recipe, flags.overBudget ?? false);
   const c = await connectClient(temporal);
-  const handle = await startCampaign(c, recipe, sha256, { id: flags.id, useCache: flags.cache, rerun: flags.rerun, plannedSpend });
+  const handle = await startCampaign(c, recipe, sha256, { id: flags.id, useCache: flags.cache, rerun: flags.rerun, plan });
   const url = `${uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(handle.workflowId)}`;
   console.log(`hala: started campaign ${handle.workflowId} in namespace ${temporal.namespace} (${url})`);
   const forced = flags.cache ? flags.rerun ?? [] : planned;
@@ -47,11 +46,11 @@ export async function runRecipe(file: string, flags: RunFlags, temporal: Tempora
 }
 
 /**
- * A recipe with a budget is planned as `hala plan` plans it (measured sizes included) and refused,
- * exit 2, when the plan is over; its stages' planned figures go to the campaign, which projects its
- * spend with them. No budget: nothing is planned, the start is as it always was.
+ * The plan of a recipe with a budget, as `hala plan` makes it (measured sizes included), once it is
+ * within the budget: over it, the run is refused, exit 2, unless --over-budget. The campaign is then
+ * started with this plan (its critical path, its stages' figures). No budget: undefined.
  */
-async function budgetedPlan(file: string, recipe: Recipe, overBudget: boolean): Promise<PlannedSpend | undefined> {
+async function withinBudget(file: string, recipe: Recipe, overBudget: boolean): Promise<CampaignPlan | undefined> {
   if (!recipe.budget) return undefined;
   const plan = await planCampaign(recipe, await measureLocalSources(recipe));
   const check = checkPlanBudget(plan.totals, recipe.budget)!;
@@ -60,5 +59,5 @@ async function budgetedPlan(file: string, recipe: Recipe, overBudget: boolean): 
     process.exit(ExitCode.refused);
   }
   if (check.over) console.log(`hala: starting over budget (--over-budget): ${budgetText(check)}`);
-  return Object.fromEntries(plan.stages.map((s) => [s.stage, { ...(s.gpu_hours !== undefined && { gpu_hours: s.gpu_hours }), ...(s.cost !== undefined && { cost_usd: s.cost }) }]));
+  return plan;
 }

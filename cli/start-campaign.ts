@@ -13,7 +13,8 @@ import { campaignStory } from '../workflows/stage-story';
 import { plannedStages } from '../workflows/stages/plan';
 import { repoRoot } from '../platform/python-env';
 import { perStudent } from '../workflows/stages/students';
-import { planCampaign } from './plan/estimate';
+import { type CampaignPlan, planCampaign } from './plan/estimate';
+import { plannedSpendOf } from './plan/budget-check';
 import { measureLocalSources } from './plan/measure';
 
 export interface StartOptions {
@@ -22,8 +23,10 @@ export interface StartOptions {
   rerun?: string[];
   /** The stages that run one priority key higher (the plan's critical path); none when absent. */
   criticalPath?: string[];
-  /** The plan's figures per stage (run-recipe.ts, recipes with a budget): the campaign projects running work with them. */
+  /** The plan's figures per stage, which the campaign projects running work with; default: the plan's, when the recipe sets a budget. */
   plannedSpend?: PlannedSpend;
+  /** The recipe's plan when the caller has made it already (hala run, to check it against the budget). */
+  plan?: CampaignPlan;
 }
 
 export function defaultCampaignId(recipe: Recipe, now = new Date()): string {
@@ -51,7 +54,12 @@ export async function startCampaign(
   sha256: string,
   options: StartOptions = {},
 ): Promise<WorkflowHandle<typeof campaign>> {
-  const input = campaignInput(recipe, sha256, { criticalPath: await criticalPath(recipe), ...options });
+  const plan = options.plan ?? (await planIfPossible(recipe));
+  const input = campaignInput(recipe, sha256, {
+    criticalPath: plan?.critical_path?.stages,
+    ...(recipe.budget && plan && { plannedSpend: plannedSpendOf(plan) }),
+    ...options,
+  });
   // Its page in the Temporal UI: the recipe, its students, a link to each stage.
   const story = campaignStory({
     recipe: recipe.name,
@@ -79,13 +87,14 @@ export async function startCampaign(
 }
 
 /**
- * The critical path `hala plan` prints, computed the same way. A recipe whose estimates leave it open,
- * or a local source the plan cannot read (the stage that reads it says why, with its field), gets
- * none: every stage then runs at the recipe's priority, and the campaign starts all the same.
+ * The plan `hala plan` prints, made the same way: its critical path and, for a recipe with a budget,
+ * its stages' figures go to the campaign. A local source the plan cannot read (the stage that reads
+ * it says why, with its field) gives none: every stage then runs at the recipe's priority, running
+ * stages are projected at nothing beyond their spend, and the campaign starts all the same.
  */
-async function criticalPath(recipe: Recipe): Promise<string[] | undefined> {
+async function planIfPossible(recipe: Recipe): Promise<CampaignPlan | undefined> {
   try {
-    return (await planCampaign(recipe, await measureLocalSources(recipe))).critical_path?.stages;
+    return await planCampaign(recipe, await measureLocalSources(recipe));
   } catch {
     return undefined;
   }

@@ -22,7 +22,7 @@ export const CampaignInput = z.object({
    * run one priority key higher. Empty when the plan lacks the estimates to find it.
    */
   critical_path: z.array(z.string()).default([]),
-  /** `hala plan`'s figures of each stage, given by `hala run` when the recipe sets a budget: projections of running work. */
+  /** `hala plan`'s figures of each stage when the recipe sets a budget (cli/start-campaign.ts): the campaign projects its running stages' spend with them. */
   planned_spend: PlannedSpend.optional(),
 });
 export type CampaignInput = z.infer<typeof CampaignInput>;

@@ -1,5 +1,5 @@
 // A plan against its recipe's budget: the one comparison `hala plan` prints and `hala run` refuses on.
-import type { Budget } from '../../contracts/budget';
+import type { Budget, PlannedSpend } from '../../contracts/budget';
 import type { CampaignPlan } from './estimate';
 
 export interface BudgetLine {
@@ -51,4 +51,9 @@ export function overBudgetRefusal(file: string, check: BudgetCheck): string {
     `Raise ${over.join(' and ')} in the recipe, make the plan smaller (hala plan ${file} shows each stage's share), ` +
     'or pass --over-budget to start it anyway: the campaign still holds new stages once its spend reaches the cap.'
   );
+}
+
+/** Each stage's planned GPU-hours and cost, for the campaign to project the spend of its running stages. */
+export function plannedSpendOf(plan: CampaignPlan): PlannedSpend {
+  return Object.fromEntries(plan.stages.map((s) => [s.stage, { ...(s.gpu_hours !== undefined && { gpu_hours: s.gpu_hours }), ...(s.cost !== undefined && { cost_usd: s.cost }) }]));
 }
