@@ -52,7 +52,12 @@ export async function runRecipe(file: string, flags: RunFlags, temporal: Tempora
  */
 async function withinBudget(file: string, recipe: Recipe, overBudget: boolean): Promise<CampaignPlan | undefined> {
   if (!recipe.budget) return undefined;
-  const plan = await planCampaign(recipe, await measureLocalSources(recipe));
+  const plan = await planCampaign(recipe, await measureLocalSources(recipe)).catch((err: Error) => {
+    // As a start without a budget does: the stage that reads the unreadable source will say why.
+    console.error(`hala: the plan of ${file} cannot be made (${err.message}), so it is not checked against its budget; the campaign still holds at a cap`);
+    return undefined;
+  });
+  if (!plan) return undefined;
   const check = checkPlanBudget(plan.totals, recipe.budget)!;
   if (check.over && !overBudget) {
     console.error(`hala: ${overBudgetRefusal(file, check)}`);
