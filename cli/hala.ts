@@ -7,6 +7,7 @@
 //   hala status <campaign-id> [--json] [--no-worker-after <minutes>]
 //   hala watch <campaign-id> [--json] [--interval <s>] [--no-worker-after <minutes>]   live bars
 //   hala pause | resume | cancel <campaign-id>   steer a running campaign
+//   hala steer <campaign-id> <stage> pause|unpause   park a running stage at a checkpoint, let it go on
 //   hala approve <campaign-id> <gate> [--by NAME] [--note TEXT]   let a campaign past an approval gate
 //   hala ls                                     campaigns of the namespace
 //   hala workers [<recipe>]                     who polls each queue (the recipe's resource pools too)
@@ -38,6 +39,7 @@ import { renderPlan } from './plan/render';
 import { ApprovalRefused, approveGate, defaultApprover, renderApproval } from './approve';
 import { reportCommand, type ReportFlags } from './report/report-command';
 import { renderCampaignBuilds, runningCampaignBuilds } from './builds';
+import { steerActions, steerStage, type SteerAction } from './steer-stage';
 import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
 import { queueWorkers } from '../platform/task-queue-pollers';
 import { doctorCommand, type DoctorFlags } from './doctor/command';
@@ -174,6 +176,24 @@ function steer(verb: string, description: string, act: (c: Client, id: string) =
 steer('pause', 'hold a campaign: running stages finish their current shards, nothing new starts', pauseCampaign);
 steer('resume', 'let a paused campaign go on', resumeCampaign);
 steer('cancel', 'cancel a campaign and its running stages (finished stages stay cached)', cancelCampaign);
+
+program
+  .command('steer <campaign-id> <stage> <action>')
+  .description(`steer one running stage: ${steerActions.join(' | ')}`)
+  .addHelpText('after', `
+pause: its running activities checkpoint at the current step and stop (the GPUs are free; nothing runs).
+unpause: the next attempt resumes from that checkpoint; the pause does not use up a retry.
+Refused (exit 2): no such stage, a stage not running, nothing scheduled, already (un)paused.`)
+  .action(async (id: string, stage: string, action: string) => {
+    try {
+      if (!(steerActions as readonly string[]).includes(action)) throw new NotSteerable(`unknown action ${action}: ${steerActions.join(', ')}`);
+      console.log(`hala: ${await steerStage(await connectClient(temporalConnection()), id, stage, action as SteerAction)}`);
+    } catch (err) {
+      if (!(err instanceof NotSteerable)) throw err;
+      console.error(`hala steer: ${err.message}`);
+      process.exitCode = ExitCode.refused;
+    }
+  });
 
 program
   .command('approve <campaign-id> <gate>')

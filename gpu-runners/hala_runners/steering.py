@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from temporalio.exceptions import ApplicationError
 
-PAUSED = "Paused"  # the failure type; retryable, so the unpaused activity runs again
+PAUSED = "Paused"  # the failure type (contracts/errors.ts); retryable, so the unpaused activity runs again
 
 
 def paused_failure(label: str, last_words: dict | None, last_beat: dict) -> ApplicationError:
