@@ -36,6 +36,7 @@ export const VerbExamples: Record<string, string> = {
   pause: 'npx hala pause tiny-20261202-0530',
   resume: 'npx hala resume tiny-20261202-0530',
   cancel: 'npx hala cancel tiny-20261202-0530',
+  steer: 'npx hala steer tiny-20261202-0530 sft-hala-350m pause\n  npx hala steer tiny-20261202-0530 sft-hala-350m unpause',
   // status first: it shows the gate's funnel and sample rows, what the approval is about.
   approve: 'npx hala status tiny-20261202-0530\n  npx hala approve tiny-20261202-0530 corpus-review --by alice --note "funnel and samples read fine"',
   ls: 'npx hala ls --limit 5 --json',

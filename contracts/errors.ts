@@ -17,6 +17,8 @@ export const RetryableErrors = {
   StorageUnavailable: 'StorageUnavailable',
   Stalled: 'Stalled',
   RunnerFailed: 'RunnerFailed',
+  /** An operator paused the activity (`hala steer ... pause`): it checkpointed; unpaused, it resumes there. */
+  Paused: 'Paused',
 } as const;
 
 export type HalaErrorType =

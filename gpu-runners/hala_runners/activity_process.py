@@ -33,7 +33,7 @@ from typing import Any, Awaitable
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from . import progress
+from . import progress, steering
 from .child_process import ChildProcess, runner_module, signal_group
 from .stage_progress import ProgressSignals
 from .errors import is_non_retryable, silent_exit_type
@@ -91,7 +91,7 @@ class Heartbeater:
 def resume_details() -> dict | None:
     """The last heartbeat of the previous attempt, passed to the runner as config["resume"]."""
     info = activity.info()
-    if info.attempt > 1 and info.heartbeat_details:
+    if info.heartbeat_details:  # attempt 1 too: an unpause with reset_attempts starts over at 1
         details = info.heartbeat_details[0]
         return details if isinstance(details, dict) else None
     return None
@@ -177,6 +177,13 @@ async def supervise(child: ChildProcess, beat: Heartbeater, work: Awaitable[Any]
             "the retry resumes from the last heartbeat")
         raise ApplicationError(str(message), type="Preempted")
     except asyncio.CancelledError:
+        details = activity.cancellation_details()
+        if details is not None and details.paused:
+            # `hala steer ... pause`: the same notice as a preemption, so the runner checkpoints at
+            # its current step and the unpaused attempt resumes there (steering.paused_failure).
+            await child.kill()
+            await asyncio.wait({work_task}, timeout=STALL_KILL_GRACE_S)  # drain the checkpoint's heartbeat
+            raise steering.paused_failure(child.label, _error_event(work_task), beat.last) from None
         # Cancellation (or the SDK cancelling us at the end of graceful shutdown): free the GPU now.
         await child.kill()
         raise
