@@ -43,8 +43,7 @@ import { raiseLine } from './budget-summary';
 import { BUDGET_GATE } from '../contracts/budget';
 import { reportCommand, type ReportFlags } from './report/report-command';
 import { renderCampaignBuilds, runningCampaignBuilds } from './builds';
-import { steerActions, steerStage, type SteerAction } from './steer-stage';
-import { queueOf, updateStageOptions } from './steer-options';
+import { steerCommand } from './steer-command';
 import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
 import { queueWorkers } from '../platform/task-queue-pollers';
 import { doctorCommand, type DoctorFlags } from './doctor/command';
@@ -184,35 +183,7 @@ steer('pause', 'hold a campaign: running stages finish their current shards, not
 steer('resume', 'let a paused campaign go on', resumeCampaign);
 steer('cancel', 'cancel a campaign and its running stages (finished stages stay cached)', cancelCampaign);
 
-const steerVerbs = [...steerActions, 'limits', 'move'];
-program
-  .command('steer <campaign-id> <stage> <action>')
-  .description(`steer one running stage: ${steerVerbs.join(' | ')}`)
-  .option('--heartbeat-s <n>', 'limits: seconds without a heartbeat before an attempt times out', Number)
-  .option('--retries <n>', 'limits: attempts in all (the retry policy)', Number)
-  .option('--to <class>', "move: a resource class of --recipe, or a task queue's name")
-  .option('--recipe <file>', "move: the campaign's recipe, whose resources.classes --to names")
-  .addHelpText('after', `
-pause: its running activities checkpoint at the current step and stop (the GPUs are free; nothing runs).
-unpause: the next attempt resumes from that checkpoint; the pause does not use up a retry.
-limits: change the heartbeat timeout and attempts of its pending activities (stall_s travels in their input: not this way).
-move: schedule their next attempts on another pool; pause, move, unpause moves a running one now, from its checkpoint.
-Refused (exit 2): no such stage, a stage not running, nothing scheduled, already (un)paused.`)
-  .action(async (id: string, stage: string, action: string, flags: { heartbeatS?: number; retries?: number; to?: string; recipe?: string }) => {
-    try {
-      if (!steerVerbs.includes(action)) throw new NotSteerable(`unknown action ${action}: ${steerVerbs.join(', ')}`);
-      const client = await connectClient(temporalConnection());
-      const options = action === 'limits' ? { heartbeatS: flags.heartbeatS, retries: flags.retries }
-        : { queue: flags.to === undefined ? undefined : queueOf(flags.to, flags.recipe ? validRecipe(flags.recipe).recipe : undefined) };
-      const said = action === 'limits' || action === 'move' ? await updateStageOptions(client, id, stage, options)
-        : await steerStage(client, id, stage, action as SteerAction);
-      console.log(`hala: ${said}`);
-    } catch (err) {
-      if (!(err instanceof NotSteerable)) throw err;
-      console.error(`hala steer: ${err.message}`);
-      process.exitCode = ExitCode.refused;
-    }
-  });
+program.addCommand(steerCommand(() => connectClient(temporalConnection()), (file) => validRecipe(file).recipe));
 
 program
   .command('approve <campaign-id> <gate>')

@@ -23,3 +23,12 @@ export interface ActivityProgress {
 
 /** Defaults of the recipe's `timeouts.progress_s` and `timeouts.no_worker_s`. */
 export const ProgressDefaults = { progress_s: 30, no_worker_s: 300 } as const;
+
+/**
+ * Limits an operator set on a running stage (`hala steer <campaign> <stage> limits --stall-s N`): its
+ * workflow keeps them and answers the `supervision` query, which the Python activity asks every 15 s
+ * (gpu-runners/hala_runners/live_limits.py). Unset fields leave the recipe's.
+ */
+export interface SupervisionOverrides {
+  stall_s?: number;
+}

@@ -1,6 +1,6 @@
 // Signals, queries and updates of the campaign workflow, defined once by name.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ActivityProgress } from '../contracts/activity-progress';
+import type { ActivityProgress, SupervisionOverrides } from '../contracts/activity-progress';
 import type { CampaignProgress } from '../contracts/campaign';
 import type { Approval, ApproveInput, ApproveResult } from '../contracts/gates';
 import type { RaiseBudgetInput } from '../contracts/budget';
@@ -26,3 +26,7 @@ export const raiseBudgetUpdate = defineUpdate<Approval, [RaiseBudgetInput]>('rai
  * A workflow of older code has no handler: the signal is buffered and ignored, nothing breaks.
  */
 export const activityProgressSignal = defineSignal<[ActivityProgress]>('activity-progress');
+
+/** A stage's steered limits (`hala steer ... limits --stall-s`): set by the signal, read by its running activities through the query. */
+export const steerSupervisionSignal = defineSignal<[SupervisionOverrides]>('steer-supervision');
+export const supervisionQuery = defineQuery<SupervisionOverrides>('supervision');

@@ -1,6 +1,8 @@
 // The shape every stage child workflow shares: open (key + cache lookup), work, close (manifest).
 // A declaration (workflows/stages) runs through it as the workflow of its type (stage-workflow.ts).
-import { executeChild, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { executeChild, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { SupervisionOverrides } from '../contracts/activity-progress';
+import { steerSupervisionSignal, supervisionQuery } from './definitions';
 import { HalaStageKey } from '../contracts/search-attributes';
 import type { SourceDigest } from '../contracts/lineage';
 import { cpuActivities } from './activity-proxies';
@@ -16,6 +18,10 @@ import { translateCorpus } from './translate-corpus';
 export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, input: StageInput<S, U>): Promise<StageOutcome<O>> {
   const { runtime, stage, index, slice, upstream } = input;
   requireOwnRelease(runtime.code_version, `stage ${stage} of campaign ${runtime.campaign_id}`);
+  // Limits an operator steers while the stage runs; its GPU activities ask for them (live_limits.py).
+  let steered: SupervisionOverrides = {};
+  setHandler(steerSupervisionSignal, (overrides) => void (steered = { ...steered, ...overrides }));
+  setHandler(supervisionQuery, () => steered);
   const cpu = cpuActivities(runtime, stage);
   const startedAt = new Date().toISOString();
   const status = new StageStatus(input.parents);

@@ -34,6 +34,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from . import progress, steering
+from .live_limits import LiveLimits
 from .child_process import ChildProcess, runner_module, signal_group
 from .stage_progress import ProgressSignals
 from .errors import is_non_retryable, silent_exit_type
@@ -140,25 +141,28 @@ def failure(kind: str, message: str, supervision: Supervision) -> ApplicationErr
     return ApplicationError(message, type=kind, non_retryable=is_non_retryable(kind))
 
 
-async def _watch_for_stall(child: ChildProcess, beat: Heartbeater, stall_s: float) -> str:
-    """Returns (with a message) once the runner has sent no progress for `stall_s` seconds."""
+async def _watch_for_stall(child: ChildProcess, beat: Heartbeater, limits: LiveLimits) -> str:
+    """Returns (with a message) once the runner has sent no progress for the stall limit, read on
+    every tick (an operator may change it while the runner runs: live_limits)."""
     while True:
         quiet = time.monotonic() - beat.last_event_at
+        stall_s = limits.stall_s
         if quiet >= stall_s:
             last = beat.last
             return (f"{child.label} (pid {child.pgid}) sent no progress for {quiet:.0f} s (timeouts.stall_s = "
                     f"{stall_s:g}); last: {last.get('phase')} {last.get('done')}/{last.get('total')}. Its "
                     f"process group was killed; the retry resumes from the last heartbeat")
-        await asyncio.sleep(min(1.0, stall_s - quiet))
+        await asyncio.sleep(max(0.05, min(1.0, stall_s - quiet)))
 
 
 async def supervise(child: ChildProcess, beat: Heartbeater, work: Awaitable[Any],
                     supervision: Supervision = Supervision()) -> Any:
     """Await `work` while heartbeating; on cancellation, worker shutdown or a stall kill the child's group."""
     shutdown = asyncio.create_task(activity.wait_for_worker_shutdown())
-    stall = asyncio.create_task(_watch_for_stall(child, beat, supervision.stall_s)) if supervision.stall_s is not None else None
+    limits = LiveLimits.for_current_activity(supervision.stall_s) if supervision.stall_s is not None else None
+    stall = asyncio.create_task(_watch_for_stall(child, beat, limits)) if limits else None
     ends = {shutdown, *([stall] if stall else [])}  # what stops the runner before it finishes
-    tasks = [asyncio.create_task(beat.quiet_loop()), *ends]
+    tasks = [asyncio.create_task(beat.quiet_loop()), *ends, *([asyncio.create_task(limits.follow())] if limits else [])]
     work_task = asyncio.ensure_future(work)
     try:
         await asyncio.wait({work_task, *ends}, return_when=asyncio.FIRST_COMPLETED)

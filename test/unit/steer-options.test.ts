@@ -10,11 +10,14 @@ describe('hala steer limits | move', () => {
       activityOptions: { heartbeatTimeout: { seconds: 42 }, retryPolicy: { maximumAttempts: 7 } },
       updateMask: { paths: ['heartbeat_timeout', 'retry_policy.maximum_attempts'] },
     });
+    // The stall limit is the stage workflow's (a signal), not the server's: no UpdateActivityOptions for it alone.
+    expect(optionsUpdate({ stallS: 600 })).toBeUndefined();
     expect(optionsUpdate({ queue: 'h200-pool' })).toEqual({ activityOptions: { taskQueue: { name: 'h200-pool' } }, updateMask: { paths: ['task_queue.name'] } });
   });
 
   it('refuses nothing to change and impossible limits', () => {
-    expect(() => optionsUpdate({})).toThrow('nothing to change: give --heartbeat-s, --retries or --to');
+    expect(() => optionsUpdate({})).toThrow('nothing to change: give --heartbeat-s, --retries, --stall-s or --to');
+    expect(() => optionsUpdate({ stallS: -1 })).toThrow('--stall-s must be > 0 (got -1)');
     expect(() => optionsUpdate({ heartbeatS: 0 })).toThrow('--heartbeat-s must be > 0 (got 0)');
     expect(() => optionsUpdate({ retries: 1.5 })).toThrow('--retries must be a whole number >= 1 (got 1.5)');
   });

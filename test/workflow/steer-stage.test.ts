@@ -1,7 +1,8 @@
 // `hala steer` on a running stage of a real campaign (dev server, recording stand-ins): the
 // translator's training is paused mid-run, moved to another pool's queue while paused, and
 // unpaused; its next attempt runs there, at attempt 1, handed the checkpoint the paused attempt
-// last heartbeated, and the campaign completes. The Python side of a pause (the runner
+// last heartbeated, and the campaign completes. Its stall limit is steered on the way (the stage
+// keeps it for its running activities to ask: gpu-runners/tests/test_live_limits.py). The Python side of a pause (the runner
 // checkpointing on the way out) is gpu-runners/tests/test_steering.py, on a real tiny SFT.
 import { rmSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
@@ -13,6 +14,7 @@ import { updateStageOptions } from '../../cli/steer-options';
 import { stageActivities, steerStage } from '../../cli/steer-stage';
 import type { GpuActivityFns } from '../../contracts/gpu-activity-fns';
 import { hubMirror } from '../../platform/python-env';
+import { supervisionQuery } from '../../workflows/definitions';
 import { startCampaignHarness, type CampaignHarness } from '../support/campaign-harness';
 import { createLocalEnv } from '../support/temporal-env';
 import { until } from '../support/until';
@@ -72,6 +74,10 @@ describe('hala steer on a running stage', () => {
     // Running, past a few heartbeated checkpoints.
     await until('the translator to train', async () => attempts.length > 0);
     await new Promise((r) => setTimeout(r, 800));
+
+    // The stall limit its runner is watched with: kept by the stage, which the running activity asks.
+    expect(await updateStageOptions(client, id, 'train-translator', { stallS: 7200 })).toMatch(/stall limit 7200 s/);
+    expect(await client.workflow.getHandle(`${id}/train-translator`).query(supervisionQuery)).toEqual({ stall_s: 7200 });
 
     expect(await steerStage(client, id, 'train-translator', 'pause')).toMatch(/^pausing train_sft \d+: a running runner checkpoints/);
     await until('the training to be paused', async () => (await pending()).every((a) => a.paused));
