@@ -34,8 +34,7 @@ import { schedulingRequirements } from '../platform/server-scheduling';
 import type { Client } from '@temporalio/client';
 import { DefaultQueues } from '../contracts/queues';
 import { applyConventions, ExitCode } from './conventions';
-import { planCampaign } from './plan/estimate';
-import { measureLocalSources } from './plan/measure';
+import { planRecipe } from './plan/plan-recipe';
 import { renderPlan } from './plan/render';
 import { checkPlanBudget } from './plan/budget-check';
 import { ApprovalRefused, approveGate, defaultApprover, raiseBudget, renderApproval } from './approve';
@@ -102,7 +101,7 @@ program
   .option('--json', 'the plan as JSON')
   .action(async (file: string, flags: { json?: boolean }) => {
     const { recipe } = validRecipe(file);
-    const plan = await planCampaign(recipe, await measureLocalSources(recipe));
+    const plan = await planRecipe(recipe);
     const budget = checkPlanBudget(plan.totals, recipe.budget);
     console.log(flags.json ? JSON.stringify({ ...plan, ...(budget && { budget }) }, null, 2) : renderPlan(plan, budget));
   });

@@ -6,8 +6,8 @@ import { ExitCode } from './conventions';
 import { follow } from './follow';
 import { loadRecipe } from './recipe-file';
 import { startCampaign } from './start-campaign';
-import { type CampaignPlan, planCampaign } from './plan/estimate';
-import { measureLocalSources } from './plan/measure';
+import type { CampaignPlan } from './plan/estimate';
+import { planRecipe } from './plan/plan-recipe';
 import { budgetText, checkPlanBudget, overBudgetRefusal } from './plan/budget-check';
 import type { Recipe } from '../contracts/recipe';
 
@@ -52,7 +52,7 @@ export async function runRecipe(file: string, flags: RunFlags, temporal: Tempora
  */
 async function withinBudget(file: string, recipe: Recipe, overBudget: boolean): Promise<CampaignPlan | undefined> {
   if (!recipe.budget) return undefined;
-  const plan = await planCampaign(recipe, await measureLocalSources(recipe)).catch((err: Error) => {
+  const plan = await planRecipe(recipe).catch((err: Error) => {
     // As a start without a budget does: the stage that reads the unreadable source will say why.
     console.error(`hala: the plan of ${file} cannot be made (${err.message}), so it is not checked against its budget; the campaign still holds at a cap`);
     return undefined;

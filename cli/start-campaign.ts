@@ -13,9 +13,9 @@ import { campaignStory } from '../workflows/stage-story';
 import { plannedStages } from '../workflows/stages/plan';
 import { repoRoot } from '../platform/python-env';
 import { perStudent } from '../workflows/stages/students';
-import { type CampaignPlan, planCampaign } from './plan/estimate';
+import type { CampaignPlan } from './plan/estimate';
+import { planRecipe } from './plan/plan-recipe';
 import { plannedSpendOf } from './plan/budget-check';
-import { measureLocalSources } from './plan/measure';
 
 export interface StartOptions {
   id?: string;
@@ -92,10 +92,4 @@ export async function startCampaign(
  * it says why, with its field) gives none: every stage then runs at the recipe's priority, running
  * stages are projected at nothing beyond their spend, and the campaign starts all the same.
  */
-async function planIfPossible(recipe: Recipe): Promise<CampaignPlan | undefined> {
-  try {
-    return await planCampaign(recipe, await measureLocalSources(recipe));
-  } catch {
-    return undefined;
-  }
-}
+const planIfPossible = (recipe: Recipe): Promise<CampaignPlan | undefined> => planRecipe(recipe).catch(() => undefined);
