@@ -15,9 +15,7 @@ import os
 import sys
 from typing import Any, Awaitable, Callable
 
-from temporalio import activity
-
-from .stage_progress import FAN_OUT_WORKFLOW
+from .stage_progress import stage_workflow_handle
 
 QUERY = "supervision"
 POLL_S = float(os.environ.get("HALA_STEER_POLL_S", "15"))
@@ -33,15 +31,8 @@ class LiveLimits:
 
     @classmethod
     def for_current_activity(cls, stall_s: float) -> "LiveLimits":
-        info = activity.info()
-        if not info.workflow_id or info.workflow_type == FAN_OUT_WORKFLOW:
-            return cls(stall_s)
-        try:
-            client = activity.client()
-        except RuntimeError:  # a test's ActivityEnvironment without a client
-            return cls(stall_s)
-        handle = client.get_workflow_handle(info.workflow_id)
-        return cls(stall_s, lambda: handle.query(QUERY))
+        handle = stage_workflow_handle()
+        return cls(stall_s, None if handle is None else lambda: handle.query(QUERY))
 
     def apply(self, answer: Any) -> None:
         """The stage's answer: {"stall_s": N} once an operator set one; anything else leaves the limit."""

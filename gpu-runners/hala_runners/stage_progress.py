@@ -24,6 +24,19 @@ FAN_OUT_WORKFLOW = "translateCorpus"
 GROWTH = 50
 
 
+def stage_workflow_handle():
+    """The stage workflow that scheduled the running activity, which it signals (progress) and asks
+    (steered limits, live_limits.py); None for a fan-out shard (its workflow is the fan-out) or
+    without a client (a test's ActivityEnvironment)."""
+    info = activity.info()
+    if not info.workflow_id or info.workflow_type == FAN_OUT_WORKFLOW:
+        return None
+    try:
+        return activity.client().get_workflow_handle(info.workflow_id)
+    except RuntimeError:
+        return None
+
+
 class Throttle:
     """When the next signal is due: at a phase change, else after max(min_s, elapsed / GROWTH)."""
 
@@ -60,14 +73,10 @@ class ProgressSignals:
     @classmethod
     def for_current_activity(cls, min_s: float | None) -> "ProgressSignals | None":
         """Signals to the workflow of the running activity; None when off (no min_s, a fan-out shard, no client)."""
+        handle = stage_workflow_handle()
+        if min_s is None or handle is None:
+            return None
         info = activity.info()
-        if min_s is None or not info.workflow_id or info.workflow_type == FAN_OUT_WORKFLOW:
-            return None
-        try:
-            client = activity.client()
-        except RuntimeError:  # a test's ActivityEnvironment without a client
-            return None
-        handle = client.get_workflow_handle(info.workflow_id)
         base = {"activity": info.activity_type, "activity_id": info.activity_id, "attempt": info.attempt}
         return cls(min_s, lambda payload: handle.signal(SIGNAL, {**base, **payload}))
 
