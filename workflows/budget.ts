@@ -34,12 +34,7 @@ export class CampaignBudget {
     setHandler(raiseBudgetUpdate, (input) => this.raise(input), { validator: (input) => this.validate(input) });
   }
 
-  /** The recipe sets a budget: without one the campaign never waits here, so it runs exactly as before. */
-  get bounds(): boolean {
-    return this.budget !== undefined;
-  }
-
-  /** Waits while the spend is at a cap; returns the raises so far, which the stage carries into its lineage. */
+  /** Waits while the spend is at a cap (never without a budget: no cap); returns the raises so far, which the stage carries into its lineage. */
   async pass(stage: string): Promise<Approval[]> {
     if (this.atCap()) {
       this.held.add(stage);

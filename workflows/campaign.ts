@@ -88,7 +88,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     // A gated kind waits for its approval, which its stages then carry into their lineage.
     const gated = gates.holds(declaration.kind) ? await gates.pass(declaration.kind, upstream) : [];
     // So does a raise of the budget the stage waited for, or started under.
-    const approvals = [...gated, ...(budget.bounds ? await budget.pass(name) : [])];
+    const approvals = [...gated, ...(await budget.pass(name))];
     const placement = declaration.placement?.(recipe, i);
     const runtime: StageRuntime = { ...runtimeOf(name, placement), ...(approvals.length > 0 && { approvals }) };
     await condition(() => !paused);
