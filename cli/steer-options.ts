@@ -2,11 +2,11 @@
 // scheduled, through Temporal's UpdateActivityOptions, without touching the workflow. The stall limit
 // the runner is watched with travels in the activity's input, which this cannot change: it goes to the
 // stage workflow instead (the steer-supervision signal), which its running activities ask (live_limits.py).
-import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { Recipe } from '../contracts/recipe';
 import { NotSteerable } from './steer';
-import { stageActivities } from './steer-stage';
+import { identity, stageActivities } from './steer-stage';
+import { stageWorkflowId } from '../workflows/fan-out-ids';
 import { steerSupervisionSignal } from '../workflows/definitions';
 
 export interface SteerOptions {
@@ -56,14 +56,13 @@ export async function updateStageOptions(client: Client, campaignId: string, sta
   const update = optionsUpdate(o);
   const activities = await stageActivities(client, campaignId, stage);
   if (activities.length === 0) throw new NotSteerable(`stage ${stage} has no activity scheduled or running right now: nothing to change`);
-  const identity = `hala steer (${os.userInfo().username}@${os.hostname()})`;
   for (const a of update ? activities : []) {
     await client.workflowService.updateActivityOptions({
-      namespace: client.options.namespace, execution: { workflowId: a.workflowId }, id: a.activityId, identity, ...update,
+      namespace: client.options.namespace, execution: { workflowId: a.workflowId }, id: a.activityId, identity: identity(), ...update,
     });
   }
   // The stage workflow keeps it; fan-out shards (short, many) keep the recipe's.
-  if (o.stallS !== undefined) await client.workflow.getHandle(`${campaignId}/${stage}`).signal(steerSupervisionSignal, { stall_s: o.stallS });
+  if (o.stallS !== undefined) await client.workflow.getHandle(stageWorkflowId(campaignId, stage)).signal(steerSupervisionSignal, { stall_s: o.stallS });
   const changed = [
     o.heartbeatS !== undefined ? `heartbeat timeout ${o.heartbeatS} s` : '',
     o.retries !== undefined ? `${o.retries} attempts in all` : '',

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { fanOutWorkflowId } from '../workflows/fan-out-ids';
+import { fanOutWorkflowId, stageWorkflowId } from '../workflows/fan-out-ids';
 import { NotSteerable } from './steer';
 
 type Pending = temporal.api.workflow.v1.IPendingActivityInfo;
@@ -44,7 +44,7 @@ async function describeRaw(client: Client, workflowId: string): Promise<{ runnin
 
 /** The stage's pending activities, its translation fan-outs' included; refused when the stage does not run. */
 export async function stageActivities(client: Client, campaignId: string, stage: string): Promise<StageActivity[]> {
-  const workflowId = `${campaignId}/${stage}`; // workflows/stage-tracker.ts names stage workflows so
+  const workflowId = stageWorkflowId(campaignId, stage);
   const described = await describeRaw(client, workflowId);
   if (!described) throw new NotSteerable(`no stage ${stage} in campaign ${campaignId} (no workflow ${workflowId}; hala status ${campaignId} lists the stages)`);
   if (!described.running) throw new NotSteerable(`stage ${stage} of ${campaignId} is not running: only a running stage can be steered`);
@@ -72,7 +72,8 @@ export function targetsOf(action: SteerAction, stage: string, activities: StageA
   return targets;
 }
 
-const identity = () => `hala steer (${os.userInfo().username}@${os.hostname()})`;
+/** Who steered, as the server records it beside each pause, unpause and options change. */
+export const identity = () => `hala steer (${os.userInfo().username}@${os.hostname()})`;
 
 /** Pause or unpause every pending activity of the stage that is not so already; one sentence back. */
 export async function steerStage(client: Client, campaignId: string, stage: string, action: SteerAction): Promise<string> {

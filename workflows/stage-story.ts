@@ -4,6 +4,7 @@
 import type { ActivityProgress } from '../contracts/activity-progress';
 import type { ArtifactRef } from '../contracts/artifact';
 import type { SourceDigest } from '../contracts/lineage';
+import { stageWorkflowId } from './fan-out-ids';
 
 /** A stage upstream of this one: the artifact it handed over, and its workflow (for a link). */
 export interface ParentStage {
@@ -70,7 +71,7 @@ export const workflowLink = (namespace: string, workflowId: string) => `/namespa
 /** The campaign's own page: what recipe, for which students, and a link to every stage it plans. */
 export function campaignStory(v: { recipe: string; description: string; recipe_sha256: string; students: string[]; stages: string[]; campaign_id: string; namespace: string }) {
   const summary = `campaign ${v.recipe} — ${v.stages.length} stages for ${v.students.length === 1 ? 'student' : 'students'} ${v.students.join(', ')}`;
-  const stages = v.stages.map((stage) => `- [${stage}](${workflowLink(v.namespace, `${v.campaign_id}/${stage}`)})`);
+  const stages = v.stages.map((stage) => `- [${stage}](${workflowLink(v.namespace, stageWorkflowId(v.campaign_id, stage))})`);
   const details = [`**${summary}**`, '', ...(v.description ? [v.description, ''] : []), `recipe sha256 \`${v.recipe_sha256}\``, '', '**Stages**', '', ...stages].join('\n');
   return { summary, details };
 }

@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { CampaignProgress, StageReport } from '../contracts/campaign';
 import type { StageOutcome } from './stages/declaration';
 import type { ParentStage } from './stage-story';
+import { stageWorkflowId } from './fan-out-ids';
 
 export class StageTracker {
   private readonly stages = new Map<string, StageReport>();
@@ -10,7 +11,7 @@ export class StageTracker {
   constructor(private readonly campaignId: string) {}
 
   workflowId(stage: string): string {
-    return `${this.campaignId}/${stage}`;
+    return stageWorkflowId(this.campaignId, stage);
   }
 
   planned(stage: string, kind: string): void {
