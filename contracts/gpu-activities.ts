@@ -74,7 +74,7 @@ export const TranslateShardInput = Common.extend({
   /** Already formatted with the target language; `{text}` is the only placeholder left. */
   prompt_template: z.string(),
 });
-/** Output shard: parquet with columns `id`, `text`, `translation`. */
+/** Output shard: parquet with columns `id`, `text`, `translation`; a quarantined row has no line in it. */
 export const TranslateShardOutput = z.object({
   translations: ArtifactRef,
   rows: z.number().int().nonnegative(),
@@ -86,6 +86,14 @@ export const TranslateShardOutput = z.object({
   /** Rows per engine call: the recipe's batch, or half of it per out-of-memory retry (chunks keep the recipe's size). */
   engine_batch_size: z.number().int().positive(),
   oom_halvings: z.number().int().nonnegative(),
+  /**
+   * Rows of the shard (counted in `rows`) with no translation: the engine raised on each alone
+   * (runners/quarantine.py). Always sent by this release's runner; absent (read as 0) in results
+   * recorded by an earlier one, which workflows replay.
+   */
+  quarantined_rows: z.number().int().nonnegative().optional(),
+  /** `<output_prefix>/quarantine.parquet` (id, text, error_type, error, attempts); absent when no row was quarantined. */
+  quarantine: ArtifactRef.optional(),
   run,
 });
 

@@ -131,3 +131,23 @@ def test_the_infer_image_sets_the_environment_the_engine_service_gives_its_engin
     dockerfile = (ROOT / "images" / "infer" / "Dockerfile").read_text().replace("\\\n", " ")
     image_env = dict(re.findall(r"(\w+)=(\S+)", " ".join(line for line in dockerfile.splitlines() if line.startswith("ENV "))))
     assert {k: image_env.get(k) for k in ENGINE_ENV} == ENGINE_ENV
+
+
+def test_a_prompt_longer_than_max_model_len_is_quarantined_and_the_engine_lives_on(fake_vllm, activity_env, hub_mirror, work_dir, monkeypatch):
+    """vLLM refuses such a prompt at enqueue (VLLMValidationError) and aborts the rest of the call,
+    its engine unharmed: the row is quarantined, the shard completes, the next shard uses the same engine."""
+    monkeypatch.setenv("HALA_VLLM_MAX_MODEL_LEN", "20")
+    too_long = "word " * 40
+    first = _payload(work_dir, ["one", "two", too_long, "four", "five"], "poison")
+    second = _payload(work_dir, ["six"], "after")
+
+    served, after = _serve(activity_env, [first, second])
+
+    assert not isinstance(served, ApplicationError), served
+    assert (served["rows"], served["quarantined_rows"]) == (5, 1)
+    assert _translations(served) == [TEMPLATE.format(text=t).upper() for t in ("one", "two", "four", "five")]
+    [row] = pq.read_table(store.fetch(served["quarantine"])).to_pylist()
+    assert (row["id"], row["error_type"], row["attempts"]) == ("poison-2", "VLLMValidationError", 1)
+    assert "longer than the maximum model length of 20" in row["error"]
+    assert not isinstance(after, ApplicationError) and after["quarantined_rows"] == 0
+    assert len([c for c in _calls(fake_vllm) if c["call"] == "LLM"]) == 1, "one engine served both shards"

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import hub, progress, store
-from . import oom
+from . import oom, quarantine
 from ..errors import bad_input, classify
 from ..runner_harness import config_from_dict, exit_with_parent, report_failure, run, save_config, scratch_dir
 
@@ -71,26 +71,31 @@ def read_shard(cfg: Config) -> tuple[list[str], list[str]]:
     return [str(v) for v in table.column("id").to_pylist()], [v or "" for v in table.column("text").to_pylist()]
 
 
-def load_chunk(cfg: Config, k: int, ids: list[str]) -> tuple[list[str], int] | None:
-    """Translations and token count of finished chunk k, or None if absent or not for these rows."""
+def load_chunk(cfg: Config, k: int, ids: list[str], quarantined: dict[str, dict]) -> tuple[dict[str, str], int] | None:
+    """Translations ({id: translation}) and token count of finished chunk k, or None if absent or not
+    for these rows. A finished chunk lacks only rows the quarantine record holds (runners/quarantine.py)."""
     import pyarrow.parquet as pq
 
     uri = chunk_uri(cfg, k)
     if not store.exists(uri):
         return None
     table = pq.read_table(store.fetch(uri))
-    if table.column("id").to_pylist() != ids:  # never expected: the stage key pins shard and batch size
+    held = table.column("id").to_pylist()
+    if held != [i for i in ids if i in set(held)] or any(i not in quarantined for i in set(ids) - set(held)):
+        # never expected: the stage key pins shard and batch size
         print(f"translate: {uri} holds other rows; translating the chunk again", file=sys.stderr)
         return None
     tokens = int((table.schema.metadata or {}).get(TOKENS_KEY, b"0"))
-    return table.column("translation").to_pylist(), tokens
+    return dict(zip(held, table.column("translation").to_pylist())), tokens
 
 
-def save_chunk(cfg: Config, k: int, ids: list[str], translations: list[str], tokens: int) -> None:
+def save_chunk(cfg: Config, k: int, ids: list[str], translations: dict[str, str], tokens: int) -> None:
+    """Chunk k's translated rows, in shard order (a quarantined row has none)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.table({"id": ids, "translation": translations}).replace_schema_metadata({TOKENS_KEY: str(tokens)})
+    kept = [i for i in ids if i in translations]
+    table = pa.table({"id": kept, "translation": [translations[i] for i in kept]}).replace_schema_metadata({TOKENS_KEY: str(tokens)})
     buf = io.BytesIO()
     pq.write_table(table, buf)
     store.write_bytes(chunk_uri(cfg, k), buf.getvalue())
@@ -114,31 +119,67 @@ def translate_shard(cfg: Config, engine) -> dict:
     # An earlier attempt that ran out of memory left a smaller engine batch; chunks stay `bs` rows.
     engine_batch, halvings = oom.inference_batch(bs, cfg.output_prefix)
     rows = [slice(k * bs, (k + 1) * bs) for k in range(math.ceil(total / bs))]
-    chunks = [load_chunk(cfg, k, ids[r]) for k, r in enumerate(rows)]  # (translations, tokens) or None: to do
+    held = quarantine.load(cfg.output_prefix)  # rows earlier attempts set aside, with their attempts
+    chunks = [load_chunk(cfg, k, ids[r], held) for k, r in enumerate(rows)]  # ({id: translation}, tokens) or None: to do
     todo = [k for k, chunk in enumerate(chunks) if chunk is None]
-    resumed = done_rows = sum(len(chunk[0]) for chunk in chunks if chunk is not None)
+    resumed = sum(len(chunk[0]) for chunk in chunks if chunk is not None)
+    done_rows = total - sum(len(ids[rows[k]]) for k in todo)  # translated or quarantined
     tokens_now, gen_seconds = 0, 0.0
 
     def report() -> None:
         progress.emit_progress("translate", done_rows, total, checkpoint_uri=store.join(cfg.output_prefix, "partial"),
                                tokens_per_second=tokens_now / gen_seconds if gen_seconds else 0.0)
 
+    def finish(k: int, out: dict[str, str], tokens: int, now_held: dict[str, dict]) -> None:
+        """Chunk k is done: its quarantined rows are recorded before the chunk that lacks them is saved."""
+        nonlocal tokens_now, held
+        chunk_ids = ids[rows[k]]
+        after = {i: row for i, row in held.items() if i not in chunk_ids or i in now_held} | now_held
+        if after != held:
+            quarantine.save(cfg.output_prefix, after)
+            held = after
+        save_chunk(cfg, k, chunk_ids, out, tokens)
+        chunks[k] = (out, tokens)
+        tokens_now += tokens
+
     if resumed:
         report()
-    # Chunks come back as they finish (all at once for vLLM, one by one otherwise); each is saved then.
-    pending = engine.translate_chunks([texts[rows[k]] for k in todo], engine_batch, cfg.max_new_tokens, cfg.prompt_template)
-    t0 = time.monotonic()
     try:
-        with contextlib.closing(pending):  # stopping early (a chunk not saved) lets the engine drop the rest
-            for i, out, tokens in pending:
-                gen_seconds += time.monotonic() - t0
-                k = todo[i]
-                save_chunk(cfg, k, ids[rows[k]], out, tokens)
-                chunks[k] = (out, tokens)
-                tokens_now += tokens
-                done_rows += len(out)
-                report()
+        # A finished chunk that lacks quarantined rows: each gets one more try in this attempt.
+        for k, chunk in enumerate(chunks):
+            again = [n for n, i in enumerate(ids[rows[k]]) if chunk is not None and i not in chunk[0]]
+            if again:
                 t0 = time.monotonic()
+                out, tokens, still = quarantine.each_alone(engine, [ids[rows[k]][n] for n in again], [texts[rows[k]][n] for n in again],
+                                                           cfg.max_new_tokens, cfg.prompt_template, held)
+                gen_seconds += time.monotonic() - t0
+                finish(k, {**chunk[0], **out}, chunk[1] + tokens, still)
+        # Chunks come back as they finish (all at once for vLLM, one by one otherwise); each is saved then.
+        pending = engine.translate_chunks([texts[rows[k]] for k in todo], engine_batch, cfg.max_new_tokens, cfg.prompt_template)
+        t0 = time.monotonic()
+        try:
+            with contextlib.closing(pending):  # stopping early (a chunk not saved) lets the engine drop the rest
+                for i, out, tokens in pending:
+                    gen_seconds += time.monotonic() - t0
+                    finish(todo[i], dict(zip(ids[rows[todo[i]]], out)), tokens, {})
+                    done_rows += len(out)
+                    report()
+                    t0 = time.monotonic()
+        except Exception as e:  # noqa: BLE001 - only a row's failure is handled here; the rest is re-raised
+            if not quarantine.row_failure(e):
+                raise
+            # vLLM raised before generating anything (a row refused at enqueue), transformers at the
+            # chunk it was on: the chunks left go one call each, and a failing one row by row.
+            print(f"translate: {type(e).__name__}: {str(e)[:300]}; translating the chunks left one by one "
+                  f"to find the rows that fail alone", file=sys.stderr)
+            for k in [k for k in todo if chunks[k] is None]:
+                t0 = time.monotonic()
+                out, tokens, bad = quarantine.translate_rows(engine, ids[rows[k]], texts[rows[k]], engine_batch,
+                                                             cfg.max_new_tokens, cfg.prompt_template, held)
+                gen_seconds += time.monotonic() - t0
+                finish(k, out, tokens, bad)
+                done_rows += len(ids[rows[k]])
+                report()
     except Exception as e:
         if oom.is_oom(e):
             raise oom.after_inference_oom(e, engine_batch, halvings, cfg.output_prefix,
@@ -147,18 +188,24 @@ def translate_shard(cfg: Config, engine) -> dict:
     missing = [k for k in todo if chunks[k] is None]
     if missing:  # an engine bug, never expected: better no output than a shard with holes
         raise RuntimeError(f"the {engine.name} engine finished without translating chunk(s) {missing} of {len(rows)}")
-    translations = [t for chunk in chunks for t in chunk[0]]
+    translated = {i: t for chunk in chunks for i, t in chunk[0].items()}
     tokens_total = sum(chunk[1] for chunk in chunks)
+    kept = [n for n, i in enumerate(ids) if i in translated]
 
-    local = scratch_dir(cfg.stage_key) / "translations.parquet"
-    pq.write_table(pa.table({"id": ids, "text": texts, "translation": translations}), local)
-    ref = store.publish_file(local, store.join(cfg.output_prefix, "translations.parquet"), "dataset", rows=total)
+    scratch = scratch_dir(cfg.stage_key)
+    local = scratch / "translations.parquet"
+    pq.write_table(pa.table({"id": [ids[n] for n in kept], "text": [texts[n] for n in kept],
+                             "translation": [translated[ids[n]] for n in kept]}), local)
+    ref = store.publish_file(local, store.join(cfg.output_prefix, "translations.parquet"), "dataset", rows=len(kept))
+    quarantined = quarantine.publish(cfg.output_prefix, held, scratch)
     return {"translations": ref, "rows": total, "generated_tokens": tokens_total,
             "seconds": round(time.monotonic() - started, 3),
             "tokens_per_second": round(tokens_now / gen_seconds, 3) if gen_seconds else 0.0,
             "engine": engine.name, "resumed_rows": resumed,
             # What it ran with: the recipe's batch, or the halved one after out-of-memory retries.
-            "engine_batch_size": engine_batch, "oom_halvings": halvings}
+            "engine_batch_size": engine_batch, "oom_halvings": halvings,
+            # Rows of the shard with no translation: the engine raised on each alone (runners/quarantine.py).
+            "quarantined_rows": len(held), **({"quarantine": quarantined} if quarantined else {})}
 
 
 def open_engine(model: str, engine: str, tensor_parallel_size: int = 1):

@@ -5,7 +5,9 @@ It serves the names hala_runners.engines.vllm_engine uses, as vLLM does:
   LLM.llm_engine.step / has_unfinished_requests / abort_request (vllm/v1/engine/llm_engine.py)
   SamplingParams, RequestOutput, CompletionOutput             (vllm/sampling_params.py, vllm/outputs.py)
 Requests finish shortest prompt first (continuous batching finishes short rows first), each as its
-own step. A prompt holding DIES kills the engine as a CUDA fault kills EngineCore: the cause is
+own step. A prompt longer than max_model_len (counted in words) is refused at add_request with
+VLLMValidationError (vllm/v1/engine/input_processor.py), and the requests added before it in the
+same call are aborted (vllm/entrypoints/common/offline.py _render_and_add_requests). A prompt holding DIES kills the engine as a CUDA fault kills EngineCore: the cause is
 logged by vLLM's logger, then EngineDeadError, then every later call raises it again.
 Logging is set up as vllm/logger.py does: one handler on the stream VLLM_LOGGING_STREAM names
 (ext://sys.stdout unless set).
@@ -19,6 +21,7 @@ import os
 
 import torch
 
+from .exceptions import VLLMValidationError
 from .v1.engine.exceptions import EngineDeadError
 
 DIES = "<the engine dies here>"
@@ -79,12 +82,18 @@ class Counter:  # vllm/utils/counter.py
 
 
 class LLMEngine:
-    def __init__(self):
+    def __init__(self, max_model_len: int | None = None):
         self.waiting: dict[str, tuple[str, str, SamplingParams]] = {}  # internal id -> (request id, prompt, params)
         self.dead = False
+        self.max_model_len = max_model_len
 
     def add_request(self, request_id: str, prompt: str, params: SamplingParams) -> str:
         self._alive()
+        length = len(prompt.split())
+        if self.max_model_len is not None and length > self.max_model_len:
+            raise VLLMValidationError(f"The decoder prompt (length {length}) is longer than the maximum model length "
+                                      f"of {self.max_model_len}. Make sure that `max_model_len` is no smaller than "
+                                      "the number of text tokens.")
         internal = f"{request_id}-{os.urandom(4).hex()}"  # vLLM 0.33 randomises the id it returns
         self.waiting[internal] = (request_id, prompt, params)
         return internal
@@ -120,7 +129,7 @@ class LLM:
         _record("LLM", model=model, tensor_parallel_size=kwargs.get("tensor_parallel_size"))
         logger.info("Initializing a V1 LLM engine with config: model=%r", model)
         self.request_counter = Counter()
-        self.llm_engine = LLMEngine()
+        self.llm_engine = LLMEngine(kwargs.get("max_model_len"))
 
     def enqueue_chat(self, messages, sampling_params=None, use_tqdm=True, add_generation_prompt=True) -> list[str]:
         _record("enqueue_chat", prompts=len(messages))
@@ -136,5 +145,11 @@ class LLM:
 
     def _add(self, messages, params) -> list[str]:
         # One user turn per conversation (engines.base.chat); its content stands for the rendered prompt.
-        return [self.llm_engine.add_request(str(next(self.request_counter)), conversation[-1]["content"], params)
-                for conversation in messages]
+        added: list[str] = []
+        try:
+            for conversation in messages:
+                added.append(self.llm_engine.add_request(str(next(self.request_counter)), conversation[-1]["content"], params))
+        except Exception:
+            self.llm_engine.abort_request(added, internal=True)
+            raise
+        return added
