@@ -34,6 +34,14 @@ export const GenerationKnobs = z.strictObject({
   tensor_parallel_size: positiveInt()
     .default(1)
     .describe('GPUs one engine of this model spans (vLLM tensor parallelism); its resources route must name a class with at least as many GPUs'),
+  // In the stage key with the rest (a stage that tolerated more failed rows is another result), but
+  // not a property of a row's translation: a cache of translations must leave it out of its key.
+  max_error_rate: z
+    .number()
+    .min(0, 'must be a fraction between 0 and 1 (0.001 = one row in a thousand)')
+    .max(1, 'must be a fraction between 0 and 1 (0.001 = one row in a thousand)')
+    .default(0.001)
+    .describe('fraction of a translation fan-out\'s rows that may be quarantined (the engine raised on each alone: a template error, a prompt longer than the context) before the stage fails TooManyFailedRows; 0 = any such row fails it'),
 });
 
 export const BenchmarkFormat = z.enum([

@@ -16,6 +16,7 @@ import { summarizeRuns } from './activity-summaries';
 import { watchQueue } from './queue-watch';
 import { requireOwnRelease } from './release-guard';
 import { clock, fanOutDetails } from './stage-story';
+import { addQuarantined, checkErrorRate, type QuarantineTotals } from './quarantine-rate';
 import type { StageRuntime } from './stages/declaration';
 
 export const translatePauseSignal = defineSignal<[boolean]>('translate-paused');
@@ -32,6 +33,8 @@ export interface TranslateCorpusInput {
   /** The engine settings; the prompt comes apart, with the language already filled in (`{text}` left). */
   generation: Omit<GenerationKnobs, 'prompt_template'>;
   prompt_template: string;
+  /** The recipe field `generation.max_error_rate` comes from, named when the fan-out fails on it; default generation.max_error_rate. */
+  error_rate_field?: string;
   /** Set by continue-as-new: the first shard of this run and what earlier runs produced. */
   start?: number;
   /** One list of translated shards per finished run. */
@@ -42,7 +45,8 @@ export interface TranslateCorpusInput {
   paused?: boolean;
 }
 
-interface ShardTotals {
+interface ShardTotals extends QuarantineTotals {
+  /** Rows of the shards, quarantined ones included. */
   rows: number;
   generated_tokens: number;
   resumed_rows: number;
@@ -151,6 +155,12 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
     const next = makeContinueAsNewFunc<typeof translateCorpus>(await continuedOn(cpu, runtime.code_version));
     await next({ ...input, start: end, translation_lists, totals, activities, paused });
   }
+  // Every shard is done: rows that failed alone fail the stage only past the recipe's bound.
+  checkErrorRate(totals.rows, totals, {
+    max_error_rate: input.generation.max_error_rate,
+    field: input.error_rate_field ?? 'generation.max_error_rate',
+    output_prefix: input.output_prefix,
+  });
   return { translation_lists, ...totals, activities };
 }
 
@@ -166,7 +176,7 @@ async function continuedOn(cpu: CpuActivityFns, codeVersion: string): Promise<{ 
 }
 
 function addTotals(before: ShardTotals | undefined, outputs: TranslateShardOutput[]): ShardTotals {
-  const t = { rows: 0, generated_tokens: 0, resumed_rows: 0, oom_halvings: 0, ...before };
+  const t = { rows: 0, generated_tokens: 0, resumed_rows: 0, oom_halvings: 0, ...before, ...addQuarantined(before, outputs) };
   for (const o of outputs) {
     t.rows += o.rows;
     t.generated_tokens += o.generated_tokens;

@@ -51,6 +51,8 @@ export interface RecordingOptions {
   flaky?: (name: string, input: Record<string, unknown>) => boolean;
   /** Calls for which this returns true fail for good, as a runner with a bug does (RunnerFailed, final). */
   fails?: (name: string, input: Record<string, unknown>) => boolean;
+  /** Rows of a translate_shard call the fake engine raises on alone: quarantined, the shard completes without them. */
+  poison?: (input: Record<string, unknown>) => number;
   /** prepareSegments hands its shards over as a real list in it (as the real one does). */
   store: ArtifactStore;
   /**
@@ -121,6 +123,7 @@ export function recordingActivities(opts: RecordingOptions) {
     translate_shard: gpuRecord('translate_shard', (i) => ({
       translations: ref(`${i.output_prefix}/translations.parquet`),
       rows: 10, generated_tokens: 100, seconds: 1, tokens_per_second: String(i.model).includes('fp8') ? 200 : 100, engine: 'transformers' as const, resumed_rows: 0, engine_batch_size: Number(i.batch_size), oom_halvings: 0,
+      ...fakeQuarantine(String(i.output_prefix), opts.poison?.(i) ?? 0),
     })),
     train_sft: gpuRecord('train_sft', async (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), loss_history: await fakeLossHistory(opts.store, i.output_prefix), steps: 10, final_loss: 0.5, resumed_from_step: 0, seconds: 1, per_device_batch_size: 8, gradient_accumulation_steps: 1, oom_halvings: 0 })),
     merge_slerp: gpuRecord('merge_slerp', (i) => ({ model: ref(`${i.output_prefix}/model`, 'model'), tensors: 20, linear_fallbacks: 1 })),
@@ -147,6 +150,11 @@ async function fakeLossHistory(store: ArtifactStore, prefix: string): Promise<Ar
   const uri = `${prefix}/loss_history.json`;
   await store.putBytes(uri, text);
   return { uri, sha256: sha(text), kind: 'report', bytes: Buffer.byteLength(text) };
+}
+
+/** What a shard with `n` quarantined rows reports, as the runner does: the count, and its file when there is one. */
+function fakeQuarantine(prefix: string, n: number) {
+  return n > 0 ? { quarantined_rows: n, quarantine: ref(`${prefix}/quarantine.parquet`, 'dataset', n) } : { quarantined_rows: 0 };
 }
 
 /** True when the two calls' [start, end] intervals overlap. */

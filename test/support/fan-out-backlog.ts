@@ -77,7 +77,7 @@ export async function dispatchOrder(env: TestWorkflowEnvironment, queue: string,
           model: 'hf://fake/translator',
           shard_list: await saveRefList(store, `file://${storeDir}/${spec.campaign}/shards.json`, shards),
           shard_count: spec.shards,
-          generation: { engine: 'transformers', batch_size: 8, max_new_tokens: 16, tensor_parallel_size: 1 },
+          generation: { engine: 'transformers', batch_size: 8, max_new_tokens: 16, tensor_parallel_size: 1, max_error_rate: 0.001 },
           prompt_template: 'Translate: {text}',
         }],
       });

@@ -1,6 +1,7 @@
 // The translation fan-out: bounded window, continue-as-new, every shard exactly once.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRecipe } from '../../cli/recipe-file';
 import type { ArtifactRef } from '../../contracts/artifact';
@@ -21,7 +22,12 @@ describe('translateCorpus', () => {
   let recipe: Recipe;
   const store = new FileStore(`file://${mkdtempSync(path.join(tmpdir(), 'hala-tc-'))}`);
   // One shard of the last test is preempted once: the fold must count its retry.
-  const fakes = recordingActivities({ store, delayMs: 100, flaky: (name, input) => name === 'translate_shard' && input.output_prefix === `${store.rootUri}/flaky/shard-00001` });
+  // Shard 1 of the poison fan-outs holds one row its engine raises on alone.
+  const fakes = recordingActivities({
+    store, delayMs: 100,
+    flaky: (name, input) => name === 'translate_shard' && input.output_prefix === `${store.rootUri}/flaky/shard-00001`,
+    poison: (input) => (/\/poison-[^/]+\/shard-00001$/.test(String(input.output_prefix)) ? 1 : 0),
+  });
   const workers: Worker[] = [];
   let running: Promise<void>[] = [];
 
@@ -120,4 +126,42 @@ describe('translateCorpus', () => {
     });
     expect(result.activities).toEqual([expect.objectContaining({ activity: 'translate_shard', count: 4, attempts: 5, retries: 1 })]);
   }, 60_000);
+
+  describe('rows that fail alone', () => {
+    const shards = Array.from({ length: 3 }, (_, i) => ({ uri: `file:///p/${i}.parquet`, sha256: 'd'.repeat(64), kind: 'dataset' as const, bytes: 1 }));
+    const poisoned = async (name: string, max_error_rate: number) => {
+      const input = await fanOut(name, shards, `${store.rootUri}/${name}`, 2); // 3 shards at 2 per run: continues as new once
+      return { ...input, generation: { ...input.generation, max_error_rate }, error_rate_field: 'generation.translator.max_error_rate' };
+    };
+
+    it('completes under max_error_rate, counting the quarantined row across continue-as-new', async () => {
+      const result = await env.client.workflow.execute<typeof translateCorpus>('translateCorpus', {
+        taskQueue: recipe.queues.cpu,
+        workflowId: 'tc-poison-under',
+        args: [await poisoned('poison-under', 0.05)], // 1 of 30 rows: 0.033
+      });
+      expect(result.rows).toBe(30);
+      expect(result.quarantined_rows).toBe(1);
+      expect(result.quarantine.map((r) => r.uri)).toEqual([`${store.rootUri}/poison-under/shard-00001/quarantine.parquet`]);
+    });
+
+    it('fails TooManyFailedRows, non-retryable, naming the rate, the bound, the count and the rows, at max_error_rate 0', async () => {
+      const handle = await env.client.workflow.start<typeof translateCorpus>('translateCorpus', {
+        taskQueue: recipe.queues.cpu,
+        workflowId: 'tc-poison-zero',
+        args: [await poisoned('poison-zero', 0)],
+      });
+      const failure = await handle.result().then(() => undefined, (e: unknown) => e);
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      const cause = (failure as WorkflowFailedError).cause;
+      expect(cause).toBeInstanceOf(ApplicationFailure);
+      expect(cause).toMatchObject({ type: 'TooManyFailedRows', nonRetryable: true });
+      expect(cause!.message).toContain('1 of 30 rows failed alone');
+      expect(cause!.message).toContain('error rate 0.0333');
+      expect(cause!.message).toContain('over generation.translator.max_error_rate 0.');
+      expect(cause!.message).toContain(`${store.rootUri}/poison-zero/shard-00001/quarantine.parquet`);
+      // Every shard ran once: the failure is the fan-out's verdict, not a retried activity's.
+      expect(fakes.calls.filter((c) => String(c.input.output_prefix).startsWith(`${store.rootUri}/poison-zero/`))).toHaveLength(3);
+    });
+  });
 });

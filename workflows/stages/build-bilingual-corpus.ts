@@ -105,6 +105,7 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
       shard_count: segments.shard_count,
       generation: engine,
       prompt_template: promptFor(prompt_template, s.language.target_name),
+      error_rate_field: 'generation.teacher.max_error_rate',
     });
     const corpus = await io.cpu.assembleBilingual({
       stage_key: io.stage_key,
@@ -120,7 +121,7 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
     });
     return {
       output: corpus,
-      artifacts: [corpus.dataset],
+      artifacts: [corpus.dataset, ...translated.quarantine], // the first quarantine files, if any row failed alone
       metrics: {
         pairs: corpus.pairs,
         examples: corpus.examples,
@@ -128,6 +129,8 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
         teacher_untranslated: corpus.untranslated,
         teacher_tokens: translated.generated_tokens,
         ...(translated.oom_halvings > 0 ? { oom_halvings: translated.oom_halvings } : {}), // only when memory ran out
+        // only when the engine raised on rows alone (under generation.teacher.max_error_rate)
+        ...(translated.quarantined_rows > 0 ? { teacher_quarantined_rows: translated.quarantined_rows } : {}),
         ...Object.fromEntries(Object.entries(corpus.by_origin).map(([k, v]) => [`pairs_${k}`, v])),
         ...(s.decontamination ? decontaminatedMetrics(corpus.decontaminated ?? {}) : {}),
         ...(s.language_id ? { teacher_wrong_language: corpus.wrong_language } : {}),
