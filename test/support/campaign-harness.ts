@@ -30,7 +30,7 @@ export interface CampaignHarness {
   stop(): Promise<void>;
 }
 
-export interface HarnessOptions extends Pick<RecordingOptions, 'delayMs' | 'meet' | 'fails'> {
+export interface HarnessOptions extends Pick<RecordingOptions, 'delayMs' | 'meet' | 'fails' | 'poison'> {
   /** The recipe to run (its store root is replaced by a temporary one); default recipes/tiny.yaml. */
   recipe?: Recipe;
   /**
@@ -53,7 +53,7 @@ export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: H
   const base = opts.recipe ?? loaded.recipe;
   const recipe: Recipe = { ...base, store: { ...base.store, root: `file://${storeDir}` } };
   const store = new FileStore(`file://${storeDir}`);
-  const fakes = recordingActivities({ delayMs: opts.delayMs, meet: opts.meet, fails: opts.fails, store });
+  const fakes = recordingActivities({ delayMs: opts.delayMs, meet: opts.meet, fails: opts.fails, poison: opts.poison, store });
   // An empty mirror sends hf:// ids to the hub API, which `hubFetch` answers.
   const sources = opts.hubFetch ? { hubMirror: '', fetch: opts.hubFetch } : { hubMirror: hubMirror() };
   const stageCache = recordStageCache(createStageCacheActivities({ store, ...sources }), fakes.calls);
