@@ -13,6 +13,12 @@ export interface TranslationQuality {
   tokens_per_second: number;
   rows: number;
   tokenize: string;
+  /**
+   * Dev rows the engine raised on alone (quarantined, gpu-runners/hala_runners/runners/quarantine.py).
+   * They are scored as empty hypotheses, not dropped: the score counts what the model could not
+   * translate, and two models measured on one dev set are still compared on the same rows.
+   */
+  quarantined_rows: number;
   /** The translate and score activities of this measurement, for the stage's lineage. */
   activities: ActivitySummary[];
 }
@@ -69,6 +75,7 @@ export async function measureTranslation(io: StageIo, knobs: MeasureKnobs, dev: 
     tokens_per_second: translated.tokens_per_second,
     rows: score.rows,
     tokenize: score.tokenize,
+    quarantined_rows: translated.quarantined_rows ?? 0,
     activities: summarizeRuns([translated, score]),
   };
 }

@@ -1,6 +1,7 @@
 """Rows that fail alone: a row the engine raises on is quarantined, the shard completes without it."""
 from __future__ import annotations
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -126,3 +127,21 @@ def test_hala_errors_are_never_blamed_on_a_row():
 
     assert not row_failure(HalaError("Preempted", "SIGTERM"))
     assert not row_failure(HalaError("BadInput", "no such column"))
+
+
+def test_a_quarantined_dev_row_scores_as_an_empty_hypothesis(work_dir):
+    """The dev-set measurements (score_translation) score every reference: a row the engine raised on
+    counts as an empty translation, lowering the score, never dropped from it (runners/score.py align)."""
+    from hala_runners.runners.score import Config as ScoreConfig, _run as score
+
+    texts = _texts(4, poison_at=3)
+    out = translate_shard(Config(**_payload(work_dir, _shard(work_dir, texts), batch_size=4)), PoisonEngine())
+    refs = work_dir / "refs.parquet"
+    pq.write_table(pa.table({"id": [f"row-{i}" for i in range(4)], "reference": [t.upper() for t in texts]}), refs)
+    ref = store.publish_file(refs, f"file://{work_dir}/store/in/refs.parquet", "dataset", rows=4)
+
+    scored = score(ScoreConfig(stage_key="c" * 64, output_prefix=f"file://{work_dir}/store/score", hypotheses=out["translations"],
+                               references=ref, tokenize="intl"))
+
+    assert scored["rows"] == 4  # the quarantined row is scored, as ""
+    assert 0 < scored["chrf"] < 100
