@@ -145,3 +145,31 @@ def test_a_quarantined_dev_row_scores_as_an_empty_hypothesis(work_dir):
 
     assert scored["rows"] == 4  # the quarantined row is scored, as ""
     assert 0 < scored["chrf"] < 100
+
+
+def test_the_real_transformers_engine_translates_around_a_poison_row(hub_mirror, work_dir):
+    """The tiny teacher on the transformers engine, its chat template made to fail on one row: the
+    other rows, translated batched or alone after the failure, are still good translations."""
+    from hala_runners.engines.transformers_engine import TransformersEngine
+    from test_translate import _held_out, _template
+    from tiny_world.teacher import chrf_pp
+
+    class TemplateChokes(TransformersEngine):
+        def translate(self, texts, batch_size, max_new_tokens, prompt_template):
+            if POISON in texts:  # as jinja2 fails rendering a chat template on a row
+                raise ValueError("TemplateError: the chat template cannot render this message (injected)")
+            return super().translate(texts, batch_size, max_new_tokens, prompt_template)
+
+    held, refs = _held_out(6)
+    texts = held[:3] + [POISON] + held[3:]
+    payload = {**_payload(work_dir, _shard(work_dir, texts), batch_size=4), "max_new_tokens": 96, "prompt_template": _template()}
+    engine = TemplateChokes(hub_mirror / "hala-tiny" / "command-a-translate")
+
+    out = translate_shard(Config(**payload), engine)
+
+    assert (out["rows"], out["quarantined_rows"]) == (7, 1)
+    table = pq.read_table(store.fetch(out["translations"]))
+    assert table.column("id").to_pylist() == [f"row-{i}" for i in (0, 1, 2, 4, 5, 6)]
+    score = chrf_pp(table.column("translation").to_pylist(), refs)
+    print(f"translate: tiny teacher around a poison row, chrF++ {score:.1f} on the 6 other rows")
+    assert score > 60, (score, table.column("translation").to_pylist()[:2], refs[:2])
