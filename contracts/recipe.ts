@@ -38,8 +38,8 @@ export const GenerationKnobs = z.strictObject({
   // not a property of a row's translation: a cache of translations must leave it out of its key.
   max_error_rate: z
     .number()
-    .min(0, 'must be a fraction between 0 and 1 (0.001 = one row in a thousand)')
-    .max(1, 'must be a fraction between 0 and 1 (0.001 = one row in a thousand)')
+    .min(0)
+    .max(1)
     .default(0.001)
     .describe('fraction of a translation fan-out\'s rows that may be quarantined (the engine raised on each alone: a template error, a prompt longer than the context) before the stage fails TooManyFailedRows; 0 = any such row fails it'),
 });

@@ -46,6 +46,14 @@ describe('recipes', () => {
     expect(problems(bad)).toEqual(['stages.sft.students[1].learning_rate must be > 0 (got -1)']);
   });
 
+  it('bounds the share of rows a translation may quarantine: 0.001 unless set, a fraction', () => {
+    const r = parseRecipeText(tiny, 'tiny.yaml');
+    if (!r.ok) throw new Error(r.problems.join('\n'));
+    expect([r.recipe.generation.teacher.max_error_rate, r.recipe.generation.translator.max_error_rate]).toEqual([0.001, 0.001]);
+    const bad = tiny.replace('teacher: { batch_size: 32, max_new_tokens: 96 }', 'teacher: { batch_size: 32, max_new_tokens: 96, max_error_rate: 5 }');
+    expect(problems(bad)).toEqual(['generation.teacher.max_error_rate must be <= 1 (got 5)']);
+  });
+
   it('reports every problem at once: types, enums, unknown keys, missing fields, bad URIs', () => {
     const bad = tiny
       .replace('fan_out: { window: 2 }', 'fan_out: { window: "two", windw: 3 }')
