@@ -17,6 +17,12 @@ The transformers engine translates chunk after chunk; vLLM gets every chunk left
 scheduler batches the rows (engines.base.TranslationEngine.translate_chunks).
 Out of memory: the retry sends half as many rows per engine call (runners/oom.py; the transformers
 engine: vLLM sizes its own batches); chunks keep their size.
+Rows that fail alone: when the engine raises with an error a row can explain, the chunks left go one
+call each and a failing chunk row by row; the rows that fail alone are quarantined (recorded with
+their error and attempts in `<output_prefix>/partial/quarantine.json`, published as
+`<output_prefix>/quarantine.parquet`) and the shard completes without them (runners/quarantine.py).
+A finished chunk holds no line for its quarantined rows, so nothing reading translations (assembly,
+a translation cache) ever sees one.
 """
 from __future__ import annotations
 
