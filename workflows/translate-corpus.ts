@@ -54,7 +54,8 @@ interface ShardTotals extends QuarantineTotals {
   oom_halvings: number;
 }
 
-export interface TranslateCorpusOutput extends ShardTotals {
+/** The quarantine figures are absent from a fan-out result recorded before rows could fail alone (replayed histories). */
+export interface TranslateCorpusOutput extends Omit<ShardTotals, keyof QuarantineTotals>, Partial<QuarantineTotals> {
   /** The translated shards (parquet id, text, translation), as lists in the store, in shard order. */
   translation_lists: ArtifactRef[];
   /** Every shard's activity, folded into one row (count, attempts, retries, seconds, GPU-seconds). */

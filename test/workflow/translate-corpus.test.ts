@@ -142,7 +142,7 @@ describe('translateCorpus', () => {
       });
       expect(result.rows).toBe(30);
       expect(result.quarantined_rows).toBe(1);
-      expect(result.quarantine.map((r) => r.uri)).toEqual([`${store.rootUri}/poison-under/shard-00001/quarantine.parquet`]);
+      expect(result.quarantine?.map((r) => r.uri)).toEqual([`${store.rootUri}/poison-under/shard-00001/quarantine.parquet`]);
     });
 
     it('fails TooManyFailedRows, non-retryable, naming the rate, the bound, the count and the rows, at max_error_rate 0', async () => {

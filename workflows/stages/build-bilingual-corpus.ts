@@ -121,7 +121,7 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
     });
     return {
       output: corpus,
-      artifacts: [corpus.dataset, ...translated.quarantine], // the first quarantine files, if any row failed alone
+      artifacts: [corpus.dataset, ...(translated.quarantine ?? [])], // the first quarantine files, if any row failed alone
       metrics: {
         pairs: corpus.pairs,
         examples: corpus.examples,
@@ -130,7 +130,7 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
         teacher_tokens: translated.generated_tokens,
         ...(translated.oom_halvings > 0 ? { oom_halvings: translated.oom_halvings } : {}), // only when memory ran out
         // only when the engine raised on rows alone (under generation.teacher.max_error_rate)
-        ...(translated.quarantined_rows > 0 ? { teacher_quarantined_rows: translated.quarantined_rows } : {}),
+        ...(translated.quarantined_rows ? { teacher_quarantined_rows: translated.quarantined_rows } : {}),
         ...Object.fromEntries(Object.entries(corpus.by_origin).map(([k, v]) => [`pairs_${k}`, v])),
         ...(s.decontamination ? decontaminatedMetrics(corpus.decontaminated ?? {}) : {}),
         ...(s.language_id ? { teacher_wrong_language: corpus.wrong_language } : {}),

@@ -115,7 +115,7 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
       metrics[`${p.set}_segments`] = p.translated.rows;
       metrics[`${p.set}_missing`] = p.assembled.missing_translations;
       // Shown only when the engine raised on rows alone (under generation.translator.max_error_rate).
-      if (p.translated.quarantined_rows > 0) metrics[`${p.set}_quarantined_rows`] = p.translated.quarantined_rows;
+      if (p.translated.quarantined_rows) metrics[`${p.set}_quarantined_rows`] = p.translated.quarantined_rows;
       for (const [reason, n] of Object.entries(p.segments.quarantined)) metrics[`${p.set}_quarantined_${reason}`] = n;
       if (s.decontamination) Object.assign(metrics, decontaminatedMetrics(p.assembled.decontaminated ?? {}, `${p.set}_`));
       if (s.language_id) metrics[`${p.set}_wrong_language`] = p.assembled.wrong_language ?? 0;
@@ -127,7 +127,7 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
     if (halvings > 0) metrics.oom_halvings = halvings;
     const activities = combineActivities(...perSet.map((p) => p.translated.activities));
     // The first quarantine files of each set (id, text, error, attempts), beside the corpus in lineage.
-    return { output: merged, artifacts: [merged.dataset, ...perSet.flatMap((p) => p.translated.quarantine)], metrics, activities };
+    return { output: merged, artifacts: [merged.dataset, ...perSet.flatMap((p) => p.translated.quarantine ?? [])], metrics, activities };
   },
 };
 
