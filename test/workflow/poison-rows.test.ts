@@ -15,6 +15,9 @@ import { hubMirror } from '../../platform/python-env';
 describe('rows that fail alone in a campaign', () => {
   let env: TestWorkflowEnvironment;
   let harness: CampaignHarness;
+  /** Where build-bilingual-corpus wrote in the first campaign (max_error_rate 0.05): its key names the prefix. */
+  let underPrefix: string | undefined;
+  const stagePrefix = (uri: string) => /\/stages\/build-bilingual-corpus\/[^/]+\//.exec(uri)?.[0];
 
   beforeAll(async () => {
     process.env.HALA_HUB_MIRROR ||= hubMirror();
@@ -42,6 +45,7 @@ describe('rows that fail alone in a campaign', () => {
     const done = await (await start('poison-under', withRate(0.05))).result(); // 1 of 30 rows: 0.033
     const stage = done.progress.stages.find((s) => s.stage === 'build-bilingual-corpus')!;
     expect(stage.status).toBe('completed');
+    underPrefix = stagePrefix(stage.artifacts[0]!.uri);
     expect(stage.metrics).toMatchObject({ teacher_quarantined_rows: 1, teacher_segments: 30 });
     expect(stage.artifacts.map((a) => a.uri)).toContainEqual(expect.stringMatching(/build-bilingual-corpus\/.*\/shard-00001\/quarantine\.parquet$/));
   });
@@ -52,6 +56,10 @@ describe('rows that fail alone in a campaign', () => {
     expect(String((failure?.cause as Error | undefined)?.message)).toContain('build-bilingual-corpus (TooManyFailedRows: 1 of 30 rows failed alone');
     const stage = (await handle.query(progressQuery)).stages.find((s) => s.stage === 'build-bilingual-corpus')!;
     expect(stage).toMatchObject({ status: 'failed', error_type: 'TooManyFailedRows' });
+    // max_error_rate is in the stage's slice, so in its key: the stage ran again instead of being taken from the cache.
+    expect(underPrefix).toBeDefined();
+    expect(stagePrefix(stage.error ?? '')).toBeDefined();
+    expect(stagePrefix(stage.error ?? '')).not.toBe(underPrefix);
     expect(stage.error).toContain('error rate 0.0333');
     expect(stage.error).toContain('over generation.teacher.max_error_rate 0.');
     expect(stage.error).toMatch(/shard-00001\/quarantine\.parquet/);
