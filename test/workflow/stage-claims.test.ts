@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignInput } from '../../cli/start-campaign';
+import { renderSummary } from '../../cli/summary';
 import type { CampaignProgress, StageReport } from '../../contracts/campaign';
 import type { Recipe } from '../../contracts/recipe';
 import type { campaign } from '../../workflows/campaign';
@@ -118,6 +119,10 @@ describe('one computation per stage key across campaigns', () => {
     }
     // Started together, they met on the claim of at least the first stages (not only on finished manifests).
     expect(waited).toBeGreaterThan(0);
+    // hala status says it on the stage's line.
+    const taken = pa.stages.find((s) => s.computed_by) ?? pb.stages.find((s) => s.computed_by)!;
+    const line = renderSummary(pa.stages.includes(taken) ? pa : pb, 'http://ui').split('\n').find((l) => l.startsWith(`${taken.stage} `));
+    expect(line).toContain(`cached (computed by campaign ${taken.computed_by})`);
   }, 180_000);
 
   it('lets a forced campaign (--no-cache) compute its own, never waiting on a claim', async () => {
@@ -135,6 +140,29 @@ describe('one computation per stage key across campaigns', () => {
     const t = tally(from);
     const forcedGpu = harness.fakes.calls.slice(from).filter((c) => gpuNames.has(c.name) && String(c.input.output_prefix).includes('/forced-'));
     expect(forcedGpu.length).toBe(onceEach(t.closes.filter((c) => c.input.forced)));
+  }, 180_000);
+
+  it('stops waiting when the waiting campaign is cancelled; the holder computes on', async () => {
+    const from = harness.fakes.calls.length;
+    const recipe = changed(4);
+    const [a, b] = await Promise.all([start('claim-g', recipe), start('claim-h', recipe)]);
+    let waiter = '';
+    await until('a merge stage waits', async () => {
+      for (const id of ['claim-g', 'claim-h']) if ((await currentDetailsOf(stageWorkflowId(id, 'merge-hala-350m'))).includes('waiting for campaign')) waiter = id;
+      return waiter !== '';
+    }, 60_000, 100);
+    const [waiting, holding] = waiter === 'claim-g' ? [a, b] : [b, a];
+    await waiting.cancel();
+    await waiting.result().catch(() => undefined);
+    await holding.result();
+    const merge = (await progressOf(waiter)).stages.find((s) => s.stage === 'merge-hala-350m')!;
+    expect(merge.status).toBe('cancelled');
+    // The wait was cancelled with its stage (heartbeats carry it to the activity), not left polling.
+    const events = (await env.client.workflow.getHandle(stageWorkflowId(waiter, 'merge-hala-350m')).fetchHistory()).events ?? [];
+    expect(events.some((e) => e.activityTaskCancelRequestedEventAttributes)).toBe(true);
+    const holderMerge = (await progressOf(waiter === 'claim-g' ? 'claim-h' : 'claim-g')).stages.find((s) => s.stage === 'merge-hala-350m')!;
+    expect(holderMerge.status).toBe('completed');
+    expect(harness.fakes.calls.slice(from).filter((c) => c.name === 'merge_slerp' && String(c.input.output_prefix).includes('/merge-hala-350m/'))).toHaveLength(1);
   }, 180_000);
 
   it('lets the waiter compute when the holder fails', async () => {
