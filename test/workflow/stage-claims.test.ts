@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignInput } from '../../cli/start-campaign';
+import { lineageOf } from '../../cli/lineage-source';
 import { renderSummary } from '../../cli/summary';
 import type { CampaignProgress, StageReport } from '../../contracts/campaign';
 import type { Recipe } from '../../contracts/recipe';
@@ -109,16 +110,24 @@ describe('one computation per stage key across campaigns', () => {
     const byStage = new Map<string, StageReport[]>();
     for (const s of [...pa.stages, ...pb.stages]) byStage.set(s.stage, [...(byStage.get(s.stage) ?? []), s]);
     let waited = 0;
+    const computedBy = new Map<string, string>();
     for (const [stage, [sa, sb]] of byStage) {
       expect([sa!.status, sb!.status].sort(), stage).toEqual(['cached', 'completed']);
       const [computed, taken] = sa!.status === 'completed' ? [sa!, sb!] : [sb!, sa!];
       const takenBy = computed === sa ? 'claim-b' : 'claim-a';
+      computedBy.set(stage, other[takenBy]);
       expect(taken.computed_by, stage).toBe(other[takenBy]);
       expect(computed.computed_by, stage).toBeUndefined();
       if ((await commandsOf(takenBy, stage)).includes('awaitStageClaim')) waited++;
     }
     // Started together, they met on the claim of at least the first stages (not only on finished manifests).
     expect(waited).toBeGreaterThan(0);
+    // Lineage from either campaign's products names, for every artifact, the campaign that computed it.
+    for (const id of ['claim-a', 'claim-b']) {
+      const artifacts = (await lineageOf(id, `file://${harness.storeDir}`)).nodes.filter((n) => n.kind === 'artifact');
+      expect(artifacts.length).toBeGreaterThan(0);
+      expect(artifacts.map((n) => [n.stage, n.campaign_id])).toEqual(artifacts.map((n) => [n.stage, computedBy.get(n.stage!)]));
+    }
     // hala status says it on the stage's line.
     const taken = pa.stages.find((s) => s.computed_by) ?? pb.stages.find((s) => s.computed_by)!;
     const line = renderSummary(pa.stages.includes(taken) ? pa : pb, 'http://ui').split('\n').find((l) => l.startsWith(`${taken.stage} `));
