@@ -34,10 +34,10 @@ export function createStageClaimActivities() {
      * client's result() does), one poll at a time so that a cancelled wait stops after the poll in
      * flight instead of polling until the holder ends. Heartbeats carry the cancellation here.
      */
-    async awaitStageClaim({ claim_workflow_id, run_id }: AwaitStageClaimInput): Promise<void> {
+    async awaitStageClaim({ claim_workflow_id, run_id, campaign_id }: AwaitStageClaimInput): Promise<void> {
       const context = Context.current();
       const { client } = context;
-      const progress: Progress = { phase: `waiting for ${claim_workflow_id} to close`, done: 0, total: 0, checkpoint_uri: null, metrics: {} };
+      const progress: Progress = { phase: `waiting for campaign ${campaign_id} to compute this stage key (${claim_workflow_id})`, done: 0, total: 0, checkpoint_uri: null, metrics: {} };
       context.heartbeat(progress);
       const timer = setInterval(() => context.heartbeat(progress), HEARTBEAT_EVERY_MS);
       timer.unref();

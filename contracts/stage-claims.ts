@@ -20,6 +20,8 @@ export interface StageClaimHolder {
 export interface AwaitStageClaimInput {
   claim_workflow_id: string;
   run_id: string;
+  /** The holder's campaign: what the wait's heartbeats (hala watch) name. */
+  campaign_id: string;
 }
 
 /** What the claim's holder writes into its memo (read back as StageClaimHolder). */

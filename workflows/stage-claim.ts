@@ -55,7 +55,7 @@ export async function holdOrTakeOver(opened: OpenStageOutput, { runtime, stage, 
     const holder = await waits.stageClaimHolder({ claim_workflow_id: claimId });
     if (holder) {
       status.setPhase(waitingPhase(holder, opened.stage_key));
-      await waits.awaitStageClaim({ claim_workflow_id: claimId, run_id: holder.run_id });
+      await waits.awaitStageClaim({ claim_workflow_id: claimId, run_id: holder.run_id, campaign_id: holder.campaign_id });
     }
     status.setPhase('opening (stage key, cache lookup)');
     opened = await reopen();
