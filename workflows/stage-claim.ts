@@ -50,7 +50,10 @@ export async function holdOrTakeOver(opened: OpenStageOutput, { runtime, stage, 
   const claimId = claimWorkflowId(runtime.store_root, opened.stage_key);
   const waits = claimActivities(runtime);
   for (;;) {
-    if (opened.cached_output !== undefined || (await claim(claimId, runtime, stage))) return opened;
+    if (opened.cached_output !== undefined) return opened;
+    // Claimed: look once more, for a holder may have written its manifest and let go between our
+    // lookup and our claim; a manifest found now is taken (its claim ends with this stage).
+    if (await claim(claimId, runtime, stage)) return reopen();
     // Each round waits for a run that was running, so it ends: this stage claims, or a manifest appears.
     const holder = await waits.stageClaimHolder({ claim_workflow_id: claimId });
     if (holder) {
