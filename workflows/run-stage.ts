@@ -30,7 +30,15 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
   const refs = declaration.inputs(slice, upstream, index);
   const inputs = refs.map((r) => (typeof r === 'string' ? r : r.uri));
   const checks = refs.filter((r) => typeof r !== 'string');
-  const openInput = { store_root: runtime.store_root, stage, config: slice, inputs, checks, runner_version: runtime.code_version, forced: runtime.forced };
+  const openInput = {
+    store_root: runtime.store_root,
+    stage,
+    config: slice,
+    inputs,
+    checks,
+    runner_version: runtime.code_version,
+    forced: runtime.forced,
+  };
   const first = await cpu.openStage(openInput);
   upsertSearchAttributes([{ key: HalaStageKey, value: first.stage_key }]);
   const forced = runtime.forced;
