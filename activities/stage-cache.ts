@@ -59,7 +59,8 @@ export function createStageCacheActivities(deps: StageCacheDeps) {
         if (found.stage_key !== key) {
           throw ApplicationFailure.nonRetryable(`${manifest} names stage key ${found.stage_key}: the cache is corrupt; delete the file`, 'ArtifactCorrupt');
         }
-        return { stage_key: key, output_prefix, sources, cached_output: found.output };
+        const { campaign_id, workflow_id } = found.produced_by;
+        return { stage_key: key, output_prefix, sources, cached_output: found.output, produced_by: { campaign_id, workflow_id } };
       }
       return { stage_key: key, output_prefix, sources };
     },

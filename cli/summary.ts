@@ -41,7 +41,7 @@ export function renderSummary(progress: CampaignProgress, uiUrl: string, namespa
   const rows = [['stage', 'status', 'time', 'artifact', 'sha256', 'metrics']];
   for (const s of progress.stages) {
     const first = s.artifacts[0];
-    const status = s.forced && s.status === 'completed' ? 'forced' : s.status;
+    const status = s.forced && s.status === 'completed' ? 'forced' : s.computed_by ? `${s.status} (computed by campaign ${s.computed_by})` : s.status;
     rows.push([s.stage, notes[s.stage] ? `${status}: ${notes[s.stage]}` : status, duration(s), first ? shortUri(first.uri) : '', first ? first.sha256.slice(0, 12) : '', metricText(s)]);
   }
   out.push(table(rows), '');

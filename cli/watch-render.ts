@@ -41,7 +41,7 @@ function liveText(line: StageLine, bar?: (fraction: number) => string): string {
 
 function doneText(line: StageLine): string {
   const secs = line.started_at && line.ended_at ? (Date.parse(line.ended_at) - Date.parse(line.started_at)) / 1000 : undefined;
-  const head = [line.status + (line.forced ? ' (forced)' : ''), secs !== undefined ? `${secs.toFixed(1)}s` : '', metricsText(line.headline ?? {})].filter(Boolean).join(' ');
+  const head = [line.status + (line.forced ? ' (forced)' : '') + (line.computed_by ? ` (computed by campaign ${line.computed_by})` : ''), secs !== undefined ? `${secs.toFixed(1)}s` : '', metricsText(line.headline ?? {})].filter(Boolean).join(' ');
   return line.error ? `${head}: ${line.error}` : head;
 }
 

@@ -15,6 +15,8 @@ export interface StageLine {
   kind: string;
   status: StageStatus;
   forced: boolean;
+  /** Cached from another campaign's computation: its id. */
+  computed_by?: string;
   error?: string;
   started_at?: string;
   ended_at?: string;
@@ -75,6 +77,7 @@ export function snapshot(progress: CampaignProgress, work: StageWork[], noWorker
     stages: progress.stages.map((s) => {
       const line: StageLine = { stage: s.stage, kind: s.kind, status: s.status, forced: s.forced, ...times(s) };
       if (s.error) line.error = s.error;
+      if (s.computed_by) line.computed_by = s.computed_by;
       if (s.status === 'completed' || s.status === 'cached') line.headline = headlineMetrics(s);
       const w = workOf.get(s.stage);
       if (s.status === 'running' && w) line.live = live(w, rates, now);

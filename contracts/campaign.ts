@@ -47,6 +47,8 @@ export const StageReport = z.object({
   error_type: z.string().optional(),
   /** Run afresh under a prefix of its own (--no-cache, --rerun) instead of taken from the cache or resumed. */
   forced: z.boolean(),
+  /** A cached stage computed by another campaign (its manifest's produced_by): that campaign's id. */
+  computed_by: z.string().optional(),
 });
 export type StageReport = z.infer<typeof StageReport>;
 export type StageStatus = z.infer<typeof StageStatus>;
@@ -98,6 +100,8 @@ export const OpenStageOutput = z.object({
   sources: z.array(SourceDigest),
   /** The finished stage's output when a manifest exists and the cache is on. */
   cached_output: z.unknown().optional(),
+  /** With cached_output: the campaign and stage workflow that computed it (the manifest's produced_by). */
+  produced_by: z.object({ campaign_id: z.string(), workflow_id: z.string() }).optional(),
 });
 export const CloseStageInput = z.object({
   store_root: StoreUri,

@@ -21,6 +21,7 @@ import type { ArtifactRef } from './artifact';
 import type { GatePreview } from './gates';
 import type { LoadRefPageInput, SaveRefListInput } from './ref-lists';
 import type { DoctorCpuProbeInput, DoctorProbeOutput } from './doctor';
+import type { AwaitStageClaimInput, StageClaimHolder, StageClaimHolderInput } from './stage-claims';
 
 /** Which queue `queuePollers` asks about. */
 export interface QueuePollersInput {
@@ -52,4 +53,8 @@ export interface CpuActivityFns {
   /** The build the worker deployment's current version runs (null: unversioned, or none current). */
   deploymentTarget(): Promise<{ build_id: string | null }>;
   doctorCpuProbe(input: DoctorCpuProbeInput): Promise<DoctorProbeOutput>;
+  /** Who holds the claim on a stage key (null: it closed meanwhile); workflows/stage-claim.ts. */
+  stageClaimHolder(input: StageClaimHolderInput): Promise<StageClaimHolder | null>;
+  /** Returns when that run of the claim closes. */
+  awaitStageClaim(input: AwaitStageClaimInput): Promise<void>;
 }

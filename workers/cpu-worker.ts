@@ -14,6 +14,7 @@ import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
 import { createStageCacheActivities } from '../activities/stage-cache';
 import { createRefListActivities } from '../activities/ref-lists';
 import { createQueuePollerActivities } from '../activities/queue-pollers';
+import { createStageClaimActivities } from '../activities/stage-claims';
 import { createDoctorCpuActivities } from '../activities/doctor-cpu';
 import { createDeploymentTargetActivities } from '../activities/deployment-target';
 import { createStore, s3OptionsFromEnv, type ArtifactStore } from '../activities/store';
@@ -49,6 +50,7 @@ export function cpuActivitiesFor(store: ArtifactStore, hubMirror?: string, build
     ...createRefListActivities({ store }),
     ...createGatePreviewActivities({ store }),
     ...createQueuePollerActivities(),
+    ...createStageClaimActivities(),
     ...createDeploymentTargetActivities(build),
     // `hala doctor` checks the store root of the recipe it is given, not only this worker's own.
     ...createDoctorCpuActivities({ openStore: (root) => createStore(root, { baseDir: repoRoot, s3: s3OptionsFromEnv() }) }),

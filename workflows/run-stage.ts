@@ -9,6 +9,7 @@ import { cpuActivities } from './activity-proxies';
 import { fanOutWorkflowId } from './fan-out-ids';
 import { pinSources } from './pin-sources';
 import { requireOwnRelease } from './release-guard';
+import { holdOrTakeOver } from './stage-claim';
 import { StageStatus } from './stage-status';
 import { modelName, workflowLink } from './stage-story';
 import { watchedGpu } from './watched-gpu';
@@ -29,7 +30,7 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
   const refs = declaration.inputs(slice, upstream, index);
   const inputs = refs.map((r) => (typeof r === 'string' ? r : r.uri));
   const checks = refs.filter((r) => typeof r !== 'string');
-  const opened = await cpu.openStage({
+  const openInput = {
     store_root: runtime.store_root,
     stage,
     config: slice,
@@ -37,14 +38,19 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
     checks,
     runner_version: runtime.code_version,
     forced: runtime.forced,
-  });
-  upsertSearchAttributes([{ key: HalaStageKey, value: opened.stage_key }]);
+  };
+  const first = await cpu.openStage(openInput);
+  upsertSearchAttributes([{ key: HalaStageKey, value: first.stage_key }]);
   const forced = runtime.forced;
+  // Another campaign computing this key on this store: wait for it and take its manifest (stage-claim.ts).
+  const opened = forced ? first : await holdOrTakeOver(first, { runtime, stage, status, reopen: () => cpu.openStage(openInput) });
   if (opened.cached_output !== undefined) {
     const cached = opened.cached_output as StageWork<O>;
-    upsertMemo({ stage_key: opened.stage_key, cached: true, forced, artifacts: digests(cached), metrics: cached.metrics });
-    status.done({ cached: true, stage_key: opened.stage_key, artifacts: cached.artifacts, metrics: cached.metrics, inputs: upstreamDigests(refs), sources: cached.sources ?? opened.sources });
-    return { ...cached, stage, stage_key: opened.stage_key, cached: true, forced };
+    const by = opened.produced_by?.campaign_id;
+    const computed_by = by !== undefined && by !== runtime.campaign_id ? by : undefined;
+    upsertMemo({ stage_key: opened.stage_key, cached: true, forced, artifacts: digests(cached), metrics: cached.metrics, ...(computed_by && { computed_by }) });
+    status.done({ cached: true, computed_by, stage_key: opened.stage_key, artifacts: cached.artifacts, metrics: cached.metrics, inputs: upstreamDigests(refs), sources: cached.sources ?? opened.sources });
+    return { ...cached, stage, stage_key: opened.stage_key, cached: true, forced, ...(computed_by && { computed_by }) };
   }
   const stageWorkflowId = workflowInfo().workflowId;
   const io: StageIo = {

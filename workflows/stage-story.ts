@@ -40,6 +40,8 @@ export interface FanOutView {
 
 export interface FinishedView {
   cached: boolean;
+  /** Cached from another campaign's computation: its id. */
+  computed_by?: string;
   stage_key: string;
   artifacts: ArtifactRef[];
   metrics: Record<string, number>;
@@ -116,7 +118,8 @@ function callLines(call: CallView, now: number): string[] {
 export const noWorkerLine = (queue: string, forMs: number) => `no worker on ${queue} for ${duration(forMs)}`;
 
 function finishedDetails(view: StageView, f: FinishedView): string {
-  const lines = [`**Done** ${f.cached ? 'from the stage cache (nothing recomputed)' : `in ${duration(view.now - view.started_at)}`} · stage key \`${f.stage_key}\``, ''];
+  const cached = `from the stage cache (nothing recomputed${f.computed_by ? `; computed by campaign ${f.computed_by}` : ''})`;
+  const lines = [`**Done** ${f.cached ? cached : `in ${duration(view.now - view.started_at)}`} · stage key \`${f.stage_key}\``, ''];
   // The UI's markdown renderer starts a list only after a blank line.
   lines.push('**Produced**', '');
   if (f.artifacts.length === 0) lines.push('- no artifact (figures only)');

@@ -29,6 +29,7 @@ export class StageTracker {
       artifacts: outcome.artifacts,
       metrics: outcome.metrics,
       ended_at: new Date().toISOString(),
+      ...(outcome.computed_by && { computed_by: outcome.computed_by }),
     });
   }
 

@@ -11,6 +11,7 @@ import { createStageCacheActivities } from '../../activities/stage-cache';
 import { createRefListActivities } from '../../activities/ref-lists';
 import { createGatePreviewActivities } from '../../activities/gate-preview';
 import { createQueuePollerActivities } from '../../activities/queue-pollers';
+import { createStageClaimActivities } from '../../activities/stage-claims';
 import { createDeploymentTargetActivities } from '../../activities/deployment-target';
 import { deploymentOptions, type WorkerBuild } from '../../platform/worker-build';
 import { FileStore } from '../../activities/store';
@@ -66,7 +67,7 @@ export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: H
       workflowBundle: await workflowBundle(),
       activities: {
         ...stageCache, ...createCampaignReportActivities({ store }), ...createRefListActivities({ store }), ...createGatePreviewActivities({ store }),
-        ...createQueuePollerActivities(), ...createDeploymentTargetActivities(opts.build), ...fakes.cpu,
+        ...createQueuePollerActivities(), ...createStageClaimActivities(), ...createDeploymentTargetActivities(opts.build), ...fakes.cpu,
       },
       ...versioning,
     }),

@@ -123,5 +123,8 @@ describe('closeStage lineage', () => {
     ]);
     expect(record.producer.activities).toEqual(activities);
     expect(record.gpu_seconds).toBe(83);
+    // The cache hit names who computed it: what a second campaign shows as "computed by campaign c1".
+    const again = await open([ARTIFACT, DATASET]);
+    expect(again.produced_by).toEqual({ campaign_id: 'c1', workflow_id: 'c1/filter-opus' });
   });
 });

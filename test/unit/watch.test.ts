@@ -51,6 +51,11 @@ describe('ProgressRate', () => {
 });
 
 describe('terminalFrame', () => {
+  it("names the campaign that computed a stage taken from the cache", () => {
+    const taken: StageLine = { ...filter, status: 'cached', computed_by: 'c0' };
+    expect(terminalFrame(snap(3, [taken]), { colour: false, width: 200, t0 })[1]).toBe('= filter-opus  cached (computed by campaign c0) 2.0s read=10 kept=8');
+  });
+
   it('draws a bar with done/total, percent, rate, ETA and live metrics, and finished stages with their headline', () => {
     const lines = terminalFrame(snap(65, [filter, running(40, { rate: 2.5, eta_s: 24 })]), { colour: false, width: 200, t0 });
     expect(lines).toEqual([

@@ -81,6 +81,8 @@ export interface StageOutcome<O> extends StageWork<O> {
   stage_key: string;
   cached: boolean;
   forced: boolean;
+  /** Taken from the cache where another campaign computed it: that campaign's id. */
+  computed_by?: string;
 }
 
 export interface StageDeclaration<Slice, Upstream, Out> {
