@@ -30,7 +30,7 @@ export interface CampaignHarness {
   stop(): Promise<void>;
 }
 
-export interface HarnessOptions extends Pick<RecordingOptions, 'delayMs' | 'meet' | 'fails'> {
+export interface HarnessOptions extends Pick<RecordingOptions, 'delayMs' | 'meet' | 'fails' | 'outputs'> {
   /** The recipe to run (its store root is replaced by a temporary one); default recipes/tiny.yaml. */
   recipe?: Recipe;
   /**
@@ -42,6 +42,11 @@ export interface HarnessOptions extends Pick<RecordingOptions, 'delayMs' | 'meet
   gpu?: (fakes: GpuActivityFns) => Partial<GpuActivityFns>;
   /** Every worker of the harness joins this build (Worker Deployments); unversioned when absent. */
   build?: WorkerBuild;
+  /**
+   * The recipe's checks (contracts/checks.ts); default none: the recipes' own are sized for the tiny
+   * world's real figures (thousands of pairs), which the fakes' (10 pairs) would always miss.
+   */
+  checks?: Recipe['checks'];
   /** Another harness's store directory (two builds serving one store); default a new temporary one. */
   storeDir?: string;
 }
@@ -51,9 +56,9 @@ export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: H
   const loaded = loadRecipe(path.join(__dirname, '../../recipes/tiny.yaml'));
   if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
   const base = opts.recipe ?? loaded.recipe;
-  const recipe: Recipe = { ...base, store: { ...base.store, root: `file://${storeDir}` } };
+  const recipe: Recipe = { ...base, store: { ...base.store, root: `file://${storeDir}` }, checks: opts.checks ?? [] };
   const store = new FileStore(`file://${storeDir}`);
-  const fakes = recordingActivities({ delayMs: opts.delayMs, meet: opts.meet, fails: opts.fails, store });
+  const fakes = recordingActivities({ delayMs: opts.delayMs, meet: opts.meet, fails: opts.fails, outputs: opts.outputs, store });
   // An empty mirror sends hf:// ids to the hub API, which `hubFetch` answers.
   const sources = opts.hubFetch ? { hubMirror: '', fetch: opts.hubFetch } : { hubMirror: hubMirror() };
   const stageCache = recordStageCache(createStageCacheActivities({ store, ...sources }), fakes.calls);
