@@ -157,4 +157,22 @@ describe('recipe checks', () => {
     expect(lineageOf(corpus.sha256).decisions).toEqual([{ ...decision, at: expect.any(String) }]);
     expect(renderSummary(bf16, 'http://ui')).toContain(`check fp8-parity: compress-teacher chrf_drop = 10, outside ≤ 2 → chose bf16: ${harness.recipe.inputs.teacher}`);
   });
+
+  it('a translator floor after evaluate-translator holds translate-instructions (which otherwise runs beside it) until approved', async () => {
+    // The fake translator scores chrF++ 60: under a floor of 70.
+    const floor = check({ name: 'translator-floor', after: 'evaluate-translator', metric: 'chrf', at_least: 70, action: 'hold' });
+    const id = 'checks-floor';
+    const handle = await run(id, [floor]);
+    await until('the floor to hold', async () => (await progress(handle)).gates?.[0]?.state === 'waiting');
+    await new Promise((r) => setTimeout(r, 1000));
+    const held = await progress(handle);
+    expect(held.gates![0]).toMatchObject({ name: 'translator-floor', before: 'translate-instructions', preview: { check: { value: 60, at_least: 70, passed: false } } });
+    expect(stageOf(held, 'evaluate-translator').status).toMatch(/^(completed|cached)$/);
+    expect(stageOf(held, 'translate-instructions').status).toBe('pending');
+    const { approval } = await approveGate(env.client, id, 'translator-floor', { by: 'alice' });
+    const done = (await handle.result()).progress;
+    expect(done.state).toBe('completed');
+    const translate = stageOf(done, 'translate-instructions');
+    expect(Date.parse(translate.started_at!)).toBeGreaterThanOrEqual(Date.parse(approval.at));
+  });
 });
