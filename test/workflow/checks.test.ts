@@ -10,6 +10,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveGate } from '../../cli/approve';
+import { toText, walkLineage } from '../../cli/lineage';
 import { loadRecipe } from '../../cli/recipe-file';
 import { startCampaign } from '../../cli/start-campaign';
 import { renderSummary } from '../../cli/summary';
@@ -155,6 +156,8 @@ describe('recipe checks', () => {
     // (Recorded by the run that built it: the failed one, which chose the same; a cached stage writes nothing.)
     const { at: _at, ...decision } = chose!;
     expect(lineageOf(corpus.sha256).decisions).toEqual([{ ...decision, at: expect.any(String) }]);
+    const lineage = toText(await walkLineage([corpus.sha256], async (sha) => (sha === corpus.sha256 ? lineageOf(sha) : undefined)));
+    expect(lineage).toContain('chose bf16 (check fp8-parity: compress-teacher chrf_drop = 10, outside ≤ 2)');
     expect(renderSummary(bf16, 'http://ui')).toContain(`check fp8-parity: compress-teacher chrf_drop = 10, outside ≤ 2 → chose bf16: ${harness.recipe.inputs.teacher}`);
   });
 
