@@ -157,4 +157,13 @@ export function judge(check: Check, stage: string, metrics: Record<string, numbe
   };
 }
 
+/** What a judged check did, after its figures: for `hala status`, `watch`, `report` and the campaign's page in the UI. */
+export function checkOutcome(c: CheckReport, campaignId: string): string {
+  if (c.action === 'choose') return c.chosen ? `chose ${c.chosen.candidate}: ${c.chosen.uri}` : 'chose nothing';
+  if (c.passed) return 'passed';
+  return c.action === 'fail' ? `failed ${c.stage}: nothing that reads it started` : `holds until \`hala approve ${campaignId} ${c.check}\``;
+}
+
+export const checkLine = (c: CheckReport, campaignId: string) => `${c.message} → ${checkOutcome(c, campaignId)}`;
+
 const fmt = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : String(+n.toFixed(4)));

@@ -67,7 +67,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   const budget = new CampaignBudget(recipe.budget, input.planned_spend ?? {}, details);
   budget.register();
   // The recipe's checks (none: no command changes): judged after their stage, before its readers.
-  const checks = new CampaignChecks(recipe, input.planned_rows ?? {}, gates, (name, err) => tracker.failed(name, err));
+  const checks = new CampaignChecks(recipe, input.planned_rows ?? {}, gates, (name, err) => tracker.failed(name, err), details);
   const snapshot = (s: CampaignProgress['state']): CampaignProgress => ({ ...tracker.snapshot(s), ...gates.report(), ...budget.report(), ...checks.report() });
 
   let paused = false;

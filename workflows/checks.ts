@@ -4,11 +4,12 @@
 // rerun with a relaxed check costs nothing; `hold` waits at the check's approval gate; `choose` after
 // compress-teacher records which teacher the bilingual corpus is built by, and the stages that read
 // the chosen one carry the decision into their manifests and lineage.
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { ArtifactRef } from '../contracts/artifact';
-import { type CheckReport, judge, type PlannedRows } from '../contracts/checks';
+import { checkLine, type CheckReport, judge, type PlannedRows } from '../contracts/checks';
 import type { Recipe } from '../contracts/recipe';
 import type { StageKind } from '../contracts/stages';
+import type { CurrentDetails } from './current-details';
 import type { Gates } from './gates';
 import type { StageOutcome } from './stages/declaration';
 import type { CompressTeacherResult } from './stages/compress-teacher';
@@ -25,6 +26,7 @@ export class CampaignChecks {
     private readonly gates: Gates,
     /** Records the stage failed with the check's failure (the stage tracker). */
     private readonly failed: (stage: string, err: unknown) => void,
+    private readonly details: CurrentDetails,
   ) {}
 
   /**
@@ -37,11 +39,11 @@ export class CampaignChecks {
       const report = judge(check, stage, outcome.metrics, this.planned[stage], new Date().toISOString());
       if (check.action === 'choose') {
         const withChoice = { ...report, chosen: this.teacherChoice(report.passed, outcome as unknown as StageOutcome<CompressTeacherResult>) };
-        this.reports.push(withChoice);
+        this.record(withChoice);
         chosen = { ...chosen, choice: withChoice };
         continue;
       }
-      this.reports.push(report);
+      this.record(report);
       if (report.passed) {
         if (check.action === 'hold') this.gates.clearCheck(check.name);
         continue;
@@ -59,6 +61,14 @@ export class CampaignChecks {
       await this.gates.holdCheck(report, outcome.artifacts.filter((a) => a.kind === 'dataset'));
     }
     return chosen;
+  }
+
+  /** Kept for the progress; a choice or a miss is also said on the campaign's page in the UI. */
+  private record(report: CheckReport): void {
+    this.reports.push(report);
+    const id = workflowInfo().workflowId;
+    const shown = this.reports.filter((r) => r.action === 'choose' || !r.passed);
+    this.details.set('checks', shown.map((r) => `**Check ${r.check}**: ${checkLine(r, id)}`).join('\n\n'));
   }
 
   /** The decisions that chose an artifact `upstream` hands a stage: carried into its manifest and lineage. */

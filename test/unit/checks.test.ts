@@ -5,6 +5,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRecipeText } from '../../cli/recipe-file';
 import { Check, judge } from '../../contracts/checks';
+import type { CampaignProgress } from '../../contracts/campaign';
+import { renderChecks } from '../../cli/check-summary';
+import { snapshot } from '../../cli/watch-snapshot';
+import { PlainLog, terminalFrame } from '../../cli/watch-render';
+import { ProgressRate } from '../../cli/progress-rate';
 
 const tiny = readFileSync(path.join(__dirname, '../../recipes/tiny.yaml'), 'utf8');
 /** tiny.yaml with its checks replaced by these lines. */
@@ -88,5 +93,30 @@ describe('judging a check', () => {
   it('takes both bounds inclusive', () => {
     const drop = Check.parse({ name: 'p', after: 'compress-teacher', metric: 'chrf_drop', at_least: -5, at_most: 2, action: 'choose' });
     expect([2, 2.01, -5, -5.5].map((v) => judge(drop, 'compress-teacher', { chrf_drop: v }, undefined, at).passed)).toEqual([true, false, true, false]);
+  });
+});
+
+describe('checks as hala status and hala watch show them', () => {
+  const at = '2026-12-07T00:00:00.000Z';
+  const corpus = judge(Check.parse({ name: 'corpus-size', after: 'build-bilingual-corpus', metric: 'pairs', at_least: 1000, action: 'hold' }), 'build-bilingual-corpus', { pairs: 46 }, undefined, at);
+  const parity = { ...judge(Check.parse({ name: 'fp8-parity', after: 'compress-teacher', metric: 'chrf_drop', at_most: 2, action: 'choose' }), 'compress-teacher', { chrf_drop: 0.5 }, undefined, at), chosen: { candidate: 'fp8', uri: 'file:///s/fp8/model' } };
+  const progress: CampaignProgress = { campaign_id: 'c1', state: 'running', stages: [{ stage: 'filter-opus', kind: 'filter-opus', workflow_id: 'c1/filter-opus', status: 'completed', artifacts: [], metrics: {}, forced: false }], checks: [parity, corpus] };
+  const lines = [
+    'check fp8-parity: compress-teacher chrf_drop = 0.5, within ≤ 2 → chose fp8: file:///s/fp8/model',
+    'check corpus-size: build-bilingual-corpus pairs = 46, outside ≥ 1,000 → holds until `hala approve c1 corpus-size`',
+  ];
+
+  it('hala status: one line each, with the figures and what it did', () => {
+    expect(renderChecks(progress)).toBe(lines.join('\n'));
+    expect(renderChecks({ ...progress, checks: undefined })).toBe('');
+  });
+
+  it('hala watch: in the terminal block, and announced once in the plain log', () => {
+    const snap = snapshot(progress, [], [], new ProgressRate(), Date.parse(at));
+    expect(snap.checks).toEqual(lines);
+    expect(terminalFrame(snap, { colour: false, width: 400, t0: Date.parse(at) }).slice(1, 3)).toEqual(lines.map((l) => `? ${l}`));
+    const log = new PlainLog(Date.parse(at));
+    expect(log.lines(snap).filter((l) => l.includes('check '))).toHaveLength(2);
+    expect(log.lines(snap).filter((l) => l.includes('check '))).toHaveLength(0);
   });
 });

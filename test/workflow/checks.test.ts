@@ -158,6 +158,9 @@ describe('recipe checks', () => {
     expect(lineageOf(corpus.sha256).decisions).toEqual([{ ...decision, at: expect.any(String) }]);
     const lineage = toText(await walkLineage([corpus.sha256], async (sha) => (sha === corpus.sha256 ? lineageOf(sha) : undefined)));
     expect(lineage).toContain('chose bf16 (check fp8-parity: compress-teacher chrf_drop = 10, outside ≤ 2)');
+    // And on the campaign's page in the Temporal UI (its current details).
+    const metadata = await env.client.workflow.getHandle('checks-choose-bf16').query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toBe(`**Check fp8-parity**: check fp8-parity: compress-teacher chrf_drop = 10, outside ≤ 2 → chose bf16: ${harness.recipe.inputs.teacher}`);
     expect(renderSummary(bf16, 'http://ui')).toContain(`check fp8-parity: compress-teacher chrf_drop = 10, outside ≤ 2 → chose bf16: ${harness.recipe.inputs.teacher}`);
   });
 
