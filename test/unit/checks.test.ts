@@ -10,6 +10,7 @@ import { renderChecks } from '../../cli/check-summary';
 import { snapshot } from '../../cli/watch-snapshot';
 import { PlainLog, terminalFrame } from '../../cli/watch-render';
 import { ProgressRate } from '../../cli/progress-rate';
+import { renderReportHtml } from '../../cli/report/render-html';
 
 const tiny = readFileSync(path.join(__dirname, '../../recipes/tiny.yaml'), 'utf8');
 /** tiny.yaml with its checks replaced by these lines. */
@@ -118,5 +119,15 @@ describe('checks as hala status and hala watch show them', () => {
     const log = new PlainLog(Date.parse(at));
     expect(log.lines(snap).filter((l) => l.includes('check '))).toHaveLength(2);
     expect(log.lines(snap).filter((l) => l.includes('check '))).toHaveLength(0);
+  });
+
+  it('hala report: a Checks section with the figures and what each did', () => {
+    const html = renderReportHtml({
+      campaign_id: 'c1', state: 'running', source: 'live', generated_at: at, stages: [], cost: { gpu_hours: 0 }, loss: [], translation: {}, benchmarks: [], funnel: {},
+      lineage: { nodes: [], edges: [] }, missing: [], checks: [parity, corpus],
+    });
+    expect(html).toContain('<h2>Checks</h2>');
+    expect(html).toContain('chose fp8: file:///s/fp8/model');
+    expect(html).toContain('check corpus-size: build-bilingual-corpus pairs = 46, outside ≥ 1,000');
   });
 });
