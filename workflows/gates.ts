@@ -81,6 +81,8 @@ export class Gates {
   /** A hold check missed: its gate waits with the check's figures in its preview until approved; returns the approval. */
   async holdCheck(report: CheckReport, datasets: ArtifactRef[]): Promise<Approval> {
     const g = this.gates.find((s) => s.check && s.gate.name === report.check)!;
+    // One gate per check: for a kind with a stage per student, the first miss shows its figures and one approval releases all.
+    g.cleared = false;
     g.preparing ??= this.prepare(g, Object.fromEntries(datasets.map((d, i) => [i, d])), report);
     await g.preparing;
     this.showWaiting();
