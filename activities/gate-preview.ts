@@ -26,7 +26,7 @@ export function createGatePreviewActivities({ store, workRoot }: { store: Artifa
           const source = { path: await store.fetchToLocal(dataset), label: dataset.uri };
           samples.push({ dataset, rows: await sampleParquetRows({ source, n: input.samples, seed: input.seed, workDir }) });
         }
-        const preview = { gate: input.gate, before: input.before, funnel: input.funnel, samples };
+        const preview = { gate: input.gate, before: input.before, funnel: input.funnel, samples, ...(input.check && { check: input.check }) };
         return { ...preview, sha256: previewDigest(preview) };
       });
     },

@@ -33,6 +33,7 @@ export function lineageRecords(input: CloseStageInput, endedAt: string): Lineage
     metrics: input.metrics,
     parents,
     ...(input.approvals && { approvals: input.approvals }),
+    ...(input.decisions && { decisions: input.decisions }),
     config: input.config,
     started_at: input.started_at,
     ended_at: endedAt,

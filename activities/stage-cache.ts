@@ -5,6 +5,7 @@ import { CloseStageInput, OpenStageInput, type OpenStageOutput, type SourceCheck
 import { nonRetryableErrorTypes } from '../contracts/errors';
 import type { SourceDigest } from '../contracts/lineage';
 import type { Approval } from '../contracts/gates';
+import type { CheckReport } from '../contracts/checks';
 import { stageKey } from './stage-key';
 import { lineageRecords } from './lineage-records';
 import { activeHubMirror, storeLayout } from './store';
@@ -24,6 +25,8 @@ export interface StageManifest {
   forced: boolean;
   /** Who approved the gates that released the stage, having seen which preview. */
   approvals?: Approval[];
+  /** The check decisions that chose what it read. */
+  decisions?: CheckReport[];
   started_at: string;
   ended_at: string;
 }
@@ -81,6 +84,7 @@ export function createStageCacheActivities(deps: StageCacheDeps) {
         },
         forced: input.forced,
         ...(input.approvals && { approvals: input.approvals }),
+        ...(input.decisions && { decisions: input.decisions }),
         started_at: input.started_at,
         ended_at: new Date().toISOString(),
       };

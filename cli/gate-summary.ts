@@ -21,7 +21,7 @@ function rowText(row: Record<string, unknown>): string {
 }
 
 export function renderPreview(preview: GatePreview): string {
-  const out = ['  funnel:'];
+  const out = preview.check ? [`  ${preview.check.message}`, '  funnel:'] : ['  funnel:'];
   if (preview.funnel.length === 0) out.push('    (no corpus stage has finished)');
   for (const step of preview.funnel) {
     out.push(`    ${step.stage}: ${Object.entries(step.metrics).map(([k, v]) => `${k}=${v}`).join(' ')}`);

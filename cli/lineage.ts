@@ -1,5 +1,6 @@
 // `hala lineage`: walk lineage records from artifacts back to the raw sources, and render the
 // graph as JSON, Mermaid or Graphviz dot.
+import type { CheckReport } from '../contracts/checks';
 import type { Approval } from '../contracts/gates';
 import { capsText } from './budget-summary';
 import type { ActivitySummary, LineageRecord } from '../contracts/lineage';
@@ -21,6 +22,8 @@ export interface LineageNode {
   metrics?: Record<string, number>;
   /** The approval gates that released the producing stage (artifacts only). */
   approvals?: Approval[];
+  /** The check decisions that chose what the producing stage read (the BF16 teacher over the FP8 one). */
+  decisions?: CheckReport[];
 }
 export interface LineageGraph {
   nodes: LineageNode[];
@@ -56,6 +59,7 @@ export async function walkLineage(
       ...(record.gpu_seconds !== undefined ? { gpu_seconds: record.gpu_seconds } : {}),
       metrics: record.metrics,
       ...(record.approvals?.length ? { approvals: record.approvals } : {}),
+      ...(record.decisions?.length ? { decisions: record.decisions } : {}),
     });
     for (const parent of record.parents) {
       if (parent.kind === 'artifact') {
@@ -106,10 +110,13 @@ export function producerLine(n: LineageNode): string | undefined {
 
 /** `approved corpus-review by alice at 2026-…, preview sha256:1a2b3c4d5e6f`: who let the producing stage run. */
 export function approvalLine(n: LineageNode): string | undefined {
-  if (!n.approvals?.length) return undefined;
-  return n.approvals
-    .map((a) => `approved ${a.gate} by ${a.by} at ${a.at}${a.note ? ` (${a.note})` : ''}, ${a.preview_sha256 ? `preview sha256:${short(a.preview_sha256)}` : `budget raised to ${capsText(a.budget ?? {})}`}`)
-    .join('; ');
+  const approved = (n.approvals ?? []).map(
+    (a) => `approved ${a.gate} by ${a.by} at ${a.at}${a.note ? ` (${a.note})` : ''}, ${a.preview_sha256 ? `preview sha256:${short(a.preview_sha256)}` : `budget raised to ${capsText(a.budget ?? {})}`}`,
+  );
+  // And the check decisions that chose what it read: `chose bf16 (check fp8-parity: … chrf_drop = 10, outside ≤ 2)`.
+  const chosen = (n.decisions ?? []).map((d) => `chose ${d.chosen?.candidate ?? 'nothing'} (${d.message})`);
+  const all = [...approved, ...chosen];
+  return all.length > 0 ? all.join('; ') : undefined;
 }
 
 /** The node's label with its approvals on a line of their own (`br` is the format's line break). */

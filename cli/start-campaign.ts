@@ -16,6 +16,7 @@ import { perStudent } from '../workflows/stages/students';
 import type { CampaignPlan } from './plan/estimate';
 import { planRecipe } from './plan/plan-recipe';
 import { plannedSpendOf } from './plan/budget-check';
+import type { PlannedRows } from '../contracts/checks';
 
 export interface StartOptions {
   id?: string;
@@ -25,6 +26,8 @@ export interface StartOptions {
   criticalPath?: string[];
   /** The plan's figures per stage, which the campaign projects running work with; default: the plan's, when the recipe sets a budget. */
   plannedSpend?: PlannedSpend;
+  /** The plan's rows per stage, what a check's `of_plan` bound is a fraction of; default: the plan's, when the recipe declares checks. */
+  plannedRows?: PlannedRows;
   /** The recipe's plan when the caller has made it already (hala run, to check it against the budget). */
   plan?: CampaignPlan;
 }
@@ -45,6 +48,7 @@ export function campaignInput(recipe: Recipe, sha256: string, options: StartOpti
     code_version: CODE_VERSION,
     critical_path: options.criticalPath ?? [],
     ...(options.plannedSpend && { planned_spend: options.plannedSpend }),
+    ...(options.plannedRows && { planned_rows: options.plannedRows }),
   };
 }
 
@@ -58,6 +62,7 @@ export async function startCampaign(
   const input = campaignInput(recipe, sha256, {
     criticalPath: plan?.critical_path?.stages,
     ...(recipe.budget && plan && { plannedSpend: plannedSpendOf(plan) }),
+    ...(recipe.checks.length > 0 && plan && { plannedRows: plannedRowsOf(plan) }),
     ...options,
   });
   // Its page in the Temporal UI: the recipe, its students, a link to each stage.
@@ -93,3 +98,8 @@ export async function startCampaign(
  * stages are projected at nothing beyond their spend, and the campaign starts all the same.
  */
 const planIfPossible = (recipe: Recipe): Promise<CampaignPlan | undefined> => planRecipe(recipe).catch(() => undefined);
+
+/** The plan's rows in and out of each stage, as the campaign's checks compare with them. */
+export function plannedRowsOf(plan: CampaignPlan): PlannedRows {
+  return Object.fromEntries(plan.stages.map((s) => [s.stage, { ...(s.rows_in !== undefined && { rows_in: s.rows_in }), ...(s.rows_out !== undefined && { rows_out: s.rows_out }) }]));
+}

@@ -4,6 +4,7 @@ import type { CampaignProgress, StageReport } from '../contracts/campaign';
 import type { StageKind } from '../contracts/stages';
 import { declarationOf } from '../workflows/stages/plan';
 import { renderGates } from './gate-summary';
+import { renderChecks } from './check-summary';
 import { renderBudget } from './budget-summary';
 import { BENCHMARKED_MODELS, scoresByModel } from '../contracts/benchmark-scores';
 
@@ -47,6 +48,8 @@ export function renderSummary(progress: CampaignProgress, uiUrl: string, namespa
   out.push(table(rows), '');
   const gates = renderGates(progress);
   if (gates) out.push(gates, '');
+  const checks = renderChecks(progress);
+  if (checks) out.push(checks, '');
   const budget = renderBudget(progress);
   if (budget) out.push(budget, '');
   const failed = progress.stages.filter((s) => s.status === 'failed');

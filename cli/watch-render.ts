@@ -67,6 +67,7 @@ export function terminalFrame(snap: WatchSnapshot, opts: FrameOptions): string[]
   const lines = [paint('bold', `campaign ${snap.campaign_id}  ${snap.state}  ${elapsed(snap, opts.t0)}`)];
   const gates = [
     ...(snap.waiting_at ?? []).map((g) => cut(`${paint('yellow', '‖')} ${paint('yellow', gateText(g))}`, opts.width)),
+    ...(snap.checks ?? []).map((c) => cut(`${paint('yellow', '?')} ${c}`, opts.width)),
     ...(snap.budget ? [cut(snap.budget.state === 'under' ? paint('dim', `$ ${budgetText(snap.budget)}`) : `${paint('yellow', '$')} ${paint('yellow', budgetText(snap.budget))}`, opts.width)] : []),
   ];
   lines.push(...gates);
@@ -142,6 +143,8 @@ export class PlainLog {
   private readonly lastProgress = new Map<string, { t: number; quarter: number }>();
   /** Gates already announced as waiting. */
   private gatesSeen = new Set<string>();
+  /** Check lines already announced (a check's line changes only when it is judged again). */
+  private checksSeen = new Set<string>();
   /** The budget's state last announced: a line each time it changes (warning, held, raised). */
   private budgetState?: string;
 
@@ -158,6 +161,8 @@ export class PlainLog {
     const waiting = new Set((snap.waiting_at ?? []).map((g) => g.name));
     for (const g of snap.waiting_at ?? []) if (!this.gatesSeen.has(g.name)) out.push(`${at} ${gateText(g)}`);
     this.gatesSeen = waiting;
+    for (const c of snap.checks ?? []) if (!this.checksSeen.has(c)) out.push(`${at} ${c}`);
+    this.checksSeen = new Set(snap.checks);
     if (snap.budget && snap.budget.state !== this.budgetState) out.push(`${at} ${budgetText(snap.budget)}`);
     this.budgetState = snap.budget?.state;
     for (const s of snap.stages) {

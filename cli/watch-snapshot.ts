@@ -2,6 +2,7 @@
 // pending activities' heartbeats say (phase, done of total, live metrics), with rate and ETA from
 // earlier looks, or that no worker serves its queue. The terminal, plain and JSON outputs all
 // render this one shape (watch-render.ts), and `--json` prints it as is.
+import { checkLine } from './check-summary';
 import type { CampaignProgress, StageReport, StageStatus } from '../contracts/campaign';
 import type { NoWorker } from './no-worker';
 import type { StageWork } from './pending-work';
@@ -62,6 +63,8 @@ export interface WatchSnapshot {
   /** Gates waiting for an approval: the campaign holds there until `hala approve`. */
   waiting_at?: GateLine[];
   budget?: BudgetWatch;
+  /** The recipe's checks judged so far, one line each (cli/check-summary.ts): a choice, a miss, a pass. */
+  checks?: string[];
 }
 
 export function snapshot(progress: CampaignProgress, work: StageWork[], noWorker: NoWorker[], rates: ProgressRate, now = Date.now()): WatchSnapshot {
@@ -74,6 +77,7 @@ export function snapshot(progress: CampaignProgress, work: StageWork[], noWorker
     state: progress.state,
     ...waitingAt(progress),
     ...budgetOf(progress),
+    ...(progress.checks?.length && { checks: progress.checks.map((c) => checkLine(c, progress.campaign_id)) }),
     stages: progress.stages.map((s) => {
       const line: StageLine = { stage: s.stage, kind: s.kind, status: s.status, forced: s.forced, ...times(s) };
       if (s.error) line.error = s.error;

@@ -4,6 +4,7 @@ import { Recipe } from './recipe';
 import { ActivitySummary, SourceDigest } from './lineage';
 import { Approval, GateReport } from './gates';
 import { BudgetReport, PlannedSpend } from './budget';
+import { CheckReport, PlannedRows } from './checks';
 
 /** What `hala run` starts: the parsed recipe plus where and how to run it. */
 export const CampaignInput = z.object({
@@ -24,6 +25,8 @@ export const CampaignInput = z.object({
   critical_path: z.array(z.string()).default([]),
   /** `hala plan`'s figures of each stage when the recipe sets a budget (cli/start-campaign.ts): the campaign projects its running stages' spend with them. */
   planned_spend: PlannedSpend.optional(),
+  /** `hala plan`'s rows of each stage when the recipe declares checks: what an `of_plan` bound is a fraction of. */
+  planned_rows: PlannedRows.optional(),
 });
 export type CampaignInput = z.infer<typeof CampaignInput>;
 
@@ -61,6 +64,8 @@ export const CampaignProgress = z.object({
   gates: z.array(GateReport).optional(),
   /** The recipe's budget: spend, projection, caps and any stages held at a cap; absent when it sets none. */
   budget: BudgetReport.optional(),
+  /** The recipe's checks as judged so far, with the figures and what each decided; absent when it declares none. */
+  checks: z.array(CheckReport).optional(),
 });
 export type CampaignProgress = z.infer<typeof CampaignProgress>;
 
@@ -126,6 +131,8 @@ export const CloseStageInput = z.object({
   started_at: z.string(),
   /** The gate approvals that released the stage: into its manifest and lineage, never its key. */
   approvals: z.array(Approval).optional(),
+  /** The check decisions that chose what the stage read (contracts/checks.ts): into its manifest and lineage; the choice itself changed its inputs, hence its key. */
+  decisions: z.array(CheckReport).optional(),
 });
 export type OpenStageInput = z.infer<typeof OpenStageInput>;
 export type OpenStageOutput = z.infer<typeof OpenStageOutput>;

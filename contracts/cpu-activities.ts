@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ArtifactRef, SourceUri, StoreUri } from './artifact';
 import { FunnelStep, MAX_GATE_SAMPLES } from './gates';
+import { CheckReport } from './checks';
 import { BenchmarkFormat, ColumnMapping, InstructionFormat, LanguageCodes, LanguageIdModel, LanguageNames, LanguageScripts, Recipe } from './recipe';
 
 // Payloads of the TypeScript activities on the CPU queue (the data plane).
@@ -175,6 +176,8 @@ export const PreviewGateInput = z.object({
   datasets: z.array(ArtifactRef),
   samples: z.number().int().min(0).max(MAX_GATE_SAMPLES),
   seed: z.number().int().nonnegative(),
+  /** A hold check's figures (contracts/checks.ts): shown and digested with the rest. */
+  check: CheckReport.optional(),
 });
 export type PreviewGateInput = z.infer<typeof PreviewGateInput>;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ArtifactRef } from './artifact';
 import { StageKinds } from './stages';
+import { CheckReport } from './checks';
 
 // Approval gates: a recipe declares them, the campaign waits at each one with a preview of what the
 // held stages will read, and an operator's approval (the `approve` update) lets them go on. The
@@ -51,6 +52,8 @@ export const GatePreview = z.object({
   before: z.string(),
   funnel: z.array(FunnelStep),
   samples: z.array(SampledDataset),
+  /** A hold check's figures, when the gate is a check's (contracts/checks.ts). */
+  check: CheckReport.optional(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
 });
 export type GatePreview = z.infer<typeof GatePreview>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ArtifactRef } from './artifact';
 import { Approval } from './gates';
+import { CheckReport } from './checks';
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -63,6 +64,8 @@ export const LineageRecord = z.object({
   parents: z.array(LineageParent),
   /** The approval gates that released the producing stage (who let it run, having seen what). */
   approvals: z.array(Approval).optional(),
+  /** The check decisions that chose what the producing stage read (the BF16 teacher over the FP8 one). */
+  decisions: z.array(CheckReport).optional(),
   config: z.unknown(),
   started_at: z.string(),
   ended_at: z.string(),

@@ -2,6 +2,7 @@
 // field to change and how. Run by Recipe (recipe.ts) after every field has parsed.
 import type { z } from 'zod';
 import { BUDGET_GATE } from './budget';
+import { checkChecks } from './checks';
 import { classOf } from './placement';
 import type { RecipeFields } from './recipe';
 import { ROUTES, type Route } from './resources';
@@ -31,6 +32,7 @@ export function checkRecipe(recipe: RecipeFields, ctx: z.RefinementCtx): void {
     gates.add(g.name);
     if (g.name === BUDGET_GATE) ctx.addIssue({ code: 'custom', path: ['gates', i, 'name'], message: `"${BUDGET_GATE}" names the budget's raises (hala approve <campaign> budget): give the gate another name` });
   });
+  checkChecks(recipe.checks, [...gates, BUDGET_GATE], (path, message) => ctx.addIssue({ code: 'custom', path, message }));
   const evaluate = recipe.stages.evaluate;
   if (evaluate.harness === 'lighteval') {
     // lighteval's leaderboard tasks are scored as the leaderboard scores them.

@@ -5,6 +5,7 @@ import { ProgressDefaults } from './activity-progress';
 import { Estimates } from './estimates';
 import { Resources } from './resources';
 import { Gate } from './gates';
+import { Check } from './checks';
 import { Budget } from './budget';
 import { fraction, positiveInt } from './numbers';
 import { checkRecipe } from './recipe-rules';
@@ -232,6 +233,10 @@ const RecipeShape = z
       .array(Gate)
       .default([])
       .describe('approval gates: each holds the stages of one kind until `hala approve <campaign> <gate>` (none by default)'),
+    checks: z
+      .array(Check)
+      .default([])
+      .describe("predicates on a stage's metrics that act right after it: fail, hold (an approval gate with the figures) or choose (none by default)"),
   });
 
 export const Recipe = RecipeShape.superRefine(checkRecipe);

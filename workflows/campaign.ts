@@ -12,6 +12,7 @@ import { pauseSignal, progressQuery, resumeSignal } from './definitions';
 import { fanOutWorkflowId } from './fan-out-ids';
 import { Gates } from './gates';
 import { CampaignBudget } from './budget';
+import { CampaignChecks } from './checks';
 import { CurrentDetails } from './current-details';
 import { recipeDag } from './recipe-dag';
 import { requireOwnRelease } from './release-guard';
@@ -65,7 +66,9 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   // The budget (none: no command changes either): new stages wait while the spend is at a cap.
   const budget = new CampaignBudget(recipe.budget, input.planned_spend ?? {}, details);
   budget.register();
-  const snapshot = (s: CampaignProgress['state']): CampaignProgress => ({ ...tracker.snapshot(s), ...gates.report(), ...budget.report() });
+  // The recipe's checks (none: no command changes): judged after their stage, before its readers.
+  const checks = new CampaignChecks(recipe, input.planned_rows ?? {}, gates, (name, err) => tracker.failed(name, err), details);
+  const snapshot = (s: CampaignProgress['state']): CampaignProgress => ({ ...tracker.snapshot(s), ...gates.report(), ...budget.report(), ...checks.report() });
 
   let paused = false;
   let state: CampaignProgress['state'] = 'running';
@@ -90,7 +93,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     // So does a raise of the budget the stage waited for, or started under.
     const approvals = [...gated, ...(await budget.pass(name))];
     const placement = declaration.placement?.(recipe, i);
-    const runtime: StageRuntime = { ...runtimeOf(name, placement), ...(approvals.length > 0 && { approvals }) };
+    const decisions = checks.decisionsFor(upstream as object);
+    const runtime: StageRuntime = { ...runtimeOf(name, placement), ...(approvals.length > 0 && { approvals }), ...(decisions.length > 0 && { decisions }) };
     await condition(() => !paused);
     tracker.started(name, runtime.forced);
     budget.started(name);
@@ -98,8 +102,9 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     const args: [StageInput<S, U>] = [{ runtime, stage: name, index: i, slice: declaration.slice(recipe, i), upstream, parents }];
     // Its page in the UI: what it makes of what, its knobs and the stages it reads from.
     const description = declaration.describe?.(recipe, i);
+    let outcome: StageOutcome<O>;
     try {
-      const outcome = await executeChild<(input: StageInput<S, U>) => Promise<StageOutcome<O>>>(declaration.workflow, {
+      outcome = await executeChild<(input: StageInput<S, U>) => Promise<StageOutcome<O>>>(declaration.workflow, {
         workflowId: tracker.workflowId(name),
         args,
         priority: runtime.priority,
@@ -115,13 +120,14 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       });
       tracker.finished(name, outcome);
       budget.ended(name, { cached: outcome.cached, activities: outcome.activities, placement: placement ?? {} });
-      return outcome;
     } catch (err) {
       budget.ended(name);
       if (isCancellation(err)) tracker.cancelled(name);
       else tracker.failed(name, err);
       throw err;
     }
+    // Its checks act before anything reads it: fail its branch, hold it at a gate, or choose for its readers.
+    return checks.after(declaration.kind, name, outcome);
   }
 
   try {

@@ -6,6 +6,10 @@
 // A gate holds once per campaign run, even when the stages behind it would come from the cache: it is
 // about what goes into the models and what gets spent, and that is asked of every run. It can only be
 // approved once it waits, so every approval names the preview its approver saw.
+//
+// A recipe check with action `hold` (contracts/checks.ts) is a gate too, named as the check and
+// before the stage that reads the checked one: it opens only when the check misses, with the check's
+// figures in its preview (workflows/checks.ts), and a check that passes clears it.
 import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ArtifactRef } from '../contracts/artifact';
 import type { StageReport } from '../contracts/campaign';
@@ -14,6 +18,7 @@ import type { Recipe } from '../contracts/recipe';
 import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
 import type { StageKind } from '../contracts/stages';
 import type { CurrentDetails } from './current-details';
+import { CHECKABLE, type CheckReport } from '../contracts/checks';
 import { approveUpdate } from './definitions';
 
 /** The stages whose row counts make the funnel: raw pairs to filtered, bilingual, translated rows. */
@@ -25,6 +30,9 @@ interface GateState {
   /** The preview being prepared: the stages of one kind reach the gate together and share it. */
   preparing?: Promise<void>;
   approval?: Approval;
+  /** A hold check's gate: it waits only once the check missed; `cleared` once it passed. */
+  check?: boolean;
+  cleared?: boolean;
 }
 
 export class Gates {
@@ -36,7 +44,12 @@ export class Gates {
     private readonly stages: () => StageReport[],
     private readonly details: CurrentDetails,
   ) {
-    this.gates = recipe.gates.map((gate) => ({ gate }));
+    this.gates = [
+      ...recipe.gates.map((gate): GateState => ({ gate })),
+      ...recipe.checks
+        .filter((c) => c.action === 'hold')
+        .map((c): GateState => ({ gate: { name: c.name, before: CHECKABLE[c.after].holds!, show: { samples: 5 } }, check: true })),
+    ];
   }
 
   /** Registers the `approve` update; a recipe without gates gets one that refuses every approval. */
@@ -50,7 +63,8 @@ export class Gates {
 
   /** Waits until every gate before `kind` is approved (preparing its preview first); returns their approvals. */
   async pass(kind: string, upstream: unknown): Promise<Approval[]> {
-    const held = this.gates.filter((g) => g.gate.before === kind);
+    // A hold check's gate is judged right after the checked stage, whose readers come after it.
+    const held = this.gates.filter((g) => g.gate.before === kind && !g.cleared && (!g.check || g.approval));
     await Promise.all(
       held.map(async (g) => {
         if (g.approval) return;
@@ -62,6 +76,25 @@ export class Gates {
       }),
     );
     return held.map((g) => g.approval!);
+  }
+
+  /** A hold check missed: its gate waits with the check's figures in its preview until approved; returns the approval. */
+  async holdCheck(report: CheckReport, datasets: ArtifactRef[]): Promise<Approval> {
+    const g = this.gates.find((s) => s.check && s.gate.name === report.check)!;
+    // One gate per check: for a kind with a stage per student, the first miss shows its figures and one approval releases all.
+    g.cleared = false;
+    g.preparing ??= this.prepare(g, Object.fromEntries(datasets.map((d, i) => [i, d])), report);
+    await g.preparing;
+    this.showWaiting();
+    await condition(() => g.approval !== undefined);
+    this.showWaiting();
+    return g.approval!;
+  }
+
+  /** A hold check passed: its gate holds nothing (and is left out of the progress). */
+  clearCheck(name: string): void {
+    const g = this.gates.find((s) => s.check && s.gate.name === name);
+    if (g && !g.preview) g.cleared = true;
   }
 
   /** The campaign's page in the UI says which gates wait and how to release them; nothing once none waits. */
@@ -80,7 +113,7 @@ export class Gates {
   report(): { gates?: GateReport[] } {
     if (this.gates.length === 0) return {};
     return {
-      gates: this.gates.map(({ gate, preview, approval }) => ({
+      gates: this.gates.filter((g) => !g.cleared).map(({ gate, preview, approval }) => ({
         name: gate.name,
         before: gate.before,
         state: approval ? 'approved' : preview ? 'waiting' : 'pending',
@@ -90,7 +123,7 @@ export class Gates {
     };
   }
 
-  private async prepare(g: GateState, upstream: unknown): Promise<void> {
+  private async prepare(g: GateState, upstream: unknown, check?: CheckReport): Promise<void> {
     const funnel = this.stages()
       .filter((s) => FUNNEL_KINDS.includes(s.kind) && (s.status === 'completed' || s.status === 'cached'))
       .map((s) => ({ stage: s.stage, kind: s.kind, metrics: s.metrics }));
@@ -101,6 +134,7 @@ export class Gates {
       datasets: datasetsOf(upstream),
       samples: g.gate.show.samples,
       seed: this.recipe.seed,
+      ...(check && { check }),
     });
   }
 

@@ -6,6 +6,7 @@
 import type { Recipe } from '../contracts/recipe';
 import type { StageDeclaration, StageOutcome } from './stages/declaration';
 import { stages } from './stages';
+import { chosenTeacher } from './checks';
 
 /** Runs stage `i` of a kind on the artifacts it reads (`upstream`), resolving to its outcome. */
 export type RunStage = <S, U, O>(declaration: StageDeclaration<S, U, O>, upstream: U, i?: number) => Promise<StageOutcome<O>>;
@@ -33,14 +34,19 @@ export async function recipeDag(recipe: Recipe, stage: RunStage, _since: Since):
   // 1–2. Compress the teacher to FP8 (and check it), while OPUS-100 is filtered.
   const [teacher, opus] = await allOf([stage(stages['compress-teacher'], {}), stage(stages['filter-opus'], {})]);
   // 3. The FP8 teacher translates Open-Orca; with OPUS this is the bilingual corpus.
-  const corpus = await stage(stages['build-bilingual-corpus'], { teacher: teacher.output.compressed.model, opus_pairs: opus.output.pairs });
+  // (Or the BF16 teacher, where a check after compress-teacher chose it: workflows/checks.ts.)
+  const corpus = await stage(stages['build-bilingual-corpus'], { teacher: chosenTeacher(recipe, teacher), opus_pairs: opus.output.pairs });
   // 4. Fine-tune the translator on it.
   const translator = await stage(stages['train-translator'], { corpus: corpus.output.dataset });
   // 5. The translator is scored against its base while it translates the instruction sets and,
   // 6–8. every student at once does SFT on the translated corpus, slerp with its base, benchmarks.
+  // A check after evaluate-translator (a chrF++ floor) holds the translation until it has passed.
+  const evaluated = stage(stages['evaluate-translator'], { translator: translator.output.model });
+  const floor = recipe.checks.some((c) => c.after === 'evaluate-translator');
   await allOf([
-    stage(stages['evaluate-translator'], { translator: translator.output.model }),
+    evaluated,
     (async () => {
+      if (floor) await evaluated;
       const instructions = await stage(stages['translate-instructions'], { translator: translator.output.model });
       await allOf(
         recipe.stages.sft.students.map(async (_student, i) => {

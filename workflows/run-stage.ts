@@ -74,7 +74,8 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
   };
   status.setPhase('working');
   // A source on a branch (the hub's parquet conversion) is read at the commit its key names.
-  const worked = await declaration.work(io, pinSources(slice, opened.sources), upstream);
+  // Upstream too: a raw source a check chose for it (the BF16 teacher) is read at the commit it was keyed on.
+  const worked = await declaration.work(io, pinSources(slice, opened.sources), pinSources(upstream, opened.sources));
   // The sources openStage digested (they are in the key), then any the work itself reported.
   const sources = mergeSources(opened.sources, worked.sources ?? []);
   const activities = worked.activities ?? [];
@@ -101,6 +102,7 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
     code_version: runtime.code_version,
     started_at: startedAt,
     ...(runtime.approvals && { approvals: runtime.approvals }),
+    ...(runtime.decisions && { decisions: runtime.decisions }),
   });
   status.done({ cached: false, stage_key: opened.stage_key, artifacts: result.artifacts, metrics: result.metrics, inputs: upstreamDigests(refs), sources });
   return { ...result, stage, stage_key: opened.stage_key, cached: false, forced };

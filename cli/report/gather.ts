@@ -80,6 +80,7 @@ export async function gatherReport(view: CampaignView, store: ArtifactStore, now
     translation: translation(progress.stages, missing),
     benchmarks: benchmarks(progress.stages, missing),
     funnel: funnel(progress.stages, missing),
+    ...(progress.checks && { checks: progress.checks }),
     lineage: await walkLineage(
       progress.stages.filter(finished).flatMap((s) => s.artifacts.map((a) => a.sha256)),
       lineageLoader(store),

@@ -1,5 +1,6 @@
 // The report as one self-contained HTML file: the data, the tables and Apache ECharts itself inline,
 // so it opens anywhere, offline, and nothing it shows can change after it was written.
+import { checkOutcome } from '../check-summary';
 import { readFileSync } from 'node:fs';
 import { benchmarkCharts, costChart, funnelCharts, lineageChart, lossChart, timelineChart, translationCharts, type ChartSpec } from './charts';
 import type { ReportData, StageRow } from './report-data';
@@ -87,6 +88,7 @@ ${section('GPU-hours and cost', [], cost ? [cost] : [], 'No stage recorded GPU t
 ${section('Training loss', [], loss ? [loss] : [], 'No loss curve: see below for why.')}
 ${section('Translation quality (BLEU / chrF++)', scoreRows.length ? [table(['model', 'BLEU', 'chrF++'], scoreRows)] : [], translation, 'No translation scores yet.')}
 ${section('Benchmarks', benchRows.length ? [table(['student', 'model', 'scores'], benchRows)] : [], bench, 'No benchmark scores yet.')}
+${data.checks ? section('Checks', [table(['check', 'figures', 'outcome'], data.checks.map((c) => [c.check, c.message, checkOutcome(c, data.campaign_id)]))], [], '') : ''}
 ${section('Corpus', corpus ? [table(['figure', 'value'], Object.entries(corpus).map(([k, v]) => [k, v]))] : [], funnel, 'No corpus figures yet.')}
 ${section('Lineage', [], lineage ? [lineage] : [], 'No lineage records: no stage has finished.')}
 ${section('Not shown', data.missing.length ? [`<ul>${data.missing.map((m) => `<li class="missing">${escapeHtml(m)}</li>`).join('')}</ul>`] : ['<p>Everything the report knows how to show is here.</p>'], [], '')}

@@ -2,6 +2,7 @@
 import type { CampaignProgress, StageStatus } from '../../contracts/campaign';
 import type { LossHistory } from '../../contracts/gpu-activities';
 import type { LineageGraph } from '../lineage';
+import type { CheckReport } from '../../contracts/checks';
 
 export interface StageRow {
   stage: string;
@@ -64,6 +65,8 @@ export interface ReportData {
     corpus?: Record<string, number>;
   };
   lineage: LineageGraph;
+  /** The recipe's checks as judged, with their figures and decisions; absent when it declares none. */
+  checks?: CheckReport[];
   /** Every piece the report could not show, and why: said in words instead of an empty chart. */
   missing: string[];
 }

@@ -19,6 +19,11 @@ export const CompressTeacherKnobs = z
         'overrides), else oneshot',
     ),
     check_rows: positiveInt().default(64).describe('dev pairs translated by BF16 and FP8 teachers'),
-    max_chrf_drop: z.number().min(0).default(2).describe('chrF++ points FP8 may lose vs BF16'),
+    // The bound lives in one place, the recipe's checks, and in no stage key: a rerun with another bound reuses the teacher.
+    max_chrf_drop: z
+      .unknown()
+      .refine((v) => v === undefined, "moved to the recipe's checks: declare { name: fp8-parity, after: compress-teacher, metric: chrf_drop, at_most: <points>, action: choose } (or hold, fail)")
+      .optional()
+      .describe('moved to `checks` (metric chrf_drop of compress-teacher)'),
   })
   .prefault({});

@@ -31,7 +31,11 @@ export interface CampaignHarness {
   stop(): Promise<void>;
 }
 
+<<<<<<< HEAD
 export interface HarnessOptions extends Pick<RecordingOptions, 'delayMs' | 'meet' | 'fails' | 'poison'> {
+=======
+export interface HarnessOptions extends Pick<RecordingOptions, 'delayMs' | 'meet' | 'fails' | 'outputs'> {
+>>>>>>> checks
   /** The recipe to run (its store root is replaced by a temporary one); default recipes/tiny.yaml. */
   recipe?: Recipe;
   /**
@@ -43,6 +47,11 @@ export interface HarnessOptions extends Pick<RecordingOptions, 'delayMs' | 'meet
   gpu?: (fakes: GpuActivityFns) => Partial<GpuActivityFns>;
   /** Every worker of the harness joins this build (Worker Deployments); unversioned when absent. */
   build?: WorkerBuild;
+  /**
+   * The recipe's checks (contracts/checks.ts); default none: the recipes' own are sized for the tiny
+   * world's real figures (thousands of pairs), which the fakes' (10 pairs) would always miss.
+   */
+  checks?: Recipe['checks'];
   /** Another harness's store directory (two builds serving one store); default a new temporary one. */
   storeDir?: string;
 }
@@ -52,9 +61,13 @@ export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: H
   const loaded = loadRecipe(path.join(__dirname, '../../recipes/tiny.yaml'));
   if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
   const base = opts.recipe ?? loaded.recipe;
-  const recipe: Recipe = { ...base, store: { ...base.store, root: `file://${storeDir}` } };
+  const recipe: Recipe = { ...base, store: { ...base.store, root: `file://${storeDir}` }, checks: opts.checks ?? [] };
   const store = new FileStore(`file://${storeDir}`);
+<<<<<<< HEAD
   const fakes = recordingActivities({ delayMs: opts.delayMs, meet: opts.meet, fails: opts.fails, poison: opts.poison, store });
+=======
+  const fakes = recordingActivities({ delayMs: opts.delayMs, meet: opts.meet, fails: opts.fails, outputs: opts.outputs, store });
+>>>>>>> checks
   // An empty mirror sends hf:// ids to the hub API, which `hubFetch` answers.
   const sources = opts.hubFetch ? { hubMirror: '', fetch: opts.hubFetch } : { hubMirror: hubMirror() };
   const stageCache = recordStageCache(createStageCacheActivities({ store, ...sources }), fakes.calls);

@@ -7,7 +7,8 @@ import type { GenerationKnobs, Language, Recipe } from '../../contracts/recipe';
 import { combineActivities } from '../activity-summaries';
 import { promptFor } from '../prompt';
 import { single, type StageDeclaration } from './declaration';
-import { dataset } from './sources';
+import { dataset, model } from './sources';
+import type { ModelInput } from '../checks';
 import { decontaminatedMetrics, decontaminationSlice, evalSetInputs } from './eval-sets';
 import { languageModelInputs, outputLanguageSlice } from './language-id';
 import { ceilDiv, minOf, mul, round, sum } from './estimate-context';
@@ -25,7 +26,8 @@ export interface BuildBilingualCorpusSlice {
   language_id: OutputLanguageCheck | null;
 }
 export interface BuildBilingualCorpusUpstream {
-  teacher: ArtifactRef;
+  /** compress-teacher's FP8 artifact, or the recipe's BF16 teacher when a check chose it (workflows/checks.ts). */
+  teacher: ModelInput;
   opus_pairs: ArtifactRef;
 }
 
@@ -44,7 +46,7 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
     };
   },
   inputs: (s, up) => [
-    up.teacher.sha256,
+    'sha256' in up.teacher ? up.teacher.sha256 : model(up.teacher.uri, up.teacher.field),
     up.opus_pairs.sha256,
     dataset(s.open_orca, 'inputs.open_orca'),
     ...evalSetInputs(s.decontamination),

@@ -7,6 +7,7 @@ import type { ArtifactRef } from '../../contracts/artifact';
 import type { SourceCheck } from '../../contracts/campaign';
 import type { ActivitySummary, SourceDigest } from '../../contracts/lineage';
 import type { Approval } from '../../contracts/gates';
+import type { CheckReport } from '../../contracts/checks';
 import type { StageKind } from '../../contracts/stages';
 import type { Recipe } from '../../contracts/recipe';
 import type { Placement } from '../../contracts/placement';
@@ -35,6 +36,8 @@ export interface StageRuntime {
   priority: Priority;
   /** The gate approvals that released the stage (workflows/gates.ts); absent when no gate held it. */
   approvals?: Approval[];
+  /** The check decisions that chose what the stage reads (workflows/checks.ts); absent when none did. */
+  decisions?: CheckReport[];
 }
 
 /** The input of every stage workflow. */
@@ -83,6 +86,8 @@ export interface StageOutcome<O> extends StageWork<O> {
   forced: boolean;
   /** Taken from the cache where another campaign computed it: that campaign's id. */
   computed_by?: string;
+  /** A `choose` check's decision on this stage's output (workflows/checks.ts): which candidate its readers take. */
+  choice?: CheckReport;
 }
 
 export interface StageDeclaration<Slice, Upstream, Out> {

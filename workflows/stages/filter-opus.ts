@@ -46,6 +46,8 @@ export const filterOpusStage: StageDeclaration<FilterOpusSlice, Record<string, n
   async work(io, s) {
     const { language_id, ...rest } = s;
     const out = await io.cpu.filterOpus({ stage_key: io.stage_key, output_prefix: io.output_prefix, ...rest, ...(language_id ? { language_id } : {}) });
-    return { output: out, artifacts: [out.pairs], metrics: { ...out.counts } };
+    // The share kept, which a recipe check can bound whatever the size of the input.
+    const keep_rate = out.counts.read > 0 ? out.counts.kept / out.counts.read : 0;
+    return { output: out, artifacts: [out.pairs], metrics: { ...out.counts, keep_rate } };
   },
 };
