@@ -31,11 +31,7 @@ export interface CampaignHarness {
   stop(): Promise<void>;
 }
 
-<<<<<<< HEAD
-export interface HarnessOptions extends Pick<RecordingOptions, 'delayMs' | 'meet' | 'fails' | 'poison'> {
-=======
-export interface HarnessOptions extends Pick<RecordingOptions, 'delayMs' | 'meet' | 'fails' | 'outputs'> {
->>>>>>> checks
+export interface HarnessOptions extends Pick<RecordingOptions, 'delayMs' | 'meet' | 'fails' | 'poison' | 'outputs'> {
   /** The recipe to run (its store root is replaced by a temporary one); default recipes/tiny.yaml. */
   recipe?: Recipe;
   /**
@@ -63,11 +59,7 @@ export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: H
   const base = opts.recipe ?? loaded.recipe;
   const recipe: Recipe = { ...base, store: { ...base.store, root: `file://${storeDir}` }, checks: opts.checks ?? [] };
   const store = new FileStore(`file://${storeDir}`);
-<<<<<<< HEAD
-  const fakes = recordingActivities({ delayMs: opts.delayMs, meet: opts.meet, fails: opts.fails, poison: opts.poison, store });
-=======
-  const fakes = recordingActivities({ delayMs: opts.delayMs, meet: opts.meet, fails: opts.fails, outputs: opts.outputs, store });
->>>>>>> checks
+  const fakes = recordingActivities({ delayMs: opts.delayMs, meet: opts.meet, fails: opts.fails, poison: opts.poison, outputs: opts.outputs, store });
   // An empty mirror sends hf:// ids to the hub API, which `hubFetch` answers.
   const sources = opts.hubFetch ? { hubMirror: '', fetch: opts.hubFetch } : { hubMirror: hubMirror() };
   const stageCache = recordStageCache(createStageCacheActivities({ store, ...sources }), fakes.calls);
