@@ -2,7 +2,7 @@
 // the summary shows what SFT taught and what the merge kept of it.
 import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';
-import type { EvaluateBenchmarksOutput } from '../../contracts/gpu-activities';
+import type { BenchmarkSplit, EvaluateBenchmarksOutput } from '../../contracts/gpu-activities';
 import type { Recipe } from '../../contracts/recipe';
 import { scoreMetrics } from '../../contracts/benchmark-scores';
 import { summarizeRuns } from '../activity-summaries';
@@ -20,21 +20,30 @@ export interface EvaluateSlice {
   harness: Recipe['stages']['evaluate']['harness'];
   formulation: Recipe['stages']['evaluate']['formulation'];
   chat_template: boolean;
+  /** The benchmarks' test part, the rows stages.choose never saw; absent: every row (no split, or harness lighteval). */
+  split?: BenchmarkSplit;
 }
 
-/** The merged model's scores, with the base's and the SFT model's beside them. */
-export type EvaluateStageOutput = EvaluateBenchmarksOutput & { base: EvaluateBenchmarksOutput; sft: EvaluateBenchmarksOutput };
+/** The merged model's scores, with the base's, the SFT model's and (when the campaign chose) the chosen model's beside them. */
+export type EvaluateStageOutput = EvaluateBenchmarksOutput & { base: EvaluateBenchmarksOutput; sft: EvaluateBenchmarksOutput; chosen?: EvaluateBenchmarksOutput };
 
-export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef; tuned: ArtifactRef }, EvaluateStageOutput> = {
+/** The merged and SFT models, and the model stages.choose kept when the recipe chooses. */
+export type EvaluateUpstream = { model: ArtifactRef; tuned: ArtifactRef; chosen?: ArtifactRef };
+
+export const evaluateStage: StageDeclaration<EvaluateSlice, EvaluateUpstream, EvaluateStageOutput> = {
   ...everyStudent('evaluate'),
   slice: (r, i) => {
-    const { batch_size, harness, formulation, chat_template } = r.stages.evaluate;
-    return { benchmarks: r.inputs.benchmarks, batch_size, base: perStudent.student(r, i).base, harness, formulation, chat_template };
+    const { batch_size, harness, formulation, chat_template, validation } = r.stages.evaluate;
+    // lighteval loads its tasks whole: its rows cannot be split, so it scores them all (recipe rules refuse choosing on it).
+    const split: BenchmarkSplit | undefined = harness === 'own' && validation.fraction > 0 ? { part: 'test', fraction: validation.fraction } : undefined;
+    return { benchmarks: r.inputs.benchmarks, batch_size, base: perStudent.student(r, i).base, harness, formulation, chat_template, ...(split && { split }) };
   },
   // lighteval reads the leaderboard's hub datasets, not the recipe's files: those are then not checked.
   inputs: (s, up, i) => [
     up.model.sha256,
     up.tuned.sha256,
+    // The chosen model's digest: another choice is another evaluation.
+    ...(up.chosen ? [up.chosen.sha256] : []),
     model(s.base, `stages.sft.students[${i}].base`),
     ...(s.harness === 'lighteval' ? [] : s.benchmarks.map((b, k) => dataset(b.uri, `inputs.benchmarks[${k}].uri`))),
   ],
@@ -50,7 +59,7 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
       route: 'evaluate',
     };
   },
-  headline: ['average', 'sft:average', 'base:average', 'oom_halvings', 'batch_size'],
+  headline: ['chosen:average', 'average', 'sft:average', 'base:average', 'oom_halvings', 'batch_size'],
   describe: (r, i) => {
     // Under lighteval a benchmark is its format's leaderboard tasks on the hub, not the recipe's file.
     const lighteval = r.stages.evaluate.harness === 'lighteval';
@@ -68,12 +77,16 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
   product: true,
   async work(io, s, up) {
     const score = (uri: string, prefix: string) => benchmark(io, s, uri, prefix);
-    const [merged, base, sft] = await Promise.all([
+    // The chosen model is scored on its own only when it is a merge of the sweep; SFT and merged are scored anyway.
+    const again = up.chosen && up.chosen.sha256 !== up.model.sha256 && up.chosen.sha256 !== up.tuned.sha256 ? up.chosen : undefined;
+    const [merged, base, sft, own] = await Promise.all([
       score(up.model.uri, io.output_prefix),
       score(s.base, `${io.output_prefix}/base`),
       score(up.tuned.uri, `${io.output_prefix}/sft`),
+      ...(again ? [score(again.uri, `${io.output_prefix}/chosen`)] : []),
     ]);
-    const runs = [merged, base, sft];
+    const chosen = !up.chosen ? undefined : own ?? (up.chosen.sha256 === up.tuned.sha256 ? sft : merged);
+    const runs = [merged, base, sft, ...(own ? [own] : [])];
     const halvings = Math.max(...runs.map((r) => r.oom_halvings));
     // The batch is shown (and kept in the manifest) only when out-of-memory retries changed it.
     const adapted: Record<string, number> = halvings > 0 ? { oom_halvings: halvings, batch_size: Math.min(...runs.map((r) => r.batch_size)) } : {};
@@ -81,10 +94,11 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
       ...scoreMetrics('merged', merged.scores, merged.average),
       ...scoreMetrics('sft', sft.scores, sft.average),
       ...scoreMetrics('base', base.scores, base.average),
+      ...(chosen && scoreMetrics('chosen', chosen.scores, chosen.average)),
       ...adapted,
     };
     return {
-      output: { ...merged, base, sft },
+      output: { ...merged, base, sft, ...(chosen && { chosen }) },
       artifacts: runs.map((r) => r.report),
       metrics,
       activities: summarizeRuns(runs),
@@ -93,6 +107,6 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, { model: ArtifactRef
 };
 
 function benchmark(io: StageIo, s: EvaluateSlice, model: string, output_prefix: string): ReturnType<StageIo['gpu']['evaluate_benchmarks']> {
-  const { benchmarks, batch_size, harness, formulation, chat_template } = s;
-  return io.gpu.evaluate_benchmarks({ stage_key: io.stage_key, output_prefix, model, benchmarks, batch_size, harness, formulation, chat_template });
+  const { benchmarks, batch_size, harness, formulation, chat_template, split } = s;
+  return io.gpu.evaluate_benchmarks({ stage_key: io.stage_key, output_prefix, model, benchmarks, batch_size, harness, formulation, chat_template, ...(split && { split }) });
 }
