@@ -63,13 +63,16 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, EvaluateUpstream, Ev
   describe: (r, i) => {
     // Under lighteval a benchmark is its format's leaderboard tasks on the hub, not the recipe's file.
     const lighteval = r.stages.evaluate.harness === 'lighteval';
+    const split = evaluateStage.slice(r, i).split;
+    const models = r.stages.choose.enabled ? 'base, SFT, merged and chosen models' : 'base, SFT and merged models';
     return {
-      summary: `evaluate ${perStudent.student(r, i).name} — ${plural(r.inputs.benchmarks.length, 'benchmark')} on the base, SFT and merged models${lighteval ? ", through lighteval's leaderboard tasks" : ''}`,
+      summary: `evaluate ${perStudent.student(r, i).name} — ${plural(r.inputs.benchmarks.length, 'benchmark')} on the ${models}${lighteval ? ", through lighteval's leaderboard tasks" : ''}`,
       facts: [
         ['student', perStudent.student(r, i).name],
         ...r.inputs.benchmarks.map((b): [string, string] => [b.name, lighteval ? `lighteval ${b.format} tasks (every subset)` : b.uri]),
         ['batch', r.stages.evaluate.batch_size],
         ['scored', scoringFact(r.stages.evaluate)],
+        ['rows', split ? `the test part: the ${Math.round((1 - split.fraction) * 100)}% of each benchmark not held out for choosing` : 'every row'],
       ],
     };
   },
