@@ -49,7 +49,7 @@ export async function recipeDag(recipe: Recipe, stage: RunStage, _since: Since):
           const tuned = await stage(stages.sft, { corpus: instructions.output.dataset }, i);
           const merged = await stage(stages.merge, { tuned: tuned.output.model }, i);
           const chosen = recipe.stages.choose.enabled ? await stage(stages.choose, { tuned: tuned.output.model, merged: merged.output.model }, i) : undefined;
-          await stage(stages.evaluate, { model: merged.output.model, tuned: tuned.output.model, ...(chosen && { chosen: chosen.output.model }) }, i);
+          await stage(stages.evaluate, { model: merged.output.model, tuned: tuned.output.model, ...(chosen && { chosen: chosen.output.model, evidence: chosen.output.evidence }) }, i);
         }),
       );
     })(),

@@ -92,6 +92,7 @@ describe('the choose stage', () => {
     expect(evaluated.map((e) => e.output_prefix.replace('file:///store/choose/', ''))).toEqual(['validation/sft', 'validation/merged', 'validation/t0.3', 'validation/t0.7']);
     expect(out.output.chosen).toBe('merged');
     expect(out.output.model).toEqual(merged);
+    expect(out.output.evidence.uri).toBe('file:///store/choose/validation/merged/report.json');
     expect(out.output.reason).toMatch(/^merged has the best validation average, 44\.00 on 20% of each benchmark's rows \(sft 42\.00, t0\.3 40\.00, t0\.7 40\.00\)$/);
     expect(out.metrics).toMatchObject({ chosen: 1, chosen_t: 0.5, 'val:chosen': 44, 'val:sft': 42, 'val:merged': 44, 'val:t0.3': 40, 'val:t0.7': 40, validation_fraction: 0.2 });
     // Only what it made: the two merges of the sweep and the four validation reports (lineage is filed by digest).
@@ -141,6 +142,9 @@ describe('evaluate reads the chosen model', () => {
     expect(evaluateStage.slice(ok({ choose: { enabled: false }, evaluate: { validation: { fraction: 0 } } }), 0).split).toBeUndefined();
     expect(key(r, tuned)).not.toBe(key(r, merged));
     expect(key(r, merged)).not.toBe(key(r));
+    // The decision's record too: evaluate's lineage leads back to the choice through it.
+    const slice = evaluateStage.slice(r, 0);
+    expect(evaluateStage.inputs(slice, { ...up(tuned), evidence: report }, 0).slice(0, 4)).toEqual([merged.sha256, tuned.sha256, tuned.sha256, report.sha256]);
   });
 
   it('scores SFT, merged and base on the test rows, and the chosen model once more only when it is a merge of the sweep', async () => {

@@ -4,8 +4,9 @@
 // the chosen model's digest in its key. Three campaigns on one store:
 //   A: SFT scores best on the validation rows (the stand-ins' 60 vs 50): every student keeps SFT;
 //   B: the sweep is [0.7] and t0.7 scores best: the choice follows, and evaluate runs again under a new key;
-//   C: the sweep is [0.2] and SFT scores best again: choose runs (its key holds the sweep), but
-//      evaluate's key is A's (it keys on the chosen model, not on how it was chosen) and is cached.
+//   C: the sweep is [0.2] and SFT scores best again: choose runs (its key holds the sweep), and
+//      evaluate reads the same model as in A but a new decision record, so it keys afresh.
+// Evaluate's lineage leads back to choose through that record (its evidence), which holds the decision.
 import { readFileSync, rmSync } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,15 +125,22 @@ describe('stages.choose: SFT, merged or the sweep, on the validation split', () 
     expect(opened.input.inputs).toContain(output('choose-b', 'hala-350m').model.sha256);
   }, 300_000);
 
-  it("C: another sweep that keeps SFT again reruns choose but not evaluate, which keys on the chosen model", async () => {
+  it('C: another sweep that keeps SFT again is another decision: evaluate reads the same model under a new key', async () => {
     validation = {};
-    const { progress } = await run('choose-c', withSweep([0.2]));
+    const { progress, calls } = await run('choose-c', withSweep([0.2]));
     expect(progress.state).toBe('completed');
+    const inputsOf = (id: string, student: string) =>
+      runs[id]!.calls.find((c) => c.name === 'openStage' && c.input.stage === `evaluate-${student}`)!.input.inputs as string[];
     for (const student of STUDENTS) {
       expect(stageOf('choose-c', `choose-${student}`)).toMatchObject({ status: 'completed', metrics: { chosen: 0 } });
       expect(stageOf('choose-c', `choose-${student}`).stage_key).not.toBe(stageOf('choose-a', `choose-${student}`).stage_key);
-      expect(stageOf('choose-c', `evaluate-${student}`)).toMatchObject({ status: 'cached', stage_key: stageOf('choose-a', `evaluate-${student}`).stage_key });
+      expect(output('choose-c', student).model).toEqual(output('choose-a', student).model);
+      const [a, c] = [inputsOf('choose-a', student), inputsOf('choose-c', student)];
+      // The same merged, SFT and chosen models; only the decision's record differs.
+      expect(c.filter((x) => !a.includes(x))).toEqual([output('choose-c', student).evidence.sha256]);
+      expect(stageOf('choose-c', `evaluate-${student}`).stage_key).not.toBe(stageOf('choose-a', `evaluate-${student}`).stage_key);
     }
+    expect(calls.filter((c) => c.name === 'train_sft' || (c.name === 'merge_slerp' && String(c.input.output_prefix).includes('/stages/merge-')))).toEqual([]);
   }, 300_000);
 
   it('off (stages.choose.enabled: false), no choose stage runs and evaluate reads the merged model as before', async () => {

@@ -28,8 +28,12 @@ export interface ChooseSlice {
   validation: BenchmarkSplit;
 }
 
-/** The chosen model and the decision (every candidate's validation scores, the winner, why). */
-export type ChooseOutput = Decision & { model: ArtifactRef };
+/**
+ * The chosen model and the decision (every candidate's validation scores, the winner, why), with
+ * `evidence`: the chosen candidate's validation report, an artifact of this stage whose lineage
+ * record holds the decision. Evaluate reads it, so the product's lineage leads back to the choice.
+ */
+export type ChooseOutput = Decision & { model: ArtifactRef; evidence: ArtifactRef };
 
 const sweepOfRecipe = (r: Recipe) => sweepOf(r.stages.choose.sweep, r.stages.merge.t);
 
@@ -109,7 +113,7 @@ export const chooseStage: StageDeclaration<ChooseSlice, { tuned: ArtifactRef; me
     const decision = decide(scored, validation.fraction);
     const chosen = scored.find((c) => c.label === decision.chosen)!;
     return {
-      output: { ...decision, model: chosen.model },
+      output: { ...decision, model: chosen.model, evidence: chosen.report },
       // Only what this stage made (lineage is filed by digest): the sweep's merges and the validation reports.
       artifacts: [...merges.map((m) => m.model), ...runs.map((r) => r.report)],
       metrics: decisionMetrics(decision, validation.fraction),

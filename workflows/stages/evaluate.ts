@@ -27,8 +27,8 @@ export interface EvaluateSlice {
 /** The merged model's scores, with the base's, the SFT model's and (when the campaign chose) the chosen model's beside them. */
 export type EvaluateStageOutput = EvaluateBenchmarksOutput & { base: EvaluateBenchmarksOutput; sft: EvaluateBenchmarksOutput; chosen?: EvaluateBenchmarksOutput };
 
-/** The merged and SFT models, and the model stages.choose kept when the recipe chooses. */
-export type EvaluateUpstream = { model: ArtifactRef; tuned: ArtifactRef; chosen?: ArtifactRef };
+/** The merged and SFT models, and when the recipe chooses, the model stages.choose kept and its evidence (ChooseOutput). */
+export type EvaluateUpstream = { model: ArtifactRef; tuned: ArtifactRef; chosen?: ArtifactRef; evidence?: ArtifactRef };
 
 export const evaluateStage: StageDeclaration<EvaluateSlice, EvaluateUpstream, EvaluateStageOutput> = {
   ...everyStudent('evaluate'),
@@ -42,8 +42,10 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, EvaluateUpstream, Ev
   inputs: (s, up, i) => [
     up.model.sha256,
     up.tuned.sha256,
-    // The chosen model's digest: another choice is another evaluation.
+    // The chosen model's digest (another choice is another evaluation) and the decision's record
+    // (so the lineage of what evaluate reports leads back to why that model was kept).
     ...(up.chosen ? [up.chosen.sha256] : []),
+    ...(up.evidence ? [up.evidence.sha256] : []),
     model(s.base, `stages.sft.students[${i}].base`),
     ...(s.harness === 'lighteval' ? [] : s.benchmarks.map((b, k) => dataset(b.uri, `inputs.benchmarks[${k}].uri`))),
   ],
