@@ -22,6 +22,8 @@ export interface EvaluateSlice {
   chat_template: boolean;
   /** The benchmarks' test part, the rows stages.choose never saw; absent: every row (no split, or harness lighteval). */
   split?: BenchmarkSplit;
+  /** The recipe chooses (stages.choose.enabled): the chosen model is benchmarked too. */
+  chosen: boolean;
 }
 
 /** The merged model's scores, with the base's, the SFT model's and (when the campaign chose) the chosen model's beside them. */
@@ -36,7 +38,7 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, EvaluateUpstream, Ev
     const { batch_size, harness, formulation, chat_template, validation } = r.stages.evaluate;
     // lighteval loads its tasks whole: its rows cannot be split, so it scores them all (recipe rules refuse choosing on it).
     const split: BenchmarkSplit | undefined = harness === 'own' && validation.fraction > 0 ? { part: 'test', fraction: validation.fraction } : undefined;
-    return { benchmarks: r.inputs.benchmarks, batch_size, base: perStudent.student(r, i).base, harness, formulation, chat_template, ...(split && { split }) };
+    return { benchmarks: r.inputs.benchmarks, batch_size, base: perStudent.student(r, i).base, harness, formulation, chat_template, ...(split && { split }), chosen: r.stages.choose.enabled };
   },
   // lighteval reads the leaderboard's hub datasets, not the recipe's files: those are then not checked.
   inputs: (s, up, i) => [
@@ -83,14 +85,15 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, EvaluateUpstream, Ev
   async work(io, s, up) {
     const score = (uri: string, prefix: string) => benchmark(io, s, uri, prefix);
     // The chosen model is scored on its own only when it is a merge of the sweep; SFT and merged are scored anyway.
-    const again = up.chosen && up.chosen.sha256 !== up.model.sha256 && up.chosen.sha256 !== up.tuned.sha256 ? up.chosen : undefined;
+    const pick = s.chosen ? up.chosen : undefined;
+    const again = pick && pick.sha256 !== up.model.sha256 && pick.sha256 !== up.tuned.sha256 ? pick : undefined;
     const [merged, base, sft, own] = await Promise.all([
       score(up.model.uri, io.output_prefix),
       score(s.base, `${io.output_prefix}/base`),
       score(up.tuned.uri, `${io.output_prefix}/sft`),
       ...(again ? [score(again.uri, `${io.output_prefix}/chosen`)] : []),
     ]);
-    const chosen = !up.chosen ? undefined : own ?? (up.chosen.sha256 === up.tuned.sha256 ? sft : merged);
+    const chosen = !pick ? undefined : own ?? (pick.sha256 === up.tuned.sha256 ? sft : merged);
     const runs = [merged, base, sft, ...(own ? [own] : [])];
     const halvings = Math.max(...runs.map((r) => r.oom_halvings));
     // The batch is shown (and kept in the manifest) only when out-of-memory retries changed it.
