@@ -10,7 +10,7 @@ import { everyStudent, type StageDeclaration, type StageIo } from './declaration
 import { perStudent } from './students';
 import { dataset, model } from './sources';
 import { plural, scoringFact } from './describe-helpers';
-import { mul, sumAll } from './estimate-context';
+import { mul, round, sumAll } from './estimate-context';
 
 export interface EvaluateSlice {
   benchmarks: Recipe['inputs']['benchmarks'];
@@ -54,9 +54,11 @@ export const evaluateStage: StageDeclaration<EvaluateSlice, EvaluateUpstream, Ev
   model: (r, i) => perStudent.student(r, i).base,
   estimate: (x, r, i) => {
     const b = x.params(perStudent.student(r, i).base);
-    const rows = sumAll(r.inputs.benchmarks.map((bench) => x.rows(bench.name)));
+    // Its rows are the test part: the validation rows are stages.choose's.
+    const split = evaluateStage.slice(r, i).split;
+    const rows = round(mul(sumAll(r.inputs.benchmarks.map((bench) => x.rows(bench.name))), split ? 1 - split.fraction : 1));
     return {
-      reads: `${r.inputs.benchmarks.length} benchmarks`,
+      reads: `${r.inputs.benchmarks.length} benchmarks${split ? ' (test rows)' : ''}`,
       rows_in: rows,
       unit: 'benchmark rows',
       gpu_hours: x.compute(mul(2, b, 1e9, rows, x.e.tokens.benchmark_row), x.pool('evaluate')),
