@@ -12,6 +12,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignInput } from '../../cli/start-campaign';
 import { renderSummary } from '../../cli/summary';
+import { campaignView } from '../../cli/report/campaign-source';
+import { gatherReport } from '../../cli/report/gather';
+import { renderReportHtml } from '../../cli/report/render-html';
+import { FileStore } from '../../activities/store';
 import type { CampaignProgress } from '../../contracts/campaign';
 import type { EvaluateBenchmarksInput } from '../../contracts/gpu-activities';
 import type { Recipe } from '../../contracts/recipe';
@@ -101,6 +105,11 @@ describe('stages.choose: SFT, merged or the sweep, on the validation split', () 
     expect(calls.filter((c) => c.name === 'merge_slerp' && String(c.input.output_prefix).includes('/stages/choose-')).map((c) => c.input.t).sort()).toEqual([0.3, 0.3, 0.3, 0.7, 0.7, 0.7]);
     const summary = renderSummary(progress, 'http://ui');
     expect(summary).toMatch(/Chosen on the validation split \(scores above are on the test rows only\):\n {2}hala-350m keeps sft: validation average 60\.00 on 20% of each benchmark's rows vs merged 50\.00, t0\.3 50\.00, t0\.7 50\.00/);
+    // hala report, from the ended campaign's summary: the chosen series and why, per student.
+    const store = new FileStore(`file://${harness.storeDir}`);
+    const data = await gatherReport(await campaignView('choose-a', store, () => Promise.reject(new Error('read from the summary'))), store);
+    expect(data.benchmarks.map((b) => [b.student, b.series.chosen, b.choice?.slice(0, 40)])).toEqual(STUDENTS.map((s) => [s, { AlGhafa: 60 }, 'keeps sft: validation average 60.00 on 2']));
+    expect(renderReportHtml(data)).toContain("<td>chosen (keeps sft: validation average 60.00 on 20% of each benchmark&#39;s rows");
   }, 300_000);
 
   it('B: when a merge of the sweep scores best, the choice follows it and evaluate runs again under a new key', async () => {
