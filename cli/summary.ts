@@ -7,6 +7,7 @@ import { renderGates } from './gate-summary';
 import { renderChecks } from './check-summary';
 import { renderBudget } from './budget-summary';
 import { BENCHMARKED_MODELS, scoresByModel } from '../contracts/benchmark-scores';
+import { decisionLine } from '../workflows/stages/choice';
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits));
 
@@ -81,6 +82,12 @@ export function renderSummary(progress: CampaignProgress, uiUrl: string, namespa
     const names = Object.keys(lines[0]?.scores ?? {}).filter((k) => k !== 'average');
     out.push('', table([['student', 'model', ...names, 'avg'], ...lines.map((l) => [l.student, l.model, ...names.map((n) => fmt(l.scores[n])), fmt(l.scores.average)])]));
   }
+  // Which model each student keeps (stages.choose), and why: its validation averages.
+  const choices = byKind('choose').flatMap((c) => {
+    const line = decisionLine(c.metrics);
+    return line ? [`  ${c.stage.slice('choose-'.length)} ${line}`] : [];
+  });
+  if (choices.length > 0) out.push('', 'Chosen on the validation split (scores above are on the test rows only):', ...choices);
   out.push('', `Temporal UI: ${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(progress.campaign_id)}`);
   return out.join('\n');
 }

@@ -1,8 +1,9 @@
-// How an evaluate stage's metrics hold the scores of the three models it benchmarks: the merged
-// model's under the benchmark's own name (the only ones older campaigns recorded), the base's and
-// the SFT model's under `base:<name>` and `sft:<name>`. One place reads and writes these keys.
+// How an evaluate stage's metrics hold the scores of the models it benchmarks: the merged
+// model's under the benchmark's own name (the only ones older campaigns recorded), the base's, the
+// SFT model's and the chosen model's (stages.choose: one of SFT, merged or a merge of the sweep)
+// under `base:<name>`, `sft:<name>` and `chosen:<name>`. One place reads and writes these keys.
 
-export const BENCHMARKED_MODELS = ['base', 'sft', 'merged'] as const;
+export const BENCHMARKED_MODELS = ['base', 'sft', 'merged', 'chosen'] as const;
 export type BenchmarkedModel = (typeof BENCHMARKED_MODELS)[number];
 
 /** Evaluate metrics that are not scores: how the run went, not how the model did. */

@@ -174,6 +174,10 @@ export const MergeSlerpOutput = z.object({
   run,
 });
 
+/** A part of every benchmark (stages.evaluate.validation): validation to choose on, test to report. */
+export const BenchmarkSplit = z.object({ part: z.enum(['validation', 'test']), fraction: z.number().gt(0).lt(1) });
+export type BenchmarkSplit = z.infer<typeof BenchmarkSplit>;
+
 export const EvaluateBenchmarksInput = Common.extend({
   model: SourceUri,
   benchmarks: z.array(z.object({ name: z.string(), uri: SourceUri, format: BenchmarkFormat })).min(1),
@@ -181,6 +185,11 @@ export const EvaluateBenchmarksInput = Common.extend({
   harness: EvalHarness,
   formulation: EvalFormulation,
   chat_template: z.boolean(),
+  /**
+   * Which part of each benchmark is scored: its validation rows (a hash of the row's content below
+   * `fraction`) or the rest, its test rows. Absent: every row (harness lighteval cannot be split).
+   */
+  split: BenchmarkSplit.optional(),
 });
 export const EvaluateBenchmarksOutput = z.object({
   /** acc_norm per benchmark, in percent. */

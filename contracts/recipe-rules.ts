@@ -6,6 +6,7 @@ import { checkChecks } from './checks';
 import { classOf } from './placement';
 import type { RecipeFields } from './recipe';
 import { ROUTES, type Route } from './resources';
+import { checkChoose } from './stages/choose';
 
 export function checkRecipe(recipe: RecipeFields, ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
@@ -40,6 +41,7 @@ export function checkRecipe(recipe: RecipeFields, ctx: z.RefinementCtx): void {
     if (evaluate.formulation !== 'mcf') ctx.addIssue({ code: 'custom', path: ['stages', 'evaluate', 'formulation'], message: `${evaluate.formulation} ${own}` });
     if (evaluate.chat_template) ctx.addIssue({ code: 'custom', path: ['stages', 'evaluate', 'chat_template'], message: own });
   }
+  checkChoose(recipe.stages, ctx);
   recipe.stages.sft.students.forEach((s, i) => {
     if (seen.has(s.name)) {
       ctx.addIssue({ code: 'custom', path: ['stages', 'sft', 'students', i, 'name'], message: `duplicates student "${s.name}"` });

@@ -39,7 +39,9 @@ export async function recipeDag(recipe: Recipe, stage: RunStage, _since: Since):
   // 4. Fine-tune the translator on it.
   const translator = await stage(stages['train-translator'], { corpus: corpus.output.dataset });
   // 5. The translator is scored against its base while it translates the instruction sets and,
-  // 6–8. every student at once does SFT on the translated corpus, slerp with its base, benchmarks.
+  // 6–8. every student at once does SFT on the translated corpus, slerp with its base, then keeps
+  // the best of SFT, merged and the sweep on the validation split (unless the recipe chooses not to),
+  // and benchmarks it beside SFT and merged on the test rows.
   // A check after evaluate-translator (a chrF++ floor) holds the translation until it has passed.
   const evaluated = stage(stages['evaluate-translator'], { translator: translator.output.model });
   const floor = recipe.checks.some((c) => c.after === 'evaluate-translator');
@@ -52,7 +54,8 @@ export async function recipeDag(recipe: Recipe, stage: RunStage, _since: Since):
         recipe.stages.sft.students.map(async (_student, i) => {
           const tuned = await stage(stages.sft, { corpus: instructions.output.dataset }, i);
           const merged = await stage(stages.merge, { tuned: tuned.output.model }, i);
-          await stage(stages.evaluate, { model: merged.output.model, tuned: tuned.output.model }, i);
+          const chosen = recipe.stages.choose.enabled ? await stage(stages.choose, { tuned: tuned.output.model, merged: merged.output.model }, i) : undefined;
+          await stage(stages.evaluate, { model: merged.output.model, tuned: tuned.output.model, ...(chosen && { chosen: chosen.output.model, evidence: chosen.output.evidence }) }, i);
         }),
       );
     })(),

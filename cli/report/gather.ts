@@ -12,6 +12,7 @@ import type { CampaignView } from './campaign-source';
 import type { ReportData, StageRow, StudentBenchmarks } from './report-data';
 import { stageCost } from './stage-cost';
 import { BENCHMARKED_MODELS, scoresByModel } from '../../contracts/benchmark-scores';
+import { decisionLine } from '../../workflows/stages/choice';
 
 /** What closeStage kept of a stage's work (run-stage.ts StageWork): its payload and its GPU activities. */
 interface ManifestWork {
@@ -153,9 +154,12 @@ function benchmarks(stages: StageReport[], missing: string[]): StudentBenchmarks
     }
     // Bars per benchmark; the average is not a benchmark of its own.
     const series = Object.fromEntries(Object.entries(scoresByModel(s.metrics)).map(([m, scores]) => [m, Object.fromEntries(Object.entries(scores).filter(([k]) => k !== 'average'))]));
-    out.push({ student, stage: s.stage, series, missing: BENCHMARKED_MODELS.filter((m) => !series[m]) });
+    const choice = stages.find((c) => c.kind === 'choose' && c.stage === `choose-${student}` && finished(c));
+    const line = choice && decisionLine(choice.metrics);
+    // A recipe that does not choose benchmarks no chosen model: nothing is missing then.
+    out.push({ student, stage: s.stage, series, missing: BENCHMARKED_MODELS.filter((m) => !series[m] && (m !== 'chosen' || choice)), ...(line && { choice: line }) });
   }
-  if (out.some((b) => b.missing.length > 0)) missing.push('benchmarks: this campaign benchmarked the merged model only (it began before base and SFT were benchmarked too), so only its series is shown');
+  if (out.some((b) => b.missing.some((m) => m !== 'chosen'))) missing.push('benchmarks: this campaign benchmarked the merged model only (it began before base and SFT were benchmarked too), so only its series is shown');
   return out;
 }
 

@@ -4,6 +4,7 @@ import { checkOutcome } from '../check-summary';
 import { readFileSync } from 'node:fs';
 import { benchmarkCharts, costChart, funnelCharts, lineageChart, lossChart, timelineChart, translationCharts, type ChartSpec } from './charts';
 import type { ReportData, StageRow } from './report-data';
+import { BENCHMARKED_MODELS } from '../../contracts/benchmark-scores';
 
 const echartsSource = () => readFileSync(require.resolve('echarts/dist/echarts.min.js'), 'utf8');
 
@@ -65,7 +66,11 @@ export function renderReportHtml(data: ReportData, now = new Date(data.generated
     ...(translator ? [['translator base', translator.base.bleu, translator.base.chrf], ['translator tuned', translator.tuned.bleu, translator.tuned.chrf]] : []),
   ].map(([n, b, c]) => [n!, num(b as number, 2), num(c as number, 2)]);
   const benchRows = data.benchmarks.flatMap((b) =>
-    (['base', 'sft', 'merged'] as const).map((v) => [b.student, v, ...(b.series[v] ? [Object.entries(b.series[v]).map(([k, x]) => `${k} ${num(x, 2)}`).join(', ')] : ['not benchmarked'])]),
+    BENCHMARKED_MODELS.filter((v) => v !== 'chosen' || b.choice).map((v) => [
+      b.student,
+      v === 'chosen' ? `chosen (${b.choice})` : v,
+      ...(b.series[v] ? [Object.entries(b.series[v]).map(([k, x]) => `${k} ${num(x, 2)}`).join(', ')] : ['not benchmarked']),
+    ]),
   );
   const corpus = data.funnel.corpus;
   const total = `${num(data.cost.gpu_hours, 4)} GPU-hours${data.cost.cost !== undefined ? `, cost ${num(data.cost.cost, 2)}` : `, cost ${dash}${data.cost.note ? ` (${data.cost.note})` : ''}`}`;

@@ -3,6 +3,7 @@ import type { CampaignProgress, StageStatus } from '../../contracts/campaign';
 import type { LossHistory } from '../../contracts/gpu-activities';
 import type { LineageGraph } from '../lineage';
 import type { CheckReport } from '../../contracts/checks';
+import type { BenchmarkedModel } from '../../contracts/benchmark-scores';
 
 export interface StageRow {
   stage: string;
@@ -35,9 +36,11 @@ export interface StudentBenchmarks {
   student: string;
   stage: string;
   /** Scores per model variant that was benchmarked (campaigns before base and SFT were: `merged` only), each per benchmark. */
-  series: Partial<Record<'base' | 'sft' | 'merged', Record<string, number>>>;
-  /** The variants with no scores, named rather than invented. */
-  missing: ('base' | 'sft' | 'merged')[];
+  series: Partial<Record<BenchmarkedModel, Record<string, number>>>;
+  /** The variants with no scores, named rather than invented (`chosen` only where the recipe chose). */
+  missing: BenchmarkedModel[];
+  /** Which model stages.choose kept and why (its validation averages); absent when the recipe does not choose. */
+  choice?: string;
 }
 
 export interface ReportData {

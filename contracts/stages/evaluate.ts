@@ -24,5 +24,19 @@ export const EvaluateKnobs = z
       .boolean()
       .default(false)
       .describe("prompt in the model's chat template (a user turn; the scored text opens the reply), as an instruction-tuned model is asked; own harness only"),
+    validation: z
+      .strictObject({
+        fraction: z
+          .number()
+          .min(0)
+          .max(0.5)
+          .default(0.2)
+          .describe(
+            "the share of each benchmark's rows held out as its validation part (chosen by a hash of the row's content, the same on " +
+              'every host): stages.choose picks on it, and the reported scores are on the other rows only. 0 = no split (every row ' +
+              'is a test row; stages.choose then needs enabled: false); own harness only',
+          ),
+      })
+      .prefault({}),
   })
   .prefault({});

@@ -4,6 +4,7 @@
 // its recipe section is the same name with underscores (train-translator -> stages.train_translator).
 import { z } from 'zod';
 import { BuildBilingualCorpusKnobs } from './build-bilingual-corpus';
+import { ChooseKnobs } from './choose';
 import { CompressTeacherKnobs } from './compress-teacher';
 import { EvaluateKnobs } from './evaluate';
 import { EvaluateTranslatorKnobs } from './evaluate-translator';
@@ -22,6 +23,7 @@ const StageSections = {
   'evaluate-translator': EvaluateTranslatorKnobs,
   sft: SftKnobs,
   merge: MergeKnobs,
+  choose: ChooseKnobs,
   evaluate: EvaluateKnobs,
 } as const;
 

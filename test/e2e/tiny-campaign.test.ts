@@ -161,15 +161,24 @@ describe('tiny campaign, end to end', () => {
     console.log(`lineage: ${graph.nodes.length} nodes, ${graph.edges.length} edges; translator: ${producerLine(train)}`);
   });
 
-  it('translates every instruction set, merges and evaluates every student', () => {
+  it('translates every instruction set, merges, chooses and evaluates every student', () => {
     expect(metrics('translate-instructions').conversations).toBeGreaterThan(0);
     for (const student of ['hala-350m', 'hala-700m', 'hala-1-2b']) {
       expect(metrics(`merge-${student}`).tensors).toBeGreaterThan(0);
       const byModel = scoresByModel(metrics(`evaluate-${student}`));
-      // Base, SFT and merged are each benchmarked on all six.
-      expect(Object.keys(byModel).sort()).toEqual(['base', 'merged', 'sft']);
+      // Base, SFT, merged and the chosen model are each benchmarked on all six (the test rows).
+      expect(Object.keys(byModel).sort()).toEqual(['base', 'chosen', 'merged', 'sft']);
       for (const scores of Object.values(byModel)) expect(Object.keys(scores).sort()).toEqual(['AlGhafa', 'AraTrust', 'ArabicMMLU', 'ArbMMLU-HT', 'EXAMS', 'MadinahQA', 'average'].sort());
-      console.log(`${student}: average base ${byModel.base!.average}, sft ${byModel.sft!.average}, merged ${byModel.merged!.average}`);
+      console.log(`${student}: average base ${byModel.base!.average}, sft ${byModel.sft!.average}, merged ${byModel.merged!.average}, chosen ${byModel.chosen!.average}`);
+      // The choice was made on the validation rows, between SFT, merged at 0.5 and the sweep's 0.3 and 0.7;
+      // its winner has the best validation average, and evaluate's chosen scores are that model's on the test rows.
+      const choice = metrics(`choose-${student}`);
+      const validation = Object.entries(choice).filter(([k]) => k.startsWith('val:') && k !== 'val:chosen');
+      expect(validation.map(([k]) => k)).toEqual(['val:sft', 'val:merged', 'val:t0.3', 'val:t0.7']);
+      expect(choice['val:chosen']).toBe(Math.max(...validation.map(([, v]) => v)));
+      if (choice.chosen === 0) expect(byModel.chosen).toEqual(byModel.sft);
+      if (choice.chosen === 1) expect(byModel.chosen).toEqual(byModel.merged);
+      console.log(`${student}: chose ${validation[choice.chosen!]![0].slice(4)} on validation (${validation.map(([k, v]) => `${k.slice(4)} ${v.toFixed(1)}`).join(', ')})`);
     }
   });
 

@@ -16,9 +16,10 @@ function paperInput() {
   return loaded.recipe;
 }
 
-const withEvaluate = (knobs: Record<string, unknown>) => {
+// lighteval's tasks cannot be split to choose on: a recipe on it turns choosing off (its own test below).
+const withEvaluate = (knobs: Record<string, unknown>, choose: Record<string, unknown> = knobs.harness === 'lighteval' ? { enabled: false } : {}) => {
   const r = paperInput();
-  return Recipe.safeParse({ ...r, stages: { ...r.stages, evaluate: { ...r.stages.evaluate, ...knobs } } });
+  return Recipe.safeParse({ ...r, stages: { ...r.stages, choose: { ...r.stages.choose, ...choose }, evaluate: { ...r.stages.evaluate, ...knobs } } });
 };
 
 function paper(harness?: string, knobs: Record<string, unknown> = {}): Recipe {

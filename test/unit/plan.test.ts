@@ -53,11 +53,12 @@ describe('hala plan', () => {
     expect(after['build-bilingual-corpus']).toEqual(['compress-teacher', 'filter-opus']);
     expect(after['evaluate-translator']).toEqual(['train-translator']);
     // A per-student stage reads its own student's stages, never another's.
-    expect(after['evaluate-hala-9b']).toEqual(['merge-hala-9b', 'sft-hala-9b']);
+    expect(after['choose-hala-9b']).toEqual(['sft-hala-9b', 'merge-hala-9b']);
+    expect(after['evaluate-hala-9b']).toEqual(['merge-hala-9b', 'sft-hala-9b', 'choose-hala-9b']);
     expect(after['sft-hala-700m']).toEqual(['translate-instructions']);
     // The longest chain goes through the largest student; its hours are each stage's GPU-hours over its worker's GPUs.
     const cp = plan.critical_path!;
-    expect(cp.stages).toEqual(['compress-teacher', 'build-bilingual-corpus', 'train-translator', 'translate-instructions', 'sft-hala-9b', 'merge-hala-9b', 'evaluate-hala-9b']);
+    expect(cp.stages).toEqual(['compress-teacher', 'build-bilingual-corpus', 'train-translator', 'translate-instructions', 'sft-hala-9b', 'merge-hala-9b', 'choose-hala-9b', 'evaluate-hala-9b']);
     const recipe = recipeAt('recipes/hala-paper.yaml');
     const gpus = (stage: string) => recipe.resources.classes[plan.stages.find((s) => s.stage === stage)!.resource_class!]!.gpus;
     expect(cp.hours).toBeCloseTo(cp.stages.reduce((h, st) => h + plan.stages.find((s) => s.stage === st)!.gpu_hours! / gpus(st), 0), 6);

@@ -150,7 +150,7 @@ describe('campaign workflow', () => {
     const changed: Recipe = { ...recipe, stages: { ...recipe.stages, sft: { students } } };
     const result = await (await start('wf-one-knob', changed)).result();
     const ran = result.progress.stages.filter((s) => s.status === 'completed').map((s) => s.stage);
-    expect(ran.sort()).toEqual(['evaluate-hala-700m', 'merge-hala-700m', 'sft-hala-700m']);
+    expect(ran.sort()).toEqual(['choose-hala-700m', 'evaluate-hala-700m', 'merge-hala-700m', 'sft-hala-700m']);
   });
 
   it('recomputes every stage under a fresh prefix with --no-cache, and records that it was forced', async () => {
@@ -174,10 +174,10 @@ describe('campaign workflow', () => {
     const result = await (await start('wf-rerun', recipe, { rerun: ['sft-hala-350m'] })).result();
     expect(result.progress.stages.filter((s) => s.forced).map((s) => s.stage)).toEqual(['sft-hala-350m']);
     expect(callsOf('sft-hala-350m', before).map((c) => c.name)).toEqual(['train_sft']);
-    // The stand-in names its model after its prefix, so the forced model is new and its merge and evaluate follow;
+    // The stand-in names its model after its prefix, so the forced model is new and its merge, choice and evaluate follow;
     // every other student and every stage upstream is served from the cache.
     const ran = result.progress.stages.filter((s) => s.status === 'completed').map((s) => s.stage).sort();
-    expect(ran).toEqual(['evaluate-hala-350m', 'merge-hala-350m', 'sft-hala-350m']);
+    expect(ran).toEqual(['choose-hala-350m', 'evaluate-hala-350m', 'merge-hala-350m', 'sft-hala-350m']);
   });
 
   it('lets every other branch finish when one student fails, names it, and redoes only its branch on a rerun', async () => {
@@ -189,7 +189,7 @@ describe('campaign workflow', () => {
     expect(String(((failure as Error).cause as Error | undefined)?.message)).toMatch(/^1 stage failed: sft-hala-700m \(RunnerFailed: train_sft: ZeroDivisionError/);
     const progress = await handle.query(progressQuery);
     const status = Object.fromEntries(progress.stages.map((s) => [s.stage, s.status]));
-    expect(status).toMatchObject({ 'sft-hala-700m': 'failed', 'merge-hala-700m': 'pending', 'evaluate-hala-700m': 'pending' });
+    expect(status).toMatchObject({ 'sft-hala-700m': 'failed', 'merge-hala-700m': 'pending', 'choose-hala-700m': 'pending', 'evaluate-hala-700m': 'pending' });
     for (const s of ['evaluate-translator', 'sft-hala-350m', 'merge-hala-350m', 'evaluate-hala-350m', 'evaluate-hala-1-2b']) expect(status[s], s).toBe('completed');
     expect(progress.stages.find((s) => s.stage === 'sft-hala-700m')).toMatchObject({ error_type: 'RunnerFailed' });
     expect(progress.stages.some((s) => s.status === 'running')).toBe(false);
@@ -200,7 +200,7 @@ describe('campaign workflow', () => {
 
     const again = await (await start('wf-student-fixed', fresh)).result();
     const ran = again.progress.stages.filter((s) => s.status === 'completed').map((s) => s.stage).sort();
-    expect(ran).toEqual(['evaluate-hala-700m', 'merge-hala-700m', 'sft-hala-700m']);
+    expect(ran).toEqual(['choose-hala-700m', 'evaluate-hala-700m', 'merge-hala-700m', 'sft-hala-700m']);
   });
 
   it('refuses a teacher that is not a model directory at stage open: one attempt, BadInput naming inputs.teacher', async () => {

@@ -2,6 +2,7 @@
 // them from here), what it plans and the CLI names from (stages/plan.ts), and what the one stage
 // workflow serves (stage-workflow.ts). A new stage is its file here and one entry below.
 import { buildBilingualCorpusStage } from './build-bilingual-corpus';
+import { chooseStage } from './choose';
 import { compressTeacherStage } from './compress-teacher';
 import type { AnyStageDeclaration } from './declaration';
 import { type StageKind, StageKinds } from '../../contracts/stages';
@@ -27,6 +28,7 @@ export const stages = {
   'evaluate-translator': evaluateTranslatorStage,
   sft: sftStage,
   merge: mergeStage,
+  choose: chooseStage,
   evaluate: evaluateStage,
 } satisfies { [K in StageKind]: AnyStageDeclaration };
 

@@ -7,7 +7,8 @@ format}: parquet in one of the layouts of hala_runners/oall_formats.py), `batch_
 `own` (default, offline: this module) or `lighteval` (each format's leaderboard tasks, run by lighteval
 on the hub's datasets: hala_runners/lighteval_harness.py), same report either way; `formulation`
 (mcf: option labels, the leaderboard's; cf: option texts) and `chat_template` (own harness only; see
-hala_runners/oall_formats.py).
+hala_runners/oall_formats.py); `split` (optional, own harness only): score only the validation or the
+test part of each benchmark (hala_runners/benchmark_split.py), absent = every row.
 For each row and each choice: log P(choice | prompt), summed over the choice's tokens.
   acc      = the choice with the highest log-likelihood is the gold one
   acc_norm = the same after dividing by the choice's length in characters (lighteval's
@@ -24,7 +25,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .. import hub, lighteval_harness, progress, store
+from .. import benchmark_split, hub, lighteval_harness, progress, store
 from ..errors import bad_input
 from ..mcq_loglikelihood import accuracy, build_requests, score_requests
 from ..oall_formats import check_columns, to_doc
@@ -44,6 +45,7 @@ class Config:
     harness: str  # own | lighteval (stages.evaluate.harness)
     formulation: str  # mcf | cf (stages.evaluate.formulation; oall_formats.py)
     chat_template: bool  # prompt as the model's chat template (stages.evaluate.chat_template)
+    split: dict | None = None  # {part: validation | test, fraction}: a part of each benchmark (benchmark_split.py)
     resume: dict | None = None  # finished benchmarks are found under output_prefix instead
     max_length: int | None = None  # tokens per sequence; default: the model's max positions
 
@@ -140,7 +142,7 @@ def _saved(cfg: Config, bench: dict) -> str:
 
 
 def _own(cfg: Config, results: dict[str, dict[str, Any]], batch_size: int, halvings: int) -> None:
-    todo = [(i, b, load_rows(b, cfg.formulation), _saved(cfg, b))
+    todo = [(i, b, benchmark_split.select(load_rows(b, cfg.formulation), cfg.split, _where(b)), _saved(cfg, b))
             for i, b in enumerate(cfg.benchmarks) if b["name"] not in results]
     if todo:  # every file was read above, before the (slow) model load, so a bad one fails fast
         results.update(_score(cfg, todo, batch_size, halvings))
@@ -179,6 +181,10 @@ def _run(cfg: Config) -> dict:
     if cfg.harness == "lighteval" and (cfg.formulation != "mcf" or cfg.chat_template):
         raise bad_input("harness lighteval scores the leaderboard's tasks as the leaderboard does (mcf, no chat "
                         "template); set stages.evaluate.formulation: mcf and chat_template: false, or harness: own")
+    if cfg.harness == "lighteval" and cfg.split is not None:
+        raise bad_input("harness lighteval loads the leaderboard's tasks whole, so their rows cannot be split into "
+                        "validation and test; set stages.choose.enabled: false and stages.evaluate.validation.fraction: 0, "
+                        "or harness: own")
     results: dict[str, dict[str, Any]] = {}
     for bench in cfg.benchmarks:  # an earlier attempt finished these: same prefix means same inputs
         if store.exists(_saved(cfg, bench)):
@@ -203,7 +209,9 @@ def _run(cfg: Config) -> dict:
     # The stage key too: an artifact's lineage is filed under its digest, and a base model's report
     # would otherwise have the same bytes in every campaign, whatever SFT and merge its stage read.
     report = {"model": cfg.model, "stage_key": cfg.stage_key, "metric": METRIC, "prompts": prompts,
-              "benchmarks": results, "average_acc_norm": average}
+              "benchmarks": results, "average_acc_norm": average,
+              # Which rows were scored: a report of a part says so (one of every row does not).
+              **({"split": cfg.split} if cfg.split is not None else {})}
     local = scratch_dir(cfg.stage_key) / "report.json"
     local.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     ref = store.publish_file(local, store.join(cfg.output_prefix, "report.json"), "report")

@@ -60,7 +60,7 @@ async function endAcrossOutages(handle: WorkflowHandle<typeof campaign>): Promis
 }
 
 /** The stages of one student's branch: what its failure may stop, and what a rerun may redo. */
-const branchOf = (student: string) => [`sft-${student}`, `merge-${student}`, `evaluate-${student}`];
+const branchOf = (student: string) => [`sft-${student}`, `merge-${student}`, `choose-${student}`, `evaluate-${student}`];
 
 /** Files named `name` anywhere below `dir`. */
 function filesNamed(dir: string, test: (file: string) => boolean): string[] {
@@ -147,7 +147,7 @@ export function describeChaos(undisturbed: () => UndisturbedRun | undefined) {
       const halvedBranch = branchOf(chaosStudents.outOfMemory);
       for (const s of finished) {
         const before = reference.result.progress.stages.find((r) => r.stage === s.stage);
-        // The halved student's merge and evaluate read its new model: their keys follow its digest.
+        // The halved student's merge, choice and evaluate read its new model: their keys follow its digest.
         const readsHalved = halvedBranch.includes(s.stage) && s.stage !== halvedBranch[0];
         if (!readsHalved) expect(before?.stage_key, `stage ${s.stage} has the undisturbed run's key`).toBe(s.stage_key);
         const now = s.artifacts.map((a) => a.sha256);
@@ -248,9 +248,9 @@ export function describeChaos(undisturbed: () => UndisturbedRun | undefined) {
       expect(end.failure?.type).toBe('CampaignFailed');
       expect(end.failure?.message).toContain(`1 stage failed: sft-${chaosStudents.crashing} (RunnerFailed`);
       // Its dependents never started; the students beside it finished every stage.
-      expect(crashingBranch.slice(1).map((name) => stageOf(name).status)).toEqual(['pending', 'pending']);
+      expect(crashingBranch.slice(1).map((name) => stageOf(name).status)).toEqual(['pending', 'pending', 'pending']);
       for (const student of [chaosStudents.preempted, chaosStudents.outOfMemory]) {
-        expect(branchOf(student).map((name) => stageOf(name).status)).toEqual(['completed', 'completed', 'completed']);
+        expect(branchOf(student).map((name) => stageOf(name).status)).toEqual(['completed', 'completed', 'completed', 'completed']);
       }
     });
 
