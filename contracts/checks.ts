@@ -57,7 +57,7 @@ export const CHECKABLE: Record<StageKind, Checkable> = {
     holds: 'build-bilingual-corpus',
   },
   'build-bilingual-corpus': {
-    metrics: ['pairs', 'examples', 'teacher_segments', 'teacher_untranslated', 'teacher_tokens', 'pairs_opus', 'pairs_open_orca', 'teacher_wrong_language', 'decontaminated'],
+    metrics: ['pairs', 'examples', 'teacher_segments', 'teacher_untranslated', 'teacher_tokens', 'pairs_opus', 'pairs_open_orca', 'teacher_wrong_language', 'teacher_quarantined_rows', 'decontaminated'],
     planned: { pairs: 'rows_out' },
     holds: 'train-translator',
   },
@@ -66,6 +66,7 @@ export const CHECKABLE: Record<StageKind, Checkable> = {
   'translate-instructions': { planned: { conversations: 'rows_out' }, holds: 'sft' },
   sft: { holds: 'merge' },
   merge: { holds: 'evaluate' },
+  choose: { holds: 'evaluate' },
   evaluate: {},
 };
 
