@@ -75,7 +75,8 @@ describe('hala plan', () => {
     mkdirSync(model);
     writeSafetensors(path.join(model, 'model.safetensors'), { 'embed.weight': [1000, 64], 'lm.bias': [1000] });
     const base = recipeAt('recipes/tiny.yaml');
-    const recipe: Recipe = { ...base, inputs: { ...base.inputs, opus: `file://${pairs}`, teacher: `file://${model}` } };
+    // Without the tiny recipe's own OPUS figure (a stated figure wins over a measured one).
+    const recipe: Recipe = { ...base, estimates: { ...base.estimates, rows: {} }, inputs: { ...base.inputs, opus: `file://${pairs}`, teacher: `file://${model}` } };
     // No hub mirror (''): only the file:// sources are local.
     const measured = await measureLocalSources(recipe, '');
     expect(measured.rows).toEqual({ opus: 1234 });
@@ -86,7 +87,8 @@ describe('hala plan', () => {
   });
 
   it('names each estimate or route a blank figure needs', async () => {
-    const plan = await planCampaign(recipeAt('recipes/tiny.yaml'));
+    const tiny = recipeAt('recipes/tiny.yaml');
+    const plan = await planCampaign({ ...tiny, estimates: { ...tiny.estimates, rows: {} } });
     expect(plan.gaps).toContain('estimates.rows.opus: rows of input opus');
     expect(plan.gaps).toContain('resources.sft: route it to a class of resources.classes (gpu_type, price_per_gpu_hour) for its GPU-hours and cost');
     expect(plan.totals.gpu_hours).toBeUndefined();

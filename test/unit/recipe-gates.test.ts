@@ -37,7 +37,7 @@ describe('recipe gates', () => {
 
   it('name a real stage kind in before, and the error lists every kind', () => {
     expect(problems(withGates('  - { name: corpus-review, before: sfft }'))).toEqual([
-      'gates[0].before must be one of "compress-teacher", "filter-opus", "build-bilingual-corpus", "train-translator", "translate-instructions", "evaluate-translator", "sft", "merge", "evaluate" (got "sfft")',
+      'gates[0].before must be one of "compress-teacher", "filter-opus", "build-bilingual-corpus", "train-translator", "translate-instructions", "evaluate-translator", "sft", "merge", "choose", "evaluate" (got "sfft")',
     ]);
     // A stage's name is not its kind: students' stages are all of kind sft.
     expect(problems(withGates('  - { name: corpus-review, before: sft-hala-350m }'))[0]).toMatch(/^gates\[0\]\.before must be one of .* \(got "sft-hala-350m"\)$/);
@@ -46,7 +46,7 @@ describe('recipe gates', () => {
   it('refuse a bad or duplicate name, a missing before, too many samples and unknown settings', () => {
     expect(problems(withGates('  - { name: Corpus Review, before: sft }'))).toEqual(['gates[0].name must be lowercase letters, digits and dashes (got "Corpus Review")']);
     expect(problems(withGates('  - { name: review, before: sft }\n  - { name: review, before: merge }'))).toEqual(['gates[1].name duplicates gate "review": each gate needs its own name (got "review")']);
-    expect(problems(withGates('  - { name: review }'))).toEqual(['gates[0].before must be one of "compress-teacher", "filter-opus", "build-bilingual-corpus", "train-translator", "translate-instructions", "evaluate-translator", "sft", "merge", "evaluate" (missing)']);
+    expect(problems(withGates('  - { name: review }'))).toEqual(['gates[0].before must be one of "compress-teacher", "filter-opus", "build-bilingual-corpus", "train-translator", "translate-instructions", "evaluate-translator", "sft", "merge", "choose", "evaluate" (missing)']);
     expect(problems(withGates('  - { name: review, before: sft, show: { samples: 21 } }'))).toEqual(['gates[0].show.samples must be <= 20 (got 21)']);
     expect(problems(withGates('  - { name: review, before: sft, after: merge }'))).toEqual(['gates[0].after is not a known setting (check its spelling)']);
   });
