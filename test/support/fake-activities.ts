@@ -99,7 +99,7 @@ export function recordingActivities(opts: RecordingOptions) {
   const gpuRecord = <I extends object, O extends object>(name: string, body: (input: I) => O | Promise<O>) =>
     record<I, O & { run: ActivityRun }>(name, async (input, call) => ({ ...(await body(input)), run: fakeRun(name, call.start, call.end!) }));
 
-  type DataPlane = Omit<CpuActivityFns, 'openStage' | 'closeStage' | 'writeCampaignReport' | 'saveRefList' | 'loadRefPage' | 'previewGate' | 'queuePollers' | 'deploymentTarget' | 'doctorCpuProbe'>;
+  type DataPlane = Omit<CpuActivityFns, 'openStage' | 'closeStage' | 'writeCampaignReport' | 'saveRefList' | 'loadRefPage' | 'previewGate' | 'queuePollers' | 'deploymentTarget' | 'doctorCpuProbe' | 'splitTranslationCache'>;
   const cpu: DataPlane = {
     filterOpus: record('filterOpus', (i) => ({
       pairs: ref(`${i.output_prefix}/pairs.parquet`),

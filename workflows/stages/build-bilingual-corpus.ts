@@ -105,6 +105,8 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
       shard_count: segments.shard_count,
       generation: engine,
       prompt_template: promptFor(prompt_template, s.language.target_name),
+      // Rows this teacher already translated with this prompt (any stage, any shard size) are not sent again.
+      cache: { model_sha256: up.teacher.sha256, shard_rows: s.corpus.shard_rows },
     });
     const corpus = await io.cpu.assembleBilingual({
       stage_key: io.stage_key,
@@ -124,7 +126,9 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
       metrics: {
         pairs: corpus.pairs,
         examples: corpus.examples,
-        teacher_segments: translated.rows,
+        teacher_segments: translated.rows + translated.cached_rows,
+        teacher_cached_rows: translated.cached_rows,
+        teacher_generated_rows: translated.rows,
         teacher_untranslated: corpus.untranslated,
         teacher_tokens: translated.generated_tokens,
         ...(translated.oom_halvings > 0 ? { oom_halvings: translated.oom_halvings } : {}), // only when memory ran out

@@ -1,0 +1,71 @@
+// A stage's translation through the translation cache (contracts/translation-cache.ts): rows whose
+// text the cache holds for this model, prompt, engine and max_new_tokens are taken from it; only the
+// rest go to the GPU fan-out, and what it publishes joins the cache shard by shard (the runner writes
+// each pointer as soon as the shard is published, so a crash mid fan-out loses nothing).
+import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
+import type { TranslateCorpusInput, TranslateCorpusOutput } from './translate-corpus';
+
+/** What a stage adds to its fan-out request to go through the cache. */
+export interface TranslationCacheRequest {
+  /** sha256 of the model artifact that translates (the translator, the FP8 teacher). */
+  model_sha256: string;
+  /** Miss shards are cut again at the stage's shard size. */
+  shard_rows: number;
+}
+
+/** A stage's fan-out request; `cache` absent: every shard is translated, as before the cache. */
+export type FanOutRequest = Omit<TranslateCorpusInput, 'runtime' | 'stage_key' | 'cache'> & { cache?: TranslationCacheRequest };
+/** What the fan-out child itself is given (run-stage.ts adds runtime and key). */
+export type FanOutChildRequest = Omit<TranslateCorpusInput, 'runtime' | 'stage_key'>;
+
+export interface CachedTranslationOutput extends TranslateCorpusOutput {
+  /** Rows taken from the cache; `rows` counts only those the GPUs translated now. */
+  cached_rows: number;
+  /** Cache parts skipped as corrupt or missing (their rows were translated again). */
+  skipped_cache_parts: number;
+}
+
+export interface CacheContext {
+  cpu: CpuActivityFns;
+  /** The stage's runtime, as far as the cache reads it. */
+  runtime: { store_root: string; campaign_id: string; forced: boolean };
+  stage_key: string;
+}
+
+export async function translateThroughCache(
+  { cpu, runtime, stage_key }: CacheContext,
+  request: FanOutRequest,
+  fanOut: (request: FanOutChildRequest) => Promise<TranslateCorpusOutput>,
+): Promise<CachedTranslationOutput> {
+  const { cache, ...plain } = request;
+  if (!cache) return { ...(await fanOut(plain)), cached_rows: 0, skipped_cache_parts: 0 };
+  const split = await cpu.splitTranslationCache({
+    stage_key,
+    store_root: runtime.store_root,
+    output_prefix: `${request.output_prefix}/cache-split`,
+    identity: {
+      model_sha256: cache.model_sha256,
+      prompt_template: request.prompt_template,
+      engine: request.generation.engine,
+      max_new_tokens: request.generation.max_new_tokens,
+    },
+    shard_list: request.shard_list,
+    shard_rows: cache.shard_rows,
+    // A forced run (--no-cache, --rerun) recomputes every row; what it translates still joins the cache.
+    read: !runtime.forced,
+  });
+  const hits = split.hit_rows > 0 ? [split.hit_list] : [];
+  const figures = { cached_rows: split.hit_rows, skipped_cache_parts: split.skipped_parts };
+  if (split.miss_count === 0) {
+    // Every row was cached: no fan-out, no GPU.
+    return { translation_lists: hits, rows: 0, generated_tokens: 0, resumed_rows: 0, oom_halvings: 0, activities: [], ...figures };
+  }
+  const translated = await fanOut({
+    ...plain,
+    shard_list: split.miss_list,
+    shard_count: split.miss_count,
+    cache: { parts_prefix: split.parts_prefix, campaign_id: runtime.campaign_id },
+  });
+  // Hits first, then the fresh translations: assembly reads every list and joins by segment id.
+  return { ...translated, translation_lists: [...hits, ...translated.translation_lists], ...figures };
+}
