@@ -3,6 +3,7 @@
 // rest go to the GPU fan-out, and what it publishes joins the cache shard by shard (the runner writes
 // each pointer as soon as the shard is published, so a crash mid fan-out loses nothing).
 import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
+import type { TranslationCacheIdentity } from '../contracts/translation-cache';
 import type { TranslateCorpusInput, TranslateCorpusOutput } from './translate-corpus';
 
 /** What a stage adds to its fan-out request to go through the cache. */
@@ -43,12 +44,7 @@ export async function translateThroughCache(
     stage_key,
     store_root: runtime.store_root,
     output_prefix: `${request.output_prefix}/cache-split`,
-    identity: {
-      model_sha256: cache.model_sha256,
-      prompt_template: request.prompt_template,
-      engine: request.generation.engine,
-      max_new_tokens: request.generation.max_new_tokens,
-    },
+    identity: cacheIdentity(request, cache),
     shard_list: request.shard_list,
     shard_rows: cache.shard_rows,
     // A forced run (--no-cache, --rerun) recomputes every row; what it translates still joins the cache.
@@ -68,4 +64,17 @@ export async function translateThroughCache(
   });
   // Hits first, then the fresh translations: assembly reads every list and joins by segment id.
   return { ...translated, translation_lists: [...hits, ...translated.translation_lists], ...figures };
+}
+
+/**
+ * What finds a request's rows in the cache: the model, the prompt as sent and the knobs that change
+ * the tokens. Batch size and tensor parallelism are left out: changing them finds every row cached.
+ */
+export function cacheIdentity(request: FanOutRequest, cache: TranslationCacheRequest): TranslationCacheIdentity {
+  return {
+    model_sha256: cache.model_sha256,
+    prompt_template: request.prompt_template,
+    engine: request.generation.engine,
+    max_new_tokens: request.generation.max_new_tokens,
+  };
 }
