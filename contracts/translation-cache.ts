@@ -58,7 +58,7 @@ export const SplitTranslationCacheOutput = z.object({
   /** Parts read and used; parts skipped because the pointer or its parquet was corrupt or missing (never trusted). */
   parts: z.number().int().nonnegative(),
   skipped_parts: z.number().int().nonnegative(),
-  /** Where the hits came from: the campaigns and stage keys that translated them (lineage). */
+  /** Where the hits came from: the campaigns and stage keys that translated them (lineage; each part by digest in hits-from.json beside hits.json). */
   hit_sources: z.array(z.object({ campaign_id: z.string(), stage_key: z.string(), rows: z.number().int() })),
 });
 

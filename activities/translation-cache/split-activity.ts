@@ -57,6 +57,9 @@ export function createTranslationCacheActivities({ store, workRoot }: Translatio
           for (const f of files) refs.push(await store.putFile(f.path, joinUri(input.output_prefix, side, path.basename(f.path)), 'dataset', f.rows));
           return saveRefList(store, joinUri(input.output_prefix, `${side}.json`), refs);
         };
+        // Lineage of the hits: every part that supplied rows, by digest, and who translated it.
+        const used = [...split.hitsByPart].map(([part, rows]) => ({ ...pointerLineage(pointers[part]!), rows }));
+        await store.putBytes(joinUri(input.output_prefix, 'hits-from.json'), JSON.stringify({ namespace, parts: used }));
         return {
           namespace,
           parts_prefix,
@@ -97,6 +100,8 @@ async function readParts(store: ArtifactStore, prefix: string): Promise<{ pointe
   }
   return { pointers, skipped };
 }
+
+const pointerLineage = (p: LoadedPart) => ({ sha256: p.translations.sha256, uri: p.translations.uri, campaign_id: p.campaign_id, stage_key: p.stage_key });
 
 function hitSources(pointers: LoadedPart[], byPart: Map<number, number>): SplitTranslationCacheOutput['hit_sources'] {
   const bySource = new Map<string, { campaign_id: string; stage_key: string; rows: number }>();

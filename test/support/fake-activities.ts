@@ -74,6 +74,9 @@ async function paced(name: string, ms: number): Promise<void> {
   }
 }
 
+/** The CPU activities the fakes stand in for (the rest are real in the harness). */
+export type DataPlane = Omit<CpuActivityFns, 'openStage' | 'closeStage' | 'writeCampaignReport' | 'saveRefList' | 'loadRefPage' | 'previewGate' | 'queuePollers' | 'deploymentTarget' | 'doctorCpuProbe' | 'splitTranslationCache'>;
+
 export function recordingActivities(opts: RecordingOptions) {
   const calls: Call[] = [];
   const delay = opts.delayMs ?? 50;
@@ -99,7 +102,6 @@ export function recordingActivities(opts: RecordingOptions) {
   const gpuRecord = <I extends object, O extends object>(name: string, body: (input: I) => O | Promise<O>) =>
     record<I, O & { run: ActivityRun }>(name, async (input, call) => ({ ...(await body(input)), run: fakeRun(name, call.start, call.end!) }));
 
-  type DataPlane = Omit<CpuActivityFns, 'openStage' | 'closeStage' | 'writeCampaignReport' | 'saveRefList' | 'loadRefPage' | 'previewGate' | 'queuePollers' | 'deploymentTarget' | 'doctorCpuProbe' | 'splitTranslationCache'>;
   const cpu: DataPlane = {
     filterOpus: record('filterOpus', (i) => ({
       pairs: ref(`${i.output_prefix}/pairs.parquet`),
