@@ -15,7 +15,8 @@ import { ArtifactRef, StoreUri } from './artifact';
 export const TranslationCacheIdentity = z.strictObject({
   model_sha256: z.string().regex(/^[0-9a-f]{64}$/).describe('the model artifact the rows were translated with'),
   prompt_template: z.string().describe('the prompt as sent, target language filled in ({text} left)'),
-  engine: z.enum(['auto', 'vllm', 'transformers']),
+  /** The recipe's engine as asked (the recipe checks its values; the cache only keys on it). */
+  engine: z.string().min(1),
   max_new_tokens: z.number().int().positive(),
 });
 
