@@ -23,6 +23,7 @@ describe('translation cache in the campaign', () => {
   let harness: CampaignHarness;
   const storeDir = mkdtempSync(path.join(tmpdir(), 'hala-wf-cache-'));
   const store = new FileStore(`file://${storeDir}`);
+  let failing: string | undefined;
   /** Segments per set, as the first campaign counted them. */
   const segmentsOf: Record<string, number> = {};
 
@@ -33,6 +34,8 @@ describe('translation cache in the campaign', () => {
     harness = await startCampaignHarness(env, {
       storeDir,
       delayMs: 5,
+      // The shard named by `failing` fails for good (a runner bug): its stage, then the campaign, fail.
+      fails: (name, input) => failing !== undefined && name === 'translate_shard' && String(input.output_prefix).endsWith(failing),
       cpu: () => ({ prepareSegments: real.prepareSegments }),
       gpu: (fakes) => ({
         translate_shard: async (input) => {
@@ -116,5 +119,23 @@ describe('translation cache in the campaign', () => {
     const rows = calls.filter((c) => String(c.input.output_prefix).includes('/open-orca/')).reduce((n, c) => n + ((c.input.shard as ArtifactRef).rows ?? 0), 0);
     expect(rows).toBe(segmentsOf['open-orca']);
     expect(calls.every((c) => (c.input.cache as { campaign_id: string } | undefined)?.campaign_id === 'cache-forced')).toBe(true);
+  }, 600_000);
+
+  it('a fan-out that fails part way keeps what it translated: the rerun sends only the rest', async () => {
+    // Another teacher max_new_tokens: a namespace of its own, cold, and a new key for build-bilingual-corpus.
+    const recipe = withSets(['open-orca'], (r) => ({ ...r, generation: { ...r.generation, teacher: { ...r.generation.teacher, max_new_tokens: 64 } } }));
+    failing = '/translations/shard-00002';
+    const failed = await env.client.workflow
+      .execute<typeof campaign>('campaign', { taskQueue: recipe.queues.cpu, workflowId: 'cache-crash-1', args: [campaignInput(recipe, harness.sha, { id: 'cache-crash-1' })] })
+      .then(() => 'completed', (e: Error) => (e.cause as Error | undefined)?.message ?? e.message);
+    expect(failed).toContain('build-bilingual-corpus');
+    failing = undefined;
+    const again = await campaignOf('cache-crash-2', recipe);
+    const bilingual = (await env.client.workflow.getHandle<typeof campaign>('cache-crash-2').result()).progress.stages.find((s) => s.stage === 'build-bilingual-corpus')!.metrics;
+    // The shards that finished before the failure were registered as they were published.
+    expect(bilingual.teacher_cached_rows).toBeGreaterThanOrEqual(200);
+    expect(again.sent['build-bilingual-corpus']).toBe(bilingual.teacher_generated_rows);
+    expect(bilingual.teacher_generated_rows! + bilingual.teacher_cached_rows!).toBe(bilingual.teacher_segments);
+    console.log(`[figure] fan-out failed at shard 3 of 3, rerun: teacher rows cached ${bilingual.teacher_cached_rows}, sent ${again.sent['build-bilingual-corpus']}`);
   }, 600_000);
 });
