@@ -70,7 +70,7 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
       headline: { bilingual_pairs: round(pairs) },
     };
   },
-  headline: ['pairs', 'examples', 'teacher_segments'],
+  headline: ['pairs', 'examples', 'teacher_segments', 'teacher_generated_rows', 'teacher_cached_rows'],
   describe: (r) => {
     const b = r.stages.build_bilingual_corpus;
     return {

@@ -60,7 +60,7 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
       headline: { translated_samples: round(samples) },
     };
   },
-  headline: ['conversations'],
+  headline: ['conversations', 'generated_rows', 'cached_rows'],
   describe: (r) => ({
     summary: `translate-instructions — the translator turns ${r.inputs.instruction_sets.map((s) => s.name).join(', ')} into ${r.language.target_name}`,
     facts: [
