@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 
-from . import store
+from . import contract, store
 
 
 def register_part(cache: dict | None, stage_key: str, translations: dict) -> None:
     """Write `<parts_prefix>/<sha256>.json` naming the published shard and who produced it (lineage)."""
     if not cache:
         return
-    pointer = {"translations": translations, "stage_key": stage_key, "campaign_id": cache["campaign_id"]}
+    pointer = contract.validate_translation_cache_part(
+        {"translations": translations, "stage_key": stage_key, "campaign_id": cache["campaign_id"]})
     uri = store.join(cache["parts_prefix"], f"{translations['sha256']}.json")
     store.write_bytes(uri, json.dumps(pointer, sort_keys=True).encode())

@@ -30,3 +30,14 @@ def test_a_published_shard_is_registered_by_a_pointer_named_by_its_digest(work_d
 def test_without_a_cache_target_nothing_is_registered(work_dir):
     translate_shard(Config(**_payload(work_dir, _shard(work_dir, ["hello"]))), StubEngine())
     assert not (work_dir / "store" / "translation-cache").exists()
+
+
+def test_a_pointer_that_breaks_the_contract_is_never_written(work_dir):
+    import pytest
+
+    from hala_runners import translation_cache
+
+    parts = f"file://{work_dir}/parts"
+    with pytest.raises(RuntimeError, match="stage_key"):
+        translation_cache.register_part({"parts_prefix": parts, "campaign_id": "c"}, "not-a-key", {"uri": "file:///x", "sha256": "a" * 64, "kind": "dataset", "bytes": 1})
+    assert not (work_dir / "parts").exists()

@@ -12,6 +12,8 @@ import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCpuActivities } from '../../activities/cpu';
 import { createTranslationCacheActivities } from '../../activities/translation-cache/split-activity';
+import { splitCachedRows } from '../../activities/translation-cache/split-rows';
+import { translationCacheNamespace } from '../../activities/translation-cache/namespace';
 import { FileStore, storeLayout } from '../../activities/store';
 import { loadRecipe } from '../../cli/recipe-file';
 import type { Recipe } from '../../contracts/recipe';
@@ -194,6 +196,58 @@ async function sharedTexts(orcaOnly: StageRun, both: StageRun): Promise<number> 
   return Number(row?.n);
 }
 
-it('storeLayout names the parts of a namespace below the store root', () => {
-  expect(storeLayout.translationCacheParts('file:///s', 'ab')).toBe('file:///s/translation-cache/ab/parts');
+describe('splitCachedRows', () => {
+  const parquet = async (name: string, rows: string) => {
+    const file = path.join(dir, name);
+    await sql(`COPY (SELECT * FROM (VALUES ${rows}) v(id, text, translation)) TO '${file}' (FORMAT parquet)`);
+    return file;
+  };
+
+  it('takes only rows with a translation (a quarantined row has none), the first part wins, both sides re-cut in segment order', async () => {
+    const segments = [await parquet('seg-0.parquet', `('s1', 'a', NULL), ('s2', 'b', NULL), ('s3', 'c', NULL)`), await parquet('seg-1.parquet', `('s4', 'a', NULL), ('s5', 'd', NULL)`)];
+    const parts = [
+      { path: await parquet('part-0.parquet', `('x1', 'a', 'A'), ('x2', 'b', NULL)`), part: 0 },
+      { path: await parquet('part-1.parquet', `('y1', 'a', 'A-later'), ('y2', 'd', 'D')`), part: 1 },
+    ];
+    const work = await mkdtemp(path.join(dir, 'split-'));
+    const split = await splitCachedRows({ segments, parts, shardRows: 2, workDir: work });
+    // Files in the order given, rows in file order (DuckDB keeps insertion order).
+    const rows = async (files: { path: string }[]) => sql(`SELECT * FROM read_parquet([${files.map((f) => `'${f.path}'`).join(', ')}])`);
+    expect(split.hits.map((h) => h.rows)).toEqual([2, 1]);
+    expect(await rows(split.hits)).toEqual([
+      { id: 's1', text: 'a', translation: 'A' },
+      { id: 's4', text: 'a', translation: 'A' },
+      { id: 's5', text: 'd', translation: 'D' },
+    ]);
+    expect(split.misses.map((m) => m.rows)).toEqual([2]);
+    expect(await rows(split.misses)).toEqual([{ id: 's2', text: 'b' }, { id: 's3', text: 'c' }]);
+    expect([...split.hitsByPart].sort()).toEqual([[0, 2], [1, 1]]);
+    expect(split.unreadable).toEqual([]);
+  });
+
+  it('counts a part DuckDB cannot read as (text, translation) and uses the rest', async () => {
+    const segments = [await parquet('seg-2.parquet', `('s1', 'a', NULL)`)];
+    const wrong = path.join(dir, 'wrong.parquet');
+    await sql(`COPY (SELECT 'a' AS source) TO '${wrong}' (FORMAT parquet)`);
+    const split = await splitCachedRows({ segments, parts: [{ path: wrong, part: 0 }, { path: await parquet('ok.parquet', `('x', 'a', 'A')`), part: 1 }], shardRows: 10, workDir: await mkdtemp(path.join(dir, 'split-')) });
+    expect(split.unreadable).toEqual([0]);
+    expect(split.hits.map((h) => h.rows)).toEqual([1]);
+  });
+});
+
+it('the namespace changes with the model, the prompt, the engine and max_new_tokens, and only with them', () => {
+  const base = { model_sha256: 'a'.repeat(64), prompt_template: 'To X: {text}', engine: 'auto', max_new_tokens: 96 };
+  const ns = translationCacheNamespace(base);
+  expect(translationCacheNamespace({ ...base })).toBe(ns);
+  for (const changed of [{ model_sha256: 'b'.repeat(64) }, { prompt_template: 'To Y: {text}' }, { engine: 'vllm' }, { max_new_tokens: 48 }]) {
+    expect(translationCacheNamespace({ ...base, ...changed })).not.toBe(ns);
+  }
+  // What only changes how rows are sent is not part of what finds them.
+  const request = (batch_size: number, tensor_parallel_size: number) => ({
+    output_prefix: 'file:///p', model: 'file:///m', shard_list: { uri: 'file:///l', sha256: 'c'.repeat(64), kind: 'report' as const, bytes: 1 }, shard_count: 1,
+    generation: { engine: 'auto' as const, batch_size, max_new_tokens: 96, tensor_parallel_size }, prompt_template: 'To X: {text}',
+  });
+  const cacheOf = { model_sha256: 'a'.repeat(64), shard_rows: 10 };
+  expect(translationCacheNamespace(cacheIdentity(request(8, 2), cacheOf))).toBe(translationCacheNamespace(cacheIdentity(request(32, 1), cacheOf)));
+  expect(storeLayout.translationCacheParts('file:///s', ns)).toBe(`file:///s/translation-cache/${ns}/parts`);
 });
