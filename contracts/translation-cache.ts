@@ -44,6 +44,11 @@ export const SplitTranslationCacheInput = z.strictObject({
   shard_rows: z.number().int().positive(),
   /** false for a forced run (--no-cache, --rerun): every row is a miss, the shards pass through as given. */
   read: z.boolean(),
+  /**
+   * After a fan-out: take translations from these lists of translated shards (this stage's hits and
+   * what it just translated) instead of the namespace's parts, to fill the rows whose text was sent once.
+   */
+  translated_lists: z.array(ArtifactRef).optional(),
 });
 export const SplitTranslationCacheOutput = z.object({
   namespace: z.string().regex(/^[0-9a-f]{64}$/),
@@ -56,6 +61,8 @@ export const SplitTranslationCacheOutput = z.object({
   miss_list: ArtifactRef,
   miss_count: z.number().int().nonnegative(),
   miss_rows: z.number().int().nonnegative(),
+  /** Rows left out of the misses because an earlier row has the same text: fill them after the fan-out (translated_lists). */
+  duplicate_rows: z.number().int().nonnegative(),
   /** Parts read and used; parts skipped because the pointer or its parquet was corrupt or missing (never trusted). */
   parts: z.number().int().nonnegative(),
   skipped_parts: z.number().int().nonnegative(),

@@ -22,6 +22,8 @@ export type FanOutChildRequest = Omit<TranslateCorpusInput, 'runtime' | 'stage_k
 export interface CachedTranslationOutput extends TranslateCorpusOutput {
   /** Rows taken from the cache; `rows` counts only those the GPUs translated now. */
   cached_rows: number;
+  /** Rows not sent because an earlier row had the same text: they take its translation. */
+  duplicate_rows: number;
   /** Cache parts skipped as corrupt or missing (their rows were translated again). */
   skipped_cache_parts: number;
 }
@@ -39,8 +41,8 @@ export async function translateThroughCache(
   fanOut: (request: FanOutChildRequest) => Promise<TranslateCorpusOutput>,
 ): Promise<CachedTranslationOutput> {
   const { cache, ...plain } = request;
-  if (!cache) return { ...(await fanOut(plain)), cached_rows: 0, skipped_cache_parts: 0 };
-  const split = await cpu.splitTranslationCache({
+  if (!cache) return { ...(await fanOut(plain)), cached_rows: 0, duplicate_rows: 0, skipped_cache_parts: 0 };
+  const splitInput = {
     stage_key,
     store_root: runtime.store_root,
     output_prefix: `${request.output_prefix}/cache-split`,
@@ -49,9 +51,10 @@ export async function translateThroughCache(
     shard_rows: cache.shard_rows,
     // A forced run (--no-cache, --rerun) recomputes every row; what it translates still joins the cache.
     read: !runtime.forced,
-  });
+  };
+  const split = await cpu.splitTranslationCache(splitInput);
   const hits = split.hit_rows > 0 ? [split.hit_list] : [];
-  const figures = { cached_rows: split.hit_rows, skipped_cache_parts: split.skipped_parts };
+  const figures = { cached_rows: split.hit_rows, duplicate_rows: split.duplicate_rows, skipped_cache_parts: split.skipped_parts };
   if (split.miss_count === 0) {
     // Every row was cached: no fan-out, no GPU.
     return { translation_lists: hits, rows: 0, generated_tokens: 0, resumed_rows: 0, oom_halvings: 0, activities: [], ...figures };
@@ -63,7 +66,11 @@ export async function translateThroughCache(
     cache: { parts_prefix: split.parts_prefix, campaign_id: runtime.campaign_id },
   });
   // Hits first, then the fresh translations: assembly reads every list and joins by segment id.
-  return { ...translated, translation_lists: [...hits, ...translated.translation_lists], ...figures };
+  const lists = [...hits, ...translated.translation_lists];
+  if (split.duplicate_rows === 0) return { ...translated, translation_lists: lists, ...figures };
+  // Rows whose text went to the GPUs under an earlier row: every row of the shards, from these lists alone.
+  const filled = await cpu.splitTranslationCache({ ...splitInput, output_prefix: `${request.output_prefix}/cache-fill`, read: true, translated_lists: lists });
+  return { ...translated, translation_lists: [filled.hit_list], ...figures };
 }
 
 /**

@@ -10,7 +10,7 @@ import {
 } from '../../contracts/translation-cache';
 import { runInWorkDir } from '../cpu';
 import { parseOrBadInput } from '../parse-input';
-import { loadRefList, saveRefList } from '../ref-lists';
+import { expandRefLists, loadRefList, saveRefList } from '../ref-lists';
 import { type ArtifactStore, joinUri, storeLayout } from '../store';
 import { translationCacheNamespace } from './namespace';
 import { type CachedPart, splitCachedRows } from './split-rows';
@@ -35,6 +35,7 @@ export function createTranslationCacheActivities({ store, workRoot }: Translatio
         miss_list: input.shard_list,
         miss_count: shards.length,
         miss_rows: shards.reduce((n, s) => n + (s.rows ?? 0), 0),
+        duplicate_rows: 0,
         parts,
         skipped_parts,
         hit_sources: [],
@@ -42,16 +43,15 @@ export function createTranslationCacheActivities({ store, workRoot }: Translatio
       // A forced run recomputes: it reads nothing from the cache (what it translates still joins it).
       if (!input.read) return passThrough(0, 0);
       return runInWorkDir('splitTranslationCache', workRoot, async (workDir) => {
-        const { pointers, skipped } = await readParts(store, parts_prefix);
-        if (pointers.length === 0) return passThrough(0, skipped);
+        const { pointers, skipped } = input.translated_lists ? await ownParts(store, input.translated_lists) : await readParts(store, parts_prefix);
         const segments = await Promise.all(shards.map((s) => store.fetchToLocal(s)));
         const cached: CachedPart[] = pointers.map((p, part) => ({ path: p.local, part }));
         const split = await splitCachedRows({ segments, parts: cached, shardRows: input.shard_rows, workDir });
         const skipped_parts = skipped + split.unreadable.length;
         const parts = pointers.length - split.unreadable.length;
         const hit_rows = split.hits.reduce((n, s) => n + s.rows, 0);
-        // Nothing hit: translate the shards as prepared (their own prefixes, so a retry resumes their chunks).
-        if (hit_rows === 0) return passThrough(parts, skipped_parts);
+        // Nothing hit, no text twice: translate the shards as prepared (their own prefixes, so a retry resumes their chunks).
+        if (hit_rows === 0 && split.duplicates === 0) return passThrough(parts, skipped_parts);
         const publish = async (files: typeof split.hits, side: string) => {
           const refs: ArtifactRef[] = [];
           for (const f of files) refs.push(await store.putFile(f.path, joinUri(input.output_prefix, side, path.basename(f.path)), 'dataset', f.rows));
@@ -59,7 +59,7 @@ export function createTranslationCacheActivities({ store, workRoot }: Translatio
         };
         // Lineage of the hits: every part that supplied rows, by digest, and who translated it.
         const used = [...split.hitsByPart].map(([part, rows]) => ({ ...pointerLineage(pointers[part]!), rows }));
-        await store.putBytes(joinUri(input.output_prefix, 'hits-from.json'), JSON.stringify({ namespace, parts: used }));
+        if (!input.translated_lists) await store.putBytes(joinUri(input.output_prefix, 'hits-from.json'), JSON.stringify({ namespace, parts: used }));
         return {
           namespace,
           parts_prefix,
@@ -68,9 +68,10 @@ export function createTranslationCacheActivities({ store, workRoot }: Translatio
           miss_list: await publish(split.misses, 'misses'),
           miss_count: split.misses.length,
           miss_rows: split.misses.reduce((n, s) => n + s.rows, 0),
+          duplicate_rows: split.duplicates,
           parts,
           skipped_parts,
-          hit_sources: hitSources(pointers, split.hitsByPart),
+          hit_sources: input.translated_lists ? [] : hitSources(pointers, split.hitsByPart),
         };
       });
     },
@@ -99,6 +100,17 @@ async function readParts(store: ArtifactStore, prefix: string): Promise<{ pointe
     }
   }
   return { pointers, skipped };
+}
+
+/**
+ * The stage's own translated shards (its hits and what its fan-out just published), verified by
+ * their references: a corrupt one fails the activity (ArtifactCorrupt), as any artifact read does.
+ */
+async function ownParts(store: ArtifactStore, lists: ArtifactRef[]): Promise<{ pointers: LoadedPart[]; skipped: number }> {
+  const refs = await expandRefLists(store, lists);
+  const pointers: LoadedPart[] = [];
+  for (const ref of refs) pointers.push({ translations: ref, stage_key: '', campaign_id: '', local: await store.fetchToLocal(ref) });
+  return { pointers, skipped: 0 };
 }
 
 const pointerLineage = (p: LoadedPart) => ({ sha256: p.translations.sha256, uri: p.translations.uri, campaign_id: p.campaign_id, stage_key: p.stage_key });

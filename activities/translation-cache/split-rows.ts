@@ -28,8 +28,10 @@ export interface ShardFile {
 export interface SplitRowsResult {
   /** parquet id, text, translation: rows whose text the cache holds, in segment order. */
   hits: ShardFile[];
-  /** parquet id, text: the rest, in segment order. */
+  /** parquet id, text: the rest, in segment order, each text once (its first row). */
   misses: ShardFile[];
+  /** Rows not sent because an earlier row has the same text (filled once that one is translated). */
+  duplicates: number;
   /** Hit rows by the part that supplied their translation. */
   hitsByPart: Map<number, number>;
   /** Parts DuckDB could not read as (text, translation) parquet: skipped, never trusted. */
@@ -55,15 +57,21 @@ export async function splitCachedRows(args: SplitRowsArgs): Promise<SplitRowsRes
         .catch(() => unreadable.push(part.part));
     }
     // One translation per text: the first part in pointer order (greedy decoding makes them agree anyway).
+    // A missing text is sent once: its later rows are `duplicate`, filled from its translation after the fan-out.
     await db.run(`
       CREATE TABLE split AS
-      WITH first_per_key AS (SELECT key, arg_min(translation, (part, r)) AS translation, arg_min(part, (part, r)) AS part FROM cache GROUP BY key)
-      SELECT s.id, s.text, c.translation, c.part, row_number() OVER (PARTITION BY c.key IS NULL ORDER BY s.shard, s.r) - 1 AS seq
-      FROM segments s LEFT JOIN first_per_key c ON c.key = sha256(coalesce(s.text, ''))`);
-    const hits = await writeShards(db, path.join(args.workDir, 'hits'), 'id, text, translation', 'translation IS NOT NULL', args.shardRows);
-    const misses = await writeShards(db, path.join(args.workDir, 'misses'), 'id, text', 'translation IS NULL', args.shardRows);
-    const byPart = await db.rows('SELECT part, count(*) AS n FROM split WHERE translation IS NOT NULL GROUP BY part');
-    return { hits, misses, hitsByPart: new Map(byPart.map((row) => [Number(row.part), Number(row.n)])), unreadable };
+      WITH first_per_key AS (SELECT key, arg_min(translation, (part, r)) AS translation, arg_min(part, (part, r)) AS part FROM cache GROUP BY key),
+      joined AS (
+        SELECT s.id, s.text, s.shard, s.r, c.translation, c.part,
+               row_number() OVER (PARTITION BY sha256(coalesce(s.text, '')) ORDER BY s.shard, s.r) AS occurrence
+        FROM segments s LEFT JOIN first_per_key c ON c.key = sha256(coalesce(s.text, ''))),
+      sided AS (SELECT *, CASE WHEN translation IS NOT NULL THEN 'hit' WHEN occurrence > 1 THEN 'duplicate' ELSE 'miss' END AS side FROM joined)
+      SELECT id, text, translation, part, side, row_number() OVER (PARTITION BY side ORDER BY shard, r) - 1 AS seq FROM sided`);
+    const hits = await writeShards(db, path.join(args.workDir, 'hits'), 'id, text, translation', `side = 'hit'`, args.shardRows);
+    const misses = await writeShards(db, path.join(args.workDir, 'misses'), 'id, text', `side = 'miss'`, args.shardRows);
+    const duplicates = await db.count(`SELECT 1 FROM split WHERE side = 'duplicate'`);
+    const byPart = await db.rows(`SELECT part, count(*) AS n FROM split WHERE side = 'hit' GROUP BY part`);
+    return { hits, misses, duplicates, hitsByPart: new Map(byPart.map((row) => [Number(row.part), Number(row.n)])), unreadable };
   });
 }
 

@@ -56,6 +56,7 @@ interface StageRun {
   /** Rows sent to the stand-in translator, by set. */
   generated: Record<string, number>;
   cached: Record<string, number>;
+  segments: Record<string, number>;
   split: Record<string, SplitTranslationCacheOutput>;
   /** The assembled conversations of each set, as JSON text, in id order. */
   conversations: Record<string, string[]>;
@@ -69,7 +70,7 @@ async function translateInstructions(opts: { sets: string[]; shard_rows: number;
   const t = recipe.generation.translator;
   const generation = { ...t, batch_size: opts.batch_size ?? t.batch_size, max_new_tokens: opts.max_new_tokens ?? t.max_new_tokens };
   const stage_key = sha(JSON.stringify(opts));
-  const result: StageRun = { generated: {}, cached: {}, split: {}, conversations: {} };
+  const result: StageRun = { generated: {}, cached: {}, segments: {}, split: {}, conversations: {} };
   for (const name of opts.sets) {
     const set = recipe.inputs.instruction_sets.find((s) => s.name === name)!;
     const prefix = store.uri('stages', 'translate-instructions', stage_key.slice(0, 16), name);
@@ -80,7 +81,7 @@ async function translateInstructions(opts: { sets: string[]; shard_rows: number;
     });
     const { prompt_template, ...engine } = generation;
     const request = { output_prefix: `${prefix}/translations`, model: 'file:///translator', shard_list: segments.shard_list, shard_count: segments.shard_count, generation: engine, prompt_template: promptFor(prompt_template, recipe.language.target_name) };
-    const split = await run(cache.splitTranslationCache, {
+    const splitInput = {
       stage_key,
       store_root: store.rootUri,
       output_prefix: `${prefix}/translations/cache-split`,
@@ -88,17 +89,21 @@ async function translateInstructions(opts: { sets: string[]; shard_rows: number;
       shard_list: segments.shard_list,
       shard_rows: opts.shard_rows,
       read: !opts.forced,
-    });
+    };
+    const split = await run(cache.splitTranslationCache, splitInput);
     expect(SplitTranslationCacheOutput.parse(split)).toEqual(split);
     const translated = await translateShardsOnCpu(store, split.miss_list, `${prefix}/translations`, { parts_prefix: split.parts_prefix, campaign_id: 'tiny', stage_key });
-    const assembled = await run(cpu.assembleConversations, {
-      stage_key,
-      output_prefix: `${prefix}/conversations`,
-      rows: segments.rows,
-      translation_lists: [...(split.hit_rows > 0 ? [split.hit_list] : []), translated.list],
-    });
+    // As workflows/cached-translation.ts does: rows whose text went under an earlier row are filled after the fan-out.
+    let lists = [...(split.hit_rows > 0 ? [split.hit_list] : []), translated.list];
+    if (split.duplicate_rows > 0) {
+      const filled = await run(cache.splitTranslationCache, { ...splitInput, output_prefix: `${prefix}/translations/cache-fill`, read: true, translated_lists: lists });
+      expect([filled.hit_rows, filled.miss_rows]).toEqual([segments.segment_count, 0]);
+      lists = [filled.hit_list];
+    }
+    const assembled = await run(cpu.assembleConversations, { stage_key, output_prefix: `${prefix}/conversations`, rows: segments.rows, translation_lists: lists });
     expect(assembled.missing_translations).toBe(0);
-    expect(split.hit_rows + split.miss_rows).toBe(segments.segment_count);
+    expect(split.hit_rows + split.miss_rows + split.duplicate_rows).toBe(segments.segment_count);
+    result.segments[name] = segments.segment_count;
     result.generated[name] = translated.generated;
     result.cached[name] = split.hit_rows;
     result.split[name] = split;
@@ -119,13 +124,16 @@ describe('translation cache (real segments, split and assembly on the tiny world
 
     const again = await translateInstructions({ sets: ['open-orca', 'hermes-3'], shard_rows: 37 });
     expect(again.generated).toEqual({ 'open-orca': 0, 'hermes-3': 0 });
-    expect(again.cached).toEqual({ 'open-orca': first.split['open-orca']!.miss_rows, 'hermes-3': first.split['hermes-3']!.miss_rows + first.cached['hermes-3']! });
+    expect(again.cached).toEqual(first.segments);
+    // Each text went to the GPUs once: repeats within the sets (system prompts, common turns) took its translation.
+    expect(first.generated['open-orca']! + first.split['open-orca']!.duplicate_rows).toBe(first.segments['open-orca']);
+    expect(first.split['open-orca']!.duplicate_rows).toBeGreaterThan(0);
     expect(again.split['open-orca']!.miss_count).toBe(0);
     // Hits are re-cut at the new shard size, and the conversations are the ones the first run made.
     expect(again.split['open-orca']!.hit_list.rows).toBe(Math.ceil(again.cached['open-orca']! / 37));
     expect(again.conversations).toEqual(first.conversations);
     expect(again.split['open-orca']!.hit_sources).toEqual([{ campaign_id: 'tiny', stage_key: expect.any(String), rows: again.cached['open-orca'] }]);
-    console.log(`[figure] shard_rows 200 -> 37: generated ${JSON.stringify(first.generated)} then ${JSON.stringify(again.generated)}, cached ${JSON.stringify(again.cached)}`);
+    console.log(`[figure] segments ${JSON.stringify(first.segments)}; shard_rows 200 -> 37: generated ${JSON.stringify(first.generated)} (repeats not sent: ${first.split['open-orca']!.duplicate_rows}, ${first.split['hermes-3']!.duplicate_rows}) then ${JSON.stringify(again.generated)}, cached ${JSON.stringify(again.cached)}`);
   });
 
   it('add one instruction set: only its rows are generated', async () => {
@@ -160,7 +168,7 @@ describe('translation cache (real segments, split and assembly on the tiny world
     freshStore('forced');
     const first = await translateInstructions({ sets: ['hermes-3'], shard_rows: 200 });
     const forced = await translateInstructions({ sets: ['hermes-3'], shard_rows: 50, forced: true });
-    expect(forced.generated['hermes-3']).toBe(first.generated['hermes-3']);
+    expect(forced.generated['hermes-3']).toBe(first.segments['hermes-3']); // as prepared: no split at all
     expect(forced.cached['hermes-3']).toBe(0);
     expect(forced.split['hermes-3']!.parts).toBe(0);
   });
@@ -203,8 +211,8 @@ describe('splitCachedRows', () => {
     return file;
   };
 
-  it('takes only rows with a translation (a quarantined row has none), the first part wins, both sides re-cut in segment order', async () => {
-    const segments = [await parquet('seg-0.parquet', `('s1', 'a', NULL), ('s2', 'b', NULL), ('s3', 'c', NULL)`), await parquet('seg-1.parquet', `('s4', 'a', NULL), ('s5', 'd', NULL)`)];
+  it('takes only rows with a translation (a quarantined row has none), the first part wins, a missing text is sent once, both sides re-cut in segment order', async () => {
+    const segments = [await parquet('seg-0.parquet', `('s1', 'a', NULL), ('s2', 'b', NULL), ('s3', 'c', NULL)`), await parquet('seg-1.parquet', `('s4', 'a', NULL), ('s5', 'd', NULL), ('s6', 'c', NULL)`)];
     const parts = [
       { path: await parquet('part-0.parquet', `('x1', 'a', 'A'), ('x2', 'b', NULL)`), part: 0 },
       { path: await parquet('part-1.parquet', `('y1', 'a', 'A-later'), ('y2', 'd', 'D')`), part: 1 },
@@ -220,7 +228,9 @@ describe('splitCachedRows', () => {
       { id: 's5', text: 'd', translation: 'D' },
     ]);
     expect(split.misses.map((m) => m.rows)).toEqual([2]);
+    // `c` is sent once (s3); s6 takes its translation after the fan-out.
     expect(await rows(split.misses)).toEqual([{ id: 's2', text: 'b' }, { id: 's3', text: 'c' }]);
+    expect(split.duplicates).toBe(1);
     expect([...split.hitsByPart].sort()).toEqual([[0, 2], [1, 1]]);
     expect(split.unreadable).toEqual([]);
   });

@@ -126,8 +126,9 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
       metrics: {
         pairs: corpus.pairs,
         examples: corpus.examples,
-        teacher_segments: translated.rows + translated.cached_rows,
+        teacher_segments: translated.rows + translated.cached_rows + translated.duplicate_rows,
         teacher_cached_rows: translated.cached_rows,
+        teacher_duplicate_rows: translated.duplicate_rows,
         teacher_generated_rows: translated.rows,
         teacher_untranslated: corpus.untranslated,
         teacher_tokens: translated.generated_tokens,

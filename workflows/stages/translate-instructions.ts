@@ -113,8 +113,9 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
     const metrics: Record<string, number> = { conversations: merged.conversations };
     for (const p of perSet) {
       metrics[`${p.set}_rows`] = p.segments.row_count;
-      metrics[`${p.set}_segments`] = p.translated.rows + p.translated.cached_rows;
+      metrics[`${p.set}_segments`] = p.translated.rows + p.translated.cached_rows + p.translated.duplicate_rows;
       metrics[`${p.set}_cached_rows`] = p.translated.cached_rows;
+      metrics[`${p.set}_duplicate_rows`] = p.translated.duplicate_rows;
       metrics[`${p.set}_generated_rows`] = p.translated.rows;
       metrics[`${p.set}_missing`] = p.assembled.missing_translations;
       for (const [reason, n] of Object.entries(p.segments.quarantined)) metrics[`${p.set}_quarantined_${reason}`] = n;
