@@ -9,7 +9,6 @@ import { Worker } from '@temporalio/worker';
 import { createCampaignReportActivities } from '../../activities/campaign-report';
 import { createStageCacheActivities } from '../../activities/stage-cache';
 import { createRefListActivities } from '../../activities/ref-lists';
-import { createTranslationCacheActivities } from '../../activities/translation-cache/split-activity';
 import { createGatePreviewActivities } from '../../activities/gate-preview';
 import { createQueuePollerActivities } from '../../activities/queue-pollers';
 import { createDeploymentTargetActivities } from '../../activities/deployment-target';
@@ -69,8 +68,6 @@ export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: H
       workflowBundle: await workflowBundle(),
       activities: {
         ...stageCache, ...createCampaignReportActivities({ store }), ...createRefListActivities({ store }), ...createGatePreviewActivities({ store }),
-        // The real translation cache: the fakes' translate_shard registers nothing, so every split passes the shards through.
-        ...createTranslationCacheActivities({ store }),
         ...createQueuePollerActivities(), ...createDeploymentTargetActivities(opts.build), ...fakes.cpu, ...opts.cpu?.(fakes.cpu),
       },
       ...versioning,

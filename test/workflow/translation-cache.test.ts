@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCpuActivities } from '../../activities/cpu';
+import { createTranslationCacheActivities } from '../../activities/translation-cache/split-activity';
 import { FileStore } from '../../activities/store';
 import { campaignInput } from '../../cli/start-campaign';
 import type { ArtifactRef } from '../../contracts/artifact';
@@ -36,7 +37,7 @@ describe('translation cache in the campaign', () => {
       delayMs: 5,
       // The shard named by `failing` fails for good (a runner bug): its stage, then the campaign, fail.
       fails: (name, input) => failing !== undefined && name === 'translate_shard' && String(input.output_prefix).endsWith(failing),
-      cpu: () => ({ prepareSegments: real.prepareSegments }),
+      cpu: () => ({ prepareSegments: real.prepareSegments, splitTranslationCache: createTranslationCacheActivities({ store }).splitTranslationCache }),
       gpu: (fakes) => ({
         translate_shard: async (input) => {
           const recorded = await fakes.translate_shard(input);
