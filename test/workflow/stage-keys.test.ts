@@ -71,6 +71,8 @@ function blank(value: unknown, storeRoot: string): unknown {
     return Object.fromEntries(Object.entries(value).filter(([k]) => !drop.has(k)).map(([k, v]) => [k, blank(v, storeRoot)]));
   }
   if (typeof value === 'string' && value.includes(storeRoot)) return '<store>';
+  // A bare digest (the translation cache's model_sha256) is an artifact reference too.
+  if (typeof value === 'string' && /^[0-9a-f]{64}$/.test(value)) return '<digest>';
   return value;
 }
 
