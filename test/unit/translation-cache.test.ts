@@ -133,6 +133,10 @@ describe('translation cache (real segments, split and assembly on the tiny world
     expect(again.split['open-orca']!.hit_list.rows).toBe(Math.ceil(again.cached['open-orca']! / 37));
     expect(again.conversations).toEqual(first.conversations);
     expect(again.split['open-orca']!.hit_sources).toEqual([{ campaign_id: 'tiny', stage_key: expect.any(String), rows: again.cached['open-orca'] }]);
+    // Lineage beside the hits: each part used, by digest, with who translated it.
+    const from = JSON.parse((await store.getBytes(again.split['open-orca']!.hit_list.uri.replace(/hits\.json$/, 'hits-from.json'))).toString('utf8')) as { parts: { sha256: string; campaign_id: string; rows: number }[] };
+    expect(from.parts.reduce((n, p) => n + p.rows, 0)).toBe(again.cached['open-orca']);
+    expect(from.parts.every((p) => /^[0-9a-f]{64}$/.test(p.sha256) && p.campaign_id === 'tiny')).toBe(true);
     console.log(`[figure] segments ${JSON.stringify(first.segments)}; shard_rows 200 -> 37: generated ${JSON.stringify(first.generated)} (repeats not sent: ${first.split['open-orca']!.duplicate_rows}, ${first.split['hermes-3']!.duplicate_rows}) then ${JSON.stringify(again.generated)}, cached ${JSON.stringify(again.cached)}`);
   });
 
