@@ -59,8 +59,12 @@ export async function translateThroughCache(
     // Every row was cached: no fan-out, no GPU.
     return { translation_lists: hits, rows: 0, generated_tokens: 0, resumed_rows: 0, oom_halvings: 0, activities: [], ...figures };
   }
+  // Re-cut misses translate below a prefix named by their list: a later run with other misses under
+  // the same stage key (a rerun after a failure) must not overwrite a shard an earlier pointer names.
+  const recut = split.miss_list.uri !== request.shard_list.uri;
   const translated = await fanOut({
     ...plain,
+    output_prefix: recut ? `${plain.output_prefix}/misses-${split.miss_list.sha256.slice(0, 16)}` : plain.output_prefix,
     shard_list: split.miss_list,
     shard_count: split.miss_count,
     cache: { parts_prefix: split.parts_prefix, campaign_id: runtime.campaign_id },

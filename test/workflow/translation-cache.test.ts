@@ -24,7 +24,7 @@ describe('translation cache in the campaign', () => {
   let harness: CampaignHarness;
   const storeDir = mkdtempSync(path.join(tmpdir(), 'hala-wf-cache-'));
   const store = new FileStore(`file://${storeDir}`);
-  let failing: string | undefined;
+  let failing: RegExp | undefined;
   /** Segments per set, as the first campaign counted them. */
   const segmentsOf: Record<string, number> = {};
 
@@ -36,7 +36,7 @@ describe('translation cache in the campaign', () => {
       storeDir,
       delayMs: 5,
       // The shard named by `failing` fails for good (a runner bug): its stage, then the campaign, fail.
-      fails: (name, input) => failing !== undefined && name === 'translate_shard' && String(input.output_prefix).endsWith(failing),
+      fails: (name, input) => failing !== undefined && name === 'translate_shard' && failing.test(String(input.output_prefix)),
       cpu: () => ({ prepareSegments: real.prepareSegments, splitTranslationCache: createTranslationCacheActivities({ store }).splitTranslationCache }),
       gpu: (fakes) => ({
         translate_shard: async (input) => {
@@ -128,7 +128,7 @@ describe('translation cache in the campaign', () => {
     // Another teacher max_new_tokens: a namespace of its own, cold, and a new key for build-bilingual-corpus.
     // One shard at a time (a runtime knob, in no key): the first finishes, the second fails for good.
     const recipe = withSets(['open-orca'], (r) => ({ ...r, fan_out: { ...r.fan_out, window: 1 }, generation: { ...r.generation, teacher: { ...r.generation.teacher, max_new_tokens: 64 } } }));
-    failing = '/translations/shard-00001';
+    failing = /\/build-bilingual-corpus\/.*\/shard-00001$/;
     const failed = await env.client.workflow
       .execute<typeof campaign>('campaign', { taskQueue: recipe.queues.cpu, workflowId: 'cache-crash-1', args: [campaignInput(recipe, harness.sha, { id: 'cache-crash-1' })] })
       .then(() => 'completed', (e: Error) => (e.cause as Error | undefined)?.message ?? e.message);
@@ -140,6 +140,11 @@ describe('translation cache in the campaign', () => {
     expect(bilingual.teacher_cached_rows).toBeGreaterThanOrEqual(200); // shard 1's rows, and their repeats elsewhere
     expect(again.sent['build-bilingual-corpus']).toBe(bilingual.teacher_generated_rows);
     expect(bilingual.teacher_generated_rows! + bilingual.teacher_cached_rows! + bilingual.teacher_duplicate_rows!).toBe(bilingual.teacher_segments);
+    // Every part in the store still holds the bytes its pointer names: the rerun wrote its shards elsewhere.
+    const namespaces = await store.list(`${store.rootUri}/translation-cache`);
+    const pointers = namespaces.filter((u) => u.endsWith('.json'));
+    expect(pointers.length).toBeGreaterThan(0);
+    for (const uri of pointers) await store.fetchToLocal((JSON.parse((await store.getBytes(uri)).toString('utf8')) as { translations: ArtifactRef }).translations);
     console.log(`[figure] fan-out failed at its 2nd shard, rerun: teacher rows cached ${bilingual.teacher_cached_rows}, sent ${again.sent['build-bilingual-corpus']}`);
   }, 600_000);
 });
