@@ -57,7 +57,7 @@ export const CHECKABLE: Record<StageKind, Checkable> = {
     holds: 'build-bilingual-corpus',
   },
   'build-bilingual-corpus': {
-    metrics: ['pairs', 'examples', 'teacher_segments', 'teacher_untranslated', 'teacher_tokens', 'pairs_opus', 'pairs_open_orca', 'teacher_wrong_language', 'teacher_quarantined_rows', 'decontaminated'],
+    metrics: ['pairs', 'examples', 'teacher_segments', 'teacher_generated_rows', 'teacher_cached_rows', 'teacher_duplicate_rows', 'teacher_untranslated', 'teacher_tokens', 'pairs_opus', 'pairs_open_orca', 'teacher_wrong_language', 'teacher_quarantined_rows', 'decontaminated'],
     planned: { pairs: 'rows_out' },
     holds: 'train-translator',
   },

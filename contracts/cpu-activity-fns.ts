@@ -22,6 +22,7 @@ import type { GatePreview } from './gates';
 import type { LoadRefPageInput, SaveRefListInput } from './ref-lists';
 import type { DoctorCpuProbeInput, DoctorProbeOutput } from './doctor';
 import type { AwaitStageClaimInput, StageClaimHolder, StageClaimHolderInput } from './stage-claims';
+import type { SplitTranslationCacheInput, SplitTranslationCacheOutput } from './translation-cache';
 
 /** Which queue `queuePollers` asks about. */
 export interface QueuePollersInput {
@@ -48,6 +49,8 @@ export interface CpuActivityFns {
   writeCampaignReport(input: WriteCampaignReportInput): Promise<ArtifactRef>;
   saveRefList(input: SaveRefListInput): Promise<ArtifactRef>;
   loadRefPage(input: LoadRefPageInput): Promise<ArtifactRef[]>;
+  /** Before a translation fan-out: the rows the translation cache holds, and the rest re-sharded (contracts/translation-cache.ts). */
+  splitTranslationCache(input: SplitTranslationCacheInput): Promise<SplitTranslationCacheOutput>;
   previewGate(input: PreviewGateInput): Promise<GatePreview>;
   queuePollers(input: QueuePollersInput): Promise<{ pollers: number }>;
   /** The build the worker deployment's current version runs (null: unversioned, or none current). */

@@ -6,6 +6,7 @@ import { CompressMethod } from './stages/compress-teacher';
 import { EvalFormulation, EvalHarness } from './stages/evaluate';
 import { TrainKnobs } from './stages/train-knobs';
 import { DoctorProbeInput, DoctorProbeOutput } from './doctor';
+import { TranslationCacheTarget } from './translation-cache';
 
 // Payloads of the activities the Python runners serve. Every input names `output_prefix`, the
 // deterministic store prefix derived from the stage key: outputs and checkpoints go below it, so a
@@ -73,6 +74,8 @@ export const TranslateShardInput = Common.extend({
   tensor_parallel_size: z.number().int().positive(),
   /** Already formatted with the target language; `{text}` is the only placeholder left. */
   prompt_template: z.string(),
+  /** Register the published shard in the translation cache (a pointer under parts_prefix); absent: no cache. */
+  cache: TranslationCacheTarget.optional(),
 });
 /** Output shard: parquet with columns `id`, `text`, `translation`; a quarantined row has no line in it. */
 export const TranslateShardOutput = z.object({

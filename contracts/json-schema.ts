@@ -6,6 +6,7 @@ import { NonRetryableErrors, RetryableErrors } from './errors';
 import { BenchmarkFormat, Recipe } from './recipe';
 import { EvalFormulation } from './stages/evaluate';
 import { TrainKnobs } from './stages/train-knobs';
+import { TranslationCachePart } from './translation-cache';
 
 const toSchema = (s: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(s, { io, unrepresentable: 'any' });
 const pretty = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
@@ -35,6 +36,8 @@ export function renderJsonSchemas(): Record<string, string> {
       errors: { non_retryable: Object.values(NonRetryableErrors), retryable: Object.values(RetryableErrors) },
       progress: toSchema(Progress, 'input'),
       loss_history: toSchema(LossHistory, 'output'),
+      // The pointer translate_shard writes for the translation cache (gpu-runners translation_cache.py).
+      translation_cache_part: toSchema(TranslationCachePart, 'output'),
       // Lists the Python side implements one entry of each for, read from here and never retyped
       // there (gpu-runners/tests/test_contract_lists.py fails when the two sides differ). The SFT
       // knobs in output mode: every knob the recipe parser defaults is listed as required.

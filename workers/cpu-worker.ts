@@ -13,6 +13,7 @@ import { createGatePreviewActivities } from '../activities/gate-preview';
 import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
 import { createStageCacheActivities } from '../activities/stage-cache';
 import { createRefListActivities } from '../activities/ref-lists';
+import { createTranslationCacheActivities } from '../activities/translation-cache/split-activity';
 import { createQueuePollerActivities } from '../activities/queue-pollers';
 import { createStageClaimActivities } from '../activities/stage-claims';
 import { createDoctorCpuActivities } from '../activities/doctor-cpu';
@@ -48,6 +49,7 @@ export function cpuActivitiesFor(store: ArtifactStore, hubMirror?: string, build
     ...createStageCacheActivities({ store, hubMirror }),
     ...createCampaignReportActivities({ store }),
     ...createRefListActivities({ store }),
+    ...createTranslationCacheActivities({ store }),
     ...createGatePreviewActivities({ store }),
     ...createQueuePollerActivities(),
     ...createStageClaimActivities(),

@@ -15,6 +15,7 @@ import { modelName, workflowLink } from './stage-story';
 import { watchedGpu } from './watched-gpu';
 import type { StageDeclaration, StageInput, StageInputRef, StageIo, StageOutcome, StageWork } from './stages/declaration';
 import { translateCorpus } from './translate-corpus';
+import { translateThroughCache } from './cached-translation';
 
 export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, input: StageInput<S, U>): Promise<StageOutcome<O>> {
   const { runtime, stage, index, slice, upstream } = input;
@@ -59,7 +60,13 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
     stage_key: opened.stage_key,
     output_prefix: opened.output_prefix,
     sources: checks,
-    translate: (request, part) => {
+    sourceDigest: (uri) => {
+      const found = opened.sources.find((d) => d.uri === uri);
+      if (!found) throw new Error(`stage ${stage} read ${uri} without declaring it among its inputs: it would be missing from its key`);
+      return found.sha256;
+    },
+    // Through the translation cache when the request asks (cached-translation.ts): only misses fan out.
+    translate: (cached, part) => translateThroughCache({ cpu, runtime, stage_key: opened.stage_key }, cached, (request) => {
       const workflowId = fanOutWorkflowId(stageWorkflowId, part);
       const ended = status.fanOutStarted({ label: part ?? '', workflow_id: workflowId });
       return executeChild(translateCorpus, {
@@ -70,7 +77,7 @@ export async function runStage<S, U, O>(declaration: StageDeclaration<S, U, O>, 
         staticSummary: `translate ${request.shard_count} shards${part ? ` of ${part}` : ''} with ${modelName(request.model)} for ${stage}`,
         staticDetails: `Translation fan-out of [${stage}](${workflowLink(workflowInfo().namespace, stageWorkflowId)}): ${request.shard_count} shards of \`${request.shard_list.uri}\`, ${runtime.fan_out.window} in flight, engine ${request.generation.engine}, batch ${request.generation.batch_size}.`,
       }).finally(ended);
-    },
+    }),
   };
   status.setPhase('working');
   // A source on a branch (the hub's parquet conversion) is read at the commit its key names.

@@ -10,6 +10,7 @@ import type { CpuActivityFns } from '../contracts/cpu-activity-fns';
 import type { TranslateShardOutput } from '../contracts/gpu-activities';
 import type { ActivitySummary } from '../contracts/lineage';
 import type { GenerationKnobs } from '../contracts/recipe';
+import type { TranslationCacheTarget } from '../contracts/translation-cache';
 import { GpuActivityTable } from '../contracts/gpu-activities';
 import { cpuActivities, gpuActivity, gpuQueueOf } from './activity-proxies';
 import { summarizeRuns } from './activity-summaries';
@@ -35,6 +36,8 @@ export interface TranslateCorpusInput {
   prompt_template: string;
   /** The recipe field `generation.max_error_rate` comes from, named when the fan-out fails on it; default generation.max_error_rate. */
   error_rate_field?: string;
+  /** Each translated shard joins this translation-cache namespace (workflows/cached-translation.ts); absent: no cache. */
+  cache?: TranslationCacheTarget;
   /** Set by continue-as-new: the first shard of this run and what earlier runs produced. */
   start?: number;
   /** One list of translated shards per finished run. */
@@ -126,6 +129,7 @@ export async function translateCorpus(input: TranslateCorpusInput): Promise<Tran
         max_new_tokens: input.generation.max_new_tokens,
         tensor_parallel_size: input.generation.tensor_parallel_size,
         prompt_template: input.prompt_template,
+        ...(input.cache ? { cache: input.cache } : {}),
       })
       .then((out) => {
         results[index - start] = out;

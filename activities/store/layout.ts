@@ -5,6 +5,7 @@
 //   cache/<key>.json                   the manifest that marks a stage finished (the cache entry)
 //   lineage/<sha256>.json              who produced an artifact, and from what
 //   campaigns/<id>/summary.json        a finished campaign's stages, artifacts and metrics
+//   translation-cache/<namespace>/parts/<sha256>.json   a translated shard, found by content (contracts/translation-cache.ts)
 import { joinUri } from './store-uri';
 
 export const storeLayout = {
@@ -18,4 +19,6 @@ export const storeLayout = {
   manifest: (root: string, key: string) => joinUri(root, 'cache', `${key}.json`),
   lineage: (root: string, sha256: string) => joinUri(root, 'lineage', `${sha256}.json`),
   campaignSummary: (root: string, campaignId: string) => joinUri(root, 'campaigns', campaignId, 'summary.json'),
+  /** The pointers of one translation-cache namespace (model, prompt, engine, max_new_tokens), one per translated shard. */
+  translationCacheParts: (root: string, namespace: string) => joinUri(root, 'translation-cache', namespace, 'parts'),
 };

@@ -110,3 +110,12 @@ def validate_loss_history(payload: Any) -> dict:
     except HalaError as e:
         raise RuntimeError(e.message) from e  # our own file breaking the contract is a bug
     return payload
+
+
+def validate_translation_cache_part(payload: Any) -> dict:
+    """A translation-cache pointer (contracts/translation-cache.ts TranslationCachePart), before it is written."""
+    try:
+        _check(contract_file.load()["translation_cache_part"], payload, "translation cache part")
+    except HalaError as e:
+        raise RuntimeError(e.message) from e  # our own file breaking the contract is a bug
+    return payload

@@ -17,7 +17,7 @@ import { deploymentOptions, type WorkerBuild } from '../../platform/worker-build
 import { FileStore } from '../../activities/store';
 import { loadRecipe } from '../../cli/recipe-file';
 import type { Recipe } from '../../contracts/recipe';
-import { type Call, recordingActivities, type RecordingOptions } from './fake-activities';
+import { type Call, type DataPlane, recordingActivities, type RecordingOptions } from './fake-activities';
 import type { HubFetch } from '../../activities/hub-revision-lookup';
 import type { GpuActivityFns } from '../../contracts/gpu-activity-fns';
 import { hubMirror } from '../../platform/python-env';
@@ -41,6 +41,8 @@ export interface HarnessOptions extends Pick<RecordingOptions, 'delayMs' | 'meet
   hubFetch?: HubFetch;
   /** Replaces some GPU stand-ins, given the recording ones (to delegate to): a test's slow or signalling variant. */
   gpu?: (fakes: GpuActivityFns) => Partial<GpuActivityFns>;
+  /** Replaces some data-plane stand-ins, given the recording ones: a test's real activity (the translation cache's real segments). */
+  cpu?: (fakes: DataPlane) => Partial<DataPlane>;
   /** Every worker of the harness joins this build (Worker Deployments); unversioned when absent. */
   build?: WorkerBuild;
   /**
@@ -72,7 +74,7 @@ export async function startCampaignHarness(env: TestWorkflowEnvironment, opts: H
       workflowBundle: await workflowBundle(),
       activities: {
         ...stageCache, ...createCampaignReportActivities({ store }), ...createRefListActivities({ store }), ...createGatePreviewActivities({ store }),
-        ...createQueuePollerActivities(), ...createStageClaimActivities(), ...createDeploymentTargetActivities(opts.build), ...fakes.cpu,
+        ...createQueuePollerActivities(), ...createStageClaimActivities(), ...createDeploymentTargetActivities(opts.build), ...fakes.cpu, ...opts.cpu?.(fakes.cpu),
       },
       ...versioning,
     }),

@@ -8,7 +8,7 @@ import type { ActivityRun, LossHistory } from '../../contracts/gpu-activities';
 import type { Progress } from '../../contracts/progress';
 import type { GpuActivityFns } from '../../contracts/gpu-activity-fns';
 import type { CpuActivityFns } from '../../contracts/cpu-activity-fns';
-import { saveRefList } from '../../activities/ref-lists';
+import { loadRefList, saveRefList } from '../../activities/ref-lists';
 import { writeConversations } from './conversations-parquet';
 import type { ArtifactStore } from '../../activities/store';
 
@@ -81,6 +81,9 @@ async function paced(name: string, ms: number): Promise<void> {
   }
 }
 
+/** The CPU activities the fakes stand in for (the rest are real in the harness). */
+export type DataPlane = Omit<CpuActivityFns, 'openStage' | 'closeStage' | 'writeCampaignReport' | 'saveRefList' | 'loadRefPage' | 'previewGate' | 'queuePollers' | 'deploymentTarget' | 'doctorCpuProbe' | 'stageClaimHolder' | 'awaitStageClaim'>;
+
 export function recordingActivities(opts: RecordingOptions) {
   const calls: Call[] = [];
   const delay = opts.delayMs ?? 50;
@@ -106,7 +109,6 @@ export function recordingActivities(opts: RecordingOptions) {
   const gpuRecord = <I extends object, O extends object>(name: string, body: (input: I) => O | Promise<O>) =>
     record<I, O & { run: ActivityRun }>(name, async (input, call) => ({ ...(await body(input)), run: fakeRun(name, call.start, call.end!) }));
 
-  type DataPlane = Omit<CpuActivityFns, 'openStage' | 'closeStage' | 'writeCampaignReport' | 'saveRefList' | 'loadRefPage' | 'previewGate' | 'queuePollers' | 'deploymentTarget' | 'doctorCpuProbe' | 'stageClaimHolder' | 'awaitStageClaim'>;
   const cpu: DataPlane = {
     filterOpus: record('filterOpus', (i) => ({
       pairs: ref(`${i.output_prefix}/pairs.parquet`),
@@ -116,6 +118,18 @@ export function recordingActivities(opts: RecordingOptions) {
       const shards = Array.from({ length: opts.shards ?? 3 }, (_, k) => ref(`${i.output_prefix}/shard-${k}.parquet`));
       const shard_list = await saveRefList(opts.store, `${i.output_prefix}/shards.json`, shards);
       return { rows: ref(`${i.output_prefix}/rows.parquet`), shard_list, shard_count: shards.length, row_count: 10, segment_count: 20, quarantined: {} };
+    }),
+    // A cold translation cache: every shard passes through (the real split needs real segment shards;
+    // test/workflow/translation-cache.test.ts runs it on the tiny world's).
+    splitTranslationCache: record('splitTranslationCache', async (i) => {
+      const shards = await loadRefList(opts.store, i.shard_list);
+      const namespace = sha(JSON.stringify(i.identity));
+      return {
+        namespace, parts_prefix: `${i.store_root}/translation-cache/${namespace}/parts`,
+        hit_list: await saveRefList(opts.store, `${i.output_prefix}/hits.json`, []), hit_rows: 0,
+        miss_list: i.shard_list, miss_count: shards.length, miss_rows: shards.reduce((n, s) => n + (s.rows ?? 0), 0),
+        duplicate_rows: 0, parts: 0, skipped_parts: 0, hit_sources: [],
+      };
     }),
     assembleConversations: record('assembleConversations', (i) => ({ dataset: ref(`${i.output_prefix}/c.parquet`), conversations: 10, missing_translations: 0, decontaminated: {}, wrong_language: 0 })),
     assembleBilingual: record('assembleBilingual', (i) => ({ dataset: ref(`${i.output_prefix}/b.parquet`), pairs: 10, examples: 20, by_origin: { opus: 8, open_orca: 2 }, untranslated: 0, decontaminated: {}, wrong_language: 0 })),

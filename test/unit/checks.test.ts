@@ -33,7 +33,7 @@ describe('recipe checks', () => {
 
   it('names a metric the stage does not report, with the ones it does', () => {
     expect(problems(withChecks('{ name: x, after: build-bilingual-corpus, metric: rows, at_least: 5, action: fail }'))).toEqual([
-      'checks[0].metric "rows" is not a metric of build-bilingual-corpus (it reports pairs, examples, teacher_segments, teacher_untranslated, teacher_tokens, pairs_opus, pairs_open_orca, teacher_wrong_language, teacher_quarantined_rows, decontaminated) (got "rows")',
+      'checks[0].metric "rows" is not a metric of build-bilingual-corpus (it reports pairs, examples, teacher_segments, teacher_generated_rows, teacher_cached_rows, teacher_duplicate_rows, teacher_untranslated, teacher_tokens, pairs_opus, pairs_open_orca, teacher_wrong_language, teacher_quarantined_rows, decontaminated) (got "rows")',
     ]);
   });
 

@@ -61,15 +61,20 @@ function flipped(recipe: Recipe, at: (string | number)[]): Recipe {
   return copy as unknown as Recipe;
 }
 
-/** Store locations, artifact references and timings follow the key (or the clock), not the knobs; supervision is how, not what. */
+/**
+ * Store locations, artifact references and timings follow the key (or the clock), not the knobs; supervision is how, not what;
+ * the campaign's id (the translation cache's lineage, in translate_shard's input) names who ran it, not what it computes.
+ */
 function blank(value: unknown, storeRoot: string): unknown {
   if (Array.isArray(value)) return value.map((v) => blank(v, storeRoot));
   if (value !== null && typeof value === 'object') {
     if ('sha256' in value && 'uri' in value) return '<artifact>';
-    const drop = new Set(['stage_key', 'output_prefix', 'supervision', 'run', 'activities', 'sources']);
+    const drop = new Set(['stage_key', 'output_prefix', 'supervision', 'run', 'activities', 'sources', 'campaign_id']);
     return Object.fromEntries(Object.entries(value).filter(([k]) => !drop.has(k)).map(([k, v]) => [k, blank(v, storeRoot)]));
   }
   if (typeof value === 'string' && value.includes(storeRoot)) return '<store>';
+  // A bare digest (the translation cache's model_sha256) is an artifact reference too.
+  if (typeof value === 'string' && /^[0-9a-f]{64}$/.test(value)) return '<digest>';
   return value;
 }
 

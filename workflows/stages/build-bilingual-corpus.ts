@@ -72,7 +72,7 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
       headline: { bilingual_pairs: round(pairs) },
     };
   },
-  headline: ['pairs', 'examples', 'teacher_segments'],
+  headline: ['pairs', 'examples', 'teacher_segments', 'teacher_generated_rows', 'teacher_cached_rows'],
   describe: (r) => {
     const b = r.stages.build_bilingual_corpus;
     return {
@@ -108,6 +108,9 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
       generation: engine,
       prompt_template: promptFor(prompt_template, s.language.target_name),
       error_rate_field: 'generation.teacher.max_error_rate',
+      // Rows this teacher already translated with this prompt (any stage, any shard size) are not sent again.
+      // The FP8 artifact's digest, or the BF16 source's where a check chose it (workflows/checks.ts).
+      cache: { model_sha256: 'sha256' in up.teacher ? up.teacher.sha256 : io.sourceDigest(up.teacher.uri), shard_rows: s.corpus.shard_rows },
     });
     const corpus = await io.cpu.assembleBilingual({
       stage_key: io.stage_key,
@@ -127,7 +130,10 @@ export const buildBilingualCorpusStage: StageDeclaration<BuildBilingualCorpusSli
       metrics: {
         pairs: corpus.pairs,
         examples: corpus.examples,
-        teacher_segments: translated.rows,
+        teacher_segments: translated.rows + translated.cached_rows + translated.duplicate_rows,
+        teacher_cached_rows: translated.cached_rows,
+        teacher_duplicate_rows: translated.duplicate_rows,
+        teacher_generated_rows: translated.rows,
         teacher_untranslated: corpus.untranslated,
         teacher_tokens: translated.generated_tokens,
         ...(translated.oom_halvings > 0 ? { oom_halvings: translated.oom_halvings } : {}), // only when memory ran out

@@ -13,7 +13,7 @@ import type { Recipe } from '../../contracts/recipe';
 import type { Placement } from '../../contracts/placement';
 import type { CpuActivityFns } from '../../contracts/cpu-activity-fns';
 import type { GpuActivityFns } from '../../contracts/gpu-activity-fns';
-import type { TranslateCorpusInput, TranslateCorpusOutput } from '../translate-corpus';
+import type { CachedTranslationOutput, FanOutRequest } from '../cached-translation';
 import type { ParentStage, StageDescription } from '../stage-story';
 import type { EstimateContext, StageEstimate, UpstreamFigures } from './estimate-context';
 import { perStudent } from './students';
@@ -63,10 +63,15 @@ export interface StageIo {
   output_prefix: string;
   /** The raw sources the stage declared (its `inputs`), each with its recipe field: what a runner's errors about one name. */
   sources: readonly SourceCheck[];
-  /** The translation fan-out as a child workflow; `part` names it when a stage runs several. */
-  translate(input: FanOutRequest, part?: string): Promise<TranslateCorpusOutput>;
+  /** The digest openStage took of a raw source the stage declared (it is in the key): names a raw model in the translation cache. */
+  sourceDigest(uri: string): string;
+  /**
+   * The translation fan-out as a child workflow; `part` names it when a stage runs several. With
+   * `input.cache`, through the translation cache: only rows it does not hold are translated.
+   */
+  translate(input: FanOutRequest, part?: string): Promise<CachedTranslationOutput>;
 }
-export type FanOutRequest = Omit<TranslateCorpusInput, 'runtime' | 'stage_key'>;
+export type { FanOutRequest };
 
 /** What a stage's work returns: its payload, the artifacts to show, the figures to report. */
 export interface StageWork<O> {

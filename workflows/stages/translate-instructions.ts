@@ -60,7 +60,7 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
       headline: { translated_samples: round(samples) },
     };
   },
-  headline: ['conversations'],
+  headline: ['conversations', 'generated_rows', 'cached_rows'],
   describe: (r) => ({
     summary: `translate-instructions — the translator turns ${r.inputs.instruction_sets.map((s) => s.name).join(', ')} into ${r.language.target_name}`,
     facts: [
@@ -90,6 +90,8 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
             generation: engine,
             prompt_template: prompt,
             error_rate_field: 'generation.translator.max_error_rate',
+            // Rows this translator already translated with this prompt (any stage, any shard size) are not sent again.
+            cache: { model_sha256: up.translator.sha256, shard_rows: s.segments.shard_rows },
           },
           set.name,
         );
@@ -112,7 +114,10 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
     const metrics: Record<string, number> = { conversations: merged.conversations };
     for (const p of perSet) {
       metrics[`${p.set}_rows`] = p.segments.row_count;
-      metrics[`${p.set}_segments`] = p.translated.rows;
+      metrics[`${p.set}_segments`] = p.translated.rows + p.translated.cached_rows + p.translated.duplicate_rows;
+      metrics[`${p.set}_cached_rows`] = p.translated.cached_rows;
+      metrics[`${p.set}_duplicate_rows`] = p.translated.duplicate_rows;
+      metrics[`${p.set}_generated_rows`] = p.translated.rows;
       metrics[`${p.set}_missing`] = p.assembled.missing_translations;
       // Shown only when the engine raised on rows alone (under generation.translator.max_error_rate).
       if (p.translated.quarantined_rows) metrics[`${p.set}_quarantined_rows`] = p.translated.quarantined_rows;
@@ -123,6 +128,8 @@ export const translateInstructionsStage: StageDeclaration<TranslateInstructionsS
     if (s.decontamination) metrics.decontaminated = perSet.reduce((n, p) => n + (metrics[`${p.set}_decontaminated`] ?? 0), 0);
     if (s.language_id) metrics.wrong_language = perSet.reduce((n, p) => n + (p.assembled.wrong_language ?? 0), 0);
     // Shown only when memory ran out: engine batches halved, over every shard of every set.
+    metrics.generated_rows = perSet.reduce((n, p) => n + p.translated.rows, 0);
+    metrics.cached_rows = perSet.reduce((n, p) => n + p.translated.cached_rows, 0);
     const halvings = perSet.reduce((n, p) => n + p.translated.oom_halvings, 0);
     if (halvings > 0) metrics.oom_halvings = halvings;
     const activities = combineActivities(...perSet.map((p) => p.translated.activities));

@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import hub, progress, store
+from .. import hub, progress, store, translation_cache
 from . import oom, quarantine
 from ..errors import bad_input, classify
 from ..runner_harness import config_from_dict, exit_with_parent, report_failure, run, save_config, scratch_dir
@@ -58,6 +58,7 @@ class Config:
     tensor_parallel_size: int  # GPUs one engine of the model spans (vLLM)
     prompt_template: str    # single user turn; `{text}` is replaced by the source text
     resume: dict | None = None  # last heartbeat of a previous attempt (informational: chunks rule)
+    cache: dict | None = None   # {parts_prefix, campaign_id}: register the published shard (translation_cache.py)
 
 
 def chunk_uri(cfg: Config, k: int) -> str:
@@ -204,6 +205,7 @@ def translate_shard(cfg: Config, engine) -> dict:
                              "translation": [translated[ids[n]] for n in kept]}), local)
     ref = store.publish_file(local, store.join(cfg.output_prefix, "translations.parquet"), "dataset", rows=len(kept))
     quarantined = quarantine.publish(cfg.output_prefix, held, scratch)
+    translation_cache.register_part(cfg.cache, cfg.stage_key, ref)
     return {"translations": ref, "rows": total, "generated_tokens": tokens_total,
             "seconds": round(time.monotonic() - started, 3),
             "tokens_per_second": round(tokens_now / gen_seconds, 3) if gen_seconds else 0.0,
