@@ -33,9 +33,13 @@ export interface MeasureKnobs {
   dev: string;
   rows: number;
   language: Pick<Language, 'source' | 'target' | 'target_name'>;
-  generation: GenerationKnobs;
+  /** Without the fan-outs' `max_error_rate`: a quarantined dev row scores as an empty hypothesis, whatever the bound. */
+  generation: Omit<GenerationKnobs, 'max_error_rate'>;
   bleu_tokenize: Recipe['scoring']['bleu_tokenize'];
 }
+
+/** The generation knobs a measurement reads (and so keys on). */
+export const measuredGeneration = ({ max_error_rate: _bound, ...knobs }: GenerationKnobs): MeasureKnobs['generation'] => knobs;
 
 export async function prepareDevSet(io: StageIo, knobs: MeasureKnobs): Promise<DevSet> {
   const { source, target } = knobs.language;

@@ -41,7 +41,7 @@ describe('campaign priority', () => {
     // describe shows of a child would look the same if merely inherited; the command would not).
     const own = (await handle.fetchHistory()).events ?? [];
     const children = own.map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).filter((a) => a);
-    expect(children.length).toBe(15);
+    expect(children.length).toBe(18);
     for (const c of children) expect(compact(c!.priority), c!.workflowId!).toEqual({ priorityKey: critical.includes(c!.workflowId!.slice('prio/'.length)) ? 3 : 4, ...base });
     for (const a of own.map((e) => e.activityTaskScheduledEventAttributes).filter((x) => x)) expect(compact(a!.priority)).toEqual({ priorityKey: 4, ...base });
     for (const stage of ['compress-teacher', 'filter-opus', 'translate-instructions', 'evaluate-translator']) {

@@ -44,8 +44,8 @@ describe('steering a campaign', () => {
     expect(await pauseCampaign(env.client, 'steer-paused')).toMatch(/^paused steer-paused: .*hala resume steer-paused$/);
     await until('the pause', async () => (await handle.query(progressQuery)).state === 'paused');
     const row = (await listCampaigns(env.client)).find((r) => r.id === 'steer-paused');
-    expect(row).toMatchObject({ status: 'running', recipe: recipe.name, stages: expect.stringMatching(/^\d+\/15 \(paused\)$/) });
-    expect(renderCampaigns([row!])).toMatch(/^campaign\s+status\s+stages\s+recipe\s+started\nsteer-paused\s+running\s+\d+\/15 \(paused\)/);
+    expect(row).toMatchObject({ status: 'running', recipe: recipe.name, stages: expect.stringMatching(/^\d+\/18 \(paused\)$/) });
+    expect(renderCampaigns([row!])).toMatch(/^campaign\s+status\s+stages\s+recipe\s+started\nsteer-paused\s+running\s+\d+\/18 \(paused\)/);
     expect(await resumeCampaign(env.client, 'steer-paused')).toBe('resumed steer-paused');
     expect((await handle.result()).progress.state).toBe('completed');
     // Visibility follows the close within moments: wait for it rather than read it once.

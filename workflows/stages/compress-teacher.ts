@@ -4,7 +4,7 @@ import { classOf } from '../../contracts/placement';
 import type { CompressTeacherOutput } from '../../contracts/gpu-activities';
 import type { Recipe } from '../../contracts/recipe';
 import { combineActivities, summarizeRuns } from '../activity-summaries';
-import { measureTranslation, prepareDevSet, type MeasureKnobs } from '../translation-quality';
+import { measureTranslation, measuredGeneration, prepareDevSet, type MeasureKnobs } from '../translation-quality';
 import { single, type StageDeclaration } from './declaration';
 import { dataset, model } from './sources';
 import { modelName } from '../stage-story';
@@ -38,7 +38,7 @@ export const compressTeacherStage: StageDeclaration<CompressTeacherSlice, Record
     return {
       teacher: r.inputs.teacher,
       compress,
-      check: { dev: r.inputs.translation_dev, rows: check_rows, language: { source, target, target_name }, generation: r.generation.teacher, bleu_tokenize: r.scoring.bleu_tokenize },
+      check: { dev: r.inputs.translation_dev, rows: check_rows, language: { source, target, target_name }, generation: measuredGeneration(r.generation.teacher), bleu_tokenize: r.scoring.bleu_tokenize },
     };
   },
   inputs: (s) => [model(s.teacher, 'inputs.teacher'), dataset(s.check.dev, 'inputs.translation_dev')],

@@ -3,7 +3,7 @@
 import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';
 import { combineActivities } from '../activity-summaries';
-import { measureTranslation, prepareDevSet, type MeasureKnobs } from '../translation-quality';
+import { measureTranslation, measuredGeneration, prepareDevSet, type MeasureKnobs } from '../translation-quality';
 import { single, type StageDeclaration } from './declaration';
 import { dataset, model } from './sources';
 import { modelName } from '../stage-story';
@@ -31,7 +31,7 @@ export const evaluateTranslatorStage: StageDeclaration<EvaluateTranslatorSlice, 
         dev: r.inputs.translation_dev,
         rows: r.stages.evaluate_translator.rows,
         language: { source, target, target_name },
-        generation: r.generation.translator,
+        generation: measuredGeneration(r.generation.translator),
         bleu_tokenize: r.scoring.bleu_tokenize,
       },
     };
