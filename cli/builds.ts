@@ -22,7 +22,7 @@ export async function runningCampaignBuilds(client: Client): Promise<CampaignBui
   );
 }
 
-/** The builds among a queue's pollers, with how many of each: `hala:0.3.0+1a2b3c4 ×2, unversioned ×1`. */
+/** The builds among a queue's pollers, with how many of each: `hala:0.4.0+1a2b3c4 ×2, unversioned ×1`. */
 export function buildsOf(row: QueueWorkers): string {
   const counts = new Map<string, number>();
   for (const p of row.pollers) counts.set(p.build ?? 'unversioned', (counts.get(p.build ?? 'unversioned') ?? 0) + 1);
