@@ -103,19 +103,20 @@ def progress_fields() -> tuple[str, ...]:
     return tuple(contract_file.load()["progress"]["properties"])
 
 
-def validate_loss_history(payload: Any) -> dict:
-    """The train runner's loss_history.json (contracts/gpu-activities.ts LossHistory), before it is written."""
+def _validate_own_file(schema: str, payload: Any, label: str) -> dict:
+    """A file this project writes, checked against its exported schema before it is written."""
     try:
-        _check(contract_file.load()["loss_history"], payload, "loss_history.json")
+        _check(contract_file.load()[schema], payload, label)
     except HalaError as e:
         raise RuntimeError(e.message) from e  # our own file breaking the contract is a bug
     return payload
+
+
+def validate_loss_history(payload: Any) -> dict:
+    """The train runner's loss_history.json (contracts/gpu-activities.ts LossHistory), before it is written."""
+    return _validate_own_file("loss_history", payload, "loss_history.json")
 
 
 def validate_translation_cache_part(payload: Any) -> dict:
     """A translation-cache pointer (contracts/translation-cache.ts TranslationCachePart), before it is written."""
-    try:
-        _check(contract_file.load()["translation_cache_part"], payload, "translation cache part")
-    except HalaError as e:
-        raise RuntimeError(e.message) from e  # our own file breaking the contract is a bug
-    return payload
+    return _validate_own_file("translation_cache_part", payload, "translation cache part")
