@@ -16,7 +16,7 @@ import { perStudent } from '../workflows/stages/students';
 import type { CampaignPlan } from './plan/estimate';
 import { planRecipe } from './plan/plan-recipe';
 import { plannedSpendOf } from './plan/budget-check';
-import type { PlannedRows } from '../contracts/checks';
+import { type PlannedRows, unsizedChecks } from '../contracts/checks';
 
 export interface StartOptions {
   id?: string;
@@ -65,6 +65,7 @@ export async function startCampaign(
     ...(recipe.checks.length > 0 && plan && { plannedRows: plannedRowsOf(plan) }),
     ...options,
   });
+  refuseUnsizedChecks(recipe, input.planned_rows, plan);
   // Its page in the Temporal UI: the recipe, its students, a link to each stage.
   const story = campaignStory({
     recipe: recipe.name,
@@ -98,6 +99,20 @@ export async function startCampaign(
  * stages are projected at nothing beyond their spend, and the campaign starts all the same.
  */
 const planIfPossible = (recipe: Recipe): Promise<CampaignPlan | undefined> => planRecipe(recipe).catch(() => undefined);
+
+/**
+ * A check of the plan whose stage the plan cannot size could only miss, after its stage has spent its
+ * GPU-hours: refuse to start, naming the check and what the plan lacks (`hala plan` lists the same).
+ */
+function refuseUnsizedChecks(recipe: Recipe, planned: PlannedRows | undefined, plan: CampaignPlan | undefined): void {
+  const unsized = unsizedChecks(recipe.checks, planned);
+  if (unsized.length === 0) return;
+  const gaps = plan?.gaps.length ? ` The plan lacks: ${plan.gaps.join('; ')}.` : ' The plan could not be made (`hala plan` says why).';
+  throw new Error(
+    `checks ${unsized.map((c) => c.name).join(', ')} compare with the plan (of_plan), which cannot size ${[...new Set(unsized.map((c) => c.after))].join(', ')}:${gaps} ` +
+      'State the figure in the recipe\'s estimates, make the source readable here (HALA_HUB_MIRROR for hf:// ids), or give the check a number.',
+  );
+}
 
 /** The plan's rows in and out of each stage, as the campaign's checks compare with them. */
 export function plannedRowsOf(plan: CampaignPlan): PlannedRows {

@@ -168,3 +168,15 @@ export function checkOutcome(c: CheckReport, campaignId: string): string {
 export const checkLine = (c: CheckReport, campaignId: string) => `${c.message} → ${checkOutcome(c, campaignId)}`;
 
 const fmt = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : String(+n.toFixed(4)));
+
+/**
+ * The checks whose bound is a fraction of the plan (`of_plan`) but whose stage the plan could not size:
+ * a campaign is not started with them (cli/start-campaign.ts), since they could only ever miss.
+ */
+export function unsizedChecks(checks: readonly Check[], planned: PlannedRows | undefined): Check[] {
+  return checks.filter((c) => {
+    const field = CHECKABLE[c.after].planned?.[c.metric];
+    const relative = typeof c.at_least === 'object' || typeof c.at_most === 'object';
+    return relative && (field === undefined || planned?.[c.after]?.[field] === undefined);
+  });
+}

@@ -99,6 +99,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     throw err;
   }
 
+  // This process plans the campaigns it starts on the stack (hala up --then-run, the end-to-end
+  // tests): it reads hf:// sources through the same offline hub as the workers, or the plan could not
+  // size the tiny world's stages and a check of the plan (`of_plan`) would have nothing to compare with.
+  process.env.HALA_HUB_MIRROR ||= hubMirror();
+
   // Every worker connects as `hala` did: to a cluster through the same profile, variables and flags.
   const connectionEnv = cluster ? envWithFlags(process.env, cluster.flags) : envForProfileFile(process.env, profileFile);
   // Workers watch this process: killed with -9, it cannot stop them, so they stop themselves.

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRecipeText } from '../../cli/recipe-file';
-import { Check, judge } from '../../contracts/checks';
+import { Check, judge, unsizedChecks } from '../../contracts/checks';
 import type { CampaignProgress } from '../../contracts/campaign';
 import { renderChecks } from '../../cli/check-summary';
 import { snapshot } from '../../cli/watch-snapshot';
@@ -89,6 +89,13 @@ describe('judging a check', () => {
   it('misses when the plan figure or the metric is unknown: acting beats letting it through unseen', () => {
     expect(judge(corpus, 'build-bilingual-corpus', { pairs: 3100 }, undefined, at)).toMatchObject({ passed: false, message: expect.stringContaining('plan unknown') });
     expect(judge(corpus, 'build-bilingual-corpus', {}, { rows_out: 3150 }, at)).toMatchObject({ value: null, passed: false, message: expect.stringContaining('pairs = not reported') });
+  });
+
+  it('finds the checks of the plan a campaign must not start with: their stage unsized', () => {
+    const drop = Check.parse({ name: 'p', after: 'compress-teacher', metric: 'chrf_drop', at_most: 2, action: 'choose' });
+    expect(unsizedChecks([corpus, drop], { 'build-bilingual-corpus': { rows_out: 3150 } })).toEqual([]);
+    expect(unsizedChecks([corpus, drop], { 'build-bilingual-corpus': { rows_in: 300 } })).toEqual([corpus]);
+    expect(unsizedChecks([corpus, drop], undefined)).toEqual([corpus]);
   });
 
   it('takes both bounds inclusive', () => {

@@ -46,7 +46,8 @@ describe('recipe checks', () => {
         // A broken OPUS file: 46 pairs reach the bilingual corpus, as real rows (which a hold's gate
         // samples) that differ with the stage key, as a corpus built by another teacher does.
         assembleBilingual: async (i) => ({
-          dataset: await writeConversations(new FileStore(`file://${harness.storeDir}`), `${String(i.output_prefix)}/b.parquet`, 20 + (createHash('sha256').update(String(i.output_prefix)).digest()[0]! % 26)),
+          // Tagged by the prefix: two corpora of the same size must not share a digest (and so a lineage record).
+          dataset: await writeConversations(new FileStore(`file://${harness.storeDir}`), `${String(i.output_prefix)}/b.parquet`, 20 + (createHash('sha256').update(String(i.output_prefix)).digest()[0]! % 26), createHash('sha256').update(String(i.output_prefix)).digest('hex').slice(0, 8)),
           pairs: 46, examples: 92, by_origin: { opus: 40, open_orca: 6 },
         }),
         // The FP8 teacher scores 10 chrF++ below the BF16 one on the dev set.
