@@ -46,6 +46,7 @@ import { steerCommand } from './steer-command';
 import { cancelCampaign, listCampaigns, NotSteerable, pauseCampaign, renderCampaigns, renderWorkers, resumeCampaign } from './steer';
 import { queueWorkers } from '../platform/task-queue-pollers';
 import { doctorCommand, type DoctorFlags } from './doctor/command';
+import { namespaceMissing, noSuchCampaign, Refused } from './server-refusals';
 
 const program = new Command('hala')
   .description('Hala Flow: the translate-and-tune recipe as durable Temporal workflows')
@@ -133,7 +134,9 @@ program
   .action(async (id: string, flags: { json?: boolean; workerAfter: number }) => {
     const temporal = temporalConnection();
     const c = await connectClient(temporal);
-    const progress = await c.workflow.getHandle(id).query(progressQuery);
+    const progress = await c.workflow.getHandle(id).query(progressQuery).catch((err: unknown) => {
+      throw noSuchCampaign(err, id, temporal.namespace) ?? err;
+    });
     // The campaign's own answer comes first: a worker check that fails (no permission to describe
     // task queues, say) is named, and status still prints.
     const noWorker = await campaignNoWorker(c, temporal.namespace, progress, flags.workerAfter).catch((err: Error) => {
@@ -275,7 +278,23 @@ program
 program.addCommand(codecServerCommand(uiUrl));
 
 applyConventions(program);
-program.parseAsync().catch((err: Error) => {
-  console.error(`hala: ${err.message}`);
-  process.exit(ExitCode.failed);
+let verb = '';
+program.hook('preAction', (_program, action) => {
+  verb = action.name();
 });
+program.parseAsync().catch((err: Error) => {
+  // A refusal the operator can fix (cli/server-refusals.ts) exits 2 with the fix; anything else 1.
+  const refused = err instanceof Refused ? err : namespaceOf(err);
+  if (refused) console.error(`hala ${verb}: ${refused.message}`);
+  else console.error(`hala: ${err.message}`);
+  process.exit(refused ? ExitCode.refused : ExitCode.failed);
+});
+
+/** The namespace refusal, if that is what `err` is (the connection resolved, since the verb ran). */
+function namespaceOf(err: Error): Refused | undefined {
+  try {
+    return namespaceMissing(err, temporalConnection());
+  } catch {
+    return undefined; // the connection itself could not be resolved: `err` says why
+  }
+}

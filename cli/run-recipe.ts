@@ -6,6 +6,7 @@ import { ExitCode } from './conventions';
 import { follow } from './follow';
 import { loadRecipe } from './recipe-file';
 import { startCampaign } from './start-campaign';
+import { alreadyRunning } from './server-refusals';
 import type { CampaignPlan } from './plan/estimate';
 import { planRecipe } from './plan/plan-recipe';
 import { budgetText, checkPlanBudget, overBudgetRefusal } from './plan/budget-check';
@@ -35,7 +36,9 @@ export async function runRecipe(file: string, flags: RunFlags, temporal: Tempora
   }
   const plan = await withinBudget(file, recipe, flags.overBudget ?? false);
   const c = await connectClient(temporal);
-  const handle = await startCampaign(c, recipe, sha256, { id: flags.id, useCache: flags.cache, rerun: flags.rerun, plan });
+  const handle = await startCampaign(c, recipe, sha256, { id: flags.id, useCache: flags.cache, rerun: flags.rerun, plan }).catch((err: unknown) => {
+    throw alreadyRunning(err, temporal.namespace) ?? err;
+  });
   const url = `${uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(handle.workflowId)}`;
   console.log(`hala: started campaign ${handle.workflowId} in namespace ${temporal.namespace} (${url})`);
   const forced = flags.cache ? flags.rerun ?? [] : planned;
