@@ -9,7 +9,7 @@ export const ExitCode = {
   ok: 0,
   /** The work itself failed: a campaign or setup failed, the server could not be reached, an unexpected error. */
   failed: 1,
-  /** Refused before doing anything: bad usage, an invalid recipe, a campaign that cannot be steered, an approval refused. */
+  /** Refused before doing anything: bad usage, an invalid recipe, a campaign that cannot be steered, an approval refused, a server refusal of cli/server-refusals.ts. */
   refused: 2,
 } as const;
 
@@ -17,7 +17,8 @@ const exitCodeHelp = `
 Exit codes:
   0  done
   1  the work failed (a campaign or setup failed, Temporal unreachable, an unexpected error)
-  2  refused before doing anything (bad usage, invalid recipe, nothing to steer, approval refused)
+  2  refused before doing anything (bad usage, invalid recipe, nothing to steer, approval refused,
+     campaign id already running, no such campaign, no such namespace: each with its fix)
 
 Connection: --profile/--namespace/--address, else TEMPORAL_* variables, else TEMPORAL_CONFIG_FILE's profile.
 Read commands take --json. Colour only on a terminal, never with NO_COLOR set.`;

@@ -39,9 +39,21 @@ from .child_process import ChildProcess, runner_module, signal_group
 from .stage_progress import ProgressSignals
 from .errors import is_non_retryable, silent_exit_type
 
-QUIET_HEARTBEAT_S = float(os.environ.get("HALA_QUIET_HEARTBEAT_S", "10"))
+# How soon a running activity hears that it was cancelled (`hala cancel`, a cancelled stage). The
+# server says so only in its answer to a heartbeat, and the SDK sends one at most once per throttle
+# interval: by default 0.8 x the heartbeat timeout capped at 60 s (temporalio/worker/_worker.py,
+# Worker(max_heartbeat_throttle_interval=60 s, default_heartbeat_throttle_interval=30 s), handed to
+# the Rust core as *_heartbeat_throttle_interval_millis), so a runner ran on up to a minute after a
+# cancel. The worker throttles at this (worker.py) and a quiet runner's last heartbeat is re-sent this
+# often, so the cancel arrives within about this, plus CANCEL_KILL_GRACE_S to end the group: 10 s in
+# all, the bound of issue 26. One heartbeat RPC per running activity every 2 s is nothing to a server.
+CANCEL_NOTICE_S = 2.0
+QUIET_HEARTBEAT_S = float(os.environ.get("HALA_QUIET_HEARTBEAT_S", str(CANCEL_NOTICE_S)))
 MESSAGE_CHARS = 1000  # of a runner's error message passed on in a failure
 STALL_KILL_GRACE_S = 2.0  # a hung runner will not checkpoint on SIGTERM: do not wait for it
+# A cancelled stage is not resumed (a new run starts it afresh), so its runner's SIGTERM checkpoint
+# would serve nobody: SIGKILL follows soon, not after HALA_KILL_GRACE_S (which preemption needs).
+CANCEL_KILL_GRACE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -189,7 +201,7 @@ async def supervise(child: ChildProcess, beat: Heartbeater, work: Awaitable[Any]
             await asyncio.wait({work_task}, timeout=STALL_KILL_GRACE_S)  # drain the checkpoint's heartbeat
             raise steering.paused_failure(child.label, _error_event(work_task), beat.last) from None
         # Cancellation (or the SDK cancelling us at the end of graceful shutdown): free the GPU now.
-        await child.kill()
+        await child.kill(grace_s=CANCEL_KILL_GRACE_S)
         raise
     finally:
         for task in (*tasks, work_task):

@@ -27,6 +27,7 @@ from datetime import timedelta
 
 from . import connection, contract, worker_build
 from .activities import activities_for_role
+from .activity_process import CANCEL_NOTICE_S
 from .engines.service import EngineService
 
 
@@ -43,9 +44,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--graceful-shutdown-s", type=float, default=30.0,
                         help="how long running activities get to stop after SIGTERM")
     throttle = os.environ.get("HALA_HEARTBEAT_THROTTLE_S")
-    parser.add_argument("--heartbeat-throttle-s", type=float, default=float(throttle) if throttle else None,
-                        help="send heartbeats (progress in the UI, resume points) at most this often; default: "
-                             "Temporal's, 0.8 x the heartbeat timeout up to 60 s (env HALA_HEARTBEAT_THROTTLE_S)")
+    parser.add_argument("--heartbeat-throttle-s", type=float, default=float(throttle) if throttle else CANCEL_NOTICE_S,
+                        help="send heartbeats (progress in the UI, resume points) at most this often, which is also "
+                             f"how soon a running stage hears of a cancel; default {CANCEL_NOTICE_S:g} s, not Temporal's "
+                             "0.8 x the heartbeat timeout up to 60 s (env HALA_HEARTBEAT_THROTTLE_S)")
     args = parser.parse_args(argv)
     if args.max_concurrent < 1:
         parser.error(f"--max-concurrent must be >= 1 (got {args.max_concurrent})")
@@ -101,10 +103,8 @@ async def serve(args: argparse.Namespace) -> None:
         loop.add_signal_handler(sig, stop.set)
     launcher = asyncio.create_task(_stop_when_launcher_dies(stop))
 
-    throttle = {}
-    if args.heartbeat_throttle_s is not None:
-        interval = timedelta(seconds=args.heartbeat_throttle_s)
-        throttle = {"max_heartbeat_throttle_interval": interval, "default_heartbeat_throttle_interval": interval}
+    interval = timedelta(seconds=args.heartbeat_throttle_s)
+    throttle = {"max_heartbeat_throttle_interval": interval, "default_heartbeat_throttle_interval": interval}
     build = worker_build.deployment_config()
     versioning = {"deployment_config": build} if build else {}
     worker = Worker(client, task_queue=queue, activities=acts, max_concurrent_activities=args.max_concurrent,
