@@ -50,7 +50,8 @@ describe('hala refusals from the server', () => {
   });
 
   it('a namespace that does not exist exits 2, naming the server and how to create it', async () => {
-    for (const verb of [['ls'], ['status', 'any-id']]) {
+    // Each verb meets it in its own call (list, query, describe, start): all say the same.
+    for (const verb of [['ls'], ['status', 'any-id'], ['watch', 'any-id'], ['cancel', 'any-id'], ['run', tinyFile]]) {
       const r = await hala('--namespace', 'no-such-ns', ...verb);
       expect(r.code, `${verb.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toContain(`namespace no-such-ns does not exist on ${env.address}`);
