@@ -51,9 +51,11 @@ CANCEL_NOTICE_S = 2.0
 QUIET_HEARTBEAT_S = float(os.environ.get("HALA_QUIET_HEARTBEAT_S", str(CANCEL_NOTICE_S)))
 MESSAGE_CHARS = 1000  # of a runner's error message passed on in a failure
 STALL_KILL_GRACE_S = 2.0  # a hung runner will not checkpoint on SIGTERM: do not wait for it
-# A cancelled stage is not resumed (a new run starts it afresh), so its runner's SIGTERM checkpoint
-# would serve nobody: SIGKILL follows soon, not after HALA_KILL_GRACE_S (which preemption needs).
-CANCEL_KILL_GRACE_S = 5.0
+# A cancelled runner gets this long after SIGTERM, not HALA_KILL_GRACE_S (what preemption needs for a
+# full checkpoint): CANCEL_NOTICE_S plus this keeps `hala cancel` within its 10 s. A checkpoint cut
+# short is incomplete and ignored: the next run of the stage resumes from the newest complete one
+# (train_checkpoints.resume_point), the SIGTERM one when it finished in time, else the last periodic one.
+CANCEL_KILL_GRACE_S = 4.0
 
 
 @dataclass(frozen=True)
