@@ -133,8 +133,10 @@ export function layoutLineage(graph: LineageGraph): LineageLayout {
   const at = new Map(nodes.map((n) => [n.id, n]));
   const half = columns.map((x) => Math.max(...nodes.filter((n) => n.x === x).map((n) => n.width)) / 2);
   const edges = g.edges().map((e): PlacedEdge => ({ from: e.v, to: e.w, points: route(at.get(e.v)!, at.get(e.w)!, g.edge(e).points ?? [], columns, half) }));
+  // dagre's size leaves out the bends of some long edges: the drawing is sized to hold them too.
+  const points = [...edges.flatMap((e) => e.points), ...nodes.map((n) => ({ x: n.x + n.width / 2, y: n.y + n.height / 2 }))];
   const { width = 0, height = 0 } = g.graph();
-  return { nodes, edges, width: Math.ceil(width), height: Math.ceil(height) };
+  return { nodes, edges, width: Math.ceil(Math.max(width, ...points.map((p) => p.x + 8))), height: Math.ceil(Math.max(height, ...points.map((p) => p.y + 8))) };
 }
 
 /**
