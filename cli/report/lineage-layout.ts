@@ -79,12 +79,14 @@ interface Box {
   height: number;
 }
 
-/** dagre's layout of the boxes and the edges between them (by box id), left to right. */
-function runDagre(boxes: Box[], edges: [string, string][]) {
-  const g = new dagre.graphlib.Graph({ multigraph: false });
+/** dagre's layout of the boxes and the edges between them (by box id), left to right, each band's boxes kept together. */
+function runDagre(boxes: Box[], edges: [string, string][], bands: Map<string, string>) {
+  const g = new dagre.graphlib.Graph({ multigraph: false, compound: true });
   g.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 70, edgesep: 8, marginx: 8, marginy: 8 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const b of boxes) g.setNode(b.id, { width: b.width, height: b.height });
+  for (const band of new Set(bands.values())) g.setNode(`band:${band}`, {});
+  for (const b of boxes) if (bands.has(b.id)) g.setParent(b.id, `band:${bands.get(b.id)}`);
   for (const [from, to] of edges) g.setEdge(from, to);
   dagre.layout(g);
   // dagre puts every node of a rank on one vertical line (rankdir LR): its columns are the layers.
@@ -93,15 +95,35 @@ function runDagre(boxes: Box[], edges: [string, string][]) {
 }
 
 /**
- * A raw source read by stages in several columns (the benchmark sets: by the corpus, the translated
- * instructions, every choice and evaluation) is drawn once per column of its readers, just before
- * them: a source has no parents, so the copies lose nothing, and its edges no longer run across
- * the whole graph crossing everything between.
+ * Bands of artifacts drawn together: a student's stages are named `<kind>-<student>` (sft-hala-350m,
+ * merge-, choose-, evaluate-hala-350m), so artifacts of three or more boxes sharing what follows the
+ * kind form one band, and a student's chain reads along one row instead of interleaving with the
+ * others'. A source copy joins the band of its readers when they all stand in one.
  */
-function splitSources(boxes: Box[], edges: [string, string][], columnOf: (id: string) => number): { boxes: Box[]; edges: [string, string][] } {
+function bandsOf(boxes: Box[], edges: [string, string][]): Map<string, string> {
+  const named = new Map(boxes.filter((b) => b.group[0]!.kind === 'artifact').map((b) => [b.id, (b.group[0]!.stage ?? '').replace(/^[a-z]+-/, '')]));
+  const sizes = new Map<string, number>();
+  for (const band of named.values()) sizes.set(band, (sizes.get(band) ?? 0) + 1);
+  const bands = new Map([...named].filter(([, band]) => band !== '' && sizes.get(band)! >= 3));
+  for (const b of boxes.filter((x) => x.group[0]!.kind === 'source')) {
+    const readers = new Set(edges.filter(([f]) => f === b.id).map(([, t]) => bands.get(t)));
+    const [only] = readers;
+    if (readers.size === 1 && only !== undefined) bands.set(b.id, only);
+  }
+  return bands;
+}
+
+/**
+ * A raw source read by stages in several columns or bands (the benchmark sets: by the corpus, the
+ * translated instructions, every choice and evaluation) is drawn once per column and band of its
+ * readers, just before them: a source has no parents, so the copies lose nothing, and its edges no
+ * longer run across the whole graph crossing everything between.
+ */
+function splitSources(boxes: Box[], edges: [string, string][], columnOf: (id: string) => number, bands: Map<string, string>): { boxes: Box[]; edges: [string, string][] } {
+  const place = (reader: string) => `${columnOf(reader)}\0${bands.get(reader) ?? ''}`;
   const copyOf = (from: string, to: string) => {
-    const copies = [...new Set(edges.filter(([f]) => f === from).map(([, t]) => columnOf(t)))].sort((a, b) => a - b);
-    const k = copies.indexOf(columnOf(to));
+    const copies = [...new Set(edges.filter(([f]) => f === from).map(([, t]) => place(t)))].sort();
+    const k = copies.indexOf(place(to));
     return k === 0 ? from : `${from}#${k}`;
   };
   const split = new Set(boxes.filter((b) => b.group[0]!.kind === 'source').map((b) => b.id));
@@ -124,8 +146,9 @@ export function layoutLineage(graph: LineageGraph): LineageLayout {
     if (from && to) links.set(`${from}\0${to}`, [from, to]);
   }
   // Laid out twice: the first tells in which columns each source's readers stand.
-  const { boxes, edges: split } = splitSources(first, [...links.values()], runDagre(first, [...links.values()]).columnOf);
-  const { g, columns, columnOf } = runDagre(boxes, split);
+  const firstBands = bandsOf(first, [...links.values()]);
+  const { boxes, edges: split } = splitSources(first, [...links.values()], runDagre(first, [...links.values()], firstBands).columnOf, firstBands);
+  const { g, columns, columnOf } = runDagre(boxes, split, bandsOf(boxes, split));
   const nodes = boxes.map((b): PlacedNode => {
     const placed = g.node(b.id);
     return { id: b.id, members: b.group.map((m) => m.id), kind: b.group[0]!.kind, label: groupLabel(b.group), layer: columnOf(b.id), x: placed.x!, y: placed.y!, width: b.width, height: b.height };

@@ -165,8 +165,9 @@ describe('hala report in headless Chromium', () => {
     expect(g.backwards).toEqual([]);
     expect(g.overlaps).toEqual([]);
     expect(g.through).toEqual([]);
-    // Not none: six benchmark sets and three student bases feed most stages. The hand-placed columns drew 9434 here.
-    expect(g.crossings).toBeLessThanOrEqual(1.5 * lines.length);
+    // Not none: six benchmark sets and three student bases feed most stages. The ECharts graph of hand-placed
+    // columns it replaces, measured the same way in Chromium: 9554 crossings, 288 edges through boxes, 559 overlaps.
+    expect(g.crossings).toBeLessThanOrEqual(0.5 * lines.length);
     for (const b of boxes) {
       expect(b.label.fontPx, b.id).toBeGreaterThanOrEqual(10);
       const [left, top] = [b.x - b.width / 2, b.y - b.height / 2];
