@@ -8,7 +8,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { Recipe } from '../../contracts/recipe';
 import { FileStore } from '../../activities/store';
 import { activeHubMirror, resolveSource } from '../../activities/store/hub-source';
-import { readSafetensorsHeader } from '../../activities/safetensors-header';
+import { readSafetensorsHeader, SafetensorsInvalid } from '../../activities/safetensors-header';
 
 export interface Measured {
   rows: Record<string, number>;
@@ -41,7 +41,9 @@ export async function measureLocalSources(recipe: Recipe, mirror = activeHubMirr
   }
   for (const uri of new Set(models)) {
     const dir = await local(uri);
-    if (dir) measured.params_b[uri] = (await safetensorsParameters(dir)) / 1e9;
+    // A broken file is said with the source that holds it (the stage would refuse it at open the same way).
+    const named = (e: unknown) => Promise.reject(e instanceof SafetensorsInvalid ? new SafetensorsInvalid(`${uri}: ${e.message}; fetch the model again`) : e);
+    if (dir) measured.params_b[uri] = (await safetensorsParameters(dir).catch(named)) / 1e9;
   }
   return measured;
 }
