@@ -9,6 +9,7 @@ import { type ArtifactStore, joinUri, resolveSource } from './store';
 import { expandLocalGlob, globRegExp, isGlob } from './store/hub-source';
 import { parseHubId } from './hub-id';
 import type { HubLookup } from './hub-revision-lookup';
+import { modelFilesProblem } from './model-files';
 
 /** The source is not what its field says it is: the recipe must change. */
 export class SourceMisshapen extends Error {
@@ -56,6 +57,9 @@ export async function checkSourceShape(check: SourceCheck, deps: ShapeCheckDeps,
     const info = await stat(local);
     const what = modelDirectoryProblem(field, info.isDirectory() ? await readdir(local) : undefined, 'the download is incomplete; fetch the model again');
     if (what) throw problem(what);
+    // Local files can be read cheaply: their headers, against their sizes (model-files.ts).
+    const broken = await modelFilesProblem(local);
+    if (broken) throw new SourceMisshapen(`${field} = ${uri}: ${broken}`);
     return;
   }
   const files = isGlob(local) ? await expandLocalGlob(local) : [local];

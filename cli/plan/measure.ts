@@ -1,13 +1,14 @@
 // The sizes `hala plan` can read instead of being told: rows of every parquet input and parameters
 // of every model that resolve to local files (file://, or hf:// through the offline hub mirror).
 // Parquet footers and safetensors headers only — nothing is downloaded, no weights are read.
-import { open, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Recipe } from '../../contracts/recipe';
 import { FileStore } from '../../activities/store';
 import { activeHubMirror, resolveSource } from '../../activities/store/hub-source';
+import { readSafetensorsHeader, SafetensorsInvalid } from '../../activities/safetensors-header';
 
 export interface Measured {
   rows: Record<string, number>;
@@ -40,7 +41,9 @@ export async function measureLocalSources(recipe: Recipe, mirror = activeHubMirr
   }
   for (const uri of new Set(models)) {
     const dir = await local(uri);
-    if (dir) measured.params_b[uri] = (await safetensorsParameters(dir)) / 1e9;
+    // A broken file is said with the source that holds it (the stage would refuse it at open the same way).
+    const named = (e: unknown) => Promise.reject(e instanceof SafetensorsInvalid ? new SafetensorsInvalid(`${uri}: ${e.message}; fetch the model again`) : e);
+    if (dir) measured.params_b[uri] = (await safetensorsParameters(dir).catch(named)) / 1e9;
   }
   return measured;
 }
@@ -50,17 +53,8 @@ async function safetensorsParameters(dir: string): Promise<number> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.safetensors'));
   let total = 0;
   for (const f of files) {
-    const handle = await open(path.join(dir, f), 'r');
-    try {
-      const size = Buffer.alloc(8);
-      await handle.read(size, 0, 8, 0);
-      const header = Buffer.alloc(Number(size.readBigUInt64LE(0)));
-      await handle.read(header, 0, header.length, 8);
-      const tensors = JSON.parse(header.toString('utf8')) as Record<string, { shape?: number[] }>;
-      for (const [name, t] of Object.entries(tensors)) if (name !== '__metadata__') total += (t.shape ?? []).reduce((a, d) => a * d, 1);
-    } finally {
-      await handle.close();
-    }
+    const { tensors } = await readSafetensorsHeader(path.join(dir, f));
+    for (const t of Object.values(tensors)) total += t.shape.reduce((a, d) => a * d, 1);
   }
   return total;
 }

@@ -1,7 +1,5 @@
 // The report's charts as ECharts options: plain JSON (no formatter functions), so the page only
 // hands each one to echarts.init. One function per chart; a chart exists only when it has data.
-import type { LineageNode } from '../lineage';
-import { layoutByLayer } from './lineage-layout';
 import type { ReportData, ScorePair } from './report-data';
 
 export interface ChartSpec {
@@ -169,51 +167,4 @@ export function funnelCharts(data: ReportData): ChartSpec[] {
     });
   }
   return charts;
-}
-
-const short = (uri: string) => uri.split('/').filter(Boolean).slice(-2).join('/');
-const nodeLabel = (n: LineageNode) => (n.kind === 'source' ? short(n.uri ?? n.id) : n.kind === 'artifact' ? `${n.stage}\n${n.sha256?.slice(0, 10)}` : `? ${n.id.slice(0, 10)}`);
-
-export function lineageChart(data: ReportData): ChartSpec | undefined {
-  const { nodes, edges } = data.lineage;
-  if (nodes.length === 0) return undefined;
-  const placed = layoutByLayer(data.lineage);
-  const index = new Map(nodes.map((n, i) => [n.id, i]));
-  const rows = Math.max(...placed.map((p) => p.row)) + 1;
-  const layers = Math.max(...placed.map((p) => p.layer));
-  const perLayer = new Map<number, number>();
-  for (const p of placed) perLayer.set(p.layer, Math.max(perLayer.get(p.layer) ?? 0, p.row + 1));
-  // Each column centred on the same line, so a short column of products sits level with its sources.
-  const yOf = (p: { layer: number; row: number }) => (p.row - ((perLayer.get(p.layer) ?? 1) - 1) / 2) * 70;
-  const categories = ['source', 'artifact', 'unknown'];
-  return {
-    id: 'lineage',
-    title: 'Lineage: raw sources (left) to the campaign\'s artifacts (right)',
-    // About as tall as the layout is at the width a page gives it (~1000 px), so nodes stay round.
-    height: Math.round(Math.max(240, ((rows - 1) * 70 * 1000) / Math.max(1, layers * 240) + 90)),
-    option: {
-      ...base,
-      legend: { top: 0, data: categories },
-      series: [
-        {
-          type: 'graph',
-          layout: 'none',
-          roam: true,
-          left: 120,
-          right: 80,
-          top: 40,
-          bottom: 30,
-          symbolSize: 16,
-          edgeSymbol: ['none', 'arrow'],
-          edgeSymbolSize: 8,
-          categories: categories.map((name) => ({ name })),
-          label: { show: true, position: 'bottom', fontSize: 10 },
-          lineStyle: { color: '#888', curveness: 0.1 },
-          // Names are the unique ids; what a node shows is its label, a literal formatter.
-          data: nodes.map((n, i) => ({ name: n.id, label: { formatter: nodeLabel(n) }, x: placed[i]!.layer * 240, y: yOf(placed[i]!), category: categories.indexOf(n.kind) })),
-          links: edges.map((e) => ({ source: index.get(e.from), target: index.get(e.to) })),
-        },
-      ],
-    },
-  };
 }

@@ -2,7 +2,8 @@
 // so it opens anywhere, offline, and nothing it shows can change after it was written.
 import { checkOutcome } from '../check-summary';
 import { readFileSync } from 'node:fs';
-import { benchmarkCharts, costChart, funnelCharts, lineageChart, lossChart, timelineChart, translationCharts, type ChartSpec } from './charts';
+import { benchmarkCharts, costChart, funnelCharts, lossChart, timelineChart, translationCharts, type ChartSpec } from './charts';
+import { lineageSvg } from './lineage-svg';
 import type { ReportData, StageRow } from './report-data';
 import { BENCHMARKED_MODELS } from '../../contracts/benchmark-scores';
 
@@ -14,6 +15,7 @@ const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
 /** Fixed decimals, except small non-zero figures (a toy campaign's GPU-hours) keep three significant digits. */
 const num = (x: number | undefined, digits = 3) => (x === undefined ? '—' : x !== 0 && Math.abs(x) < 10 ** -digits * 100 ? x.toPrecision(3) : x.toFixed(digits));
 const dash = '—';
+const LINEAGE_TITLE = "Lineage: raw sources (left) to the campaign's artifacts (right); one box for nodes that share their inputs and their readers; hover a box for its full ids";
 
 function table(head: string[], rows: (string | number)[][]): string {
   const cells = (r: (string | number)[], tag: string) => r.map((c) => `<${tag}>${escapeHtml(String(c))}</${tag}>`).join('');
@@ -55,11 +57,11 @@ export function renderReportHtml(data: ReportData, now = new Date(data.generated
   const timeline = timelineChart(data, now);
   const cost = costChart(data);
   const loss = lossChart(data);
-  const lineage = lineageChart(data);
+  const lineage = lineageSvg(data.lineage);
   const translation = translationCharts(data);
   const bench = benchmarkCharts(data);
   const funnel = funnelCharts(data);
-  const charts = [timeline, cost, loss, ...translation, ...bench, ...funnel, lineage].filter((c): c is ChartSpec => c !== undefined);
+  const charts = [timeline, cost, loss, ...translation, ...bench, ...funnel].filter((c): c is ChartSpec => c !== undefined);
   const { teacher, translator } = data.translation;
   const scoreRows = [
     ...(teacher ? [['teacher BF16', teacher.bf16.bleu, teacher.bf16.chrf], ['teacher FP8', teacher.fp8.bleu, teacher.fp8.chrf]] : []),
@@ -83,7 +85,7 @@ body { font-family: system-ui, sans-serif; margin: 24px auto; max-width: 1200px;
 h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 18px; border-bottom: 1px solid #ddd; padding-bottom: 4px; margin-top: 32px; }
 table { border-collapse: collapse; font-size: 12px; margin: 8px 0; } th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: left; }
 th { background: #f4f5f7; } figure { margin: 12px 0; } figcaption { font-weight: 600; font-size: 13px; margin-bottom: 4px; }
-.chart { width: 100%; } .missing { color: #8a5a00; } .meta { color: #52606d; font-size: 13px; }
+.chart { width: 100%; } .lineage-scroll { overflow-x: auto; } .missing { color: #8a5a00; } .meta { color: #52606d; font-size: 13px; }
 </style></head>
 <body>
 <h1>Campaign ${escapeHtml(data.campaign_id)}</h1>
@@ -95,7 +97,7 @@ ${section('Translation quality (BLEU / chrF++)', scoreRows.length ? [table(['mod
 ${section('Benchmarks', benchRows.length ? [table(['student', 'model', 'scores'], benchRows)] : [], bench, 'No benchmark scores yet.')}
 ${data.checks ? section('Checks', [table(['check', 'figures', 'outcome'], data.checks.map((c) => [c.check, c.message, checkOutcome(c, data.campaign_id)]))], [], '') : ''}
 ${section('Corpus', corpus ? [table(['figure', 'value'], Object.entries(corpus).map(([k, v]) => [k, v]))] : [], funnel, 'No corpus figures yet.')}
-${section('Lineage', [], lineage ? [lineage] : [], 'No lineage records: no stage has finished.')}
+${section('Lineage', lineage ? [`<figure><figcaption>${escapeHtml(LINEAGE_TITLE)}</figcaption><div class="lineage-scroll" id="lineage">${lineage}</div></figure>`] : [], [], 'No lineage records: no stage has finished.')}
 ${section('Not shown', data.missing.length ? [`<ul>${data.missing.map((m) => `<li class="missing">${escapeHtml(m)}</li>`).join('')}</ul>`] : ['<p>Everything the report knows how to show is here.</p>'], [], '')}
 <script type="application/json" id="hala-report-data">${scriptJson(data)}</script>
 <script type="application/json" id="hala-report-charts">${scriptJson(charts.map((c) => ({ id: c.id, option: c.option })))}</script>

@@ -1,7 +1,7 @@
 // `hala plan`: the campaign sized before any spend, from the recipe's estimates and what local
 // sources say about themselves (parquet footers, safetensors headers).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -84,6 +84,10 @@ describe('hala plan', () => {
     const plan = await planCampaign({ ...recipe, estimates: { ...recipe.estimates, rows: { opus: 99 } } }, measured);
     expect(plan.stages.find((s) => s.stage === 'filter-opus')?.rows_in).toBe(99);
     expect((await planCampaign(recipe, measured)).stages.find((s) => s.stage === 'filter-opus')?.rows_in).toBe(1234);
+
+    // A truncated file is named with its source, as the stage that opens on it would name it.
+    truncateSync(path.join(model, 'model.safetensors'), 1000);
+    await expect(measureLocalSources(recipe, '')).rejects.toThrow(`file://${model}: ${model}/model.safetensors is 1000 bytes, but its header places tensor data up to byte`);
   });
 
   it('names each estimate or route a blank figure needs', async () => {
