@@ -136,7 +136,7 @@ describe('filterOpusPairs with language identification', () => {
 
   it('refuses a target language the builtin model does not know before reading any pair', async () => {
     const workDir = await mkdtemp(path.join(dir, 'unknown-'));
-    const languageId = { check: { ...pairCheck, target: ['sw'] } };
-    await expect(filterOpusPairs({ opus: { path: file, label: 'opus' }, language, filters, languageId, workDir })).rejects.toThrow(/language_id \(target language sw\).*has no label "sw"/);
+    const languageId = { check: { ...pairCheck, target: ['zu'] } }; // Zulu: not among lid.176's 176 languages
+    await expect(filterOpusPairs({ opus: { path: file, label: 'opus' }, language, filters, languageId, workDir })).rejects.toThrow(/language_id \(target language zu\).*has no label "zu"/);
   });
 });
