@@ -2,7 +2,8 @@
 // core, each holding its own model. The caller sends chunks of texts and gets the verdicts back
 // in the order it sent them, so the result does not depend on the number of threads or on which
 // thread judged what. The pool's owner closes it when the job ends or fails: no thread outlives it.
-import { availableParallelism } from 'node:os';
+import { statSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LanguageIdModel } from '../../contracts/cpu-activities';
@@ -97,8 +98,8 @@ export class LanguagePool {
     for (const t of threads) t.worker.on('exit', () => this.live--);
   }
 
-  /** `size` threads (default: one per core), each loading the model; a load that fails closes them all and throws its error. */
-  static async open(init: WorkerInit, size = availableParallelism()): Promise<LanguagePool> {
+  /** `size` threads, each loading the model; a load that fails closes them all and throws its error. */
+  static async open(init: WorkerInit, size: number): Promise<LanguagePool> {
     const threads = Array.from({ length: Math.max(1, size) }, () => new Thread(init));
     try {
       const loaded = await Promise.all(threads.map((t) => t.ready()));
@@ -141,7 +142,24 @@ export class LanguagePool {
   }
 }
 
-/** The pool for a check's model: the builtin model or a fastText file at a local path. */
+/** Of the machine's memory, the most the threads' copies of the model may take together. */
+const MODEL_MEMORY_SHARE = 0.25;
+
+/**
+ * Threads for a model: one per core, but no more copies of the model than a quarter of the memory
+ * holds (GlotLID's model.bin is 1.6 GB: 16 copies on a 16-core machine would be 26 GB).
+ */
+export function poolSize(modelBytes: number, cores = availableParallelism(), memory = totalmem()): number {
+  return Math.max(1, Math.min(cores, Math.floor((memory * MODEL_MEMORY_SHARE) / Math.max(1, modelBytes))));
+}
+
+/** The pool for a check's model: the builtin model or a fastText file at a local path (a file that cannot be read fails in the threads, with its error). */
 export function openLanguagePool(model: LanguageIdModel, modelPath?: string, size?: number): Promise<LanguagePool> {
-  return LanguagePool.open({ model, ...(modelPath ? { modelPath } : {}) }, size);
+  let modelBytes = 0;
+  try {
+    modelBytes = modelPath ? statSync(modelPath).size : 0;
+  } catch {
+    // the threads report the unreadable file as the recipe's error
+  }
+  return LanguagePool.open({ model, ...(modelPath ? { modelPath } : {}) }, size ?? poolSize(modelBytes));
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadCorpusInput, filterOpusPairs } from '../../activities/corpus';
 import { prepareLanguageCheck } from '../../activities/corpus/language-check';
-import { runningLanguageThreads } from '../../activities/corpus/language-pool';
+import { poolSize, runningLanguageThreads } from '../../activities/corpus/language-pool';
 import type { PairLanguageCheck } from '../../contracts/cpu-activities';
 import { Recipe } from '../../contracts/recipe';
 import { sql } from '../support/duckdb-sql';
@@ -75,6 +75,13 @@ describe('the language-identification pool', () => {
     const missing = { path: path.join(dir, 'absent.parquet'), label: 'opus' };
     await expect(filterOpusPairs({ opus: missing, language, filters, languageId: { check, threads: 2 }, workDir })).rejects.toThrow();
     expect(runningLanguageThreads()).toBe(0);
+  });
+
+  it('runs a thread per core, but no more copies of a model than a quarter of the memory holds', () => {
+    const GiB = 2 ** 30;
+    expect(poolSize(1_000_000, 16, 64 * GiB)).toBe(16); // lid.176.ftz: one per core
+    expect(poolSize(1.6 * GiB, 16, 64 * GiB)).toBe(10); // GlotLID's model.bin
+    expect(poolSize(1.6 * GiB, 16, 4 * GiB)).toBe(1); // never none
   });
 
   it('fails a chunk sent to a closed pool instead of waiting for ever', async () => {
