@@ -27,8 +27,8 @@ beforeAll(async () => {
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
 describe.each([
-  ['eld (builtin)', () => loadEldIdentifier(), { en: 'en', ar: 'ar' }],
-  ['fastText lid.176', () => loadFastTextIdentifier(LID176, 'file://lid.176.ftz'), { en: 'en', ar: 'ar' }],
+  ['eld (the builtin model until 0.4.0)', () => loadEldIdentifier(), { en: 'en', ar: 'ar' }],
+  ['fastText lid.176 (the builtin model)', () => loadFastTextIdentifier(LID176, 'file://lid.176.ftz'), { en: 'en', ar: 'ar' }],
 ] as const)('the %s identifier', (_name, load, labels) => {
   let id: LanguageIdentifier;
   let en: ReadonlySet<string>;
