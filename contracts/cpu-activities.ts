@@ -15,7 +15,7 @@ const Common = z.object({
 const FilterKnobs = Recipe.shape.stages.shape.filter_opus.unwrap();
 
 export { LanguageIdModel };
-/** The labels the identifier must give a side (ELD: ISO 639-1 codes; fastText: its labels without __label__). */
+/** The labels the identifier must give a side (the fastText model's labels without __label__: ISO 639 codes for the builtin lid.176). */
 const LanguageLabels = z.array(z.string().min(1)).min(1);
 /** Language identification (recipe language_id) as an activity reads it; absent from the input: no check. */
 const LanguageIdKnobs = z.object({

@@ -113,8 +113,8 @@ export const LanguageScripts = Language.pick({ source: true, target: true, sourc
 export const LanguageNames = Language.pick({ source: true, target: true, source_name: true, target_name: true });
 
 /**
- * The language identifier: `builtin` is ELD (the npm package eld, n-gram tables shipped inside it:
- * nothing to stage, 60 languages, ISO 639-1 codes). A fastText model file (GlotLID's model.bin in
+ * The language identifier: `builtin` is fastText's lid.176.ftz (shipped inside the npm package
+ * fasttext.wasm.js: nothing to stage, 176 languages, ISO 639 codes such as en, ar). A fastText model file (GlotLID's model.bin in
  * production: 2000+ languages, labels such as `__label__arb_Arab`) is read from the store or the hub
  * mirror like every other input, never downloaded at run time; its labels for each side are named
  * here, since a macro-language such as Arabic has several (arb_Arab, ary_Arab, arz_Arab, ...).
@@ -213,7 +213,7 @@ const RecipeShape = z
         model: LanguageIdModel.default('builtin'),
         min_confidence: fraction()
           .default(0.5)
-          .describe('a text is in the wrong language only when the model names another language with at least this confidence (ELD: its score, and only when it calls the guess reliable; fastText: the probability); an unsure guess keeps the text'),
+          .describe('a text is in the wrong language only when the model names another language with at least this confidence (the fastText probability of the top label); an unsure guess keeps the text'),
         min_letters: positiveInt()
           .default(12)
           .describe('texts with fewer letters (code, digits and punctuation do not count) are not judged: too short to tell ("OK", "نعم")'),

@@ -3,7 +3,7 @@ import { BadCorpusInput } from './bad-corpus-input';
 import { type ParquetSource, loadParquet, withCorpusDb } from './corpus-db';
 import type { Language } from '../../contracts/recipe';
 import { type DecontaminationArgs, decontaminate } from './decontaminate';
-import { type LanguageCheckArgs, judgeTranslations, prepareLanguageCheck } from './language-check';
+import { type LanguageCheckArgs, judgeTranslations, withLanguageCheck } from './language-check';
 import { blankSql } from './text-sql';
 import { loadTranslatedSegments } from './translated-segments';
 
@@ -57,8 +57,7 @@ export async function assembleBilingualCorpus(args: {
       `prompt_template ${JSON.stringify(args.promptTemplate)} has no {text} placeholder; add one where the text goes`,
     );
   }
-  const languageCheck = args.languageId && (await prepareLanguageCheck(args.languageId));
-  return withCorpusDb(args.workDir, async (db) => {
+  return withLanguageCheck(args.languageId, (languageCheck) => withCorpusDb(args.workDir, async (db) => {
     await loadParquet(db, [args.opusPairs], 'opus', [
       { name: 'id', expected: 'pair id' },
       { name: 'source', expected: `${language.source_name} text` },
@@ -121,5 +120,5 @@ export async function assembleBilingualCorpus(args: {
     const pairs = Object.values(byOrigin).reduce((a, b) => a + b, 0);
     const untranslated = await db.count(`SELECT id FROM translated WHERE ${blankSql('translation')}`);
     return { datasetPath, pairs, examples, byOrigin, untranslated, decontaminated, decontaminatedPath, wrongLanguage, ...(wrongLanguagePath ? { wrongLanguagePath } : {}) };
-  });
+  }));
 }

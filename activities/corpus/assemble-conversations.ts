@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { type ParquetSource, loadParquet, withCorpusDb } from './corpus-db';
 import { type DecontaminationArgs, decontaminate } from './decontaminate';
-import { type LanguageCheckArgs, judgeTranslations, prepareLanguageCheck } from './language-check';
+import { type LanguageCheckArgs, judgeTranslations, withLanguageCheck } from './language-check';
 import { blankSql } from './text-sql';
 import { loadTranslatedSegments } from './translated-segments';
 
@@ -37,8 +37,7 @@ export async function assembleTranslatedConversations(args: {
   workDir: string;
 }): Promise<AssembleConversationsResult> {
   // A model that cannot be loaded or lacks the target language fails before any work.
-  const languageCheck = args.languageId && (await prepareLanguageCheck(args.languageId));
-  return withCorpusDb(args.workDir, async (db) => {
+  return withLanguageCheck(args.languageId, (languageCheck) => withCorpusDb(args.workDir, async (db) => {
     await loadParquet(db, [args.rows], 'turns', [
       { name: 'row_id', expected: 'conversation id' },
       { name: 'turn', expected: 'turn number' },
@@ -85,5 +84,5 @@ export async function assembleTranslatedConversations(args: {
       );
     }
     return { datasetPath, conversations, missingTranslations, decontaminated, decontaminatedPath, wrongLanguage, ...(wrongLanguagePath ? { wrongLanguagePath } : {}) };
-  });
+  }));
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { FilterCounts, FilterOpusInput } from '../../contracts/cpu-activities';
 import { type CorpusDb, type ParquetSource, withCorpusDb } from './corpus-db';
-import { type LanguageCheckArgs, findWrongLanguage, prepareLanguageCheck } from './language-check';
+import { type LanguageCheckArgs, findWrongLanguage, withLanguageCheck } from './language-check';
 import { loadOpusPairs, opusPairIdSql } from './opus-pairs';
 import { nearDuplicateKeySql, scriptShareSql, trimmedSql } from './text-sql';
 
@@ -56,8 +56,7 @@ export async function filterOpusPairs(args: {
 }): Promise<FilterOpusResult> {
   const { language, filters } = args;
   // Before any work: a model that cannot be loaded or does not know the languages is the recipe's error.
-  const languageCheck = args.languageId && (await prepareLanguageCheck(args.languageId));
-  return withCorpusDb(args.workDir, async (db) => {
+  return withLanguageCheck(args.languageId, (languageCheck) => withCorpusDb(args.workDir, async (db) => {
     // A view: the pairs are read once, by the statement below; copying them first cost a pass and a
     // table of text (spilled at 5M pairs).
     await loadOpusPairs(db, args.opus, language, filters.max_rows, 'view');
@@ -100,12 +99,12 @@ export async function filterOpusPairs(args: {
 
     let wrongLanguagePath: string | undefined;
     if (languageCheck) {
-      const { identifier, accept, thresholds } = languageCheck;
+      const { accept } = languageCheck;
       const sides = [
         { column: 'source', side: 'source', accept: accept.source! },
         { column: 'target', side: 'target', accept: accept.target! },
       ];
-      const wrong = await findWrongLanguage(db, `SELECT ${opusPairIdSql('ord')} AS key, source, target FROM judged WHERE rejected_by IS NULL`, sides, identifier, thresholds);
+      const wrong = await findWrongLanguage(db, `SELECT ${opusPairIdSql('ord')} AS key, source, target FROM judged WHERE rejected_by IS NULL`, sides, languageCheck);
       await db.run(`UPDATE judged SET rejected_by = w.side || '_language' FROM wrong_language w WHERE ${opusPairIdSql('judged.ord')} = w.key`);
       if ((wrong.source ?? 0) + (wrong.target ?? 0) > 0) {
         wrongLanguagePath = path.join(args.workDir, 'wrong_language.parquet');
@@ -126,7 +125,7 @@ export async function filterOpusPairs(args: {
       counts.read += Number(row.n);
     }
     return { pairsPath, counts, ...(wrongLanguagePath ? { wrongLanguagePath } : {}) };
-  });
+  }));
 }
 
 /**

@@ -1,15 +1,20 @@
-// Language identification inside a corpus job: DuckDB selects the texts, JavaScript judges them as
-// they stream out in chunks, and only the verdicts against a text go back into DuckDB. The texts
-// themselves never sit in JS memory beyond one chunk, so a million pairs cost what the model costs.
+// Language identification inside a corpus job: DuckDB selects the texts, and they stream out in
+// chunks to a pool of threads (language-pool.ts, one per core) that judge them; only the verdicts
+// against a text go back into DuckDB. The texts never sit in JS memory beyond the chunks in flight,
+// so a million pairs cost what the model costs, divided by the cores.
 import type { OutputLanguageCheck, PairLanguageCheck } from '../../contracts/cpu-activities';
 import type { CorpusDb } from './corpus-db';
-import { type LanguageIdentifier, type LanguageThresholds, acceptedLabels, loadLanguageIdentifier, wrongLanguage } from './language-identifier';
+import { type LanguageThresholds, acceptedLabels } from './language-identifier';
+import { CHUNKS_PER_THREAD, type LanguagePool, openLanguagePool } from './language-pool';
+import type { Verdict } from './language-worker';
 
 /** A check as the corpus functions take it: the knobs, the local path of a fastText model file, and the labels per side. */
 export interface LanguageCheckArgs {
   check: PairLanguageCheck | OutputLanguageCheck;
   /** The model file when check.model names one, resolved to a local path by the activity. */
   modelPath?: string;
+  /** Threads judging; default one per core (tests pin it to compare verdicts across counts). */
+  threads?: number;
 }
 
 /** One text column of the selection and the labels its text must get; `side` is what the verdict calls it. */
@@ -19,51 +24,70 @@ export interface JudgedSide {
   accept: ReadonlySet<string>;
 }
 
-/** A check ready to run: its identifier loaded, the accepted labels of its sides validated against what the model knows. */
+/** A check ready to run: its threads started with the model loaded, the accepted labels of its sides validated against what the model knows. */
 export interface PreparedLanguageCheck {
-  identifier: LanguageIdentifier;
+  pool: LanguagePool;
   accept: Record<string, ReadonlySet<string>>;
   thresholds: LanguageThresholds;
 }
 
+/** Starts the check's threads; the caller closes `pool` when its job ends (withLanguageCheck does). */
 export async function prepareLanguageCheck(args: LanguageCheckArgs): Promise<PreparedLanguageCheck> {
-  const identifier = await loadLanguageIdentifier(args.check.model, args.modelPath);
-  const accept: Record<string, ReadonlySet<string>> = {};
-  for (const side of ['source', 'target'] as const) {
-    const labels = (args.check as Partial<PairLanguageCheck>)[side];
-    if (labels) accept[side] = acceptedLabels(identifier, labels, `language_id (${side} language ${labels.join(' / ')})`);
+  const pool = await openLanguagePool(args.check.model, args.modelPath, args.threads);
+  try {
+    const identifier = { name: pool.name, labels: pool.labels };
+    const accept: Record<string, ReadonlySet<string>> = {};
+    for (const side of ['source', 'target'] as const) {
+      const labels = (args.check as Partial<PairLanguageCheck>)[side];
+      if (labels) accept[side] = acceptedLabels(identifier, labels, `language_id (${side} language ${labels.join(' / ')})`);
+    }
+    return { pool, accept, thresholds: { min_confidence: args.check.min_confidence, min_letters: args.check.min_letters } };
+  } catch (error) {
+    await pool.close();
+    throw error;
   }
-  return { identifier, accept, thresholds: args.check };
+}
+
+/** Runs `job` with the check prepared (or without, when `args` is absent) and ends its threads however the job ends. */
+export async function withLanguageCheck<T>(args: LanguageCheckArgs | undefined, job: (prepared: PreparedLanguageCheck | undefined) => Promise<T>): Promise<T> {
+  const prepared = args && (await prepareLanguageCheck(args));
+  try {
+    return await job(prepared);
+  } finally {
+    await prepared?.pool.close();
+  }
 }
 
 /**
  * Judges every row of `select` (a `key` column and the sides' text columns) and leaves temp table
  * `wrong_language(key, side, label, confidence)`: one row per key with a side in another language
- * (the first such side, in the order given). Returns how many keys each side put there.
+ * (the first such side, in the order given), in the order of `select`. Returns how many keys each side put there.
  */
-export async function findWrongLanguage(
-  db: CorpusDb,
-  select: string,
-  sides: readonly JudgedSide[],
-  identifier: LanguageIdentifier,
-  check: LanguageThresholds,
-): Promise<Record<string, number>> {
+export async function findWrongLanguage(db: CorpusDb, select: string, sides: readonly JudgedSide[], prepared: PreparedLanguageCheck): Promise<Record<string, number>> {
   await db.run('CREATE OR REPLACE TEMP TABLE wrong_language (key VARCHAR, side VARCHAR, label VARCHAR, confidence DOUBLE)');
-  const columns = sides.map((s) => s.column);
+  const { pool } = prepared;
+  pool.configure(sides.map((s) => s.accept), prepared.thresholds);
   const found: [string, string, string, number][] = [];
   const counts: Record<string, number> = Object.fromEntries(sides.map((s) => [s.side, 0]));
-  for await (const rows of db.chunks(`SELECT CAST(key AS VARCHAR) AS key, ${columns.join(', ')} FROM (${select})`)) {
-    for (const row of rows) {
-      for (const [i, side] of sides.entries()) {
-        const text = row[i + 1];
-        if (typeof text !== 'string') continue; // a blank side is another filter's business
-        const guess = wrongLanguage(identifier, text, side.accept, check);
-        if (!guess) continue;
-        found.push([String(row[0]), side.side, guess.label, guess.confidence]);
-        counts[side.side] = (counts[side.side] ?? 0) + 1;
-        break;
-      }
+  // Chunks in flight, oldest first: their verdicts are taken in the order sent, whichever thread finishes first.
+  const inFlight: { keys: string[]; verdicts: Promise<Verdict[]> }[] = [];
+  const takeOldest = async () => {
+    const { keys, verdicts } = inFlight.shift()!;
+    for (const [row, side, label, confidence] of await verdicts) {
+      found.push([keys[row]!, sides[side]!.side, label, confidence]);
+      counts[sides[side]!.side]! += 1;
     }
+  };
+  try {
+    for await (const rows of db.chunks(`SELECT CAST(key AS VARCHAR) AS key, ${sides.map((s) => s.column).join(', ')} FROM (${select})`)) {
+      const texts = rows.map((row) => sides.map((_, i) => (typeof row[i + 1] === 'string' ? (row[i + 1] as string) : null)));
+      inFlight.push({ keys: rows.map((row) => String(row[0])), verdicts: pool.judge(texts) });
+      if (inFlight.length >= CHUNKS_PER_THREAD * pool.size) await takeOldest();
+    }
+    while (inFlight.length > 0) await takeOldest();
+  } finally {
+    // On a failure the chunks left in flight fail when the pool closes: nobody awaits them.
+    for (const chunk of inFlight) chunk.verdicts.catch(() => undefined);
   }
   await db.append('wrong_language', found);
   return counts;
@@ -79,6 +103,6 @@ export async function judgeTranslations(db: CorpusDb, prepared: PreparedLanguage
     return 0;
   }
   const sides = [{ column: 'translation', side: 'target', accept: prepared.accept.target! }];
-  const found = await findWrongLanguage(db, 'SELECT id AS key, translation FROM translated', sides, prepared.identifier, prepared.thresholds);
+  const found = await findWrongLanguage(db, 'SELECT id AS key, translation FROM translated', sides, prepared);
   return found.target ?? 0;
 }

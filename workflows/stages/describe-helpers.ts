@@ -28,6 +28,6 @@ export function scoringFact(e: Recipe['stages']['evaluate']): string {
 export function languageIdFact(r: Recipe): string {
   const k = r.language_id;
   if (!k.check) return 'off';
-  const model = typeof k.model === 'string' ? 'builtin (ELD)' : `fastText ${k.model.fasttext}`;
+  const model = typeof k.model === 'string' ? 'builtin (fastText lid.176)' : `fastText ${k.model.fasttext}`;
   return `${model}, confidence ≥ ${k.min_confidence}, texts of ≥ ${k.min_letters} letters`;
 }

@@ -6,7 +6,7 @@ import type { Recipe } from '../../contracts/recipe';
 import type { StageInputRef } from './declaration';
 import { file } from './sources';
 
-/** The builtin model (ELD) names languages by ISO 639-1 code: a BCP-47 tag's first subtag (zh-Hans -> zh). */
+/** The builtin model (fastText lid.176) names languages by ISO 639 code: a BCP-47 tag's first subtag (zh-Hans -> zh). */
 const builtinLabel = (tag: string) => tag.split('-')[0]!;
 
 /** The check of both sides of a pair; null when the recipe turns identification off. */
