@@ -62,7 +62,8 @@ describe('second language (French), end to end', () => {
     const { base, sft, merged, chosen } = { base: byModel.base!.average!, sft: byModel.sft!.average!, merged: byModel.merged!.average!, chosen: byModel.chosen!.average! };
     console.log(`hala-350m (French): MMLU-fr base ${base}, sft ${sft}, merged ${merged}, chosen ${chosen}`);
     expect(base).toBeLessThan(35); // four options: chance is 25
-    expect(sft - base).toBeGreaterThan(8);
+    // Measured 27.0 -> 36.8 on 152 test rows (AMD EPYC, 2026-12-07): half the gain is the bar.
+    expect(sft - base).toBeGreaterThan(5);
   });
 
   it('filters OPUS by the recipe\'s scripts and languages: Latin French kept, English in the French column caught by `fr` identification', () => {
@@ -82,8 +83,9 @@ describe('second language (French), end to end', () => {
     expect(inputs).toContain('"target_script":"latin"');
     expect(inputs).toContain('"format":"mmlu"');
     expect(inputs).not.toMatch(/arabic/i);
-    // Decontamination read the benchmark's layout (a format it did not know would have failed the stage).
-    const decontaminated = run.result.progress.stages.flatMap((s) => Object.keys(s.metrics)).filter((k) => k.endsWith('decontaminated_MMLU-fr'));
-    expect(decontaminated.length).toBeGreaterThan(0);
+    // Decontamination ran on both corpora against the benchmark in its MMLU layout (a layout it did not
+    // know would have failed the stage); a count per set appears only for a set that matched rows.
+    expect(metrics('build-bilingual-corpus')).toHaveProperty('decontaminated');
+    expect(metrics('translate-instructions')).toHaveProperty('decontaminated');
   });
 });
