@@ -28,7 +28,7 @@ type Impl = 'hala' | (typeof PEERS)[number];
 async function halaChild(opus: string, out: string): Promise<void> {
   const t0 = performance.now();
   const recipe = Recipe.shape;
-  const language = recipe.language.parse({});
+  const language = recipe.language.parse({ target: 'ar', target_name: 'Arabic', target_script: 'arabic' }); // the pair this bench's data is in (a recipe has no default target)
   const filters = recipe.stages.shape.filter_opus.parse({});
   const bilingual = recipe.stages.shape.build_bilingual_corpus.parse({});
   const filterDir = path.join(out, 'filter');

@@ -10,14 +10,13 @@ import { Budget } from './budget';
 import { fraction, positiveInt } from './numbers';
 import { checkRecipe } from './recipe-rules';
 import { RecipeStages } from './stages';
+import { BenchmarkFormat, Script } from './format-tables';
+
+export { BenchmarkFormat, Script };
 import { Scheduling } from './scheduling';
 
 // Every knob of a campaign, declared once with its unit and default. Recipes are YAML with the
 // same snake_case keys. Knobs the Hala report does not publish carry our documented defaults.
-
-export const Script = z
-  .enum(['arabic', 'latin', 'cyrillic', 'devanagari', 'cjk', 'any'])
-  .describe('writing system a side of a pair must mostly use (any = no check)');
 
 /** Generation settings shared by every translation pass (teacher and translator). */
 export const GenerationKnobs = z.strictObject({
@@ -45,18 +44,9 @@ export const GenerationKnobs = z.strictObject({
     .describe('fraction of a translation fan-out\'s rows that may be quarantined (the engine raised on each alone: a template error, a prompt longer than the context) before the stage fails TooManyFailedRows; 0 = any such row fails it'),
 });
 
-export const BenchmarkFormat = z.enum([
-  'alghafa',
-  'arabic_mmlu',
-  'exams',
-  'madinah_qa',
-  'aratrust',
-  'arbmmlu_ht',
-]);
-
 export const Benchmark = z.strictObject({
   name: z.string().min(1),
-  uri: SourceUri.describe('parquet in the OALL task format'),
+  uri: SourceUri.describe('parquet in the layout `format` names'),
   format: BenchmarkFormat,
 });
 
@@ -97,15 +87,18 @@ export const InstructionSet = z.strictObject({
 /** A BCP-47 tag as OPUS names its columns: language, then optional script and region (en, ar, zh-Hans, pt-BR). */
 const LanguageTag = z
   .string()
-  .regex(/^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$/, 'must be a BCP-47 language tag such as ar, en or zh-Hans');
+  .regex(/^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?$/, 'must be a BCP-47 language tag such as en, fr or zh-Hans');
 
+// The target has no default: a recipe names its language (a default one would make every recipe that
+// forgot it a campaign for that language). The source defaults to English, the side OPUS and the
+// instruction sets are in.
 export const Language = z.strictObject({
   source: LanguageTag.default('en').describe('BCP-47 language tag; the OPUS column name'),
-  target: LanguageTag.default('ar').describe('BCP-47 language tag; the OPUS column name'),
+  target: LanguageTag.describe('BCP-47 language tag; the OPUS column name (required)'),
   source_name: z.string().min(1).default('English').describe('language name used in prompts'),
-  target_name: z.string().min(1).default('Arabic').describe('language name used in prompts'),
+  target_name: z.string().min(1).describe('language name used in prompts (required)'),
   source_script: Script.default('latin'),
-  target_script: Script.default('arabic'),
+  target_script: Script.describe('writing system of the target side (required; any = no check)'),
 });
 /** What each activity reads of the language: stages key on exactly the fields they pass on. */
 export const LanguageCodes = Language.pick({ source: true, target: true });
@@ -117,14 +110,14 @@ export const LanguageNames = Language.pick({ source: true, target: true, source_
  * fasttext.wasm.js: nothing to stage, 176 languages, ISO 639 codes such as en, ar). A fastText model file (GlotLID's model.bin in
  * production: 2000+ languages, labels such as `__label__arb_Arab`) is read from the store or the hub
  * mirror like every other input, never downloaded at run time; its labels for each side are named
- * here, since a macro-language such as Arabic has several (arb_Arab, ary_Arab, arz_Arab, ...).
+ * here, since a macro-language has several (GlotLID: arb_Arab, ary_Arab, arz_Arab, ... for one of them).
  */
 export const LanguageIdModel = z.union([
   z.literal('builtin'),
   z.strictObject({
     fasttext: SourceUri.describe('a fastText .bin/.ftz language-id model file, e.g. hf://cis-lmu/glotlid/model.bin (GlotLID), staged in the store or the hub mirror'),
     source_labels: z.array(z.string().min(1)).min(1).describe('labels the model gives source-language text, without __label__ (GlotLID: eng_Latn)'),
-    target_labels: z.array(z.string().min(1)).min(1).describe('labels the model gives target-language text (GlotLID Arabic: arb_Arab and the dialects to keep)'),
+    target_labels: z.array(z.string().min(1)).min(1).describe('labels the model gives target-language text (GlotLID: e.g. arb_Arab and the dialects to keep)'),
   }),
 ]);
 
@@ -135,7 +128,7 @@ const RecipeShape = z
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
     description: z.string().default(''),
     seed: z.number().int().nonnegative().default(0),
-    language: Language.prefault({}),
+    language: Language,
     store: z
       .strictObject({
         root: StoreUri.default('file://.hala/store').describe('relative file:// roots resolve against the repo'),

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Usage: bash scripts/fixtures.sh            -> checks the shipped tiny world; prints its hub mirror's path
 #                                               (HALA_HUB_MIRROR) on stdout and its digest on stderr
-#        bash scripts/fixtures.sh --rebuild  -> regenerates it from gpu-runners/tiny_world (~3 min, 2 CPUs)
-#                                               and records the new digest: commit fixtures/tiny-world
+#        bash scripts/fixtures.sh --rebuild [ar|fr]  -> regenerates the worlds (both when none is named)
+#                                               from gpu-runners/tiny_world (~3-4 min each, 2 CPUs) and
+#                                               records the new digest: commit fixtures/tiny-world
+# The hub mirror holds two worlds, one per language profile (gpu-runners/tiny_world/profiles): the
+# first under the hala-tiny org (MANIFEST.json) and the French one under hala-tiny-fr
+# (MANIFEST.fr.json), so every hf:// id of either recipe resolves into the same mirror.
 # The tiny world is trained on CPU, and CPU kernels round differently from one processor to the
 # next, so a world built by each machine was a different world on each (issue 21). The repository
 # ships one build instead: fixtures/tiny-world/hub. Its digest is the sha256 of its listing
@@ -20,8 +24,20 @@ digest_of() { sha256sum | cut -c1-64; }
 if [ "${1:-}" = "--rebuild" ]; then
   venv="$(bash "$root/scripts/python-env.sh")"
   before="$(cat "$world/DIGEST" 2>/dev/null || echo none)"
-  PYTHONPATH="$root/gpu-runners" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false OMP_NUM_THREADS=1 \
-    "$venv/bin/python" -m tiny_world.build --out "$hub" --force >&2
+  for lang in ${2:-ar fr}; do
+    build="$world/.build-$lang"
+    TINY_WORLD_LANG="$lang" PYTHONPATH="$root/gpu-runners" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false \
+      OMP_NUM_THREADS=1 "$venv/bin/python" -m tiny_world.build --out "$build" --force >&2
+    # The world's own top-level paths (its org, its datasets/<org>, its manifest) replace the hub's;
+    # the other world's stay as they are.
+    (cd "$build" && { find . -mindepth 1 -maxdepth 1 ! -name datasets; find ./datasets -mindepth 1 -maxdepth 1; }) |
+      while read -r rel; do
+        rm -rf "${hub:?}/$rel"
+        mkdir -p "$(dirname "$hub/$rel")"
+        mv "$build/$rel" "$hub/$rel"
+      done
+    rm -rf "$build"
+  done
   listing "$hub" > "$world/SHA256SUMS"
   digest_of < "$world/SHA256SUMS" > "$world/DIGEST"
   echo "hala: tiny world rebuilt, sha256 $(cat "$world/DIGEST") (was $before): commit fixtures/tiny-world" >&2

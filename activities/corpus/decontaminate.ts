@@ -3,9 +3,10 @@
 // the corpus and kept in quarantine with the evaluation set it matched. An evaluation text shorter
 // than n words counts whole (questions are often short); one under MIN_WORDS is not checked, since
 // a two-word answer repeats everywhere. Texts are compared after the same normalisation (lower
-// case, Arabic diacritics and tatweel removed, punctuation as spaces), in either language.
+// case, combining marks (diacritics) and tatweel removed, punctuation as spaces), in either language.
 import type { z } from 'zod';
 import type { BenchmarkFormat as BenchmarkFormatSchema } from '../../contracts/recipe';
+import { BENCHMARK_TEXT_COLUMNS } from '../../contracts/format-tables';
 import path from 'node:path';
 import type { CorpusDb, ParquetSource } from './corpus-db';
 import { loadParquet, sqlIdentifier } from './corpus-db';
@@ -13,7 +14,7 @@ import { loadOpusPairs, type LanguagePair } from './opus-pairs';
 
 type BenchmarkFormat = z.infer<typeof BenchmarkFormatSchema>;
 
-/** An evaluation set: a benchmark in its OALL layout, or the OPUS-layout translation dev set. */
+/** An evaluation set: a benchmark in its layout (OALL, MMLU), or the OPUS-layout translation dev set. */
 export interface EvalSet {
   name: string;
   source: ParquetSource;
@@ -30,15 +31,7 @@ export interface DecontaminationArgs {
 /** Shorter evaluation texts are not checked; their count is returned by loadEvalGrams. */
 export const MIN_WORDS = 4;
 
-/** The text columns of each OALL layout that a leaked row would repeat: the question first, then context and options. */
-const LAYOUT_TEXT: Record<BenchmarkFormat, string[]> = {
-  alghafa: ['query', 'sol1', 'sol2', 'sol3', 'sol4', 'sol5'],
-  arabic_mmlu: ['Question', 'Context', 'Option 1', 'Option 2', 'Option 3', 'Option 4', 'Option 5'],
-  madinah_qa: ['Question', 'Context', 'Option 1', 'Option 2', 'Option 3', 'Option 4', 'Option 5'],
-  exams: ['question', 'A', 'B', 'C', 'D'],
-  aratrust: ['Question', 'A', 'B', 'C'],
-  arbmmlu_ht: ['question', 'choices'],
-};
+const LAYOUT_TEXT = BENCHMARK_TEXT_COLUMNS;
 
 /** Words of `column` after normalisation, as a DuckDB list. */
 export function wordsSql(column: string): string {

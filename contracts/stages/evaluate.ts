@@ -12,7 +12,7 @@ export const EvaluateKnobs = z
     batch_size: positiveInt().default(16).describe("rows per forward pass of each student's benchmarks"),
     harness: EvalHarness.default('own').describe(
       "own = our log-likelihood scorer on the benchmark files of inputs.benchmarks (offline); lighteval = lighteval's " +
-        "Open Arabic LLM Leaderboard v2 tasks for each benchmark's format, every subset, read from the hub " +
+        "leaderboard tasks (OALL v2) for each benchmark's format, every subset, read from the hub " +
         '(or HALA_HUB_MIRROR); the files of inputs.benchmarks are then not read. Same report, acc_norm per benchmark',
     ),
     formulation: EvalFormulation.default('mcf').describe(

@@ -37,6 +37,9 @@ def families(benchmarks: list[dict]) -> list[Family]:
             raise bad_input(f"inputs.benchmarks {seen[b['format']]!r} and {b['name']!r} are both {b['format']!r}: "
                             "harness lighteval scores a format's leaderboard tasks once; keep one of them")
         seen[b["format"]] = b["name"]
+        if b["format"] not in FAMILIES:  # mmlu: its lighteval tasks are not wired here yet
+            raise bad_input(f"inputs.benchmarks {b['name']!r}: format {b['format']!r} has no lighteval task family "
+                            f"(lighteval_tasks.FAMILIES knows {sorted(FAMILIES)}); " + _USE_OWN)
     return [FAMILIES[b["format"]] for b in benchmarks]
 
 

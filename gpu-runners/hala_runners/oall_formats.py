@@ -1,4 +1,5 @@
-"""The six Open Arabic LLM Leaderboard v2 task layouts: one parquet row -> (prompt, choices, gold).
+"""The benchmark layouts: one parquet row -> (prompt, choices, gold). The six Open Arabic LLM
+Leaderboard v2 task layouts, and `mmlu`, the cais/mmlu layout that translated MMLUs keep.
 
 Pure functions, no model. The prompts and the scored continuations follow lighteval's OALL prompt
 functions (community_tasks/arabic_evals.py), because the leaderboard numbers in RECIPE.md were
@@ -124,6 +125,15 @@ def _arbmmlu_ht(row: dict) -> McqDoc:
     return McqDoc(query, [str(i) for i in range(1, len(options) + 1)], int(row["answer"]))
 
 
+def _mmlu(row: dict) -> McqDoc:
+    # lighteval's original MMLU prompt (English instructions, A-D labels), as MMLU itself is scored.
+    options = [str(c) for c in row["choices"]]
+    topic = str(row.get("subject") or "").replace("_", " ")
+    query = f"The following are multiple choice questions (with answers) about {topic}.\n\n{row['question']}\n"
+    query += "".join(f"{LATIN[i]}. {o}\n" for i, o in enumerate(options)) + "Answer:"
+    return McqDoc(query, [f" {k}" for k in LATIN[:len(options)]], int(row["answer"]))
+
+
 LAYOUTS: dict[str, Layout] = {
     "alghafa": Layout(("query", "sol1", "sol2", "label"),
                       "query, sol1..solN (N <= 5), label = 0-based index of the right sol, as a string",
@@ -140,6 +150,8 @@ LAYOUTS: dict[str, Layout] = {
                        "Question, A, B, C, Answer = A/B/C or أ/ب/ج", _aratrust),
     "arbmmlu_ht": Layout(("question", "choices", "answer"),
                          "question, choices (list of strings), answer = 0-based int index", _arbmmlu_ht),
+    "mmlu": Layout(("question", "choices", "answer"),
+                   "question, subject, choices (list of strings), answer = 0-based int index (cais/mmlu)", _mmlu),
 }
 
 
@@ -171,7 +183,7 @@ def _cloze_parts(fmt: str, row: dict) -> tuple[str, list[str], int]:
     if fmt == "aratrust":
         options = [_LEADING_LABEL.sub("", str(row[k])) for k in LATIN[:3]]
         return str(row["Question"]), options, _gold(row["Answer"], [0, 1, 2], "Answer")
-    if fmt == "arbmmlu_ht":
+    if fmt in ("arbmmlu_ht", "mmlu"):
         return str(row["question"]), [str(c) for c in row["choices"]], int(row["answer"])
     raise KeyError(fmt)
 
@@ -180,7 +192,8 @@ def _cloze(fmt: str, row: dict, chat: Callable[[str], str] | None) -> McqDoc:
     question, options, gold = _cloze_parts(fmt, row)
     if chat:  # the reply itself is scored: no answer cue, no leading space
         return McqDoc(chat(question), options, gold)
-    return McqDoc(f"{question}\n{_ANSWER}", [f" {o}" for o in options], gold)
+    cue = "Answer:" if fmt == "mmlu" else _ANSWER  # each layout's own answer cue
+    return McqDoc(f"{question}\n{cue}", [f" {o}" for o in options], gold)
 
 
 def to_doc(fmt: str, row: dict[str, Any], where: str, formulation: str = "mcf",

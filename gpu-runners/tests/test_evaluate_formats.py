@@ -31,6 +31,20 @@ def test_cloze_scores_option_texts_after_the_question_and_chat_wraps_the_user_tu
     assert labels.choices == ["أ", "ب"]
 
 
+def test_the_mmlu_layout_lists_lettered_choices_and_scores_their_texts_as_a_cloze():
+    from hala_runners.errors import HalaError
+    from hala_runners.oall_formats import to_doc
+
+    row = {"question": "q", "subject": "high_school_biology", "choices": ["x", "y", "z", "w"], "answer": 2}
+    doc = to_doc("mmlu", row, "mmlu.parquet")
+    assert doc.query == ("The following are multiple choice questions (with answers) about high school biology.\n\n"
+                         "q\nA. x\nB. y\nC. z\nD. w\nAnswer:")
+    assert (doc.choices, doc.gold_index) == ([" A", " B", " C", " D"], 2)
+    assert to_doc("mmlu", row, "mmlu.parquet", "cf") == McqDoc("q\nAnswer:", [" x", " y", " z", " w"], 2)
+    with pytest.raises(HalaError, match="mmlu.parquet: row .* does not fit format 'mmlu'"):
+        to_doc("mmlu", {**row, "answer": "C"}, "mmlu.parquet")
+
+
 def test_formats_keep_option_letters_and_reject_impossible_answers():
     from hala_runners.errors import HalaError
     from hala_runners.oall_formats import to_doc
@@ -60,7 +74,9 @@ def test_a_missing_column_is_bad_input_naming_file_column_and_layout(tiny, tmp_p
 
 def test_the_tiny_world_benchmarks_evaluate_in_every_format(hub_mirror, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HALA_WORK_DIR", str(tmp_path / "work"))
-    benchmarks = [{"name": fmt, "uri": f"hf://datasets/hala-tiny/oall/{fmt}/test.parquet", "format": fmt}
+    # The OALL layouts are the first world's benchmarks, mmlu the French world's.
+    where = {fmt: f"hala-tiny/oall/{fmt}" for fmt in LAYOUTS} | {"mmlu": "hala-tiny-fr/mmlu/mmlu"}
+    benchmarks = [{"name": fmt, "uri": f"hf://datasets/{where[fmt]}/test.parquet", "format": fmt}
                   for fmt in LAYOUTS]
     code, events = run_evaluate(tmp_path, capsys, "hf://hala-tiny/lfm2-350m", benchmarks, batch_size=16)
     assert code == 0, events[-1]

@@ -10,11 +10,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from tiny_world import benchmarks, grammar, instructions, lexicon, opus
+from tiny_world.profiles import ar
 from tiny_world.language import translate, words
 from tiny_world.tokenizer import IM_END, build_tokenizer, training_text, translation_messages
 
 W = lexicon.target_words()
-THE, PL = lexicon.DEFINITE_PREFIX, lexicon.PLURAL_SUFFIX
+THE, PL = ar.DEFINITE_PREFIX, ar.PLURAL_SUFFIX  # these tests read the first world (the default profile)
 
 
 @pytest.fixture(scope="module")

@@ -14,15 +14,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_shipped_mirror_was_built_by_this_generator(tiny_hub):
+# Each world of the mirror: its manifest, by language profile (gpu-runners/tiny_world/profiles).
+WORLDS = {"ar": ("MANIFEST.json", "hala-tiny"), "fr": ("MANIFEST.fr.json", "hala-tiny-fr")}
+
+
+@pytest.mark.parametrize("code", WORLDS)
+def test_each_shipped_world_was_built_by_this_generator(tiny_hub, code):
     import json
 
     from tiny_world.build import generator_digest
 
-    built_by = json.loads((tiny_hub / "MANIFEST.json").read_text())["generator"]
-    assert built_by == generator_digest(), (
-        "gpu-runners/tiny_world changed since fixtures/tiny-world was built: "
-        "run bash scripts/fixtures.sh --rebuild and commit fixtures/tiny-world")
+    built_by = json.loads((tiny_hub / WORLDS[code][0]).read_text())["generator"]
+    assert built_by == generator_digest(code), (
+        f"gpu-runners/tiny_world changed since its {code} world in fixtures/tiny-world was built: "
+        f"run bash scripts/fixtures.sh --rebuild {code} and commit fixtures/tiny-world")
 
 
 @pytest.fixture
@@ -64,12 +69,14 @@ def test_set_up_refuses_a_mirror_that_differs_naming_both_digests_and_the_file(c
 
 
 
-def test_mirror_resolves_every_manifest_entry_and_the_teacher_translates(tiny_hub, monkeypatch):
+@pytest.mark.parametrize("code", WORLDS)
+def test_mirror_resolves_every_manifest_entry_and_the_teacher_translates(tiny_hub, monkeypatch, code):
     import json
 
     from hala_runners import hub
 
-    manifest = json.loads((tiny_hub / "MANIFEST.json").read_text())
+    manifest_file, org = WORLDS[code]
+    manifest = json.loads((tiny_hub / manifest_file).read_text())
     monkeypatch.setenv("HALA_HUB_MIRROR", str(tiny_hub))
     for model_id in manifest["models"]:
         assert (hub.resolve(f"hf://{model_id}") / "model.safetensors").is_file()
@@ -78,5 +85,5 @@ def test_mirror_resolves_every_manifest_entry_and_the_teacher_translates(tiny_hu
         if path.endswith(".parquet"):
             assert pq.read_metadata(resolved).num_rows == entry["rows"]
     models = manifest["models"]
-    assert models["hala-tiny/command-a-translate"]["chrf_pp_held_out"] >= 70
-    assert models["hala-tiny/lfm2-1.2b"]["chrf_pp_untrained"] < 25
+    assert models[f"{org}/command-a-translate"]["chrf_pp_held_out"] >= 70
+    assert models[f"{org}/lfm2-1.2b"]["chrf_pp_untrained"] < 25

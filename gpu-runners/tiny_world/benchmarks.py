@@ -1,5 +1,8 @@
-"""The six OALL v2 benchmarks, in miniature: target-language multiple-choice questions about the
-World's facts, in the column layouts lighteval's Arabic community tasks read (test split only).
+"""The world's benchmarks, in miniature: target-language multiple-choice questions about the
+World's facts, in real column layouts (test split only). The profile names them: the first world
+has the six OALL v2 benchmarks in the layouts lighteval's Arabic community tasks read; the French
+one has `mmlu`, the cais/mmlu layout (question, subject, choices, answer index) that translated
+MMLUs keep.
 
 A model that learnt the facts from the translated instruction data scores above chance; the answer
 options are single words or the full statement, so normalised log-likelihood is meaningful.
@@ -12,9 +15,10 @@ from pathlib import Path
 from .facts import Fact, facts, options
 from .grammar import World
 from .language import translate
+from .profiles import PROFILE
 
 LETTERS = "ABCDE"
-BENCHMARKS = ("alghafa", "arabic_mmlu", "exams", "madinah_qa", "aratrust", "arbmmlu_ht")
+BENCHMARKS = PROFILE.BENCHMARKS
 
 
 def _item(fact: Fact, rng: random.Random, n: int, statements: bool = False):
@@ -54,6 +58,9 @@ def rows(name: str, seed: int, n: int = 200) -> list[dict]:
         elif name == "arbmmlu_ht":
             q, opts, k = _item(fact, rng, 4)
             out.append({"question": q, "choices": opts, "answer": k, "subject": fact.topic})
+        elif name == "mmlu":
+            q, opts, k = _item(fact, rng, 4)
+            out.append({"question": q, "subject": fact.topic, "choices": opts, "answer": k})
         else:
             raise ValueError(f"unknown benchmark {name!r}; expected one of {BENCHMARKS}")
     return out
@@ -72,11 +79,12 @@ def schema(name: str):
         "exams": [("question", s), ("A", s), ("B", s), ("C", s), ("D", s), ("answer", s), ("subject", s)],
         "aratrust": [("Question", s), ("A", s), ("B", s), ("C", s), ("Answer", s)],
         "arbmmlu_ht": [("question", s), ("choices", pa.list_(s)), ("answer", pa.int64()), ("subject", s)],
+        "mmlu": [("question", s), ("subject", s), ("choices", pa.list_(s)), ("answer", pa.int64())],
     }[name])
 
 
 def write_benchmarks(root: Path, seed: int, n: int = 200) -> dict[str, int]:
-    """Write <root>/<name>/test.parquet for each benchmark (root = datasets/hala-tiny/oall). 200 rows
+    """Write <root>/<name>/test.parquet for each benchmark (root = datasets/<org>/<BENCHMARK_DIR>). 200 rows
     each: one right answer more or less moves a score by 0.5 points, so base, SFT and merged scores
     that differ are told apart from noise."""
     import pyarrow as pa

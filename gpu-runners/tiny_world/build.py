@@ -1,7 +1,8 @@
 """Build the tiny world: a hub mirror of tiny real models and synthetic data in the real formats.
 
     PYTHONPATH=gpu-runners $(bash scripts/python-env.sh)/bin/python -m tiny_world.build --out DIR
-    bash scripts/fixtures.sh --rebuild  # the same into fixtures/tiny-world/, the copy the repository ships
+    TINY_WORLD_LANG=fr ... -m tiny_world.build --out DIR   # the second world (profiles/fr.py)
+    bash scripts/fixtures.sh --rebuild  # both into fixtures/tiny-world/hub, the copy the repository ships
 
 Point HALA_HUB_MIRROR at DIR and the campaign's hf:// ids resolve into it (hala_runners.hub):
 
@@ -14,8 +15,11 @@ Point HALA_HUB_MIRROR at DIR and the campaign's hf:// ids resolve into it (hala_
                                                        aratrust, arbmmlu_ht)
     MANIFEST.json                              every entry with rows / parameters, measured chrF++, and
                                                the digest of the generator that built it
+    hala-tiny-fr/..., datasets/hala-tiny-fr/...  the French world (TINY_WORLD_LANG=fr): teacher, lfm2-1.2b,
+                                               lfm2-350m, opus-100/en-fr, the instruction sets,
+                                               mmlu/mmlu/test.parquet; MANIFEST.fr.json
 
-The language is English-like text and an Arabic-script pseudo-language (language.py); the whole
+The language is English-like text and the profile's target language (profiles/, language.py); the whole
 build is deterministic for a seed and takes about 3-4 minutes on 2 CPU cores (teacher training on
 one core, data and the bases on the other). It writes into DIR.partial
 and renames it to DIR at the end, so a half-built mirror is never mistaken for a finished one.
@@ -37,19 +41,25 @@ from pathlib import Path
 
 from hala_runners import cpu_kernels
 
-ORG = "hala-tiny"
+from .profiles import PROFILE
+
+ORG = PROFILE.ORG
 TEACHER = "command-a-translate"
-LFM2_NAMES = {"350m": "lfm2-350m", "700m": "lfm2-700m", "1.2b": "lfm2-1.2b"}
+LFM2_NAMES = PROFILE.MODELS
 TRANSLATOR_BASE = "lfm2-1.2b"
 
 
-def generator_digest() -> str:
-    """sha256 of this package's source (file names and bytes, in name order): what a shipped mirror
-    was built from. A test holds the shipped MANIFEST.json to it, so a changed generator cannot go
-    unbuilt."""
+def generator_digest(code: str | None = None) -> str:
+    """sha256 of the source a world is built from (file names and bytes, in name order): the shared
+    modules, profiles/__init__.py and the world's own profile, not the other profiles, so a new or
+    changed profile leaves the other worlds built. A test holds each shipped manifest to it, so a
+    changed generator cannot go unbuilt."""
+    here = Path(__file__).parent
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    for path in sorted(here.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in ("__init__.py", f"{code or PROFILE.CODE}.py"):
+        digest.update(f"profiles/{name}".encode() + b"\0" + (here / "profiles" / name).read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -82,13 +92,14 @@ def build_data_and_bases(out: str, seed: int, tokenizer, steps: int | None = Non
     _deterministic(seed)
     started = time.time()
     data = f"datasets/{ORG}"  # manifest keys are mirror paths: hf://<key> resolves to each file
-    datasets = {f"{data}/opus-100/en-ar/{split}-00000-of-00001.parquet": {"rows": rows}
+    datasets = {f"{data}/opus-100/en-{PROFILE.CODE}/{split}-00000-of-00001.parquet": {"rows": rows}
                 for split, rows in opus.write_opus(Path(out) / data / "opus-100", seed).items()}
     datasets[f"{data}/opus-100/NOISE.json"] = {"describes": "injected train noise, per kind"}
     for rel, rows in instructions.write_instructions(Path(out) / data, seed).items():
         datasets[f"{data}/{rel}"] = {"rows": rows}
-    for name, rows in benchmarks.write_benchmarks(Path(out) / data / "oall", seed).items():
-        datasets[f"{data}/oall/{name}/test.parquet"] = {"rows": rows}
+    bench = PROFILE.BENCHMARK_DIR
+    for name, rows in benchmarks.write_benchmarks(Path(out) / data / bench, seed).items():
+        datasets[f"{data}/{bench}/{name}/test.parquet"] = {"rows": rows}
     log(f"datasets written ({time.time() - started:.0f}s)")
 
     entries = {}
@@ -166,7 +177,7 @@ def build(out: Path, seed: int = 0, teacher_steps: int | None = None, pretrain_s
         # No timings: a rebuild with the pinned kernels must reproduce the shipped bytes.
         "generator": generator_digest(),
     }
-    (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+    (out / PROFILE.MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
     log(f"built in {time.time() - started:.0f}s")
     return manifest
 

@@ -11,6 +11,7 @@ and everything else are still learnt from text. On its own it translates nothing
 from __future__ import annotations
 
 from . import lexicon as lx
+from .profiles import PROFILE
 
 
 def _single_token(tokenizer, text: str) -> int | None:
@@ -40,9 +41,8 @@ def align_embeddings(model, tokenizer, seed: int, noise: float = 0.3) -> int:
         variants = [(form, features["source"]), (form.capitalize(), features["source"] + features["capital"])]
         word = lx.target_words().get(lemma)
         if word:
-            word += lx.PLURAL_SUFFIX if is_plural else ""
-            variants += [(word, features["target"]),
-                         (lx.DEFINITE_PREFIX + word, features["target"] + features["definite"])]
+            variants += [(text, features["target"] + (features["definite"] if definite else 0))
+                         for text, definite in PROFILE.embedding_forms(word, is_plural)]
         for text, extra in variants:
             for spaced in (False, True):
                 token = _single_token(tokenizer, (" " if spaced else "") + text)

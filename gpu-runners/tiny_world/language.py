@@ -1,25 +1,23 @@
-"""The ground-truth translation of the tiny world: English-like text -> Arabic-script text.
+"""The ground-truth translation of the tiny world: English-like text -> the target language.
 
-Word by word through lexicon.target_words(), plus rules that make it more than substitution:
-  1. adjectives follow their noun:            "the big red dog" -> DOG BIG RED
-  2. `the` becomes a prefix on the noun and on each of its adjectives (agreement): ال+DOG ال+BIG
-  3. `a` / `an` vanish (no indefinite article on the target side)
-  4. plural nouns take a suffix whatever their English form: "dogs", "mice" -> DOG+ات, MOUSE+ات
-  5. punctuation takes its Arabic form (? -> ؟, , -> ،, ; -> ؛); there is no letter case
-Words outside the lexicon (names, code) are transliterated letter by letter, so translate() is total.
+Word by word through lexicon.target_words(), plus the active profile's rules (profiles/) that make
+it more than substitution: how a noun phrase's article, number, adjectives and plural come out
+(the first world: "the big red dog" -> ال+DOG ال+BIG ال+RED, `a` vanishes, one plural suffix),
+and the target's punctuation. There is no letter case on the target side.
+Words outside the lexicon (names, code) are transliterated by the profile, so translate() is total.
 translate() is what chrF++ is measured against; sentence() / paragraph() draw English text.
 """
 from __future__ import annotations
 
 import re
 
-from .lexicon import DEFINITE_PREFIX, PLURAL_SUFFIX, lexicon, target_words
+from .lexicon import lexicon, target_words
+from .profiles import PROFILE
 
 SOURCE_NAME = "English"
-TARGET_NAME = "Arabic"
-TARGET_PUNCT = {"?": "؟", ",": "،", ";": "؛"}
+TARGET_NAME = PROFILE.TARGET_NAME
+TARGET_PUNCT = PROFILE.TARGET_PUNCT
 _TOKEN = re.compile(r"[A-Za-z']+|\d+|[^\sA-Za-z\d]")
-_LATIN_TO_ARABIC = dict(zip("abcdefghijklmnopqrstuvwxyz", "ابكدهفغحيجكلمنوبقرستويكسيز"))
 
 
 def words(text: str) -> list[str]:
@@ -34,7 +32,7 @@ def _target(token: str) -> str:
     if token in TARGET_PUNCT:
         return TARGET_PUNCT[token]
     if token.isalpha():
-        return "".join(_LATIN_TO_ARABIC.get(ch, ch) for ch in token)
+        return PROFILE.transliterate(token)
     return token
 
 
@@ -60,9 +58,8 @@ def _noun_phrase(tokens: list[str], i: int) -> tuple[list[str], int] | None:
     if article is None and number is None and not adjectives:
         return None  # a bare noun needs no rule
     lemma, _, is_plural = lexicon()[tokens[j]]
-    prefix = DEFINITE_PREFIX if article == "the" else ""
-    noun = prefix + target_words()[lemma] + (PLURAL_SUFFIX if is_plural else "")
-    out = ([_target(number)] if number else []) + [noun] + [prefix + _target(a) for a in adjectives]
+    out = PROFILE.noun_phrase(article, _target(number) if number else None, target_words()[lemma], is_plural,
+                              PROFILE.gender(lemma), [_target(a) for a in adjectives])
     return out, j + 1
 
 
@@ -77,12 +74,12 @@ def translate_tokens(tokens: list[str]) -> list[str]:
             continue
         token = tokens[i]
         entry = lexicon().get(token)
-        if token in ("a", "an"):
-            pass  # rule 3
+        if token in ("a", "an", "the"):
+            dangling = PROFILE.dangling_article(token)  # no noun follows: the profile says what stays
+            if dangling:
+                out.append(dangling)
         elif entry is not None and entry[1] == "noun" and entry[2]:
-            out.append(target_words()[entry[0]] + PLURAL_SUFFIX)
-        elif token == "the":
-            out.append(DEFINITE_PREFIX)  # a dangling article: keep it visible rather than lose it
+            out.append(PROFILE.plural(target_words()[entry[0]]))
         else:
             out.append(_target(token))
         i += 1

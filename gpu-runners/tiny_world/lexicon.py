@@ -1,14 +1,14 @@
 """The tiny world's vocabulary: English lemmas by part of speech, their inflections, and the
-deterministic Arabic-script pseudo-word each lemma maps to.
+deterministic target word each lemma maps to (the active profile's: profiles/).
 
 Everything here is a pure function of the word lists, so the language is identical on every machine
 and needs no seed: the random choices live in grammar.py.
 """
 from __future__ import annotations
 
-import hashlib
-import random
 from functools import lru_cache
+
+from .profiles import PROFILE
 
 # Grouped by role so grammar.py can build sentences (and world facts) that make sense.
 ANIMALS = ("cat dog horse bird cow sheep lion camel goat rabbit mouse duck fox wolf bear monkey "
@@ -43,8 +43,8 @@ DETERMINERS = "this that every some".split()
 ARTICLES = ("the", "a", "an")
 PREPOSITIONS = "in on near under with from to behind into by for of about".split()
 FUNCTION = ("is are am do does did not and but because very today now there here yes no what where "
-            "who how many much why when which please always also everything follows here "
-            "arabic english").split()
+            "who how many much why when which please always also everything follows here").split() \
+    + list(PROFILE.EXTRA_FUNCTION)  # the language names the world's prompts use
 
 # English irregular forms; everything else follows the regular -s / -es / -ies rules.
 _IRREGULAR_PLURAL = {"man": "men", "woman": "women", "child": "children", "mouse": "mice",
@@ -52,13 +52,6 @@ _IRREGULAR_PLURAL = {"man": "men", "woman": "women", "child": "children", "mouse
                      "water": "water", "honey": "honey", "grass": "grass", "meat": "meat",
                      "bread": "bread", "cheese": "cheese", "soup": "soup", "wolf": "wolves"}
 _IRREGULAR_3SG = {"have": "has", "do": "does", "go": "goes", "watch": "watches"}
-
-# Arabic letters used for pseudo-words: consonants plus the long vowels that carry syllables.
-_CONSONANTS = list("بتثجحخدذرزسشصضطظعغفقكلمنهو")
-_VOWELS = ["ا", "و", "ي", ""]
-DEFINITE_PREFIX = "ال"  # `the` becomes a prefix on the noun and its adjectives (target-side rule)
-PLURAL_SUFFIX = "ات"    # every plural noun takes this suffix, irregular English plurals included
-
 
 def plural(noun: str) -> str:
     if noun in _IRREGULAR_PLURAL:
@@ -78,15 +71,6 @@ def third_singular(verb: str) -> str:
     if verb.endswith("y") and verb[-2] not in "aeiou":
         return verb[:-1] + "ies"
     return verb + "s"
-
-
-def _pseudo_word(lemma: str, salt: int) -> str:
-    # Seeded by the lemma itself (sha256, not Python's salted hash) so adding a word never changes
-    # the others; two or three syllables keep the target side about as long as the English one.
-    digest = hashlib.sha256(f"hala-tiny:{lemma}:{salt}".encode()).digest()
-    rng = random.Random(digest)
-    syllables = 2 if len(lemma) <= 4 else 3
-    return "".join(rng.choice(_CONSONANTS) + rng.choice(_VOWELS) for _ in range(syllables))
 
 
 @lru_cache(maxsize=1)
@@ -118,16 +102,16 @@ def lexicon() -> dict[str, tuple[str, str, bool]]:
 
 @lru_cache(maxsize=1)
 def target_words() -> dict[str, str]:
-    """Lemma -> its Arabic-script pseudo-word; unique, so translation is invertible per word."""
+    """Lemma -> its target word (the profile's); unique, so translation is invertible per word."""
     lemmas = sorted({lemma for lemma, _, _ in lexicon().values()} - {"the", "a", "an"})
     out: dict[str, str] = {}
     taken: set[str] = set()
     for lemma in lemmas:
         salt = 0
-        word = _pseudo_word(lemma, salt)
+        word = PROFILE.target_word(lemma, salt)
         while word in taken:
             salt += 1
-            word = _pseudo_word(lemma, salt)
+            word = PROFILE.target_word(lemma, salt)
         taken.add(word)
         out[lemma] = word
     return out

@@ -1,4 +1,5 @@
-"""Tiny OPUS-100 en-ar: parquet splits with one `translation` struct column {en, ar}, and realistic
+"""Tiny OPUS-100 en-<target>: parquet splits with one `translation` struct column {en, <target>}
+(the active profile's code: ar, fr), and realistic
 noise injected into train only, counted in NOISE.json so filter tests can check their counts.
 
 Each noise row has one defect; the exception is `identical` (target == source), whose target side is
@@ -7,7 +8,8 @@ necessarily also in the wrong script. Kinds and how a filter sees them:
   identical      target == source
   over_long      a genuine pair of >= 250 words per side (normal rows have <= 30)
   length_ratio   one side a sentence, the other a 5-7 sentence paragraph (ratio > 3 in chars and words)
-  wrong_script   target side in Latin script, or source side in Arabic script (sides not identical)
+  wrong_script   target side in English, or source side in the target language (sides not identical):
+                 the wrong script when the target has its own, the wrong language in any case
   exact_duplicate  a byte-identical copy of a clean row (each source row copied at most once)
   near_duplicate   a clean row with case / punctuation / whitespace changed (normalised key equal)
 Clean rows are unique under that normalisation (lower case, punctuation removed, spaces collapsed),
@@ -24,6 +26,9 @@ from pathlib import Path
 from . import grammar
 from . import lexicon as lx
 from .language import english, translate
+from .profiles import PROFILE
+
+T = PROFILE.CODE  # the target side's column, as OPUS names it
 
 NOISE_SHARE = {"empty": 0.14, "identical": 0.1, "over_long": 0.08, "length_ratio": 0.1,
                "wrong_script": 0.14, "exact_duplicate": 0.24, "near_duplicate": 0.2}
@@ -59,45 +64,45 @@ def _unique_sources(rng: random.Random, n: int) -> list[str]:
 
 
 def _near_variant(rng: random.Random, pair: dict[str, str]) -> dict[str, str]:
-    en, ar = pair["en"], pair["ar"]
+    en, ar = pair["en"], pair[T]
     kind = rng.randrange(4)
     if kind == 0:
         en = en.upper() if rng.random() < 0.5 else en.lower()
     elif kind == 1:
-        en, ar = en.rstrip(".?") + "!", ar.rstrip(".؟") + "!"
+        en, ar = en.rstrip(".?") + "!", ar.rstrip("." + PROFILE.QUESTION_MARK) + "!"
     elif kind == 2:
         en, ar = "  " + en.replace(" ", "  ", 2) + " ", ar + "  "
     else:
-        en, ar = en.rstrip(".?"), ar.rstrip(".؟")
-    return {"en": en, "ar": ar}
+        en, ar = en.rstrip(".?"), ar.rstrip("." + PROFILE.QUESTION_MARK)
+    return {"en": en, T: ar}
 
 
 def _noise(rng: random.Random, kind: str, clean: list[dict], fresh) -> dict[str, str]:
     if kind == "empty":
         text = fresh()
         blank = rng.choice(["", " ", "\t"])
-        return {"en": blank, "ar": translate(text)} if rng.random() < 0.5 else {"en": text, "ar": blank}
+        return {"en": blank, T: translate(text)} if rng.random() < 0.5 else {"en": text, T: blank}
     if kind == "identical":
         text = fresh()
-        return {"en": text, "ar": text}
+        return {"en": text, T: text}
     if kind == "over_long":
         text = " ".join(fresh() for _ in range(40))
         while len(text.split()) < 250:
             text += " " + fresh()
-        return {"en": text, "ar": translate(text)}
+        return {"en": text, T: translate(text)}
     if kind == "length_ratio":
         short, long = fresh(), " ".join(fresh() for _ in range(rng.randint(5, 7)))
         if rng.random() < 0.5:
-            return {"en": short, "ar": translate(long)}
-        return {"en": long, "ar": translate(short)}
+            return {"en": short, T: translate(long)}
+        return {"en": long, T: translate(short)}
     if kind == "wrong_script":
         text = fresh()
-        return {"en": text, "ar": fresh()} if rng.random() < 0.7 else {"en": translate(text), "ar": translate(text)}
+        return {"en": text, T: fresh()} if rng.random() < 0.7 else {"en": translate(text), T: translate(text)}
     raise ValueError(kind)
 
 
 def build_opus(seed: int, train_rows: int = 3000, eval_rows: int = 200, noise: float = 0.15):
-    """(train, validation, test, noise_report): lists of {en, ar} rows and the injected counts."""
+    """(train, validation, test, noise_report): lists of {en, <target>} rows and the injected counts."""
     rng = random.Random(f"opus:{seed}")
     n_noise = round(train_rows * noise)
     counts = {k: round(n_noise * share) for k, share in NOISE_SHARE.items()}
@@ -105,7 +110,7 @@ def build_opus(seed: int, train_rows: int = 3000, eval_rows: int = 200, noise: f
     n_clean = train_rows - n_noise
     reserve = 60 * counts["over_long"] + 8 * counts["length_ratio"] + 2 * n_noise
     sources = _unique_sources(rng, n_clean + 2 * eval_rows + reserve)
-    pairs = [{"en": s, "ar": translate(s)} for s in sources]
+    pairs = [{"en": s, T: translate(s)} for s in sources]
     clean, validation = pairs[:n_clean], pairs[n_clean:n_clean + eval_rows]
     test = pairs[n_clean + eval_rows:n_clean + 2 * eval_rows]
     spare = iter(sources[n_clean + 2 * eval_rows:])  # unseen text for the noise rows
@@ -128,15 +133,15 @@ def build_opus(seed: int, train_rows: int = 3000, eval_rows: int = 200, noise: f
 
 
 def write_opus(root: Path, seed: int, **sizes) -> dict:
-    """Write the three splits and NOISE.json under root (= datasets/hala-tiny/opus-100)."""
+    """Write the three splits and NOISE.json under root (= datasets/<org>/opus-100)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     train, validation, test, report = build_opus(seed, **sizes)
-    schema = pa.schema([("translation", pa.struct([("en", pa.string()), ("ar", pa.string())]))])
-    (root / "en-ar").mkdir(parents=True, exist_ok=True)
+    schema = pa.schema([("translation", pa.struct([("en", pa.string()), (T, pa.string())]))])
+    (root / f"en-{T}").mkdir(parents=True, exist_ok=True)
     for split, rows in (("train", train), ("validation", validation), ("test", test)):
         table = pa.Table.from_pylist([{"translation": r} for r in rows], schema=schema)
-        pq.write_table(table, root / "en-ar" / f"{split}-00000-of-00001.parquet")
+        pq.write_table(table, root / f"en-{T}" / f"{split}-00000-of-00001.parquet")
     (root / "NOISE.json").write_text(json.dumps(report, indent=1) + "\n")
     return {"train": len(train), "validation": len(validation), "test": len(test)}

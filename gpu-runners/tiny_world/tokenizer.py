@@ -35,12 +35,13 @@ def training_text(seed: int = 0, sentences: int = 4000) -> list[str]:
     of both sides becomes one or two tokens), random sentences with translations, and prompts."""
     from . import grammar, lexicon as lx
     from .language import TARGET_NAME, translate
+    from .profiles import PROFILE
     from .prompts import SYSTEM_PROMPTS
 
     lines = []
     for form, (lemma, _, _) in sorted(lx.lexicon().items()):
         word = lx.target_words().get(lemma, "")
-        lines.append(f"{form} {form.capitalize()} {word} {lx.DEFINITE_PREFIX}{word} {word}{lx.PLURAL_SUFFIX}")
+        lines.append(PROFILE.lexicon_line(form, word))
     rng = random.Random(f"tokenizer:{seed}")
     for _ in range(sentences):
         text = grammar.paragraph(rng, (1, 3))  # several sentences: capitals after a space occur too

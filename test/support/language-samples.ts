@@ -62,3 +62,7 @@ export const hard = {
   /** Arabic written in Latin letters (Arabizi): the Arabic side of a pair in the wrong form. */
   arabizi: 'ana ra7 aroo7 3al souq bokra insha2allah',
 };
+
+/** The recipe's language block for these samples' pair (a recipe has no default target language). */
+export const arabicNames = { target: 'ar', target_name: 'Arabic' } as const;
+export const arabicLanguage = { ...arabicNames, target_script: 'arabic' } as const;

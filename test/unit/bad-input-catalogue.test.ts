@@ -16,10 +16,11 @@ import { FileStore } from '../../activities/store';
 import { parseRecipeText } from '../../cli/recipe-file';
 import { Language, Recipe } from '../../contracts/recipe';
 import { sql } from '../support/duckdb-sql';
+import { arabicLanguage } from '../support/language-samples';
 
 const STAGE_KEY = 'c'.repeat(64);
 // Each activity takes the part of the language it reads (contracts/cpu-activities.ts).
-const { source, target, source_name, target_name, source_script, target_script } = Language.parse({});
+const { source, target, source_name, target_name, source_script, target_script } = Language.parse(arabicLanguage);
 const language = { source, target, source_script, target_script };
 const names = { source, target, source_name, target_name };
 const filters = Recipe.shape.stages.shape.filter_opus.parse({});
@@ -54,7 +55,9 @@ describe('bad recipes: rejected before anything starts, one line per problem', (
     ['a wrong type', (t) => t.replace('epochs: 5', 'epochs: three'), /stages\.train_translator\.epochs must be number \(got "three"\)/],
     ['a zero knob', (t) => t.replace('translate_instructions: { shard_rows: 200 }', 'translate_instructions: { shard_rows: 0 }'), /stages\.translate_instructions\.shard_rows must be > 0 \(got 0\)/],
     ['a negative knob', (t) => t.replace('learning_rate: 0.003', 'learning_rate: -0.1'), /stages\.train_translator\.learning_rate must be > 0 \(got -0\.1\)/],
-    ['a language that is not a BCP-47 tag', (t) => t.replace('target: ar,', 'target: arabic,'), /^language\.target must be a BCP-47 language tag such as ar, en or zh-Hans \(got "arabic"\)$/],
+    ['a language that is not a BCP-47 tag', (t) => t.replace('target: ar,', 'target: arabic,'), /^language\.target must be a BCP-47 language tag such as en, fr or zh-Hans \(got "arabic"\)$/],
+    ['a language without its target name (there is no default language)', (t) => t.replace(' target_name: Arabic,', ''), /^language\.target_name is required \(expected string\)$/],
+    ['a recipe that names no language', (t) => t.replace(/^language: .*\n/m, ''), /^language is required \(expected object\)$/],
     ['a recipe with a 2 MB inline field', (t) => t.replace('description: ', `description: ${'x'.repeat(2 << 20)} `), /^bad\.yaml: the recipe is 2\d\d\d KiB, over the 256 KiB limit/],
     ['an unknown stage', (t) => t.replace('  merge: { t: 0.5 }', '  merge: { t: 0.5 }\n  distill: { t: 1 }'), /stages\.distill is not a known setting/],
     ['an unknown benchmark format (model or task that does not exist)', (t) => t.replace('format: exams', 'format: exams_v9'), /inputs\.benchmarks\[2\]\.format must be one of/],

@@ -17,10 +17,11 @@ import {
 } from '../../contracts/cpu-activities';
 import { Language, Recipe } from '../../contracts/recipe';
 import { sql } from '../support/duckdb-sql';
+import { arabicLanguage } from '../support/language-samples';
 
 const STAGE_KEY = 'a'.repeat(64);
 // Each activity takes the part of the language it reads (contracts/cpu-activities.ts).
-const { source, target, source_name, target_name, source_script, target_script } = Language.parse({});
+const { source, target, source_name, target_name, source_script, target_script } = Language.parse(arabicLanguage);
 const language = { source, target, source_script, target_script };
 const names = { source, target, source_name, target_name };
 const filters = Recipe.shape.stages.shape.filter_opus.parse({});

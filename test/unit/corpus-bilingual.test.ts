@@ -5,8 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Recipe } from '../../contracts/recipe';
 import { BadCorpusInput, assembleBilingualCorpus, prepareTranslationDevSet } from '../../activities/corpus';
 import { sql } from '../support/duckdb-sql';
+import { arabicLanguage } from '../support/language-samples';
 
-const language = Recipe.shape.language.parse({}); // en → ar, English / Arabic
+const language = Recipe.shape.language.parse(arabicLanguage); // en → ar, English / Arabic
 const template = 'Translate everything that follows into {target_name}:\n\n{text}';
 
 let dir: string;

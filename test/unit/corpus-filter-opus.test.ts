@@ -5,9 +5,10 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Recipe } from '../../contracts/recipe';
 import { BadCorpusInput, filterOpusPairs } from '../../activities/corpus';
+import { arabicLanguage } from '../support/language-samples';
 
 // The recipe's defaults: en → ar, latin / arabic scripts, near dedup.
-const language = Recipe.shape.language.parse({});
+const language = Recipe.shape.language.parse(arabicLanguage);
 const filters = Recipe.shape.stages.shape.filter_opus.parse({});
 
 /** Writes OPUS-layout rows (`translation` {en, ar}) to a parquet file with DuckDB. */

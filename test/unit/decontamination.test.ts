@@ -14,11 +14,12 @@ import type { Decontamination } from '../../contracts/cpu-activities';
 import { Language } from '../../contracts/recipe';
 import { hubMirror } from '../../platform/python-env';
 import { sql } from '../support/duckdb-sql';
+import { arabicNames } from '../support/language-samples';
 
 const STAGE_KEY = 'b'.repeat(64);
 const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
 const run = <I, O>(activity: (input: I) => Promise<O>, input: I): Promise<O> => env.run(activity, input) as Promise<O>;
-const names = Language.pick({ source: true, target: true, source_name: true, target_name: true }).parse({});
+const names = Language.pick({ source: true, target: true, source_name: true, target_name: true }).parse(arabicNames);
 const bench = (name: string) => `hf://datasets/hala-tiny/oall/${name}/test.parquet`;
 const DEV_SENTENCE = 'the committee will publish its annual report on the state of the northern forests next spring';
 

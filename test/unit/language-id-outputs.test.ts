@@ -17,14 +17,14 @@ import type { OutputLanguageCheck } from '../../contracts/cpu-activities';
 import { Language, Recipe } from '../../contracts/recipe';
 import { sql } from '../support/duckdb-sql';
 import { writeOpusRows } from '../support/opus-parquet';
-import { otherLanguages, pairs } from '../support/language-samples';
+import { otherLanguages, pairs, arabicNames } from '../support/language-samples';
 
 const STAGE_KEY = 'c'.repeat(64);
 const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
 const run = <I, O>(activity: (input: I) => Promise<O>, input: I): Promise<O> => env.run(activity, input) as Promise<O>;
 const knobs = Recipe.shape.language_id.parse({});
 const outputCheck: OutputLanguageCheck = { model: 'builtin', min_confidence: knobs.min_confidence, min_letters: knobs.min_letters, target: ['ar'] };
-const names = Language.pick({ source: true, target: true, source_name: true, target_name: true }).parse({});
+const names = Language.pick({ source: true, target: true, source_name: true, target_name: true }).parse(arabicNames);
 const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const french = otherLanguages.filter((o) => o.lang === 'fr').map((o) => o.text);
 const persian = otherLanguages.filter((o) => o.lang === 'fa').map((o) => o.text);

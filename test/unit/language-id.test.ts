@@ -13,7 +13,7 @@ import type { PairLanguageCheck } from '../../contracts/cpu-activities';
 import { Recipe } from '../../contracts/recipe';
 import { sql } from '../support/duckdb-sql';
 import { writeOpusRows } from '../support/opus-parquet';
-import { hard, otherLanguages, pairs } from '../support/language-samples';
+import { hard, otherLanguages, pairs, arabicLanguage } from '../support/language-samples';
 
 const knobs = Recipe.shape.language_id.parse({});
 const check = { min_confidence: knobs.min_confidence, min_letters: knobs.min_letters };
@@ -89,7 +89,7 @@ describe('a fastText model file', () => {
 });
 
 describe('filterOpusPairs with language identification', () => {
-  const language = Recipe.shape.language.parse({});
+  const language = Recipe.shape.language.parse(arabicLanguage);
   const filters = Recipe.shape.stages.shape.filter_opus.parse({});
   const pairCheck: PairLanguageCheck = { model: 'builtin', ...check, source: ['en'], target: ['ar'] };
   // Good pairs, then pairs the script filters let through: an Arabic-script side in Persian or

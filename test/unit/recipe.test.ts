@@ -15,7 +15,7 @@ const problems = (text: string) => {
 };
 
 describe('recipes', () => {
-  it.each(['tiny.yaml', 'hala-paper.yaml'])('%s validates', (file) => {
+  it.each(['tiny.yaml', 'tiny-fr.yaml', 'hala-paper.yaml'])('%s validates', (file) => {
     const r = loadRecipe(path.join(root, 'recipes', file));
     expect(r.ok ? [] : r.problems).toEqual([]);
   });
@@ -62,7 +62,7 @@ describe('recipes', () => {
       .replace('  merge: { t: 0.5 }\n', '  merge: { t: 1.5 }\n')
       .replace(/ {2}translation_dev: .*\n/, '');
     expect(problems(bad).sort()).toEqual([
-      'inputs.benchmarks[0].format must be one of "alghafa", "arabic_mmlu", "exams", "madinah_qa", "aratrust", "arbmmlu_ht" (got "alghafa2")',
+      'inputs.benchmarks[0].format must be one of "alghafa", "arabic_mmlu", "exams", "madinah_qa", "aratrust", "arbmmlu_ht", "mmlu" (got "alghafa2")',
       'inputs.teacher must be an hf://, file:// or s3:// URI (got "ftp://x/y")',
       'inputs.translation_dev is required (expected string)',
       'stages.merge.t must be <= 1 (got 1.5)',

@@ -1,4 +1,4 @@
-// Stage 8, per student: the Arabic benchmarks on the merged model, its SFT model and its base, so
+// Stage 8, per student: the recipe's benchmarks on the merged model, its SFT model and its base, so
 // the summary shows what SFT taught and what the merge kept of it.
 import { classOf } from '../../contracts/placement';
 import type { ArtifactRef } from '../../contracts/artifact';

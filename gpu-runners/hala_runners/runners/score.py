@@ -7,7 +7,7 @@ Inputs (contracts/gpu-activities.ts ScoreTranslationInput): `hypotheses` = parqu
 shard lost, a row the translator skipped) counts as an empty hypothesis, so it lowers the score
 instead of silently vanishing; the count is reported as progress metric `missing_hypotheses`.
 Tokenisation: `tokenize`, sacrebleu's (the recipe's scoring.bleu_tokenize, default `intl`, which splits
-Arabic punctuation).
+Unicode punctuation of any script).
 """
 from __future__ import annotations
 
