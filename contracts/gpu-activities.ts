@@ -247,7 +247,9 @@ export const GpuActivityTable = {
   compress_teacher: { role: 'quantize', runner: 'compress', input: CompressTeacherInput, output: CompressTeacherOutput, start_to_close_s: 12 * 3600, heartbeat_s: 300, stall_s: 4 * 3600, retry: GpuRetry },
   translate_shard: { role: 'infer', runner: 'translate', input: TranslateShardInput, output: TranslateShardOutput, start_to_close_s: 2 * 3600, heartbeat_s: 120, stall_s: 1800, retry: GpuRetry },
   train_sft: { role: 'train', runner: 'train', input: TrainSftInput, output: TrainSftOutput, start_to_close_s: 72 * 3600, heartbeat_s: 300, stall_s: 1800, retry: GpuRetry },
-  merge_slerp: { role: 'train', runner: 'merge', input: MergeSlerpInput, output: MergeSlerpOutput, start_to_close_s: 6 * 3600, heartbeat_s: 300, stall_s: 1800, retry: GpuRetry },
+  // A merge is seconds of weight arithmetic: on the train queue it waited behind SFT (README
+  // "Where the first run's time goes"); the quantize pool does the other one-shot weight transform.
+  merge_slerp: { role: 'quantize', runner: 'merge', input: MergeSlerpInput, output: MergeSlerpOutput, start_to_close_s: 6 * 3600, heartbeat_s: 300, stall_s: 1800, retry: GpuRetry },
   evaluate_benchmarks: { role: 'eval', runner: 'evaluate', input: EvaluateBenchmarksInput, output: EvaluateBenchmarksOutput, start_to_close_s: 12 * 3600, heartbeat_s: 300, stall_s: 1800, retry: GpuRetry },
   score_translation: { role: 'eval', runner: 'score', input: ScoreTranslationInput, output: ScoreTranslationOutput, start_to_close_s: 3600, heartbeat_s: 120, stall_s: 600, retry: GpuRetry },
 } as const satisfies Record<string, GpuActivityRow>;

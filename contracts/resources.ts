@@ -27,7 +27,7 @@ export const ROUTES = {
   score: { role: 'eval', what: 'BLEU / chrF++ scoring' },
   train_translator: { role: 'train', what: "the translator's fine-tuning" },
   sft: { role: 'train', what: "every student's fine-tuning, unless `students` names another class for it" },
-  merge: { role: 'train', what: 'slerp merges' },
+  merge: { role: 'quantize', what: 'slerp merges' },
   evaluate: { role: 'eval', what: "the students' benchmarks" },
 } as const satisfies Record<string, { role: Exclude<QueueRole, 'cpu'>; what: string }>;
 export type Route = keyof typeof ROUTES;

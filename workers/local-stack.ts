@@ -10,7 +10,7 @@ import type { Recipe } from '../contracts/recipe';
 import { DefaultQueues, type QueueRole } from '../contracts/queues';
 import { setupNamespace, type SetupReport } from '../platform/cluster-setup';
 import { startDevServer, type DevServerOptions, type RunningDevServer } from './dev-server';
-import { gpuRoles, pythonWorkerEnv, startPythonWorker } from './python-workers';
+import { gpuRoles, localSlots, pythonWorkerEnv, startPythonWorker } from './python-workers';
 import { envForProfileFile, envWithFlags, localDefaults, openConnection, resolveConnection, writeProfileFile, type TemporalConnection } from '../platform/temporal-connection';
 import { hubMirror, repoRoot } from '../platform/python-env';
 import { supervise, type SupervisedProcess } from './supervisor';
@@ -27,6 +27,8 @@ export interface LocalStackOptions {
   storeRoot?: string;
   /** Extra environment for every worker (e.g. HALA_WORK_DIR for a test's own scratch space). */
   workerEnv?: Record<string, string>;
+  /** Activities the train and eval workers each run at once; default one per core (localSlots). */
+  slots?: number;
   /**
    * The connection `hala` resolved. With its address configured, the stack serves that cluster and
    * starts no dev server; otherwise only its namespace is used (created on the dev server at start).
@@ -121,7 +123,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           logDir,
           logName: 'worker-cpu.log',
         })
-      : (await startPythonWorker(role, queues[role], logDir, pythonWorkerEnv(extraEnv, connectionEnv))).process;
+      : (await startPythonWorker(role, queues[role], logDir, pythonWorkerEnv(extraEnv, connectionEnv), localSlots(role, options.slots))).process;
 
   // Python workers import torch (seconds each): start all workers together, and keep track of every
   // one that came up so that a failure of another never leaves it running.

@@ -1,5 +1,6 @@
 // The Python runner workers, one process (and process group) per GPU queue role.
 import type { ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { QueueRole } from '../contracts/queues';
 import { hubMirror, pinnedCpuKernels, repoRoot, venvBin } from '../platform/python-env';
@@ -34,14 +35,32 @@ export function pythonWorkerEnv(extra: Record<string, string> = {}, base: NodeJS
 }
 
 /**
+ * Activities a local worker runs at once. The local stack runs on CPU, one OpenMP thread per runner:
+ * with one slot the three students' SFTs trained one after another on one core while the other
+ * idled, and the choose and evaluate stages queued on one eval slot (README "Where the first run's
+ * time goes"). Train and eval take one slot per core; quantize (a compression, then merges of
+ * seconds) and infer (its engines stay loaded in the worker) keep one. HALA_LOCAL_SLOTS overrides
+ * the per-core figure (1 on a one-GPU box); so does `perCore` (a test whose faults strike "the" runner).
+ */
+export function localSlots(role: GpuRole, perCore?: number, env: NodeJS.ProcessEnv = process.env): number {
+  if (role !== 'train' && role !== 'eval') return 1;
+  if (perCore !== undefined) return perCore;
+  const set = env.HALA_LOCAL_SLOTS;
+  if (set === undefined || set === '') return availableParallelism();
+  const n = Number(set);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`HALA_LOCAL_SLOTS must be a whole number >= 1 (got '${set}'); unset it for one slot per core`);
+  return n;
+}
+
+/**
  * Starts one worker and resolves once it polls its queue (it prints "hala worker ready"). It connects
  * as `env` says (platform/temporal-connection.ts writes that; the Python side is hala_runners/connection.py).
  */
-export async function startPythonWorker(role: GpuRole, queue: string, logDir: string, env = pythonWorkerEnv()): Promise<PythonWorker> {
+export async function startPythonWorker(role: GpuRole, queue: string, logDir: string, env = pythonWorkerEnv(), slots = 1): Promise<PythonWorker> {
   const process = await startWorkerProcess({
     label: `python worker ${role}`,
     command: venvBin('python'),
-    args: ['-m', 'hala_runners.worker', '--queue-role', role, '--task-queue', queue],
+    args: ['-m', 'hala_runners.worker', '--queue-role', role, '--task-queue', queue, '--max-concurrent', String(slots)],
     env,
     logDir,
     logName: `worker-${role}.log`,

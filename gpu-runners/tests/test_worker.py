@@ -53,8 +53,8 @@ def test_each_role_serves_exactly_its_contract_activities():
     served = {role: sorted(a.__temporal_activity_definition.name for a in activities_for_role(role))
               for role in ("quantize", "infer", "train", "eval")}
     # doctor_probe (`hala doctor`) is served by every role: the probe must run through each pool's own worker.
-    assert served == {"quantize": ["compress_teacher", "doctor_probe"], "infer": ["doctor_probe", "translate_shard"],
-                      "train": ["doctor_probe", "merge_slerp", "train_sft"],
+    assert served == {"quantize": ["compress_teacher", "doctor_probe", "merge_slerp"], "infer": ["doctor_probe", "translate_shard"],
+                      "train": ["doctor_probe", "train_sft"],
                       "eval": ["doctor_probe", "evaluate_benchmarks", "score_translation"]}
 
 

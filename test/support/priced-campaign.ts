@@ -21,7 +21,7 @@ export function pricedRecipe(base: Recipe): Recipe {
     score: 'eval-a',
     train_translator: 'train-a',
     sft: 'train-a',
-    merge: 'train-a',
+    merge: 'quantize-a',
     evaluate: 'eval-a',
   });
   return { ...base, resources };

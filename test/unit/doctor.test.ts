@@ -42,8 +42,9 @@ describe('recipe -> pools', () => {
     const byQueue = Object.fromEntries(recipePools(recipe).map((p) => [p.queue, p]));
     expect(byQueue['pool-h100x8']).toMatchObject({ pool: 'h100x8', roles: ['quantize', 'train'], routes: ['compress', 'sft:hala-1-2b'], expected: { gpus: 8, gpu_type: 'H100-80GB', gpu_memory_gb: 80 } });
     expect(byQueue['pool-l4']).toMatchObject({ pool: 'l4', roles: ['train'], routes: ['sft:hala-350m', 'sft:hala-700m'] });
-    expect(byQueue['hala-gpu-quantize']).toBeUndefined(); // nothing of this recipe lands there any more
-    expect(Object.keys(byQueue).sort()).toEqual(['hala-cpu', 'hala-gpu-eval', 'hala-gpu-infer', 'hala-gpu-train', 'pool-h100x8', 'pool-l4']);
+    // The compression went to its class; the merges, unrouted, stay on the quantize role's queue.
+    expect(byQueue['hala-gpu-quantize']).toMatchObject({ roles: ['quantize'], routes: ['merge'] });
+    expect(Object.keys(byQueue).sort()).toEqual(['hala-cpu', 'hala-gpu-eval', 'hala-gpu-infer', 'hala-gpu-quantize', 'hala-gpu-train', 'pool-h100x8', 'pool-l4']);
     // Two roles on one queue cannot be served by one worker: that row fails with the fix.
     const row = doctorRow(byQueue['pool-h100x8']!, undefined, 0);
     expect(row.verdict).toBe('FAIL');

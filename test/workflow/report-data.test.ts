@@ -28,7 +28,7 @@ const PRICE_OF: Record<string, number> = {
   translate_shard: PRICES.infer,
   score_translation: PRICES.eval,
   train_sft: PRICES.train,
-  merge_slerp: PRICES.train,
+  merge_slerp: PRICES.quantize,
   evaluate_benchmarks: PRICES.eval,
 };
 const STUDENTS = ['hala-350m', 'hala-700m', 'hala-1-2b'];

@@ -91,7 +91,7 @@ export const chooseStage: StageDeclaration<ChooseSlice, { tuned: ArtifactRef; me
       ],
     };
   },
-  placement: ({ resources }) => ({ train: classOf(resources, 'merge'), eval: classOf(resources, 'evaluate') }),
+  placement: ({ resources }) => ({ quantize: classOf(resources, 'merge'), eval: classOf(resources, 'evaluate') }),
   async work(io, s, up) {
     // One merge after another: each uses the stage's scratch directory on its worker.
     const merges: Awaited<ReturnType<StageIo['gpu']['merge_slerp']>>[] = [];

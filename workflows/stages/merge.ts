@@ -36,7 +36,7 @@ export const mergeStage: StageDeclaration<MergeSlice, { tuned: ArtifactRef }, Me
       ],
     };
   },
-  placement: ({ resources }) => ({ train: classOf(resources, 'merge') }),
+  placement: ({ resources }) => ({ quantize: classOf(resources, 'merge') }),
   product: true,
   async work(io, s, up) {
     const out = await io.gpu.merge_slerp({

@@ -99,6 +99,8 @@ export function describeChaos(undisturbed: () => UndisturbedRun | undefined) {
         uiPort: await freePort(),
         // Heartbeats reach the server every 0.2 s, so the faults see a ~2 s shard half done and strike.
         workerEnv: { HALA_WORK_DIR: path.join(ref.stateDir, 'work-chaos'), HALA_HEARTBEAT_THROTTLE_S: '0.2' },
+        // Each fault strikes the one runner of its worker (faults.ts): one activity per worker.
+        slots: 1,
       });
       client = new Client({ connection: await Connection.connect({ address: stack.address }) });
       const loaded = loadRecipe(path.join(__dirname, '../../../recipes/tiny.yaml'));
