@@ -36,13 +36,15 @@ describe('saved histories', () => {
     });
     const errors: string[] = [];
     for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) errors.push(r.error?.message ?? 'replayed');
-    expect(errors).toHaveLength(3);
+    expect(errors).toHaveLength(4);
     // The campaign (0.2.0's type `campaign`): the release guard names both versions and the fix.
-    expect(errors[0]).toMatch(/workflow task failure.*started on Hala Flow 0\.2\.0; this worker runs 0\.4\.\d+.*Keep workers of 0\.2\.0/);
+    expect(errors[0]).toMatch(/workflow task failure.*started on Hala Flow 0\.2\.0; this worker runs 0\.5\.\d+.*Keep workers of 0\.2\.0/);
     // A stage of 0.2.0 ran as type `evaluate`, which 0.3 calls `student-evaluate`.
     expect(errors[1]).toMatch(/workflow task failure.*runs no workflow of type \\"evaluate\\" \(started on another release\?\)/);
     // A 0.3.0 campaign (before checks, the choose stages, stage claims and the translation cache) waits the same way.
-    expect(errors[2]).toMatch(/workflow task failure.*started on Hala Flow 0\.3\.0; this worker runs 0\.4\.\d+.*Keep workers of 0\.3\.0/);
+    expect(errors[2]).toMatch(/workflow task failure.*started on Hala Flow 0\.3\.0; this worker runs 0\.5\.\d+.*Keep workers of 0\.3\.0/);
+    // A 0.4.0 campaign (before merges moved to the quantize queue and lid.176 became the builtin identifier) too.
+    expect(errors[3]).toMatch(/workflow task failure.*started on Hala Flow 0\.4\.0; this worker runs 0\.5\.\d+.*Keep workers of 0\.4\.0/);
     for (const e of errors) expect(e).not.toMatch(/[Nn]ondeterminism/);
   }, 60_000);
 

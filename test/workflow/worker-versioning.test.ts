@@ -79,7 +79,7 @@ describe('worker versioning', () => {
     // hala workers: both builds poll the CPU queue; each running campaign is on its own build.
     const cpu = await queueWorkers(client, 'default', { cpu: base.queues.cpu });
     expect(new Set(cpu[0]!.pollers.map((p) => p.build))).toEqual(new Set([`hala-test:${A.buildId}`, `hala-test:${B.buildId}`]));
-    expect(renderWorkers(cpu)).toMatch(/hala-test:0\.4\.\d+\+aaaaaaa ×1, hala-test:0\.4\.\d+\+bbbbbbb ×1|hala-test:0\.4\.\d+\+bbbbbbb ×1, hala-test:0\.4\.\d+\+aaaaaaa ×1/);
+    expect(renderWorkers(cpu)).toMatch(/hala-test:0\.5\.\d+\+aaaaaaa ×1, hala-test:0\.5\.\d+\+bbbbbbb ×1|hala-test:0\.5\.\d+\+bbbbbbb ×1, hala-test:0\.5\.\d+\+aaaaaaa ×1/);
     // A run is pinned once a worker of a build completes its first workflow task.
     let running = await runningCampaignBuilds(client);
     await until('on-b to be pinned', async () => (running = await runningCampaignBuilds(client)).every((c) => c.build));
