@@ -12,11 +12,11 @@ import type { PairLanguageCheck } from '../../contracts/cpu-activities';
 import { Recipe } from '../../contracts/recipe';
 import { sql } from '../support/duckdb-sql';
 import { writeOpusRows } from '../support/opus-parquet';
-import { otherLanguages, pairs } from '../support/language-samples';
+import { otherLanguages, pairs, arabicLanguage } from '../support/language-samples';
 
 const knobs = Recipe.shape.language_id.parse({});
 const check: PairLanguageCheck = { model: 'builtin', min_confidence: knobs.min_confidence, min_letters: knobs.min_letters, source: ['en'], target: ['ar'] };
-const language = Recipe.shape.language.parse({});
+const language = Recipe.shape.language.parse(arabicLanguage);
 // No dedup: the rows repeat the samples, and every one of them must reach identification.
 const filters = { ...Recipe.shape.stages.shape.filter_opus.parse({}), dedup: 'none' as const };
 
