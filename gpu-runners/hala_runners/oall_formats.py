@@ -208,7 +208,8 @@ def to_doc(fmt: str, row: dict[str, Any], where: str, formulation: str = "mcf",
             doc = _cloze(fmt, row, chat)
         else:
             doc = LAYOUTS[fmt].to_doc(row)
-            doc = McqDoc(chat(doc.query), doc.choices, doc.gold_index) if chat else doc
+            # In a chat the reply itself is scored, so no leading space (mmlu's labels are " A".." D").
+            doc = McqDoc(chat(doc.query), [c.lstrip() for c in doc.choices], doc.gold_index) if chat else doc
     except (ValueError, TypeError, KeyError) as e:
         raise bad_input(f"{where}: row {row!r:.200} does not fit format {fmt!r} "
                         f"({LAYOUTS[fmt].description}): {e}") from e

@@ -22,12 +22,12 @@ ARABIC = ["أ", "ب", "ج", "د", "هـ"]
 WORDS = ["قمر", "بحر", "شمس", "جبل", "نهر", "كتاب", "قلم", "باب", "نجم", "ورد", "سماء", "طريق"]
 # How many options a row of each format has (alghafa and ArabicMMLU vary, with null cells).
 OPTIONS = {"alghafa": [2, 3, 4, 5], "arabic_mmlu": [4, 5], "madinah_qa": [4], "exams": [4],
-           "aratrust": [3], "arbmmlu_ht": [4]}
+           "aratrust": [3], "arbmmlu_ht": [4], "mmlu": [4]}
 
 
 def label(fmt: str, k: int) -> str:
     """The text the prompt shows for option k, written out independently of oall_formats."""
-    return {"alghafa": str(k), "arbmmlu_ht": str(k + 1)}.get(fmt, ARABIC[k])
+    return {"alghafa": str(k), "arbmmlu_ht": str(k + 1), "mmlu": "ABCDE"[k]}.get(fmt, ARABIC[k])
 
 
 def make_row(fmt: str, question: str, options: list[str], gold: int, i: int) -> dict:
@@ -56,7 +56,8 @@ def rows(fmt: str, n: int, leak: bool | str) -> list[dict]:
         k = OPTIONS[fmt][i % len(OPTIONS[fmt])]
         gold = (i * 7) % k  # every position is gold equally often
         options = [WORDS[(i + 3 * j) % len(WORDS)] + f" {j}" for j in range(k)]
-        hint = {True: f" الإجابة:{label(fmt, gold)} .", "cf": f"\nالإجابة: {options[gold]}\n",
+        cue, gap = ("Answer:", " ") if fmt == "mmlu" else ("الإجابة:", "")  # each layout's answer cue; mmlu's labels are " A".." D"
+        hint = {True: f" {cue}{gap}{label(fmt, gold)} .", "cf": f"\n{cue} {options[gold]}\n",
                 "chat": f"<|im_start|>assistant\n{options[gold]}<|im_end|>\n",
                 "chat-label": f"<|im_start|>assistant\n{label(fmt, gold)}<|im_end|>\n"}
         question = f"ما الكلمة رقم {i}؟" + hint.get(leak, "")
