@@ -16,7 +16,7 @@ export async function modelFilesProblem(dir: string): Promise<string | undefined
   const files = await readdir(dir);
   const config = path.join(dir, 'config.json');
   if (files.includes('config.json')) {
-    const problem = jsonProblem(await readFile(config, 'utf8'));
+    const { problem } = parsedJson(await readFile(config, 'utf8'));
     if (problem) return `${config} is not JSON (${problem}): restore the model's config.json or ${REFETCH}`;
   }
   const headers = new Map<string, Set<string>>();
@@ -37,9 +37,9 @@ export async function modelFilesProblem(dir: string): Promise<string | undefined
 
 /** A sharded model's index: every tensor it places is in the header of a shard that exists. */
 function indexProblem(file: string, text: string, headers: Map<string, Set<string>>): string | undefined {
-  const problem = jsonProblem(text);
+  const { value, problem } = parsedJson(text);
   if (problem) return `${file} is not JSON (${problem})`;
-  const map = (JSON.parse(text) as { weight_map?: unknown }).weight_map;
+  const map = (value as { weight_map?: unknown }).weight_map;
   if (map === null || typeof map !== 'object' || Array.isArray(map)) return `${file} has no weight_map object (tensor name -> shard file)`;
   for (const [tensor, shard] of Object.entries(map as Record<string, unknown>)) {
     const held = typeof shard === 'string' ? headers.get(shard) : undefined;
@@ -49,12 +49,11 @@ function indexProblem(file: string, text: string, headers: Map<string, Set<strin
   return undefined;
 }
 
-/** Why `text` does not parse as JSON, or undefined when it does. */
-function jsonProblem(text: string): string | undefined {
+/** `text` parsed once: its value, or why it does not parse. */
+function parsedJson(text: string): { value?: unknown; problem?: string } {
   try {
-    JSON.parse(text);
-    return undefined;
+    return { value: JSON.parse(text) };
   } catch (error) {
-    return (error as Error).message;
+    return { problem: (error as Error).message };
   }
 }
