@@ -62,7 +62,7 @@ describe('bad recipes: rejected before anything starts, one line per problem', (
     ['an unknown stage', (t) => t.replace('  merge: { t: 0.5 }', '  merge: { t: 0.5 }\n  distill: { t: 1 }'), /stages\.distill is not a known setting/],
     ['an unknown benchmark format (model or task that does not exist)', (t) => t.replace('format: exams', 'format: exams_v9'), /inputs\.benchmarks\[2\]\.format must be one of/],
     ['a missing input', (t) => t.replace(/ {2}open_orca: .*\n/, ''), /inputs\.open_orca is required/],
-    ['a model from an unsupported scheme', (t) => t.replace('base: hf://hala-tiny/lfm2-350m', 'base: gs://bucket/model'), /stages\.sft\.students\[0\]\.base must be an hf:\/\/, file:\/\/ or s3:\/\/ URI/],
+    ['a model from an unsupported scheme', (t) => t.replace('base: hf://hala-tiny/lfm2-350m', 'base: gs://bucket/model'), /stages\.sft\.students\[2\]\.base must be an hf:\/\/, file:\/\/ or s3:\/\/ URI/],
     ['a path escape in a source', (t) => t.replace('teacher: hf://hala-tiny/command-a-translate', 'teacher: file:///data/../etc/passwd'), /inputs\.teacher must not contain "\.\." path segments/],
     ['a merge t outside [0, 1]', (t) => t.replace('merge: { t: 0.5 }', 'merge: { t: [0.2, 1.7] }'), /stages\.merge\.t/],
     ['two students with one name (their stages would collide)', (t) => t.replace('name: hala-700m', 'name: hala-350m'), /duplicates student "hala-350m"/],

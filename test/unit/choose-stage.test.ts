@@ -87,7 +87,7 @@ describe('the choose stage', () => {
     const { io, evaluated, merges } = fakeIo((i) => (i.model === merged.uri ? 44 : i.model === tuned.uri ? 42 : 40));
     const out = await chooseStage.work(io, chooseStage.slice(r, 0), { tuned, merged });
     expect(merges.map((m) => m.t)).toEqual([0.3, 0.7]);
-    expect(merges.every((m) => m.tuned === tuned && m.base === 'hf://hala-tiny/lfm2-350m')).toBe(true);
+    expect(merges.every((m) => m.tuned === tuned && m.base === 'hf://hala-tiny/lfm2-1.2b')).toBe(true);
     expect(evaluated.map((e) => e.split)).toEqual(Array(4).fill({ part: 'validation', fraction: 0.2 }));
     expect(evaluated.map((e) => e.output_prefix.replace('file:///store/choose/', ''))).toEqual(['validation/sft', 'validation/merged', 'validation/t0.3', 'validation/t0.7']);
     expect(out.output.chosen).toBe('merged');

@@ -41,7 +41,7 @@ describe('recipe -> pools', () => {
     });
     const byQueue = Object.fromEntries(recipePools(recipe).map((p) => [p.queue, p]));
     expect(byQueue['pool-h100x8']).toMatchObject({ pool: 'h100x8', roles: ['quantize', 'train'], routes: ['compress', 'sft:hala-1-2b'], expected: { gpus: 8, gpu_type: 'H100-80GB', gpu_memory_gb: 80 } });
-    expect(byQueue['pool-l4']).toMatchObject({ pool: 'l4', roles: ['train'], routes: ['sft:hala-350m', 'sft:hala-700m'] });
+    expect(byQueue['pool-l4']).toMatchObject({ pool: 'l4', roles: ['train'], routes: ['sft:hala-700m', 'sft:hala-350m'] });
     // The compression went to its class; the merges, unrouted, stay on the quantize role's queue.
     expect(byQueue['hala-gpu-quantize']).toMatchObject({ roles: ['quantize'], routes: ['merge'] });
     expect(Object.keys(byQueue).sort()).toEqual(['hala-cpu', 'hala-gpu-eval', 'hala-gpu-infer', 'hala-gpu-quantize', 'hala-gpu-train', 'pool-h100x8', 'pool-l4']);
@@ -55,7 +55,7 @@ describe('recipe -> pools', () => {
     const recipe = Recipe.parse({ ...tiny(), inputs: { ...tiny().inputs, teacher: 'hf://org/teacher@0123abc' } });
     const sources = await recipeHubSources(recipe);
     expect(sources[0]).toEqual({ field: 'inputs.teacher', id: 'hf://org/teacher', revision: '0123abc' });
-    expect(sources).toContainEqual({ field: 'stages.sft.students[2].base', id: 'hf://hala-tiny/lfm2-1.2b' });
+    expect(sources).toContainEqual({ field: 'stages.sft.students[0].base', id: 'hf://hala-tiny/lfm2-1.2b' });
     expect(sources).toHaveLength(16);
   });
 });

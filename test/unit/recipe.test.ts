@@ -77,7 +77,7 @@ describe('recipes', () => {
       .replace('name: hala-700m', 'name: hala-350m');
     expect(problems(bad)).toEqual([
       'inputs.instruction_sets[0].columns is required when format is columns ({user, assistant}) (missing)',
-      'stages.sft.students[1].name duplicates student "hala-350m" (got "hala-350m")',
+      'stages.sft.students[2].name duplicates student "hala-350m" (got "hala-350m")',
     ]);
   });
 
@@ -105,8 +105,8 @@ resources:
     expect(problems(routed).sort()).toEqual([
       'generation.teacher.tensor_parallel_size is 8, but class "one-gpu" (resources.teacher) has 1 GPU(s) per worker: route the teacher to a class with at least 8 (got 8)',
       'resources.sft names class "two-gpus", which resources.classes does not declare (declared: one-gpu) (got "two-gpus")',
-      'resources.students.hala-9b is not a student of stages.sft.students (hala-350m, hala-700m, hala-1-2b) (got "one-gpu")',
-      'stages.sft.students[0].gpus is 2, but its class (resources.students.hala-350m) has 1 GPU(s) per worker: lower gpus or route it to a class with at least 2 (got 2)',
+      'resources.students.hala-9b is not a student of stages.sft.students (hala-1-2b, hala-700m, hala-350m) (got "one-gpu")',
+      'stages.sft.students[2].gpus is 2, but its class (resources.students.hala-350m) has 1 GPU(s) per worker: lower gpus or route it to a class with at least 2 (got 2)',
     ].sort());
   });
 

@@ -31,7 +31,7 @@ const PRICE_OF: Record<string, number> = {
   merge_slerp: PRICES.quantize,
   evaluate_benchmarks: PRICES.eval,
 };
-const STUDENTS = ['hala-350m', 'hala-700m', 'hala-1-2b'];
+const STUDENTS = ['hala-1-2b', 'hala-700m', 'hala-350m']; // the tiny recipe's order: largest first
 
 describe('hala report: gathering', () => {
   let env: TestWorkflowEnvironment;
@@ -134,8 +134,8 @@ describe('hala report: gathering', () => {
     expect(data).toMatchObject({ state: 'failed', source: 'summary' });
     expect(data.stages.find((s) => s.stage === 'sft-hala-700m')).toMatchObject({ status: 'failed', cost_note: 'failed: a failed attempt reports no GPU time' });
     expect(data.stages.find((s) => s.stage === 'sft-hala-700m')!.error).toMatch(/^RunnerFailed: train_sft: ZeroDivisionError/);
-    expect(data.loss.map((c) => c.stage)).toEqual(['train-translator', 'sft-hala-350m', 'sft-hala-1-2b']);
-    expect(data.benchmarks.map((b) => b.student)).toEqual(['hala-350m', 'hala-1-2b']);
+    expect(data.loss.map((c) => c.stage)).toEqual(['train-translator', 'sft-hala-1-2b', 'sft-hala-350m']);
+    expect(data.benchmarks.map((b) => b.student)).toEqual(['hala-1-2b', 'hala-350m']);
     expect(data.missing).toEqual(expect.arrayContaining(['loss curve of sft-hala-700m: the stage is failed', 'benchmarks of hala-700m: evaluate-hala-700m is pending']));
     expect(data.cost.cost).toBeGreaterThan(0);
 
