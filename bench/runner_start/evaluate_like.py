@@ -6,11 +6,13 @@ tokenizer from DIR and emits one progress event carrying the CPU seconds this pr
 (a forked process's count starts at the fork), then exits.
 """
 import argparse
+import importlib
 import resource
 import sys
 
 from hala_runners import progress
-from hala_runners.runners import evaluate  # noqa: F401  (its module-level imports are the point)
+
+importlib.import_module("hala_runners.runners.evaluate")  # what it imports at module level is the point
 
 
 def main() -> int:

@@ -247,8 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         log(f"serving on {args.socket} (preload {time.perf_counter() - started:.1f} s, {len(sys.modules)} modules)")
         Server(listener, fresh).serve(parent)
     finally:
-        try:
+        try:  # the directory is the one fork_client made for it: gone too, even if the worker was SIGKILLed
             os.unlink(args.socket)
+            os.rmdir(os.path.dirname(args.socket))
         except OSError:
             pass
     return 0

@@ -4,9 +4,9 @@ default) and forked from a fork server (hala_runners.fork_server, HALA_RUNNER_PR
     pytestmark = pytest.mark.usefixtures("runner_start")     # runners started in this test process
     pytestmark = pytest.mark.usefixtures("worker_preload")   # runners started by a worker subprocess
 
-The servers preload only the harness: what a fork must get right does not depend on what was
-imported before it, and torch's ~10 s would make every test slower (test_fork_server.py forks one
-runner from a server with the default preload).
+The servers of in-process tests preload only the harness: what a fork must get right does not
+depend on what was imported before it, and torch's ~10 s would make each test slower; workers get the
+local stack's "default" (test_fork_server.py also forks a torch model load from it).
 """
 from __future__ import annotations
 
@@ -39,9 +39,10 @@ def runner_start(request):
 
 @pytest.fixture(params=["exec", "fork"])
 def worker_preload(request, monkeypatch):
-    """In "fork", HALA_RUNNER_PRELOAD for the worker subprocesses the test starts."""
+    """In "fork", HALA_RUNNER_PRELOAD=default for the worker subprocesses the test starts, as the
+    local stack sets it (a worker test waits for a runner anyway; the preload runs meanwhile)."""
     if request.param == "fork":
-        monkeypatch.setenv("HALA_RUNNER_PRELOAD", LIGHT_PRELOAD)
+        monkeypatch.setenv("HALA_RUNNER_PRELOAD", "default")
     else:
         monkeypatch.delenv("HALA_RUNNER_PRELOAD", raising=False)
     return request.param
