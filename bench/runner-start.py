@@ -47,22 +47,22 @@ def memory_mib(pid: int) -> str:
     return f"RSS {rss / 1024:.0f} MiB, PSS {pss / 1024:.0f} MiB"
 
 
-async def start_once(module: str, *args: str) -> tuple[float, float | None, str]:
-    """(seconds to the first event, the runner's CPU seconds at that event, exec or fork)."""
+async def start_once(module: str, *args: str) -> tuple[float, dict, str]:
+    """(seconds to the first event, that event's metrics: the runner's CPU seconds and memory, exec or fork)."""
     started = time.perf_counter()
     child = await child_process.ChildProcess.start([sys.executable, "-m", module, *args], label=module)
-    first, cpu = None, None
+    first, metrics = None, {}
     while True:
         line = await child.proc.stdout.readline()
         if not line:
             break
         event = progress.parse_line(line.decode())
         if event and first is None:
-            first, cpu = time.perf_counter() - started, event.get("metrics", {}).get("cpu_s")
+            first, metrics = time.perf_counter() - started, event.get("metrics", {})
     rc = await child.wait(60)
     if rc != 0 or (first is None and module != "noop"):
         raise SystemExit(f"{module} failed (exit {rc}):\n{child.stderr_tail(20, 4000)}")
-    return first or 0.0, cpu, type(child.proc).__name__
+    return first or 0.0, metrics, type(child.proc).__name__
 
 
 def summary(values: list[float]) -> str:
@@ -86,16 +86,18 @@ async def main() -> None:
         await start_once("noop")  # answered once the preload is done
         print(f"fork server: preload {args.preload!r} ready after {time.perf_counter() - t0:.1f} s wall, "
               f"{proc_cpu_s(server.pid) - cpu0:.1f} s CPU; {memory_mib(server.pid)}")
-        runs: dict[str, list[tuple[float, float]]] = {"exec": [], "fork": []}
+        runs: dict[str, list[tuple[float, dict, float]]] = {"exec": [], "fork": []}
         for _ in range(args.runs):
             for way in ("exec", "fork"):
                 fork_client.use(server if way == "fork" else None)
                 before = proc_cpu_s(server.pid)
-                seconds, runner_cpu, kind = await start_once("evaluate_like", "--model", str(MODEL))
+                seconds, metrics, kind = await start_once("evaluate_like", "--model", str(MODEL))
                 assert kind == ("ForkedProcess" if way == "fork" else "Process"), kind
-                runs[way].append((seconds, runner_cpu or 0.0, proc_cpu_s(server.pid) - before))
+                runs[way].append((seconds, metrics, proc_cpu_s(server.pid) - before))
         for way, rows in runs.items():
-            print(f"{way}: first event after {summary([r[0] for r in rows])} s; runner CPU {summary([r[1] for r in rows])} s"
+            print(f"{way}: first event after {summary([r[0] for r in rows])} s; runner CPU {summary([r[1]['cpu_s'] for r in rows])} s; "
+                  f"runner RSS {statistics.median(r[1]['rss_mib'] for r in rows):.0f} MiB, its own "
+                  f"{statistics.median(r[1]['own_mib'] for r in rows):.0f} MiB"
                   + (f"; server CPU per fork {statistics.mean(r[2] for r in rows):.2f} s" if way == "fork" else ""))
         print(f"fork server after the runs: {memory_mib(server.pid)}")
     finally:

@@ -3,7 +3,8 @@
 It imports what runners/evaluate.py imports at module level (by importing that module), then what
 its run imports (torch, transformers' AutoModelForCausalLM and AutoTokenizer), loads the model and
 tokenizer from DIR and emits one progress event carrying the CPU seconds this process used so far
-(a forked process's count starts at the fork), then exits.
+(a forked process's count starts at the fork) and its memory (RSS, and the pages it alone holds:
+a forked one shares the server's until it writes to them), then exits.
 """
 import argparse
 import importlib
@@ -25,7 +26,10 @@ def main() -> int:
     model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32)
     AutoTokenizer.from_pretrained(args.model)
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    memory = dict(line.split(":") for line in open("/proc/self/smaps_rollup").read().splitlines()[1:])
+    kib = {name: int(value.split()[0]) for name, value in memory.items()}
     progress.emit_progress("loaded", 1, 1, cpu_s=usage.ru_utime + usage.ru_stime,
+                           rss_mib=kib["Rss"] / 1024, own_mib=(kib["Private_Clean"] + kib["Private_Dirty"]) / 1024,
                            params=sum(p.numel() for p in model.parameters()))
     return 0
 

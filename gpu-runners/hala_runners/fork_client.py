@@ -26,7 +26,7 @@ from pathlib import Path
 # differs in one of them execs instead. Names ending in "_" or "*" are prefixes.
 IMPORT_TIME_ENV = ("PYTHON*", "LD_PRELOAD", "LD_LIBRARY_PATH", "LANG", "LC_*", "HOME", "TMPDIR", "XDG_CACHE_HOME",
                    "OMP_", "KMP_", "GOMP_", "MKL_", "OPENBLAS_", "DNNL_", "ONEDNN_", "ATEN_", "TORCH*", "PYTORCH_",
-                   "CUDA_", "NVIDIA_", "NCCL_", "HF_", "HUGGINGFACE_", "TRANSFORMERS_", "TOKENIZERS_",
+                   "CUDA_", "NVIDIA_", "NCCL_", "HF_", "HUGGINGFACE_", "TRANSFORMERS_", "TOKENIZERS_", "ARROW_", "JE_",
                    "HALA_HUB_MIRROR")
 # Runner modules that set an import-time variable in their own module code, too late in a fork.
 EXEC_ONLY = {"hala_runners.runners.merge": "sets OPENBLAS_NUM_THREADS before numpy loads"}
@@ -78,6 +78,7 @@ class ForkServer:
     @classmethod
     def start(cls, preload: str, env: dict[str, str]) -> "ForkServer":
         """Start the server with the runners' environment; returns once it listens (it preloads after)."""
+        # mkdtemp's 0700: only this user reaches the socket (whoever can, runs modules as the worker).
         directory = Path(tempfile.mkdtemp(prefix="hala-fork-"))
         proc = subprocess.Popen([sys.executable, "-m", "hala_runners.fork_server", "--socket", str(directory / "socket"),
                                  "--preload", preload], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

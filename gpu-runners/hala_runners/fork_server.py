@@ -48,8 +48,9 @@ from . import fork_child
 # "default": what every runner on the local stack imports before its first event (measured with
 # bench/runner-start.py; the lfm2 classes are the tiny world's models).
 DEFAULT_PRELOAD = ("torch", "transformers", "transformers.AutoModelForCausalLM", "transformers.AutoTokenizer",
-                   "transformers.models.lfm2.modeling_lfm2", "hala_runners.runner_harness", "hala_runners.hub")
-# Not pyarrow (0.3 s): it starts jemalloc's background thread at import, and a fork keeps one thread.
+                   "transformers.models.lfm2.modeling_lfm2", "pyarrow.parquet", "hala_runners.runner_harness",
+                   "hala_runners.hub")
+# Not trl (train's SFTTrainer, 2 s of CPU): only the train runners would gain, every server would pay.
 PARENT_POLL_S = 1.0  # how often the loop checks that the worker is alive (also its select timeout)
 MAX_REQUEST_BYTES = 16 << 20  # a request is argv + environment: far below this
 
@@ -234,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     fresh = fork_child.Fresh.capture()  # before this server changes signal handlers or sys.path
     # Listening first: a runner requested during the preload waits in the backlog, not in an exec.
     listener = listen(args.socket)
+    # pyarrow's jemalloc starts a background purging thread when it loads, and a fork keeps one thread.
+    # Arrow allocates with mimalloc unless told otherwise, so that thread has nothing to purge: off
+    # here (a runner's own environment, which fork_child installs, never had it).
+    os.environ.setdefault("JE_ARROW_MALLOC_CONF", "background_thread:false")
     try:
         started = time.perf_counter()
         preload(preload_names(args.preload))

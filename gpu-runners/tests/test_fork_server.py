@@ -234,9 +234,13 @@ def test_stdin_reaches_a_forked_runner(server, probe):
     assert progress.parse_line(out.decode().splitlines()[-1])["result"] == {"line": "hello"}
 
 
-def test_a_server_whose_preload_starts_a_thread_refuses_and_runners_exec(probe):
-    """pyarrow starts jemalloc's background thread at import: forking that process is unsafe."""
-    started = fork_client.ForkServer.start("pyarrow", child_process.runner_env())
+def test_a_server_whose_preload_starts_a_thread_refuses_and_runners_exec(probe, tmp_path):
+    """A fork copies only the thread that forks: a server with a second thread would hand runners
+    locks that nobody will release. It says so and exits; the runner execs."""
+    (tmp_path / "forkprobe" / "threaded.py").write_text(
+        "import threading, time\ntime.sleep(1)\n"  # long enough for the request to queue behind the preload
+        "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n")
+    started = fork_client.ForkServer.start("forkprobe.threaded", child_process.runner_env())
     fork_client.use(started)
     try:
         kind, _, rc, _ = asyncio.run(_outcome(probe("ok")))
