@@ -56,6 +56,12 @@ def create_activities(engines: EngineService | None = None) -> dict[str, Callabl
     return acts
 
 
+def starts_runners(role: str) -> bool:
+    """Whether a worker of `role` starts a runner process per activity (run_runner), what the fork
+    server speeds up; infer's translate_shard keeps its engine process across shards instead."""
+    return any(contract.queue_role(name) == role for name in contract.activity_names() if name != "translate_shard")
+
+
 def _doctor_activity(role: str) -> Callable:
     @activity.defn(name="doctor_probe")
     async def doctor_probe(payload: dict) -> dict:

@@ -3,7 +3,9 @@
 A process group can always be killed, so cancellation and worker shutdown free the GPU at once:
 SIGTERM first (a runner that can checkpoints), SIGKILL after the grace, then a sweep for
 grandchildren (vLLM workers, dataloaders) that outlived their leader. Its stderr is forwarded to the
-worker's, the last lines kept for failure messages.
+worker's, the last lines kept for failure messages. Where the worker runs a fork server
+(HALA_RUNNER_PRELOAD, the local stack), a runner is forked from it instead of exec'd: torch is
+imported already (hala_runners.fork_server); nothing above start() can tell the difference.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import os
 import signal
 import sys
 from pathlib import Path
+
+from . import fork_process
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # gpu-runners/, put on the child's PYTHONPATH
 KILL_GRACE_S = float(os.environ.get("HALA_KILL_GRACE_S", "10"))  # SIGTERM -> SIGKILL
@@ -38,18 +42,24 @@ def runner_module(name: str) -> str:
 class ChildProcess:
     """A subprocess leading its own process group; stderr is forwarded to the worker's stderr."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, label: str):
+    def __init__(self, proc: asyncio.subprocess.Process | fork_process.ForkedProcess, label: str):
         self.proc, self.label = proc, label
-        self.pgid = proc.pid  # start_new_session=True: the child leads a new session and group
+        self.pgid = proc.pid  # start_new_session=True, or setsid in a forked one: it leads a new session and group
         self.tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
         self._stderr_task = asyncio.create_task(self._forward_stderr())
 
     @classmethod
-    async def start(cls, argv: list[str], label: str, stdin: bool = False, env: dict[str, str] | None = None) -> "ChildProcess":
-        proc = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            env={**runner_env(), **(env or {})}, start_new_session=True, limit=LINE_LIMIT)  # `env` on top
+    async def start(cls, argv: list[str], label: str, stdin: bool = False, env: dict[str, str] | None = None,
+                    fork: bool = True) -> "ChildProcess":
+        """Start `argv`; a `python -m` runner is forked from the worker's fork server when it runs one
+        and `fork` is left on (fork_process.try_spawn says when it execs anyway), same face either way."""
+        full_env = {**runner_env(), **(env or {})}  # `env` on top
+        proc = await fork_process.try_spawn(argv, full_env, stdin, LINE_LIMIT) if fork else None
+        if proc is None:
+            proc = await asyncio.create_subprocess_exec(
+                *argv, stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                env=full_env, start_new_session=True, limit=LINE_LIMIT)
         return cls(proc, label)
 
     @property

@@ -14,6 +14,9 @@ TEMPORAL_API_KEY (turns TLS on), TEMPORAL_TLS*, then the profile (--profile, TEM
 file TEMPORAL_CONFIG_FILE names (default ~/.config/temporalio/temporal.toml); else 127.0.0.1:7233, "default".
 HALA_METRICS_BIND (host:port) serves the SDK's Prometheus metrics at /metrics there.
 HALA_BUILD_ID / HALA_DEPLOYMENT_NAME: the Worker Deployment version it joins (worker_build.py).
+HALA_RUNNER_PRELOAD ("default" or a comma list of modules; the local stack sets it, images do not): a
+fork server imports them once and runners are forked from it (fork_server.py), unless the role starts
+no runner processes (infer keeps engines).
 """
 from __future__ import annotations
 
@@ -25,9 +28,10 @@ import signal
 import sys
 from datetime import timedelta
 
-from . import connection, contract, worker_build
-from .activities import activities_for_role
+from . import connection, contract, fork_client, worker_build
+from .activities import activities_for_role, starts_runners
 from .activity_process import CANCEL_NOTICE_S
+from .child_process import runner_env
 from .engines.service import EngineService
 
 
@@ -92,6 +96,7 @@ async def serve(args: argparse.Namespace) -> None:
     from temporalio.worker import Worker
 
     client = await connect(args)
+    fork_server = start_fork_server(args.queue_role)
     queue = args.task_queue or contract.default_queue(args.queue_role)
     engines = EngineService()
     acts = activities_for_role(args.queue_role, engines)
@@ -118,6 +123,25 @@ async def serve(args: argparse.Namespace) -> None:
     finally:
         launcher.cancel()
         await engines.close()
+        if fork_server is not None:  # after the activities: it SIGKILLs whatever it still runs
+            fork_client.use(None)
+            fork_server.stop()
+
+
+def start_fork_server(role: str) -> fork_client.ForkServer | None:
+    """The fork server runners start from when HALA_RUNNER_PRELOAD is set; None if not (or it failed:
+    runners exec). Started with the runners' environment: what it imports reads it once."""
+    preload = os.environ.get("HALA_RUNNER_PRELOAD")
+    if not preload or not starts_runners(role):
+        return None
+    try:
+        server = fork_client.ForkServer.start(preload, runner_env())
+    except (OSError, RuntimeError) as e:
+        logging.warning("hala worker: no fork server (%s); runners exec a fresh interpreter", e)
+        return None
+    fork_client.use(server)
+    logging.info("hala worker: fork server %d preloads %s; runners fork from it", server.pid, preload)
+    return server
 
 
 async def _stop_when_launcher_dies(stop: asyncio.Event) -> None:

@@ -24,6 +24,7 @@ cpu_kernels.pin()
 # Fixture plugins, one module each, owned by the code they exercise.
 pytest_plugins = [
     name
-    for name in ("tiny_world_fixture", "runner_fixtures", "train_world", "eval_world", "s3_fixture")
+    for name in ("tiny_world_fixture", "runner_fixtures", "train_world", "eval_world", "s3_fixture",
+                 "fork_server_fixture", "fork_probe")
     if (Path(__file__).parent / f"{name}.py").exists()
 ]

@@ -12,6 +12,8 @@ from temporalio.exceptions import ApplicationError
 from hala_runners import activity_process, child_process
 from hala_runners.activity_process import Supervision, run_runner
 
+pytestmark = pytest.mark.usefixtures("runner_start")  # every test twice: runners exec'd, then forked (fork_server_fixture)
+
 
 def _work_beats(beats):
     return [b for b in beats if b and b["phase"] == "work"]

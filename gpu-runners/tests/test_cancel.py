@@ -22,6 +22,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.common import RetryPolicy
@@ -51,6 +52,9 @@ class OneStageCampaign:
             retry_policy=RetryPolicy(maximum_attempts=1))
 
 
+pytestmark = pytest.mark.usefixtures("worker_preload")  # twice: runners exec'd, then forked (fork_server_fixture)
+
+
 def _descendants(pid: int) -> set[int]:
     out, todo = set(), [pid]
     while todo:
@@ -58,6 +62,19 @@ def _descendants(pid: int) -> set[int]:
             out.add(child)
             todo.append(child)
     return out
+
+
+def _runner_processes(worker: int) -> set[int]:
+    """The worker's descendants but its fork server (it outlives every runner; its forks are runners)."""
+    servers = {pid for pid in _children(worker) if b"hala_runners.fork_server" in _cmdline(pid)}
+    return _descendants(worker) - servers
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def _hala(address: str, *args: str) -> subprocess.CompletedProcess:
@@ -99,19 +116,19 @@ def test_hala_cancel_ends_the_runner_within_10_s(dev_server, world, tmp_path):
                 while not await training():
                     assert time.monotonic() < deadline, "the runner never reported a step"
                     await asyncio.sleep(0.5)
-                runners = _descendants(worker.pid)
+                runners = _runner_processes(worker.pid)
                 assert runners, "the runner runs in a process of its own"
 
                 cancel = await asyncio.to_thread(_hala, dev_server, "cancel", wid)
                 assert cancel.returncode == 0, cancel.stderr
                 asked = time.monotonic()
                 # Polled well past the bound, so that a failure says how long it really took.
-                while runners & _descendants(worker.pid) and time.monotonic() - asked < 90:
+                while runners & _runner_processes(worker.pid) and time.monotonic() - asked < 90:
                     await asyncio.sleep(0.2)
                 gone_after = time.monotonic() - asked
                 described = await handle.describe()
                 history = [e async for e in handle.fetch_history_events()]
-                return gone_after, runners & _descendants(worker.pid), described.status, history
+                return gone_after, runners & _runner_processes(worker.pid), described.status, history
 
         gone_after, left, status, history = asyncio.run(scenario())
         print(f"runner gone {gone_after:.1f} s after hala cancel returned")

@@ -24,6 +24,7 @@ from hala_runners import contract, stage_progress, store
 from hala_runners.activities import activities_for_role
 
 TEMPORAL = Path(sys.executable).parent / "temporal"
+pytestmark = pytest.mark.usefixtures("worker_preload")  # twice: without, then with a fork server (fork_server_fixture)
 
 
 @workflow.defn(name="TranslateOneShard")

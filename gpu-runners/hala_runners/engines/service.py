@@ -52,7 +52,9 @@ class _Engine:
             model, engine, tp = self.key
             argv = [sys.executable, "-m", "hala_runners.runners.translate", "--serve",
                     "--model", model, "--engine", engine, "--tensor-parallel-size", str(tp)]
-            self.child = await ChildProcess.start(argv, label=self.label, stdin=True, env=ENGINE_ENV)
+            # Exec, never the fork server: an engine lives across shards (the import is paid once per
+            # model anyway), and vLLM/CUDA want a process that nothing initialised before them.
+            self.child = await ChildProcess.start(argv, label=self.label, stdin=True, env=ENGINE_ENV, fork=False)
         return self.child
 
     async def stop(self) -> None:
