@@ -56,10 +56,10 @@ def create_activities(engines: EngineService | None = None) -> dict[str, Callabl
     return acts
 
 
-def starts_runners(role: str) -> bool:
-    """Whether a worker of `role` starts a runner process per activity (run_runner), what the fork
-    server speeds up; infer's translate_shard keeps its engine process across shards instead."""
-    return any(contract.queue_role(name) == role for name in contract.activity_names() if name != "translate_shard")
+def runs_engines(role: str) -> bool:
+    """Whether a worker of `role` serves translate_shard, whose engines (engines/service.py) start with
+    ENGINE_ENV over the worker's environment: its fork server must start with it too."""
+    return contract.queue_role("translate_shard") == role
 
 
 def _doctor_activity(role: str) -> Callable:

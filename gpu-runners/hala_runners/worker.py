@@ -15,8 +15,7 @@ file TEMPORAL_CONFIG_FILE names (default ~/.config/temporalio/temporal.toml); el
 HALA_METRICS_BIND (host:port) serves the SDK's Prometheus metrics at /metrics there.
 HALA_BUILD_ID / HALA_DEPLOYMENT_NAME: the Worker Deployment version it joins (worker_build.py).
 HALA_RUNNER_PRELOAD ("default" or a comma list of modules; the local stack sets it, images do not): a
-fork server imports them once and runners are forked from it (fork_server.py), unless the role starts
-no runner processes (infer keeps engines).
+fork server imports them once and runners and engines are forked from it (fork_server.py).
 """
 from __future__ import annotations
 
@@ -29,9 +28,10 @@ import sys
 from datetime import timedelta
 
 from . import connection, contract, fork_client, worker_build
-from .activities import activities_for_role, starts_runners
+from .activities import activities_for_role, runs_engines
 from .activity_process import CANCEL_NOTICE_S
 from .child_process import runner_env
+from .engines import ENGINE_ENV
 from .engines.service import EngineService
 
 
@@ -129,13 +129,15 @@ async def serve(args: argparse.Namespace) -> None:
 
 
 def start_fork_server(role: str) -> fork_client.ForkServer | None:
-    """The fork server runners start from when HALA_RUNNER_PRELOAD is set; None if not (or it failed:
-    runners exec). Started with the runners' environment: what it imports reads it once."""
+    """The fork server runners and engines start from when HALA_RUNNER_PRELOAD is set; None if not (or
+    it failed: they exec). Started with their environment (an engine's: ENGINE_ENV over the runners'):
+    what it imports reads it once, and a process whose import-time variables differ execs."""
     preload = os.environ.get("HALA_RUNNER_PRELOAD")
-    if not preload or not starts_runners(role):
+    if not preload:
         return None
+    env = {**runner_env(), **ENGINE_ENV} if runs_engines(role) else runner_env()
     try:
-        server = fork_client.ForkServer.start(preload, runner_env())
+        server = fork_client.ForkServer.start(preload, env)
     except (OSError, RuntimeError) as e:
         logging.warning("hala worker: no fork server (%s); runners exec a fresh interpreter", e)
         return None

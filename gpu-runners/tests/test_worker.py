@@ -129,7 +129,7 @@ async def _connect(address: str, timeout: float = 30):
             await asyncio.sleep(0.3)
 
 
-def test_the_infer_worker_runs_translate_shard_for_a_workflow(dev_server, hub_mirror, work_dir):
+def test_the_infer_worker_runs_translate_shard_for_a_workflow(dev_server, hub_mirror, work_dir, worker_preload):
     from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
     shard_path = work_dir / "shard.parquet"
@@ -171,6 +171,10 @@ def test_the_infer_worker_runs_translate_shard_for_a_workflow(dev_server, hub_mi
         assert all(table.column("translation").to_pylist())
 
         engine_pids = _children(worker.pid)
+        if worker_preload == "fork":  # the worker's child is its fork server; the engine was forked from it
+            servers = engine_pids
+            engine_pids = [pid for server in servers for pid in _children(server)]
+            assert len(servers) == 1 and "fork_server" in Path(f"/proc/{servers[0]}/cmdline").read_text(), servers
         assert engine_pids, "the engine process should stay loaded between shards"
         worker.send_signal(signal.SIGTERM)  # graceful shutdown closes the engine process too
         assert worker.wait(timeout=30) == 0

@@ -52,9 +52,11 @@ class _Engine:
             model, engine, tp = self.key
             argv = [sys.executable, "-m", "hala_runners.runners.translate", "--serve",
                     "--model", model, "--engine", engine, "--tensor-parallel-size", str(tp)]
-            # Exec, never the fork server: an engine lives across shards (the import is paid once per
-            # model anyway), and vLLM/CUDA want a process that nothing initialised before them.
-            self.child = await ChildProcess.start(argv, label=self.label, stdin=True, env=ENGINE_ENV, fork=False)
+            # Forked when the worker runs a fork server (the local stack: an engine per model, the
+            # teacher's BF16 and FP8 and the translator's before and after, each on the campaign's
+            # critical path, started in 0.1 s instead of 10). Production images run none: there an
+            # engine loads for minutes and vLLM/CUDA want a process nothing initialised before them.
+            self.child = await ChildProcess.start(argv, label=self.label, stdin=True, env=ENGINE_ENV)
         return self.child
 
     async def stop(self) -> None:
