@@ -23,6 +23,14 @@ export const TrainKnobs = z.strictObject({
         '1 = a single process, no launcher. Each process takes per_device_batch_size sequences a step: the effective batch is ' +
         'gpus x per_device_batch_size x gradient_accumulation_steps',
     ),
+  // Optional, not defaulted: absent, a recipe's stage keys stay what they were before the knob existed.
+  cpu_threads: positiveInt()
+    .optional()
+    .describe(
+      'intra-op threads of each training process when it runs on CPU (the local stack; ignored on GPUs); absent, what ' +
+        'OMP_NUM_THREADS says (the local stack: 1, since its workers share the cores). Set it for a run that has the ' +
+        'cores to itself: the same rows in the same order, summed by more threads (float sums differ in their last bits)',
+    ),
   strategy: z
     .enum(['ddp', 'fsdp'])
     .default('ddp')

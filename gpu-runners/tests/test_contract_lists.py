@@ -16,14 +16,16 @@ from hala_runners.runners import train
 
 
 def test_every_train_knob_is_read_by_the_train_runner_once():
-    mapped, elsewhere = set(train.SFT_FIELDS), set(train.READ_ELSEWHERE)
-    assert not mapped & elsewhere
+    mapped, elsewhere, optional = set(train.SFT_FIELDS), set(train.READ_ELSEWHERE), set(train.OPTIONAL_KNOBS)
+    assert not mapped & elsewhere and not (mapped | elsewhere) & optional
     assert mapped | elsewhere == set(contract.train_knob_names())
+    assert optional == set(contract_file.load()["train_knobs"]["properties"]) - set(contract.train_knob_names())
 
 
 def test_the_export_lists_every_defaulted_knob_as_required():
     schema = contract_file.load()["train_knobs"]
-    assert set(schema["required"]) == set(schema["properties"])
+    # cpu_threads alone may be left out: absent, stage keys stay what they were before it existed.
+    assert set(schema["properties"]) - set(schema["required"]) == {"cpu_threads"}
 
 
 def test_every_benchmark_format_has_a_layout_and_a_lighteval_family():

@@ -225,3 +225,16 @@ def test_a_dataset_without_messages_is_bad_input_naming_the_layout(world, tmp_pa
     error = progress.parse_line(capsys.readouterr().out.splitlines()[-1])
     assert error["type"] == "BadInput" and "bad.parquet" in error["message"]
     assert "list<struct<role: string, content: string>>" in error["message"]
+
+
+def test_cpu_threads_sets_the_intra_op_threads_on_cpu_only():
+    before = torch.get_num_threads()
+    try:
+        train.use_cpu_threads({"cpu_threads": 2}, use_cpu=False)
+        assert torch.get_num_threads() == before  # on GPUs the knob is ignored
+        train.use_cpu_threads({}, use_cpu=True)
+        assert torch.get_num_threads() == before  # absent: OMP_NUM_THREADS stands
+        train.use_cpu_threads({"cpu_threads": before + 1}, use_cpu=True)
+        assert torch.get_num_threads() == before + 1
+    finally:
+        torch.set_num_threads(before)
