@@ -1,0 +1,189 @@
+// fastText's predict(text, k = 1, threshold = 0) in TypeScript, over a model read by
+// fasttext-model.ts: what fasttext.wasm.js's FastText.predict returns, without crossing into
+// WebAssembly (its cost per text was the embind boundary: the string copied into the wasm heap, a
+// vector of pairs built as JS objects, .delete()). Per text, nothing is allocated but the result.
+// The path, as fastText's (webassembly/fasttext_wasm.cc predict, FastText::predictLine,
+// Dictionary::getLine, Model::predict):
+//   1. the JS string becomes UTF-8 as embind's std::string does (emscripten's stringToUTF8: any
+//      surrogate, paired or not, is joined with the next unit into one 4-byte code point), and a
+//      newline is appended (the wasm binding's `text + "\n"`);
+//   2. tokens are split on fastText's whitespace (space \n \r \t \v \f \0, Dictionary::readWord);
+//      the first newline ends the line as the token "</s>", and so does a literal "</s>";
+//   3. a token in the dictionary brings its rows (own and n-grams), one outside it its n-grams' rows,
+//      a label-like token (__label__...) none; every word's hash feeds the word n-grams;
+//   4. the hidden vector is the float average of those rows (Matrix::averageRowsToVector: zero, add
+//      each row in order, multiply by float(1.0 / count)); no rows, no prediction;
+//   5. the output layer (fasttext-output.ts) and exp of its best score is the probability.
+import type { FastTextModel } from './fasttext-model';
+import { type OutputLayer, outputLayer } from './fasttext-output';
+import { FastTextWords, IntList, fnv1a } from './fasttext-words';
+
+const f32 = Math.fround;
+const LABEL_PREFIX = new TextEncoder().encode('__label__');
+const EOS = new TextEncoder().encode('</s>');
+/** A dequantized input matrix is kept when it takes at most this (lid.176: 3.2 MB); larger ones are decoded row by row. */
+const DEQUANTIZED_BYTES = 256 << 20;
+
+export interface Prediction {
+  /** Index of the label among the model's labels. */
+  label: number;
+  /** fastText's probability: exp(std_log(p)), so up to 1.00001. */
+  probability: number;
+}
+
+export class FastTextPredictor {
+  private readonly words: FastTextWords;
+  private readonly output: OutputLayer;
+  private readonly dim: number;
+  private readonly wordNgrams: number;
+  /** The input matrix as dense rows (dense in the file, or dequantized at load), or null: decoded per row. */
+  private readonly dense: Float32Array | null;
+  private utf8 = new Uint8Array(4096);
+  private readonly rows = new IntList();
+  private readonly hashes = new IntList();
+  private readonly hidden: Float32Array;
+
+  constructor(
+    private readonly model: FastTextModel,
+    dequantizeUpTo = DEQUANTIZED_BYTES,
+  ) {
+    this.words = new FastTextWords(model);
+    this.output = outputLayer(model);
+    this.dim = model.args.dim;
+    this.wordNgrams = model.args.wordNgrams;
+    this.hidden = new Float32Array(this.dim);
+    const { input } = model;
+    this.dense = input.kind === 'dense' ? input.data : input.rows * input.cols * 4 <= dequantizeUpTo ? dequantize(model) : null;
+  }
+
+  /** The best label of `text` and its probability; null when fastText predicts nothing (no input rows). */
+  predict(text: string): Prediction | null {
+    this.encode(text);
+    const { rows, hashes, words } = this;
+    rows.length = 0;
+    hashes.length = 0;
+    const bytes = this.utf8;
+    let i = 0;
+    for (;;) {
+      let c = bytes[i]!;
+      while (c === 32 || c === 9 || c === 13 || c === 11 || c === 12 || c === 0) c = bytes[++i]!;
+      if (c === 10) {
+        this.addToken(EOS, 0, 4, fnv1a(EOS, 0, 4));
+        break;
+      }
+      const start = i;
+      let h = 0x811c9dc5 | 0;
+      while (c !== 32 && c !== 10 && c !== 9 && c !== 13 && c !== 11 && c !== 12 && c !== 0) {
+        h = Math.imul(h ^ ((c << 24) >> 24), 16777619);
+        c = bytes[++i]!;
+      }
+      if (this.addToken(bytes, start, i, h)) break;
+    }
+    if (this.wordNgrams > 1) words.addWordNgramRows(hashes, this.wordNgrams, rows);
+    if (rows.length === 0) return null; // FastText::predict: no input, no prediction
+    this.average();
+    const label = this.output.best(this.hidden);
+    return label < 0 ? null : { label, probability: f32(Math.exp(this.output.score)) };
+  }
+
+  /** One token of the line; true when it ends the line ("</s>"). */
+  private addToken(bytes: Uint8Array, start: number, end: number, h: number): boolean {
+    const { words } = this;
+    const id = words.find(bytes, start, end, h);
+    if (id >= words.nwords) return false; // a label: not an input
+    if (id >= 0) words.addWordRows(id, this.rows);
+    else if (startsWith(bytes, start, end, LABEL_PREFIX)) return false;
+    const eos = end - start === 4 && startsWith(bytes, start, end, EOS);
+    if (id < 0 && !eos) words.addTokenNgramRows(bytes, start, end, h, this.rows);
+    this.hashes.push(h);
+    return eos;
+  }
+
+  private average(): void {
+    const { hidden, dim, dense } = this;
+    const rows = this.rows.items;
+    const count = this.rows.length;
+    hidden.fill(0);
+    if (dense) {
+      // Four columns at a time in locals over all rows, then the next four: each column still sums its rows in order, in float.
+      let j = 0;
+      for (; j + 4 <= dim; j += 4) {
+        let a = 0, b = 0, c = 0, d = 0; // prettier-ignore
+        for (let r = 0; r < count; r++) {
+          const at = rows[r]! * dim + j;
+          a = f32(a + dense[at]!);
+          b = f32(b + dense[at + 1]!);
+          c = f32(c + dense[at + 2]!);
+          d = f32(d + dense[at + 3]!);
+        }
+        hidden[j] = a;
+        hidden[j + 1] = b;
+        hidden[j + 2] = c;
+        hidden[j + 3] = d;
+      }
+      for (; j < dim; j++) {
+        let a = 0;
+        for (let r = 0; r < count; r++) a = f32(a + dense[rows[r]! * dim + j]!);
+        hidden[j] = a;
+      }
+    } else {
+      for (let r = 0; r < count; r++) addQuantizedRow(this.model, rows[r]!, hidden);
+    }
+    const scale = f32(1 / count);
+    for (let j = 0; j < dim; j++) hidden[j] = hidden[j]! * scale;
+  }
+
+  /** `text` as embind hands it to fastText, with the newline, into this.utf8. */
+  private encode(text: string): void {
+    if (this.utf8.length < text.length * 3 + 2) this.utf8 = new Uint8Array(text.length * 3 + 1024);
+    const out = this.utf8;
+    let n = 0;
+    for (let i = 0; i < text.length; i++) {
+      let u = text.charCodeAt(i);
+      if (u >= 0xd800 && u <= 0xdfff) u = (0x10000 + ((u & 1023) << 10)) | (text.charCodeAt(++i) & 1023); // NaN & 1023 = 0 past the end
+      if (u <= 0x7f) out[n++] = u;
+      else if (u <= 0x7ff) {
+        out[n++] = 0xc0 | (u >> 6);
+        out[n++] = 0x80 | (u & 63);
+      } else if (u <= 0xffff) {
+        out[n++] = 0xe0 | (u >> 12);
+        out[n++] = 0x80 | ((u >> 6) & 63);
+        out[n++] = 0x80 | (u & 63);
+      } else {
+        out[n++] = 0xf0 | (u >> 18);
+        out[n++] = 0x80 | ((u >> 12) & 63);
+        out[n++] = 0x80 | ((u >> 6) & 63);
+        out[n++] = 0x80 | (u & 63);
+      }
+    }
+    out[n] = 10;
+  }
+}
+
+function startsWith(bytes: Uint8Array, start: number, end: number, prefix: Uint8Array): boolean {
+  if (end - start < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[start + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** QuantMatrix::addRowToVector: the row's product-quantizer code, each centroid times the row's norm (float), added. */
+function addQuantizedRow(model: FastTextModel, row: number, x: Float32Array): void {
+  const input = model.input;
+  if (input.kind !== 'quantized') return;
+  const { codes, centroids, nsubq, dsub, lastdsub, norms } = input;
+  const norm = norms ? norms[row]! : 1;
+  for (let m = 0, code = row * nsubq; m < nsubq; m++, code++) {
+    const last = m === nsubq - 1;
+    const c = last ? m * 256 * dsub + codes[code]! * lastdsub : (m * 256 + codes[code]!) * dsub;
+    const width = last ? lastdsub : dsub;
+    for (let n = 0; n < width; n++) x[m * dsub + n] = x[m * dsub + n]! + f32(norm * centroids[c + n]!);
+  }
+}
+
+/** The quantized input matrix decoded once: row values exactly as addRowToVector adds them. */
+function dequantize(model: FastTextModel): Float32Array {
+  const { rows, cols } = model.input;
+  const dense = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) addQuantizedRow(model, r, dense.subarray(r * cols, (r + 1) * cols));
+  return dense;
+}
