@@ -85,7 +85,7 @@ export async function readFastTextModel(file: string): Promise<FastTextModel> {
   const reader = await ModelFileReader.open(file);
   try {
     await reader.fill(8 + 56);
-    if (reader.available < 8 || reader.int32() !== FASTTEXT_MAGIC) throw new NotAModelFile('it does not start with the fastText magic number');
+    if (reader.available < 4 || reader.int32() !== FASTTEXT_MAGIC) throw new NotAModelFile('it does not start with the fastText magic number');
     const version = reader.int32();
     if (version > NEWEST_VERSION) throw new ModelFileError(`its format version ${version} is newer than fastText's ${NEWEST_VERSION}`);
     const args = readArgs(reader, version);
