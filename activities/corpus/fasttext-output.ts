@@ -62,6 +62,8 @@ class HierarchicalSoftmax implements OutputLayer {
   private readonly osz: number;
   /** std_log(threshold) with threshold 0. */
   private readonly floor = stdLog(0);
+  /** The most a step down the tree can add: std_log(1) = log(1 + 1e-5), just above 0. */
+  private readonly step = stdLog(1);
   private bestNode = -1;
   private hidden: Float32Array = new Float32Array(0);
 
@@ -105,8 +107,16 @@ class HierarchicalSoftmax implements OutputLayer {
       return;
     }
     const f = f32(1 / f32(1 + f32(Math.exp(-dotRow(this.output, this.hidden, node - this.osz)))));
-    this.dfs(left, f32(score + stdLog(1 - f)));
-    this.dfs(right, f32(score + stdLog(f)));
+    // A child scores at most f32(score + step): when that cannot pass the child's own checks, its
+    // log is not taken (it would be pruned on entry all the same). Checked after the left child,
+    // which may have raised the best, as the right child's entry checks it.
+    if (this.reachable(score)) this.dfs(left, f32(score + stdLog(1 - f)));
+    if (this.reachable(score)) this.dfs(right, f32(score + stdLog(f)));
+  }
+
+  private reachable(score: number): boolean {
+    const ceiling = f32(score + this.step);
+    return ceiling >= this.floor && !(this.bestNode >= 0 && ceiling < this.score);
   }
 }
 

@@ -38,6 +38,17 @@ export class IntList {
   }
 }
 
+/**
+ * x mod n for a uint32 x and 0 < n < 2^31, as `x % n` computes it in C++ (unsigned), given
+ * inverse = 1 / n. JS's % on a uint32 fell back to a float modulo call at times. x * inverse is
+ * within 2^-40 of x / n, so the quotient's floor is off by one at most (when x / n is a whole
+ * number), and the remainder is put back in [0, n).
+ */
+export function uint32Mod(x: number, n: number, inverse: number): number {
+  const r = x - Math.floor(x * inverse) * n;
+  return r >= n ? r - n : r < 0 ? r + n : r;
+}
+
 /** Dictionary::hash over bytes[start, end). */
 export function fnv1a(bytes: Uint8Array, start: number, end: number): number {
   let h = FNV_OFFSET;
@@ -54,6 +65,10 @@ export class FastTextWords {
   private readonly start: Int32Array;
   private readonly hashes: Int32Array;
   private readonly slots: Int32Array;
+  private readonly slotsInverse: number;
+  private readonly bucketInverse: number;
+  /** One bit per n-gram bucket when pruned: set when pruneidx keeps it (most n-grams are not kept: one bit answers them). */
+  private readonly kept: Uint32Array;
   /** pruneidx as an open-addressing table (keys: bucket ids; -1 empty), or null when not pruned. */
   private readonly pruneKeys: Int32Array | null;
   private readonly pruneRows: Int32Array;
@@ -89,6 +104,8 @@ export class FastTextWords {
     for (let i = 0; i < size; i++) this.hashes[i] = fnv1a(this.bytes, this.start[i]!, this.start[i + 1]!);
     // Dictionary::load: word2int_ of ceil(size / 0.7) slots, filled in entry order.
     this.slots = new Int32Array(Math.ceil(size / 0.7)).fill(-1);
+    this.slotsInverse = 1 / this.slots.length;
+    this.bucketInverse = 1 / this.bucket;
     for (let i = 0; i < size; i++) this.slots[this.slot(this.bytes, this.start[i]!, this.start[i + 1]!, this.hashes[i]!)] = i;
 
     this.noNgrams = dict.pruneidxSize === 0;
@@ -97,14 +114,18 @@ export class FastTextWords {
       this.pruneShift = 32 - bits;
       this.pruneKeys = new Int32Array(1 << bits).fill(-1);
       this.pruneRows = new Int32Array(1 << bits);
+      this.kept = new Uint32Array(Math.ceil(this.bucket / 32));
       // Read into a std::unordered_map: a bucket listed twice keeps its last row.
       for (let i = 0; i < dict.pruneidxSize; i++) {
         let at = Math.imul(dict.pruneFrom[i]!, 0x9e3779b1) >>> this.pruneShift;
         while (this.pruneKeys[at] !== -1 && this.pruneKeys[at] !== dict.pruneFrom[i]) at = (at + 1) & (this.pruneKeys.length - 1);
         this.pruneKeys[at] = dict.pruneFrom[i]!;
         this.pruneRows[at] = dict.pruneTo[i]!;
+        const bucket = dict.pruneFrom[i]!;
+        if (bucket >= 0 && bucket < this.bucket) this.kept[bucket >>> 5]! |= 1 << (bucket & 31);
       }
     } else {
+      this.kept = new Uint32Array(0);
       this.pruneKeys = null;
       this.pruneRows = new Int32Array(0);
       this.pruneShift = 0;
@@ -125,7 +146,7 @@ export class FastTextWords {
   /** Dictionary::find: the slot of bytes[start, end) (hash h), where it is or where it would go. */
   private slot(bytes: Uint8Array, start: number, end: number, h: number): number {
     const n = this.slots.length;
-    let at = (h >>> 0) % n;
+    let at = uint32Mod(h >>> 0, n, this.slotsInverse);
     for (;;) {
       const id = this.slots[at]!;
       if (id === -1 || (this.hashes[id] === h && this.same(id, bytes, start, end))) return at;
@@ -150,6 +171,7 @@ export class FastTextWords {
     if (this.noNgrams) return -1;
     const keys = this.pruneKeys;
     if (keys === null) return this.nwords + id;
+    if ((this.kept[id >>> 5]! & (1 << (id & 31))) === 0) return -1;
     const mask = keys.length - 1;
     for (let at = Math.imul(id, 0x9e3779b1) >>> this.pruneShift; ; at = (at + 1) & mask) {
       const key = keys[at]!;
@@ -216,7 +238,7 @@ export class FastTextWords {
         h = Math.imul(h ^ ((w[j++]! << 24) >> 24), FNV_PRIME);
         while (j < len && (w[j]! & 0xc0) === 0x80) h = Math.imul(h ^ ((w[j++]! << 24) >> 24), FNV_PRIME);
         if (n >= minn && !(n === 1 && (i === 0 || j === len))) {
-          const row = this.ngramRow((h >>> 0) % bucket);
+          const row = this.ngramRow(uint32Mod(h >>> 0, bucket, this.bucketInverse));
           if (row >= 0) rows.push(row);
         }
       }
