@@ -23,6 +23,8 @@ const LABEL_PREFIX = new TextEncoder().encode('__label__');
 const EOS = new TextEncoder().encode('</s>');
 /** A dequantized input matrix is kept when it takes at most this (lid.176: 3.2 MB); larger ones are decoded row by row. */
 const DEQUANTIZED_BYTES = 256 << 20;
+/** Rows wider than this are summed row by row, narrower ones a few columns at a time over all rows. */
+const WIDE_ROWS = 64;
 
 export interface Prediction {
   /** Index of the label among the model's labels. */
@@ -104,7 +106,12 @@ export class FastTextPredictor {
     const rows = this.rows.items;
     const count = this.rows.length;
     hidden.fill(0);
-    if (dense) {
+    if (dense && dim > WIDE_ROWS) {
+      // Wide rows (GlotLID: 256) row by row, each read from start to end as it lies in memory.
+      for (let r = 0; r < count; r++) {
+        for (let j = 0, at = rows[r]! * dim; j < dim; j++, at++) hidden[j] = hidden[j]! + dense[at]!;
+      }
+    } else if (dense) {
       // Eight columns at a time in locals over all rows: each column still sums its rows in order, in
       // float, and eight independent sums keep the CPU busy while each waits on its float rounding.
       let j = 0;

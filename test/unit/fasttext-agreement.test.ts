@@ -89,6 +89,7 @@ describe("the TypeScript fastText predictor and fastText's wasm build", () => {
   const base = { dim: 10, wordNgrams: 1, minn: 2, maxn: 4, bucket: 97, words, labels, seed: 1 } as const;
   const models: [string, TinyModelSpec][] = [
     ['dense softmax with word bigrams', { ...base, loss: 3, wordNgrams: 2 }],
+    ['dense softmax with rows as wide as GlotLID\'s (summed row by row)', { ...base, loss: 3, dim: 80, seed: 8 }],
     ['dense hierarchical softmax with word trigrams', { ...base, loss: 1, wordNgrams: 3, dim: 16, seed: 2 }],
     ['dense one-vs-all', { ...base, loss: 4, seed: 3, minn: 1, maxn: 3 }],
     ['dense negative sampling, no n-grams, no </s>', { ...base, loss: 2, maxn: 0, minn: 0, bucket: 0, words: words.slice(1), seed: 4 }],
