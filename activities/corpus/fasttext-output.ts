@@ -10,6 +10,7 @@
 //   - ova and ns: the 512-entry sigmoid table (BinaryLogisticLoss::computeOutput, Loss::sigmoid);
 //   - every score is std_log(p) = log(p + 1e-5), so a sure guess comes out as 1.00001; with k = 1
 //     a later label that ties the best replaces it (findKBest's heap pops the older one).
+import { DenseDots } from './fasttext-kernel';
 import { type FastTextMatrix, type FastTextModel, LossName } from './fasttext-model';
 
 const f32 = Math.fround;
@@ -124,6 +125,8 @@ class FlatOutput implements OutputLayer {
   score = 0;
   private readonly out: Float32Array;
   private readonly sigmoidTable = new Float32Array(SIGMOID_TABLE_SIZE + 1);
+  /** The dense output matrix in the wasm kernel (fasttext-kernel.ts); null when quantized. */
+  private readonly kernel: DenseDots | null;
 
   constructor(
     private readonly output: FastTextMatrix,
@@ -131,6 +134,7 @@ class FlatOutput implements OutputLayer {
     private readonly kind: 'softmax' | 'sigmoid',
   ) {
     this.out = new Float32Array(labels);
+    this.kernel = output.kind === 'dense' ? new DenseDots(output.data, labels, output.cols) : null;
     for (let i = 0; i <= SIGMOID_TABLE_SIZE; i++) {
       const x = f32(f32(f32(i * 2 * MAX_SIGMOID) / SIGMOID_TABLE_SIZE) - MAX_SIGMOID);
       this.sigmoidTable[i] = 1 / (1 + f32(Math.exp(-x)));
@@ -173,28 +177,14 @@ class FlatOutput implements OutputLayer {
     return best;
   }
 
-  /** Every label's dotRow into this.out; dense rows four at a time (four independent float sums keep the CPU busy). */
+  /** Every label's dotRow into this.out: a dense matrix through the wasm kernel, a quantized one row by row. */
   private dots(hidden: Float32Array): void {
-    const { out, output } = this;
-    const n = out.length;
-    let i = 0;
-    if (output.kind === 'dense') {
-      const { data, cols } = output;
-      for (; i + 4 <= n; i += 4) {
-        let a = 0, b = 0, c = 0, d = 0; // prettier-ignore
-        for (let j = 0, at = i * cols; j < cols; j++, at++) {
-          const x = hidden[j]!;
-          a = f32(a + f32(data[at]! * x));
-          b = f32(b + f32(data[at + cols]! * x));
-          c = f32(c + f32(data[at + 2 * cols]! * x));
-          d = f32(d + f32(data[at + 3 * cols]! * x));
-        }
-        out[i] = a;
-        out[i + 1] = b;
-        out[i + 2] = c;
-        out[i + 3] = d;
-      }
+    const { out, output, kernel } = this;
+    if (kernel) {
+      kernel.dots(hidden);
+      out.set(kernel.out.subarray(0, out.length));
+      return;
     }
-    for (; i < n; i++) out[i] = dotRow(output, hidden, i);
+    for (let i = 0; i < out.length; i++) out[i] = dotRow(output, hidden, i);
   }
 }
