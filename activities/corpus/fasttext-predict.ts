@@ -1,7 +1,8 @@
 // fastText's predict(text, k = 1, threshold = 0) in TypeScript, over a model read by
-// fasttext-model.ts: what fasttext.wasm.js's FastText.predict returns, without crossing into
-// WebAssembly (its cost per text was the embind boundary: the string copied into the wasm heap, a
-// vector of pairs built as JS objects, .delete()). Per text, nothing is allocated but the result.
+// fasttext-model.ts: what fasttext.wasm.js's FastText.predict returns, without its embind boundary
+// (the wasm build's cost per text: the string copied into the wasm heap, a vector of pairs built as
+// JS objects, .delete()). Per text, nothing is allocated but the result. Only a dense output layer
+// (a .bin such as GlotLID's) is computed in WebAssembly (fasttext-kernel.ts: one call, numbers only).
 // The path, as fastText's (webassembly/fasttext_wasm.cc predict, FastText::predictLine,
 // Dictionary::getLine, Model::predict):
 //   1. the JS string becomes UTF-8 as embind's std::string does (emscripten's stringToUTF8: any
@@ -14,6 +15,7 @@
 //   4. the hidden vector is the float average of those rows (Matrix::averageRowsToVector: zero, add
 //      each row in order, multiply by float(1.0 / count)); no rows, no prediction;
 //   5. the output layer (fasttext-output.ts) and exp of its best score is the probability.
+import { RowSums } from './fasttext-kernel';
 import type { FastTextModel } from './fasttext-model';
 import { type OutputLayer, outputLayer } from './fasttext-output';
 import { FastTextWords, IntList, fnv1a } from './fasttext-words';
@@ -40,6 +42,8 @@ export class FastTextPredictor {
   private readonly wordNgrams: number;
   /** The input matrix as dense rows (dense in the file, or dequantized at load), or null: decoded per row. */
   private readonly dense: Float32Array | null;
+  /** A dequantized input matrix, held and summed by the wasm kernel (lid.176), when its rows split into f32x4. */
+  private readonly sums: RowSums | null = null;
   private utf8 = new Uint8Array(4096);
   private readonly rows = new IntList();
   private readonly hashes = new IntList();
@@ -47,7 +51,9 @@ export class FastTextPredictor {
 
   constructor(
     private readonly model: FastTextModel,
+    /** Tests set these to run the other paths: rows decoded per text, sums in JavaScript. */
     dequantizeUpTo = DEQUANTIZED_BYTES,
+    useKernel = true,
   ) {
     this.words = new FastTextWords(model);
     this.output = outputLayer(model);
@@ -55,7 +61,12 @@ export class FastTextPredictor {
     this.wordNgrams = model.args.wordNgrams;
     this.hidden = new Float32Array(this.dim);
     const { input } = model;
-    this.dense = input.kind === 'dense' ? input.data : input.rows * input.cols * 4 <= dequantizeUpTo ? dequantize(model) : null;
+    if (input.kind === 'dense') this.dense = input.data;
+    else if (input.rows * input.cols * 4 > dequantizeUpTo) this.dense = null;
+    else {
+      this.sums = useKernel ? RowSums.create(input.rows, input.cols) : null;
+      this.dense = dequantize(model, this.sums?.matrix ?? new Float32Array(input.rows * input.cols));
+    }
   }
 
   /** The best label of `text` and its probability; null when fastText predicts nothing (no input rows). */
@@ -106,7 +117,8 @@ export class FastTextPredictor {
     const rows = this.rows.items;
     const count = this.rows.length;
     hidden.fill(0);
-    if (dense && dim > WIDE_ROWS) {
+    if (this.sums) this.sums.sum(rows, count, hidden);
+    else if (dense && dim > WIDE_ROWS) {
       // Wide rows (GlotLID: 256) row by row, each read from start to end as it lies in memory.
       for (let r = 0; r < count; r++) {
         for (let j = 0, at = rows[r]! * dim; j < dim; j++, at++) hidden[j] = hidden[j]! + dense[at]!;
@@ -196,10 +208,9 @@ function addQuantizedRow(model: FastTextModel, row: number, x: Float32Array): vo
   }
 }
 
-/** The quantized input matrix decoded once: row values exactly as addRowToVector adds them. */
-function dequantize(model: FastTextModel): Float32Array {
+/** The quantized input matrix decoded once into `dense`: row values exactly as addRowToVector adds them. */
+function dequantize(model: FastTextModel, dense: Float32Array): Float32Array {
   const { rows, cols } = model.input;
-  const dense = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) addQuantizedRow(model, r, dense.subarray(r * cols, (r + 1) * cols));
   return dense;
 }

@@ -134,9 +134,10 @@ describe("the TypeScript fastText predictor and fastText's wasm build", () => {
     const model = await readFastTextModel(file);
     const wasm = await loadWasmFastText(file);
     const labelNames = spec.labels.map(([l]) => l.replace('__label__', ''));
-    // A quantized input matrix is decoded once at load, or row by row when large: both ways here.
-    for (const dequantizeUpTo of [256 << 20, 0]) {
-      const ours = new FastTextPredictor(model, dequantizeUpTo);
+    // A quantized input matrix is decoded once at load and summed by the wasm kernel, or summed in
+    // JavaScript, or decoded row by row when large: every way here.
+    for (const [dequantizeUpTo, useKernel] of [[256 << 20, true], [256 << 20, false], [0, true]] as const) {
+      const ours = new FastTextPredictor(model, dequantizeUpTo, useKernel);
       const { disagreements } = compare(
         tinyTexts(spec.seed),
         (t) => {
