@@ -18,7 +18,7 @@
 import { RowSums } from './fasttext-kernel';
 import type { FastTextModel } from './fasttext-model';
 import { type OutputLayer, outputLayer } from './fasttext-output';
-import { FastTextWords, IntList, fnv1a } from './fasttext-words';
+import { FastTextWords, IntList, PRECOMPUTED_ROWS, fnv1a } from './fasttext-words';
 
 const f32 = Math.fround;
 const LABEL_PREFIX = new TextEncoder().encode('__label__');
@@ -27,6 +27,16 @@ const EOS = new TextEncoder().encode('</s>');
 const DEQUANTIZED_BYTES = 256 << 20;
 /** Rows wider than this are summed row by row, narrower ones a few columns at a time over all rows. */
 const WIDE_ROWS = 64;
+
+/** How the predictor holds the model; the defaults are what the identifier uses, the tests set the others. */
+export interface PredictorOptions {
+  /** A quantized input matrix is decoded once at load up to this many bytes, else row by row per text. */
+  dequantizeUpTo?: number;
+  /** A decoded input matrix is summed by the wasm kernel (when its rows split into f32x4), else in JavaScript. */
+  useKernel?: boolean;
+  /** Dictionary words' rows precomputed at load, at most (fasttext-words.ts). */
+  precomputedRows?: number;
+}
 
 export interface Prediction {
   /** Index of the label among the model's labels. */
@@ -51,11 +61,9 @@ export class FastTextPredictor {
 
   constructor(
     private readonly model: FastTextModel,
-    /** Tests set these to run the other paths: rows decoded per text, sums in JavaScript. */
-    dequantizeUpTo = DEQUANTIZED_BYTES,
-    useKernel = true,
+    { dequantizeUpTo = DEQUANTIZED_BYTES, useKernel = true, precomputedRows = PRECOMPUTED_ROWS }: PredictorOptions = {},
   ) {
-    this.words = new FastTextWords(model);
+    this.words = new FastTextWords(model, precomputedRows);
     this.output = outputLayer(model);
     this.dim = model.args.dim;
     this.wordNgrams = model.args.wordNgrams;

@@ -17,7 +17,8 @@ const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 16777619;
 const WORD_NGRAM_PRIME = 116049371;
 /** Subword rows precomputed at load, at most (16 MB): the first words, the most frequent (the dictionary is sorted by count). */
-const PRECOMPUTED_ROWS = 4 << 20;
+export const PRECOMPUTED_ROWS = 4 << 20;
+const EOS = new TextEncoder().encode('</s>');
 
 /** Out-of-vocabulary words whose n-gram rows are remembered (direct-mapped by hash), and the longest kept. */
 const CACHE_SLOTS = 1 << 14;
@@ -74,7 +75,8 @@ export class FastTextWords {
   private readonly pruneRows: Int32Array;
   private readonly pruneShift: number;
   private readonly noNgrams: boolean;
-  /** Word i's rows are subRows[subFrom[i], subFrom[i + 1]); subFrom[i] = -1: computed when met. */
+  /** Words below this id have their rows precomputed: word i's are subRows[subFrom[i], subFrom[i + 1]); the others' are computed when met. */
+  private readonly precomputed: number;
   private readonly subFrom: Int32Array;
   private readonly subRows: Int32Array;
   /** "<" + word + ">" of the word being split. */
@@ -91,7 +93,7 @@ export class FastTextWords {
   private readonly cacheCount = new Uint8Array(CACHE_SLOTS);
   private readonly cacheRows = new Int32Array(CACHE_SLOTS * CACHE_ROWS);
 
-  constructor(model: FastTextModel) {
+  constructor(model: FastTextModel, precomputedRows = PRECOMPUTED_ROWS) {
     const { dict, args } = model;
     this.nwords = dict.nwords;
     this.minn = args.minn;
@@ -131,15 +133,16 @@ export class FastTextWords {
       this.pruneShift = 0;
     }
 
-    this.eos = this.find(new TextEncoder().encode('</s>'), 0, 4, fnv1a(new TextEncoder().encode('</s>'), 0, 4));
+    this.eos = this.find(EOS, 0, EOS.length, fnv1a(EOS, 0, EOS.length));
     // Dictionary::initNgrams: a word's rows are its own and its n-grams'.
-    this.subFrom = new Int32Array(this.nwords + 1).fill(-1);
     const rows = new IntList();
-    for (let i = 0; i < this.nwords && rows.length < PRECOMPUTED_ROWS; i++) {
-      this.subFrom[i] = rows.length;
-      this.computeWordRows(i, rows);
-      this.subFrom[i + 1] = rows.length;
+    const from = [0];
+    while (from.length <= this.nwords && rows.length < precomputedRows) {
+      this.computeWordRows(from.length - 1, rows);
+      from.push(rows.length);
     }
+    this.precomputed = from.length - 1;
+    this.subFrom = Int32Array.from(from);
     this.subRows = rows.items.slice(0, rows.length);
   }
 
@@ -182,10 +185,8 @@ export class FastTextWords {
 
   /** Rows of dictionary word `id` (Dictionary::getSubwords(id)), appended to `rows`. */
   addWordRows(id: number, rows: IntList): void {
-    const from = this.subFrom[id]!;
-    if (from < 0) return this.computeWordRows(id, rows);
-    const to = this.subFrom[id + 1]!;
-    for (let i = from; i < to; i++) rows.push(this.subRows[i]!);
+    if (id >= this.precomputed) return this.computeWordRows(id, rows);
+    for (let i = this.subFrom[id]!, to = this.subFrom[id + 1]!; i < to; i++) rows.push(this.subRows[i]!);
   }
 
   private computeWordRows(id: number, rows: IntList): void {
@@ -223,6 +224,8 @@ export class FastTextWords {
 
   /** Rows of the character n-grams of "<" + bytes[start, end) + ">" (Dictionary::computeSubwords), appended to `rows`. */
   addNgramRows(bytes: Uint8Array, start: number, end: number, rows: IntList): void {
+    // A bucket of 0 comes only with maxn 0 and wordNgrams 1 (Args): no n-grams (fastText would divide by zero).
+    if (this.bucket === 0) return;
     const len = end - start + 2;
     if (this.wrapped.length < len) this.wrapped = new Uint8Array(len * 2);
     const w = this.wrapped;
@@ -248,6 +251,7 @@ export class FastTextWords {
   /** Rows of the word n-grams of the line's word hashes (Dictionary::addWordNgrams), appended to `rows`. */
   addWordNgramRows(hashes: IntList, n: number, rows: IntList): void {
     const { bucket } = this;
+    if (bucket === 0) return;
     const h = hashes.items;
     for (let i = 0; i < hashes.length; i++) {
       // uint64_t h = hashes[i]: the int32 sign-extends. hi:lo are its two 32-bit halves.

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadCorpusInput } from '../../activities/corpus';
 import { loadFastTextIdentifier } from '../../activities/corpus/fasttext-identifier';
 import { readFastTextModel } from '../../activities/corpus/fasttext-model';
-import { FastTextPredictor } from '../../activities/corpus/fasttext-predict';
+import { FastTextPredictor, type PredictorOptions } from '../../activities/corpus/fasttext-predict';
 import { judgeableText } from '../../activities/corpus/language-identifier';
 import { type TinyModelSpec, seeded, writeTinyModel } from '../support/fasttext-bin';
 import { loadWasmFastText } from '../support/fasttext-wasm';
@@ -135,9 +135,11 @@ describe("the TypeScript fastText predictor and fastText's wasm build", () => {
     const wasm = await loadWasmFastText(file);
     const labelNames = spec.labels.map(([l]) => l.replace('__label__', ''));
     // A quantized input matrix is decoded once at load and summed by the wasm kernel, or summed in
-    // JavaScript, or decoded row by row when large: every way here.
-    for (const [dequantizeUpTo, useKernel] of [[256 << 20, true], [256 << 20, false], [0, true]] as const) {
-      const ours = new FastTextPredictor(model, dequantizeUpTo, useKernel);
+    // JavaScript, or decoded row by row when large; dictionary words' rows are precomputed up to a
+    // cap, the rest computed when met: every way here.
+    const ways: PredictorOptions[] = [{}, { useKernel: false }, { dequantizeUpTo: 0 }, { precomputedRows: 20 }];
+    for (const options of ways) {
+      const ours = new FastTextPredictor(model, options);
       const { disagreements } = compare(
         tinyTexts(spec.seed),
         (t) => {
