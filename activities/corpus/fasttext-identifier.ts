@@ -1,10 +1,11 @@
 // A fastText language-id model read from a local file (GlotLID's model.bin in production, staged in
 // the store or the hub mirror: the activity resolves it, nothing is downloaded here; the builtin
 // model is fastText's lid.176.ftz, shipped inside the npm package fasttext.wasm.js), run by
-// fastText's prediction written in TypeScript (fasttext-predict.ts). It reads every fastText
-// supervised model, quantized (.ftz) or not (.bin), with every loss (hs, softmax, ova, ns), so
-// nothing falls back to the wasm build; test/unit/fasttext-agreement.test.ts holds the two to the
-// same labels and probabilities.
+// fastText's prediction written in TypeScript (fasttext-predict.ts; a dense model's float loops in
+// a small wasm kernel, fasttext-kernel.ts). It reads every fastText supervised model, quantized
+// (.ftz) or not (.bin), with every loss (hs, softmax, ova, ns), so nothing falls back to fastText's
+// wasm build; test/unit/fasttext-agreement.test.ts holds the two to the same labels and the same
+// probabilities (the same float on lid.176, one float apart at most elsewhere).
 import { ModelFileError, NotAModelFile } from './fasttext-file';
 import { readFastTextModel } from './fasttext-model';
 import { FastTextPredictor } from './fasttext-predict';

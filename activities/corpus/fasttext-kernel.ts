@@ -144,11 +144,17 @@ export class DenseDots {
   private readonly run: Kernel;
   private readonly ngroups: number;
 
-  constructor(data: Float32Array, labels: number, private readonly dim: number) {
+  /** Null when the matrix would not fit a 32-bit memory (2 GB here: far beyond any language-id model's output layer). */
+  static create(data: Float32Array, labels: number, dim: number): DenseDots | null {
+    const ngroups = Math.ceil(labels / KERNEL_GROUP);
+    const bytes = 4 * (ngroups * KERNEL_GROUP * (dim + 1) + Math.ceil(dim / 4) * 4);
+    return bytes < 2 ** 31 ? new DenseDots(data, labels, dim, bytes) : null;
+  }
+
+  private constructor(data: Float32Array, labels: number, private readonly dim: number, bytes: number) {
     this.ngroups = Math.ceil(labels / KERNEL_GROUP);
     const groupFloats = this.ngroups * KERNEL_GROUP * dim;
     const hiddenFloats = Math.ceil(dim / 4) * 4; // the outputs start 16-byte aligned
-    const bytes = 4 * (groupFloats + hiddenFloats + this.ngroups * KERNEL_GROUP);
     const kernel = instantiate(bytes);
     this.run = kernel.dots;
     const groups = new Float32Array(kernel.buffer, 0, groupFloats);

@@ -1,8 +1,9 @@
 // fastText's output layer at prediction time with k = 1 and threshold 0 (src/loss.cc): the best
 // label for a hidden vector and its log-probability as fastText scores it. The arithmetic is
 // fastText's in float32, operation for operation (Math.fround after each one: a float operation
-// done in double and rounded once gives the same float, and WebAssembly does not fuse multiply-add),
-// so only exp and log can differ from the wasm build's, by an ulp at times.
+// done in double and rounded once gives the same float, and WebAssembly does not fuse multiply-add;
+// a dense softmax/ova layer's dot products run in fasttext-kernel.ts, float32 as well), so only exp
+// and log can differ from the wasm build's (V8's vs musl's), by an ulp at times.
 //   - hs: the Huffman tree Loss builds from the labels' counts (HierarchicalSoftmaxLoss::buildTree),
 //     walked depth-first, left (1 - f) before right (f), pruning branches already below the best
 //     leaf or below std_log(0) (HierarchicalSoftmaxLoss::dfs);
@@ -125,7 +126,7 @@ class FlatOutput implements OutputLayer {
   score = 0;
   private readonly out: Float32Array;
   private readonly sigmoidTable = new Float32Array(SIGMOID_TABLE_SIZE + 1);
-  /** The dense output matrix in the wasm kernel (fasttext-kernel.ts); null when quantized. */
+  /** The dense output matrix in the wasm kernel (fasttext-kernel.ts); null when quantized (or too large for it). */
   private readonly kernel: DenseDots | null;
 
   constructor(
@@ -134,7 +135,7 @@ class FlatOutput implements OutputLayer {
     private readonly kind: 'softmax' | 'sigmoid',
   ) {
     this.out = new Float32Array(labels);
-    this.kernel = output.kind === 'dense' ? new DenseDots(output.data, labels, output.cols) : null;
+    this.kernel = output.kind === 'dense' ? DenseDots.create(output.data, labels, output.cols) : null;
     for (let i = 0; i <= SIGMOID_TABLE_SIZE; i++) {
       const x = f32(f32(f32(i * 2 * MAX_SIGMOID) / SIGMOID_TABLE_SIZE) - MAX_SIGMOID);
       this.sigmoidTable[i] = 1 / (1 + f32(Math.exp(-x)));
@@ -177,7 +178,7 @@ class FlatOutput implements OutputLayer {
     return best;
   }
 
-  /** Every label's dotRow into this.out: a dense matrix through the wasm kernel, a quantized one row by row. */
+  /** Every label's dotRow into this.out: a dense matrix through the wasm kernel, otherwise row by row. */
   private dots(hidden: Float32Array): void {
     const { out, output, kernel } = this;
     if (kernel) {
