@@ -111,3 +111,12 @@ async def outcome(argv: list[str], env: dict | None = None) -> tuple[str, list, 
             await child.kill(grace_s=1)
     events = [progress.parse_line(line) or line for line in out.decode().splitlines()]
     return type(child.proc).__name__, events, rc, child
+
+
+async def started_pids(pid_file) -> list[int]:
+    """The pids a "hang" probe writes once it runs (its own, then its child's), within 20 s."""
+    deadline = asyncio.get_running_loop().time() + 20
+    while not pid_file.exists() or not pid_file.read_text():
+        assert asyncio.get_running_loop().time() < deadline, "the probe never started"
+        await asyncio.sleep(0.05)
+    return [int(pid) for pid in pid_file.read_text().split()]

@@ -11,10 +11,9 @@ import asyncio
 import os
 import signal
 import sys
-import time
 
 import pytest
-from fork_probe import outcome
+from fork_probe import outcome, started_pids
 
 from hala_runners import child_process, fork_client, progress
 from hala_runners.child_process import ChildProcess
@@ -53,11 +52,7 @@ def test_the_runner_leads_its_group_and_cancelling_kills_it_and_its_children(ser
     async def scenario():
         child = await ChildProcess.start(probe("hang", pid_file=str(pid_file)), label="probe")
         try:
-            deadline = time.monotonic() + 20
-            while not pid_file.exists() or not pid_file.read_text():
-                assert time.monotonic() < deadline, "the probe never started"
-                await asyncio.sleep(0.05)
-            leader, grandchild = map(int, pid_file.read_text().split())
+            leader, grandchild = await started_pids(pid_file)
             assert leader == child.pgid and os.getpgid(grandchild) == leader and os.getsid(leader) == leader
             await child.kill(grace_s=2)
             return grandchild, child.proc.returncode

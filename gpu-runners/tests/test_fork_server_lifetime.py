@@ -11,7 +11,7 @@ import sys
 import textwrap
 import time
 
-from fork_probe import outcome
+from fork_probe import outcome, started_pids
 from fork_server_fixture import LIGHT_PRELOAD
 
 from hala_runners import child_process, fork_client
@@ -27,10 +27,7 @@ def test_a_runner_dies_with_its_server(server, probe, tmp_path, capfd):
     async def scenario():
         child = await ChildProcess.start(probe("hang", pid_file=str(pid_file)), label="probe")
         try:
-            deadline = time.monotonic() + 20
-            while not pid_file.exists() or not pid_file.read_text():
-                assert time.monotonic() < deadline, "the probe never started"
-                await asyncio.sleep(0.05)
+            await started_pids(pid_file)
             os.kill(server.pid, signal.SIGKILL)
             killed = time.monotonic()
             rc = await child.wait(10)
