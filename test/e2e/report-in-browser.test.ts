@@ -182,7 +182,7 @@ describe('hala report in headless Chromium', () => {
     expect(page.errors).toEqual([]);
     expect(page.charts.map((c) => c.id)).toEqual([
       'timeline', 'cost', 'loss', 'teacher-quality', 'translator-quality',
-      'benchmarks-hala-350m', 'benchmarks-hala-700m', 'benchmarks-hala-1-2b', 'funnel', 'filter-drops',
+      'benchmarks-hala-1-2b', 'benchmarks-hala-700m', 'benchmarks-hala-350m', 'funnel', 'filter-drops',
     ]);
     expectDrawn(page.charts);
     expectReadableLineage(page.lineage);

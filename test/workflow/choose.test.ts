@@ -27,7 +27,7 @@ import { startCampaignHarness, type CampaignHarness } from '../support/campaign-
 import type { Call } from '../support/fake-activities';
 import { createLocalEnv } from '../support/temporal-env';
 
-const STUDENTS = ['hala-350m', 'hala-700m', 'hala-1-2b'];
+const STUDENTS = ['hala-1-2b', 'hala-700m', 'hala-350m']; // the tiny recipe's order: largest first
 
 describe('stages.choose: SFT, merged or the sweep, on the validation split', () => {
   let env: TestWorkflowEnvironment;
@@ -104,7 +104,7 @@ describe('stages.choose: SFT, merged or the sweep, on the validation split', () 
     // The sweep's merges are the choose stage's own (two per student), beside the merge stage's one.
     expect(calls.filter((c) => c.name === 'merge_slerp' && String(c.input.output_prefix).includes('/stages/choose-')).map((c) => c.input.t).sort()).toEqual([0.3, 0.3, 0.3, 0.7, 0.7, 0.7]);
     const summary = renderSummary(progress, 'http://ui');
-    expect(summary).toMatch(/Chosen on the validation split \(scores above are on the test rows only\):\n {2}hala-350m keeps sft: validation average 60\.00 on 20% of each benchmark's rows vs merged 50\.00, t0\.3 50\.00, t0\.7 50\.00/);
+    expect(summary).toMatch(/Chosen on the validation split \(scores above are on the test rows only\):\n {2}hala-1-2b keeps sft: validation average 60\.00 on 20% of each benchmark's rows vs merged 50\.00, t0\.3 50\.00, t0\.7 50\.00/);
     // hala report, from the ended campaign's summary: the chosen series and why, per student.
     const store = new FileStore(`file://${harness.storeDir}`);
     const data = await gatherReport(await campaignView('choose-a', store, () => Promise.reject(new Error('read from the summary'))), store);

@@ -120,7 +120,7 @@ describe('the Temporal UI tells the story', () => {
     expect(JSON.parse(Buffer.from(opened!.userMetadata!.summary!.data!).toString())).toBe('openStage for sft-hala-350m');
     // The campaign's own page: the recipe, its students, a link to each stage.
     const campaignPage = await staticOf(id);
-    expect(campaignPage.summary).toBe('campaign tiny — 18 stages for students hala-350m, hala-700m, hala-1-2b');
+    expect(campaignPage.summary).toBe('campaign tiny — 18 stages for students hala-1-2b, hala-700m, hala-350m');
     expect(campaignPage.details).toContain(`- [sft-hala-350m](/namespaces/default/workflows/${id}%2Fsft-hala-350m)`);
 
     // The same, live, on the stage's page in the dev server's web UI (headless Chromium).
