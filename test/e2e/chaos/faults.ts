@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import type { LocalStack } from '../../../workers/local-stack';
 import { enginePid, freezeEngineMidShard } from './freeze-engine';
 import { pendingActivities, type PendingActivity } from './observe';
+import { describeProcesses, stageProcesses } from './stage-processes';
 
 export interface Fault {
   scenario: string;
@@ -36,12 +37,11 @@ export interface Strike {
 export const checkpointStep = (uri: string | null | undefined) => Number(/checkpoint-(\d+)\/?$/.exec(uri ?? '')?.[1] ?? 0);
 const midway = (a: PendingActivity) => !!a.progress && a.progress.done > 0 && a.progress.done < a.progress.total;
 
-/** The stage runner subprocess a Python worker started (its child running hala_runners.runners.*). */
+/** The stage runner a Python worker started (exec'd running hala_runners.runners.*, or forked from its fork server). */
 function runnerPid(workerPid: number): number {
-  const children = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(workerPid)], { encoding: 'utf8' });
-  const line = children.split('\n').find((l) => l.includes('hala_runners.runners.'));
-  if (!line) throw new Error(`chaos: worker ${workerPid} runs no stage runner now:\n${children}`);
-  return Number(line.trim().split(/\s+/)[0]);
+  const runner = stageProcesses(workerPid).find((p) => p.forked || p.args.includes('hala_runners.runners.'));
+  if (!runner) throw new Error(`chaos: worker ${workerPid} runs no stage runner now:\n${describeProcesses(workerPid)}`);
+  return runner.pid;
 }
 
 const kill = (pid: number | undefined, signal: NodeJS.Signals) => {

@@ -2,19 +2,18 @@
 // through heartbeats; so the store is watched for a shard with finished chunks and no output yet,
 // the infer worker's engine is frozen right there (SIGSTOP), and the fault strikes a worker whose
 // shard is provably half done, with the rows of its finished chunks counted in the files.
-import { execFileSync } from 'node:child_process';
 import { type Dirent, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { LocalStack } from '../../../workers/local-stack';
 import { sql } from '../../support/duckdb-sql';
 import { pendingActivities, type PendingActivity } from './observe';
+import { type StageProcess, stageProcesses } from './stage-processes';
 
 /** The long-lived translation engine a Python infer worker started, if any. */
 export function enginePid(workerPid: number): number | undefined {
-  const children = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(workerPid)], { encoding: 'utf8' });
-  const line = children.split('\n').find((l) => l.includes('hala_runners.runners.translate') && l.includes('--serve'));
-  return line ? Number(line.trim().split(/\s+/)[0]) : undefined;
+  const serving = (p: StageProcess) => (p.forked ? p.name === 'translate' : p.args.includes('hala_runners.runners.translate') && p.args.includes('--serve'));
+  return stageProcesses(workerPid).find(serving)?.pid;
 }
 
 /** Shard output folders (`.../partial/chunk-*.parquet` written, no `translations.parquet` yet) below `dir`. */
