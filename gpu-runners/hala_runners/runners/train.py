@@ -74,15 +74,13 @@ SFT_FIELDS = {
     "save_every_steps": ("save_steps", int),
 }
 READ_ELSEWHERE = ("base", "dtype", "gpus", "strategy")
-# Knobs a recipe may leave out (the export does not list them as required): `cpu_threads` (use_cpu_threads).
-OPTIONAL_KNOBS = ("cpu_threads",)
+OPTIONAL_KNOBS = ("cpu_threads",)  # a recipe may leave them out: the export does not list them as required
 
 
 def use_cpu_threads(knobs: dict, use_cpu: bool) -> None:
     """knobs.cpu_threads on CPU: the intra-op threads of this process (OMP_NUM_THREADS otherwise)."""
     if use_cpu and knobs.get("cpu_threads"):
         import torch
-
         torch.set_num_threads(int(knobs["cpu_threads"]))
 
 
@@ -202,8 +200,7 @@ def build_trainer(cfg: Config, extra_callbacks: tuple = (), inputs: Inputs | Non
     own_template = tokenizer.chat_template
     if chosen.chat_template:  # the marked template renders the base's text: only the loss mask is new
         tokenizer.chat_template = chosen.chat_template
-    use_cpu = not torch.cuda.is_available()
-    use_cpu_threads(cfg.knobs, use_cpu)
+    use_cpu_threads(cfg.knobs, use_cpu := not torch.cuda.is_available())
     args = SFTConfig(**sft_args(cfg, output_dir, use_cpu=use_cpu, loss=chosen.loss))
     callback = train_checkpoints.progress_callback(ckpt_prefix)
     callback.checkpoint_uri = resume_uri
