@@ -30,11 +30,12 @@ export function pythonWorkerEnv(extra: Record<string, string> = {}, base: NodeJS
     OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '1',
     // The same CPU kernels on every processor, so the tiny campaign's figures do not move by host.
     ...pinnedCpuKernels(base),
-    // HALA_RUNNER_PRELOAD is not set here: it passes through from `base` when asked for (=default).
-    // Runners forked from a process that imported torch once (gpu-runners/hala_runners/fork_server.py)
-    // start in 0.1 s instead of 10 and cut the tiny campaign from 694 s to 561 s, but two forked
-    // campaigns trained SFT models of different bytes (the same scores to the decimal), where exec'd
-    // runners repeat theirs byte for byte, as the chaos suite requires. Until that is found, exec.
+    // Runners fork from a process that imported torch and transformers once (gpu-runners/hala_runners/
+    // fork_server.py): 0.1 s to start instead of 10, ~30 runners in the tiny campaign on 2 cores.
+    // A forked runner writes the same weights as an exec'd one (gpu-runners/tests/test_fork_server_bytes.py).
+    // Production images leave it unset: on a GPU a stage lasts hours, and CUDA and vLLM want a fresh
+    // interpreter per runner. A value in `base` wins ('' turns it off).
+    HALA_RUNNER_PRELOAD: base.HALA_RUNNER_PRELOAD ?? 'default',
     ...extra,
   };
 }

@@ -99,7 +99,9 @@ export function describeChaos(undisturbed: () => UndisturbedRun | undefined) {
         uiPort: await freePort(),
         // Heartbeats reach the server every 0.2 s, so the faults see a ~2 s shard half done and strike.
         // Runners exec'd, as production starts them (no fork server): the faults strike the processes
-        // a GPU node runs. The forked path's kills, signals and cancels: test_fork_server*.py, test_cancel.py.
+        // a GPU node runs. The undisturbed run forked them (the local stack's default), so the digest
+        // checks below also hold exec'd runners to the forked ones' bytes. The forked path's kills,
+        // signals and cancels: test_fork_server*.py, test_cancel.py.
         workerEnv: { HALA_WORK_DIR: path.join(ref.stateDir, 'work-chaos'), HALA_HEARTBEAT_THROTTLE_S: '0.2', HALA_RUNNER_PRELOAD: '' },
         // Each fault strikes the one runner of its worker (faults.ts): one activity per worker.
         slots: 1,
