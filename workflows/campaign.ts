@@ -15,6 +15,7 @@ import { CampaignBudget } from './budget';
 import { CampaignChecks } from './checks';
 import { CurrentDetails } from './current-details';
 import { recipeDag } from './recipe-dag';
+import { waitForListedTurn } from './listed-order';
 import { requireOwnRelease } from './release-guard';
 import type { StageDeclaration, StageInput, StageOutcome, StageRuntime } from './stages/declaration';
 import { plannedStages } from './stages/plan';
@@ -96,6 +97,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     const decisions = checks.decisionsFor(upstream as object);
     const runtime: StageRuntime = { ...runtimeOf(name, placement), ...(approvals.length > 0 && { approvals }), ...(decisions.length > 0 && { decisions }) };
     await condition(() => !paused);
+    await waitForListedTurn(declaration, i);
     tracker.started(name, runtime.forced);
     budget.started(name);
     const parents = tracker.parentsOf(upstream as object);

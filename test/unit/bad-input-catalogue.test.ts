@@ -52,7 +52,7 @@ afterAll(async () => rm(dir, { recursive: true, force: true }));
 
 describe('bad recipes: rejected before anything starts, one line per problem', () => {
   const cases: [string, (t: string) => string, RegExp][] = [
-    ['a wrong type', (t) => t.replace('epochs: 5', 'epochs: three'), /stages\.train_translator\.epochs must be number \(got "three"\)/],
+    ['a wrong type', (t) => t.replace('epochs: 8', 'epochs: three'), /stages\.train_translator\.epochs must be number \(got "three"\)/],
     ['a zero knob', (t) => t.replace('translate_instructions: { shard_rows: 200 }', 'translate_instructions: { shard_rows: 0 }'), /stages\.translate_instructions\.shard_rows must be > 0 \(got 0\)/],
     ['a negative knob', (t) => t.replace('learning_rate: 0.003', 'learning_rate: -0.1'), /stages\.train_translator\.learning_rate must be > 0 \(got -0\.1\)/],
     ['a language that is not a BCP-47 tag', (t) => t.replace('target: ar,', 'target: arabic,'), /^language\.target must be a BCP-47 language tag such as en, fr or zh-Hans \(got "arabic"\)$/],

@@ -126,7 +126,7 @@ resources:
   it('`hala run` on a malformed recipe exits 2, names every bad field and starts nothing', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'hala-recipe-'));
     const file = path.join(dir, 'bad.yaml');
-    writeFileSync(file, tiny.replace('learning_rate: 0.003', 'learning_rate: 0').replace('epochs: 5', 'epochs: -2'));
+    writeFileSync(file, tiny.replace('learning_rate: 0.003', 'learning_rate: 0').replace('epochs: 8', 'epochs: -2'));
     let status = 0;
     let stderr = '';
     try {

@@ -40,8 +40,8 @@ describe('stage story', () => {
     const summaries = stageDeclarations.flatMap((d) => Array.from({ length: d.count(loaded.recipe) }, (_, i) => d.describe!(loaded.recipe, i).summary));
     expect(summaries).toHaveLength(18);
     for (const line of summaries) expect(line).not.toContain('\n');
-    expect(summaries).toContain('sft hala-700m — lfm2-700m on the translated instructions, lr 3e-3, 10 epochs');
-    expect(summaries).toContain('train-translator — lfm2-1.2b on the bilingual corpus, lr 3e-3, 5 epochs');
+    expect(summaries).toContain('sft hala-700m — lfm2-700m on the translated instructions, lr 3e-3, 8 epochs');
+    expect(summaries).toContain('train-translator — lfm2-1.2b on the bilingual corpus, lr 3e-3, 8 epochs');
     expect(summaries).toContain('merge hala-1-2b — slerp t=0.5 of the SFT weights with lfm2-1.2b');
     expect(summaries).toContain('choose hala-700m — SFT, merged at t=0.5 or t=0.3, 0.7, on 20% of each benchmark held out');
     expect(summaries).toContain('evaluate hala-350m — 6 benchmarks on the base, SFT, merged and chosen models');

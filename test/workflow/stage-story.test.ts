@@ -145,8 +145,8 @@ describe('the Temporal UI tells the story', () => {
     await handle.result();
 
     const described = await staticOf(sft);
-    expect(described.summary).toBe('sft hala-350m — lfm2-350m on the translated instructions, lr 4e-3, 10 epochs');
-    expect(described.details).toContain('- student: hala-350m\n- base: hf://hala-tiny/lfm2-350m\n- learning rate: 4e-3\n- epochs: 10');
+    expect(described.summary).toBe('sft hala-350m — lfm2-350m on the translated instructions, lr 4e-3, 8 epochs');
+    expect(described.details).toContain('- student: hala-350m\n- base: hf://hala-tiny/lfm2-350m\n- learning rate: 4e-3\n- epochs: 8');
     expect(described.details).toContain(`**Reads from**\n\n- \``);
     expect(described.details).toContain(`from [translate-instructions](/namespaces/default/workflows/${id}%2Ftranslate-instructions)`);
     const done = await currentDetailsOf(sft);

@@ -128,6 +128,8 @@ export interface StageDeclaration<Slice, Upstream, Out> {
   placement?(recipe: Recipe, i: number): Placement;
   /** What the stage makes of what, for its page in the Temporal UI (each declaration's own; shared phrases in stages/describe-helpers.ts). */
   describe?(recipe: Recipe, i: number): StageDescription;
+  /** Its students' stages, which start together, reach their queue in the recipe's order (workflows/listed-order.ts). */
+  listedOrder?: boolean;
   work(io: StageIo, slice: Slice, upstream: Upstream): Promise<StageWork<Out>>;
 }
 

@@ -13,6 +13,8 @@ import { mul, round } from './estimate-context';
 
 export const sftStage: StageDeclaration<TrainSlice, { corpus: ArtifactRef }, TrainSftOutput> = {
   ...everyStudent('sft'),
+  // The longest SFT first: one that draws the last slot of a busy queue trains alone at the end.
+  listedOrder: true,
   slice: (r, i) => {
     const { name: _name, ...knobs } = perStudent.student(r, i); // the name is the stage's, the runner takes training knobs
     return { knobs, seed: r.seed };
