@@ -12,7 +12,7 @@ import type { Recipe } from '../../contracts/recipe';
 import { campaignInput } from '../../cli/start-campaign';
 import { pauseSignal, progressQuery, resumeSignal } from '../../workflows/definitions';
 import type { campaign } from '../../workflows/campaign';
-import { overlapped } from '../support/fake-activities';
+import { overlapped, type Call } from '../support/fake-activities';
 import { startCampaignHarness, type CampaignHarness } from '../support/campaign-harness';
 import { lineageOf } from '../../cli/lineage-source';
 import { stageGraph } from '../../workflows/stages/plan';
@@ -82,6 +82,9 @@ describe('campaign workflow', () => {
     const sfts = fakes.calls.filter((c) => c.name === 'train_sft' && String(c.input.output_prefix).includes('/sft-'));
     expect(sfts).toHaveLength(3);
     expect(overlapped(sfts[0]!, sfts[1]!) && overlapped(sfts[1]!, sfts[2]!)).toBe(true);
+    // They reach the train queue in the recipe's order, largest first (workflows/listed-order.ts).
+    const stageOf = (c: Call) => String(c.input.output_prefix).split('/stages/')[1]!.split('/')[0];
+    expect([...sfts].sort((a, b) => a.start - b.start).map(stageOf)).toEqual(recipe.stages.sft.students.map((s) => `sft-${s.name}`));
   });
 
   it('records lineage from every merged model back to the teacher, OPUS-100 and Open-Orca', async () => {
