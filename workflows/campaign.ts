@@ -96,8 +96,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     const placement = declaration.placement?.(recipe, i);
     const decisions = checks.decisionsFor(upstream as object);
     const runtime: StageRuntime = { ...runtimeOf(name, placement), ...(approvals.length > 0 && { approvals }), ...(decisions.length > 0 && { decisions }) };
+    await waitForListedTurn(declaration, i); // before the pause check: a pause meanwhile holds it
     await condition(() => !paused);
-    await waitForListedTurn(declaration, i);
     tracker.started(name, runtime.forced);
     budget.started(name);
     const parents = tracker.parentsOf(upstream as object);
